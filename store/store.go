@@ -1,0 +1,298 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// FormatVersion is the database format this build writes and the newest it reads.
+const FormatVersion = 1
+
+// Config says where and how to open a database.
+type Config struct {
+	// Dir is the data directory; it is created when missing.
+	Dir string
+	// EncryptionKey, when set, must be 32 bytes (AES-256). A database created
+	// with a key cannot be opened without it.
+	EncryptionKey []byte
+	// GCInterval is how often the value log is garbage-collected; zero means
+	// ten minutes, a negative value turns the timer off.
+	GCInterval time.Duration
+	// Logger receives Badger's warnings and the store's own events; nil discards them.
+	Logger *slog.Logger
+	// Now returns the current time (audit timestamps); nil means time.Now.
+	Now func() time.Time
+}
+
+// DB is an open rxlab database.
+type DB struct {
+	bdb    *badger.DB
+	log    *slog.Logger
+	now    func() time.Time
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	closed sync.Once
+}
+
+// Open opens (or creates) the database in cfg.Dir.
+func Open(cfg Config) (*DB, error) {
+	if cfg.Dir == "" {
+		return nil, fmt.Errorf("store: open: %w: empty data directory", ErrInvalid)
+	}
+	if n := len(cfg.EncryptionKey); n != 0 && n != 32 {
+		return nil, fmt.Errorf("store: open: %w: encryption key has %d bytes, want 32 (AES-256)", ErrInvalid, n)
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	opts := badger.DefaultOptions(cfg.Dir).
+		WithSyncWrites(true).
+		WithLogger(badgerLogger{log}).
+		WithCompression(options.ZSTD).
+		WithNumVersionsToKeep(1)
+	if len(cfg.EncryptionKey) > 0 {
+		// Badger refuses encryption without a block cache and is slow without
+		// an index cache; both must be set explicitly.
+		opts = opts.WithEncryptionKey(cfg.EncryptionKey).
+			WithBlockCacheSize(64 << 20).
+			WithIndexCacheSize(32 << 20)
+	}
+	bdb, err := badger.Open(opts)
+	if err != nil {
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "Encryption key mismatch"), strings.Contains(msg, "encryption key"):
+			return nil, fmt.Errorf("store: open %s: %w: the database is encrypted and the key is missing or wrong", cfg.Dir, ErrPermission)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", cfg.Dir, err)
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	db := &DB{bdb: bdb, log: log, now: now, stop: make(chan struct{})}
+	if err := db.checkFormat(); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	gc := cfg.GCInterval
+	if gc == 0 {
+		gc = 10 * time.Minute
+	}
+	if gc > 0 {
+		db.wg.Add(1)
+		go db.gcLoop(gc)
+	}
+	return db, nil
+}
+
+// checkFormat writes the format version into a new database and refuses one
+// written by a newer format.
+func (db *DB) checkFormat() error {
+	key := []byte("meta/format")
+	return db.bdb.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			v, _ := encodeJSON(FormatVersion)
+			return txn.Set(key, v)
+		}
+		if err != nil {
+			return fmt.Errorf("store: read format: %w", err)
+		}
+		var ver int
+		if err := item.Value(func(val []byte) error { return decode(key, val, &ver) }); err != nil {
+			return err
+		}
+		if ver > FormatVersion {
+			return fmt.Errorf("store: %w: the database was written by format version %d, this build reads up to %d; upgrade rxlab", ErrConflict, ver, FormatVersion)
+		}
+		return nil
+	})
+}
+
+func (db *DB) gcLoop(every time.Duration) {
+	defer db.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+			n := 0
+			for db.bdb.RunValueLogGC(0.5) == nil {
+				n++
+			}
+			if n > 0 {
+				db.log.Info("value log gc", "rewritten", n)
+			}
+		}
+	}
+}
+
+// Close stops background work and closes the database; it is safe to call twice.
+func (db *DB) Close() error {
+	var err error
+	db.closed.Do(func() {
+		close(db.stop)
+		db.wg.Wait()
+		err = db.bdb.Close()
+	})
+	return err
+}
+
+// maxRetries bounds how often Update re-runs a function that lost a conflict.
+const maxRetries = 20
+
+// Update runs fn in one read-write transaction and commits it. It re-runs fn
+// when the commit conflicts with a concurrent transaction, so fn must not
+// have side effects outside the transaction. When ctx carries audit
+// information (see WithAudit), one audit record is appended in the same
+// transaction.
+func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		txn := db.bdb.NewTransaction(true)
+		tx := &Txn{t: txn, db: db, write: true}
+		err := fn(tx)
+		if err == nil {
+			if a, ok := auditFrom(ctx); ok {
+				err = tx.appendAudit(a, "ok")
+			}
+		}
+		if err == nil {
+			err = txn.Commit()
+		}
+		txn.Discard()
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, badger.ErrConflict) && attempt < maxRetries:
+			time.Sleep(time.Duration(attempt+1) * time.Millisecond)
+			continue
+		case errors.Is(err, badger.ErrConflict):
+			return fmt.Errorf("store: %w: transaction kept conflicting after %d attempts", ErrConflict, attempt+1)
+		case errors.Is(err, badger.ErrTxnTooBig):
+			return fmt.Errorf("store: %w: transaction too big; write in smaller batches", ErrInvalid)
+		}
+		return err
+	}
+}
+
+// View runs fn in a read-only snapshot.
+func (db *DB) View(ctx context.Context, fn func(tx *Txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	txn := db.bdb.NewTransaction(false)
+	defer txn.Discard()
+	return fn(&Txn{t: txn, db: db})
+}
+
+// Backup writes a full backup of the database to w in Badger's stream format.
+func (db *DB) Backup(ctx context.Context, w io.Writer) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := db.bdb.Backup(w, 0); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	return nil
+}
+
+// Restore loads a backup made by Backup into a new, empty database at
+// cfg.Dir. It refuses a directory that already holds data, so a restore can
+// never overwrite what is stored.
+func Restore(ctx context.Context, cfg Config, r io.Reader) error {
+	entries, err := os.ReadDir(cfg.Dir)
+	if err == nil && len(entries) > 0 {
+		return fmt.Errorf("store: restore: %w: %s is not empty; restore into a new directory", ErrConflict, cfg.Dir)
+	}
+	cfg.GCInterval = -1
+	// Open a raw Badger first so that the backup's own meta/format is
+	// loaded as it is and then checked.
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
+	opts := badger.DefaultOptions(cfg.Dir).WithSyncWrites(true).WithLogger(nil).WithCompression(options.ZSTD)
+	if len(cfg.EncryptionKey) > 0 {
+		opts = opts.WithEncryptionKey(cfg.EncryptionKey).WithBlockCacheSize(64 << 20).WithIndexCacheSize(32 << 20)
+	}
+	bdb, err := badger.Open(opts)
+	if err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		bdb.Close()
+		return err
+	}
+	if err := bdb.Load(r, 256); err != nil {
+		bdb.Close()
+		return fmt.Errorf("store: restore: %w: %v", ErrInvalid, err)
+	}
+	if err := bdb.Close(); err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
+	db, err := Open(cfg)
+	if err != nil {
+		return err
+	}
+	return db.Close()
+}
+
+// Size reports the on-disk size of the LSM tree and the value log in bytes.
+func (db *DB) Size() (lsm, vlog int64) { return db.bdb.Size() }
+
+// ReadKeyFile reads a 32-byte encryption key from path: either 32 raw bytes
+// or 64 hexadecimal characters (surrounding white space ignored).
+func ReadKeyFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(filepath.Clean(path))
+	if err != nil {
+		return nil, fmt.Errorf("store: key file: %w", err)
+	}
+	if len(b) == 32 {
+		return b, nil
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) == 64 {
+		key := make([]byte, 32)
+		if _, err := fmt.Sscanf(s, "%x", &key); err == nil && len(key) == 32 {
+			return key, nil
+		}
+	}
+	return nil, fmt.Errorf("store: key file %s: %w: want 32 raw bytes or 64 hex characters, found %d bytes", path, ErrInvalid, len(b))
+}
+
+// badgerLogger sends Badger's messages to slog, keeping only warnings and errors.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	b.l.Error("badger: " + strings.TrimSpace(fmt.Sprintf(f, a...)))
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn("badger: " + strings.TrimSpace(fmt.Sprintf(f, a...)))
+}
+func (b badgerLogger) Infof(string, ...any)  {}
+func (b badgerLogger) Debugf(string, ...any) {}
+
+// jsonMarshal is the one place records are encoded, so the codec can change
+// behind the record version.
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
