@@ -1,0 +1,429 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/rxlab/rxlab/store"
+)
+
+// State is a job's life-cycle state, spelled as the GraphQL enum JobState.
+type State string
+
+// The job states.
+const (
+	Queued    State = "QUEUED"
+	Running   State = "RUNNING"
+	Succeeded State = "SUCCEEDED"
+	Failed    State = "FAILED"
+	Cancelled State = "CANCELLED"
+)
+
+// Final reports whether the state can no longer change.
+func (s State) Final() bool { return s == Succeeded || s == Failed || s == Cancelled }
+
+// Job is the persisted state of one job.
+type Job struct {
+	ID         string          `json:"id"`
+	Kind       string          `json:"kind"`
+	State      State           `json:"state"`
+	Progress   float64         `json:"progress"`
+	Message    string          `json:"message,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	Owner      string          `json:"owner"`
+	Params     json.RawMessage `json:"params,omitempty"`
+	Result     json.RawMessage `json:"result,omitempty"`
+	CreatedAt  time.Time       `json:"createdAt"`
+	StartedAt  *time.Time      `json:"startedAt,omitempty"`
+	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
+	// Attempts counts how often the job was started (resumes included).
+	Attempts int `json:"attempts"`
+}
+
+// Handle is what a running job sees of itself.
+type Handle struct {
+	r   *Runner
+	job Job
+	mu  sync.Mutex
+	// last progress write, to throttle store writes.
+	lastWrite time.Time
+}
+
+// Job returns a copy of the job's record as it was when it started.
+func (h *Handle) Job() Job { return h.job }
+
+// Progress records progress p in 0..1 with a message. Writes are throttled
+// to a few per second; the final state is always written by the runner.
+func (h *Handle) Progress(ctx context.Context, p float64, msg string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p < 0 {
+		p = 0
+	}
+	if p > 1 {
+		p = 1
+	}
+	h.job.Progress, h.job.Message = p, msg
+	if time.Since(h.lastWrite) < 200*time.Millisecond {
+		return
+	}
+	h.lastWrite = time.Now()
+	j := h.job
+	if err := h.r.update(context.WithoutCancel(ctx), j.ID, func(cur *Job) {
+		cur.Progress, cur.Message = j.Progress, j.Message
+	}); err != nil {
+		h.r.log.Warn("job progress", "job", j.ID, "err", err)
+	}
+}
+
+// SetResult stores a JSON result with the job (e.g. the id of what it made).
+func (h *Handle) SetResult(ctx context.Context, v any) error {
+	p, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return h.r.update(context.WithoutCancel(ctx), h.job.ID, func(cur *Job) { cur.Result = p })
+}
+
+// Func does a job's work. It must return promptly when ctx is done; a
+// resumable kind saves a checkpoint first.
+type Func func(ctx context.Context, h *Handle) error
+
+// Kind describes one kind of job.
+type Kind struct {
+	// Name is the kind, e.g. "training".
+	Name string
+	// Run does the work.
+	Run Func
+	// Resumable kinds continue from their own checkpoint after a restart;
+	// the others are marked FAILED when the process died under them.
+	Resumable bool
+}
+
+// Config configures a Runner.
+type Config struct {
+	DB *store.DB
+	// Concurrency bounds how many jobs run at once; default 1.
+	Concurrency int
+	Logger      *slog.Logger
+}
+
+// Runner executes jobs with bounded concurrency.
+type Runner struct {
+	db    *store.DB
+	log   *slog.Logger
+	slots chan struct{}
+
+	mu       sync.Mutex
+	kinds    map[string]Kind
+	running  map[string]context.CancelCauseFunc
+	stopping bool
+	wg       sync.WaitGroup
+}
+
+// errShutdown is the cancellation cause used by Shutdown.
+var errShutdown = errors.New("server shutting down")
+
+// New returns a Runner; register kinds, call Recover, then Start jobs.
+func New(cfg Config) (*Runner, error) {
+	if cfg.DB == nil {
+		return nil, fmt.Errorf("jobs: %w: nil store", store.ErrInvalid)
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 1
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{
+		db:      cfg.DB,
+		log:     log,
+		slots:   make(chan struct{}, cfg.Concurrency),
+		kinds:   map[string]Kind{},
+		running: map[string]context.CancelCauseFunc{},
+	}, nil
+}
+
+// Register adds a kind of job. Registering a name twice is an error.
+func (r *Runner) Register(k Kind) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if k.Name == "" || k.Run == nil {
+		return fmt.Errorf("jobs: %w: kind needs a name and a Run func", store.ErrInvalid)
+	}
+	if _, dup := r.kinds[k.Name]; dup {
+		return fmt.Errorf("jobs: %w: kind %q registered twice", store.ErrConflict, k.Name)
+	}
+	r.kinds[k.Name] = k
+	return nil
+}
+
+func jobKey(id string) []byte { return []byte("job/" + id) }
+
+// Start persists a new QUEUED job of the kind with params and runs it when a
+// slot frees up. The caller's audit context (if any) audits the creation.
+func (r *Runner) Start(ctx context.Context, kind, owner string, params any) (Job, error) {
+	r.mu.Lock()
+	_, ok := r.kinds[kind]
+	stopping := r.stopping
+	r.mu.Unlock()
+	if !ok {
+		return Job{}, fmt.Errorf("jobs: %w: unknown job kind %q", store.ErrInvalid, kind)
+	}
+	if stopping {
+		return Job{}, fmt.Errorf("jobs: %w: the server is shutting down", store.ErrConflict)
+	}
+	p, err := json.Marshal(params)
+	if err != nil {
+		return Job{}, fmt.Errorf("jobs: params: %w", err)
+	}
+	var j Job
+	err = r.db.Update(ctx, func(tx *store.Txn) error {
+		n, err := tx.NextID("job")
+		if err != nil {
+			return err
+		}
+		j = Job{ID: fmt.Sprintf("J%d", n), Kind: kind, State: Queued, Owner: owner, Params: p, CreatedAt: time.Now().UTC()}
+		tx.Touch("job:" + j.ID)
+		return tx.Put(jobKey(j.ID), j)
+	})
+	if err != nil {
+		return Job{}, err
+	}
+	r.launch(j)
+	return j, nil
+}
+
+func (r *Runner) launch(j Job) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopping {
+		return
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	r.running[j.ID] = cancel
+	r.wg.Add(1)
+	go r.run(ctx, j)
+}
+
+func (r *Runner) run(ctx context.Context, j Job) {
+	defer r.wg.Done()
+	defer func() {
+		r.mu.Lock()
+		if c, ok := r.running[j.ID]; ok {
+			c(nil)
+			delete(r.running, j.ID)
+		}
+		r.mu.Unlock()
+	}()
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		r.finish(j.ID, ctx, nil)
+		return
+	}
+	defer func() { <-r.slots }()
+
+	r.mu.Lock()
+	k := r.kinds[j.Kind]
+	r.mu.Unlock()
+	now := time.Now().UTC()
+	err := r.update(context.Background(), j.ID, func(cur *Job) {
+		cur.State, cur.StartedAt = Running, &now
+		cur.Attempts++
+	})
+	if err != nil {
+		r.log.Error("job start", "job", j.ID, "err", err)
+		return
+	}
+	j.State, j.StartedAt = Running, &now
+	h := &Handle{r: r, job: j}
+	runErr := func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("internal error in job %s (%v)", j.Kind, p)
+				r.log.Error("job panic", "job", j.ID, "kind", j.Kind, "panic", fmt.Sprint(p))
+			}
+		}()
+		return k.Run(ctx, h)
+	}()
+	h.mu.Lock()
+	prog, msg := h.job.Progress, h.job.Message
+	h.mu.Unlock()
+	r.finishWith(j.ID, ctx, runErr, prog, msg, k.Resumable)
+}
+
+func (r *Runner) finish(id string, ctx context.Context, runErr error) {
+	r.finishWith(id, ctx, runErr, -1, "", false)
+}
+
+func (r *Runner) finishWith(id string, ctx context.Context, runErr error, prog float64, msg string, resumable bool) {
+	cause := context.Cause(ctx)
+	now := time.Now().UTC()
+	err := r.update(context.Background(), id, func(cur *Job) {
+		if prog >= 0 {
+			cur.Progress, cur.Message = prog, msg
+		}
+		switch {
+		case runErr == nil && ctx.Err() == nil:
+			cur.State, cur.Progress = Succeeded, 1
+		case errors.Is(cause, errShutdown) && resumable:
+			// Left RUNNING on purpose: Recover requeues it at the next start.
+			cur.Message = "paused by shutdown; resumes at the next start"
+			return
+		case errors.Is(cause, errShutdown):
+			cur.State, cur.Error = Failed, "the server shut down while this job ran"
+		case ctx.Err() != nil:
+			cur.State, cur.Message = Cancelled, "cancelled"
+		default:
+			cur.State, cur.Error = Failed, runErr.Error()
+		}
+		cur.FinishedAt = &now
+	})
+	if err != nil {
+		r.log.Error("job finish", "job", id, "err", err)
+	}
+}
+
+func (r *Runner) update(ctx context.Context, id string, fn func(*Job)) error {
+	return r.db.Update(ctx, func(tx *store.Txn) error {
+		var j Job
+		if err := tx.Get(jobKey(id), &j); err != nil {
+			return err
+		}
+		fn(&j)
+		return tx.Put(jobKey(id), j)
+	})
+}
+
+// Get returns the job with id, or an error wrapping store.ErrNotFound.
+func (r *Runner) Get(ctx context.Context, id string) (Job, error) {
+	var j Job
+	err := r.db.View(ctx, func(tx *store.Txn) error { return tx.Get(jobKey(id), &j) })
+	if errors.Is(err, store.ErrNotFound) {
+		return Job{}, fmt.Errorf("job %s: %w", id, store.ErrNotFound)
+	}
+	return j, err
+}
+
+// List returns up to first jobs, newest first, optionally only those in
+// state and (when owner is not empty) only the owner's.
+func (r *Runner) List(ctx context.Context, state State, owner string, first int) ([]Job, error) {
+	var out []Job
+	err := r.db.View(ctx, func(tx *store.Txn) error {
+		return tx.Scan([]byte("job/"), nil, func(rec store.Record) error {
+			var j Job
+			if err := rec.Decode(&j); err != nil {
+				return err
+			}
+			if (state == "" || j.State == state) && (owner == "" || j.Owner == owner) {
+				out = append(out, j)
+			}
+			return nil
+		})
+	})
+	sort.Slice(out, func(a, b int) bool { return out[a].CreatedAt.After(out[b].CreatedAt) })
+	if len(out) > first {
+		out = out[:first]
+	}
+	return out, err
+}
+
+// Cancel asks a queued or running job to stop. Cancelling a finished job
+// returns it unchanged.
+func (r *Runner) Cancel(ctx context.Context, id string) (Job, error) {
+	j, err := r.Get(ctx, id)
+	if err != nil || j.State.Final() {
+		return j, err
+	}
+	r.mu.Lock()
+	c, ok := r.running[id]
+	r.mu.Unlock()
+	if ok {
+		c(context.Canceled)
+		// Wait briefly for the job to record its own end.
+		for i := 0; i < 100; i++ {
+			if j, err = r.Get(ctx, id); err != nil || j.State.Final() {
+				return j, err
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return j, nil
+	}
+	now := time.Now().UTC()
+	err = r.update(ctx, id, func(cur *Job) {
+		if !cur.State.Final() {
+			cur.State, cur.Message, cur.FinishedAt = Cancelled, "cancelled", &now
+		}
+	})
+	if err != nil {
+		return Job{}, err
+	}
+	return r.Get(ctx, id)
+}
+
+// Recover handles jobs that were QUEUED or RUNNING when the process last
+// stopped: resumable kinds are started again, the others marked FAILED.
+// Call it once at start-up after registering the kinds.
+func (r *Runner) Recover(ctx context.Context) (resumed, failed int, err error) {
+	stale, err := r.List(ctx, "", "", 1<<30)
+	if err != nil {
+		return 0, 0, err
+	}
+	sort.Slice(stale, func(a, b int) bool { return stale[a].CreatedAt.Before(stale[b].CreatedAt) })
+	for _, j := range stale {
+		if j.State.Final() {
+			continue
+		}
+		r.mu.Lock()
+		k, ok := r.kinds[j.Kind]
+		r.mu.Unlock()
+		if ok && k.Resumable {
+			err := r.update(ctx, j.ID, func(cur *Job) { cur.State, cur.Message = Queued, "resuming after restart" })
+			if err != nil {
+				return resumed, failed, err
+			}
+			j.State = Queued
+			r.launch(j)
+			resumed++
+			continue
+		}
+		now := time.Now().UTC()
+		err := r.update(ctx, j.ID, func(cur *Job) {
+			cur.State, cur.FinishedAt = Failed, &now
+			cur.Error = "interrupted: the server stopped while this job ran"
+		})
+		if err != nil {
+			return resumed, failed, err
+		}
+		failed++
+	}
+	return resumed, failed, nil
+}
+
+// Shutdown stops accepting jobs, cancels the running ones with a shutdown
+// cause (resumable kinds checkpoint and stay resumable) and waits for them
+// until ctx ends.
+func (r *Runner) Shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	r.stopping = true
+	for _, c := range r.running {
+		c(errShutdown)
+	}
+	r.mu.Unlock()
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("jobs: shutdown: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,160 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rxlab/rxlab/store"
+)
+
+func newRunner(t *testing.T, db *store.DB, conc int) *Runner {
+	t.Helper()
+	r, err := New(Config{DB: db, Concurrency: conc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func waitState(t *testing.T, r *Runner, id string, want State) Job {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		j, err := r.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.State == want {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s is %s (%s %s), want %s", id, j.State, j.Message, j.Error, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r := newRunner(t, db, 1)
+	release := make(chan struct{})
+	r.Register(Kind{Name: "ok", Run: func(ctx context.Context, h *Handle) error {
+		h.Progress(ctx, 0.5, "half")
+		return h.SetResult(ctx, map[string]string{"made": "x"})
+	}})
+	r.Register(Kind{Name: "fail", Run: func(ctx context.Context, h *Handle) error { return errors.New("bad thing") }})
+	r.Register(Kind{Name: "block", Run: func(ctx context.Context, h *Handle) error {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-release:
+			return nil
+		}
+	}})
+	r.Register(Kind{Name: "panic", Run: func(ctx context.Context, h *Handle) error { panic("oops") }})
+	if err := r.Register(Kind{Name: "ok", Run: func(context.Context, *Handle) error { return nil }}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("duplicate kind = %v", err)
+	}
+	if _, err := r.Start(ctx, "nope", "u", nil); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("unknown kind = %v", err)
+	}
+
+	okJob, _ := r.Start(ctx, "ok", "u1", map[string]int{"n": 1})
+	j := waitState(t, r, okJob.ID, Succeeded)
+	if j.Progress != 1 || string(j.Result) != `{"made":"x"}` || j.FinishedAt == nil {
+		t.Errorf("succeeded job = %+v", j)
+	}
+	failJob, _ := r.Start(ctx, "fail", "u1", nil)
+	if j := waitState(t, r, failJob.ID, Failed); j.Error != "bad thing" {
+		t.Errorf("failed job error = %q", j.Error)
+	}
+	pj, _ := r.Start(ctx, "panic", "u1", nil)
+	if j := waitState(t, r, pj.ID, Failed); !strings.Contains(j.Error, "internal error") {
+		t.Errorf("panicking job error = %q", j.Error)
+	}
+
+	// Concurrency 1: the second blocking job waits QUEUED; cancel both.
+	b1, _ := r.Start(ctx, "block", "u2", nil)
+	waitState(t, r, b1.ID, Running)
+	b2, _ := r.Start(ctx, "block", "u2", nil)
+	time.Sleep(20 * time.Millisecond)
+	if j, _ := r.Get(ctx, b2.ID); j.State != Queued {
+		t.Errorf("second job with one slot is %s, want QUEUED", j.State)
+	}
+	if j, err := r.Cancel(ctx, b1.ID); err != nil || j.State != Cancelled {
+		t.Errorf("Cancel(running) = %+v, %v", j.State, err)
+	}
+	waitState(t, r, b2.ID, Running)
+	close(release)
+	waitState(t, r, b2.ID, Succeeded)
+
+	list, _ := r.List(ctx, "", "u2", 10)
+	if len(list) != 2 {
+		t.Errorf("List(owner u2) = %d jobs, want 2", len(list))
+	}
+	if _, err := r.Get(ctx, "J999"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get(missing) = %v", err)
+	}
+	r.Shutdown(ctx)
+}
+
+func TestRecoverAfterCrash(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, _ := store.Open(store.Config{Dir: dir, GCInterval: -1})
+	// Simulate a crash: jobs persisted RUNNING with no process behind them.
+	db.Update(ctx, func(tx *store.Txn) error {
+		tx.Put(jobKey("J1"), Job{ID: "J1", Kind: "plain", State: Running, CreatedAt: time.Now()})
+		return tx.Put(jobKey("J2"), Job{ID: "J2", Kind: "resumable", State: Running, CreatedAt: time.Now()})
+	})
+	r := newRunner(t, db, 2)
+	resumedRan := make(chan int, 1)
+	r.Register(Kind{Name: "plain", Run: func(context.Context, *Handle) error { return nil }})
+	r.Register(Kind{Name: "resumable", Resumable: true, Run: func(ctx context.Context, h *Handle) error {
+		resumedRan <- h.Job().Attempts
+		return nil
+	}})
+	resumed, failed, err := r.Recover(ctx)
+	if err != nil || resumed != 1 || failed != 1 {
+		t.Fatalf("Recover = %d resumed, %d failed, %v", resumed, failed, err)
+	}
+	if j := waitState(t, r, "J1", Failed); !strings.Contains(j.Error, "interrupted") {
+		t.Errorf("J1 error = %q", j.Error)
+	}
+	waitState(t, r, "J2", Succeeded)
+	r.Shutdown(ctx)
+	db.Close()
+}
+
+func TestShutdownKeepsResumableJobs(t *testing.T) {
+	ctx := context.Background()
+	db, _ := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
+	defer db.Close()
+	r := newRunner(t, db, 2)
+	r.Register(Kind{Name: "train", Resumable: true, Run: func(ctx context.Context, h *Handle) error { <-ctx.Done(); return ctx.Err() }})
+	r.Register(Kind{Name: "eval", Run: func(ctx context.Context, h *Handle) error { <-ctx.Done(); return ctx.Err() }})
+	a, _ := r.Start(ctx, "train", "u", nil)
+	b, _ := r.Start(ctx, "eval", "u", nil)
+	waitState(t, r, a.ID, Running)
+	waitState(t, r, b.ID, Running)
+	if err := r.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if j, _ := r.Get(ctx, a.ID); j.State != Running || !strings.Contains(j.Message, "resumes") {
+		t.Errorf("resumable job after shutdown = %s %q", j.State, j.Message)
+	}
+	if j, _ := r.Get(ctx, b.ID); j.State != Failed {
+		t.Errorf("plain job after shutdown = %s", j.State)
+	}
+	if _, err := r.Start(ctx, "eval", "u", nil); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("Start after shutdown = %v", err)
+	}
+}
