@@ -1,0 +1,13 @@
+// Package auth owns rxlab's API tokens, roles and the one permission table.
+//
+// A token is 32 random bytes shown once, as "rx_" followed by base64url. The
+// store keeps only its SHA-256 (key tok/<hash>) with the token's id, role,
+// name and state, plus tokid/<id> → hash for revocation by id. Every API
+// request presents a token as "Authorization: Bearer <token>"; Verify turns
+// it into a Principal whose role is checked against the permission table
+// (Allowed) before any resolver runs.
+//
+// Roles: admin, designer (trial design: aggregate cohort counts), pharmacologist
+// (dosing, simulation, training, molecules), chemist (molecules and models) and
+// clinician (patient-level reads and imports).
+package auth
