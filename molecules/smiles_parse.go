@@ -1,0 +1,547 @@
+package molecules
+
+import (
+	"strings"
+)
+
+// ParserConfig bounds the input a Parser accepts.
+type ParserConfig struct {
+	// MaxLength is the longest SMILES string accepted (bytes before any
+	// whitespace-separated name). 0 means 100,000.
+	MaxLength int
+	// MaxAtoms caps the number of atoms, including written [H]. 0 means 2,000.
+	MaxAtoms int
+	// MaxRings caps the number of ring closures. 0 means 1,000.
+	MaxRings int
+}
+
+// Parser reads SMILES into sanitized molecules. It is safe for concurrent use.
+type Parser struct {
+	cfg ParserConfig
+}
+
+// NewParser returns a Parser with the given limits (zero fields take defaults).
+func NewParser(cfg ParserConfig) (*Parser, error) {
+	if cfg.MaxLength < 0 || cfg.MaxAtoms < 0 || cfg.MaxRings < 0 {
+		return nil, errMol("parser limits must not be negative")
+	}
+	if cfg.MaxLength == 0 {
+		cfg.MaxLength = 100000
+	}
+	if cfg.MaxAtoms == 0 {
+		cfg.MaxAtoms = 2000
+	}
+	if cfg.MaxRings == 0 {
+		cfg.MaxRings = 1000
+	}
+	return &Parser{cfg: cfg}, nil
+}
+
+var defaultParser, _ = NewParser(ParserConfig{})
+
+// Parse reads a SMILES string with default limits and sanitizes it the way
+// RDKit's MolFromSmiles does (explicit [H] removed, aromaticity perceived).
+// Text after the first whitespace (a name) is ignored.
+func Parse(smiles string) (*Mol, error) { return defaultParser.Parse(smiles) }
+
+// Parse reads and sanitizes one SMILES string.
+func (p *Parser) Parse(smiles string) (*Mol, error) {
+	m, err := p.parseRaw(smiles)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.sanitizeFromSmiles(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+type ringOpen struct {
+	atom     int32
+	btype    BondType
+	dir      uint8
+	pos      int
+	nbrSlot  int // index into atom's stereoNbrs reserved for the partner
+	explicit bool
+}
+
+type pendingBond struct {
+	btype  BondType
+	dir    uint8
+	pos    int
+	dative int8 // +1 "->", -1 "<-"
+	set    bool
+}
+
+// parseRaw builds the unsanitized graph exactly as written.
+func (p *Parser) parseRaw(s string) (*Mol, error) {
+	if i := strings.IndexAny(s, " \t\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) == 0 {
+		return nil, errAt(0, "empty SMILES: expected an atom")
+	}
+	if len(s) > p.cfg.MaxLength {
+		return nil, errAt(p.cfg.MaxLength, "SMILES longer than %d characters", p.cfg.MaxLength)
+	}
+	m := &Mol{Atoms: make([]Atom, 0, len(s)), Bonds: make([]Bond, 0, len(s))}
+	var (
+		prev     int32 = -1
+		branches []int32
+		bond     pendingBond
+		rings    = map[int]ringOpen{}
+		nRings   int
+	)
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '(':
+			if prev < 0 {
+				return nil, errAt(i, "'(' must follow an atom")
+			}
+			if bond.set {
+				return nil, errAt(i, "bond symbol before '(': expected an atom")
+			}
+			branches = append(branches, prev)
+			i++
+			if i < len(s) && s[i] == ')' {
+				return nil, errAt(i, "empty branch: expected an atom or bond after '('")
+			}
+		case c == ')':
+			if len(branches) == 0 {
+				return nil, errAt(i, "unmatched ')'")
+			}
+			if bond.set {
+				return nil, errAt(bond.pos, "bond symbol not followed by an atom")
+			}
+			prev = branches[len(branches)-1]
+			branches = branches[:len(branches)-1]
+			i++
+		case c == '.':
+			if bond.set {
+				return nil, errAt(bond.pos, "bond symbol not followed by an atom")
+			}
+			if prev < 0 {
+				return nil, errAt(i, "'.' must follow an atom")
+			}
+			if len(branches) > 0 {
+				return nil, errAt(i, "'.' inside a branch")
+			}
+			prev = -1
+			i++
+		case c == '-' || c == '=' || c == '#' || c == '$' || c == ':' || c == '/' || c == '\\' || c == '<':
+			if bond.set {
+				return nil, errAt(i, "two bond symbols in a row")
+			}
+			if prev < 0 {
+				return nil, errAt(i, "bond symbol must follow an atom")
+			}
+			bond = pendingBond{pos: i, set: true}
+			switch c {
+			case '-':
+				if i+1 < len(s) && s[i+1] == '>' {
+					bond.btype, bond.dative = BondDative, 1
+					i++
+				} else {
+					bond.btype = BondSingle
+				}
+			case '<':
+				if i+1 < len(s) && s[i+1] == '-' {
+					bond.btype, bond.dative = BondDative, -1
+					i++
+				} else {
+					return nil, errAt(i, "unexpected '<': expected '<-'")
+				}
+			case '=':
+				bond.btype = BondDouble
+			case '#':
+				bond.btype = BondTriple
+			case '$':
+				bond.btype = BondQuadruple
+			case ':':
+				bond.btype = BondAromatic
+			case '/':
+				bond.dir = dirUp
+			case '\\':
+				bond.dir = dirDown
+				if i+1 < len(s) && s[i+1] == '\\' {
+					i++
+				}
+			}
+			i++
+		case c >= '0' && c <= '9' || c == '%':
+			if prev < 0 {
+				return nil, errAt(i, "ring-closure digit must follow an atom")
+			}
+			start := i
+			var num int
+			if c == '%' {
+				if i+1 < len(s) && s[i+1] == '(' {
+					j := i + 2
+					for j < len(s) && s[j] >= '0' && s[j] <= '9' && j-i-2 < 5 {
+						num = num*10 + int(s[j]-'0')
+						j++
+					}
+					if j == i+2 || j >= len(s) || s[j] != ')' {
+						return nil, errAt(i, "bad ring number: expected %%(n) with 1-5 digits")
+					}
+					i = j + 1
+				} else {
+					if i+2 >= len(s)+0 && !(i+2 < len(s)) {
+						if !(i+2 < len(s) || i+2 == len(s)) {
+							return nil, errAt(i, "bad ring number: expected two digits after '%%'")
+						}
+					}
+					if i+2 >= len(s)+1 || i+1 >= len(s) || s[i+1] < '1' || s[i+1] > '9' || i+2 >= len(s) || s[i+2] < '0' || s[i+2] > '9' {
+						return nil, errAt(i, "bad ring number: expected two digits after '%%'")
+					}
+					num = int(s[i+1]-'0')*10 + int(s[i+2]-'0')
+					i += 3
+				}
+			} else {
+				num = int(c - '0')
+				i++
+			}
+			if ro, ok := rings[num]; ok {
+				delete(rings, num)
+				if ro.atom == prev {
+					return nil, errAt(start, "ring closure %d bonds an atom to itself", num)
+				}
+				if m.bondBetween(ro.atom, prev) >= 0 {
+					return nil, errAt(start, "ring closure %d duplicates an existing bond", num)
+				}
+				bt, dir := ro.btype, ro.dir
+				explicit := ro.explicit
+				if bond.set {
+					if explicit && bt != BondUnspecified && bond.btype != BondUnspecified && bt != bond.btype {
+						return nil, errAt(bond.pos, "ring closure %d has conflicting bond symbols", num)
+					}
+					if bond.btype != BondUnspecified {
+						bt = bond.btype
+					}
+					if bond.dir != dirNone {
+						// a mark at the closing end is relative to the closing atom
+						dir = flipDir(bond.dir)
+					}
+				}
+				b := Bond{Begin: ro.atom, End: prev, Type: bt, dir: dir}
+				if b.Type == BondUnspecified {
+					if m.Atoms[ro.atom].Aromatic && m.Atoms[prev].Aromatic {
+						b.Type, b.Aromatic = BondAromatic, true
+					} else {
+						b.Type = BondSingle
+					}
+				} else if b.Type == BondAromatic {
+					b.Aromatic = true
+				}
+				m.addBond(b)
+				m.Atoms[ro.atom].stereoNbrs[ro.nbrSlot] = prev
+				m.Atoms[prev].stereoNbrs = append(m.Atoms[prev].stereoNbrs, ro.atom)
+			} else {
+				nRings++
+				if nRings > p.cfg.MaxRings {
+					return nil, errAt(start, "more than %d ring closures", p.cfg.MaxRings)
+				}
+				ro := ringOpen{atom: prev, pos: start}
+				if bond.set {
+					if bond.dative != 0 {
+						return nil, errAt(bond.pos, "dative bonds cannot close rings")
+					}
+					ro.btype, ro.dir, ro.explicit = bond.btype, bond.dir, true
+				}
+				ro.nbrSlot = len(m.Atoms[prev].stereoNbrs)
+				m.Atoms[prev].stereoNbrs = append(m.Atoms[prev].stereoNbrs, -2)
+				rings[num] = ro
+			}
+			bond = pendingBond{}
+		default:
+			var a Atom
+			var err error
+			start := i
+			if c == '[' {
+				a, i, err = parseBracket(s, i)
+			} else {
+				a, i, err = parseOrganic(s, i)
+			}
+			if err != nil {
+				return nil, err
+			}
+			if len(m.Atoms) >= p.cfg.MaxAtoms {
+				return nil, errAt(start, "more than %d atoms", p.cfg.MaxAtoms)
+			}
+			idx := m.addAtom(a)
+			if prev >= 0 {
+				b := Bond{Begin: prev, End: idx, Type: bond.btype, dir: bond.dir}
+				if bond.dative < 0 {
+					b.Begin, b.End = idx, prev
+				}
+				if b.Type == BondUnspecified {
+					if m.Atoms[prev].Aromatic && m.Atoms[idx].Aromatic {
+						b.Type, b.Aromatic = BondAromatic, true
+					} else {
+						b.Type = BondSingle
+					}
+				} else if b.Type == BondAromatic {
+					b.Aromatic = true
+				}
+				m.addBond(b)
+				m.Atoms[prev].stereoNbrs = append(m.Atoms[prev].stereoNbrs, idx)
+				m.Atoms[idx].stereoNbrs = append(m.Atoms[idx].stereoNbrs, prev)
+			} else if bond.set {
+				return nil, errAt(bond.pos, "bond symbol must follow an atom")
+			}
+			if m.Atoms[idx].Chiral != ChiralNone && m.Atoms[idx].ExplicitHs > 0 {
+				m.Atoms[idx].stereoNbrs = append(m.Atoms[idx].stereoNbrs, hNeighbor)
+			}
+			bond = pendingBond{}
+			prev = idx
+		}
+	}
+	if bond.set {
+		return nil, errAt(bond.pos, "bond symbol at the end: expected an atom")
+	}
+	if len(branches) > 0 {
+		return nil, errAt(len(s), "unclosed branch: expected ')'")
+	}
+	if len(rings) > 0 {
+		first := len(s)
+		num := 0
+		for n, ro := range rings {
+			if ro.pos < first {
+				first, num = ro.pos, n
+			}
+		}
+		return nil, errAt(first, "ring closure %d is never closed", num)
+	}
+	if len(m.Atoms) == 0 {
+		return nil, errAt(0, "no atoms")
+	}
+	return m, nil
+}
+
+func flipDir(d uint8) uint8 {
+	switch d {
+	case dirUp:
+		return dirDown
+	case dirDown:
+		return dirUp
+	}
+	return d
+}
+
+// parseOrganic reads an organic-subset atom, aromatic atom or '*'.
+func parseOrganic(s string, i int) (Atom, int, error) {
+	c := s[i]
+	var a Atom
+	switch c {
+	case 'B':
+		if i+1 < len(s) && s[i+1] == 'r' {
+			return Atom{Z: 35}, i + 2, nil
+		}
+		a.Z = 5
+	case 'C':
+		if i+1 < len(s) && s[i+1] == 'l' {
+			return Atom{Z: 17}, i + 2, nil
+		}
+		a.Z = 6
+	case 'N':
+		a.Z = 7
+	case 'O':
+		a.Z = 8
+	case 'P':
+		a.Z = 15
+	case 'S':
+		a.Z = 16
+	case 'F':
+		a.Z = 9
+	case 'I':
+		a.Z = 53
+	case 'b':
+		a.Z, a.Aromatic = 5, true
+	case 'c':
+		a.Z, a.Aromatic = 6, true
+	case 'n':
+		a.Z, a.Aromatic = 7, true
+	case 'o':
+		a.Z, a.Aromatic = 8, true
+	case 'p':
+		a.Z, a.Aromatic = 15, true
+	case 's':
+		a.Z, a.Aromatic = 16, true
+	case '*':
+		a.Z = 0
+	default:
+		if c == ']' {
+			return a, i, errAt(i, "unmatched ']'")
+		}
+		return a, i, errAt(i, "unexpected character %q: expected an atom, bond, ring closure or branch", c)
+	}
+	return a, i + 1, nil
+}
+
+func readUint(s string, i int, maxDigits int) (int, int, bool) {
+	n, j := 0, i
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' && j-i < maxDigits {
+		n = n*10 + int(s[j]-'0')
+		j++
+	}
+	return n, j, j > i
+}
+
+// parseBracket reads a bracket atom starting at s[i]=='['.
+func parseBracket(s string, i int) (Atom, int, error) {
+	open := i
+	i++
+	var a Atom
+	a.NoImplicit = true
+	if iso, j, ok := readUint(s, i, 4); ok {
+		if iso > 999 {
+			return a, i, errAt(i, "isotope %d out of range 0-999", iso)
+		}
+		a.Isotope = uint16(iso)
+		i = j
+		if iso == 0 {
+			// RDKit treats [0C] as isotope 0 = unspecified
+			a.Isotope = 0
+		}
+	}
+	if i >= len(s) {
+		return a, i, errAt(i, "unterminated bracket atom: expected an element symbol")
+	}
+	// element symbol
+	switch {
+	case s[i] == '#':
+		z, j, ok := readUint(s, i+1, 3)
+		if !ok || z > 118 {
+			return a, i, errAt(i, "expected an atomic number 0-118 after '#'")
+		}
+		a.Z = uint8(z)
+		i = j
+	case s[i] == '*':
+		a.Z = 0
+		i++
+	case s[i] >= 'A' && s[i] <= 'Z':
+		if i+1 < len(s) && s[i+1] >= 'a' && s[i+1] <= 'z' {
+			if z, ok := symbolToZ[s[i:i+2]]; ok && z != 0 {
+				a.Z = z
+				i += 2
+				break
+			}
+		}
+		z, ok := symbolToZ[s[i:i+1]]
+		if !ok {
+			return a, i, errAt(i, "unknown element symbol starting with %q", s[i])
+		}
+		a.Z = z
+		i++
+	case s[i] >= 'a' && s[i] <= 'z':
+		if i+1 < len(s) {
+			switch s[i : i+2] {
+			case "se":
+				a.Z, a.Aromatic = 34, true
+			case "as":
+				a.Z, a.Aromatic = 33, true
+			case "te":
+				a.Z, a.Aromatic = 52, true
+			case "si":
+				a.Z, a.Aromatic = 14, true
+			}
+			if a.Aromatic {
+				i += 2
+				break
+			}
+		}
+		switch s[i] {
+		case 'b':
+			a.Z = 5
+		case 'c':
+			a.Z = 6
+		case 'n':
+			a.Z = 7
+		case 'o':
+			a.Z = 8
+		case 'p':
+			a.Z = 15
+		case 's':
+			a.Z = 16
+		default:
+			return a, i, errAt(i, "unknown aromatic symbol %q: expected b, c, n, o, p, s, se, as, te or si", s[i])
+		}
+		a.Aromatic = true
+		i++
+	default:
+		return a, i, errAt(i, "expected an element symbol in bracket atom")
+	}
+	// chirality
+	if i < len(s) && s[i] == '@' {
+		i++
+		switch {
+		case i < len(s) && s[i] == '@':
+			a.Chiral = ChiralCW
+			i++
+		case i+1 < len(s) && (s[i:i+2] == "TH" || s[i:i+2] == "AL" || s[i:i+2] == "SP" || s[i:i+2] == "TB" || s[i:i+2] == "OH"):
+			cls := s[i : i+2]
+			i += 2
+			n, j, _ := readUint(s, i, 2)
+			i = j
+			if cls == "TH" {
+				switch n {
+				case 1:
+					a.Chiral = ChiralCCW
+				case 2:
+					a.Chiral = ChiralCW
+				}
+			}
+		default:
+			a.Chiral = ChiralCCW
+		}
+	}
+	// hydrogen count
+	if i < len(s) && s[i] == 'H' {
+		i++
+		if n, j, ok := readUint(s, i, 2); ok {
+			a.ExplicitHs = uint8(n)
+			i = j
+		} else {
+			a.ExplicitHs = 1
+		}
+	}
+	// charge
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		sign := 1
+		if s[i] == '-' {
+			sign = -1
+		}
+		sym := s[i]
+		i++
+		if i < len(s) && s[i] == sym {
+			a.Charge = int8(2 * sign)
+			i++
+		} else if n, j, ok := readUint(s, i, 2); ok {
+			if n > 15 {
+				return a, i, errAt(i, "charge %d out of range -15..+15", n*sign)
+			}
+			a.Charge = int8(n * sign)
+			i = j
+		} else {
+			a.Charge = int8(sign)
+		}
+	}
+	// atom class
+	if i < len(s) && s[i] == ':' {
+		n, j, ok := readUint(s, i+1, 9)
+		if !ok {
+			return a, i, errAt(i+1, "expected an atom-class number after ':'")
+		}
+		a.MapNum = int32(n)
+		i = j
+	}
+	if i >= len(s) {
+		return a, i, errAt(open, "unterminated bracket atom: expected ']'")
+	}
+	if s[i] != ']' {
+		return a, i, errAt(i, "unexpected %q in bracket atom: expected chirality, H count, charge, class or ']'", s[i])
+	}
+	return a, i + 1, nil
+}
