@@ -77,3 +77,29 @@ func BenchmarkWarfarinParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "patient-days/s")
 }
+
+// BenchmarkDocetaxelCycle simulates one 21-day cycle (1-h infusion of 100 mg)
+// for a 256-patient batch per op.
+func BenchmarkDocetaxelCycle(b *testing.B) {
+	const n = 256
+	db, err := NewDocetaxelBatch(DocetaxelConfig{Patients: n})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := NewRNG(1)
+	for i := range n {
+		if err := db.SetPatient(i, SampleDocetaxel(rng)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		db.Reset()
+		for i := range n {
+			_ = db.Infuse(i, 100, 1)
+		}
+		db.AdvanceAll(21 * 24)
+	}
+	b.ReportMetric(float64(b.N)*n*21/b.Elapsed().Seconds(), "patient-days/s")
+}
