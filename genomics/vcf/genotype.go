@@ -129,7 +129,9 @@ func (g Genotype) String() string {
 }
 
 // parseGT decodes GT text (up to ':' or the end of s).
-func parseGT(s []byte, nAlt int) (Genotype, bool) {
+// Allele indexes above the number of ALTs are kept (htslib accepts them);
+// callers must check them against len(Record.Alt).
+func parseGT(s []byte) (Genotype, bool) {
 	var g Genotype
 	i := 0
 	if len(s) > 0 && (s[0] == '|' || s[0] == '/') {
@@ -155,9 +157,6 @@ func parseGT(s []byte, nAlt int) (Genotype, bool) {
 					return g, false
 				}
 				i++
-			}
-			if v > nAlt {
-				return g, false
 			}
 			g.alleles[g.n] = int16(v)
 		} else {
@@ -192,7 +191,6 @@ func (rec *Record) Genotypes(dst []Genotype) ([]Genotype, error) {
 		return dst, nil
 	}
 	s := rec.samples
-	nAlt := len(rec.Alt)
 	gt := rec.gtIdx
 	pos := 0
 	for k := 0; k < n; k++ {
@@ -218,7 +216,7 @@ func (rec *Record) Genotypes(dst []Genotype) ([]Genotype, error) {
 			field := s[p:end]
 			if !(len(field) == 1 && field[0] == '.') && len(field) > 0 {
 				var ok bool
-				g, ok = parseGT(field, nAlt)
+				g, ok = parseGT(field)
 				if !ok {
 					return dst, perr(rec.Line, "GT", "invalid genotype for sample %d", k+1)
 				}
@@ -251,7 +249,7 @@ func (rec *Record) Genotype(i int) (Genotype, error) {
 	if len(field) == 1 && field[0] == '.' {
 		return Genotype{n: 1, alleles: [MaxPloidy]int16{-1}}, nil
 	}
-	g, ok := parseGT(field, len(rec.Alt))
+	g, ok := parseGT(field)
 	if !ok {
 		return Genotype{}, perr(rec.Line, "GT", "invalid genotype for sample %d", i+1)
 	}
