@@ -1,22 +1,400 @@
 package molecules
 
+import (
+	_ "embed"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
 // Descriptors holds RDKit-defined molecular descriptors.
 type Descriptors struct {
-	MolWt              float64
-	ExactMass          float64
-	LogP               float64
-	MR                 float64
-	TPSA               float64
-	HBD                int
-	HBA                int
-	RotatableBonds     int
-	Rings              int
-	AromaticRings      int
-	FractionCSP3       float64
-	LipinskiViolations int
+	MolWt              float64 // Descriptors.MolWt (average masses)
+	ExactMass          float64 // Descriptors.ExactMolWt (monoisotopic)
+	LogP               float64 // Crippen MolLogP
+	MR                 float64 // Crippen MolMR
+	TPSA               float64 // CalcTPSA, N and O only
+	HBD                int     // NumHDonors (CalcNumHBD)
+	HBA                int     // NumHAcceptors (CalcNumHBA)
+	RotatableBonds     int     // NumRotatableBonds, strict definition
+	Rings              int     // CalcNumRings (symmetrized SSSR)
+	AromaticRings      int     // CalcNumAromaticRings
+	FractionCSP3       float64 // CalcFractionCSP3
+	LipinskiViolations int     // MolWt>500, LogP>5, NHOH>5, NO>10
 }
+
+//go:embed crippen_params.txt
+var crippenText string
+
+type crippenRow struct {
+	label string
+	pat   *smartsPattern
+	logp  float64
+	mr    float64
+}
+
+var crippenTable = func() []crippenRow {
+	var rows []crippenRow
+	for _, line := range strings.Split(crippenText, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) < 3 || f[1] == "" {
+			continue
+		}
+		lp, _ := strconv.ParseFloat(f[2], 64)
+		mr := 0.0
+		if len(f) > 3 && f[3] != "" {
+			mr, _ = strconv.ParseFloat(f[3], 64)
+		}
+		rows = append(rows, crippenRow{f[0], mustSMARTS(f[1]), lp, mr})
+	}
+	return rows
+}()
+
+var (
+	hbdPattern = mustSMARTS("[N&!H0&v3,N&!H0&+1&v4,O&H1&+0,S&H1&+0,n&H1&+0]")
+	hbaPattern = mustSMARTS("[$([O,S;H1;v2]-[!$(*=[O,N,P,S])]),$([O,S;H0;v2]),$([O,S;-]),$([N;v3;!$(N-*=!@[O,N,P,S])]),$([nH0,o,s;+0])]")
+	rotPattern = mustSMARTS("[!$(*#*)&!D1&!$(C(F)(F)F)&!$(C(Cl)(Cl)Cl)&!$(C(Br)(Br)Br)&!$(C([CH3])([CH3])[CH3])&!$([CD3](=[N,O,S])-!@[#7,O,S!D1])&!$([#7,O,S!D1]-!@[CD3]=[N,O,S])&!$([CD3](=[N+])-!@[#7!D1])&!$([#7!D1]-!@[CD3]=[N+])]-,:;!@[!$(*#*)&!D1&!$(C(F)(F)F)&!$(C(Cl)(Cl)Cl)&!$(C(Br)(Br)Br)&!$(C([CH3])([CH3])[CH3])]")
+)
 
 // Describe computes all descriptors.
 func Describe(m *Mol) Descriptors {
-	return Descriptors{}
+	var d Descriptors
+	d.MolWt = MolWt(m)
+	d.ExactMass = ExactMolWt(m)
+	d.LogP, d.MR = Crippen(m)
+	d.TPSA = TPSA(m)
+	mt := newMatcher(m)
+	d.HBD = mt.countAtoms(hbdPattern)
+	d.HBA = mt.countAtoms(hbaPattern)
+	d.RotatableBonds = mt.countUnique(rotPattern)
+	d.Rings = len(m.rings)
+	for _, rb := range m.ringBonds {
+		all := true
+		for _, b := range rb {
+			if !m.Bonds[b].Aromatic {
+				all = false
+				break
+			}
+		}
+		if all {
+			d.AromaticRings++
+		}
+	}
+	nC, nSP3 := 0, 0
+	nhoh, no := 0, 0
+	for i := range m.Atoms {
+		a := &m.Atoms[i]
+		if a.Z == 6 {
+			nC++
+			if m.totalDegree(i) == 4 {
+				nSP3++
+			}
+		}
+		if a.Z == 7 || a.Z == 8 {
+			no++
+			nhoh += m.totalHsWithNbrs(i)
+		}
+	}
+	if nC > 0 {
+		d.FractionCSP3 = float64(nSP3) / float64(nC)
+	}
+	if d.MolWt > 500 {
+		d.LipinskiViolations++
+	}
+	if d.LogP > 5 {
+		d.LipinskiViolations++
+	}
+	if nhoh > 5 {
+		d.LipinskiViolations++
+	}
+	if no > 10 {
+		d.LipinskiViolations++
+	}
+	return d
+}
+
+func (mt *matcher) countAtoms(p *smartsPattern) int {
+	n := 0
+	for i := range mt.m.Atoms {
+		if mt.atomOK(p.atoms[0], i) {
+			n++
+		}
+	}
+	return n
+}
+
+// MolWt is RDKit's average molecular weight (hydrogens at 1.008).
+func MolWt(m *Mol) float64 {
+	w := 0.0
+	for i := range m.Atoms {
+		a := &m.Atoms[i]
+		w += atomMass(a) + float64(a.TotalHs())*elementTable[1].mass
+	}
+	return w
+}
+
+// ExactMolWt is the monoisotopic mass (RDKit ExactMolWt).
+func ExactMolWt(m *Mol) float64 {
+	w := 0.0
+	for i := range m.Atoms {
+		a := &m.Atoms[i]
+		w += atomExactMass(a) + float64(a.TotalHs())*elementTable[1].isoMass
+	}
+	return w
+}
+
+// withExplicitHs returns a copy with every hydrogen as a graph atom
+// (RDKit addHs), keeping ring data and total valences.
+func (m *Mol) withExplicitHs() *Mol {
+	c := m.Clone()
+	n := len(m.Atoms)
+	for i := 0; i < n; i++ {
+		a := &c.Atoms[i]
+		nh := a.TotalHs()
+		tv := m.totalValence(i)
+		a.ExplicitHs, a.ImplicitHs = 0, 0
+		a.NoImplicit = true
+		a.expVal = tv
+		for k := 0; k < nh; k++ {
+			h := c.addAtom(Atom{Z: 1, NoImplicit: true, expVal: 1})
+			c.addBond(Bond{Begin: int32(i), End: h, Type: BondSingle})
+			c.atomRingCount = append(c.atomRingCount, 0)
+			c.bondRingCount = append(c.bondRingCount, 0)
+		}
+	}
+	return c
+}
+
+// Crippen returns Wildman–Crippen logP and MR (RDKit MolLogP, MolMR).
+func Crippen(m *Mol) (logp, mr float64) {
+	h := m.withExplicitHs()
+	mt := newMatcher(h)
+	for i := range h.Atoms {
+		mt.val[i] = h.Atoms[i].expVal
+	}
+	for i := range h.Atoms {
+		for _, row := range crippenTable {
+			if mt.matchFrom(row.pat, i) {
+				logp += row.logp
+				mr += row.mr
+				break
+			}
+		}
+	}
+	return logp, mr
+}
+
+// TPSA is Ertl's topological polar surface area over N and O (RDKit CalcTPSA).
+func TPSA(m *Mol) float64 {
+	res := 0.0
+	for i := range m.Atoms {
+		res += tpsaContrib(m, i)
+	}
+	return res
+}
+
+func tpsaContrib(m *Mol, i int) float64 {
+	a := &m.Atoms[i]
+	if a.Z != 7 && a.Z != 8 {
+		return 0
+	}
+	var nNbrs, nSing, nDoub, nTrip, nArom, nHs int
+	for _, b := range a.bonds {
+		bd := &m.Bonds[b]
+		o := &m.Atoms[bd.Other(int32(i))]
+		if o.Z == 1 {
+			nNbrs--
+			nHs++
+			continue
+		}
+		if bd.Aromatic {
+			nArom++
+			continue
+		}
+		switch bd.Type {
+		case BondSingle:
+			nSing++
+		case BondDouble:
+			nDoub++
+		case BondTriple:
+			nTrip++
+		}
+	}
+	nHs += a.TotalHs()
+	chg := int(a.Charge)
+	in3 := false
+	for _, r := range m.rings {
+		if len(r) == 3 && containsI32(r, int32(i)) {
+			in3 = true
+		}
+	}
+	nNbrs += len(a.bonds)
+	tmp := -1.0
+	if a.Z == 7 {
+		switch nNbrs {
+		case 1:
+			switch {
+			case nHs == 0 && chg == 0 && nTrip == 1:
+				tmp = 23.79
+			case nHs == 1 && chg == 0 && nDoub == 1:
+				tmp = 23.85
+			case nHs == 2 && chg == 0 && nSing == 1:
+				tmp = 26.02
+			case nHs == 2 && chg == 1 && nDoub == 1:
+				tmp = 25.59
+			case nHs == 3 && chg == 1 && nSing == 1:
+				tmp = 27.64
+			}
+		case 2:
+			switch {
+			case nHs == 0 && chg == 0 && nSing == 1 && nDoub == 1:
+				tmp = 12.36
+			case nHs == 0 && chg == 0 && nTrip == 1 && nDoub == 1:
+				tmp = 13.60
+			case nHs == 1 && chg == 0 && nSing == 2 && in3:
+				tmp = 21.94
+			case nHs == 1 && chg == 0 && nSing == 2 && !in3:
+				tmp = 12.03
+			case nHs == 0 && chg == 1 && nTrip == 1 && nSing == 1:
+				tmp = 4.36
+			case nHs == 1 && chg == 1 && nDoub == 1 && nSing == 1:
+				tmp = 13.97
+			case nHs == 2 && chg == 1 && nSing == 2:
+				tmp = 16.61
+			case nHs == 0 && chg == 0 && nArom == 2:
+				tmp = 12.89
+			case nHs == 1 && chg == 0 && nArom == 2:
+				tmp = 15.79
+			case nHs == 1 && chg == 1 && nArom == 2:
+				tmp = 14.14
+			}
+		case 3:
+			switch {
+			case nHs == 0 && chg == 0 && nSing == 3 && in3:
+				tmp = 3.01
+			case nHs == 0 && chg == 0 && nSing == 3 && !in3:
+				tmp = 3.24
+			case nHs == 0 && chg == 0 && nSing == 1 && nDoub == 2:
+				tmp = 11.68
+			case nHs == 0 && chg == 1 && nSing == 2 && nDoub == 1:
+				tmp = 3.01
+			case nHs == 1 && chg == 1 && nSing == 3:
+				tmp = 4.44
+			case nHs == 0 && chg == 0 && nArom == 3:
+				tmp = 4.41
+			case nHs == 0 && chg == 0 && nSing == 1 && nArom == 2:
+				tmp = 4.93
+			case nHs == 0 && chg == 0 && nDoub == 1 && nArom == 2:
+				tmp = 8.39
+			case nHs == 0 && chg == 1 && nArom == 3:
+				tmp = 4.10
+			case nHs == 0 && chg == 1 && nSing == 1 && nArom == 2:
+				tmp = 3.88
+			}
+		case 4:
+			if nHs == 0 && nSing == 4 && chg == 1 {
+				tmp = 0
+			}
+		}
+		if tmp < 0 {
+			tmp = math.Max(0, 30.5-float64(nNbrs)*8.2+float64(nHs)*1.5)
+		}
+		return tmp
+	}
+	switch nNbrs {
+	case 1:
+		switch {
+		case nHs == 0 && chg == 0 && nDoub == 1:
+			tmp = 17.07
+		case nHs == 1 && chg == 0 && nSing == 1:
+			tmp = 20.23
+		case nHs == 0 && chg == -1 && nSing == 1:
+			tmp = 23.06
+		}
+	case 2:
+		switch {
+		case nHs == 0 && chg == 0 && nSing == 2 && in3:
+			tmp = 12.53
+		case nHs == 0 && chg == 0 && nSing == 2 && !in3:
+			tmp = 9.23
+		case nHs == 0 && chg == 0 && nArom == 2:
+			tmp = 13.14
+		}
+	}
+	if tmp < 0 {
+		tmp = math.Max(0, 28.5-float64(nNbrs)*8.6+float64(nHs)*1.5)
+	}
+	return tmp
+}
+
+// Formula returns the molecular formula in Hill order as RDKit's
+// CalcMolFormula writes it (C, H, then alphabetical; isotopes as [13C];
+// net charge appended as +/-n).
+func (m *Mol) Formula() string {
+	counts := map[string]int{}
+	charge := 0
+	for i := range m.Atoms {
+		a := &m.Atoms[i]
+		sym := a.Symbol()
+		if a.Isotope != 0 {
+			sym = fmt.Sprintf("[%d%s]", a.Isotope, sym)
+		}
+		counts[sym]++
+		if h := a.TotalHs(); h > 0 {
+			counts["H"] += h
+		}
+		charge += int(a.Charge)
+	}
+	var keys []string
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	hasC := counts["C"] > 0
+	sort.Slice(keys, func(i, j int) bool {
+		ki, kj := hillKey(keys[i], hasC), hillKey(keys[j], hasC)
+		return ki < kj
+	})
+	var sb strings.Builder
+	for _, k := range keys {
+		sb.WriteString(k)
+		if counts[k] > 1 {
+			sb.WriteString(strconv.Itoa(counts[k]))
+		}
+	}
+	switch {
+	case charge == 1:
+		sb.WriteString("+")
+	case charge == -1:
+		sb.WriteString("-")
+	case charge > 1:
+		sb.WriteString("+" + strconv.Itoa(charge))
+	case charge < -1:
+		sb.WriteString(strconv.Itoa(charge))
+	}
+	return sb.String()
+}
+
+func hillKey(sym string, hasC bool) string {
+	base := strings.TrimLeft(strings.TrimPrefix(sym, "["), "0123456789")
+	base = strings.TrimSuffix(base, "]")
+	iso := sym != base
+	pre := "2"
+	if hasC {
+		switch base {
+		case "C":
+			pre = "0"
+		case "H":
+			pre = "1"
+		}
+	}
+	k := pre + base
+	if iso {
+		k += "~" + sym
+	}
+	return k
 }

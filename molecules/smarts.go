@@ -1,0 +1,642 @@
+package molecules
+
+import (
+	"fmt"
+	"sort"
+)
+
+// This file holds a small SMARTS matcher: the subset RDKit's descriptor
+// definitions use (atom primitives #n, element symbols, a, A, *, H, D, X, v,
+// R, r, charge, recursive $(...), logical ! & , ;, bonds - = # : ~ @,
+// branches and ring closures). It is internal: the descriptor tables are
+// compiled once at init.
+
+type qkind uint8
+
+const (
+	qAnd qkind = iota // high-precedence and ('&' or juxtaposition)
+	qOr
+	qLowAnd // ';'
+	qNot
+	qTrue
+	qElem      // val=Z, arom: 0 any, 1 aliphatic, 2 aromatic
+	qAromatic  // 'a'
+	qAliphatic // 'A'
+	qHCount
+	qDegree
+	qTotalDegree
+	qValence
+	qCharge
+	qInRing
+	qRingCount
+	qRingSize
+	qRecursive
+	// bond primitives
+	qBondSingle
+	qBondDouble
+	qBondTriple
+	qBondAromatic
+	qBondRing
+	qBondDefault // single or aromatic
+)
+
+type qnode struct {
+	kind qkind
+	val  int
+	arom int
+	kids []*qnode
+	rec  *smartsPattern
+}
+
+type patBond struct {
+	a, b int
+	q    *qnode
+}
+
+type smartsPattern struct {
+	src   string
+	atoms []*qnode
+	bonds []patBond
+	adj   [][]int
+	// order is a matching order where every atom after the first is bonded
+	// to an earlier one; parent[k] is the bond linking order[k] back.
+	parentBond []int
+}
+
+type smartsParser struct {
+	s string
+	i int
+}
+
+func mustSMARTS(s string) *smartsPattern {
+	p, err := parseSMARTS(s)
+	if err != nil {
+		panic(fmt.Sprintf("bad built-in SMARTS %q: %v", s, err))
+	}
+	return p
+}
+
+func parseSMARTS(s string) (*smartsPattern, error) {
+	sp := &smartsParser{s: s}
+	pat, err := sp.pattern()
+	if err != nil {
+		return nil, err
+	}
+	if sp.i != len(s) {
+		return nil, fmt.Errorf("unexpected %q at %d", s[sp.i], sp.i)
+	}
+	pat.src = s
+	return pat, nil
+}
+
+func (sp *smartsParser) pattern() (*smartsPattern, error) {
+	pat := &smartsPattern{}
+	prev := -1
+	var stack []int
+	var bond *qnode
+	rings := map[int]struct {
+		atom int
+		q    *qnode
+	}{}
+	for sp.i < len(sp.s) {
+		c := sp.s[sp.i]
+		switch {
+		case c == ')' && len(stack) == 0:
+			// end of a recursive pattern
+			goto done
+		case c == '(':
+			stack = append(stack, prev)
+			sp.i++
+		case c == ')':
+			prev = stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			sp.i++
+		case c == '-' || c == '=' || c == '#' || c == ':' || c == '~' || c == '@' || c == '!' || c == ',' || c == ';' || c == '&':
+			q, err := sp.bondExpr()
+			if err != nil {
+				return nil, err
+			}
+			bond = q
+		case c >= '0' && c <= '9':
+			n := int(c - '0')
+			sp.i++
+			if r, ok := rings[n]; ok {
+				q := bond
+				if q == nil {
+					q = r.q
+				}
+				if q == nil {
+					q = &qnode{kind: qBondDefault}
+				}
+				pat.addBond(r.atom, prev, q)
+				delete(rings, n)
+			} else {
+				rings[n] = struct {
+					atom int
+					q    *qnode
+				}{prev, bond}
+			}
+			bond = nil
+		default:
+			q, err := sp.atom()
+			if err != nil {
+				return nil, err
+			}
+			pat.atoms = append(pat.atoms, q)
+			idx := len(pat.atoms) - 1
+			pat.adj = append(pat.adj, nil)
+			if prev >= 0 {
+				if bond == nil {
+					bond = &qnode{kind: qBondDefault}
+				}
+				pat.addBond(prev, idx, bond)
+			}
+			bond = nil
+			prev = idx
+		}
+	}
+done:
+	if len(pat.atoms) == 0 {
+		return nil, fmt.Errorf("empty pattern")
+	}
+	// matching order: atoms in index order; parent bond = first bond to an earlier atom
+	pat.parentBond = make([]int, len(pat.atoms))
+	for k := range pat.atoms {
+		pat.parentBond[k] = -1
+		for _, bi := range pat.adj[k] {
+			b := pat.bonds[bi]
+			o := b.a
+			if o == k {
+				o = b.b
+			}
+			if o < k {
+				pat.parentBond[k] = bi
+				break
+			}
+		}
+		if k > 0 && pat.parentBond[k] < 0 {
+			return nil, fmt.Errorf("disconnected pattern")
+		}
+	}
+	return pat, nil
+}
+
+func (p *smartsPattern) addBond(a, b int, q *qnode) {
+	p.bonds = append(p.bonds, patBond{a, b, q})
+	bi := len(p.bonds) - 1
+	p.adj[a] = append(p.adj[a], bi)
+	p.adj[b] = append(p.adj[b], bi)
+}
+
+// bondExpr parses a bond expression with SMARTS precedence.
+func (sp *smartsParser) bondExpr() (*qnode, error) {
+	return sp.expr(true)
+}
+
+func (sp *smartsParser) atom() (*qnode, error) {
+	c := sp.s[sp.i]
+	if c == '[' {
+		sp.i++
+		q, err := sp.expr(false)
+		if err != nil {
+			return nil, err
+		}
+		if sp.i >= len(sp.s) || sp.s[sp.i] != ']' {
+			return nil, fmt.Errorf("expected ']' at %d", sp.i)
+		}
+		sp.i++
+		return q, nil
+	}
+	return sp.atomPrimitive(true)
+}
+
+// expr parses ';'-separated, ','-separated, '&'-joined, '!'-prefixed terms.
+func (sp *smartsParser) expr(bond bool) (*qnode, error) {
+	var parts []*qnode
+	for {
+		q, err := sp.orExpr(bond)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, q)
+		if sp.i < len(sp.s) && sp.s[sp.i] == ';' {
+			sp.i++
+			continue
+		}
+		break
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	return &qnode{kind: qLowAnd, kids: parts}, nil
+}
+
+func (sp *smartsParser) orExpr(bond bool) (*qnode, error) {
+	var parts []*qnode
+	for {
+		q, err := sp.andExpr(bond)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, q)
+		if sp.i < len(sp.s) && sp.s[sp.i] == ',' {
+			sp.i++
+			continue
+		}
+		break
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	return &qnode{kind: qOr, kids: parts}, nil
+}
+
+func (sp *smartsParser) andExpr(bond bool) (*qnode, error) {
+	var parts []*qnode
+	for sp.i < len(sp.s) {
+		c := sp.s[sp.i]
+		if c == ';' || c == ',' || c == ']' {
+			break
+		}
+		if c == '&' {
+			sp.i++
+			continue
+		}
+		if bond && !(c == '-' || c == '=' || c == '#' || c == ':' || c == '~' || c == '@' || c == '!') {
+			break
+		}
+		q, err := sp.unary(bond)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, q)
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("empty expression at %d", sp.i)
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	return &qnode{kind: qAnd, kids: parts}, nil
+}
+
+func (sp *smartsParser) unary(bond bool) (*qnode, error) {
+	if sp.s[sp.i] == '!' {
+		sp.i++
+		q, err := sp.unary(bond)
+		if err != nil {
+			return nil, err
+		}
+		return &qnode{kind: qNot, kids: []*qnode{q}}, nil
+	}
+	if bond {
+		c := sp.s[sp.i]
+		sp.i++
+		switch c {
+		case '-':
+			return &qnode{kind: qBondSingle}, nil
+		case '=':
+			return &qnode{kind: qBondDouble}, nil
+		case '#':
+			return &qnode{kind: qBondTriple}, nil
+		case ':':
+			return &qnode{kind: qBondAromatic}, nil
+		case '~':
+			return &qnode{kind: qTrue}, nil
+		case '@':
+			return &qnode{kind: qBondRing}, nil
+		}
+		return nil, fmt.Errorf("bad bond primitive %q", c)
+	}
+	return sp.atomPrimitive(false)
+}
+
+func (sp *smartsParser) num() (int, bool) {
+	n, j, ok := readUint(sp.s, sp.i, 4)
+	if ok {
+		sp.i = j
+	}
+	return n, ok
+}
+
+func (sp *smartsParser) atomPrimitive(organicOnly bool) (*qnode, error) {
+	s := sp.s
+	c := s[sp.i]
+	switch {
+	case c == '*':
+		sp.i++
+		return &qnode{kind: qTrue}, nil
+	case c == 'a':
+		if sp.i+1 < len(s) && s[sp.i+1] == 's' {
+			sp.i += 2
+			return &qnode{kind: qElem, val: 33, arom: 2}, nil
+		}
+		sp.i++
+		return &qnode{kind: qAromatic}, nil
+	case c == 'A':
+		if sp.i+1 < len(s) && s[sp.i+1] >= 'a' && s[sp.i+1] <= 'z' {
+			if z, ok := symbolToZ[s[sp.i:sp.i+2]]; ok {
+				sp.i += 2
+				return &qnode{kind: qElem, val: int(z), arom: 1}, nil
+			}
+		}
+		sp.i++
+		return &qnode{kind: qAliphatic}, nil
+	case c == '#' && !organicOnly:
+		sp.i++
+		n, ok := sp.num()
+		if !ok {
+			return nil, fmt.Errorf("expected atomic number")
+		}
+		return &qnode{kind: qElem, val: n}, nil
+	case c == '$' && !organicOnly:
+		if sp.i+1 >= len(s) || s[sp.i+1] != '(' {
+			return nil, fmt.Errorf("expected '(' after '$'")
+		}
+		sp.i += 2
+		sub, err := sp.pattern()
+		if err != nil {
+			return nil, err
+		}
+		if sp.i >= len(s) || s[sp.i] != ')' {
+			return nil, fmt.Errorf("unclosed recursive SMARTS")
+		}
+		sp.i++
+		return &qnode{kind: qRecursive, rec: sub}, nil
+	case !organicOnly && (c == 'H' || c == 'D' || c == 'X' || c == 'v' || c == 'R' || c == 'r'):
+		sp.i++
+		n, ok := sp.num()
+		kinds := map[byte]qkind{'H': qHCount, 'D': qDegree, 'X': qTotalDegree, 'v': qValence, 'R': qRingCount, 'r': qRingSize}
+		if !ok {
+			if c == 'R' {
+				return &qnode{kind: qInRing}, nil
+			}
+			n = 1
+		}
+		return &qnode{kind: kinds[c], val: n}, nil
+	case !organicOnly && (c == '+' || c == '-'):
+		sign := 1
+		if c == '-' {
+			sign = -1
+		}
+		sp.i++
+		if n, ok := sp.num(); ok {
+			return &qnode{kind: qCharge, val: sign * n}, nil
+		}
+		n := 1
+		for sp.i < len(s) && s[sp.i] == c {
+			n++
+			sp.i++
+		}
+		return &qnode{kind: qCharge, val: sign * n}, nil
+	case c >= 'A' && c <= 'Z':
+		if sp.i+1 < len(s) && s[sp.i+1] >= 'a' && s[sp.i+1] <= 'z' && (!organicOnly || s[sp.i:sp.i+2] == "Cl" || s[sp.i:sp.i+2] == "Br") {
+			if z, ok := symbolToZ[s[sp.i:sp.i+2]]; ok {
+				sp.i += 2
+				return &qnode{kind: qElem, val: int(z), arom: 1}, nil
+			}
+		}
+		z, ok := symbolToZ[s[sp.i:sp.i+1]]
+		if !ok {
+			return nil, fmt.Errorf("unknown element %q", c)
+		}
+		sp.i++
+		return &qnode{kind: qElem, val: int(z), arom: 1}, nil
+	case c >= 'a' && c <= 'z':
+		if sp.i+1 < len(s) {
+			switch s[sp.i : sp.i+2] {
+			case "se":
+				sp.i += 2
+				return &qnode{kind: qElem, val: 34, arom: 2}, nil
+			case "te":
+				sp.i += 2
+				return &qnode{kind: qElem, val: 52, arom: 2}, nil
+			}
+		}
+		z := map[byte]int{'b': 5, 'c': 6, 'n': 7, 'o': 8, 'p': 15, 's': 16}[c]
+		if z == 0 {
+			return nil, fmt.Errorf("unknown aromatic symbol %q", c)
+		}
+		sp.i++
+		return &qnode{kind: qElem, val: z, arom: 2}, nil
+	}
+	return nil, fmt.Errorf("unexpected %q at %d", c, sp.i)
+}
+
+// matcher evaluates patterns on one molecule, caching recursive results.
+type matcher struct {
+	m     *Mol
+	val   []int // total valence per atom
+	hs    []int // total H including H neighbours
+	cache map[*smartsPattern][]int8
+}
+
+func newMatcher(m *Mol) *matcher {
+	mt := &matcher{m: m, val: make([]int, len(m.Atoms)), hs: make([]int, len(m.Atoms)), cache: map[*smartsPattern][]int8{}}
+	for i := range m.Atoms {
+		mt.val[i] = m.totalValence(i)
+		mt.hs[i] = m.totalHsWithNbrs(i)
+	}
+	return mt
+}
+
+func (mt *matcher) atomOK(q *qnode, i int) bool {
+	a := &mt.m.Atoms[i]
+	switch q.kind {
+	case qAnd, qLowAnd:
+		for _, k := range q.kids {
+			if !mt.atomOK(k, i) {
+				return false
+			}
+		}
+		return true
+	case qOr:
+		for _, k := range q.kids {
+			if mt.atomOK(k, i) {
+				return true
+			}
+		}
+		return false
+	case qNot:
+		return !mt.atomOK(q.kids[0], i)
+	case qTrue:
+		return true
+	case qElem:
+		if int(a.Z) != q.val {
+			return false
+		}
+		return q.arom == 0 || (q.arom == 2) == a.Aromatic
+	case qAromatic:
+		return a.Aromatic
+	case qAliphatic:
+		return !a.Aromatic
+	case qHCount:
+		return mt.hs[i] == q.val
+	case qDegree:
+		return len(a.bonds) == q.val
+	case qTotalDegree:
+		return mt.m.totalDegree(i) == q.val
+	case qValence:
+		return mt.val[i] == q.val
+	case qCharge:
+		return int(a.Charge) == q.val
+	case qInRing:
+		return mt.m.atomRingCount[i] > 0
+	case qRingCount:
+		return int(mt.m.atomRingCount[i]) == q.val
+	case qRingSize:
+		for _, r := range mt.m.rings {
+			if len(r) == q.val && containsI32(r, int32(i)) {
+				return true
+			}
+		}
+		return false
+	case qRecursive:
+		c := mt.cache[q.rec]
+		if c == nil {
+			c = make([]int8, len(mt.m.Atoms))
+			mt.cache[q.rec] = c
+		}
+		if c[i] == 0 {
+			if mt.matchFrom(q.rec, i) {
+				c[i] = 1
+			} else {
+				c[i] = -1
+			}
+		}
+		return c[i] == 1
+	}
+	return false
+}
+
+func (mt *matcher) bondOK(q *qnode, b int32) bool {
+	bd := &mt.m.Bonds[b]
+	switch q.kind {
+	case qAnd, qLowAnd:
+		for _, k := range q.kids {
+			if !mt.bondOK(k, b) {
+				return false
+			}
+		}
+		return true
+	case qOr:
+		for _, k := range q.kids {
+			if mt.bondOK(k, b) {
+				return true
+			}
+		}
+		return false
+	case qNot:
+		return !mt.bondOK(q.kids[0], b)
+	case qTrue:
+		return true
+	case qBondSingle:
+		return bd.Type == BondSingle
+	case qBondDouble:
+		return bd.Type == BondDouble
+	case qBondTriple:
+		return bd.Type == BondTriple
+	case qBondAromatic:
+		return bd.Type == BondAromatic
+	case qBondRing:
+		return mt.m.bondRingCount[b] > 0
+	case qBondDefault:
+		return bd.Type == BondSingle || bd.Type == BondAromatic
+	}
+	return false
+}
+
+// matchFrom reports whether pattern p matches with its first atom on atom i.
+func (mt *matcher) matchFrom(p *smartsPattern, i int) bool {
+	if !mt.atomOK(p.atoms[0], i) {
+		return false
+	}
+	mapping := make([]int32, len(p.atoms))
+	for k := range mapping {
+		mapping[k] = -1
+	}
+	mapping[0] = int32(i)
+	return mt.extend(p, mapping, 1, nil)
+}
+
+// extend maps pattern atoms k.. recursively; when visit is non-nil it is
+// called for every complete match and returning false stops the search.
+func (mt *matcher) extend(p *smartsPattern, mapping []int32, k int, visit func([]int32) bool) bool {
+	if k == len(p.atoms) {
+		if visit != nil {
+			return !visit(mapping)
+		}
+		return true
+	}
+	pb := p.bonds[p.parentBond[k]]
+	par := pb.a
+	if par == k {
+		par = pb.b
+	}
+	ta := mapping[par]
+	for _, tb := range mt.m.Atoms[ta].bonds {
+		o := mt.m.Bonds[tb].Other(ta)
+		used := false
+		for _, x := range mapping[:k] {
+			if x == o {
+				used = true
+				break
+			}
+		}
+		if used || !mt.bondOK(pb.q, tb) || !mt.atomOK(p.atoms[k], int(o)) {
+			continue
+		}
+		ok := true
+		// check the other bonds to already-mapped atoms (ring closures)
+		for _, bi := range p.adj[k] {
+			if bi == p.parentBond[k] {
+				continue
+			}
+			b := p.bonds[bi]
+			other := b.a
+			if other == k {
+				other = b.b
+			}
+			if other > k {
+				continue
+			}
+			tbi := mt.m.bondBetween(o, mapping[other])
+			if tbi < 0 || !mt.bondOK(b.q, tbi) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		mapping[k] = o
+		if mt.extend(p, mapping, k+1, visit) {
+			return true
+		}
+		mapping[k] = -1
+	}
+	return false
+}
+
+// countUnique counts matches with distinct atom sets (RDKit countMatches).
+func (mt *matcher) countUnique(p *smartsPattern) int {
+	seen := map[string]bool{}
+	for i := range mt.m.Atoms {
+		if !mt.atomOK(p.atoms[0], i) {
+			continue
+		}
+		mapping := make([]int32, len(p.atoms))
+		for k := range mapping {
+			mapping[k] = -1
+		}
+		mapping[0] = int32(i)
+		mt.extend(p, mapping, 1, func(mp []int32) bool {
+			s := append([]int32(nil), mp...)
+			sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
+			key := fmt.Sprint(s)
+			seen[key] = true
+			return true
+		})
+	}
+	return len(seen)
+}
