@@ -1,0 +1,77 @@
+package graphql
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/rxlab/rxlab/graphql/auth"
+	"github.com/rxlab/rxlab/store"
+)
+
+// The error codes the API puts in extensions.code. Domain packages may add
+// their own through the store.Coder interface (e.g. BAD_SMILES).
+const (
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeBadInput        = "BAD_USER_INPUT"
+	CodeNotFound        = "NOT_FOUND"
+	CodeConflict        = "CONFLICT"
+	CodeNotImplemented  = "NOT_IMPLEMENTED"
+	CodeTimeout         = "TIMEOUT"
+	CodeInternal        = "INTERNAL"
+)
+
+// apiError is an error as a client sees it: a safe message and a code.
+type apiError struct {
+	msg  string
+	code string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+// Extensions implements graphql-go's ExtendedError.
+func (e *apiError) Extensions() map[string]any { return map[string]any{"code": e.code} }
+
+// errorCode is the one mapping from an error's kind to its extensions.code.
+func errorCode(err error) string {
+	var c store.Coder
+	switch {
+	case errors.As(err, &c):
+		return c.Code()
+	case errors.Is(err, auth.ErrUnauthenticated):
+		return CodeUnauthenticated
+	case errors.Is(err, store.ErrPermission):
+		return CodeForbidden
+	case errors.Is(err, store.ErrInvalid):
+		return CodeBadInput
+	case errors.Is(err, store.ErrNotFound):
+		return CodeNotFound
+	case errors.Is(err, store.ErrConflict):
+		return CodeConflict
+	case errors.Is(err, store.ErrNotImplemented):
+		return CodeNotImplemented
+	case errors.Is(err, context.DeadlineExceeded):
+		return CodeTimeout
+	}
+	return CodeInternal
+}
+
+// publicError converts any error into what the client may see. Internal
+// errors are logged (by kind and operation only) and replaced by a generic
+// message, so stack traces and stored data never leave the server.
+func publicError(ctx context.Context, log *slog.Logger, op string, err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	code := errorCode(err)
+	switch code {
+	case CodeInternal:
+		log.ErrorContext(ctx, "internal error", "op", op, "err", err.Error())
+		return &apiError{msg: "internal error; the server log has the details", code: code}
+	case CodeTimeout:
+		return &apiError{msg: "the request ran past its deadline", code: code}
+	}
+	return &apiError{msg: err.Error(), code: code}
+}

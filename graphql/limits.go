@@ -1,0 +1,185 @@
+package graphql
+
+import (
+	"fmt"
+
+	"github.com/graphql-go/graphql/language/ast"
+)
+
+// Limits bound what one request may ask for. graphql-go has none of its own,
+// so they are checked on the parsed document before validation and execution.
+type Limits struct {
+	// MaxDepth bounds the nesting of selection sets (fragments expanded).
+	MaxDepth int
+	// MaxAliases bounds the number of aliased fields.
+	MaxAliases int
+	// MaxSelections bounds the number of field selections, fragments expanded.
+	MaxSelections int
+	// MaxFirst bounds any argument named "first".
+	MaxFirst int
+	// MaxListItems bounds the length of any list argument.
+	MaxListItems int
+	// MaxBodyBytes bounds the HTTP request body.
+	MaxBodyBytes int64
+}
+
+// DefaultLimits returns limits generous for real clients (GraphiQL's
+// introspection query included) and far below what a hostile request needs.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxDepth:      15,
+		MaxAliases:    50,
+		MaxSelections: 2000,
+		MaxFirst:      1000,
+		MaxListItems:  10000,
+		MaxBodyBytes:  4 << 20,
+	}
+}
+
+// checkLimits walks the operation's selections, expanding fragments, and
+// returns an error naming the first limit the document breaks.
+func checkLimits(doc *ast.Document, opName string, vars map[string]any, l Limits) error {
+	frags := map[string]*ast.FragmentDefinition{}
+	var op *ast.OperationDefinition
+	for _, d := range doc.Definitions {
+		switch d := d.(type) {
+		case *ast.FragmentDefinition:
+			frags[d.Name.Value] = d
+		case *ast.OperationDefinition:
+			if opName == "" || (d.Name != nil && d.Name.Value == opName) {
+				if op == nil {
+					op = d
+				}
+			}
+		}
+	}
+	if op == nil {
+		return nil // validation reports the missing operation
+	}
+	w := &limitWalker{frags: frags, vars: vars, l: l, onPath: map[string]bool{}}
+	return w.set(op.SelectionSet, 1)
+}
+
+type limitWalker struct {
+	frags      map[string]*ast.FragmentDefinition
+	vars       map[string]any
+	l          Limits
+	aliases    int
+	selections int
+	onPath     map[string]bool
+}
+
+func (w *limitWalker) set(ss *ast.SelectionSet, depth int) error {
+	if ss == nil {
+		return nil
+	}
+	if depth > w.l.MaxDepth {
+		return fmt.Errorf("query depth exceeds the limit of %d", w.l.MaxDepth)
+	}
+	for _, sel := range ss.Selections {
+		switch s := sel.(type) {
+		case *ast.Field:
+			w.selections++
+			if w.selections > w.l.MaxSelections {
+				return fmt.Errorf("query selects more than %d fields", w.l.MaxSelections)
+			}
+			if s.Alias != nil && s.Alias.Value != s.Name.Value {
+				w.aliases++
+				if w.aliases > w.l.MaxAliases {
+					return fmt.Errorf("query uses more than %d aliases", w.l.MaxAliases)
+				}
+			}
+			for _, a := range s.Arguments {
+				if err := w.arg(s.Name.Value, a); err != nil {
+					return err
+				}
+			}
+			if err := w.set(s.SelectionSet, depth+1); err != nil {
+				return err
+			}
+		case *ast.InlineFragment:
+			if err := w.set(s.SelectionSet, depth); err != nil {
+				return err
+			}
+		case *ast.FragmentSpread:
+			name := s.Name.Value
+			f, ok := w.frags[name]
+			if !ok || w.onPath[name] {
+				continue // validation reports unknown or cyclic fragments
+			}
+			w.onPath[name] = true
+			err := w.set(f.SelectionSet, depth)
+			w.onPath[name] = false
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *limitWalker) arg(field string, a *ast.Argument) error {
+	name := a.Name.Value
+	v := w.value(a.Value)
+	if name == "first" {
+		if n, ok := asNumber(v); ok && (n > float64(w.l.MaxFirst) || n < 0) {
+			return fmt.Errorf("argument %s.first is %v; it must be between 0 and %d", field, n, w.l.MaxFirst)
+		}
+	}
+	return w.lists(field+"."+name, v, 0)
+}
+
+func (w *limitWalker) lists(path string, v any, depth int) error {
+	if depth > 64 {
+		return fmt.Errorf("argument %s nests deeper than 64 levels", path)
+	}
+	switch v := v.(type) {
+	case []any:
+		if len(v) > w.l.MaxListItems {
+			return fmt.Errorf("argument %s has %d items; the limit is %d", path, len(v), w.l.MaxListItems)
+		}
+		for _, e := range v {
+			if err := w.lists(path, e, depth+1); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if err := w.lists(path+"."+k, e, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// value resolves an argument's AST (with variables) into plain Go values.
+func (w *limitWalker) value(v ast.Value) any {
+	switch v := v.(type) {
+	case *ast.Variable:
+		return w.vars[v.Name.Value]
+	case *ast.ListValue:
+		out := make([]any, len(v.Values))
+		for i, e := range v.Values {
+			out[i] = w.value(e)
+		}
+		return out
+	case *ast.ObjectValue:
+		out := map[string]any{}
+		for _, f := range v.Fields {
+			out[f.Name.Value] = w.value(f.Value)
+		}
+		return out
+	}
+	return astValue(v)
+}
+
+func asNumber(v any) (float64, bool) {
+	switch v := v.(type) {
+	case int:
+		return float64(v), true
+	case float64:
+		return v, true
+	}
+	return 0, false
+}
