@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rxlab/rxlab/graphql"
+	"github.com/rxlab/rxlab/graphql/auth"
+	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/jobs"
+)
+
+// serve runs the API until SIGINT or SIGTERM, then shuts down in order:
+// stop accepting requests and let in-flight ones finish, stop jobs (the
+// resumable ones checkpoint), close the store.
+func serve(ctx context.Context, args []string, log *slog.Logger) error {
+	c, err := parseServe(args)
+	if err != nil {
+		return err
+	}
+	sc, err := c.storeConfig()
+	if err != nil {
+		return err
+	}
+	sc.Logger = log
+	db, err := store.Open(sc)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	toks, err := auth.NewTokens(db)
+	if err != nil {
+		return err
+	}
+	path, created, err := toks.EnsureAdmin(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Info("created the first admin token", "file", path)
+	} else {
+		log.Info("admin token file", "file", path)
+	}
+	runner, err := jobs.New(jobs.Config{DB: db, Concurrency: c.concurrency, Logger: log})
+	if err != nil {
+		return err
+	}
+	w, err := wire(ctx, c, db, runner, log)
+	if err != nil {
+		return err
+	}
+	resumed, failed, err := runner.Recover(ctx)
+	if err != nil {
+		return err
+	}
+	if resumed+failed > 0 {
+		log.Info("jobs recovered", "resumed", resumed, "failed", failed)
+	}
+	if c.demo {
+		if err := seedAll(ctx, db, w.seeders, log); err != nil {
+			return err
+		}
+	}
+	api, err := graphql.New(graphql.Config{
+		DB: db, Jobs: runner, Tokens: toks, Logger: log, Version: versionString(),
+		RequestTimeout: c.timeout, Web: w.web, Domains: w.domains,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("rxlab listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/", "version", versionString())
+
+	select {
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-sigCtx.Done():
+		log.Info("shutting down")
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	if err := runner.Shutdown(shutCtx); err != nil {
+		log.Warn("jobs shutdown", "err", err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// seeder is one domain's part of the demo world.
+type seeder struct {
+	name string
+	seed func(ctx context.Context) error
+}
+
+// seedAll runs each seeder once per database, in order, recording
+// meta/seeded/<name> when it finishes, so a capability that lands later
+// seeds its part into an existing database at the next start.
+func seedAll(ctx context.Context, db *store.DB, seeders []seeder, log *slog.Logger) error {
+	for _, s := range seeders {
+		key := []byte("meta/seeded/" + s.name)
+		var done bool
+		err := db.View(ctx, func(tx *store.Txn) error {
+			var err error
+			done, err = tx.Has(key)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if done {
+			continue
+		}
+		start := time.Now()
+		if err := s.seed(ctx); err != nil {
+			return fmt.Errorf("seed %s: %w", s.name, err)
+		}
+		if err := db.Update(ctx, func(tx *store.Txn) error { return tx.Put(key, time.Now().UTC()) }); err != nil {
+			return err
+		}
+		log.Info("seeded demo data", "part", s.name, "seconds", time.Since(start).Seconds())
+	}
+	return nil
+}
