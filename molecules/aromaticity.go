@@ -259,6 +259,9 @@ func (m *Mol) huckelFused(srings, brings [][]int32, fused []int, edon []donorTyp
 	doneBonds := map[int32]bool{}
 	maxFused := 6
 	count := make([]int, len(m.Atoms))
+	// RDKit tries every fused combination of up to six rings; a budget keeps
+	// pathological inputs (dozens of fused rings) from running for hours.
+	budget := 200000
 	for size := 1; size <= nr && size <= maxFused; size++ {
 		if size == 3 && nr > 300 {
 			break
@@ -270,7 +273,8 @@ func (m *Mol) huckelFused(srings, brings [][]int32, fused []int, edon []donorTyp
 		for k := range comb {
 			comb[k] = k
 		}
-		for {
+		for budget > 0 {
+			budget--
 			cur := make([]int, size)
 			for k, c := range comb {
 				cur[k] = fused[c]

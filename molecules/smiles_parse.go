@@ -128,6 +128,9 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 			if len(branches) > 0 {
 				return nil, errAt(i, "'.' inside a branch")
 			}
+			if i+1 >= len(s) {
+				return nil, errAt(i+1, "'.' at the end: expected an atom")
+			}
 			prev = -1
 			i++
 		case c == '-' || c == '=' || c == '#' || c == '$' || c == ':' || c == '/' || c == '\\' || c == '<':
@@ -188,12 +191,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 					}
 					i = j + 1
 				} else {
-					if i+2 >= len(s)+0 && !(i+2 < len(s)) {
-						if !(i+2 < len(s) || i+2 == len(s)) {
-							return nil, errAt(i, "bad ring number: expected two digits after '%%'")
-						}
-					}
-					if i+2 >= len(s)+1 || i+1 >= len(s) || s[i+1] < '1' || s[i+1] > '9' || i+2 >= len(s) || s[i+2] < '0' || s[i+2] > '9' {
+					if i+2 >= len(s) || s[i+1] < '1' || s[i+1] > '9' || s[i+2] < '0' || s[i+2] > '9' {
 						return nil, errAt(i, "bad ring number: expected two digits after '%%'")
 					}
 					num = int(s[i+1]-'0')*10 + int(s[i+2]-'0')
