@@ -35,10 +35,7 @@ func registerCore(a *API, r *Registry) error {
 		}
 		return 0, nil
 	}
-	fields := []struct {
-		typ, name string
-		res       Resolver
-	}{
+	fields := []field{
 		{"Query", "health", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			pats, err := count(ctx, "patients")
 			if err != nil {
@@ -160,12 +157,7 @@ func registerCore(a *API, r *Registry) error {
 			return nil, fmt.Errorf("token %s: %w", id, store.ErrNotFound)
 		}}},
 	}
-	for _, f := range fields {
-		if err := r.Field(f.typ, f.name, f.res); err != nil {
-			return err
-		}
-	}
-	return nil
+	return registerAll(r, fields)
 }
 
 func ownsJob(ctx context.Context, j jobs.Job) bool {
@@ -229,3 +221,33 @@ func sortStrings(s []string) {
 		}
 	}
 }
+
+// field is one resolver to register.
+type field struct {
+	typ, name string
+	res       Resolver
+}
+
+// registerAll registers a list of resolvers.
+func registerAll(r *Registry, fields []field) error {
+	for _, f := range fields {
+		if err := r.Field(f.typ, f.name, f.res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stringList converts a GraphQL list argument of strings.
+func stringList(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		s, _ := e.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// errInvalid is store.ErrInvalid, for resolvers that check arguments.
+var errInvalid = store.ErrInvalid

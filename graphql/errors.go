@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/rxlab/rxlab/graphql/auth"
+	"github.com/rxlab/rxlab/molecules"
 	"github.com/rxlab/rxlab/store"
 )
 
@@ -26,12 +27,20 @@ const (
 type apiError struct {
 	msg  string
 	code string
+	// ext holds extra extensions, e.g. the character position of a SMILES error.
+	ext map[string]any
 }
 
 func (e *apiError) Error() string { return e.msg }
 
 // Extensions implements graphql-go's ExtendedError.
-func (e *apiError) Extensions() map[string]any { return map[string]any{"code": e.code} }
+func (e *apiError) Extensions() map[string]any {
+	m := map[string]any{"code": e.code}
+	for k, v := range e.ext {
+		m[k] = v
+	}
+	return m
+}
 
 // errorCode is the one mapping from an error's kind to its extensions.code.
 func errorCode(err error) string {
@@ -73,5 +82,10 @@ func publicError(ctx context.Context, log *slog.Logger, op string, err error) *a
 	case CodeTimeout:
 		return &apiError{msg: "the request ran past its deadline", code: code}
 	}
-	return &apiError{msg: err.Error(), code: code}
+	out := &apiError{msg: err.Error(), code: code}
+	var se *molecules.SMILESError
+	if errors.As(err, &se) && se.Position >= 0 {
+		out.ext = map[string]any{"position": se.Position}
+	}
+	return out
 }

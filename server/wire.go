@@ -5,7 +5,10 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/rxlab/rxlab/genomics/pgx"
 	"github.com/rxlab/rxlab/graphql"
+	"github.com/rxlab/rxlab/graphql/web"
+	"github.com/rxlab/rxlab/molecules/library"
 	"github.com/rxlab/rxlab/store"
 	"github.com/rxlab/rxlab/store/jobs"
 )
@@ -19,8 +22,22 @@ type wired struct {
 }
 
 // wire builds the domain services over the store and the job runner. It is
-// the one place that knows which capabilities exist.
+// the one place that knows which capabilities exist; each contributes its
+// resolvers and its part of the demo world.
 func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log *slog.Logger) (*wired, error) {
-	w := &wired{}
+	w := &wired{web: web.Handler()}
+
+	lib, err := library.New(library.Config{DB: db})
+	if err != nil {
+		return nil, err
+	}
+	w.domains = append(w.domains, &graphql.Molecules{Library: lib})
+	w.seeders = append(w.seeders, seeder{"molecules", lib.Seed})
+
+	caller, err := pgx.New()
+	if err != nil {
+		return nil, err
+	}
+	w.domains = append(w.domains, &graphql.Genomics{PGx: caller})
 	return w, nil
 }
