@@ -34,11 +34,7 @@ func (rec *Record) Annotations(dst []Annotation) []Annotation {
 		if fields == nil {
 			fields = defaultANN
 		}
-		idx := indexFields(fields, map[string][]string{
-			"allele": {"Allele"}, "cons": {"Annotation"}, "impact": {"Annotation_Impact"},
-			"gene": {"Gene_Name"}, "geneid": {"Gene_ID"}, "tx": {"Feature_ID"},
-			"c": {"HGVS.c"}, "p": {"HGVS.p"},
-		})
+		idx := h.annIndex(fields)
 		for _, entry := range strings.Split(string(v), ",") {
 			parts := strings.Split(entry, "|")
 			a := Annotation{Source: "ANN"}
@@ -55,12 +51,7 @@ func (rec *Record) Annotations(dst []Annotation) []Annotation {
 		}
 	}
 	if v, ok := rec.infoBytes("CSQ"); ok && len(v) > 0 && h.CSQFields != nil {
-		idx := indexFields(h.CSQFields, map[string][]string{
-			"allele": {"Allele"}, "cons": {"Consequence"}, "impact": {"IMPACT"},
-			"gene": {"SYMBOL", "Gene_Name"}, "geneid": {"Gene"}, "tx": {"Feature"},
-			"c": {"HGVSc"}, "p": {"HGVSp"}, "canon": {"CANONICAL"}, "pick": {"PICK"},
-			"num": {"ALLELE_NUM"},
-		})
+		idx := h.csqIndex()
 		for _, entry := range strings.Split(string(v), ",") {
 			parts := strings.Split(entry, "|")
 			a := Annotation{Source: "CSQ"}
@@ -121,6 +112,35 @@ func (rec *Record) matchAllele(allele string, vep bool) int {
 		return 1
 	}
 	return 0
+}
+
+var annWant = map[string][]string{
+	"allele": {"Allele"}, "cons": {"Annotation"}, "impact": {"Annotation_Impact"},
+	"gene": {"Gene_Name"}, "geneid": {"Gene_ID"}, "tx": {"Feature_ID"},
+	"c": {"HGVS.c"}, "p": {"HGVS.p"},
+}
+
+var csqWant = map[string][]string{
+	"allele": {"Allele"}, "cons": {"Consequence"}, "impact": {"IMPACT"},
+	"gene": {"SYMBOL", "Gene_Name"}, "geneid": {"Gene"}, "tx": {"Feature"},
+	"c": {"HGVSc"}, "p": {"HGVSp"}, "canon": {"CANONICAL"}, "pick": {"PICK"},
+	"num": {"ALLELE_NUM"},
+}
+
+// annIndex returns (and caches) the ANN sub-field positions.
+func (h *Header) annIndex(fields []string) map[string]int {
+	if h.annIdx == nil {
+		h.annIdx = indexFields(fields, annWant)
+	}
+	return h.annIdx
+}
+
+// csqIndex returns (and caches) the CSQ sub-field positions.
+func (h *Header) csqIndex() map[string]int {
+	if h.csqIdx == nil {
+		h.csqIdx = indexFields(h.CSQFields, csqWant)
+	}
+	return h.csqIdx
 }
 
 func indexFields(fields []string, want map[string][]string) map[string]int {

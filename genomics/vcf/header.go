@@ -50,6 +50,8 @@ type Header struct {
 	ANNFields []string
 	sampleIdx map[string]int
 	hasFormat bool
+	annIdx    map[string]int // cached ANN sub-field positions
+	csqIdx    map[string]int // cached CSQ sub-field positions
 }
 
 // SampleIndex returns the column index of a sample name, or -1.
