@@ -1,0 +1,345 @@
+package cohorts
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/rxlab/rxlab/store"
+)
+
+// birthBounds converts an age range at the index date into a birth-day
+// interval. A minimum of m years means born on or before the date m years
+// before the index date (fractions of a year count 365.25 days); an
+// integral maximum M means at most M completed years, i.e. born after the
+// date M+1 years before; a fractional maximum is an exact bound.
+func birthBounds(r *Range, at time.Time) (lo *float64, loStrict bool, hi *float64, hiStrict bool) {
+	back := func(years float64) float64 {
+		whole := math.Floor(years)
+		frac := years - whole
+		d := dayOf(at.AddDate(-int(whole), 0, 0))
+		return float64(d) - math.Round(frac*365.25)
+	}
+	if r.Min != nil {
+		h := back(*r.Min)
+		hi = &h
+	}
+	if r.Max != nil {
+		if *r.Max == math.Floor(*r.Max) {
+			l := back(*r.Max + 1)
+			lo, loStrict = &l, true
+		} else {
+			l := back(*r.Max)
+			lo = &l
+		}
+	}
+	return
+}
+
+func inBounds(x float64, lo *float64, loStrict bool, hi *float64, hiStrict bool) bool {
+	if lo != nil && (x < *lo || (loStrict && x == *lo)) {
+		return false
+	}
+	if hi != nil && (x > *hi || (hiStrict && x == *hi)) {
+		return false
+	}
+	return true
+}
+
+// opBounds turns a comparator into interval bounds around v.
+func opBounds(op string, v float64) (lo *float64, loStrict bool, hi *float64, hiStrict bool) {
+	switch op {
+	case "LT":
+		return nil, false, &v, true
+	case "LE":
+		return nil, false, &v, false
+	case "EQ":
+		return &v, false, &v, false
+	case "GE":
+		return &v, false, nil, false
+	case "GT":
+		return &v, true, nil, false
+	}
+	return nil, false, nil, false
+}
+
+// evaluator evaluates criteria trees against the index under the read lock.
+type evaluator struct {
+	s        *Service
+	ix       *index
+	at       time.Time
+	visiting map[string]bool
+}
+
+func (e *evaluator) cutoff(days int) int32 { return dayOf(e.at) - int32(days) }
+
+func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
+	ix := e.ix
+	switch {
+	case c.All != nil:
+		parts := make([]*roaring.Bitmap, len(c.All))
+		for i := range c.All {
+			b, err := e.eval(&c.All[i])
+			if err != nil {
+				return nil, err
+			}
+			parts[i] = b
+		}
+		sort.Slice(parts, func(a, b int) bool { return parts[a].GetCardinality() < parts[b].GetCardinality() })
+		return roaring.FastAnd(parts...), nil
+	case c.Any != nil:
+		parts := make([]*roaring.Bitmap, len(c.Any))
+		for i := range c.Any {
+			b, err := e.eval(&c.Any[i])
+			if err != nil {
+				return nil, err
+			}
+			parts[i] = b
+		}
+		return roaring.FastOr(parts...), nil
+	case c.Not != nil:
+		b, err := e.eval(c.Not)
+		if err != nil {
+			return nil, err
+		}
+		return roaring.AndNot(ix.all(), b), nil
+	case c.AtLeast != nil:
+		// level[j] holds the patients meeting at least j of the rules seen so far.
+		n := c.AtLeast.N
+		if n == 0 {
+			return ix.all().Clone(), nil
+		}
+		level := make([]*roaring.Bitmap, n+1)
+		level[0] = ix.all()
+		for j := 1; j <= n; j++ {
+			level[j] = roaring.New()
+		}
+		for i := range c.AtLeast.Of {
+			b, err := e.eval(&c.AtLeast.Of[i])
+			if err != nil {
+				return nil, err
+			}
+			for j := min(n, i+1); j >= 1; j-- {
+				level[j] = roaring.Or(level[j], roaring.And(level[j-1], b))
+			}
+		}
+		return level[n], nil
+	case c.Age != nil:
+		lo, ls, hi, hs := birthBounds(c.Age, e.at)
+		return e.birthView().interval(lo, ls, hi, hs), nil
+	case c.Sex != nil:
+		var parts []*roaring.Bitmap
+		for _, s := range c.Sex {
+			parts = append(parts, ix.get(keySex(strings.ToUpper(s))))
+		}
+		return roaring.FastOr(parts...), nil
+	case c.Race != nil:
+		var parts []*roaring.Bitmap
+		for _, r := range c.Race {
+			parts = append(parts, ix.get(keyRace(normRace(r))))
+		}
+		return roaring.FastOr(parts...), nil
+	case c.Condition != nil:
+		return e.code("c", c.Condition), nil
+	case c.Medication != nil:
+		return e.code("m", c.Medication), nil
+	case c.Lab != nil:
+		col, v, err := labQuery(c.Lab)
+		if err != nil {
+			return nil, fmt.Errorf("%v: %w", err, store.ErrInvalid)
+		}
+		lc, ok := ix.labs[col]
+		if !ok {
+			return roaring.New(), nil
+		}
+		byVal, byDay := e.labViews(lc)
+		lo, ls, hi, hs := opBounds(c.Lab.Op, v)
+		b := byVal.interval(lo, ls, hi, hs)
+		if c.Lab.WithinDays != nil {
+			cut := float64(e.cutoff(*c.Lab.WithinDays))
+			b.And(byDay.interval(&cut, false, nil, false))
+		}
+		return b, nil
+	case c.Variant != nil:
+		v := c.Variant
+		gene := normGene(v.Gene)
+		pc := "*"
+		if v.ProteinChange != nil {
+			exact, pos, _ := parseProtein(*v.ProteinChange)
+			pc = pos
+			if exact != "" {
+				pc = exact
+			}
+		}
+		if v.Exon != nil {
+			pc = "x" + strconv.Itoa(*v.Exon)
+		}
+		origin := "*"
+		if v.Origin != nil {
+			origin = strings.ToUpper(*v.Origin)
+		}
+		classes := []string{"*"}
+		if len(v.Classes) > 0 {
+			classes = sortedUpper(v.Classes)
+		}
+		var parts []*roaring.Bitmap
+		for _, cl := range classes {
+			parts = append(parts, ix.get(keyVariant(gene, pc, cl, origin)))
+		}
+		return roaring.FastOr(parts...), nil
+	case c.CNV != nil:
+		return ix.get(keyCNV(normGene(c.CNV.Gene), strings.ToUpper(c.CNV.Type))).Clone(), nil
+	case c.Fusion != nil:
+		partner := "*"
+		if c.Fusion.Partner != nil && strings.TrimSpace(*c.Fusion.Partner) != "" {
+			partner = normGene(*c.Fusion.Partner)
+		}
+		return ix.get(keyFusion(normGene(c.Fusion.Gene), partner)).Clone(), nil
+	case c.Pgx != nil:
+		g := normGene(c.Pgx.Gene)
+		switch {
+		case c.Pgx.Phenotype != nil:
+			return ix.get(keyPgxPheno(g, *c.Pgx.Phenotype)).Clone(), nil
+		case c.Pgx.Diplotype != nil:
+			return ix.get(keyPgxDiplo(g, *c.Pgx.Diplotype)).Clone(), nil
+		case c.Pgx.ActivityScore != nil:
+			prefix := "pa|" + g + "|"
+			var parts []*roaring.Bitmap
+			for k, b := range ix.bm {
+				if !strings.HasPrefix(k, prefix) {
+					continue
+				}
+				f, err := strconv.ParseFloat(k[len(prefix):], 64)
+				if err == nil && inRange(f, c.Pgx.ActivityScore) {
+					parts = append(parts, b)
+				}
+			}
+			return roaring.FastOr(parts...), nil
+		}
+		return ix.get(keyPgxAny(g)).Clone(), nil
+	case c.TestedGene != nil:
+		return ix.get(keyTested(normGene(*c.TestedGene))).Clone(), nil
+	case c.Biomarker != nil:
+		return ix.get(keyBiomarker(c.Biomarker.Name, c.Biomarker.Value)).Clone(), nil
+	case c.Cohort != nil:
+		sc, err := e.s.cohortLocked(*c.Cohort)
+		if err != nil {
+			return nil, err
+		}
+		if e.visiting[sc.ID] {
+			return nil, fmt.Errorf("cohort %s refers to itself: %w", sc.ID, store.ErrInvalid)
+		}
+		e.visiting[sc.ID] = true
+		defer delete(e.visiting, sc.ID)
+		return e.eval(&sc.Criteria)
+	}
+	return nil, fmt.Errorf("empty criteria node: %w", store.ErrInvalid)
+}
+
+// birthView and labViews build the sorted views lazily under lazyMu, so
+// concurrent readers holding the read lock never race on them.
+func (e *evaluator) birthView() *sview {
+	e.s.lazyMu.Lock()
+	defer e.s.lazyMu.Unlock()
+	return e.ix.birthSorted()
+}
+
+func (e *evaluator) labViews(c *labCol) (*sview, *sview) {
+	e.s.lazyMu.Lock()
+	defer e.s.lazyMu.Unlock()
+	return c.views()
+}
+
+func inRange(x float64, r *Range) bool {
+	if r.Min != nil && x < *r.Min {
+		return false
+	}
+	if r.Max != nil && x > *r.Max {
+		return false
+	}
+	return true
+}
+
+// codeMatches reports whether a stored (normalized) code falls under a
+// query code for the system: prefix for ICD-10-CM and ATC, the tree for
+// OncoTree, equality otherwise.
+func codeMatches(sys, stored, query string, desc bool) bool {
+	if !desc {
+		return stored == query
+	}
+	switch sys {
+	case SysICD10, SysATC:
+		return strings.HasPrefix(stored, query)
+	case SysOncotree:
+		return onco.isDescendant(stored, query)
+	}
+	return stored == query
+}
+
+func queryCode(c *Code) (sys, code string, desc bool) {
+	sys = strings.ToUpper(c.System)
+	code = normCode(sys, c.Code)
+	if sys == SysOncotree {
+		code = onco.oncoCode(c.Code)
+	}
+	desc = c.Descendants == nil || *c.Descendants
+	return
+}
+
+// code evaluates a condition or medication leaf.
+func (e *evaluator) code(kind string, c *Code) *roaring.Bitmap {
+	ix := e.ix
+	sys, code, desc := queryCode(c)
+	if sys == SysText {
+		needle := strings.ToLower(strings.TrimSpace(c.Code))
+		prefix := kind + "t|"
+		var parts []*roaring.Bitmap
+		for k, b := range ix.bm {
+			if strings.HasPrefix(k, prefix) && strings.Contains(k[len(prefix):], needle) {
+				if c.WithinDays != nil {
+					parts = append(parts, e.dated(k, *c.WithinDays))
+				} else {
+					parts = append(parts, b)
+				}
+			}
+		}
+		return roaring.FastOr(parts...)
+	}
+	if c.WithinDays == nil {
+		if desc {
+			return ix.get(keyCodeDesc(kind, sys, code)).Clone()
+		}
+		return ix.get(keyCodeExact(kind, sys, code)).Clone()
+	}
+	if !desc {
+		return e.dated(keyCodeExact(kind, sys, code), *c.WithinDays)
+	}
+	prefix := kind + "x|" + sys + "|"
+	var parts []*roaring.Bitmap
+	for k := range ix.dates {
+		if strings.HasPrefix(k, prefix) && codeMatches(sys, k[len(prefix):], code, true) {
+			parts = append(parts, e.dated(k, *c.WithinDays))
+		}
+	}
+	return roaring.FastOr(parts...)
+}
+
+// dated returns the patients whose latest record under key is dated on or
+// after the cutoff.
+func (e *evaluator) dated(key string, days int) *roaring.Bitmap {
+	cut := e.cutoff(days)
+	var ps []uint32
+	for p, d := range e.ix.dates[key] {
+		if d >= cut {
+			ps = append(ps, p)
+		}
+	}
+	sort.Slice(ps, func(a, b int) bool { return ps[a] < ps[b] })
+	b := roaring.New()
+	b.AddMany(ps)
+	return b
+}

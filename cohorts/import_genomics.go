@@ -1,0 +1,159 @@
+package cohorts
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rxlab/rxlab/genomics"
+	"github.com/rxlab/rxlab/store"
+)
+
+// GenomicsImport streams one genomic import into the store in batches:
+// call Add for each batch (repeatedly for the same patient if a file is
+// large), then Finish, which writes the indexes. Within one import, the
+// first batch for a patient replaces that patient's variants of the
+// origin; later batches append. Tested genes accumulate; PGx calls replace
+// the calls of the same genes; CNVs and fusions (when given) replace the
+// patient's CNVs and fusions. While an import is open, other writers wait.
+type GenomicsImport struct {
+	s        *Service
+	ctx      context.Context
+	origin   genomics.Origin
+	pending  []mutation
+	replaced map[string]bool
+	seenCNV  map[string]bool
+	variants int
+	res      ImportResult
+	done     bool
+}
+
+// genomicsBatch is how many variants are buffered before they are written.
+const genomicsBatch = 50000
+
+// BeginGenomics opens a streaming genomic import of one origin.
+func (s *Service) BeginGenomics(ctx context.Context, origin genomics.Origin) (*GenomicsImport, error) {
+	o := genomics.Origin(strings.ToUpper(string(origin)))
+	if o != genomics.Germline && o != genomics.Somatic {
+		return nil, fmt.Errorf("origin: %q, want GERMLINE or SOMATIC: %w", origin, store.ErrInvalid)
+	}
+	s.imu.Lock()
+	return &GenomicsImport{s: s, ctx: ctx, origin: o, replaced: map[string]bool{}, seenCNV: map[string]bool{}, res: ImportResult{Errors: []ImportError{}}}, nil
+}
+
+// Add queues one patient's batch. Variants without a gene are rejected
+// one by one (they cannot be matched by any criterion).
+func (g *GenomicsImport) Add(patientID string, variants []genomics.Variant, testedGenes []string, pgx []genomics.PgxResult, cnvs []genomics.CNV, fusions []genomics.Fusion) error {
+	if g.done {
+		return fmt.Errorf("genomic import already finished: %w", store.ErrInvalid)
+	}
+	var vs []Variant
+	for i, v := range variants {
+		if strings.TrimSpace(v.Gene) == "" {
+			g.res.reject(fmt.Sprintf("variant %d (%s:%d)", i, v.Chrom, v.Pos), "no gene symbol")
+			continue
+		}
+		v.Origin = g.origin
+		vs = append(vs, Variant{Variant: v})
+	}
+	replace := !g.replaced[patientID]
+	g.replaced[patientID] = true
+	replaceCNV := cnvs != nil && !g.seenCNV[patientID+"|cnv"]
+	replaceFusion := fusions != nil && !g.seenCNV[patientID+"|fusion"]
+	if cnvs != nil {
+		g.seenCNV[patientID+"|cnv"] = true
+	}
+	if fusions != nil {
+		g.seenCNV[patientID+"|fusion"] = true
+	}
+	origin := g.origin
+	records := len(vs) + len(pgx) + len(cnvs) + len(fusions)
+	if records == 0 {
+		records = 1
+	}
+	g.pending = append(g.pending, mutation{id: patientID, loc: fmt.Sprintf("patient batch %d", len(g.pending)), records: records, fn: func(p *Patient) error {
+		if replace {
+			kept := p.Variants[:0:0]
+			for _, v := range p.Variants {
+				if v.Origin != origin {
+					kept = append(kept, v)
+				}
+			}
+			p.Variants = kept
+		}
+		p.Variants = append(p.Variants, vs...)
+		p.TestedGenes = append(p.TestedGenes, testedGenes...)
+		if len(pgx) > 0 {
+			genes := map[string]bool{}
+			for _, r := range pgx {
+				genes[normGene(r.Gene)] = true
+			}
+			kept := p.Pgx[:0:0]
+			for _, r := range p.Pgx {
+				if !genes[r.Gene] {
+					kept = append(kept, r)
+				}
+			}
+			p.Pgx = append(kept, pgx...)
+		}
+		if cnvs != nil {
+			if replaceCNV {
+				p.CNVs = nil
+			}
+			p.CNVs = append(p.CNVs, cnvs...)
+		}
+		if fusions != nil {
+			if replaceFusion {
+				p.Fusions = nil
+			}
+			p.Fusions = append(p.Fusions, fusions...)
+		}
+		return nil
+	}})
+	g.variants += len(vs) + 1
+	if g.variants >= genomicsBatch {
+		return g.write()
+	}
+	return nil
+}
+
+func (g *GenomicsImport) write() error {
+	if len(g.pending) == 0 {
+		return nil
+	}
+	err := g.s.apply(g.ctx, g.pending, &g.res)
+	g.pending, g.variants = nil, 0
+	return err
+}
+
+// Finish writes what is queued and the indexes, and ends the import. It
+// must be called once, also after an error (it then only releases the
+// import).
+func (g *GenomicsImport) Finish() (ImportResult, error) {
+	if g.done {
+		return g.res, nil
+	}
+	g.done = true
+	defer g.s.imu.Unlock()
+	if err := g.write(); err != nil {
+		return g.res, err
+	}
+	if err := g.s.flush(g.ctx); err != nil {
+		return g.res, err
+	}
+	return g.res, nil
+}
+
+// ImportGenomics imports one patient's genomic data in one call (see
+// GenomicsImport for the replacement rules).
+func (s *Service) ImportGenomics(ctx context.Context, patientID string, origin genomics.Origin, variants []genomics.Variant, testedGenes []string, pgx []genomics.PgxResult, cnvs []genomics.CNV, fusions []genomics.Fusion) (ImportResult, error) {
+	g, err := s.BeginGenomics(ctx, origin)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	if err := g.Add(patientID, variants, testedGenes, pgx, cnvs, fusions); err != nil {
+		g.Finish()
+		return ImportResult{}, err
+	}
+	return g.Finish()
+}

@@ -1,0 +1,613 @@
+package cohorts
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rxlab/rxlab/genomics"
+	"github.com/rxlab/rxlab/store"
+)
+
+// table is a CSV table read into rows keyed by upper-cased column name.
+type table struct {
+	name string
+	rows []map[string]string
+	line []int // line number of each row
+}
+
+func readCSV(name, text string) (*table, error) {
+	r := csv.NewReader(strings.NewReader(text))
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = false
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot read the header line: %v: %w", name, err, store.ErrInvalid)
+	}
+	for i := range head {
+		head[i] = strings.ToUpper(strings.TrimSpace(strings.TrimPrefix(head[i], "\ufeff")))
+	}
+	t := &table{name: name}
+	for {
+		line, _ := r.FieldPos(0)
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, fmt.Errorf("%s line %d: %v: %w", name, pe.Line, pe.Err, store.ErrInvalid)
+			}
+			return nil, fmt.Errorf("%s: %v: %w", name, err, store.ErrInvalid)
+		}
+		row := map[string]string{}
+		for i, v := range rec {
+			if i < len(head) {
+				row[head[i]] = strings.TrimSpace(v)
+			}
+		}
+		t.rows = append(t.rows, row)
+		t.line = append(t.line, line)
+	}
+	return t, nil
+}
+
+func need(t *table, cols ...string) error {
+	if len(t.rows) == 0 {
+		return nil
+	}
+	for _, c := range cols {
+		if _, ok := t.rows[0][c]; !ok {
+			return fmt.Errorf("%s: missing column %s: %w", t.name, c, store.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// syntheaMutations reads Synthea CSV tables (a JSON object mapping table
+// name to CSV text): patients, conditions, medications, observations.
+// Each table replaces that kind of record for the patients it mentions.
+func syntheaMutations(data string, res *ImportResult) ([]mutation, error) {
+	var tables map[string]string
+	if err := json.Unmarshal([]byte(data), &tables); err != nil {
+		return nil, fmt.Errorf("data: want a JSON object mapping table names to CSV text: %v: %w", err, store.ErrInvalid)
+	}
+	known := map[string]bool{"patients": true, "conditions": true, "medications": true, "observations": true}
+	names := make([]string, 0, len(tables))
+	for n := range tables {
+		n2 := strings.TrimSuffix(strings.ToLower(n), ".csv")
+		if !known[n2] {
+			return nil, fmt.Errorf("data.%s: unknown Synthea table (want patients, conditions, medications, observations): %w", n, store.ErrInvalid)
+		}
+		names = append(names, n)
+	}
+	sort.Slice(names, func(a, b int) bool { return tableOrder(names[a]) < tableOrder(names[b]) })
+	var muts []mutation
+	for _, n := range names {
+		kind := strings.TrimSuffix(strings.ToLower(n), ".csv")
+		t, err := readCSV(kind+".csv", tables[n])
+		if err != nil {
+			return nil, err
+		}
+		switch kind {
+		case "patients":
+			if err := need(t, "ID", "BIRTHDATE", "GENDER"); err != nil {
+				return nil, err
+			}
+			for i, row := range t.rows {
+				loc := fmt.Sprintf("patients.csv line %d", t.line[i])
+				bd, ok1 := normDate(row["BIRTHDATE"])
+				dd, ok2 := normDate(row["DEATHDATE"])
+				if !ok1 || bd == "" {
+					res.reject(loc+" BIRTHDATE", "unreadable or empty date")
+					continue
+				}
+				if !ok2 {
+					res.reject(loc+" DEATHDATE", "unreadable date")
+					continue
+				}
+				if row["ID"] == "" {
+					res.reject(loc+" Id", "empty patient id")
+					continue
+				}
+				sex, race := normSex(row["GENDER"]), normRace(row["RACE"])
+				muts = append(muts, mutation{id: row["ID"], loc: loc, records: 1, fn: func(p *Patient) error {
+					p.Sex, p.BirthDate, p.DeathDate, p.Race = sex, bd, dd, race
+					return nil
+				}})
+			}
+		case "conditions", "medications":
+			dateCol := "START"
+			if err := need(t, dateCol, "PATIENT", "CODE"); err != nil {
+				return nil, err
+			}
+			sys := SysSNOMED
+			if kind == "medications" {
+				sys = SysRxNorm
+			}
+			by := map[string][]ClinicalCode{}
+			count := map[string]int{}
+			var order []string
+			for i, row := range t.rows {
+				loc := fmt.Sprintf("%s.csv line %d", kind, t.line[i])
+				d, ok := normDate(row[dateCol])
+				if !ok {
+					res.reject(loc+" "+dateCol, "unreadable date")
+					continue
+				}
+				if row["PATIENT"] == "" || row["CODE"] == "" {
+					res.reject(loc, "empty PATIENT or CODE")
+					continue
+				}
+				rsys := sys
+				if s := strings.ToUpper(row["SYSTEM"]); s != "" { // newer Synthea exports name the system
+					switch {
+					case strings.Contains(s, "SNOMED"):
+						rsys = SysSNOMED
+					case strings.Contains(s, "ICD"):
+						rsys = SysICD10
+					case strings.Contains(s, "RXNORM"):
+						rsys = SysRxNorm
+					}
+				}
+				id := row["PATIENT"]
+				if _, ok := by[id]; !ok {
+					order = append(order, id)
+				}
+				by[id] = append(by[id], ClinicalCode{System: rsys, Code: normCode(rsys, row["CODE"]), Display: row["DESCRIPTION"], Date: d})
+				count[id]++
+			}
+			for _, id := range order {
+				list := by[id]
+				isCond := kind == "conditions"
+				muts = append(muts, mutation{id: id, loc: kind + ".csv", records: count[id], fn: func(p *Patient) error {
+					if isCond {
+						p.Conditions = list
+					} else {
+						p.Medications = list
+					}
+					return nil
+				}})
+			}
+		case "observations":
+			if err := need(t, "DATE", "PATIENT", "CODE", "VALUE"); err != nil {
+				return nil, err
+			}
+			by := map[string][]LabValue{}
+			var order []string
+			for i, row := range t.rows {
+				loc := fmt.Sprintf("observations.csv line %d", t.line[i])
+				if tp := strings.ToLower(row["TYPE"]); tp != "" && tp != "numeric" {
+					continue // text observations carry no value to compare
+				}
+				d, ok := normDate(row["DATE"])
+				if !ok {
+					res.reject(loc+" DATE", "unreadable date")
+					continue
+				}
+				v, err := strconv.ParseFloat(row["VALUE"], 64)
+				if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+					res.reject(loc+" VALUE", "not a number")
+					continue
+				}
+				if row["PATIENT"] == "" || row["CODE"] == "" {
+					res.reject(loc, "empty PATIENT or CODE")
+					continue
+				}
+				id := row["PATIENT"]
+				if _, ok := by[id]; !ok {
+					order = append(order, id)
+				}
+				by[id] = append(by[id], LabValue{Loinc: row["CODE"], Value: v, Unit: row["UNITS"], Date: d})
+			}
+			for _, id := range order {
+				list := by[id]
+				muts = append(muts, mutation{id: id, loc: "observations.csv", records: len(list), fn: func(p *Patient) error {
+					p.Labs = list
+					return nil
+				}})
+			}
+		}
+	}
+	return muts, nil
+}
+
+func tableOrder(n string) int {
+	switch strings.TrimSuffix(strings.ToLower(n), ".csv") {
+	case "patients":
+		return 0
+	case "conditions":
+		return 1
+	case "medications":
+		return 2
+	}
+	return 3
+}
+
+// mmRecords reads MatchMiner records: a JSON array, concatenated JSON
+// objects (MongoDB export), or CSV with a header line. Values become
+// strings; MongoDB extended JSON ({"$date": ...}, {"$oid": ...}) is unwrapped.
+func mmRecords(name, data string) ([]map[string]string, []string, error) {
+	trim := strings.TrimSpace(data)
+	if strings.HasPrefix(trim, "[") || strings.HasPrefix(trim, "{") {
+		dec := json.NewDecoder(strings.NewReader(trim))
+		dec.UseNumber()
+		var objs []map[string]any
+		if strings.HasPrefix(trim, "[") {
+			if err := dec.Decode(&objs); err != nil {
+				return nil, nil, fmt.Errorf("%s: not a JSON array of records: %v: %w", name, err, store.ErrInvalid)
+			}
+		} else {
+			for {
+				var o map[string]any
+				err := dec.Decode(&o)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s: record %d: %v: %w", name, len(objs), err, store.ErrInvalid)
+				}
+				objs = append(objs, o)
+			}
+		}
+		out := make([]map[string]string, len(objs))
+		locs := make([]string, len(objs))
+		for i, o := range objs {
+			row := map[string]string{}
+			for k, v := range o {
+				row[strings.ToUpper(k)] = mmString(v)
+			}
+			out[i] = row
+			locs[i] = fmt.Sprintf("record %d", i)
+		}
+		return out, locs, nil
+	}
+	t, err := readCSV(name, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	locs := make([]string, len(t.rows))
+	for i := range t.rows {
+		locs[i] = fmt.Sprintf("line %d", t.line[i])
+	}
+	return t.rows, locs, nil
+}
+
+func mmString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return strings.TrimSpace(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case json.Number:
+		return x.String()
+	case map[string]any:
+		if d, ok := x["$date"]; ok {
+			switch dv := d.(type) {
+			case json.Number:
+				if ms, err := dv.Int64(); err == nil {
+					return time.UnixMilli(ms).UTC().Format("2006-01-02")
+				}
+			case map[string]any:
+				if n, ok := dv["$numberLong"].(string); ok {
+					if ms, err := strconv.ParseInt(n, 10, 64); err == nil {
+						return time.UnixMilli(ms).UTC().Format("2006-01-02")
+					}
+				}
+			}
+			return mmString(d)
+		}
+		if o, ok := x["$oid"]; ok {
+			return mmString(o)
+		}
+	}
+	return fmt.Sprint(v)
+}
+
+func mmID(row map[string]string) string {
+	if id := row["SAMPLE_ID"]; id != "" {
+		return id
+	}
+	return row["MRN"]
+}
+
+// LOINC codes rxlab uses for MatchMiner fields.
+const (
+	loincTMB = "94076-7" // Mutations/Megabase [# Ratio] in Tumor
+)
+
+// matchminerClinical reads MatchMiner clinical records. Each record
+// replaces the patient's demographics, OncoTree diagnosis and tumour
+// mutational burden.
+func matchminerClinical(data string, res *ImportResult) ([]mutation, error) {
+	rows, locs, err := mmRecords("clinical", data)
+	if err != nil {
+		return nil, err
+	}
+	var muts []mutation
+	for i, row := range rows {
+		loc := locs[i]
+		id := mmID(row)
+		if id == "" {
+			res.reject(loc+" SAMPLE_ID", "missing sample id")
+			continue
+		}
+		bd, ok := normDate(row["BIRTH_DATE"])
+		if !ok {
+			res.reject(loc+" BIRTH_DATE", "unreadable date")
+			continue
+		}
+		report, _ := normDate(row["REPORT_DATE"])
+		dx := row["ONCOTREE_PRIMARY_DIAGNOSIS_NAME"]
+		if dx == "" {
+			dx = row["ONCOTREE_PRIMARY_DIAGNOSIS"]
+		}
+		var tmb *LabValue
+		if t := row["TUMOR_MUTATIONAL_BURDEN_PER_MEGABASE"]; t != "" {
+			v, err := strconv.ParseFloat(t, 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				res.reject(loc+" TUMOR_MUTATIONAL_BURDEN_PER_MEGABASE", "not a number")
+				continue
+			}
+			tmb = &LabValue{Loinc: loincTMB, Value: v, Unit: "/mb", Date: report}
+		}
+		sex := normSex(row["GENDER"])
+		muts = append(muts, mutation{id: id, loc: loc, records: 1, fn: func(p *Patient) error {
+			p.Sex, p.BirthDate = sex, bd
+			var conds []ClinicalCode
+			for _, c := range p.Conditions {
+				if c.System != SysOncotree {
+					conds = append(conds, c)
+				}
+			}
+			if dx != "" {
+				conds = append(conds, ClinicalCode{System: SysOncotree, Code: onco.oncoCode(dx), Display: dx, Date: report})
+			}
+			p.Conditions = conds
+			var labs []LabValue
+			for _, l := range p.Labs {
+				if l.Loinc != loincTMB {
+					labs = append(labs, l)
+				}
+			}
+			if tmb != nil {
+				labs = append(labs, *tmb)
+			}
+			p.Labs = labs
+			return nil
+		}})
+	}
+	return muts, nil
+}
+
+// mafClass maps MAF variant classifications onto the contract's classes.
+func mafClass(s string) genomics.VariantClass {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "missense_mutation", "missense":
+		return genomics.Missense
+	case "nonsense_mutation", "nonsense":
+		return genomics.Nonsense
+	case "frame_shift_del", "frame_shift_ins", "frameshift":
+		return genomics.Frameshift
+	case "splice_site", "splice_region", "splice":
+		return genomics.Splice
+	case "in_frame_del", "in_frame_ins", "inframe_indel":
+		return genomics.InframeIndel
+	case "silent", "synonymous":
+		return genomics.Synonymous
+	case "translation_start_site", "start_lost":
+		return genomics.StartLost
+	case "nonstop_mutation", "stop_lost":
+		return genomics.StopLost
+	case "":
+		return ""
+	}
+	return genomics.OtherClass
+}
+
+// cnvCall maps MatchMiner CNV_CALL values (and CTML cnv_call) to CNV types.
+func cnvCall(s string) (genomics.CNVType, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "high level amplification", "high amplification", "amplification", "amp":
+		return genomics.Amplification, true
+	case "homozygous deletion", "deletion", "homdel":
+		return genomics.Deletion, true
+	case "gain":
+		return "GAIN", true
+	case "heterozygous deletion", "hetloss":
+		return "HETLOSS", true
+	}
+	return "", false
+}
+
+// mmrStatus maps MatchMiner MMR/MSI wording to MMR=DEFICIENT|PROFICIENT.
+func mmrStatus(s string) (string, bool) {
+	l := strings.ToLower(s)
+	switch {
+	case l == "":
+		return "", false
+	case strings.Contains(l, "deficient"), strings.Contains(l, "msi-h"), strings.Contains(l, "mmr-d"):
+		return "DEFICIENT", true
+	case strings.Contains(l, "proficient"), strings.Contains(l, "mss"), strings.Contains(l, "msi-l"), strings.Contains(l, "mmr-p"):
+		return "PROFICIENT", true
+	}
+	return "", false
+}
+
+// mmSignatures are MatchMiner's signature status columns and rxlab's biomarker names.
+var mmSignatures = map[string]string{
+	"TABACCO_STATUS": "TOBACCO", "TOBACCO_STATUS": "TOBACCO", "TEMOZOLOMIDE_STATUS": "TEMOZOLOMIDE",
+	"POLE_STATUS": "POLE", "APOBEC_STATUS": "APOBEC", "UVA_STATUS": "UVA",
+}
+
+type mmGenomic struct {
+	variants []Variant
+	cnvs     []genomics.CNV
+	fusions  []genomics.Fusion
+	tested   []string
+	markers  []Biomarker
+	records  int
+}
+
+func gene(row map[string]string) string {
+	for _, k := range []string{"TRUE_HUGO_SYMBOL", "HARMONIZED_HUGO_SYMBOL", "HUGO_SYMBOL"} {
+		if g := row[k]; g != "" && !strings.EqualFold(g, "none") {
+			return normGene(g)
+		}
+	}
+	return ""
+}
+
+// matchminerGenomic reads MatchMiner genomic records. The records of a
+// patient replace that patient's genomic alterations, tested genes and
+// tumour biomarkers (PGx calls are kept).
+func matchminerGenomic(data string, res *ImportResult) ([]mutation, error) {
+	rows, locs, err := mmRecords("genomic", data)
+	if err != nil {
+		return nil, err
+	}
+	by := map[string]*mmGenomic{}
+	var order []string
+	for i, row := range rows {
+		loc := locs[i]
+		id := mmID(row)
+		if id == "" {
+			res.reject(loc+" SAMPLE_ID", "missing sample id")
+			continue
+		}
+		g, ok := by[id]
+		if !ok {
+			g = &mmGenomic{}
+			by[id] = g
+			order = append(order, id)
+		}
+		hugo := gene(row)
+		cat := strings.ToUpper(row["VARIANT_CATEGORY"])
+		wild := strings.EqualFold(row["WILDTYPE"], "true")
+		switch {
+		case wild || cat == "WT":
+			if hugo == "" {
+				res.reject(loc+" TRUE_HUGO_SYMBOL", "wild-type record without a gene")
+				continue
+			}
+			g.tested = append(g.tested, hugo)
+		case cat == "MUTATION":
+			if hugo == "" {
+				res.reject(loc+" TRUE_HUGO_SYMBOL", "mutation without a gene")
+				continue
+			}
+			v := Variant{Variant: genomics.Variant{Gene: hugo, Origin: genomics.Somatic}}
+			if strings.Contains(strings.ToLower(row["SOMATIC_STATUS"]), "germline") {
+				v.Origin = genomics.Germline
+			}
+			if pc := firstNonEmpty(row["TRUE_PROTEIN_CHANGE"], row["HARMONIZED_PROTEIN_CHANGE"]); pc != "" {
+				if _, _, ok := parseProtein(pc); ok {
+					v.ProteinChange = normProtein(pc)
+				}
+			}
+			v.Class = mafClass(firstNonEmpty(row["TRUE_VARIANT_CLASSIFICATION"], row["HARMONIZED_VARIANT_CLASSIFICATION"]))
+			v.Chrom = strings.TrimPrefix(row["CHROMOSOME"], "chr")
+			if ps := row["POSITION"]; ps != "" {
+				f, err := strconv.ParseFloat(ps, 64)
+				if err != nil || f < 0 {
+					res.reject(loc+" POSITION", "not a position")
+					continue
+				}
+				v.Pos = int64(f)
+			}
+			v.Ref, v.Alt = row["REFERENCE_ALLELE"], row["ALTERNATE_ALLELE"]
+			if ex := firstNonEmpty(row["TRUE_TRANSCRIPT_EXON"], row["HARMONIZED_TRANSCRIPT_EXON"]); ex != "" {
+				f, err := strconv.ParseFloat(ex, 64)
+				if err != nil || f < 0 || f > 10000 {
+					res.reject(loc+" TRUE_TRANSCRIPT_EXON", "not an exon number")
+					continue
+				}
+				v.Exon = int(f)
+			}
+			g.variants = append(g.variants, v)
+		case cat == "CNV" || cat == "COPY NUMBER VARIATION":
+			t, ok := cnvCall(row["CNV_CALL"])
+			if hugo == "" || !ok {
+				res.reject(loc+" CNV_CALL", "CNV record needs a gene and a known CNV_CALL")
+				continue
+			}
+			g.cnvs = append(g.cnvs, genomics.CNV{Gene: hugo, Type: t})
+		case cat == "SV" || cat == "STRUCTURAL VARIATION":
+			if hugo == "" {
+				res.reject(loc+" TRUE_HUGO_SYMBOL", "structural variant without a gene")
+				continue
+			}
+			partner := normGene(firstNonEmpty(row["FUSION_PARTNER_HUGO_SYMBOL"], row["RIGHT_PARTNER_GENE"], row["LEFT_PARTNER_GENE"]))
+			if partner == hugo {
+				partner = ""
+			}
+			g.fusions = append(g.fusions, genomics.Fusion{Gene: hugo, Partner: partner})
+		case cat == "SIGNATURE":
+			found := false
+			if st, ok := mmrStatus(row["MMR_STATUS"]); ok {
+				g.markers = append(g.markers, Biomarker{Name: "MMR", Value: st})
+				found = true
+			}
+			for col, name := range mmSignatures {
+				if v := strings.ToUpper(row[col]); v == "YES" || v == "NO" {
+					g.markers = append(g.markers, Biomarker{Name: name, Value: v})
+					found = true
+				}
+			}
+			if !found {
+				res.reject(loc, "signature record without MMR_STATUS or signature statuses")
+				continue
+			}
+		default:
+			res.reject(loc+" VARIANT_CATEGORY", "unknown category %q", row["VARIANT_CATEGORY"])
+			continue
+		}
+		g.records++
+	}
+	var muts []mutation
+	for _, id := range order {
+		g := by[id]
+		if g.records == 0 {
+			continue
+		}
+		muts = append(muts, mutation{id: id, loc: "genomic records of sample " + strconv.Itoa(len(muts)), records: g.records, fn: func(p *Patient) error {
+			p.Variants, p.CNVs, p.Fusions, p.TestedGenes = g.variants, g.cnvs, g.fusions, g.tested
+			p.Biomarkers = dedupMarkers(g.markers)
+			return nil
+		}})
+	}
+	return muts, nil
+}
+
+func dedupMarkers(in []Biomarker) []Biomarker {
+	seen := map[string]bool{}
+	var out []Biomarker
+	for _, b := range in {
+		k := b.Name + "=" + b.Value
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, b)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Name+out[a].Value < out[b].Name+out[b].Value })
+	return out
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}

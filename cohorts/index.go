@@ -1,0 +1,591 @@
+package cohorts
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// bucketSize is the number of entries per precomputed bitmap of a sorted
+// numeric view; a range query ORs whole buckets and adds at most two
+// partial buckets entry by entry.
+const bucketSize = 4096
+
+// sview is a numeric column sorted by value, with one bitmap per bucket of
+// bucketSize consecutive entries.
+type sview struct {
+	keys    []float64
+	pids    []uint32
+	buckets []*roaring.Bitmap
+}
+
+func newView(keys []float64, pids []uint32) *sview {
+	ord := make([]int, len(keys))
+	for i := range ord {
+		ord[i] = i
+	}
+	sort.Slice(ord, func(a, b int) bool {
+		ka, kb := keys[ord[a]], keys[ord[b]]
+		if ka != kb {
+			return ka < kb
+		}
+		return pids[ord[a]] < pids[ord[b]]
+	})
+	v := &sview{keys: make([]float64, len(keys)), pids: make([]uint32, len(keys))}
+	for i, o := range ord {
+		v.keys[i], v.pids[i] = keys[o], pids[o]
+	}
+	for lo := 0; lo < len(v.pids); lo += bucketSize {
+		hi := min(lo+bucketSize, len(v.pids))
+		p := append([]uint32(nil), v.pids[lo:hi]...)
+		sort.Slice(p, func(a, b int) bool { return p[a] < p[b] })
+		b := roaring.New()
+		b.AddMany(p)
+		b.RunOptimize()
+		v.buckets = append(v.buckets, b)
+	}
+	return v
+}
+
+// bound returns the first index whose key is >= x (strict=false) or > x (strict=true).
+func (v *sview) bound(x float64, strict bool) int {
+	if strict {
+		return sort.Search(len(v.keys), func(i int) bool { return v.keys[i] > x })
+	}
+	return sort.Search(len(v.keys), func(i int) bool { return v.keys[i] >= x })
+}
+
+// span returns the patients at sorted positions [i, j).
+func (v *sview) span(i, j int) *roaring.Bitmap {
+	out := roaring.New()
+	if i >= j {
+		return out
+	}
+	firstFull := (i + bucketSize - 1) / bucketSize
+	lastFull := j / bucketSize // exclusive
+	if firstFull >= lastFull {
+		out.AddMany(sortedCopy(v.pids[i:j]))
+		return out
+	}
+	var parts []*roaring.Bitmap
+	for b := firstFull; b < lastFull; b++ {
+		parts = append(parts, v.buckets[b])
+	}
+	out = roaring.FastOr(parts...)
+	if i < firstFull*bucketSize {
+		out.AddMany(sortedCopy(v.pids[i : firstFull*bucketSize]))
+	}
+	if lastFull*bucketSize < j {
+		out.AddMany(sortedCopy(v.pids[lastFull*bucketSize : j]))
+	}
+	return out
+}
+
+func sortedCopy(p []uint32) []uint32 {
+	c := append([]uint32(nil), p...)
+	sort.Slice(c, func(a, b int) bool { return c[a] < c[b] })
+	return c
+}
+
+// interval returns the patients whose key lies between lo and hi; nil
+// bounds are open, strict bounds exclude the bound itself.
+func (v *sview) interval(lo *float64, loStrict bool, hi *float64, hiStrict bool) *roaring.Bitmap {
+	i, j := 0, len(v.keys)
+	if lo != nil {
+		i = v.bound(*lo, loStrict)
+	}
+	if hi != nil {
+		j = v.bound(*hi, !hiStrict)
+	}
+	return v.span(i, j)
+}
+
+// labCol holds the most recent value of one lab column per patient.
+type labCol struct {
+	val   []float64 // NaN when the patient has no value
+	day   []int32
+	has   *roaring.Bitmap
+	byVal *sview
+	byDay *sview
+}
+
+func (c *labCol) grow(n int) {
+	for len(c.val) < n {
+		c.val = append(c.val, math.NaN())
+		c.day = append(c.day, noDay)
+	}
+}
+
+func (c *labCol) views() (*sview, *sview) {
+	if c.byVal == nil {
+		keys := make([]float64, 0, c.has.GetCardinality())
+		days := make([]float64, 0, cap(keys))
+		pids := make([]uint32, 0, cap(keys))
+		it := c.has.Iterator()
+		for it.HasNext() {
+			p := it.Next()
+			keys = append(keys, c.val[p])
+			days = append(days, float64(c.day[p]))
+			pids = append(pids, p)
+		}
+		c.byVal = newView(keys, pids)
+		c.byDay = newView(days, pids)
+	}
+	return c.byVal, c.byDay
+}
+
+// labFact is a patient's most recent value in one lab column.
+type labFact struct {
+	col string
+	v   float64
+	day int32
+}
+
+// feat is everything the index knows about one patient, derived from the
+// record by features.
+type feat struct {
+	id    string
+	keys  []string
+	birth int32
+	labs  []labFact
+	dates map[string]int32 // exact or text code key → latest date
+}
+
+// index is the in-memory query structure: one bitmap per coded value, a
+// birth-date column, lab columns and code-date columns, over dense patient
+// numbers.
+type index struct {
+	ids       []string
+	byID      map[string]uint32
+	rank      []uint32 // rank[pid] = position of ids[pid] in id order; nil when stale
+	byRank    []uint32 // byRank[r] = pid
+	bm        map[string]*roaring.Bitmap
+	birth     []int32
+	birthView *sview
+	labs      map[string]*labCol
+	dates     map[string]map[uint32]int32
+	gen       uint64
+
+	dirtyKeys map[string]bool
+	dirtyPids map[uint32]bool
+	bandCache map[int32][]*roaring.Bitmap
+}
+
+func newIndex() *index {
+	return &index{
+		byID:      map[string]uint32{},
+		bm:        map[string]*roaring.Bitmap{},
+		labs:      map[string]*labCol{},
+		dates:     map[string]map[uint32]int32{},
+		dirtyKeys: map[string]bool{},
+		dirtyPids: map[uint32]bool{},
+	}
+}
+
+var emptyBM = roaring.New()
+
+// get returns the bitmap of key (read-only), or an empty bitmap.
+func (ix *index) get(key string) *roaring.Bitmap {
+	if b, ok := ix.bm[key]; ok {
+		return b
+	}
+	return emptyBM
+}
+
+func (ix *index) all() *roaring.Bitmap { return ix.get(keyAll) }
+
+// pid returns the dense number of id, assigning a new one when asked.
+func (ix *index) pid(id string, create bool) (uint32, bool) {
+	if p, ok := ix.byID[id]; ok {
+		return p, true
+	}
+	if !create {
+		return 0, false
+	}
+	p := uint32(len(ix.ids))
+	ix.ids = append(ix.ids, id)
+	ix.byID[id] = p
+	ix.birth = append(ix.birth, noDay)
+	ix.rank = nil
+	return p, true
+}
+
+func (ix *index) changed() {
+	ix.gen++
+	ix.birthView = nil
+	ix.bandCache = nil
+}
+
+// remove takes a patient's features out of the index.
+func (ix *index) remove(p uint32, f *feat) {
+	for _, k := range f.keys {
+		if b, ok := ix.bm[k]; ok {
+			b.Remove(p)
+			ix.dirtyKeys[k] = true
+		}
+	}
+	ix.birth[p] = noDay
+	for _, l := range f.labs {
+		if c, ok := ix.labs[l.col]; ok {
+			c.val[p], c.day[p] = math.NaN(), noDay
+			c.has.Remove(p)
+			c.byVal, c.byDay = nil, nil
+		}
+	}
+	for k := range f.dates {
+		if m, ok := ix.dates[k]; ok {
+			delete(m, p)
+		}
+	}
+	ix.dirtyPids[p] = true
+	ix.changed()
+}
+
+// add puts a patient's features into the index.
+func (ix *index) add(p uint32, f *feat) {
+	for _, k := range f.keys {
+		b, ok := ix.bm[k]
+		if !ok {
+			b = roaring.New()
+			ix.bm[k] = b
+		}
+		b.Add(p)
+		ix.dirtyKeys[k] = true
+	}
+	ix.birth[p] = f.birth
+	for _, l := range f.labs {
+		c, ok := ix.labs[l.col]
+		if !ok {
+			c = &labCol{has: roaring.New()}
+			ix.labs[l.col] = c
+		}
+		c.grow(len(ix.ids))
+		c.val[p], c.day[p] = l.v, l.day
+		c.has.Add(p)
+		c.byVal, c.byDay = nil, nil
+	}
+	for k, d := range f.dates {
+		m, ok := ix.dates[k]
+		if !ok {
+			m = map[uint32]int32{}
+			ix.dates[k] = m
+		}
+		m[p] = d
+	}
+	ix.dirtyPids[p] = true
+	ix.changed()
+}
+
+func (ix *index) birthSorted() *sview {
+	if ix.birthView == nil {
+		keys := make([]float64, 0, len(ix.birth))
+		pids := make([]uint32, 0, len(ix.birth))
+		for p, b := range ix.birth {
+			if b != noDay {
+				keys = append(keys, float64(b))
+				pids = append(pids, uint32(p))
+			}
+		}
+		ix.birthView = newView(keys, pids)
+	}
+	return ix.birthView
+}
+
+// ranks returns rank and byRank, rebuilding them after new patients.
+func (ix *index) ranks() ([]uint32, []uint32) {
+	if ix.rank == nil || len(ix.rank) != len(ix.ids) {
+		byRank := make([]uint32, len(ix.ids))
+		for i := range byRank {
+			byRank[i] = uint32(i)
+		}
+		sort.Slice(byRank, func(a, b int) bool { return ix.ids[byRank[a]] < ix.ids[byRank[b]] })
+		rank := make([]uint32, len(ix.ids))
+		for r, p := range byRank {
+			rank[p] = uint32(r)
+		}
+		ix.rank, ix.byRank = rank, byRank
+	}
+	return ix.rank, ix.byRank
+}
+
+// Keys of the index. Every key is a namespace, '|' and parts.
+const keyAll = "all"
+
+func keySex(s string) string  { return "sex|" + s }
+func keyRace(r string) string { return "race|" + r }
+
+// code keys: kind is "c" (condition) or "m" (medication).
+func keyCodeExact(kind, sys, code string) string { return kind + "x|" + sys + "|" + code }
+func keyCodeDesc(kind, sys, code string) string  { return kind + "p|" + sys + "|" + code }
+func keyCodeText(kind, name string) string       { return kind + "t|" + strings.ToLower(name) }
+
+func keyVariant(gene, pc, class, origin string) string {
+	return "v|" + gene + "|" + pc + "|" + class + "|" + origin
+}
+func keyTested(g string) string          { return "tg|" + g }
+func keyCNV(g, t string) string          { return "cnv|" + g + "|" + t }
+func keyFusion(g, partner string) string { return "fu|" + g + "|" + partner }
+func keyPgxAny(g string) string          { return "pg|" + g }
+func keyPgxPheno(g, ph string) string {
+	return "pp|" + g + "|" + strings.ToLower(strings.TrimSpace(ph))
+}
+func keyPgxDiplo(g, d string) string { return "pd|" + g + "|" + normDiplotype(d) }
+func keyPgxScore(g, s string) string { return "pa|" + g + "|" + s }
+func keyBiomarker(name, val string) string {
+	return "bm|" + strings.ToUpper(name) + "|" + strings.ToUpper(val)
+}
+
+// conditionCodes returns the patient's conditions plus the OncoTree codes
+// derived from ICD-10-CM and SNOMED CT diagnoses through oncotree.tsv.
+func conditionCodes(p *Patient) []ClinicalCode {
+	out := p.Conditions
+	extra := false
+	for _, c := range p.Conditions {
+		if oc, ok := onco.derive(c.System, c.Code); ok {
+			if !extra {
+				out = append([]ClinicalCode(nil), p.Conditions...)
+				extra = true
+			}
+			out = append(out, ClinicalCode{System: SysOncotree, Code: oc, Display: "derived from " + c.System + " " + c.Code, Date: c.Date})
+		}
+	}
+	return out
+}
+
+// codeKeys returns the bitmap keys of one coded record.
+func codeKeys(kind string, c ClinicalCode, add func(string)) {
+	add(keyCodeExact(kind, c.System, c.Code))
+	switch c.System {
+	case SysICD10, SysATC:
+		for l := 1; l <= len(c.Code); l++ {
+			add(keyCodeDesc(kind, c.System, c.Code[:l]))
+		}
+	case SysOncotree:
+		for _, a := range onco.ancestors(c.Code) {
+			add(keyCodeDesc(kind, c.System, a))
+		}
+	default:
+		add(keyCodeDesc(kind, c.System, c.Code))
+	}
+	if c.Display != "" {
+		add(keyCodeText(kind, c.Display))
+	}
+}
+
+// features derives the index features of a patient record.
+func features(p *Patient) *feat {
+	f := &feat{id: p.ID, birth: noDay, dates: map[string]int32{}}
+	seen := map[string]bool{}
+	add := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			f.keys = append(f.keys, k)
+		}
+	}
+	add(keyAll)
+	add(keySex(p.Sex))
+	add(keyRace(normRace(p.Race)))
+	if d, ok := parseDay(p.BirthDate); ok {
+		f.birth = d
+	}
+	for kind, list := range map[string][]ClinicalCode{"c": conditionCodes(p), "m": p.Medications} {
+		for _, c := range list {
+			codeKeys(kind, c, add)
+			d, ok := parseDay(c.Date)
+			if !ok {
+				continue
+			}
+			for _, k := range []string{keyCodeExact(kind, c.System, c.Code), keyCodeText(kind, c.Display)} {
+				if k == kind+"t|" {
+					continue
+				}
+				if old, ok := f.dates[k]; !ok || d > old {
+					f.dates[k] = d
+				}
+			}
+		}
+	}
+	latest := map[string]int{}
+	for i, l := range p.Labs { // sorted by date; a later entry wins ties
+		col, _ := labColumn(l.Loinc, l.Value, l.Unit)
+		latest[col] = i
+	}
+	cols := make([]string, 0, len(latest))
+	for c := range latest {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	for _, col := range cols {
+		l := p.Labs[latest[col]]
+		_, v := labColumn(l.Loinc, l.Value, l.Unit)
+		d, ok := parseDay(l.Date)
+		if !ok {
+			d = noDay
+		}
+		f.labs = append(f.labs, labFact{col: col, v: v, day: d})
+	}
+	for _, v := range p.Variants {
+		pcs := []string{"*"}
+		if v.ProteinChange != "" {
+			if exact, pos, ok := parseProtein(v.ProteinChange); ok {
+				if exact != "" {
+					pcs = append(pcs, exact)
+				}
+				pcs = append(pcs, pos)
+			}
+		}
+		if v.Exon > 0 {
+			pcs = append(pcs, "x"+strconv.Itoa(v.Exon))
+		}
+		classes := []string{"*"}
+		if v.Class != "" {
+			classes = append(classes, string(v.Class))
+		}
+		for _, pc := range pcs {
+			for _, cl := range classes {
+				add(keyVariant(v.Gene, pc, cl, "*"))
+				add(keyVariant(v.Gene, pc, cl, string(v.Origin)))
+			}
+		}
+	}
+	for g := range p.testedGeneSet() {
+		add(keyTested(g))
+	}
+	for _, c := range p.CNVs {
+		add(keyCNV(c.Gene, string(c.Type)))
+	}
+	for _, fu := range p.Fusions {
+		add(keyFusion(fu.Gene, "*"))
+		if fu.Partner != "" {
+			add(keyFusion(fu.Gene, fu.Partner))
+			add(keyFusion(fu.Partner, "*"))
+			add(keyFusion(fu.Partner, fu.Gene))
+		}
+	}
+	for _, r := range p.Pgx {
+		if r.Phenotype == "" && r.Diplotype == "" && r.ActivityScore == "" {
+			continue
+		}
+		add(keyPgxAny(r.Gene))
+		if r.Phenotype != "" {
+			add(keyPgxPheno(r.Gene, r.Phenotype))
+		}
+		if r.Diplotype != "" {
+			add(keyPgxDiplo(r.Gene, r.Diplotype))
+		}
+		if s, _, ok := normScore(r.ActivityScore); ok {
+			add(keyPgxScore(r.Gene, s))
+		}
+	}
+	for _, b := range p.Biomarkers {
+		add(keyBiomarker(b.Name, b.Value))
+	}
+	sort.Strings(f.keys)
+	return f
+}
+
+// encodeRow writes the persisted part of a patient's features that the
+// bitmaps do not hold: id, birth date, lab facts, code dates.
+func encodeRow(f *feat) []byte {
+	var b []byte
+	putStr := func(s string) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	putStr(f.id)
+	b = binary.AppendVarint(b, int64(f.birth))
+	b = binary.AppendUvarint(b, uint64(len(f.labs)))
+	for _, l := range f.labs {
+		putStr(l.col)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(l.v))
+		b = binary.AppendVarint(b, int64(l.day))
+	}
+	keys := make([]string, 0, len(f.dates))
+	for k := range f.dates {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		putStr(k)
+		b = binary.AppendVarint(b, int64(f.dates[k]))
+	}
+	return b
+}
+
+func decodeRow(b []byte) (*feat, error) {
+	f := &feat{dates: map[string]int32{}}
+	bad := fmt.Errorf("cohorts: corrupt index row")
+	uv := func() (uint64, bool) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, false
+		}
+		b = b[n:]
+		return v, true
+	}
+	sv := func() (int64, bool) {
+		v, n := binary.Varint(b)
+		if n <= 0 {
+			return 0, false
+		}
+		b = b[n:]
+		return v, true
+	}
+	str := func() (string, bool) {
+		n, ok := uv()
+		if !ok || uint64(len(b)) < n {
+			return "", false
+		}
+		s := string(b[:n])
+		b = b[n:]
+		return s, true
+	}
+	var ok bool
+	if f.id, ok = str(); !ok {
+		return nil, bad
+	}
+	bd, ok := sv()
+	if !ok {
+		return nil, bad
+	}
+	f.birth = int32(bd)
+	nl, ok := uv()
+	if !ok || nl > uint64(len(b)) {
+		return nil, bad
+	}
+	for range nl {
+		col, ok := str()
+		if !ok || len(b) < 8 {
+			return nil, bad
+		}
+		v := math.Float64frombits(binary.LittleEndian.Uint64(b))
+		b = b[8:]
+		d, ok := sv()
+		if !ok {
+			return nil, bad
+		}
+		f.labs = append(f.labs, labFact{col: col, v: v, day: int32(d)})
+	}
+	nd, ok := uv()
+	if !ok || nd > uint64(len(b)) {
+		return nil, bad
+	}
+	for range nd {
+		k, ok := str()
+		if !ok {
+			return nil, bad
+		}
+		d, ok := sv()
+		if !ok {
+			return nil, bad
+		}
+		f.dates[k] = int32(d)
+	}
+	return f, nil
+}
