@@ -1,0 +1,60 @@
+package nn
+
+import (
+	"errors"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/rxlab/rxlab/store"
+)
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	m, _ := New(Config{Sizes: []int{6, 10, 3}, Activations: []Activation{ReLU, Identity}, Seed: 4, Adam: AdamConfig{LR: 0.003}})
+	tr, _ := NewTrainer(m, MSE{})
+	r := rand.New(rand.NewPCG(1, 1))
+	x, y := makeBatch(r, m, MSE{}, 8)
+	for i := 0; i < 5; i++ {
+		tr.Step(x, y)
+	}
+	data, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Continuing training from the checkpoint must follow the original exactly.
+	tc, _ := NewTrainer(c, MSE{})
+	for i := 0; i < 5; i++ {
+		a, _ := tr.Step(x, y)
+		b, _ := tc.Step(x, y)
+		if a != b {
+			t.Fatalf("step %d after restore: %v vs %v", i, a, b)
+		}
+	}
+	var z MLP
+	if err := z.UnmarshalBinary(data); err != nil || z.Steps() != 5 {
+		t.Fatalf("UnmarshalBinary: %v, steps %d", err, z.Steps())
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	m, _ := New(Config{Sizes: []int{3, 4, 2}, Activations: []Activation{Tanh, Identity}, Seed: 1})
+	good, _ := m.MarshalBinary()
+	f.Add(good)
+	f.Add(good[:20])
+	f.Add([]byte("RXNNMLP1"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Load(data)
+		if err != nil {
+			if !errors.Is(err, store.ErrInvalid) {
+				t.Fatalf("error not ErrInvalid: %v", err)
+			}
+			return
+		}
+		if _, err := c.MarshalBinary(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
