@@ -37,6 +37,12 @@ type testServer struct {
 
 func newTestServer(t *testing.T, domains ...Domain) *testServer {
 	t.Helper()
+	return newTestServerWith(t, func(*testServer) []Domain { return domains })
+}
+
+// newTestServerWith builds the domains once the store is open.
+func newTestServerWith(t *testing.T, domains func(ts *testServer) []Domain) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(store.Config{Dir: dir, GCInterval: -1})
 	if err != nil {
@@ -49,11 +55,12 @@ func newTestServer(t *testing.T, domains ...Domain) *testServer {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
-	api, err := New(Config{DB: db, Jobs: runner, Tokens: toks, Version: "test", Domains: domains})
+	ts := &testServer{t: t, db: db, tokens: toks, admin: strings.TrimSpace(string(b))}
+	api, err := New(Config{DB: db, Jobs: runner, Tokens: toks, Version: "test", Domains: domains(ts)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{t: t, srv: httptest.NewServer(api), db: db, tokens: toks, admin: strings.TrimSpace(string(b)), api: api}
+	ts.api, ts.srv = api, httptest.NewServer(api)
 	t.Cleanup(func() {
 		ts.srv.Close()
 		runner.Shutdown(context.Background())

@@ -88,7 +88,7 @@ func buildSchema(sdl string, scalars map[string]*gql.Scalar, resolve func(typeNa
 				fail(err)
 				continue
 			}
-			out[a.Name.Value] = &gql.ArgumentConfig{Type: t, Description: desc(a.Description), DefaultValue: astValue(a.DefaultValue)}
+			out[a.Name.Value] = &gql.ArgumentConfig{Type: t, Description: desc(a.Description), DefaultValue: typedDefault(t, a.DefaultValue)}
 		}
 		return out
 	}
@@ -119,7 +119,7 @@ func buildSchema(sdl string, scalars map[string]*gql.Scalar, resolve func(typeNa
 							fail(err)
 							continue
 						}
-						out[f.Name.Value] = &gql.InputObjectFieldConfig{Type: t, Description: desc(f.Description), DefaultValue: astValue(f.DefaultValue)}
+						out[f.Name.Value] = &gql.InputObjectFieldConfig{Type: t, Description: desc(f.Description), DefaultValue: typedDefault(t, f.DefaultValue)}
 					}
 					return out
 				}),
@@ -176,6 +176,20 @@ func buildSchema(sdl string, scalars map[string]*gql.Scalar, resolve func(typeNa
 		return gql.Schema{}, buildErr
 	}
 	return s, nil
+}
+
+// typedDefault converts a default to the Go type resolvers receive for its
+// GraphQL type: graphql-go passes defaults through uncoerced, so an integer
+// literal default of a Float argument would otherwise arrive as an int.
+func typedDefault(t gql.Type, v ast.Value) any {
+	d := astValue(v)
+	if nn, ok := t.(*gql.NonNull); ok {
+		t = nn.OfType
+	}
+	if n, ok := d.(int); ok && t == gql.Float {
+		return float64(n)
+	}
+	return d
 }
 
 // astValue converts a constant SDL value (a default) to the Go value

@@ -39,5 +39,6 @@ func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log
 		return nil, err
 	}
 	w.domains = append(w.domains, &graphql.Genomics{PGx: caller})
+	w.domains = append(w.domains, &graphql.Dosing{})
 	return w, nil
 }
