@@ -1,6 +1,7 @@
 package vcf
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 )
@@ -194,6 +195,29 @@ func (rec *Record) Genotypes(dst []Genotype) ([]Genotype, error) {
 	gt := rec.gtIdx
 	pos := 0
 	for k := 0; k < n; k++ {
+		// Fast path: a diploid single-digit GT ("0|1", "1/1") as the first
+		// FORMAT field, which is nearly every genotype of a large cohort.
+		if gt == 0 && pos+3 <= len(s) {
+			c0, sep, c2 := s[pos]-'0', s[pos+1], s[pos+2]-'0'
+			if c0 < 10 && c2 < 10 && (sep == '|' || sep == '/') && (pos+3 == len(s) || s[pos+3] == '\t' || s[pos+3] == ':') {
+				g := &dst[k]
+				*g = Genotype{n: 2}
+				g.alleles[0], g.alleles[1] = int16(c0), int16(c2)
+				if sep == '|' {
+					g.phase = 2
+				}
+				pos += 3
+				if pos < len(s) && s[pos] == ':' {
+					if j := bytes.IndexByte(s[pos:], '\t'); j >= 0 {
+						pos += j
+					} else {
+						pos = len(s)
+					}
+				}
+				pos++
+				continue
+			}
+		}
 		// s[pos:] starts sample k. Skip to field gt.
 		p := pos
 		f := 0
