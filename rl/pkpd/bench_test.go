@@ -103,3 +103,16 @@ func BenchmarkDocetaxelCycle(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*n*21/b.Elapsed().Seconds(), "patient-days/s")
 }
+
+func TestSetPatientAllocs(t *testing.T) {
+	wb, _ := NewWarfarinBatch(WarfarinConfig{Patients: 2})
+	p, _ := TypicalWarfarin(WarfarinCovariates{Age: 60, CYP2C9: CYP2C9_13, VKORC1: VKORC1_AA})
+	if a := testing.AllocsPerRun(100, func() { _ = wb.SetPatient(1, p) }); a != 0 {
+		t.Errorf("WarfarinBatch.SetPatient allocates %v times", a)
+	}
+	db, _ := NewDocetaxelBatch(DocetaxelConfig{Patients: 2})
+	dp := TypicalDocetaxel()
+	if a := testing.AllocsPerRun(100, func() { _ = db.SetPatient(1, dp) }); a != 0 {
+		t.Errorf("DocetaxelBatch.SetPatient allocates %v times", a)
+	}
+}

@@ -145,7 +145,8 @@ func (b *DocetaxelBatch) SetPatient(i int, p DocetaxelParams) error {
 	h := b.hf / 2
 	k10, k12, k21 := p.CL/p.V1, p.Q/p.V1, p.Q/p.V2
 	// Augmented [cen, per, R] with R' = 0: exact for a constant infusion rate.
-	e := expm([]float64{
+	var e [9]float64
+	expm(e[:], []float64{
 		-(k10 + k12) * h, k21 * h, h,
 		k12 * h, -k21 * h, 0,
 		0, 0, 0,
@@ -207,6 +208,15 @@ func (b *DocetaxelBatch) Conc(i int) float64 { return b.cen[i] * b.invV1[i] }
 // has one.
 func (b *DocetaxelBatch) Observe(i int, rng *RNG) float64 {
 	v := b.circ[i]
+	if s := b.sig[i]; s > 0 && rng != nil {
+		v *= math.Exp(s * rng.Norm())
+	}
+	return v
+}
+
+// Residual returns v (an ANC of patient i, e.g. a nadir) with the patient's
+// residual error applied.
+func (b *DocetaxelBatch) Residual(i int, v float64, rng *RNG) float64 {
 	if s := b.sig[i]; s > 0 && rng != nil {
 		v *= math.Exp(s * rng.Norm())
 	}

@@ -2,11 +2,16 @@ package pkpd
 
 import "math"
 
-// expm returns exp(A) for a small dense square matrix (row-major, n×n) by
-// scaling and squaring with a degree-18 Taylor series. It is used only at
-// patient setup (never in the per-step hot path), for matrices of order ≤ 12
-// whose entries are rate constants times a step length.
-func expm(a []float64, n int) []float64 {
+// maxExpm is the largest matrix order expm supports.
+const maxExpm = 12
+
+// expm writes exp(A) into dst for a small dense square matrix (row-major,
+// n×n, n ≤ maxExpm) by scaling and squaring with a degree-18 Taylor series.
+// It works in fixed-size stack arrays, so patient setup does not allocate
+// (environments re-sample patients inside their step loop). It is used only
+// at patient setup, for matrices whose entries are rate constants times a
+// step length.
+func expm(dst, a []float64, n int) {
 	norm := 0.0
 	for i := range n {
 		row := 0.0
@@ -16,38 +21,34 @@ func expm(a []float64, n int) []float64 {
 		norm = math.Max(norm, row)
 	}
 	s := 0
-	for norm > 0.5 {
+	for norm > 0.5 && s < 1000 {
 		norm /= 2
 		s++
 	}
 	scale := math.Ldexp(1, -s)
-	x := make([]float64, n*n)
-	for i := range x {
+	var x, term, tmp [maxExpm * maxExpm]float64
+	nn := n * n
+	for i := range nn {
 		x[i] = a[i] * scale
+		dst[i] = 0
+		term[i] = 0
 	}
-	res := identity(n)
-	term := identity(n)
-	tmp := make([]float64, n*n)
+	for i := range n {
+		dst[i*n+i] = 1
+		term[i*n+i] = 1
+	}
 	for k := 1; k <= 18; k++ {
-		matmul(tmp, term, x, n)
-		for i := range tmp {
-			term[i] = tmp[i] / float64(k)
-			res[i] += term[i]
+		matmul(tmp[:nn], term[:nn], x[:nn], n)
+		inv := 1 / float64(k)
+		for i := range nn {
+			term[i] = tmp[i] * inv
+			dst[i] += term[i]
 		}
 	}
 	for range s {
-		matmul(tmp, res, res, n)
-		copy(res, tmp)
+		matmul(tmp[:nn], dst[:nn], dst[:nn], n)
+		copy(dst[:nn], tmp[:nn])
 	}
-	return res
-}
-
-func identity(n int) []float64 {
-	m := make([]float64, n*n)
-	for i := range n {
-		m[i*n+i] = 1
-	}
-	return m
 }
 
 func matmul(dst, a, b []float64, n int) {

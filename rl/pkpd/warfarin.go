@@ -294,7 +294,8 @@ func (b *WarfarinBatch) SetPatient(i int, p WarfarinParams) error {
 	}
 	h := b.h
 	k10, k12, k21 := p.CL/p.V1, p.Q/p.V1, p.Q/p.V2
-	pk := expm([]float64{
+	var pk [9]float64
+	expm(pk[:], []float64{
 		-p.Ka * h, 0, 0,
 		p.Ka * h, -(k10 + k12) * h, k21 * h,
 		0, k12 * h, -k21 * h,
@@ -303,32 +304,25 @@ func (b *WarfarinBatch) SetPatient(i int, p WarfarinParams) error {
 	b.p20[i], b.p21[i], b.p22[i] = pk[6], pk[7], pk[8]
 	b.invV1[i] = 1 / p.V1
 
-	// Augmented chain system [x1..x6, x7, u, v] with u' = v.
-	const m = 9
-	k1, k2 := 6/p.MTT1, 1/p.MTT2
-	a := make([]float64, m*m)
-	for r := range 6 {
-		a[r*m+r] = -k1 * h
-		if r == 0 {
-			a[r*m+7] = k1 * h
-		} else {
-			a[r*m+r-1] = k1 * h
-		}
-	}
-	a[6*m+6] = -k2 * h
-	a[6*m+7] = k2 * h
-	a[7*m+8] = h // u' = v (v is the slope per hour)
-	e := expm(a, m)
+	// Transit chains, closed form: for an input linear within the step,
+	// u(s) = u0 + (u1 − u0)·s/h, compartment j of a chain with rate k
+	// receives S_j(kh)·u0 + (R_j/h)·(u1 − u0) where S_j is the Erlang(j+1)
+	// CDF and R_j/h = S_j − (j+1)/(kh)·S_{j+1}; the homogeneous part is the
+	// Poisson-weighted Toeplitz matrix φ_j = e^{−kh}(kh)^j/j!.
+	x1, x2 := 6/p.MTT1*h, 1/p.MTT2*h
+	term := math.Exp(-x1)
 	for j := range 6 {
-		b.phi[j][i] = e[j*m+0]
-		gv := e[j*m+8] / h
-		b.c0[j][i] = e[j*m+7] - gv
-		b.c1[j][i] = gv
+		if j > 0 {
+			term *= x1 / float64(j)
+		}
+		b.phi[j][i] = term
+		sj, sj1 := erlangCDF(j, x1), erlangCDF(j+1, x1)
+		b.c0[j][i] = float64(j+1) / x1 * sj1
+		b.c1[j][i] = sj - b.c0[j][i]
 	}
-	b.phi7[i] = e[6*m+6]
-	gv := e[6*m+8] / h
-	b.c07[i] = e[6*m+7] - gv
-	b.c17[i] = gv
+	b.phi7[i] = math.Exp(-x2)
+	b.c07[i] = erlangCDF(1, x2) / x2
+	b.c17[i] = erlangCDF(0, x2) - b.c07[i]
 
 	b.ec50g[i] = math.Pow(p.EC50, p.Gamma)
 	b.emax[i], b.lambda[i], b.inrmax[i], b.base[i] = p.Emax, p.Lambda, p.INRMax, p.Base
@@ -447,4 +441,31 @@ func (b *WarfarinBatch) StepDayRange(lo, hi int, doses, inrOut []float64) {
 func (b *WarfarinBatch) StepDay(doses, inrOut []float64) {
 	b.StepDayRange(0, b.n, doses, inrOut)
 	b.hour += 24
+}
+
+// erlangCDF returns P(Gamma(j+1, 1) ≤ x) = e^{−x}·Σ_{m>j} x^m/m!, summing the
+// tail directly for small x (no cancellation) and as 1 − e^{−x}Σ_{m≤j} x^m/m!
+// otherwise.
+func erlangCDF(j int, x float64) float64 {
+	if x < 2 {
+		term := 1.0
+		for m := 1; m <= j; m++ {
+			term *= x / float64(m)
+		}
+		sum := 0.0
+		for m := j + 1; m < j+60; m++ {
+			term *= x / float64(m)
+			sum += term
+			if term < 1e-18*sum {
+				break
+			}
+		}
+		return math.Exp(-x) * sum
+	}
+	term, sum := 1.0, 1.0
+	for m := 1; m <= j; m++ {
+		term *= x / float64(m)
+		sum += term
+	}
+	return 1 - math.Exp(-x)*sum
 }

@@ -2,6 +2,7 @@ package pkpd
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 
@@ -216,5 +217,49 @@ func TestGenotypeParse(t *testing.T) {
 	}
 	if _, err := ParseVKORC1("C/T"); !errors.Is(err, store.ErrInvalid) {
 		t.Error("ParseVKORC1(C/T) accepted")
+	}
+}
+
+// TestChainClosedForm checks the closed-form chain coefficients against the
+// matrix exponential of the augmented linear system [x1..x6, x7, u, v].
+func TestChainClosedForm(t *testing.T) {
+	for _, c := range []struct{ mtt1, mtt2, h float64 }{{11.6, 120, 1}, {11.6, 120, 2}, {3, 20, 0.25}, {40, 900, 4}, {11.6, 120, 1.0 / 60}} {
+		b, err := NewWarfarinBatch(WarfarinConfig{Patients: 1, StepsPerDay: int(math.Round(24 / c.h))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := TypicalWarfarin(WarfarinCovariates{Age: 71})
+		p.MTT1, p.MTT2 = c.mtt1, c.mtt2
+		if err := b.SetPatient(0, p); err != nil {
+			t.Fatal(err)
+		}
+		const m = 9
+		k1, k2, h := 6/c.mtt1, 1/c.mtt2, c.h
+		var a, e [m * m]float64
+		for r := range 6 {
+			a[r*m+r] = -k1 * h
+			if r == 0 {
+				a[r*m+7] = k1 * h
+			} else {
+				a[r*m+r-1] = k1 * h
+			}
+		}
+		a[6*m+6], a[6*m+7], a[7*m+8] = -k2*h, k2*h, h
+		expm(e[:], a[:], m)
+		check := func(name string, got, want float64) {
+			if math.Abs(got-want) > 1e-12*math.Max(1, math.Abs(want)) {
+				t.Errorf("MTT %g/%g h %g: %s = %.15g, expm %.15g", c.mtt1, c.mtt2, h, name, got, want)
+			}
+		}
+		for j := range 6 {
+			gv := e[j*m+8] / h
+			check(fmt.Sprintf("phi[%d]", j), b.phi[j][0], e[j*m])
+			check(fmt.Sprintf("c0[%d]", j), b.c0[j][0], e[j*m+7]-gv)
+			check(fmt.Sprintf("c1[%d]", j), b.c1[j][0], gv)
+		}
+		gv := e[6*m+8] / h
+		check("phi7", b.phi7[0], e[6*m+6])
+		check("c07", b.c07[0], e[6*m+7]-gv)
+		check("c17", b.c17[0], gv)
 	}
 }

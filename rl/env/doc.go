@@ -1,0 +1,54 @@
+// Package env is the reinforcement-learning environment of rxlab's dosing
+// workbench: N virtual patients of one drug model stepped together (reset /
+// step, seeded), float32 observations in one flat buffer, discrete actions
+// that are the model's dose levels, a shaped reward, and a safety shield that
+// masks unsafe actions. Stepping allocates nothing.
+//
+// # Warfarin (model "warfarin-hamberg")
+//
+// One step is one day: the action's dose is given at hour 24·d and the INR
+// is measured (with residual error) before the next day's dose. Actions are
+// the 31 dose levels 0, 0.5, …, 15 mg. The observation (ObsDim = 2K + 12,
+// K = Config.History, default 7; most recent first) is:
+//
+//	[0, K)        measured INR, (INR − 2.5) / 1.5, clipped to ±4
+//	              (before the first measurement: baseline INR 1)
+//	[K, 2K)       dose given on the previous K days, mg / 15
+//	2K            day / episode days
+//	2K+1 … 2K+6   CYP2C9 one-hot (*1/*1, *1/*2, *1/*3, *2/*2, *2/*3, *3/*3)
+//	2K+7 … 2K+9   VKORC1 one-hot (G/G, G/A, A/A)
+//	2K+10         (age − 65) / 15
+//	2K+11         1 if the shield currently forces a hold (INR > HoldAbove)
+//
+// Reward per day, on the model INR after the day (not the noisy
+// measurement): +1 inside [2, 3]; −BelowWeight·(2 − INR) below;
+// −AboveWeight·(INR − 3) above; −ChangeWeight·|Δdose| (mg) for changing the
+// dose; −ShieldWeight when the shield had to replace the chosen action.
+//
+// # Docetaxel (model "docetaxel-friberg")
+//
+// One step is one 21-day cycle: the action is a dose level in mg/m² (0, 5,
+// …, 100) converted to mg with the patient's body-surface area (rounded to
+// 1 mg) and infused over 1 h at the start of the cycle. The observation
+// (ObsDim = 2K + 6, default K = 3) is:
+//
+//	[0, K)     measured nadir ANC of the previous K cycles, log(ANC / 5050)
+//	[K, 2K)    dose of the previous K cycles, mg/m² / 100
+//	2K         measured pre-cycle ANC, log(ANC / 5050)
+//	2K+1       cycle / episode cycles
+//	2K+2       (age − 65) / 15
+//	2K+3       (BSA − 1.8) / 0.3
+//	2K+4       1 if the shield currently forces a hold (ANC < HoldBelow)
+//	2K+5       baseline-relative dose intensity so far (mean mg/m² / 75)
+//
+// Reward per cycle: +1 if the nadir lies in [500, 1000]; +DoseWeight·mg/m²/75
+// (dose intensity); −Grade4Weight if the nadir is below 500; −ChangeWeight·
+// |Δ mg/m²|/75; −ShieldWeight when the shield intervened.
+//
+// # Safety shield
+//
+// Mask(i) marks allowed actions: dose ≤ MaxDose; |dose − previous dose| ≤
+// MaxChange (after the first step); only a zero dose while the last
+// measurement is above HoldAbove (INR 4) or below HoldBelow (ANC 500). Step
+// replaces a masked action by the nearest allowed level and counts it.
+package env

@@ -1,0 +1,531 @@
+package env
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/rxlab/rxlab/rl/dosing"
+	"github.com/rxlab/rxlab/rl/pkpd"
+	"github.com/rxlab/rxlab/store"
+)
+
+// MaxEnvs bounds the number of parallel patients.
+const MaxEnvs = 1 << 20
+
+// Reward weights (see the package documentation). The zero value selects
+// the model's defaults.
+type Reward struct {
+	BelowWeight  float64 // warfarin: per INR unit below the range
+	AboveWeight  float64 // warfarin: per INR unit above the range
+	ChangeWeight float64 // per mg (warfarin) or per 75 mg/m² (docetaxel) of dose change
+	ShieldWeight float64 // when the shield replaced the action
+	DoseWeight   float64 // docetaxel: per 75 mg/m² given
+	Grade4Weight float64 // docetaxel: nadir ANC < 500
+}
+
+// Shield limits (see the package documentation). The zero value selects the
+// model's defaults; Off disables masking altogether.
+type Shield struct {
+	MaxDose   float64 // mg (warfarin) or mg/m² (docetaxel)
+	MaxChange float64 // largest step-to-step dose change, same unit
+	HoldAbove float64 // warfarin: INR above which only a zero dose is allowed
+	HoldBelow float64 // docetaxel: ANC below which only a zero dose is allowed
+	Off       bool
+}
+
+// Config configures an Env.
+type Config struct {
+	// Model is dosing.WarfarinHamberg or dosing.DocetaxelFriberg.
+	Model string
+	// Envs is the number of patients stepped together (1–MaxEnvs).
+	Envs int
+	// Seed makes the whole run (patients, variability, measurement noise)
+	// reproducible.
+	Seed uint64
+	// EpisodeSteps is the episode length: days for warfarin (default 90),
+	// cycles for docetaxel (default 6).
+	EpisodeSteps int
+	// History is K, the number of past measurements and doses observed
+	// (default 7 for warfarin, 3 for docetaxel).
+	History int
+	// Typical simulates typical-value patients without measurement noise
+	// (between-subject variability and residual error are on otherwise).
+	Typical bool
+	// Population is the pool episodes draw patients from; nil draws a
+	// Ravvaz 2017 population of PopulationSize (default 10,000) from Seed.
+	Population     []*dosing.Patient
+	PopulationSize int
+	Reward         Reward
+	Shield         Shield
+}
+
+type kind uint8
+
+const (
+	kindWarfarin kind = iota
+	kindDocetaxel
+)
+
+// Env is a vectorized, seeded dosing environment. It is not safe for
+// concurrent use; run one Env per goroutine.
+type Env struct {
+	kind          kind
+	n, k, dim     int
+	nAct, steps   int
+	typical       bool
+	levels        []float64 // mg (warfarin) or mg/m² (docetaxel)
+	rew           Reward
+	shield        Shield
+	target        [2]float64
+	rng           *pkpd.RNG
+	w             *pkpd.WarfarinBatch
+	d             *pkpd.DocetaxelBatch
+	popAge        []float64
+	popBSA        []float64
+	popCYP        []pkpd.CYP2C9
+	popVK         []pkpd.VKORC1
+	pat           []int32   // population index per env
+	step          []int32   // steps taken in the episode
+	lastDose      []float64 // previous level value (mg or mg/m²)
+	sumDose       []float64
+	lastMeas      []float64 // last measurement (INR or pre-cycle ANC)
+	measHist      []float64 // n×K ring, most recent first
+	doseHist      []float64 // n×K, most recent first
+	doseBuf, out  []float64
+	obs           []float32
+	mask          []bool
+	reward        []float32
+	done          []bool
+	interventions int64
+}
+
+// New builds the environment and resets every patient.
+func New(cfg Config) (*Env, error) {
+	m, err := dosing.Model(cfg.Model)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	if cfg.Envs < 1 || cfg.Envs > MaxEnvs {
+		return nil, fmt.Errorf("envs must be within 1–%d: %w", MaxEnvs, store.ErrInvalid)
+	}
+	e := &Env{n: cfg.Envs, typical: cfg.Typical, rng: pkpd.NewRNG(cfg.Seed), target: [2]float64{m.TargetLow, m.TargetHigh}}
+	switch m.ID {
+	case dosing.WarfarinHamberg:
+		e.kind = kindWarfarin
+		e.k, e.steps = 7, 90
+		e.rew = Reward{BelowWeight: 1, AboveWeight: 2, ChangeWeight: 0.05, ShieldWeight: 0.1}
+		e.shield = Shield{MaxDose: 15, MaxChange: 2.5, HoldAbove: 4}
+	case dosing.DocetaxelFriberg:
+		e.kind = kindDocetaxel
+		e.k, e.steps = 3, 6
+		e.rew = Reward{ChangeWeight: 0.2, ShieldWeight: 0.1, DoseWeight: 0.5, Grade4Weight: 3}
+		e.shield = Shield{MaxDose: 100, MaxChange: 25, HoldBelow: 500}
+	default:
+		return nil, fmt.Errorf("model %q has no environment: %w", m.ID, store.ErrNotImplemented)
+	}
+	if cfg.History != 0 {
+		e.k = cfg.History
+	}
+	if cfg.EpisodeSteps != 0 {
+		e.steps = cfg.EpisodeSteps
+	}
+	if e.k < 1 || e.k > 64 {
+		return nil, fmt.Errorf("history must be within 1–64: %w", store.ErrInvalid)
+	}
+	if e.steps < 1 || (e.kind == kindWarfarin && e.steps > dosing.MaxDays) || (e.kind == kindDocetaxel && e.steps*21 > dosing.MaxDays) {
+		return nil, fmt.Errorf("episodeSteps must cover 1–%d days: %w", dosing.MaxDays, store.ErrInvalid)
+	}
+	if cfg.Reward != (Reward{}) {
+		e.rew = cfg.Reward
+	}
+	if cfg.Shield != (Shield{}) {
+		e.shield = cfg.Shield
+	}
+	e.levels = make([]float64, len(m.DoseLevels))
+	for i, l := range m.DoseLevels {
+		e.levels[i], _ = l.Float64()
+	}
+	e.nAct = len(e.levels)
+	if e.kind == kindWarfarin {
+		e.dim = 2*e.k + 12
+	} else {
+		e.dim = 2*e.k + 6
+	}
+	if err := e.loadPopulation(cfg); err != nil {
+		return nil, err
+	}
+	n := e.n
+	e.pat, e.step = make([]int32, n), make([]int32, n)
+	e.lastDose, e.sumDose, e.lastMeas = make([]float64, n), make([]float64, n), make([]float64, n)
+	e.measHist, e.doseHist = make([]float64, n*e.k), make([]float64, n*e.k)
+	e.doseBuf, e.out = make([]float64, n), make([]float64, n)
+	e.obs, e.mask = make([]float32, n*e.dim), make([]bool, n*e.nAct)
+	e.reward, e.done = make([]float32, n), make([]bool, n)
+	if e.kind == kindWarfarin {
+		e.w, err = pkpd.NewWarfarinBatch(pkpd.WarfarinConfig{Patients: n})
+	} else {
+		e.d, err = pkpd.NewDocetaxelBatch(pkpd.DocetaxelConfig{Patients: n})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Reset(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Env) loadPopulation(cfg Config) error {
+	pop := cfg.Population
+	if pop == nil {
+		size := cfg.PopulationSize
+		if size == 0 {
+			size = 10000
+		}
+		var err error
+		if pop, err = dosing.RavvazPopulation(size, cfg.Seed^0x5eed); err != nil {
+			return err
+		}
+	}
+	if len(pop) == 0 {
+		return fmt.Errorf("population is empty: %w", store.ErrInvalid)
+	}
+	for k, p := range pop {
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("population[%d]: %w", k, err)
+		}
+		age := p.Age
+		if !(age >= 18) {
+			return fmt.Errorf("population[%d]: patient.age must be ≥ 18: %w", k, store.ErrInvalid)
+		}
+		bsa := 1.8
+		if e.kind == kindDocetaxel {
+			var err error
+			if bsa, err = p.BSA(); err != nil {
+				return fmt.Errorf("population[%d]: %w", k, err)
+			}
+		}
+		c, _ := p.CYP2C9()
+		v, _ := p.VKORC1()
+		e.popAge = append(e.popAge, age)
+		e.popBSA = append(e.popBSA, bsa)
+		e.popCYP = append(e.popCYP, c)
+		e.popVK = append(e.popVK, v)
+	}
+	return nil
+}
+
+// NumEnvs returns the number of parallel patients.
+func (e *Env) NumEnvs() int { return e.n }
+
+// ObsDim returns the observation length per patient.
+func (e *Env) ObsDim() int { return e.dim }
+
+// NumActions returns the number of discrete actions (dose levels).
+func (e *Env) NumActions() int { return e.nAct }
+
+// EpisodeSteps returns the episode length in steps.
+func (e *Env) EpisodeSteps() int { return e.steps }
+
+// ActionDose returns the dose of action a: mg for warfarin, mg/m² for
+// docetaxel.
+func (e *Env) ActionDose(a int) float64 { return e.levels[a] }
+
+// Observations returns the flat observation buffer (NumEnvs × ObsDim). It is
+// overwritten by Reset and Step.
+func (e *Env) Observations() []float32 { return e.obs }
+
+// Mask returns the flat action mask (NumEnvs × NumActions) for the current
+// observations; true marks an allowed action.
+func (e *Env) Mask() []bool { return e.mask }
+
+// Interventions returns how many actions the shield has replaced so far.
+func (e *Env) Interventions() int64 { return e.interventions }
+
+// Reset starts a new episode for every patient.
+func (e *Env) Reset() error {
+	for i := range e.n {
+		if err := e.resetEnv(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Env) resetEnv(i int) error {
+	j := e.rng.IntN(len(e.popAge))
+	e.pat[i] = int32(j)
+	e.step[i], e.lastDose[i], e.sumDose[i] = 0, 0, 0
+	if e.kind == kindWarfarin {
+		cov := pkpd.WarfarinCovariates{Age: e.popAge[j], CYP2C9: e.popCYP[j], VKORC1: e.popVK[j]}
+		var p pkpd.WarfarinParams
+		var err error
+		if e.typical {
+			p, err = pkpd.TypicalWarfarin(cov)
+		} else {
+			p, err = pkpd.SampleWarfarin(cov, e.rng)
+		}
+		if err == nil {
+			err = e.w.SetPatient(i, p)
+		}
+		if err != nil {
+			return err
+		}
+		e.lastMeas[i] = e.w.INR(i)
+	} else {
+		p := pkpd.TypicalDocetaxel()
+		if !e.typical {
+			p = pkpd.SampleDocetaxel(e.rng)
+		}
+		if err := e.d.SetPatient(i, p); err != nil {
+			return err
+		}
+		e.lastMeas[i] = e.d.ANC(i)
+		if !e.typical {
+			e.lastMeas[i] = e.d.Observe(i, e.rng)
+		}
+	}
+	for k := range e.k {
+		e.measHist[i*e.k+k] = e.lastMeas[i]
+		e.doseHist[i*e.k+k] = 0
+	}
+	e.writeObs(i)
+	e.writeMask(i)
+	return nil
+}
+
+func (e *Env) hold(i int) bool {
+	if e.shield.Off {
+		return false
+	}
+	if e.kind == kindWarfarin {
+		return e.shield.HoldAbove > 0 && e.lastMeas[i] > e.shield.HoldAbove
+	}
+	return e.shield.HoldBelow > 0 && e.lastMeas[i] < e.shield.HoldBelow
+}
+
+func (e *Env) writeMask(i int) {
+	m := e.mask[i*e.nAct : (i+1)*e.nAct]
+	if e.shield.Off {
+		for a := range m {
+			m[a] = true
+		}
+		return
+	}
+	hold := e.hold(i)
+	any := false
+	for a, l := range e.levels {
+		ok := true
+		if e.shield.MaxDose > 0 && l > e.shield.MaxDose+1e-9 {
+			ok = false
+		}
+		if e.step[i] > 0 && e.shield.MaxChange > 0 && math.Abs(l-e.lastDose[i]) > e.shield.MaxChange+1e-9 {
+			ok = false
+		}
+		if hold {
+			ok = l == 0
+		}
+		m[a] = ok
+		any = any || ok
+	}
+	if !any {
+		m[0] = true // a zero dose is always possible
+	}
+}
+
+func clip(x, lim float64) float32 {
+	return float32(math.Max(-lim, math.Min(lim, x)))
+}
+
+func (e *Env) writeObs(i int) {
+	o := e.obs[i*e.dim : (i+1)*e.dim]
+	k := e.k
+	j := e.pat[i]
+	age := float32((e.popAge[j] - 65) / 15)
+	hold := float32(0)
+	if e.hold(i) {
+		hold = 1
+	}
+	if e.kind == kindWarfarin {
+		for t := range k {
+			o[t] = clip((e.measHist[i*k+t]-2.5)/1.5, 4)
+			o[k+t] = float32(e.doseHist[i*k+t] / 15)
+		}
+		o[2*k] = float32(e.step[i]) / float32(e.steps)
+		for c := range 6 {
+			o[2*k+1+c] = 0
+		}
+		for v := range 3 {
+			o[2*k+7+v] = 0
+		}
+		o[2*k+1+int(e.popCYP[j])] = 1
+		o[2*k+7+int(e.popVK[j])] = 1
+		o[2*k+10] = age
+		o[2*k+11] = hold
+		return
+	}
+	for t := range k {
+		o[t] = clip(math.Log(math.Max(e.measHist[i*k+t], 1)/5050), 8)
+		o[k+t] = float32(e.doseHist[i*k+t] / 100)
+	}
+	o[2*k] = clip(math.Log(math.Max(e.lastMeas[i], 1)/5050), 8)
+	o[2*k+1] = float32(e.step[i]) / float32(e.steps)
+	o[2*k+2] = age
+	o[2*k+3] = float32((e.popBSA[j] - 1.8) / 0.3)
+	o[2*k+4] = hold
+	intensity := 0.0
+	if e.step[i] > 0 {
+		intensity = e.sumDose[i] / float64(e.step[i]) / 75
+	}
+	o[2*k+5] = float32(intensity)
+}
+
+func (e *Env) push(i int, meas, dose float64) {
+	h, d := e.measHist[i*e.k:(i+1)*e.k], e.doseHist[i*e.k:(i+1)*e.k]
+	copy(h[1:], h[:e.k-1])
+	copy(d[1:], d[:e.k-1])
+	h[0], d[0] = meas, dose
+}
+
+// project returns a if allowed, else the allowed action closest in dose.
+func (e *Env) project(i, a int) (int, bool) {
+	m := e.mask[i*e.nAct : (i+1)*e.nAct]
+	if m[a] {
+		return a, false
+	}
+	best, bd := 0, math.Inf(1)
+	for b, ok := range m {
+		if d := math.Abs(e.levels[b] - e.levels[a]); ok && d < bd {
+			best, bd = b, d
+		}
+	}
+	return best, true
+}
+
+// Step applies one action per patient (an index into the dose levels),
+// advances every patient one step and returns the new observations, the
+// rewards and the episode-end flags. Finished patients are reset at once, so
+// their returned observation is the first of a new episode. The returned
+// slices are the Env's buffers. A wrong number of actions or an action out
+// of range gives an error wrapping store.ErrInvalid.
+func (e *Env) Step(actions []int32) (obs []float32, reward []float32, done []bool, err error) {
+	if len(actions) != e.n {
+		return nil, nil, nil, fmt.Errorf("actions: got %d, want %d: %w", len(actions), e.n, store.ErrInvalid)
+	}
+	for i, a := range actions {
+		if a < 0 || int(a) >= e.nAct {
+			return nil, nil, nil, fmt.Errorf("actions[%d] must be within 0–%d: %w", i, e.nAct-1, store.ErrInvalid)
+		}
+	}
+	if e.kind == kindWarfarin {
+		e.stepWarfarin(actions)
+	} else {
+		e.stepDocetaxel(actions)
+	}
+	for i := range e.n {
+		e.step[i]++
+		e.done[i] = int(e.step[i]) >= e.steps
+		if e.done[i] {
+			if err := e.resetEnv(i); err != nil {
+				return nil, nil, nil, err
+			}
+			continue
+		}
+		e.writeObs(i)
+		e.writeMask(i)
+	}
+	return e.obs, e.reward, e.done, nil
+}
+
+func (e *Env) stepWarfarin(actions []int32) {
+	for i, a := range actions {
+		b, replaced := e.project(i, int(a))
+		if replaced {
+			e.interventions++
+		}
+		e.doseBuf[i] = e.levels[b]
+		r := 0.0
+		if replaced {
+			r -= e.rew.ShieldWeight
+		}
+		if e.step[i] > 0 {
+			r -= e.rew.ChangeWeight * math.Abs(e.levels[b]-e.lastDose[i])
+		}
+		e.reward[i] = float32(r)
+	}
+	e.w.StepDay(e.doseBuf, e.out)
+	lo, hi := e.target[0], e.target[1]
+	for i := range e.n {
+		v := e.out[i]
+		r := float64(e.reward[i])
+		switch {
+		case v < lo:
+			r -= e.rew.BelowWeight * (lo - v)
+		case v > hi:
+			r -= e.rew.AboveWeight * (v - hi)
+		default:
+			r++
+		}
+		e.reward[i] = float32(r)
+		meas := v
+		if !e.typical {
+			meas = e.w.Observe(i, e.rng)
+		}
+		e.lastMeas[i] = meas
+		e.lastDose[i] = e.doseBuf[i]
+		e.sumDose[i] += e.doseBuf[i]
+		e.push(i, meas, e.doseBuf[i])
+	}
+}
+
+func (e *Env) stepDocetaxel(actions []int32) {
+	for i, a := range actions {
+		b, replaced := e.project(i, int(a))
+		if replaced {
+			e.interventions++
+		}
+		perM2 := e.levels[b]
+		r := 0.0
+		if replaced {
+			r -= e.rew.ShieldWeight
+		}
+		if e.step[i] > 0 {
+			r -= e.rew.ChangeWeight * math.Abs(perM2-e.lastDose[i]) / 75
+		}
+		r += e.rew.DoseWeight * perM2 / 75
+		e.reward[i] = float32(r)
+		e.doseBuf[i] = perM2
+		e.out[i] = math.Inf(1) // running nadir
+		mg := math.Round(perM2 * e.popBSA[e.pat[i]])
+		if mg > 0 {
+			_ = e.d.Infuse(i, mg, 1) // 1 h is a whole number of fine steps; mg ≥ 0
+		}
+	}
+	for range 21 {
+		e.d.Advance(0, e.n, 24)
+		for i := range e.n {
+			e.out[i] = math.Min(e.out[i], e.d.ANC(i))
+		}
+	}
+	lo, hi := e.target[0], e.target[1]
+	for i := range e.n {
+		nadir := e.out[i]
+		r := float64(e.reward[i])
+		if nadir >= lo && nadir <= hi {
+			r++
+		}
+		if nadir < lo {
+			r -= e.rew.Grade4Weight
+		}
+		e.reward[i] = float32(r)
+		measNadir, pre := nadir, e.d.ANC(i)
+		if !e.typical {
+			measNadir = e.d.Residual(i, nadir, e.rng)
+			pre = e.d.Observe(i, e.rng)
+		}
+		e.lastMeas[i] = pre
+		e.lastDose[i] = e.doseBuf[i]
+		e.sumDose[i] += e.doseBuf[i]
+		e.push(i, measNadir, e.doseBuf[i])
+	}
+}
