@@ -3,7 +3,9 @@ package molecules
 import (
 	"encoding/hex"
 	"math/bits"
+	"slices"
 	"sort"
+	"sync"
 )
 
 // Fingerprint is a folded bit vector.
@@ -96,15 +98,10 @@ func (m *Mol) morganAtomInvariant(i int) uint32 {
 	return h
 }
 
-type nbrInv struct {
-	bt  int32
-	inv uint32
-}
-
 type envTuple struct {
-	nbhd []uint64
+	off  int // offset of the bond set in the round arena
 	inv  uint32
-	atom int
+	atom int32
 }
 
 func cmpWords(a, b []uint64) int {
@@ -119,52 +116,76 @@ func cmpWords(a, b []uint64) int {
 	return 0
 }
 
-func wordsEqual(a, b []uint64) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
+func hashWords(w []uint64) uint64 {
+	h := uint64(14695981039346656037)
+	for _, x := range w {
+		h ^= x
+		h *= 1099511628211
+		h ^= h >> 29
 	}
-	return true
+	return h
 }
 
-// MorganEnvironments returns every environment RDKit's Morgan generator
-// emits up to radius (default invariants, no chirality, bond types used).
-func MorganEnvironments(m *Mol, radius int) []MorganEnv {
+// morganScratch holds reusable buffers for one fingerprint computation.
+type morganScratch struct {
+	cur, next []uint32
+	dead      []bool
+	atomNbhd  []uint64
+	roundNbhd []uint64
+	seenWords []uint64
+	seenHash  []uint64
+	tuples    []envTuple
+	nbrs      []uint64 // packed (bondType<<32 | invariant)
+}
+
+var morganPool = sync.Pool{New: func() any { return new(morganScratch) }}
+
+func growU64(b []uint64, n int) []uint64 {
+	if cap(b) < n {
+		return make([]uint64, n)
+	}
+	b = b[:n]
+	for i := range b {
+		b[i] = 0
+	}
+	return b
+}
+
+// morganEach calls emit for every environment RDKit's Morgan generator
+// produces up to radius (default invariants, no chirality, bond types used).
+// bonds is the environment's bond set (nil at radius 0); it is only valid
+// during the call.
+func morganEach(m *Mol, radius int, emit func(id uint32, atom, r int, bonds []uint64)) {
 	n := len(m.Atoms)
+	sc := morganPool.Get().(*morganScratch)
+	defer morganPool.Put(sc)
+	if cap(sc.cur) < n {
+		sc.cur, sc.next, sc.dead = make([]uint32, n), make([]uint32, n), make([]bool, n)
+	}
+	cur, next, dead := sc.cur[:n], sc.next[:n], sc.dead[:n]
+	for i := 0; i < n; i++ {
+		cur[i] = m.morganAtomInvariant(i)
+		dead[i] = false
+		emit(cur[i], i, 0, nil)
+	}
+	if radius <= 0 {
+		return
+	}
 	nw := (len(m.Bonds) + 63) / 64
 	if nw == 0 {
 		nw = 1
 	}
-	cur := make([]uint32, n)
-	out := make([]MorganEnv, 0, n*(radius+1))
-	for i := 0; i < n; i++ {
-		cur[i] = m.morganAtomInvariant(i)
-		out = append(out, MorganEnv{ID: cur[i], Atom: i, Radius: 0})
-	}
-	if radius <= 0 {
-		return out
-	}
-	atomNbhd := make([][]uint64, n)
-	roundNbhd := make([][]uint64, n)
-	store := make([]uint64, 2*n*nw)
-	for i := 0; i < n; i++ {
-		atomNbhd[i] = store[i*nw : (i+1)*nw]
-		roundNbhd[i] = store[(n+i)*nw : (n+i+1)*nw]
-	}
-	dead := make([]bool, n)
-	var seen [][]uint64
-	next := make([]uint32, n)
-	var nbrs []nbrInv
-	var tuples []envTuple
+	sc.atomNbhd = growU64(sc.atomNbhd, n*nw)
+	sc.roundNbhd = growU64(sc.roundNbhd, n*nw)
+	atomNbhd, roundNbhd := sc.atomNbhd, sc.roundNbhd
+	sc.seenWords = sc.seenWords[:0]
+	sc.seenHash = sc.seenHash[:0]
 	for layer := 0; layer < radius; layer++ {
 		for i := range next {
 			next[i] = 0
 		}
-		for i := 0; i < n; i++ {
-			copy(roundNbhd[i], atomNbhd[i])
-		}
-		tuples = tuples[:0]
+		copy(roundNbhd, atomNbhd)
+		tuples := sc.tuples[:0]
 		for i := 0; i < n; i++ {
 			if dead[i] {
 				continue
@@ -174,46 +195,52 @@ func MorganEnvironments(m *Mol, radius int) []MorganEnv {
 				dead[i] = true
 				continue
 			}
-			nbrs = nbrs[:0]
-			rn := roundNbhd[i]
+			nbrs := sc.nbrs[:0]
+			rn := roundNbhd[i*nw : i*nw+nw]
 			for _, b := range a.bonds {
 				rn[b>>6] |= 1 << (uint(b) & 63)
-				o := m.Bonds[b].Other(int32(i))
-				for k, w := range atomNbhd[o] {
+				o := int(m.Bonds[b].Other(int32(i)))
+				for k, w := range atomNbhd[o*nw : o*nw+nw] {
 					rn[k] |= w
 				}
-				nbrs = append(nbrs, nbrInv{int32(m.Bonds[b].Type), cur[o]})
+				nbrs = append(nbrs, uint64(uint32(int32(m.Bonds[b].Type)))<<32|uint64(cur[o]))
 			}
-			sort.Slice(nbrs, func(x, y int) bool {
-				if nbrs[x].bt != nbrs[y].bt {
-					return nbrs[x].bt < nbrs[y].bt
+			// insertion sort: (bond type, invariant) lexicographic
+			for x := 1; x < len(nbrs); x++ {
+				for y := x; y > 0 && nbrs[y] < nbrs[y-1]; y-- {
+					nbrs[y], nbrs[y-1] = nbrs[y-1], nbrs[y]
 				}
-				return nbrs[x].inv < nbrs[y].inv
-			})
+			}
 			inv := uint32(layer)
 			inv = hashCombine(inv, cur[i])
 			for _, p := range nbrs {
 				var ph uint32
-				ph = hashCombine(ph, uint32(p.bt))
-				ph = hashCombine(ph, p.inv)
+				ph = hashCombine(ph, uint32(p>>32))
+				ph = hashCombine(ph, uint32(p))
 				inv = hashCombine(inv, ph)
 			}
+			sc.nbrs = nbrs
 			next[i] = inv
-			tuples = append(tuples, envTuple{rn, inv, i})
+			tuples = append(tuples, envTuple{i * nw, inv, int32(i)})
 		}
-		sort.Slice(tuples, func(x, y int) bool {
-			if c := cmpWords(tuples[x].nbhd, tuples[y].nbhd); c != 0 {
-				return c < 0
+		slices.SortFunc(tuples, func(x, y envTuple) int {
+			if c := cmpWords(roundNbhd[x.off:x.off+nw], roundNbhd[y.off:y.off+nw]); c != 0 {
+				return c
 			}
-			if tuples[x].inv != tuples[y].inv {
-				return tuples[x].inv < tuples[y].inv
+			if x.inv != y.inv {
+				if x.inv < y.inv {
+					return -1
+				}
+				return 1
 			}
-			return tuples[x].atom < tuples[y].atom
+			return int(x.atom - y.atom)
 		})
 		for _, t := range tuples {
+			w := roundNbhd[t.off : t.off+nw]
+			h := hashWords(w)
 			dup := false
-			for _, s := range seen {
-				if wordsEqual(s, t.nbhd) {
+			for k, sh := range sc.seenHash {
+				if sh == h && slices.Equal(sc.seenWords[k*nw:k*nw+nw], w) {
 					dup = true
 					break
 				}
@@ -222,24 +249,38 @@ func MorganEnvironments(m *Mol, radius int) []MorganEnv {
 				dead[t.atom] = true
 				continue
 			}
-			nb := append([]uint64(nil), t.nbhd...)
-			seen = append(seen, nb)
-			out = append(out, MorganEnv{ID: t.inv, Atom: t.atom, Radius: layer + 1, bonds: nb})
+			sc.seenHash = append(sc.seenHash, h)
+			sc.seenWords = append(sc.seenWords, w...)
+			emit(t.inv, int(t.atom), layer+1, w)
 		}
+		sc.tuples = tuples
 		copy(cur, next)
-		for i := 0; i < n; i++ {
-			copy(atomNbhd[i], roundNbhd[i])
-		}
+		copy(atomNbhd, roundNbhd)
 	}
+}
+
+// MorganEnvironments returns every environment RDKit's Morgan generator
+// emits up to radius, in RDKit's emission order.
+func MorganEnvironments(m *Mol, radius int) []MorganEnv {
+	var out []MorganEnv
+	morganEach(m, radius, func(id uint32, atom, r int, bonds []uint64) {
+		e := MorganEnv{ID: id, Atom: atom, Radius: r}
+		if bonds != nil {
+			e.bonds = append([]uint64(nil), bonds...)
+		}
+		out = append(out, e)
+	})
 	return out
 }
 
 // Morgan returns RDKit's Morgan fingerprint folded to nBits (ECFP4 is radius 2).
 func Morgan(m *Mol, radius, nBits int) Fingerprint {
 	fp := NewFingerprint(nBits)
-	for _, e := range MorganEnvironments(m, radius) {
-		fp.Set(int(e.ID % uint32(nBits)))
-	}
+	nb := uint32(nBits)
+	morganEach(m, radius, func(id uint32, _, _ int, _ []uint64) {
+		b := id % nb
+		fp.Words[b>>6] |= 1 << (b & 63)
+	})
 	return fp
 }
 

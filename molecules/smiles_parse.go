@@ -1,6 +1,7 @@
 package molecules
 
 import (
+	"sort"
 	"strings"
 )
 
@@ -91,6 +92,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 		bond     pendingBond
 		rings    = map[int]ringOpen{}
 		nRings   int
+		closures []closure
 	)
 	i := 0
 	for i < len(s) {
@@ -209,6 +211,11 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 				if m.bondBetween(ro.atom, prev) >= 0 {
 					return nil, errAt(start, "ring closure %d duplicates an existing bond", num)
 				}
+				for _, c := range closures {
+					if (c.b.Begin == ro.atom && c.b.End == prev) || (c.b.Begin == prev && c.b.End == ro.atom) {
+						return nil, errAt(start, "ring closure %d duplicates an existing bond", num)
+					}
+				}
 				bt, dir := ro.btype, ro.dir
 				explicit := ro.explicit
 				if bond.set {
@@ -233,7 +240,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 				} else if b.Type == BondAromatic {
 					b.Aromatic = true
 				}
-				m.addBond(b)
+				closures = append(closures, closure{num: num, pos: start, b: b})
 				m.Atoms[ro.atom].stereoNbrs[ro.nbrSlot] = prev
 				m.Atoms[prev].stereoNbrs = append(m.Atoms[prev].stereoNbrs, ro.atom)
 			} else {
@@ -315,7 +322,22 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 	if len(m.Atoms) == 0 {
 		return nil, errAt(0, "no atoms")
 	}
+	// RDKit adds ring-closure bonds after all chain bonds, ordered by ring
+	// number and then by occurrence; atom bond order follows from that.
+	sort.SliceStable(closures, func(i, j int) bool { return closures[i].num < closures[j].num })
+	for _, c := range closures {
+		if m.bondBetween(c.b.Begin, c.b.End) >= 0 {
+			return nil, errAt(c.pos, "ring closure %d duplicates an existing bond", c.num)
+		}
+		m.addBond(c.b)
+	}
 	return m, nil
+}
+
+type closure struct {
+	num int
+	pos int
+	b   Bond
 }
 
 func flipDir(d uint8) uint8 {
