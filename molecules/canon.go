@@ -574,15 +574,15 @@ type stackElem struct {
 }
 
 type smilesWriter struct {
-	m             *Mol
-	ranks         []int
-	colors        []uint8
-	ringClosures  [][]int32 // per atom: bonds closing rings, in order
-	closureIdx    map[int32]int
-	cyclesAvail   []bool
-	stack         []stackElem
-	travOrder     [][]int32 // per atom: neighbour atoms in output order (incl. in-bond atom)
-	outDir        []uint8
+	m            *Mol
+	ranks        []int
+	colors       []uint8
+	ringClosures [][]int32 // per atom: bonds closing rings, in order
+	closureIdx   map[int32]int
+	cyclesAvail  []bool
+	stack        []stackElem
+	travOrder    [][]int32 // per atom: neighbour atoms in output order (incl. in-bond atom)
+	outDir       []uint8
 }
 
 func (w *smilesWriter) bondRankAdj(b int32) int {
