@@ -382,3 +382,27 @@ func TestBaselineArms(t *testing.T) {
 		t.Errorf("pharmacogenetic TIR %.3f not above fixed %.3f", arms[MethodIWPCPGx].TimeInRange, arms[MethodFixed].TimeInRange)
 	}
 }
+
+// FuzzParseDose checks dose parsing and level validation never panic and
+// that accepted doses are warfarin levels exactly.
+func FuzzParseDose(f *testing.F) {
+	for _, s := range []string{"5", "5.0", "0.5", "15", "2.25", "-1", "1e1", "NaN", "Infinity", "", "7.50000"} {
+		f.Add(s)
+	}
+	w, _ := Model(WarfarinHamberg)
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDose("dose", s)
+		if err != nil {
+			if !errors.Is(err, store.ErrInvalid) {
+				t.Fatalf("error kind: %v", err)
+			}
+			return
+		}
+		if ValidateDose("dose", d, w.DoseLevels) == nil {
+			v, _ := d.Float64()
+			if v < 0 || v > 15 || math.Mod(v*2, 1) != 0 {
+				t.Fatalf("%q accepted as a level", s)
+			}
+		}
+	})
+}

@@ -3,7 +3,6 @@ package dosing
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 
 	"github.com/rxlab/rxlab/rl/pkpd"
@@ -160,14 +159,4 @@ func (p *Patient) clone() *Patient {
 		}
 	}
 	return &q
-}
-
-// genotypeKeys lists the patient's genes in sorted order (for stable output).
-func (p *Patient) genotypeKeys() []string {
-	keys := make([]string, 0, len(p.Genotypes))
-	for k := range p.Genotypes {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -263,3 +263,27 @@ func TestChainClosedForm(t *testing.T) {
 		check("c17", b.c17[0], gv)
 	}
 }
+
+// FuzzParseGenotype checks the genotype parsers never panic, accept only
+// the modelled genotypes and round-trip through String.
+func FuzzParseGenotype(f *testing.F) {
+	for _, s := range []string{"*1/*1", "*3/*1", " *2/*3 ", "G/A", "a/g", "AA", "*1/*5", "", "/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if c, err := ParseCYP2C9(s); err == nil {
+			if back, err := ParseCYP2C9(c.String()); err != nil || back != c {
+				t.Fatalf("CYP2C9 %q → %v does not round-trip", s, c)
+			}
+		} else if !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("CYP2C9 error kind: %v", err)
+		}
+		if v, err := ParseVKORC1(s); err == nil {
+			if back, err := ParseVKORC1(v.String()); err != nil || back != v {
+				t.Fatalf("VKORC1 %q → %v does not round-trip", s, v)
+			}
+		} else if !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("VKORC1 error kind: %v", err)
+		}
+	})
+}
