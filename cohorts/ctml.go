@@ -2,7 +2,10 @@ package cohorts
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strconv"
@@ -24,8 +27,24 @@ func ParseCTML(text string) (*Trial, error) {
 		return nil, fmt.Errorf("ctml: %d bytes, more than %d: %w", len(text), maxCTMLBytes, store.ErrInvalid)
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+	dec := yaml.NewDecoder(strings.NewReader(text))
+	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("ctml: %v: %w", err, store.ErrInvalid)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, fmt.Errorf("ctml: more than one document; import one trial per call: %w", store.ErrInvalid)
+	} else if !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("ctml: after the first document: %v: %w", err, store.ErrInvalid)
+	}
+	if t := strings.TrimSpace(text); strings.HasPrefix(t, "{") {
+		// YAML reads "{...}{...}" as one flow mapping plus garbage only
+		// sometimes; JSON input must be exactly one value.
+		jd := json.NewDecoder(strings.NewReader(t))
+		var v any
+		if err := jd.Decode(&v); err == nil && jd.More() {
+			return nil, fmt.Errorf("ctml: more than one JSON value; import one trial per call: %w", store.ErrInvalid)
+		}
 	}
 	var raw any
 	if err := doc.Decode(&raw); err != nil {
@@ -192,13 +211,27 @@ func convertMatch(path string, v any) (*Criteria, error) {
 		}
 		return combine(parts, true), nil
 	case map[string]any:
-		if len(x) != 1 {
+		if len(x) == 0 {
+			return nil, fmt.Errorf("%s: empty match node: %w", path, store.ErrInvalid)
+		}
+		if len(x) > 1 {
+			// Several keys in one node are ANDed, as MatchMiner does.
 			keys := make([]string, 0, len(x))
 			for k := range x {
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
-			return nil, fmt.Errorf("%s: a match node has one key (and, or, clinical, genomic), got %s: %w", path, strings.Join(keys, ", "), store.ErrInvalid)
+			var parts []Criteria
+			for _, k := range keys {
+				c, err := convertMatch(path, map[string]any{k: x[k]})
+				if err != nil {
+					return nil, err
+				}
+				if c != nil {
+					parts = append(parts, *c)
+				}
+			}
+			return combine(parts, true), nil
 		}
 		for k, val := range x {
 			p := path + "." + k
@@ -266,7 +299,7 @@ func not(c Criteria) Criteria { return Criteria{Not: &c} }
 
 // ctmlIgnored are CTML keys MatchMiner's DFCI configuration ignores.
 var ctmlIgnored = map[string]bool{"disease_status": true, "her2_status": true, "er_status": true, "pr_status": true,
-	"oncotree_primary_diagnosis_meta": true, "display_name": true}
+	"oncotree_primary_diagnosis_meta": true, "display_name": true, "oncokb_variant": true}
 
 // parseComparison reads ">=18", "<.5", "==40" into an operator and value.
 func parseComparison(s string) (string, float64, bool) {
@@ -382,8 +415,12 @@ func convertGenomic(path string, m map[string]any) (*Criteria, error) {
 		neg = neg || n
 	}
 	gene := normGene(vals["hugo_symbol"])
-	if strings.EqualFold(gene, "none") {
+	if gene == "NONE" {
 		gene = ""
+	}
+	cat0 := strings.ToLower(vals["variant_category"])
+	if gene == "ANY_GENE" || (gene == "" && (cat0 == "structural variation" || cat0 == "sv")) {
+		gene = "*" // structural variants name "any gene" on either side
 	}
 	var parts []Criteria
 	wrap := func(c Criteria) {
@@ -466,8 +503,12 @@ func convertGenomic(path string, m map[string]any) (*Criteria, error) {
 			}
 		case "structural variation", "sv":
 			f := &FusionCrit{Gene: gene}
-			if p := normGene(vals["fusion_partner_hugo_symbol"]); p != "" {
-				f.Partner = &p
+			if p := normGene(vals["fusion_partner_hugo_symbol"]); p != "" && p != "ANY_GENE" {
+				if gene == "*" {
+					f.Gene = p
+				} else {
+					f.Partner = &p
+				}
 			}
 			wrap(Criteria{Fusion: f})
 		case "any variation":

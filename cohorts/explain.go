@@ -281,7 +281,7 @@ func (r *recordEval) leaf(p *Patient, c *Criteria) (bool, []string, error) {
 			partner = normGene(*c.Fusion.Partner)
 		}
 		for _, f := range p.Fusions {
-			if (f.Gene == g && (partner == "" || f.Partner == partner)) ||
+			if g == "*" || (f.Gene == g && (partner == "" || f.Partner == partner)) ||
 				(f.Partner == g && (partner == "" || f.Gene == partner)) {
 				return true, []string{"fusion " + f.Gene + "-" + f.Partner}, nil
 			}

@@ -460,6 +460,7 @@ func features(p *Patient) *feat {
 		add(keyCNV(c.Gene, string(c.Type)))
 	}
 	for _, fu := range p.Fusions {
+		add(keyFusion("*", "*"))
 		add(keyFusion(fu.Gene, "*"))
 		if fu.Partner != "" {
 			add(keyFusion(fu.Gene, fu.Partner))
