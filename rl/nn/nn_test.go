@@ -406,3 +406,30 @@ func ExampleTrainer_Step() {
 	fmt.Println(last < first/20)
 	// Output: true
 }
+
+func TestPlainForwardMatchesForward(t *testing.T) {
+	for _, wl := range workloads() {
+		m, _ := New(Config{Sizes: wl.sizes, Activations: wl.acts, Seed: 8})
+		r := rand.New(rand.NewPCG(2, 2))
+		x := randData(r, 3*m.InputWidth(), 1)
+		p, err := NewPlainForward(m, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, got := make([]float32, 3*m.OutputWidth()), make([]float32, 3*m.OutputWidth())
+		for round := 0; round < 2; round++ { // twice: the TapeMachine must be reset
+			if err := p.Forward(x, want); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Forward(x, 3, got); err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				if math.Abs(float64(want[i]-got[i])) > 1e-5 {
+					t.Fatalf("%s: output %d: core %v, gorgonia %v", wl.name, i, got[i], want[i])
+				}
+			}
+		}
+		p.Close()
+	}
+}

@@ -41,35 +41,10 @@ func NewPlainTrainer(m *MLP, loss Loss, batch int) (*PlainTrainer, error) {
 	p := &PlainTrainer{batch: batch, in: m.InputWidth(), out: m.OutputWidth(), loss: loss}
 	g := G.NewGraph()
 	p.g = g
-	p.x = make([]float32, batch*p.in)
-	x := G.NewMatrix(g, G.Float32, G.WithShape(batch, p.in), G.WithName("x"),
-		G.WithValue(tensor.New(tensor.WithShape(batch, p.in), tensor.WithBacking(p.x))))
-	h := x
+	var h *G.Node
 	var err error
-	for l := range m.w {
-		li, lo := m.cfg.Sizes[l], m.cfg.Sizes[l+1]
-		wd := append([]float32(nil), m.params[2*l]...)
-		bd := append([]float32(nil), m.params[2*l+1]...)
-		w := G.NewMatrix(g, G.Float32, G.WithShape(li, lo), G.WithName(fmt.Sprintf("W%d", l)),
-			G.WithValue(tensor.New(tensor.WithShape(li, lo), tensor.WithBacking(wd))))
-		b := G.NewMatrix(g, G.Float32, G.WithShape(1, lo), G.WithName(fmt.Sprintf("b%d", l)),
-			G.WithValue(tensor.New(tensor.WithShape(1, lo), tensor.WithBacking(bd))))
-		p.params = append(p.params, w, b)
-		if h, err = G.Mul(h, w); err != nil {
-			return nil, fmt.Errorf("nn: plain layer %d: %w", l, err)
-		}
-		if h, err = G.BroadcastAdd(h, b, nil, []byte{0}); err != nil {
-			return nil, fmt.Errorf("nn: plain layer %d: %w", l, err)
-		}
-		switch m.cfg.Activations[l] {
-		case Tanh:
-			h, err = G.Tanh(h)
-		case ReLU:
-			h, err = G.Rectify(h)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("nn: plain layer %d: %w", l, err)
-		}
+	if p.x, h, p.params, err = plainNet(g, m, batch); err != nil {
+		return nil, err
 	}
 	switch l := loss.(type) {
 	case MSE:
@@ -95,6 +70,88 @@ func NewPlainTrainer(m *MLP, loss Loss, batch int) (*PlainTrainer, error) {
 	p.model = G.NodesToValueGrads(p.params)
 	return p, nil
 }
+
+// plainNet builds the network from stock ops on a copy of m's weights.
+func plainNet(g *G.ExprGraph, m *MLP, batch int) (xData []float32, out *G.Node, params G.Nodes, err error) {
+	in := m.InputWidth()
+	xData = make([]float32, batch*in)
+	x := G.NewMatrix(g, G.Float32, G.WithShape(batch, in), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(batch, in), tensor.WithBacking(xData))))
+	h := x
+	for l := range m.w {
+		li, lo := m.cfg.Sizes[l], m.cfg.Sizes[l+1]
+		wd := append([]float32(nil), m.params[2*l]...)
+		bd := append([]float32(nil), m.params[2*l+1]...)
+		w := G.NewMatrix(g, G.Float32, G.WithShape(li, lo), G.WithName(fmt.Sprintf("W%d", l)),
+			G.WithValue(tensor.New(tensor.WithShape(li, lo), tensor.WithBacking(wd))))
+		b := G.NewMatrix(g, G.Float32, G.WithShape(1, lo), G.WithName(fmt.Sprintf("b%d", l)),
+			G.WithValue(tensor.New(tensor.WithShape(1, lo), tensor.WithBacking(bd))))
+		params = append(params, w, b)
+		if h, err = G.Mul(h, w); err != nil {
+			return nil, nil, nil, fmt.Errorf("nn: plain layer %d: %w", l, err)
+		}
+		if h, err = G.BroadcastAdd(h, b, nil, []byte{0}); err != nil {
+			return nil, nil, nil, fmt.Errorf("nn: plain layer %d: %w", l, err)
+		}
+		switch m.cfg.Activations[l] {
+		case Tanh:
+			h, err = G.Tanh(h)
+		case ReLU:
+			h, err = G.Rectify(h)
+		}
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("nn: plain layer %d: %w", l, err)
+		}
+	}
+	return xData, h, params, nil
+}
+
+// PlainForward runs forward passes of a copy of an MLP through a stock
+// gorgonia graph and TapeMachine (RunAll + Reset per call): the baseline
+// for acting without the core's forward path.
+type PlainForward struct {
+	vm     G.VM
+	x      []float32
+	outVal G.Value
+	outN   int
+}
+
+// NewPlainForward builds the forward-only stock graph for batch rows.
+func NewPlainForward(m *MLP, batch int) (*PlainForward, error) {
+	if batch < 1 || batch > MaxBatch {
+		return nil, fmt.Errorf("nn: plain forward: batch %d outside 1..%d: %w", batch, MaxBatch, store.ErrInvalid)
+	}
+	g := G.NewGraph()
+	x, out, _, err := plainNet(g, m, batch)
+	if err != nil {
+		return nil, err
+	}
+	p := &PlainForward{x: x, outN: batch * m.OutputWidth()}
+	G.Read(out, &p.outVal)
+	p.vm = G.NewTapeMachine(g)
+	return p, nil
+}
+
+// Forward computes the outputs for x into out.
+func (p *PlainForward) Forward(x, out []float32) error {
+	if len(x) != len(p.x) || len(out) < p.outN {
+		return fmt.Errorf("nn: plain Forward: len(x) = %d want %d, len(out) = %d want %d: %w", len(x), len(p.x), len(out), p.outN, store.ErrInvalid)
+	}
+	copy(p.x, x)
+	defer p.vm.Reset()
+	if err := p.vm.RunAll(); err != nil {
+		return fmt.Errorf("nn: plain forward: %w", err)
+	}
+	d, err := valueData(p.outVal)
+	if err != nil {
+		return err
+	}
+	copy(out, d)
+	return nil
+}
+
+// Close releases the TapeMachine.
+func (p *PlainForward) Close() error { return p.vm.Close() }
 
 func plainMSE(pred, y *G.Node) (*G.Node, error) {
 	d, err := G.Sub(pred, y)

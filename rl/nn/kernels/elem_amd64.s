@@ -366,7 +366,15 @@ adddone:
 // func adamAVX2(n int, w, gr, m, v *float32, b1, omb1, b2, omb2, c1, c2, eps, negEta float32)
 // m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²;
 // w += (−η·m·c1) / (sqrt(v·c2) + ε); n must be a multiple of 8.
-TEXT ·adamAVX2(SB), NOSPLIT, $0-72
+// Denormal results are flushed to zero (MXCSR FTZ+DAZ for the duration of
+// the call): moments that decay geometrically would otherwise sink into the
+// denormal range and slow every later step.
+TEXT ·adamAVX2(SB), NOSPLIT, $16-72
+	STMXCSR old-8(SP)
+	MOVL    old-8(SP), AX
+	ORL     $0x8040, AX
+	MOVL    AX, ftz-16(SP)
+	LDMXCSR ftz-16(SP)
 	MOVQ n+0(FP), CX
 	MOVQ w+8(FP), DI
 	MOVQ gr+16(FP), SI
@@ -410,5 +418,6 @@ adamloop:
 	JNZ     adamloop
 
 adamdone:
+	LDMXCSR old-8(SP)
 	VZEROUPPER
 	RET

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/rxlab/rxlab/rl/nn"
+)
+
+// measurement is one timed run: operations per second and heap
+// allocations per operation.
+type measurement struct {
+	perS   float64
+	allocs float64
+}
+
+// timeLoop runs op repeatedly for about d (after one warm-up call) and
+// returns its rate and allocations per call.
+func timeLoop(ctx context.Context, d time.Duration, op func() error) (measurement, error) {
+	if err := op(); err != nil {
+		return measurement{}, err
+	}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	n := 0
+	start := time.Now()
+	for {
+		// time.Since every 16 calls keeps the clock out of the hot loop
+		for i := 0; i < 16; i++ {
+			if err := op(); err != nil {
+				return measurement{}, err
+			}
+		}
+		n += 16
+		if el := time.Since(start); el >= d || ctx.Err() != nil {
+			runtime.ReadMemStats(&ms1)
+			return measurement{perS: float64(n) / el.Seconds(), allocs: float64(ms1.Mallocs-ms0.Mallocs) / float64(n)}, ctx.Err()
+		}
+	}
+}
+
+// ppoWorkload is one PPO-update shape.
+type ppoWorkload struct {
+	sizes []int
+	batch int
+}
+
+func (w ppoWorkload) name() string {
+	return fmt.Sprintf("ppo-update %s b%d", sizesName(w.sizes), w.batch)
+}
+
+func sizesName(s []int) string {
+	out := ""
+	for i, v := range s {
+		if i > 0 {
+			out += "-"
+		}
+		out += fmt.Sprint(v)
+	}
+	return out
+}
+
+// flopsPerStep counts the multiply-adds (×2) of one forward+backward pass:
+// X·W for every layer, Xᵀ·dY for every layer, dY·Wᵀ for all but the first.
+func flopsPerStep(sizes []int, batch int) float64 {
+	var f float64
+	for l := 0; l+1 < len(sizes); l++ {
+		mn := float64(batch * sizes[l] * sizes[l+1])
+		f += 2 * mn * 2
+		if l > 0 {
+			f += 2 * mn
+		}
+	}
+	return f
+}
+
+// ppoLoss is the PPO objective every implementation runs: the output layer
+// is 7 logits + 1 value.
+var ppoLoss = nn.PPO{Actions: 7, Clip: 0.2, ValueCoef: 0.5, EntropyCoef: 0.01}
+
+func newNet(sizes []int) (*nn.MLP, error) {
+	acts := make([]nn.Activation, len(sizes)-1)
+	for i := range acts {
+		acts[i] = nn.Tanh
+	}
+	acts[len(acts)-1] = nn.Identity
+	return nn.New(nn.Config{Sizes: sizes, Activations: acts, Seed: 1, Adam: nn.AdamConfig{LR: 1e-3}})
+}
+
+// ppoBatch makes a PPO minibatch whose old log-probs are near the network's
+// current policy, so the clipped and unclipped branches both occur.
+func ppoBatch(m *nn.MLP, batch int) (x, aux []float32, err error) {
+	r := rand.New(rand.NewPCG(1, 2))
+	in, ow := m.InputWidth(), m.OutputWidth()
+	x = make([]float32, batch*in)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	out := make([]float32, batch*ow)
+	if err = m.Forward(x, batch, out); err != nil {
+		return nil, nil, err
+	}
+	aux = make([]float32, batch*nn.PPOAuxWidth)
+	k := ppoLoss.Actions
+	for i := 0; i < batch; i++ {
+		z := out[i*ow : i*ow+k]
+		a := r.IntN(k)
+		var se float64
+		for _, v := range z {
+			se += exp(float64(v))
+		}
+		aux[i*4] = float32(a)
+		aux[i*4+1] = float32(float64(z[a]) - log(se) + 0.3*r.NormFloat64())
+		aux[i*4+2] = float32(r.NormFloat64())
+		aux[i*4+3] = float32(r.NormFloat64())
+	}
+	return x, aux, nil
+}
+
+// pendingWorkload names a row whose runner lives in a package that is not
+// built yet. Replace it with a real runner in otherWorkloads when it lands.
+type pendingWorkload struct {
+	name, unit, owner string
+}
+
+// otherWorkloads are the issue's remaining rows. Each prints "n/a (not yet
+// built)" until its owner adds a runner here; no number is ever invented.
+func otherWorkloads() []pendingWorkload {
+	return []pendingWorkload{
+		{"env-steps simglucose (vectorized)", "env steps/s", "rl/env + rl/pkpd"},
+		{"env-steps warfarin (vectorized)", "env steps/s", "rl/env + rl/pkpd"},
+		{"env-steps neutropenia (vectorized)", "env steps/s", "rl/env + rl/pkpd"},
+		{"ppo end-to-end", "env steps/s incl. learning", "rl (PPO)"},
+		{"response-model training", "samples/s", "molecules"},
+	}
+}
