@@ -14,6 +14,9 @@ func kern4x8(k int, a *float32, ars, aks int, b *float32, ldb int, c *float32, l
 func kern1x16(k int, a *float32, aks int, b *float32, ldb int, c *float32, acc bool) {
 	panic("kernels: no assembly on this build")
 }
+func kern1x32(k int, a *float32, aks int, b *float32, ldb int, c *float32, acc bool) {
+	panic("kernels: no assembly on this build")
+}
 func kern1x8(k int, a *float32, aks int, b *float32, ldb int, c *float32, acc bool) {
 	panic("kernels: no assembly on this build")
 }

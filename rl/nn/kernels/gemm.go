@@ -92,6 +92,14 @@ func gemm(m, n, k int, a []float32, ars, aks int, b []float32, ldb int, c []floa
 		return
 	}
 	j := 0
+	if useAsm && m < mr {
+		// too few rows for a 4-row tile (batch-1 acting): 1×32 tiles first
+		for ; j+2*nr <= n; j += 2 * nr {
+			for i := 0; i < m; i++ {
+				kern1x32(k, &a[i*ars], aks, &b[j], ldb, &c[i*ldc+j], acc)
+			}
+		}
+	}
 	if useAsm {
 		for ; j+nr <= n; j += nr {
 			i := 0

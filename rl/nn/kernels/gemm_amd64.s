@@ -266,3 +266,78 @@ store1x8:
 	VMOVUPS Y0, (DX)
 	VZEROUPPER
 	RET
+
+// func kern1x32(k int, a *float32, aks int, b *float32, ldb int, c *float32, acc bool)
+// One row of C, 32 columns: the batch-1 (GEMV-shaped) case. Even and odd k
+// go to separate accumulator sets so eight FMA chains are in flight.
+TEXT ·kern1x32(SB), NOSPLIT, $0-49
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ aks+16(FP), R9
+	SHLQ $2, R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R10
+	SHLQ $2, R10
+	MOVQ c+40(FP), DX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVBLZX acc+48(FP), BX
+	TESTQ BX, BX
+	JZ    zero1x32
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS 64(DX), Y2
+	VMOVUPS 96(DX), Y3
+	JMP   start1x32
+
+zero1x32:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+start1x32:
+	CMPQ CX, $2
+	JLT  tail1x32
+
+loop1x32:
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  (DI), Y10, Y0
+	VFMADD231PS  32(DI), Y10, Y1
+	VFMADD231PS  64(DI), Y10, Y2
+	VFMADD231PS  96(DI), Y10, Y3
+	ADDQ         R9, SI
+	ADDQ         R10, DI
+	VBROADCASTSS (SI), Y11
+	VFMADD231PS  (DI), Y11, Y4
+	VFMADD231PS  32(DI), Y11, Y5
+	VFMADD231PS  64(DI), Y11, Y6
+	VFMADD231PS  96(DI), Y11, Y7
+	ADDQ         R9, SI
+	ADDQ         R10, DI
+	SUBQ         $2, CX
+	CMPQ         CX, $2
+	JGE          loop1x32
+
+tail1x32:
+	TESTQ        CX, CX
+	JZ           store1x32
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  (DI), Y10, Y0
+	VFMADD231PS  32(DI), Y10, Y1
+	VFMADD231PS  64(DI), Y10, Y2
+	VFMADD231PS  96(DI), Y10, Y3
+
+store1x32:
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y5, Y1, Y1
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y7, Y3, Y3
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VZEROUPPER
+	RET

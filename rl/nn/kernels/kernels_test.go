@@ -47,7 +47,7 @@ func refGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32
 func TestGemm(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	shapes := []struct{ m, n, k int }{
-		{1, 1, 1}, {4, 16, 16}, {64, 64, 16}, {64, 8, 64}, {5, 23, 7}, {7, 40, 3}, {9, 17, 33}, {256, 8, 256}, {3, 5, 0},
+		{1, 1, 1}, {1, 64, 16}, {3, 72, 9}, {2, 40, 5}, {1, 256, 255}, {4, 16, 16}, {64, 64, 16}, {64, 8, 64}, {5, 23, 7}, {7, 40, 3}, {9, 17, 33}, {256, 8, 256}, {3, 5, 0},
 	}
 	forms := []string{"NN", "TN", "NT"}
 	for _, sh := range shapes {
