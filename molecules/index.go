@@ -204,8 +204,25 @@ func heapDown(h []scored, i int) {
 	}
 }
 
+// andCount32 is andCount for 2048-bit fingerprints, fully unrolled by eight.
+func andCount32(a, b []uint64) int {
+	a = a[:32]
+	b = b[:32]
+	n0, n1, n2, n3 := 0, 0, 0, 0
+	for i := 0; i < 32; i += 8 {
+		n0 += bits.OnesCount64(a[i]&b[i]) + bits.OnesCount64(a[i+4]&b[i+4])
+		n1 += bits.OnesCount64(a[i+1]&b[i+1]) + bits.OnesCount64(a[i+5]&b[i+5])
+		n2 += bits.OnesCount64(a[i+2]&b[i+2]) + bits.OnesCount64(a[i+6]&b[i+6])
+		n3 += bits.OnesCount64(a[i+3]&b[i+3]) + bits.OnesCount64(a[i+7]&b[i+7])
+	}
+	return n0 + n1 + n2 + n3
+}
+
 // andCount is popcount(a AND b), unrolled by four words.
 func andCount(a, b []uint64) int {
+	if len(a) == 32 {
+		return andCount32(a, b)
+	}
 	n := 0
 	i := 0
 	b = b[:len(a)]
@@ -217,6 +234,49 @@ func andCount(a, b []uint64) int {
 		n += bits.OnesCount64(a[i] & b[i])
 	}
 	return n
+}
+
+// Similarities computes the Tanimoto similarity of query to every stored
+// fingerprint into dst (grown as needed) in storage order, the order of
+// ScanOrderIDs; it is the allocation-free form of ScanAll.
+func (x *Index) Similarities(query Fingerprint, dst []float64) ([]float64, error) {
+	if query.NBits != x.nBits || len(query.Words) != x.nWords {
+		return nil, fmt.Errorf("molecules: query has %d bits, index holds %d: %w", query.NBits, x.nBits, store.ErrInvalid)
+	}
+	q := query.Words
+	qc := 0
+	for _, w := range q {
+		qc += bits.OnesCount64(w)
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	dst = dst[:0]
+	nw := x.nWords
+	for c := range x.buckets {
+		b := &x.buckets[c]
+		tot := qc + c
+		words := b.words
+		for j := 0; j+nw <= len(words); j += nw {
+			common := andCount(q, words[j:j+nw])
+			sim := 1.0
+			if d := tot - common; d > 0 {
+				sim = float64(common) / float64(d)
+			}
+			dst = append(dst, sim)
+		}
+	}
+	return dst, nil
+}
+
+// ScanOrderIDs lists the ids in the order Similarities reports them.
+func (x *Index) ScanOrderIDs() []string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	ids := make([]string, 0, x.n)
+	for c := range x.buckets {
+		ids = append(ids, x.buckets[c].ids...)
+	}
+	return ids
 }
 
 // ScanAll computes the Tanimoto similarity of query to every stored
