@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/rxlab/rxlab/rl/nn/kernels"
 	"github.com/rxlab/rxlab/store"
 )
 
@@ -87,32 +88,46 @@ func (p PPO) AuxWidth(outWidth int) (int, error) {
 func (p PPO) Eval(pred, aux []float32, batch, width int, grad []float32) float32 {
 	k := p.Actions
 	invB := 1 / float32(batch)
+	if grad != nil {
+		// Exponentiate every row's shifted logits in one vectorised pass; the
+		// gradient rows hold e^{z−max} until they are overwritten below.
+		for i := 0; i < batch; i++ {
+			z, g := pred[i*width:i*width+width], grad[i*width:i*width+width]
+			mx := rowMax(z[:k])
+			for j := 0; j < k; j++ {
+				g[j] = z[j] - mx
+			}
+			clear(g[k:])
+		}
+		kernels.Exp(grad[:batch*width])
+	}
 	var pol, val, ent float64
 	for i := 0; i < batch; i++ {
 		z := pred[i*width : i*width+width]
 		a := aux[i*PPOAuxWidth : i*PPOAuxWidth+PPOAuxWidth]
-		var g []float32
-		if grad != nil {
-			g = grad[i*width : i*width+width]
-		}
-		// log-softmax over the logits; probabilities kept on the stack
+		mx := rowMax(z[:k])
+		// probs holds e^{z−max}, then the probabilities: in the gradient row
+		// when there is one, else on the stack (or recomputed for huge k).
 		var pbuf [maxStackActions]float32
-		var probs []float32
-		if k <= maxStackActions {
+		var g, probs []float32
+		switch {
+		case grad != nil:
+			g = grad[i*width : i*width+width]
+			probs = g[:k]
+		case k <= maxStackActions:
 			probs = pbuf[:k]
-		} else if g != nil {
-			probs = g[:k] // the gradient row is overwritten below anyway
-		}
-		mx := z[0]
-		for _, v := range z[1:k] {
-			mx = max(mx, v)
+			for j, v := range z[:k] {
+				probs[j] = float32(math.Exp(float64(v - mx)))
+			}
 		}
 		var se float32
-		for j, v := range z[:k] {
-			e := float32(math.Exp(float64(v - mx)))
-			se += e
-			if probs != nil {
-				probs[j] = e
+		if probs != nil {
+			for _, e := range probs {
+				se += e
+			}
+		} else {
+			for _, v := range z[:k] {
+				se += float32(math.Exp(float64(v - mx)))
 			}
 		}
 		lse := mx + float32(math.Log(float64(se)))
@@ -131,8 +146,9 @@ func (p PPO) Eval(pred, aux []float32, batch, width int, grad []float32) float32
 		}
 		ent += float64(h)
 		act := int(a[0])
+		valid := act >= 0 && act < k && float32(act) == a[0]
 		var dlogp float32
-		if act >= 0 && act < k && float32(act) == a[0] {
+		if valid {
 			lpa := z[act] - lse
 			ratio := float32(math.Exp(float64(lpa - a[1])))
 			adv := a[2]
@@ -154,22 +170,26 @@ func (p PPO) Eval(pred, aux []float32, batch, width int, grad []float32) float32
 		dv := v - a[3]
 		val += float64(dv * dv)
 		if g != nil {
+			// ∂/∂z_j: policy −dlogp·p_j (+dlogp at the action), entropy
+			// bonus EntropyCoef·p_j·(log p_j + H)/B, value 2·ValueCoef·(v−R)/B.
 			for j := 0; j < k; j++ {
-				lp := z[j] - lse
 				pj := probs[j]
-				gj := -dlogp * pj // ∂(policy)/∂z_j via −p_j
-				gj += p.EntropyCoef * invB * pj * (lp + h)
-				g[j] = gj
+				g[j] = -dlogp*pj + p.EntropyCoef*invB*pj*(z[j]-lse+h)
 			}
-			if act >= 0 && act < k && float32(act) == a[0] {
+			if valid {
 				g[act] += dlogp
-			}
-			for j := k + 1; j < width; j++ {
-				g[j] = 0
 			}
 			g[k] = p.ValueCoef * 2 * dv * invB
 		}
 	}
 	b := float64(batch)
 	return float32(pol/b + float64(p.ValueCoef)*val/b - float64(p.EntropyCoef)*ent/b)
+}
+
+func rowMax(z []float32) float32 {
+	mx := z[0]
+	for _, v := range z[1:] {
+		mx = max(mx, v)
+	}
+	return mx
 }

@@ -39,3 +39,6 @@ func addAVX2(n int, dst, src *float32)
 
 //go:noescape
 func adamAVX2(n int, w, gr, m, v *float32, b1, omb1, b2, omb2, c1, c2, eps, negEta float32)
+
+//go:noescape
+func expAVX2(n int, x *float32)

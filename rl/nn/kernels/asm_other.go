@@ -28,3 +28,5 @@ func addAVX2(n int, dst, src *float32)       { panic("kernels: no assembly on th
 func adamAVX2(n int, w, gr, m, v *float32, b1, omb1, b2, omb2, c1, c2, eps, negEta float32) {
 	panic("kernels: no assembly on this build")
 }
+
+func expAVX2(n int, x *float32) { panic("kernels: no assembly on this build") }

@@ -205,6 +205,26 @@ DATA ·c_bias127+24(SB)/4, $0x0000007f
 DATA ·c_bias127+28(SB)/4, $0x0000007f
 GLOBL ·c_bias127(SB), RODATA|NOPTR, $32
 
+DATA ·c_expLo+0(SB)/4, $0xc2ae0000
+DATA ·c_expLo+4(SB)/4, $0xc2ae0000
+DATA ·c_expLo+8(SB)/4, $0xc2ae0000
+DATA ·c_expLo+12(SB)/4, $0xc2ae0000
+DATA ·c_expLo+16(SB)/4, $0xc2ae0000
+DATA ·c_expLo+20(SB)/4, $0xc2ae0000
+DATA ·c_expLo+24(SB)/4, $0xc2ae0000
+DATA ·c_expLo+28(SB)/4, $0xc2ae0000
+GLOBL ·c_expLo(SB), RODATA|NOPTR, $32
+
+DATA ·c_expHi+0(SB)/4, $0x42b00000
+DATA ·c_expHi+4(SB)/4, $0x42b00000
+DATA ·c_expHi+8(SB)/4, $0x42b00000
+DATA ·c_expHi+12(SB)/4, $0x42b00000
+DATA ·c_expHi+16(SB)/4, $0x42b00000
+DATA ·c_expHi+20(SB)/4, $0x42b00000
+DATA ·c_expHi+24(SB)/4, $0x42b00000
+DATA ·c_expHi+28(SB)/4, $0x42b00000
+GLOBL ·c_expHi(SB), RODATA|NOPTR, $32
+
 // func tanhAVX2(n int, x *float32)
 // n must be a multiple of 8. tanh(x) = sign(x)·t(|x|) with
 // t(a) = a + a³·P(a²) (Taylor to a¹¹) for a < 0.35, else 1 − 2/(e^{2a}+1),
@@ -419,5 +439,46 @@ adamloop:
 
 adamdone:
 	LDMXCSR old-8(SP)
+	VZEROUPPER
+	RET
+
+// func expAVX2(n int, x *float32)
+// x = e^x for n (a multiple of 8) values, inputs clamped to [−87, 88]:
+// e^x = 2^k·Q(r), r = x − k·ln2, Q the degree-7 Taylor polynomial.
+TEXT ·expAVX2(SB), NOSPLIT, $0-16
+	MOVQ n+0(FP), CX
+	MOVQ x+8(FP), SI
+	VMOVUPS ·c_one(SB), Y14
+	VMOVUPS ·c_expLo(SB), Y13
+	VMOVUPS ·c_expHi(SB), Y12
+	SHRQ $3, CX
+	JZ   expdone
+
+exploop:
+	VMOVUPS (SI), Y6
+	VMAXPS  Y13, Y6, Y6
+	VMINPS  Y12, Y6, Y6
+	VMULPS  ·c_log2e(SB), Y6, Y7
+	VROUNDPS $0, Y7, Y7
+	VFNMADD231PS ·c_ln2hi(SB), Y7, Y6
+	VFNMADD231PS ·c_ln2lo(SB), Y7, Y6
+	VMOVUPS ·c_e7(SB), Y8
+	VFMADD213PS ·c_e6(SB), Y6, Y8
+	VFMADD213PS ·c_e5(SB), Y6, Y8
+	VFMADD213PS ·c_e4(SB), Y6, Y8
+	VFMADD213PS ·c_e3(SB), Y6, Y8
+	VFMADD213PS ·c_e2(SB), Y6, Y8
+	VFMADD213PS Y14, Y6, Y8
+	VFMADD213PS Y14, Y6, Y8
+	VCVTPS2DQ Y7, Y9
+	VPADDD  ·c_bias127(SB), Y9, Y9
+	VPSLLD  $23, Y9, Y9
+	VMULPS  Y9, Y8, Y8
+	VMOVUPS Y8, (SI)
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     exploop
+
+expdone:
 	VZEROUPPER
 	RET

@@ -208,3 +208,31 @@ func TestAdam(t *testing.T) {
 		}
 	}
 }
+
+func TestExp(t *testing.T) {
+	var xs []float32
+	for x := -86.0; x <= 88; x += 0.0173 {
+		xs = append(xs, float32(x))
+	}
+	xs = append(xs, 0, -1e-20, 1e-7, -0.5, 0.5)
+	got := append([]float32(nil), xs...)
+	Exp(got)
+	var maxUlp float64
+	for i, x := range xs {
+		want := math.Exp(float64(x))
+		ulp := math.Abs(float64(math.Nextafter32(float32(want), float32(math.Inf(1)))) - want)
+		e := math.Abs(float64(got[i])-want) / ulp
+		maxUlp = max(maxUlp, e)
+		if e > 4 {
+			t.Errorf("exp(%g) = %g, want %g (%.1f ulp)", x, got[i], want, e)
+		}
+	}
+	t.Logf("max error %.2f ulp over %d points", maxUlp, len(xs))
+	tiny := []float32{-200, -100, -88, -87, -87, -87, -87, -87}
+	Exp(tiny)
+	for i, v := range tiny {
+		if !(v >= 0 && v < 2e-38) {
+			t.Errorf("exp(very negative)[%d] = %g, want ~0", i, v)
+		}
+	}
+}
