@@ -1,0 +1,137 @@
+// Package cohorts owns patient records, the cohort engine, saved cohorts
+// and trials: eligibility criteria as a tree, counted over compressed
+// bitmap indexes in memory, with attrition, breakdown and small-cell
+// suppression; patient import from FHIR R4, Synthea CSV and MatchMiner;
+// CTML trial import and matching; and a deterministic demo world.
+//
+// # Service
+//
+// New(Config) loads the persisted indexes into memory. Count, PatientIDs,
+// Explain, Patient, CohortCount, TrialMatchCount and PatientTrials answer
+// queries; ImportPatients, ImportFHIR, ImportGenomics (or the streaming
+// BeginGenomics / Add / Finish), SaveCohort, ImportTrial and Seed write.
+// The API layer checks permissions and audits patient-level reads; writes
+// go through store.DB.Update and are audited there (each write
+// transaction touches "patient:<id>" for every patient it changes).
+//
+// # Criteria
+//
+// Criteria mirrors the contract's CriteriaInput; its json tags are the
+// GraphQL field names. Each node sets exactly one field. Validation errors
+// wrap store.ErrInvalid and name the node, e.g.
+// `criteria.all[2].lab.op: unknown comparator "GTE"`. Extensions beyond the
+// contract (used by CTML and reachable through JSON): Code.System ONCOTREE,
+// VariantCrit.Exon, CNVCrit.Type GAIN and HETLOSS, Criteria.Biomarker
+// (MMR=DEFICIENT|PROFICIENT, signatures APOBEC|POLE|TOBACCO|TEMOZOLOMIDE|UVA
+// = YES|NO).
+//
+// Semantics, all evaluated at the index date (today, UTC; Config.Now):
+//
+//   - age: {min m} means born on or before the date m years before the
+//     index date (a fraction of a year counts 365.25 days); an integral
+//     max M means at most M completed years; a fractional max is exact.
+//     Patients without a birth date never match an age rule.
+//   - condition/medication: ICD10CM and ATC match by prefix when
+//     descendants (default true), ONCOTREE by its tree (oncotree.tsv, with
+//     the meta-types _SOLID_ and _LIQUID_), SNOMED and RXNORM exactly (no
+//     SNOMED hierarchy is loaded). TEXT matches records whose display name
+//     contains the text, case-insensitively. withinDays keeps records dated
+//     on or after index date − N days.
+//   - OncoTree codes are also derived at index time from ICD-10-CM and
+//     SNOMED CT diagnoses listed in oncotree.tsv (e.g. SNOMED 254637007 →
+//     NSCLC, ICD-10-CM C18 → COAD). To extend the mapping, add rows (code,
+//     name, parent, ICD-10-CM categories, SNOMED concepts) to oncotree.tsv;
+//     a row's parent must appear above it.
+//   - lab: the patient's most recent value of the test (latest date; for
+//     equal dates the later record) is compared with value; withinDays
+//     requires that value to be dated within N days. Records dated after the
+//     index date count as the most recent. Units: the tests listed in
+//     units.go (eGFR, creatinine, bilirubin, ALT, AST, ANC, platelets, INR,
+//     haemoglobin, glucose, TMB, weight, height, BMI, blood pressure) are
+//     converted to one canonical unit at import and query time (molar ↔
+//     mass by molar mass; µkat/L ↔ U/L; cells/µL ↔ 10*3/µL; lb ↔ kg).
+//     Other tests are compared only within the same unit spelling.
+//   - variant: gene, plus protein change (exact "V600E" or position "V600";
+//     three-letter forms and "p." accepted), classes (any of), origin, exon;
+//     all on the same variant.
+//   - fusion: the gene on either side, optionally with that partner.
+//   - pgx: phenotype (case-insensitive CPIC words), diplotype (allele order
+//     ignored), activity-score range, or any call for the gene.
+//   - testedGene: declared tested genes plus every gene with a recorded
+//     alteration. Tested-and-wild-type is all(testedGene, not variant).
+//   - cohort: a saved cohort by id (one version) or by name (its latest).
+//
+// # Engine
+//
+// Patients get dense uint32 numbers in import order. The index holds one
+// roaring bitmap per key (sex, race, every code and code prefix, ONCOTREE
+// ancestors, text names, gene × protein change/position/exon × class ×
+// origin, CNV, fusion, PGx phenotype/diplotype/score, tested gene,
+// biomarker), a birth-date column and per-test lab columns (most recent
+// value and its date per patient) sorted into views with one bitmap per
+// 4096 entries, and per-code latest-date columns for withinDays. A query is
+// bitmap algebra (AND, OR, ANDNOT, an at-least-n ladder) plus range
+// lookups on the sorted views; it never reads patient records. Explain and
+// PatientTrials read the one patient's record.
+//
+// # Store layout (under the pat/ and idx/ namespaces of package store)
+//
+//	pat/r/<id>             Patient record (JSON)
+//	pat/dirty              present while an import's index is not yet written
+//	idx/meta               {format, patients}
+//	idx/b/<key>            roaring bitmap of one index key (raw)
+//	idx/r/<pid:08x>        a patient's index row: id, birth day, latest lab
+//	                       values and dates, latest code dates (raw binary)
+//	idx/coh/<id>           saved cohort version (JSON)
+//	idx/trial/<protocol>   trial with its arms' criteria (JSON)
+//
+// Every import writes records in batched transactions (2,000 patients),
+// updates the in-memory index, then writes the changed bitmaps and rows and
+// clears pat/dirty. New() loads bitmaps and rows; if pat/dirty is present
+// (an interrupted import) it rebuilds the index from the records.
+//
+// # Small-cell suppression
+//
+// For callers who may not see exact counts (canSeeExact false; the API
+// layer passes true only with patients:read), with threshold k
+// (Config.SmallCell, default 11):
+//
+//  1. Primary: every count c with 0 < c < k is hidden (count null,
+//     display "<k"). Zero is shown as 0.
+//  2. Total: if the total is hidden, every non-zero breakdown cell is hidden
+//     too, and so is the last attrition step (it equals the total).
+//  3. Attrition: walking from the last step back, a shown "remaining"
+//     count must differ from the next shown one by 0 or by at least k;
+//     otherwise it is hidden (display "suppressed"), so the number of
+//     patients a rule removes can never be a small difference of shown
+//     counts. The first step's "alone" equals its "remaining" and is hidden
+//     with it.
+//  4. Breakdown: within each dimension (sex, ageBand, race; their cells
+//     add up to the total), if any cell is hidden, the smallest shown
+//     non-zero cells (ties by value name) are hidden as well until at least
+//     two cells are hidden and the hidden cells sum to at least k
+//     (complementary suppression, display "suppressed").
+//
+// The rule depends only on the counts, so the same query on the same data
+// always gives the same answer. Callers with patients:read see exact values.
+//
+// # Trials
+//
+// ImportTrial reads CTML (YAML or JSON) as MatchMiner writes it: every
+// step, arm and dose level with a match clause becomes a TrialArm whose
+// criteria is that clause (ANDed with the trial-level clause when it says
+// anything beyond ignored keys); suspended arms are kept and flagged.
+// Mapping: clinical age_numerical → age, oncotree_primary_diagnosis →
+// condition ONCOTREE with descendants (a "!" prefix negates the field),
+// gender → sex, tmb_numerical → lab 94076-7; genomic clauses must hold on
+// one alteration: Mutation → variant (protein_change exact,
+// wildcard_protein_change position, variant_classification → class, exon),
+// Copy Number Variation → cnv (cnv_call; absent = any level), Structural
+// Variation → fusion (fusion_partner_hugo_symbol; any_gene), Any Variation
+// → variant or CNV, mmr_status/ms_status → biomarker MMR, *_signature →
+// biomarker, wildtype → tested and no variant; a "!" on any genomic value
+// negates the whole clause, as MatchMiner does. disease_status, her2/er/pr
+// status are ignored (DFCI configuration). Differences from MatchMiner:
+// In_Frame_Del and In_Frame_Ins both map to INFRAME_INDEL; "<=N" on age
+// keeps N completed years (MatchMiner: exact date).
+package cohorts
