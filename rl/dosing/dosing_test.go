@@ -27,11 +27,11 @@ func TestModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(w.DoseLevels) != 31 || w.DoseLevels[1].String() != "0.5" || w.DoseLevels[30].String() != "15" {
+	if len(w.DoseLevels) != 31 || w.DoseLevels[1].String() != "0.5" || w.DoseLevels[20].String() != "10" || w.DoseLevels[30].String() != "15" {
 		t.Errorf("warfarin levels: %d, %v … %v", len(w.DoseLevels), w.DoseLevels[1], w.DoseLevels[30])
 	}
 	d, _ := Model(DocetaxelFriberg)
-	if len(d.DoseLevels) != 21 || d.DoseLevels[15].String() != "75" {
+	if len(d.DoseLevels) != 21 || d.DoseLevels[15].String() != "75" || d.DoseLevels[20].String() != "100" {
 		t.Errorf("docetaxel levels: %d, %v", len(d.DoseLevels), d.DoseLevels[15])
 	}
 	if _, err := Model("nope"); !errors.Is(err, store.ErrNotFound) {
@@ -219,7 +219,7 @@ func TestSimulateWarfarin(t *testing.T) {
 		t.Errorf("fractions sum to %v", s)
 	}
 	// Every baseline runs, stays on the level grid, and is deterministic.
-	for _, m := range []string{MethodFixed, MethodIWPCClinical, MethodIWPCPGx, MethodAurora} {
+	for _, m := range []string{MethodFixed, MethodIWPCClinical, MethodIWPCPGx, MethodAurora, MethodIntermountain} {
 		in := SimulationInput{Model: WarfarinHamberg, Patient: typical("*1/*3", "A/A"), Regimen: Regimen{Method: m}, Days: 90, Seed: 5, Variability: true}
 		a, err := Simulate(ctx, in)
 		if err != nil {
@@ -369,7 +369,7 @@ func TestBaselineArms(t *testing.T) {
 		t.Fatal(err)
 	}
 	arms := map[string]ArmSummary{}
-	for _, m := range []string{MethodFixed, MethodIWPCClinical, MethodIWPCPGx, MethodAurora} {
+	for _, m := range []string{MethodFixed, MethodIWPCClinical, MethodIWPCPGx, MethodAurora, MethodIntermountain} {
 		s, err := EvaluateArm(context.Background(), m, WarfarinHamberg, pop, Regimen{Method: m}, 90, 99, true)
 		if err != nil {
 			t.Fatal(err)
@@ -405,4 +405,43 @@ func FuzzParseDose(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestIntermountain(t *testing.T) {
+	p := typical("*1/*1", "G/A")
+	cases := []struct {
+		name      string
+		inr       float64
+		dose      string // today's dose
+		nextHours float64
+	}{
+		{"action low", 1.4, "10", 5 * 24},
+		{"red low", 1.7, "7.5", 7 * 24},
+		{"yellow low once", 1.9, "5", 14 * 24},
+		{"green", 2.5, "5", 14 * 24},
+		{"yellow high once", 3.2, "5", 14 * 24},
+		{"red high below 4", 3.6, "2.5", 7 * 24},
+		{"red high above 4", 4.5, "0", 7 * 24},
+		{"action high", 6.0, "0", 2 * 24},
+	}
+	for _, c := range cases {
+		hist := []Observation{{Hour: 0, Value: 1}, {Hour: 8 * 24, Value: c.inr}}
+		r, err := Recommend(WarfarinHamberg, &p, MethodIntermountain, hist, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Dose.String() != c.dose || r.NextCheckHours != c.nextHours {
+			t.Errorf("%s: %s mg, next %g h (%s); want %s mg, %g h", c.name, r.Dose, r.NextCheckHours, r.Rationale, c.dose, c.nextHours)
+		}
+	}
+	// Two greens in a row stretch the interval to 28 days; after a red-high
+	// result the maintenance dose is lower the next day.
+	hist := []Observation{{Hour: 0, Value: 1}, {Hour: 8 * 24, Value: 2.5}, {Hour: 22 * 24, Value: 2.6}}
+	if r, _ := Recommend(WarfarinHamberg, &p, MethodIntermountain, hist, 22); r.NextCheckHours != 28*24 {
+		t.Errorf("green twice: next %g h", r.NextCheckHours)
+	}
+	hist = []Observation{{Hour: 0, Value: 1}, {Hour: 8 * 24, Value: 3.6}}
+	if r, _ := Recommend(WarfarinHamberg, &p, MethodIntermountain, hist, 9); r.Dose.String() != "4.5" {
+		t.Errorf("after red high: %s mg/day, want 4.5", r.Dose)
+	}
 }

@@ -47,6 +47,6 @@ func ExampleModels() {
 		fmt.Println(m.ID, m.Observable, m.TargetLow, m.TargetHigh, len(m.DoseLevels), m.LevelUnit, m.Baselines)
 	}
 	// Output:
-	// warfarin-hamberg INR 2 3 31 mg [fixed iwpc-clinical iwpc-pgx aurora]
+	// warfarin-hamberg INR 2 3 31 mg [fixed iwpc-clinical iwpc-pgx aurora intermountain]
 	// docetaxel-friberg ANC 500 1000 21 mg/m2 [fixed q3w-reduce-grade4]
 }

@@ -62,9 +62,7 @@ var decCtx = apd.BaseContext.WithPrecision(34)
 func levelGrid(maxTimes10, stepTimes10 int64) []*apd.Decimal {
 	var out []*apd.Decimal
 	for v := int64(0); v <= maxTimes10; v += stepTimes10 {
-		d := apd.New(v, -1)
-		_, _, _ = decCtx.Reduce(d, d)
-		out = append(out, d)
+		out = append(out, tenths(v))
 	}
 	return out
 }
@@ -79,7 +77,7 @@ func Models() []*DrugModel {
 			Observable:  "INR", TargetLow: 2, TargetHigh: 3,
 			DoseUnit: "mg", LevelUnit: "mg",
 			DoseLevels:        levelGrid(150, 5), // 0–15 mg in 0.5 mg tablet combinations
-			Baselines:         []string{MethodFixed, MethodIWPCClinical, MethodIWPCPGx, MethodAurora},
+			Baselines:         []string{MethodFixed, MethodIWPCClinical, MethodIWPCPGx, MethodAurora, MethodIntermountain},
 			DoseIntervalHours: 24,
 		},
 		{
@@ -206,7 +204,13 @@ func nearestLevel(levels []float64, mg float64) int {
 // decimalOf returns the exact decimal for a float64 dose that is one of the
 // grid values (multiples of 0.5 mg).
 func decimalOf(mg float64) *apd.Decimal {
-	d := apd.New(int64(math.Round(mg*10)), -1)
-	_, _, _ = decCtx.Reduce(d, d)
-	return d
+	return tenths(int64(math.Round(mg * 10)))
+}
+
+// tenths returns v/10 as a plain decimal: "10", "2.5" (never "1E+1").
+func tenths(v int64) *apd.Decimal {
+	if v%10 == 0 {
+		return apd.New(v/10, 0)
+	}
+	return apd.New(v, -1)
 }

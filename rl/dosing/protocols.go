@@ -81,6 +81,8 @@ func Method(m *DrugModel, field, name string) (Policy, error) {
 			}
 			return newAurora(m, init, "initiation (Aurora age rule)", true), nil
 		}), nil
+	case WarfarinHamberg + "/" + MethodIntermountain:
+		return PolicyFunc(newIntermountain), nil
 	case DocetaxelFriberg + "/" + MethodFixed:
 		return PolicyFunc(func(m *DrugModel, p *Patient) (Controller, error) { return newDocetaxelQ3W(m, p, false) }), nil
 	case DocetaxelFriberg + "/" + MethodReduceGrade4:
