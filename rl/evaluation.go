@@ -1,0 +1,260 @@
+package rl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/rxlab/rxlab/rl/dosing"
+	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/jobs"
+)
+
+// EvaluationInput compares a policy with baselines on a held-out virtual
+// population (the API's EvaluationInput).
+type EvaluationInput struct {
+	// PolicyID is optional: without it only the baselines are compared.
+	PolicyID   string          `json:"policyId,omitempty"`
+	Model      string          `json:"model"`
+	Baselines  []string        `json:"baselines"`
+	Population PopulationInput `json:"population"`
+	Days       int             `json:"days"`
+}
+
+// EvaluationArm is one arm's result (the API's EvaluationArm). TimeSevere
+// is the fraction of time in the range the safety shield guards against:
+// INR above 4 for warfarin, ANC below 500/µL (grade-4 neutropenia) for
+// docetaxel.
+type EvaluationArm struct {
+	Name              string  `json:"name"`
+	Patients          int     `json:"patients"`
+	TimeInRange       float64 `json:"timeInRange"`
+	TimeInRangeLow95  float64 `json:"timeInRangeLow95"`
+	TimeInRangeHigh95 float64 `json:"timeInRangeHigh95"`
+	TimeAbove         float64 `json:"timeAbove"`
+	TimeBelow         float64 `json:"timeBelow"`
+	MeanDailyDose     float64 `json:"meanDailyDose"`
+	TimeSevere        float64 `json:"timeSevere"`
+}
+
+// Evaluation is a stored evaluation (Job is the job id; Arms are filled
+// when the job has finished).
+type Evaluation struct {
+	ID        string          `json:"id"`
+	Job       string          `json:"job"`
+	Owner     string          `json:"owner"`
+	Input     EvaluationInput `json:"input"`
+	Arms      []EvaluationArm `json:"arms"`
+	CreatedAt time.Time       `json:"createdAt"`
+}
+
+func evalKey(id string) []byte { return []byte("rl/eval/" + id) }
+
+// Days an evaluation may simulate.
+const maxEvalDays = dosing.MaxDays
+
+func (s *Service) validateEvaluation(ctx context.Context, in EvaluationInput) error {
+	m, err := checkModel("input.model", in.Model)
+	if err != nil {
+		return err
+	}
+	if in.PolicyID == "" && len(in.Baselines) == 0 {
+		return fmt.Errorf("input.baselines: give at least one baseline or a policyId: %w", store.ErrInvalid)
+	}
+	seen := map[string]bool{}
+	for i, b := range in.Baselines {
+		if !m.HasBaseline(b) {
+			return fmt.Errorf("input.baselines[%d]: %q is not a baseline of %s (known: %v): %w", i, b, m.ID, m.Baselines, store.ErrInvalid)
+		}
+		if seen[b] {
+			return fmt.Errorf("input.baselines[%d]: %q is listed twice: %w", i, b, store.ErrInvalid)
+		}
+		seen[b] = true
+	}
+	if err := in.Population.validate("input.population"); err != nil {
+		return err
+	}
+	if in.Days < 1 || in.Days > maxEvalDays {
+		return fmt.Errorf("input.days must be within 1–%d: %w", maxEvalDays, store.ErrInvalid)
+	}
+	if in.Population.hasCriteria() && s.twins == nil {
+		return fmt.Errorf("input.population.criteria: virtual twins of stored patients are not wired yet: %w", store.ErrNotImplemented)
+	}
+	if in.PolicyID != "" {
+		rec, err := s.Policy(ctx, in.PolicyID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("input.policyId: no policy %s: %w", in.PolicyID, store.ErrInvalid)
+		}
+		if err != nil {
+			return err
+		}
+		if rec.Model != m.ID {
+			return fmt.Errorf("input.policyId: policy %s was trained for %s, not %s: %w", rec.ID, rec.Model, m.ID, store.ErrInvalid)
+		}
+		if !in.Population.hasCriteria() && in.Population.Seed == rec.PopulationSeed {
+			return fmt.Errorf("input.population.seed must differ from the training population's seed (held-out patients): %w", store.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// EvaluatePolicy validates the input, stores the evaluation and starts its
+// job; Evaluation(ctx, id) returns the arms once the job has finished.
+func (s *Service) EvaluatePolicy(ctx context.Context, owner string, in EvaluationInput) (Evaluation, error) {
+	if err := s.validateEvaluation(ctx, in); err != nil {
+		return Evaluation{}, err
+	}
+	var ev Evaluation
+	err := s.db.Update(ctx, func(tx *store.Txn) error {
+		n, err := tx.NextID("rl-eval")
+		if err != nil {
+			return err
+		}
+		ev = Evaluation{ID: fmt.Sprintf("E%d", n), Owner: owner, Input: in, Arms: []EvaluationArm{}, CreatedAt: time.Now().UTC()}
+		tx.Touch("evaluation:" + ev.ID)
+		return tx.Put(evalKey(ev.ID), ev)
+	})
+	if err != nil {
+		return Evaluation{}, err
+	}
+	job, err := s.jobs.Start(ctx, KindEvaluation, owner, jobParams{Evaluation: ev.ID})
+	if err != nil {
+		return Evaluation{}, err
+	}
+	err = s.db.Update(ctx, func(tx *store.Txn) error {
+		var cur Evaluation
+		if err := tx.Get(evalKey(ev.ID), &cur); err != nil {
+			return err
+		}
+		cur.Job = job.ID
+		ev = cur
+		return tx.Put(evalKey(ev.ID), cur)
+	})
+	return ev, err
+}
+
+// Evaluation returns a stored evaluation, or an error wrapping
+// store.ErrNotFound.
+func (s *Service) Evaluation(ctx context.Context, id string) (Evaluation, error) {
+	var ev Evaluation
+	err := s.db.View(ctx, func(tx *store.Txn) error { return tx.Get(evalKey(id), &ev) })
+	if errors.Is(err, store.ErrNotFound) {
+		return Evaluation{}, fmt.Errorf("evaluation %s: %w", id, store.ErrNotFound)
+	}
+	return ev, err
+}
+
+func (s *Service) runEvaluation(ctx context.Context, h *jobs.Handle) error {
+	var p jobParams
+	if err := json.Unmarshal(h.Job().Params, &p); err != nil || p.Evaluation == "" {
+		return fmt.Errorf("rl-evaluation: job parameters lack the evaluation id: %w", store.ErrInvalid)
+	}
+	ev, err := s.Evaluation(ctx, p.Evaluation)
+	if err != nil {
+		return err
+	}
+	arms, err := s.Evaluate(ctx, ev.Input, func(done, total int, arm string) {
+		h.Progress(ctx, float64(done)/float64(total), "arm "+arm)
+	})
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(context.WithoutCancel(ctx), func(tx *store.Txn) error {
+		var cur Evaluation
+		if err := tx.Get(evalKey(ev.ID), &cur); err != nil {
+			return err
+		}
+		cur.Arms = arms
+		return tx.Put(evalKey(ev.ID), cur)
+	})
+	if err != nil {
+		return err
+	}
+	return h.SetResult(context.WithoutCancel(ctx), map[string]string{"evaluation": ev.ID})
+}
+
+// Evaluate runs an evaluation synchronously (the job's work): every arm on
+// the same virtual patients with the same random numbers (patient k uses
+// seed + k), between-subject variability and measurement noise on. progress,
+// when not nil, is told after each arm.
+func (s *Service) Evaluate(ctx context.Context, in EvaluationInput, progress func(done, total int, arm string)) ([]EvaluationArm, error) {
+	if err := s.validateEvaluation(ctx, in); err != nil {
+		return nil, err
+	}
+	m, _ := dosing.Model(in.Model)
+	pats, err := s.population(ctx, "input.population", in.Population)
+	if err != nil {
+		return nil, err
+	}
+	type arm struct {
+		name string
+		reg  dosing.Regimen
+	}
+	var arms []arm
+	if in.PolicyID != "" {
+		pol, err := s.PolicyFor(ctx, in.PolicyID)
+		if err != nil {
+			return nil, err
+		}
+		arms = append(arms, arm{"policy " + in.PolicyID, dosing.Regimen{Policy: pol}})
+	}
+	for _, b := range in.Baselines {
+		arms = append(arms, arm{b, dosing.Regimen{Method: b}})
+	}
+	seed := uint64(in.Population.Seed)*0x9e3779b97f4a7c15 + 0xe7a1
+	out := make([]EvaluationArm, 0, len(arms))
+	for i, a := range arms {
+		res, err := evaluateArm(ctx, m, a.name, pats, a.reg, in.Days, seed)
+		if err != nil {
+			return nil, fmt.Errorf("arm %s: %w", a.name, err)
+		}
+		out = append(out, res)
+		if progress != nil {
+			progress(i+1, len(arms), a.name)
+		}
+	}
+	return out, nil
+}
+
+// evaluateArm simulates each patient (dosing.Simulate) and summarizes the
+// arm with dosing.Summarize, adding the time in the severe range.
+func evaluateArm(ctx context.Context, m *dosing.DrugModel, name string, pats []*dosing.Patient, reg dosing.Regimen, days int, seed uint64) (EvaluationArm, error) {
+	outs := make([]dosing.Outcome, 0, len(pats))
+	severe := 0.0
+	hours, vals := make([]float64, 0, days+1), make([]float64, 0, days+1)
+	for k, p := range pats {
+		if err := ctx.Err(); err != nil {
+			return EvaluationArm{}, err
+		}
+		sim, err := dosing.Simulate(ctx, dosing.SimulationInput{Model: m.ID, Patient: *p, Regimen: reg, Days: days, Seed: seed + uint64(k), Variability: true})
+		if err != nil {
+			return EvaluationArm{}, fmt.Errorf("patient %d: %w", k, err)
+		}
+		outs = append(outs, dosing.Outcome{TimeInRange: sim.TimeInRange, TimeAbove: sim.TimeAbove, TimeBelow: sim.TimeBelow, MeanDailyDose: sim.MeanDailyDose})
+		hours, vals = hours[:0], vals[:0]
+		for _, pt := range sim.Points {
+			hours, vals = append(hours, pt.Hour), append(vals, pt.Observable)
+		}
+		if m.ID == dosing.DocetaxelFriberg {
+			_, _, below := dosing.Rosendaal(hours, vals, 500, math.Inf(1))
+			severe += below
+		} else {
+			_, above, _ := dosing.Rosendaal(hours, vals, math.Inf(-1), 4)
+			severe += above
+		}
+	}
+	sum := dosing.Summarize(name, outs)
+	return EvaluationArm{Name: sum.Name, Patients: sum.Patients, TimeInRange: sum.TimeInRange,
+		TimeInRangeLow95: sum.TimeInRangeLow95, TimeInRangeHigh95: sum.TimeInRangeHigh95,
+		TimeAbove: sum.TimeAbove, TimeBelow: sum.TimeBelow, MeanDailyDose: sum.MeanDailyDose,
+		TimeSevere: severe / float64(len(pats))}, nil
+}
+
+// sortArms orders arms by time in range, best first (for reports).
+func sortArms(a []EvaluationArm) {
+	sort.SliceStable(a, func(i, j int) bool { return a[i].TimeInRange > a[j].TimeInRange })
+}
