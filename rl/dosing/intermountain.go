@@ -86,6 +86,7 @@ func (c *intermountain) scale(factor float64) {
 	c.dose = c.lv[i]
 }
 
+// Decide implements Controller.
 func (c *intermountain) Decide(day int, obs *Observation) (Decision, error) {
 	if obs != nil && obs.Dose != nil && day >= 8 {
 		if d, err := obs.Dose.Float64(); err == nil && d > 0 {

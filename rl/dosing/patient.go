@@ -9,7 +9,7 @@ import (
 	"github.com/rxlab/rxlab/store"
 )
 
-// Race groups used by the IWPC algorithms.
+// RaceGroup is a race category of the IWPC algorithms.
 type RaceGroup uint8
 
 // Race groups.

@@ -301,6 +301,7 @@ func newDocetaxelQ3W(m *DrugModel, p *Patient, reduce bool) (Controller, error) 
 	return &docetaxelQ3W{reduce: reduce, bsa: bsa, perM2: 75, lastANC: math.NaN()}, nil
 }
 
+// Decide implements Controller.
 func (c *docetaxelQ3W) Decide(day int, obs *Observation) (Decision, error) {
 	if obs != nil {
 		c.lastANC = obs.Value
