@@ -433,3 +433,19 @@ func TestPlainForwardMatchesForward(t *testing.T) {
 		p.Close()
 	}
 }
+
+func ExampleMLP_Forward() {
+	m, err := New(Config{Sizes: []int{3, 8, 2}, Activations: []Activation{ReLU, Identity}, Seed: 42})
+	if err != nil {
+		panic(err)
+	}
+	w, b, _ := m.Weights(1)
+	clear(w) // make the output layer return its bias
+	b[0], b[1] = 0.25, -1
+	out := make([]float32, 2)
+	if err := m.Forward([]float32{1, 2, 3}, 1, out); err != nil {
+		panic(err)
+	}
+	fmt.Println(out)
+	// Output: [0.25 -1]
+}

@@ -9,7 +9,7 @@ import (
 // The GEMM shapes of a dense layer in the training core's workloads:
 // (batch, in, out) for 16-64-64-8 and 16-256-256-8 at batch 64 and 256.
 var benchShapes = []struct{ batch, in, out int }{
-	{64, 16, 64}, {64, 64, 64}, {64, 64, 8}, {256, 64, 64}, {256, 256, 256}, {256, 256, 8},
+	{1, 16, 64}, {1, 64, 64}, {1, 256, 256}, {64, 16, 64}, {64, 64, 64}, {64, 64, 8}, {256, 64, 64}, {256, 256, 256}, {256, 256, 8},
 }
 
 func BenchmarkGemm(b *testing.B) {
@@ -47,6 +47,7 @@ func BenchmarkElementwise(b *testing.B) {
 		}{
 			{"Tanh", func() { copy(dz, x); Tanh(dz) }},
 			{"TanhGrad", func() { TanhGrad(dz, y, dy) }},
+			{"Exp", func() { copy(dz, x); Exp(dz) }},
 			{"ReLUGrad", func() { ReLUGrad(dz, y, dy) }},
 			{"Adam", func() { Adam(s, x, dy, m, v) }},
 		}
