@@ -278,6 +278,20 @@ func TestDocetaxelBaselines(t *testing.T) {
 	if len(fixed.Doses) != 4 || fixed.Doses[0].Amount.String() != "138" || fixed.Doses[1].Hour != 21*24 {
 		t.Fatalf("fixed doses: %+v", fixed.Doses)
 	}
+	fx, err := Simulate(ctx, SimulationInput{Model: DocetaxelFriberg, Patient: p, Regimen: Regimen{FixedDose: dec("138")}, Days: 42})
+	if err != nil || len(fx.Doses) != 2 || fx.TotalDose.String() != "276" {
+		t.Fatalf("docetaxel fixed dose every 21 days: %v %+v", err, fx)
+	}
+	nadir := math.Inf(1)
+	for _, pt := range fx.Points[:21] {
+		nadir = math.Min(nadir, pt.Observable)
+	}
+	if nadir > 1300 || nadir < 1000 || fx.TimeBelow != 0 {
+		t.Errorf("typical 138 mg daily-sampled nadir %.0f, time below %.3f", nadir, fx.TimeBelow)
+	}
+	if _, err := Simulate(ctx, SimulationInput{Model: DocetaxelFriberg, Patient: p, Regimen: Regimen{FixedDose: dec("140")}, Days: 21}); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "regimen.fixedDose") {
+		t.Errorf("140 mg is not a level at BSA 1.84: %v", err)
+	}
 	// A sensitive patient (low baseline ANC through variability) gets grade-4
 	// neutropenia; the reduction rule must then lower later doses.
 	reduced := 0

@@ -18,7 +18,8 @@ type Regimen struct {
 	Method string
 	// Policy is a trained or custom policy (the API resolves policyId to it).
 	Policy Policy
-	// FixedDose is repeated every IntervalHours (default 24).
+	// FixedDose is repeated every IntervalHours (zero means the model's
+	// DoseIntervalHours: 24 for warfarin, 504 for docetaxel).
 	FixedDose     *apd.Decimal
 	IntervalHours float64
 }
@@ -178,7 +179,7 @@ func regimenPolicy(m *DrugModel, r Regimen) (Policy, error) {
 	}
 	iv := r.IntervalHours
 	if iv == 0 {
-		iv = 24
+		iv = m.DoseIntervalHours
 	}
 	return FixedDosePolicy(r.FixedDose, iv), nil
 }
