@@ -39,14 +39,35 @@ func (m *MLP) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary replaces the network (configuration, weights, Adam
 // moments and step count) with a checkpoint made by MarshalBinary. On error
-// the network is unchanged.
+// the network is unchanged. When the checkpoint has the same layer sizes the
+// values are copied into the existing tensors, so trainers and graphs built
+// for m keep working; otherwise they must be rebuilt.
 func (m *MLP) UnmarshalBinary(data []byte) error {
 	c, err := Load(data)
 	if err != nil {
 		return err
 	}
+	if len(m.params) > 0 && sameSizes(m.cfg.Sizes, c.cfg.Sizes) {
+		if err := m.CopyFrom(c); err != nil {
+			return err
+		}
+		m.cfg, m.adam = c.cfg, c.adam
+		return nil
+	}
 	*m = *c
 	return nil
+}
+
+func sameSizes(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Load decodes a checkpoint made by MarshalBinary into a new MLP.

@@ -37,6 +37,35 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	if err := z.UnmarshalBinary(data); err != nil || z.Steps() != 5 {
 		t.Fatalf("UnmarshalBinary: %v, steps %d", err, z.Steps())
 	}
+	// Restoring into a network with live trainers keeps them bound to it.
+	if err := m.UnmarshalBinary(data); err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := Load(data)
+	t2, _ := NewTrainer(c2, MSE{})
+	a, _ := tr.Step(x, y)
+	b, _ := t2.Step(x, y)
+	if a != b {
+		t.Fatalf("trainer after in-place restore: %v vs %v", a, b)
+	}
+}
+
+func FuzzParseActivation(f *testing.F) {
+	for _, s := range []string{"tanh", "ReLU", " identity ", "linear", "", "sigmoid"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseActivation(s)
+		if err != nil {
+			if !errors.Is(err, store.ErrInvalid) {
+				t.Fatalf("error kind: %v", err)
+			}
+			return
+		}
+		if b, err := ParseActivation(a.String()); err != nil || b != a {
+			t.Fatalf("round trip %q -> %v -> %v, %v", s, a, b, err)
+		}
+	})
 }
 
 func FuzzLoad(f *testing.F) {
