@@ -34,6 +34,7 @@ type config struct {
 	demoPatients int
 	timeout      time.Duration
 	concurrency  int
+	smallCell    int
 }
 
 func env(name, def string) string {
@@ -89,11 +90,15 @@ func parseServe(args []string) (*config, error) {
 	fs.IntVar(&c.demoPatients, "demo-patients", envInt("RXLAB_DEMO_PATIENTS", 10000), "patients in the demo world (env RXLAB_DEMO_PATIENTS)")
 	fs.DurationVar(&c.timeout, "request-timeout", 30*time.Second, "deadline of one API request")
 	fs.IntVar(&c.concurrency, "jobs", 1, "jobs that may run at once")
+	fs.IntVar(&c.smallCell, "small-cell", envInt("RXLAB_SMALL_CELL", 11), "counts below this are suppressed for roles without patients:read (env RXLAB_SMALL_CELL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if c.smallCell < 1 || c.smallCell > 1000 {
+		return nil, fmt.Errorf("serve: -small-cell %d out of range 1..1000", c.smallCell)
 	}
 	if c.demoPatients < 0 || c.demoPatients > 5_000_000 {
 		return nil, fmt.Errorf("serve: -demo-patients %d out of range 0..5000000", c.demoPatients)

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/genomics/ingest"
 	"github.com/rxlab/rxlab/genomics/pgx"
 	"github.com/rxlab/rxlab/graphql"
 	"github.com/rxlab/rxlab/graphql/web"
@@ -39,6 +41,19 @@ func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log
 		return nil, err
 	}
 	w.domains = append(w.domains, &graphql.Genomics{PGx: caller})
+
+	extract, err := ingest.New(ingest.Config{PGx: caller})
+	if err != nil {
+		return nil, err
+	}
+	coh, err := cohorts.New(cohorts.Config{DB: db, SmallCell: c.smallCell})
+	if err != nil {
+		return nil, err
+	}
+	w.domains = append(w.domains, &graphql.Cohorts{Service: coh, Ingest: extract})
+	w.seeders = append(w.seeders, seeder{"patients", func(ctx context.Context) error {
+		return coh.Seed(ctx, c.demoPatients, 1)
+	}})
 	w.domains = append(w.domains, &graphql.Dosing{})
 	return w, nil
 }

@@ -65,12 +65,16 @@ func Open(cfg Config) (*DB, error) {
 		WithSyncWrites(true).
 		WithLogger(badgerLogger{log}).
 		WithCompression(options.ZSTD).
-		WithNumVersionsToKeep(1)
+		WithNumVersionsToKeep(1).
+		// Sized for a workbench process that must stream large imports in
+		// under 200 MB: Badger's defaults (five 64 MB memtables, a 256 MB
+		// block cache) alone could take more than that.
+		WithMemTableSize(32 << 20).
+		WithNumMemtables(3).
+		WithBlockCacheSize(64 << 20)
 	if len(cfg.EncryptionKey) > 0 {
-		// Badger refuses encryption without a block cache and is slow without
-		// an index cache; both must be set explicitly.
+		// Badger is slow with encryption without an index cache.
 		opts = opts.WithEncryptionKey(cfg.EncryptionKey).
-			WithBlockCacheSize(64 << 20).
 			WithIndexCacheSize(32 << 20)
 	}
 	bdb, err := badger.Open(opts)
@@ -173,10 +177,9 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
 		txn := db.bdb.NewTransaction(true)
 		tx := &Txn{t: txn, db: db, write: true}
 		err := fn(tx)
-		if err == nil {
-			if a, ok := auditFrom(ctx); ok {
-				err = tx.appendAudit(a, "ok")
-			}
+		a, audited := auditFrom(ctx)
+		if err == nil && audited {
+			err = tx.appendAudit(a, "ok")
 		}
 		if err == nil {
 			err = txn.Commit()
@@ -184,6 +187,9 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
 		txn.Discard()
 		switch {
 		case err == nil:
+			if audited && a.Recorded != nil {
+				a.Recorded.Add(1)
+			}
 			return nil
 		case errors.Is(err, badger.ErrConflict) && attempt < maxRetries:
 			time.Sleep(time.Duration(attempt+1) * time.Millisecond)

@@ -1,0 +1,256 @@
+package graphql
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	gql "github.com/graphql-go/graphql"
+
+	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/genomics/ingest"
+	"github.com/rxlab/rxlab/graphql/auth"
+)
+
+// Cohorts serves patients, cohorts, trials and patient imports.
+type Cohorts struct {
+	Service *cohorts.Service
+	Ingest  *ingest.Extractor
+}
+
+// Count reports stored patients for health.
+func (d *Cohorts) Count(ctx context.Context, kind string) (int, bool, error) {
+	if kind != "patients" {
+		return 0, false, nil
+	}
+	return d.Service.PatientCount(), true, nil
+}
+
+// criteriaArg converts a CriteriaInput argument and validates it; errors
+// name the node's path.
+func criteriaArg(v any) (cohorts.Criteria, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return cohorts.Criteria{}, fmt.Errorf("criteria: %w: %v", errInvalid, err)
+	}
+	return cohorts.ParseCriteria(b)
+}
+
+// canSeeExact says whether the caller may see exact small counts.
+func canSeeExact(ctx context.Context) bool {
+	p, _ := auth.FromContext(ctx)
+	return p.Can(auth.PatientsRead)
+}
+
+func patientView(p *cohorts.Patient, svc *cohorts.Service) map[string]any {
+	m := map[string]any{"id": p.ID, "sex": p.Sex}
+	if len(p.BirthDate) >= 4 {
+		var y int
+		fmt.Sscanf(p.BirthDate[:4], "%d", &y)
+		m["birthYear"] = y
+		m["age"] = p.Age(svc.IndexDate())
+	}
+	if p.Race != "" {
+		m["race"] = p.Race
+	}
+	codes := func(cs []cohorts.ClinicalCode) []any {
+		out := make([]any, len(cs))
+		for i, c := range cs {
+			out[i] = map[string]any{"system": c.System, "code": c.Code, "display": nilIfEmpty(c.Display), "date": nilIfEmpty(c.Date)}
+		}
+		return out
+	}
+	m["conditions"] = codes(p.Conditions)
+	m["medications"] = codes(p.Medications)
+	labs := make([]any, len(p.Labs))
+	for i, l := range p.Labs {
+		labs[i] = map[string]any{"loinc": l.Loinc, "value": l.Value, "unit": nilIfEmpty(l.Unit), "date": nilIfEmpty(l.Date)}
+	}
+	m["labs"] = labs
+	vs := make([]any, len(p.Variants))
+	for i, v := range p.Variants {
+		vs[i] = map[string]any{"gene": v.Gene, "chrom": v.Chrom, "pos": v.Pos, "ref": v.Ref, "alt": v.Alt,
+			"proteinChange": nilIfEmpty(v.ProteinChange), "class": nilIfEmpty(string(v.Class)),
+			"origin": string(v.Origin), "zygosity": nilIfEmpty(v.Zygosity)}
+	}
+	m["variants"] = vs
+	px := make([]any, len(p.Pgx))
+	for i, r := range p.Pgx {
+		px[i] = pgxView(r)
+	}
+	m["pgx"] = px
+	m["testedGenes"] = nonNil(p.TestedGenes)
+	return m
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// jsonValue turns a Go value into plain JSON values for the JSON scalar.
+func jsonValue(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out any
+	json.Unmarshal(b, &out)
+	return out
+}
+
+func trialView(t *cohorts.Trial) map[string]any {
+	arms := make([]any, len(t.Arms))
+	for i, a := range t.Arms {
+		arms[i] = map[string]any{"code": a.Code, "description": nilIfEmpty(a.Description), "criteria": jsonValue(a.Criteria)}
+	}
+	return map[string]any{"id": t.ID, "nctId": nilIfEmpty(t.NctID), "title": t.Title, "arms": arms}
+}
+
+func cohortView(c *cohorts.SavedCohort) map[string]any {
+	return map[string]any{"id": c.ID, "name": c.Name, "version": c.Version, "criteria": jsonValue(c.Criteria), "createdAt": c.CreatedAt}
+}
+
+func importView(r cohorts.ImportResult) map[string]any {
+	errs := make([]any, len(r.Errors))
+	for i, e := range r.Errors {
+		errs[i] = map[string]any{"location": e.Location, "message": e.Message}
+	}
+	return map[string]any{"accepted": r.Accepted, "rejected": r.Rejected, "errors": errs}
+}
+
+// Register adds the cohort resolvers and the streaming import endpoints.
+func (d *Cohorts) Register(r *Registry) error {
+	s := d.Service
+	r.Handle("/import/vcf", d.vcfHandler(r))
+	r.Handle("/import/maf", d.mafHandler(r))
+	return registerAll(r, []field{
+		{"Query", "patient", Resolver{Perm: auth.PatientsRead, PatientRead: true, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			id := argString(p, "id")
+			AddTarget(ctx, "patient:"+id)
+			pat, err := s.Patient(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return patientView(pat, s), nil
+		}}},
+		{"Query", "cohortCount", Resolver{Perm: auth.CohortsCount, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			c, err := criteriaArg(p.Args["criteria"])
+			if err != nil {
+				return nil, err
+			}
+			return s.Count(ctx, c, canSeeExact(ctx))
+		}}},
+		{"Query", "cohortPatients", Resolver{Perm: auth.PatientsRead, PatientRead: true, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			c, err := criteriaArg(p.Args["criteria"])
+			if err != nil {
+				return nil, err
+			}
+			page, err := s.PatientIDs(ctx, c, argInt(p, "first", 100), argString(p, "after"))
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range page.IDs {
+				AddTarget(ctx, "patient:"+id)
+			}
+			return map[string]any{"ids": nonNil(page.IDs), "total": page.Total, "endCursor": page.EndCursor, "hasNextPage": page.HasNextPage}, nil
+		}}},
+		{"Query", "explainMatch", Resolver{Perm: auth.PatientsRead, PatientRead: true, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			c, err := criteriaArg(p.Args["criteria"])
+			if err != nil {
+				return nil, err
+			}
+			id := argString(p, "patientId")
+			AddTarget(ctx, "patient:"+id)
+			return s.Explain(ctx, id, c)
+		}}},
+		{"Query", "cohorts", Resolver{Perm: auth.CohortsCount, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			list, err := s.Cohorts(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(list))
+			for i, c := range list {
+				out[i] = cohortView(c)
+			}
+			return out, nil
+		}}},
+		{"Cohort", "count", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			src, _ := p.Source.(map[string]any)
+			id, _ := src["id"].(string)
+			return s.CohortCount(ctx, id, canSeeExact(ctx))
+		}}},
+		{"Query", "trials", Resolver{Perm: auth.CohortsCount, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			list, err := s.Trials(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(list))
+			for i, t := range list {
+				out[i] = trialView(t)
+			}
+			return out, nil
+		}}},
+		{"Query", "trialMatchCount", Resolver{Perm: auth.CohortsCount, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			return s.TrialMatchCount(ctx, argString(p, "trialId"), canSeeExact(ctx))
+		}}},
+		{"Query", "patientTrials", Resolver{Perm: auth.PatientsRead, PatientRead: true, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			id := argString(p, "patientId")
+			AddTarget(ctx, "patient:"+id)
+			list, err := s.PatientTrials(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(list))
+			for i, m := range list {
+				out[i] = map[string]any{"trial": trialView(m.Trial), "arm": m.Arm, "reasons": nonNil(m.Reasons)}
+			}
+			return out, nil
+		}}},
+		{"Mutation", "importFHIR", Resolver{Perm: auth.PatientsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			b, err := json.Marshal(p.Args["bundle"])
+			if err != nil {
+				return nil, fmt.Errorf("bundle: %w: %v", errInvalid, err)
+			}
+			res, err := s.ImportFHIR(ctx, b)
+			if err != nil {
+				return nil, err
+			}
+			return importView(res), nil
+		}}},
+		{"Mutation", "importPatients", Resolver{Perm: auth.PatientsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			res, err := s.ImportPatients(ctx, argString(p, "format"), argString(p, "data"))
+			if err != nil {
+				return nil, err
+			}
+			return importView(res), nil
+		}}},
+		{"Mutation", "importVCF", Resolver{Perm: auth.PatientsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			res, err := d.importVCF(ctx, argString(p, "patientId"), argString(p, "origin"), argString(p, "sample"), stringSource(argString(p, "vcf")))
+			if err != nil {
+				return nil, err
+			}
+			return importView(res), nil
+		}}},
+		{"Mutation", "saveCohort", Resolver{Perm: auth.CohortsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			c, err := criteriaArg(p.Args["criteria"])
+			if err != nil {
+				return nil, err
+			}
+			sc, err := s.SaveCohort(ctx, argString(p, "name"), c)
+			if err != nil {
+				return nil, err
+			}
+			return cohortView(sc), nil
+		}}},
+		{"Mutation", "importTrial", Resolver{Perm: auth.CohortsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			t, err := s.ImportTrial(ctx, argString(p, "ctml"))
+			if err != nil {
+				return nil, err
+			}
+			return trialView(t), nil
+		}}},
+	})
+}

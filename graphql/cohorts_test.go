@@ -1,0 +1,276 @@
+package graphql
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/genomics/ingest"
+	"github.com/rxlab/rxlab/graphql/auth"
+)
+
+func cohortServer(t *testing.T, patients int) (*testServer, *cohorts.Service) {
+	t.Helper()
+	var svc *cohorts.Service
+	ts := newTestServerWith(t, func(ts *testServer) []Domain {
+		var err error
+		svc, err = cohorts.New(cohorts.Config{DB: ts.db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if patients > 0 {
+			if err := svc.Seed(context.Background(), patients, 7); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ex, err := ingest.New(ingest.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []Domain{&Cohorts{Service: svc, Ingest: ex}}
+	})
+	return ts, svc
+}
+
+const countQuery = `query($c: CriteriaInput!) { cohortCount(criteria: $c) { count display suppressed attrition { rule remaining alone display } breakdown { dimension value count display } } }`
+
+func TestCohortCountSuppression(t *testing.T) {
+	ts, _ := cohortServer(t, 3000)
+	crit := map[string]any{"all": []any{
+		map[string]any{"condition": map[string]any{"system": "ICD10CM", "code": "C34"}},
+		map[string]any{"variant": map[string]any{"gene": "EGFR"}},
+	}}
+	clin := ts.query(ts.token(auth.Clinician), countQuery, map[string]any{"c": crit})
+	des := ts.query(ts.token(auth.Designer), countQuery, map[string]any{"c": crit})
+	if clin.code() != "" || des.code() != "" {
+		t.Fatalf("errors: %v %v", clin.Errors, des.Errors)
+	}
+	cc := clin.Data["cohortCount"].(map[string]any)
+	dc := des.Data["cohortCount"].(map[string]any)
+	n := cc["count"].(float64)
+	if n <= 0 || n >= 11 {
+		t.Skipf("the demo population gave %v EGFR lung cancers; this test wants a small cell", n)
+	}
+	if dc["count"] != nil || dc["display"] != "<11" || dc["suppressed"] != true {
+		t.Errorf("designer sees %v, want a suppressed count", dc)
+	}
+	// Every small attrition step and breakdown cell is suppressed for the designer.
+	for _, s := range dc["attrition"].([]any) {
+		m := s.(map[string]any)
+		if r, ok := m["remaining"].(float64); ok && r > 0 && r < 11 {
+			t.Errorf("designer attrition shows %v", m)
+		}
+	}
+	for _, c := range dc["breakdown"].([]any) {
+		m := c.(map[string]any)
+		if v, ok := m["count"].(float64); ok && v > 0 && v < 11 {
+			t.Errorf("designer breakdown shows %v", m)
+		}
+	}
+	// The clinician sees exact cells; the same query gives the same answer.
+	again := ts.query(ts.token(auth.Designer), countQuery, map[string]any{"c": crit})
+	a, _ := json.Marshal(again.Data)
+	b, _ := json.Marshal(des.Data)
+	if !bytes.Equal(a, b) {
+		t.Error("the same query gave two answers")
+	}
+	// A bad node names its path.
+	bad := map[string]any{"all": []any{map[string]any{"age": map[string]any{"min": 1}}, map[string]any{"lab": map[string]any{"loinc": "718-7", "op": "GT", "value": 1, "withinDays": -5}}}}
+	r := ts.query(ts.token(auth.Designer), countQuery, map[string]any{"c": bad})
+	if r.code() != CodeBadInput || !strings.Contains(r.Errors[0].Message, "all[1]") {
+		t.Errorf("bad criteria: %v", r.Errors)
+	}
+	// A chemist may not count.
+	if r := ts.query(ts.token(auth.Chemist), countQuery, map[string]any{"c": crit}); r.code() != CodeForbidden {
+		t.Errorf("chemist count: %v", r.Errors)
+	}
+}
+
+func TestPatientReadsAreAudited(t *testing.T) {
+	ts, _ := cohortServer(t, 200)
+	clin := ts.token(auth.Clinician)
+	r := ts.query(clin, `query($c: CriteriaInput!) { cohortPatients(criteria: $c, first: 3) { ids total hasNextPage endCursor } }`,
+		map[string]any{"c": map[string]any{"age": map[string]any{"min": 0}}})
+	page := r.Data["cohortPatients"].(map[string]any)
+	ids := page["ids"].([]any)
+	if len(ids) != 3 || page["hasNextPage"] != true {
+		t.Fatalf("cohortPatients = %v %v", page, r.Errors)
+	}
+	id := ids[0].(string)
+	r = ts.query(clin, `query($id: ID!) { patient(id: $id) { id sex age conditions { system code } labs { loinc value } variants { gene } pgx { gene phenotype } testedGenes } }`, map[string]any{"id": id})
+	if r.code() != "" || r.Data["patient"].(map[string]any)["id"] != id {
+		t.Fatalf("patient: %v", r.Errors)
+	}
+	// A designer may not read a patient; the denial is audited too.
+	if r := ts.query(ts.token(auth.Designer), `query($id: ID!) { patient(id: $id) { id } }`, map[string]any{"id": id}); r.code() != CodeForbidden {
+		t.Errorf("designer patient: %v", r.Errors)
+	}
+	log := ts.query(ts.admin, `{ auditLog(first: 1000) { operation outcome targets role } }`, nil)
+	var reads, denied int
+	for _, x := range log.Data["auditLog"].([]any) {
+		m := x.(map[string]any)
+		targets := fmt.Sprint(m["targets"])
+		switch {
+		case m["operation"] == "query patient" && m["outcome"] == "ok" && strings.Contains(targets, "patient:"+id):
+			reads++
+		case m["operation"] == "query patient" && strings.HasPrefix(m["outcome"].(string), "denied"):
+			denied++
+		case m["operation"] == "query cohortPatients" && strings.Contains(targets, "patient:"+id):
+			reads++
+		}
+	}
+	if reads != 2 || denied != 1 {
+		t.Errorf("audit has %d reads and %d denials of the patient, want 2 and 1", reads, denied)
+	}
+}
+
+const egfrVCF = "##fileformat=VCFv4.2\n" +
+	"##INFO=<ID=ANN,Number=.,Type=String,Description=\"Functional annotations: 'Allele | Annotation | Annotation_Impact | Gene_Name | Gene_ID | Feature_Type | Feature_ID | Transcript_BioType | Rank | HGVS.c | HGVS.p | cDNA.pos / cDNA.length | CDS.pos / CDS.length | AA.pos / AA.length | Distance | ERRORS / WARNINGS / INFO'\">\n" +
+	"##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n" +
+	"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tTUMOR\n" +
+	"chr7\t55191822\t.\tT\tG\t.\tPASS\tANN=G|missense_variant|MODERATE|EGFR|ENSG00000146648|transcript|ENST00000275493|protein_coding|21/28|c.2573T>G|p.Leu858Arg|2758/9905|2573/3633|858/1210||\tGT\t0/1\n"
+
+func TestImportVCFAndStreaming(t *testing.T) {
+	ts, _ := cohortServer(t, 0)
+	clin := ts.token(auth.Clinician)
+	r := ts.query(clin, `mutation($v: String!) { importVCF(patientId: "P-VCF-1", vcf: $v, origin: SOMATIC) { accepted rejected errors { location message } } }`, map[string]any{"v": egfrVCF})
+	if r.code() != "" {
+		t.Fatalf("importVCF: %v", r.Errors)
+	}
+	r = ts.query(clin, `{ patient(id: "P-VCF-1") { variants { gene proteinChange class origin zygosity } testedGenes } }`, nil)
+	p := r.Data["patient"].(map[string]any)
+	vs := p["variants"].([]any)
+	if len(vs) != 1 || vs[0].(map[string]any)["proteinChange"] != "L858R" || vs[0].(map[string]any)["origin"] != "SOMATIC" {
+		t.Fatalf("variants after importVCF = %v", vs)
+	}
+	count := ts.query(clin, countQuery, map[string]any{"c": map[string]any{"variant": map[string]any{"gene": "EGFR", "proteinChange": "L858R"}}})
+	if c := count.Data["cohortCount"].(map[string]any)["count"]; c != 1.0 {
+		t.Errorf("EGFR L858R count after import = %v", c)
+	}
+
+	// A malformed line in the middle rejects the streamed import with its
+	// line number and leaves the stored variants as they were.
+	bad := egfrVCF + "chr7\t55191830\t.\tT\tG\t.\tPASS\t.\tGT\t0/1\nchr7\tnotanumber\t.\tT\tG\t.\tPASS\t.\tGT\t0/1\n"
+	resp := postFile(t, ts, clin, "/import/vcf?patient=P-VCF-1&origin=SOMATIC", strings.NewReader(bad))
+	if resp.status != 400 || !strings.Contains(resp.body, "line 7") {
+		t.Fatalf("malformed streamed VCF: %d %s", resp.status, resp.body)
+	}
+	r = ts.query(clin, `{ patient(id: "P-VCF-1") { variants { pos } } }`, nil)
+	if vs := r.Data["patient"].(map[string]any)["variants"].([]any); len(vs) != 1 {
+		t.Fatalf("after a rejected import the patient has %d variants, want the 1 stored before", len(vs))
+	}
+	// A designer may not import; GET is refused.
+	if resp := postFile(t, ts, ts.token(auth.Designer), "/import/vcf?patient=P2&origin=SOMATIC", strings.NewReader(egfrVCF)); resp.status != 403 {
+		t.Errorf("designer import: %d", resp.status)
+	}
+	if resp := postFile(t, ts, "", "/import/vcf?patient=P2&origin=SOMATIC", strings.NewReader(egfrVCF)); resp.status != 401 {
+		t.Errorf("import without token: %d", resp.status)
+	}
+}
+
+type fileResp struct {
+	status int
+	body   string
+}
+
+func postFile(t *testing.T, ts *testServer, token, path string, body io.Reader) fileResp {
+	t.Helper()
+	req, _ := http.NewRequest("POST", ts.srv.URL+path, body)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return fileResp{resp.StatusCode, string(b)}
+}
+
+// bigVCF streams a generated multi-sample VCF of about size bytes: one
+// sample is imported; one record in 50 is annotated and carries the sample's
+// alternate allele.
+type bigVCF struct {
+	size, written int
+	rec           int
+	buf           bytes.Buffer
+}
+
+func (g *bigVCF) Read(p []byte) (int, error) {
+	for g.buf.Len() < len(p) && g.written+g.buf.Len() < g.size {
+		if g.rec == 0 {
+			g.buf.WriteString("##fileformat=VCFv4.2\n##INFO=<ID=ANN,Number=.,Type=String,Description=\"Functional annotations: 'Allele | Annotation | Annotation_Impact | Gene_Name | Gene_ID | Feature_Type | Feature_ID | Transcript_BioType | Rank | HGVS.c | HGVS.p | cDNA.pos / cDNA.length | CDS.pos / CDS.length | AA.pos / AA.length | Distance | ERRORS / WARNINGS / INFO'\">\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT")
+			for s := 0; s < 40; s++ {
+				fmt.Fprintf(&g.buf, "\tS%d", s)
+			}
+			g.buf.WriteByte('\n')
+		}
+		g.rec++
+		info, gt0 := ".", "0/0"
+		if g.rec%50 == 0 {
+			info = fmt.Sprintf("ANN=G|missense_variant|MODERATE|GENE%d|ENSG|transcript|ENST|protein_coding|1/2|c.%dT>G|p.Leu%dArg|1|1|1||", (g.rec/50)%300, g.rec, g.rec%900+1)
+			gt0 = "0/1"
+		}
+		fmt.Fprintf(&g.buf, "chr2\t%d\t.\tT\tG\t50\tPASS\t%s\tGT\t%s", 1000+g.rec*7, info, gt0)
+		for s := 1; s < 40; s++ {
+			g.buf.WriteString("\t0/0")
+		}
+		g.buf.WriteByte('\n')
+	}
+	n, _ := g.buf.Read(p)
+	g.written += n
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func TestStreamed100MBVCFMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 100 MB")
+	}
+	ts, _ := cohortServer(t, 0)
+	runtime.GC()
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	go func() {
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > peak.Load() {
+					peak.Store(ms.HeapInuse)
+				}
+			}
+		}
+	}()
+	start := time.Now()
+	resp := postFile(t, ts, ts.admin, "/import/vcf?patient=BIG-1&origin=GERMLINE&sample=S0", &bigVCF{size: 100 << 20})
+	close(stop)
+	if resp.status != 200 {
+		t.Fatalf("100 MB import: %d %.300s", resp.status, resp.body)
+	}
+	var res map[string]any
+	json.Unmarshal([]byte(resp.body), &res)
+	t.Logf("100 MB VCF streamed and imported in %v: %v; peak heap in use %d MB", time.Since(start).Round(time.Millisecond), res["accepted"], peak.Load()>>20)
+	if peak.Load() > 200<<20 {
+		t.Errorf("peak heap %d MB, want under 200 MB", peak.Load()>>20)
+	}
+	r := ts.query(ts.admin, `{ patient(id: "BIG-1") { testedGenes } }`, nil)
+	if n := len(r.Data["patient"].(map[string]any)["testedGenes"].([]any)); n < 250 {
+		t.Errorf("tested genes after the big import: %d", n)
+	}
+}

@@ -1,0 +1,266 @@
+package graphql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/genomics"
+	"github.com/rxlab/rxlab/genomics/ingest"
+	"github.com/rxlab/rxlab/graphql/auth"
+	"github.com/rxlab/rxlab/store"
+)
+
+// inputSource reopens an import's input, so an import can read it twice: once to
+// check every line and once to store. A bad line therefore rejects the whole
+// import before anything is written, in constant memory.
+type inputSource func() (io.ReadCloser, error)
+
+func stringSource(s string) inputSource {
+	return func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(s)), nil }
+}
+
+func fileSource(path string) inputSource {
+	return func() (io.ReadCloser, error) { return os.Open(path) }
+}
+
+// batchSize is how many variants go to the store in one batch.
+const batchSize = 5000
+
+func parseOrigin(s string) (genomics.Origin, error) {
+	o := genomics.Origin(strings.ToUpper(s))
+	if o != genomics.Germline && o != genomics.Somatic {
+		return "", fmt.Errorf("origin: %w: %q, want GERMLINE or SOMATIC", errInvalid, s)
+	}
+	return o, nil
+}
+
+// importVCF imports one sample of a VCF into one patient: its variants,
+// the genes the file tested, and its PGx calls.
+func (d *Cohorts) importVCF(ctx context.Context, patientID, originName, sample string, src inputSource) (cohorts.ImportResult, error) {
+	origin, err := parseOrigin(originName)
+	if err != nil {
+		return cohorts.ImportResult{}, err
+	}
+	if strings.TrimSpace(patientID) == "" {
+		return cohorts.ImportResult{}, fmt.Errorf("patientId: %w: empty", errInvalid)
+	}
+	opt := ingest.VCFOptions{Sample: sample, Origin: origin}
+	rc, err := src()
+	if err != nil {
+		return cohorts.ImportResult{}, err
+	}
+	sum, err := d.Ingest.VCF(ctx, rc, opt, func(genomics.Variant) error { return nil })
+	rc.Close()
+	if err != nil {
+		return cohorts.ImportResult{}, err
+	}
+	pgx := make([]genomics.PgxResult, len(sum.PGx))
+	for i, r := range sum.PGx {
+		pgx[i] = r.PgxResult
+	}
+	g, err := d.Service.BeginGenomics(ctx, origin)
+	if err != nil {
+		return cohorts.ImportResult{}, err
+	}
+	first := true
+	var batch []genomics.Variant
+	flush := func() error {
+		var tested []string
+		var calls []genomics.PgxResult
+		if first {
+			tested, calls = nonNil(sum.TestedGenes), pgx
+		}
+		first = false
+		err := g.Add(patientID, batch, tested, calls, nil, nil)
+		batch = batch[:0]
+		return err
+	}
+	rc, err = src()
+	if err != nil {
+		g.Finish()
+		return cohorts.ImportResult{}, err
+	}
+	defer rc.Close()
+	_, err = d.Ingest.VCF(ctx, rc, opt, func(v genomics.Variant) error {
+		batch = append(batch, v)
+		if len(batch) >= batchSize {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil && (len(batch) > 0 || first) {
+		err = flush()
+	}
+	if err != nil {
+		g.Finish()
+		return cohorts.ImportResult{}, err
+	}
+	return g.Finish()
+}
+
+// tcgaPatient maps a TCGA tumour sample barcode to its participant.
+var tcgaPatient = regexp.MustCompile(`^(TCGA-[A-Z0-9]{2}-[A-Z0-9]{4})(-|$)`)
+
+func patientOfSample(sample string) string {
+	if m := tcgaPatient.FindStringSubmatch(sample); m != nil {
+		return m[1]
+	}
+	return sample
+}
+
+// importMAF imports every tumour sample of a MAF into its patient (TCGA
+// barcodes map to their participant, e.g. TCGA-AB-2802; other barcodes are
+// the patient id as they are). Genes with a row count as tested.
+func (d *Cohorts) importMAF(ctx context.Context, originName string, src inputSource) (cohorts.ImportResult, error) {
+	origin, err := parseOrigin(originName)
+	if err != nil {
+		return cohorts.ImportResult{}, err
+	}
+	rc, err := src()
+	if err != nil {
+		return cohorts.ImportResult{}, err
+	}
+	sum, err := d.Ingest.MAF(ctx, rc, origin, func(string, genomics.Variant) error { return nil })
+	rc.Close()
+	if err != nil {
+		return cohorts.ImportResult{}, err
+	}
+	tested := map[string][]string{}
+	for sample, genes := range sum.Genes {
+		p := patientOfSample(sample)
+		tested[p] = append(tested[p], genes...)
+	}
+	g, err := d.Service.BeginGenomics(ctx, origin)
+	if err != nil {
+		return cohorts.ImportResult{}, err
+	}
+	pending := map[string][]genomics.Variant{}
+	flush := func(p string) error {
+		err := g.Add(p, pending[p], tested[p], nil, nil, nil)
+		tested[p] = nil
+		delete(pending, p)
+		return err
+	}
+	rc, err = src()
+	if err != nil {
+		g.Finish()
+		return cohorts.ImportResult{}, err
+	}
+	defer rc.Close()
+	_, err = d.Ingest.MAF(ctx, rc, origin, func(sample string, v genomics.Variant) error {
+		p := patientOfSample(sample)
+		pending[p] = append(pending[p], v)
+		if len(pending[p]) >= batchSize {
+			return flush(p)
+		}
+		return nil
+	})
+	for p := range pending {
+		if err != nil {
+			break
+		}
+		err = flush(p)
+	}
+	if err != nil {
+		g.Finish()
+		return cohorts.ImportResult{}, err
+	}
+	return g.Finish()
+}
+
+// maxUpload bounds one streamed import file.
+const maxUpload = 8 << 30
+
+// spool copies the request body to a temporary file so the import can read it twice.
+func spool(r *http.Request) (string, error) {
+	f, err := os.CreateTemp("", "rxlab-import-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, http.MaxBytesReader(nil, r.Body, maxUpload))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return "", fmt.Errorf("%w: the file exceeds %d bytes", errInvalid, int64(maxUpload))
+		}
+		return "", fmt.Errorf("reading the upload: %w", err)
+	}
+	return f.Name(), nil
+}
+
+// importHandler serves one streaming import endpoint: POST the file as the
+// body; the caller needs patients:write; the import is audited like a mutation.
+func (d *Cohorts) importHandler(r *Registry, op string, run func(ctx context.Context, q map[string]string, src inputSource) (cohorts.ImportResult, error)) http.Handler {
+	a := r.api
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			writeErrors(w, http.StatusMethodNotAllowed, &apiError{msg: "POST the file as the request body", code: CodeBadInput})
+			return
+		}
+		pr, _ := auth.FromContext(req.Context())
+		info := store.AuditInfo{Actor: pr.TokenID, Role: string(pr.Role), Operation: op}
+		q := map[string]string{}
+		for k := range req.URL.Query() {
+			q[k] = req.URL.Query().Get(k)
+		}
+		if p := q["patient"]; p != "" {
+			info.Targets = []string{"patient:" + p}
+		}
+		ctx := req.Context()
+		if !pr.Can(auth.PatientsWrite) {
+			a.audit(ctx, info, "denied: "+CodeForbidden)
+			writeErrors(w, http.StatusForbidden, &apiError{msg: fmt.Sprintf("role %s may not import patients (it needs %s)", pr.Role, auth.PatientsWrite), code: CodeForbidden})
+			return
+		}
+		path, err := spool(req)
+		if err == nil {
+			defer os.Remove(path)
+			var res cohorts.ImportResult
+			res, err = run(store.WithAudit(ctx, info), q, fileSource(path))
+			if err == nil {
+				writeJSON(w, http.StatusOK, importView(res))
+				return
+			}
+		}
+		perr := publicError(ctx, a.log, op, err)
+		a.audit(ctx, info, "error: "+perr.code)
+		status := http.StatusBadRequest
+		switch perr.code {
+		case CodeInternal:
+			status = http.StatusInternalServerError
+		case CodeConflict:
+			status = http.StatusConflict
+		case CodeTimeout:
+			status = http.StatusGatewayTimeout
+		}
+		writeErrors(w, status, perr)
+	})
+}
+
+func (d *Cohorts) vcfHandler(r *Registry) http.Handler {
+	return d.importHandler(r, "import vcf", func(ctx context.Context, q map[string]string, src inputSource) (cohorts.ImportResult, error) {
+		return d.importVCF(ctx, q["patient"], q["origin"], q["sample"], src)
+	})
+}
+
+func (d *Cohorts) mafHandler(r *Registry) http.Handler {
+	return d.importHandler(r, "import maf", func(ctx context.Context, q map[string]string, src inputSource) (cohorts.ImportResult, error) {
+		origin := q["origin"]
+		if origin == "" {
+			origin = string(genomics.Somatic)
+		}
+		return d.importMAF(ctx, origin, src)
+	})
+}
