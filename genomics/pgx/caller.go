@@ -58,7 +58,7 @@ func New() (*Caller, error) { return NewWithConfig(Config{}) }
 // NewWithConfig is New with explicit configuration.
 func NewWithConfig(cfg Config) (*Caller, error) {
 	c := &Caller{cfg: cfg, index: map[siteKey][]locusRef{}}
-	for gi, name := range Genes {
+	for gi, name := range supportedGenes {
 		g, err := loadGene(name)
 		if err != nil {
 			return nil, err
@@ -216,7 +216,7 @@ func (k *Collector) Covered(gene string) bool {
 }
 
 // Results calls every supported gene for every collected sample, samples in
-// collection order and genes in Genes order.
+// collection order and genes in SupportedGenes order.
 func (k *Collector) Results() []Result {
 	out := make([]Result, 0, len(k.samples)*len(k.c.genes))
 	for s, name := range k.samples {

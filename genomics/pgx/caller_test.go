@@ -25,8 +25,8 @@ func TestMissingPositionIsNotCalled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 2*len(Genes) {
-		t.Fatalf("got %d results, want %d", len(res), 2*len(Genes))
+	if len(res) != 2*len(supportedGenes) {
+		t.Fatalf("got %d results, want %d", len(res), 2*len(supportedGenes))
 	}
 	for _, r := range res {
 		switch {
@@ -102,7 +102,7 @@ func TestMultisample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 2*len(Genes) {
+	if len(res) != 2*len(supportedGenes) {
 		t.Fatalf("got %d results", len(res))
 	}
 	for _, r := range res {

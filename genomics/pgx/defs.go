@@ -12,8 +12,8 @@ import (
 //go:embed data/*.json
 var dataFS embed.FS
 
-// Genes lists the genes this package calls, in report order.
-var Genes = []string{"CYP2C9", "CYP2C19", "VKORC1", "DPYD", "TPMT", "NUDT15", "SLCO1B1"}
+// supportedGenes lists the genes this package calls, in report order.
+var supportedGenes = []string{"CYP2C9", "CYP2C19", "VKORC1", "DPYD", "TPMT", "NUDT15", "SLCO1B1"}
 
 // treatUndocumentedAsRef are the genes whose unexpected ALT alleles are read
 // as reference (PharmCAT's list, restricted to our genes).
@@ -241,3 +241,6 @@ func starNumber(s string) (int, string) {
 	}
 	return n, s[i:]
 }
+
+// SupportedGenes returns the genes this package calls, in report order.
+func SupportedGenes() []string { return append([]string(nil), supportedGenes...) }
