@@ -48,7 +48,9 @@ func BenchmarkElementwise(b *testing.B) {
 			{"Tanh", func() { copy(dz, x); Tanh(dz) }},
 			{"TanhGrad", func() { TanhGrad(dz, y, dy) }},
 			{"Exp", func() { copy(dz, x); Exp(dz) }},
+			{"ReLU", func() { copy(dz, x); ReLU(dz) }},
 			{"ReLUGrad", func() { ReLUGrad(dz, y, dy) }},
+			{"ColSum64", func() { ColSum(m[:64], y, 64, n/64, 64) }},
 			{"Adam", func() { Adam(s, x, dy, m, v) }},
 		}
 		for _, c := range cases {
