@@ -1,0 +1,61 @@
+package store
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestArchitectureInvariants checks the import rules ARCHITECTURE.md
+// promises: only store imports Badger, and the domain packages never import
+// graphql or server.
+func TestArchitectureInvariants(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	cmd := exec.Command("go", "list", "-json=ImportPath,Imports", "../...")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	const mod = "github.com/rxlab/rxlab/"
+	domains := []string{"cohorts", "genomics", "molecules", "rl"}
+	dec := json.NewDecoder(out)
+	n := 0
+	for {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		rel := strings.TrimPrefix(p.ImportPath, mod)
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, "github.com/dgraph-io/badger") && rel != "store" {
+				t.Errorf("%s imports Badger; only store may", rel)
+			}
+			for _, d := range domains {
+				if rel == d || strings.HasPrefix(rel, d+"/") {
+					if strings.HasPrefix(imp, mod+"graphql") || strings.HasPrefix(imp, mod+"server") {
+						t.Errorf("domain package %s imports %s", rel, imp)
+					}
+				}
+			}
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	if n < 10 {
+		t.Fatalf("listed only %d packages", n)
+	}
+}
