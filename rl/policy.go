@@ -133,7 +133,10 @@ func (s *Service) DoseTable(ctx context.Context, policyID string) (DoseTable, er
 	}
 	k, dim, na := sp.History, sp.ObsDim, sp.Actions
 	doc := sp.Model == dosing.DocetaxelFriberg
-	type cellKey struct{ w, b int; g string }
+	type cellKey struct {
+		w, b int
+		g    string
+	}
 	var windows [][2]int
 	var bands [][2]*float64
 	t := DoseTable{Policy: policyID, Model: sp.Model, Observable: m.Observable, Patients: doseTablePatients}
