@@ -395,6 +395,20 @@ func TestBaselineArms(t *testing.T) {
 	if arms[MethodIWPCPGx].TimeInRange <= arms[MethodFixed].TimeInRange {
 		t.Errorf("pharmacogenetic TIR %.3f not above fixed %.3f", arms[MethodIWPCPGx].TimeInRange, arms[MethodFixed].TimeInRange)
 	}
+	// Docetaxel, 6 cycles: the reduction rule must lower both dose intensity
+	// and time in grade-4 neutropenia relative to the fixed schedule.
+	doc := map[string]ArmSummary{}
+	for _, m := range []string{MethodFixed, MethodReduceGrade4} {
+		s, err := EvaluateArm(context.Background(), m, DocetaxelFriberg, pop, Regimen{Method: m}, 126, 99, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc[m] = s
+		t.Logf("docetaxel %-18s n=%d time ANC<500 %.4f, nadir-target time %.3f, mean dose %.2f mg/day", m, s.Patients, s.TimeBelow, s.TimeInRange, s.MeanDailyDose)
+	}
+	if f, r := doc[MethodFixed], doc[MethodReduceGrade4]; r.MeanDailyDose >= f.MeanDailyDose || r.TimeBelow >= f.TimeBelow {
+		t.Errorf("reduction rule: dose %.2f vs %.2f, grade-4 time %.4f vs %.4f", r.MeanDailyDose, f.MeanDailyDose, r.TimeBelow, f.TimeBelow)
+	}
 }
 
 // FuzzParseDose checks dose parsing and level validation never panic and
