@@ -5,9 +5,6 @@ import (
 	"math"
 )
 
-// MethodIntermountain names the Intermountain maintenance nomogram.
-const MethodIntermountain = "intermountain"
-
 // imZone is an Intermountain INR zone.
 type imZone uint8
 

@@ -21,7 +21,9 @@ const (
 	MethodIWPCClinical = "iwpc-clinical"
 	MethodIWPCPGx      = "iwpc-pgx"
 	MethodAurora       = "aurora"
-	MethodReduceGrade4 = "q3w-reduce-grade4"
+	// MethodIntermountain is the Intermountain maintenance nomogram.
+	MethodIntermountain = "intermountain"
+	MethodReduceGrade4  = "q3w-reduce-grade4"
 )
 
 // MaxDays bounds a simulation's length.
