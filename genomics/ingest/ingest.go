@@ -65,8 +65,12 @@ type VCFSummary struct {
 	// has a called genotype, and every PGx gene with at least one called
 	// allele-defining position.
 	TestedGenes []string
-	// PGx holds one result per supported gene (nil when PGx is disabled).
+	// PGx holds one result per supported gene (nil when PGx is disabled or
+	// skipped).
 	PGx []pgx.Result
+	// PGxSkipped says why PGx calling was skipped for this file (e.g. the
+	// header declares GRCh37); empty otherwise.
+	PGxSkipped string
 }
 
 // VCF streams r, calling fn for every non-reference allele the sample
@@ -94,8 +98,15 @@ func (e *Extractor) VCF(ctx context.Context, r io.Reader, opt VCFOptions, fn fun
 	}
 	sum := &VCFSummary{Sample: h.Samples[col], Compression: vr.Compression()}
 	var coll *pgx.Collector
-	if e.pgx != nil {
-		if coll, err = e.pgx.NewCollector([]string{sum.Sample}, []int{col}); err != nil {
+	caller := e.pgx
+	if caller != nil {
+		if err := caller.CheckHeader(h); err != nil {
+			sum.PGxSkipped = err.Error()
+			caller = nil
+		}
+	}
+	if caller != nil {
+		if coll, err = caller.NewCollector([]string{sum.Sample}, []int{col}); err != nil {
 			return nil, err
 		}
 	}
@@ -119,12 +130,12 @@ func (e *Extractor) VCF(ctx context.Context, r io.Reader, opt VCFOptions, fn fun
 		if err != nil {
 			return sum, err
 		}
-		if coll != nil && e.pgx.Wants(rec.Chrom, rec.Pos) {
+		if coll != nil && caller.Wants(rec.Chrom, rec.Pos) {
 			if err := coll.Add(rec, nil); err != nil {
 				return sum, err
 			}
 			if !gt.IsMissing() {
-				tested[e.pgx.GeneAt(rec.Chrom, rec.Pos)] = true
+				tested[caller.GeneAt(rec.Chrom, rec.Pos)] = true
 			}
 		}
 		if gt.IsMissing() {
@@ -152,8 +163,8 @@ func (e *Extractor) VCF(ctx context.Context, r io.Reader, opt VCFOptions, fn fun
 					}
 				}
 				v.Class = hgvs.ClassOf(strings.Join(an.Consequences, "&"), an.HGVSp)
-			} else if e.pgx != nil {
-				v.Gene = e.pgx.GeneAt(rec.Chrom, rec.Pos)
+			} else if caller != nil {
+				v.Gene = caller.GeneAt(rec.Chrom, rec.Pos)
 			}
 			if err := fn(v); err != nil {
 				return sum, err

@@ -248,3 +248,16 @@ func ExampleExtractor_VCF() {
 	}
 	// Output: chr3 179234297 A G heterozygous
 }
+
+func TestPGxSkippedForGRCh37(t *testing.T) {
+	text := "##fileformat=VCFv4.1\n##contig=<ID=16,assembly=b37,length=90354753>\n" +
+		"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n16\t31096368\t.\tC\tT\t.\tPASS\t.\tGT\t0/1\n"
+	sum, err := newExtractor(t).VCF(context.Background(), strings.NewReader(text), VCFOptions{Origin: genomics.Germline},
+		func(genomics.Variant) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.PGx != nil || !strings.Contains(sum.PGxSkipped, "GRCh37") || len(sum.TestedGenes) != 0 || sum.Variants != 1 {
+		t.Errorf("summary %+v", sum)
+	}
+}

@@ -79,6 +79,17 @@ func normChrom(s string) string {
 	return s
 }
 
+// CheckHeader rejects VCFs whose header declares a genome build other than
+// GRCh38: the allele definitions use GRCh38 coordinates, so positions of
+// another build would be matched by coincidence. Headers that do not say
+// their build are accepted.
+func (c *Caller) CheckHeader(h *vcf.Header) error {
+	if a := h.Assembly(); a != "" && a != "GRCh38" {
+		return fmt.Errorf("pgx: the VCF is %s; pharmacogene calling needs GRCh38 coordinates: %w", a, store.ErrInvalid)
+	}
+	return nil
+}
+
 // Wants reports whether chrom:pos is an allele-defining position of a
 // supported gene (so a streaming caller can skip other records cheaply).
 func (c *Caller) Wants(chrom string, pos int64) bool {
@@ -343,6 +354,9 @@ func (c *Caller) CallDetailed(ctx context.Context, r io.Reader, sample string) (
 	}
 	defer vr.Close()
 	h := vr.Header()
+	if err := c.CheckHeader(h); err != nil {
+		return nil, err
+	}
 	var names []string
 	var cols []int
 	if sample == "" {

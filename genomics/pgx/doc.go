@@ -29,6 +29,9 @@
 //     is treated as reference (PharmCAT does the same); for the other genes
 //     it prevents a call.
 //
+// Coordinates are GRCh38 (with or without "chr"); a VCF whose header
+// declares another build is rejected (Caller.CheckHeader).
+//
 // Remaining ambiguities: phase sets (PS) are not used (partially phased data
 // is treated as unphased); structural alleles (gene deletions, CYP2D6) and
 // outside calls are out of scope; when two records describe the same

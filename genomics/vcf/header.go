@@ -243,3 +243,45 @@ func annFieldsFromDescription(desc string) []string {
 	}
 	return parts
 }
+
+// Assembly guesses the reference genome from the header: "GRCh38",
+// "GRCh37" or "" when the header does not say. It reads ##reference,
+// ##assembly and the ##contig assembly= and length= of chromosome 1.
+func (h *Header) Assembly() string {
+	classify := func(s string) string {
+		l := strings.ToLower(s)
+		switch {
+		case strings.Contains(l, "grch38") || strings.Contains(l, "hg38") || strings.Contains(l, "hs38"):
+			return "GRCh38"
+		case strings.Contains(l, "grch37") || strings.Contains(l, "hg19") || strings.Contains(l, "b37") ||
+			strings.Contains(l, "hs37") || strings.Contains(l, "human_g1k_v37"):
+			return "GRCh37"
+		}
+		return ""
+	}
+	for i := range h.Meta {
+		m := &h.Meta[i]
+		switch m.Key {
+		case "reference", "assembly":
+			if a := classify(m.Value); a != "" {
+				return a
+			}
+		case "contig":
+			if a, ok := m.Get("assembly"); ok {
+				if c := classify(a); c != "" {
+					return c
+				}
+			}
+			id, _ := m.Get("ID")
+			if id == "1" || id == "chr1" {
+				switch n, _ := m.Get("length"); n {
+				case "248956422":
+					return "GRCh38"
+				case "249250621":
+					return "GRCh37"
+				}
+			}
+		}
+	}
+	return ""
+}

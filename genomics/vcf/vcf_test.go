@@ -569,3 +569,20 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+func TestAssembly(t *testing.T) {
+	tests := map[string]string{
+		"##contig=<ID=chr1,assembly=GRCh38.p14>\n":                  "GRCh38",
+		"##contig=<ID=1,assembly=b37,length=249250621>\n":           "GRCh37",
+		"##reference=file:///ref/hs37d5.fa.gz\n":                    "GRCh37",
+		"##contig=<ID=chr1,length=248956422>\n":                     "GRCh38",
+		"##contig=<ID=chr2,length=5>\n":                             "",
+		"##reference=ftp://x/GRCh38_full_analysis_set_plus_decoy\n": "GRCh38",
+	}
+	for meta, want := range tests {
+		r := mustReader(t, "##fileformat=VCFv4.2\n"+meta+"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+		if got := r.Header().Assembly(); got != want {
+			t.Errorf("%q: Assembly() = %q, want %q", meta, got, want)
+		}
+	}
+}
