@@ -45,7 +45,9 @@ type canonAtom struct {
 	isotope  int
 	charge   int
 	mapNum   int
-	chiral   int // RDKit tag relative to nbrIds order: 0 none, 1 CW (@@), 2 CCW (@)
+	chiral   int  // RDKit tag relative to nbrIds order: 0 none, 1 CW (@@), 2 CCW (@)
+	ringSt   bool // ring stereo atom
+	ringNbr  bool // has a ring-stereo neighbour
 	inRing   bool
 	ringSize []int
 }
@@ -66,6 +68,20 @@ func (r *canonRanker) updateNbrIndex(i int) {
 			bs[y], bs[y-1] = bs[y-1], bs[y]
 		}
 	}
+}
+
+func (r *canonRanker) ringNbrCode(i int) int {
+	a := &r.atoms[i]
+	if !a.ringNbr {
+		return 0
+	}
+	code := 0
+	for _, n := range a.nbrIds {
+		if r.atoms[n].ringSt {
+			code += r.atoms[n].index*10000 + 1
+		}
+	}
+	return code
 }
 
 func (r *canonRanker) chiralRank(i int) int {
@@ -171,6 +187,9 @@ func (r *canonRanker) compare(i, j int) int {
 		if c := cmpInt(r.chiralRank(i), r.chiralRank(j)); c != 0 {
 			return c
 		}
+	}
+	if c := cmpInt(r.ringNbrCode(i), r.ringNbrCode(j)); c != 0 {
+		return c
 	}
 	if r.useNbrs {
 		r.updateNbrIndex(i)
@@ -511,6 +530,59 @@ func (m *Mol) fragments() [][]int {
 	return out
 }
 
+func (m *Mol) newRanker(frag []int) *canonRanker {
+	local := make(map[int]int, len(frag))
+	for k, a := range frag {
+		local[a] = k
+	}
+	r := &canonRanker{atoms: make([]canonAtom, len(frag))}
+	for k, ai := range frag {
+		a := &m.Atoms[ai]
+		ca := &r.atoms[k]
+		ca.degree = len(a.bonds)
+		ca.totalHs = a.TotalHs()
+		ca.z = int(a.Z)
+		ca.isotope = int(a.Isotope)
+		ca.charge = int(a.Charge)
+		ca.mapNum = int(a.MapNum)
+		ca.chiral = m.rdkitChiralTag(ai)
+		for _, b := range a.bonds {
+			bd := &m.Bonds[b]
+			o := local[int(bd.Other(int32(ai)))]
+			ca.nbrIds = append(ca.nbrIds, o)
+			bt := int(bd.Type)
+			if bd.Aromatic {
+				bt = int(BondAromatic)
+			}
+			st := 0
+			if bd.Stereo != stereoNone {
+				st = 2
+			}
+			ca.bonds = append(ca.bonds, bondHolder{bondType: bt, bondStereo: st, nbrIdx: o})
+		}
+	}
+	if len(m.ringStereo) > 0 {
+		for _, g := range m.ringStereo {
+			for _, a := range g {
+				if k, ok := local[int(a)]; ok && r.atoms[k].chiral != 0 {
+					r.atoms[k].ringSt = true
+				}
+			}
+		}
+		for k := range r.atoms {
+			for _, n := range r.atoms[k].nbrIds {
+				if r.atoms[n].ringSt {
+					r.atoms[k].ringNbr = true
+				}
+			}
+		}
+	}
+	for k := range r.atoms {
+		r.updateNbrIndex(k)
+	}
+	return r
+}
+
 // canonicalRanks ranks all atoms, each fragment on its own as RDKit does.
 func (m *Mol) canonicalRanks() []int {
 	ranks := make([]int, len(m.Atoms))
@@ -519,31 +591,7 @@ func (m *Mol) canonicalRanks() []int {
 		for k, a := range frag {
 			local[a] = k
 		}
-		r := &canonRanker{atoms: make([]canonAtom, len(frag))}
-		for k, ai := range frag {
-			a := &m.Atoms[ai]
-			ca := &r.atoms[k]
-			ca.degree = len(a.bonds)
-			ca.totalHs = a.TotalHs()
-			ca.z = int(a.Z)
-			ca.isotope = int(a.Isotope)
-			ca.charge = int(a.Charge)
-			ca.mapNum = int(a.MapNum)
-			ca.chiral = m.rdkitChiralTag(ai)
-			for _, b := range a.bonds {
-				bd := &m.Bonds[b]
-				o := local[int(bd.Other(int32(ai)))]
-				ca.nbrIds = append(ca.nbrIds, o)
-				bt := int(bd.Type)
-				if bd.Aromatic {
-					bt = int(BondAromatic)
-				}
-				ca.bonds = append(ca.bonds, bondHolder{bondType: bt, bondStereo: int(bd.Stereo), nbrIdx: o})
-			}
-		}
-		for k := range r.atoms {
-			r.updateNbrIndex(k)
-		}
+		r := m.newRanker(frag)
 		rk := r.rank(true)
 		for k, ai := range frag {
 			ranks[ai] = rk[k]
@@ -583,6 +631,7 @@ type smilesWriter struct {
 	stack        []stackElem
 	travOrder    [][]int32 // per atom: neighbour atoms in output order (incl. in-bond atom)
 	outDir       []uint8
+	flip         []bool
 }
 
 func (w *smilesWriter) bondRankAdj(b int32) int {
@@ -702,24 +751,72 @@ func (w *smilesWriter) buildStack(atom int32, inBond int32) {
 
 var organicSubset = map[uint8]bool{0: true, 5: true, 6: true, 7: true, 8: true, 9: true, 15: true, 16: true, 17: true, 35: true, 53: true}
 
+// outputCW reports whether atom i is written '@@' given the output
+// neighbour order (before ring-stereo normalization).
+func (w *smilesWriter) outputCW(i int) (bool, bool) {
+	a := &w.m.Atoms[i]
+	if a.Chiral == ChiralNone {
+		return false, false
+	}
+	odd, ok := relativeParity(a.stereoNbrs, w.travOrder[i])
+	if !ok {
+		return false, false
+	}
+	cw := a.Chiral == ChiralCW
+	if odd {
+		cw = !cw
+	}
+	return cw, true
+}
+
+// normalizeRingStereo writes the first-visited atom of each ring-stereo
+// group as '@' and flips the rest with it, as RDKit does (relative
+// configuration only).
+func (w *smilesWriter) normalizeRingStereo() {
+	w.flip = make([]bool, len(w.m.Atoms))
+	if len(w.m.ringStereo) == 0 {
+		return
+	}
+	pos := make([]int, len(w.m.Atoms))
+	for i := range pos {
+		pos[i] = -1
+	}
+	for k, e := range w.stack {
+		if e.kind == stAtom {
+			pos[e.idx] = k
+		}
+	}
+	for _, g := range w.m.ringStereo {
+		first := int32(-1)
+		for _, a := range g {
+			if pos[a] >= 0 && (first < 0 || pos[a] < pos[first]) {
+				first = a
+			}
+		}
+		if first < 0 {
+			continue
+		}
+		if cw, ok := w.outputCW(int(first)); ok && cw {
+			for _, a := range g {
+				w.flip[a] = true
+			}
+		}
+	}
+}
+
 func (w *smilesWriter) atomSMILES(i int) string {
 	m := w.m
 	a := &m.Atoms[i]
 	sym := a.Symbol()
 	chir := ""
-	if a.Chiral != ChiralNone {
-		out := w.travOrder[i]
-		odd, ok := relativeParity(a.stereoNbrs, out)
-		if ok {
-			cw := a.Chiral == ChiralCW
-			if odd {
-				cw = !cw
-			}
-			if cw {
-				chir = "@@"
-			} else {
-				chir = "@"
-			}
+	if cw, ok := w.outputCW(i); ok {
+		if w.flip[i] {
+			cw = !cw
+		}
+		if cw {
+			chir = "@@"
+		} else {
+			chir = "@"
 		}
 	}
 	fc := int(a.Charge)
@@ -869,6 +966,7 @@ func (m *Mol) writeFragment(start int32, ranks []int) string {
 	w.findCycles(start, -1, make([]uint8, n))
 	w.buildStack(start, -1)
 	w.assignBondDirs()
+	w.normalizeRingStereo()
 	var sb strings.Builder
 	ringMap := map[int]int{}
 	var toErase []int

@@ -66,26 +66,57 @@ func (m *Mol) bondsPlusLonePairs(i int) int {
 	return deg + free/2
 }
 
-// hasConjugatedBond approximates RDKit's setConjugation for single bonds:
-// a bond is conjugated when it is aromatic or multiple, or when it is a
-// single bond from an atom with a lone pair or multiple bond to an atom in
-// a multiple/aromatic bond.
+// hasConjugatedBond is RDKit's atomHasConjugatedBond after setConjugation.
 func (m *Mol) hasConjugatedBond(i int) bool {
+	if m.conjugated == nil {
+		m.setConjugation()
+	}
 	for _, b := range m.Atoms[i].bonds {
-		bd := &m.Bonds[b]
-		if bd.Aromatic || bd.Type == BondDouble || bd.Type == BondTriple {
+		if m.conjugated[b] {
 			return true
-		}
-		o := bd.Other(int32(i))
-		for _, ob := range m.Atoms[o].bonds {
-			if ob == b {
-				continue
-			}
-			t := m.Bonds[ob].Type
-			if m.Bonds[ob].Aromatic || t == BondDouble || t == BondTriple {
-				return true
-			}
 		}
 	}
 	return false
+}
+
+func (m *Mol) isAtomConjugCand(i int) bool {
+	a := &m.Atoms[i]
+	nouter := elementTable[a.Z].nOuter
+	return (a.Z <= 10 || (nouter != 5 && nouter != 6) || (nouter == 6 && m.totalDegree(i) < 2)) &&
+		m.countAtomElec(i) > 0
+}
+
+// setConjugation mirrors MolOps::setConjugation.
+func (m *Mol) setConjugation() {
+	m.conjugated = make([]bool, len(m.Bonds))
+	for b := range m.Bonds {
+		m.conjugated[b] = m.Bonds[b].Aromatic
+	}
+	for i := range m.Atoms {
+		if !m.isAtomConjugCand(i) {
+			continue
+		}
+		sbo := m.totalDegree(i)
+		if sbo < 2 || sbo > 3 {
+			continue
+		}
+		for _, b1 := range m.Atoms[i].bonds {
+			if m.valenceContrib(b1, int32(i)) < 1.5 {
+				continue
+			}
+			for _, b2 := range m.Atoms[i].bonds {
+				if b1 == b2 {
+					continue
+				}
+				o := int(m.Bonds[b2].Other(int32(i)))
+				if m.totalDegree(o) > 3 {
+					continue
+				}
+				if m.isAtomConjugCand(o) {
+					m.conjugated[b1] = true
+					m.conjugated[b2] = true
+				}
+			}
+		}
+	}
 }

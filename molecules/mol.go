@@ -112,6 +112,8 @@ type Mol struct {
 	ringBonds     [][]int32 // bond indices of each ring
 	atomRingCount []uint8
 	bondRingCount []uint8
+	ringStereo    [][]int32 // groups of ring-stereo atoms (relative cis/trans)
+	conjugated    []bool    // per bond, computed on demand (setConjugation)
 }
 
 // NumAtoms is the number of atoms in the graph (hydrogens are implicit after Parse).

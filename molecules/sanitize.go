@@ -294,6 +294,7 @@ func (m *Mol) sanitize() error {
 	m.setAromaticity()
 	m.adjustHs()
 	m.cleanupChirality()
+	m.assignStereo()
 	return nil
 }
 
