@@ -84,6 +84,12 @@ func newTSV(r io.Reader, required ...string) (*tsv, error) {
 		return nil, err
 	}
 	t := &tsv{ls: newLineScanner(src), src: src, cols: map[string]int{}}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = src.Close()
+		}
+	}()
 	for {
 		b, err := t.ls.next()
 		if err == io.EOF {
@@ -105,6 +111,7 @@ func newTSV(r io.Reader, required ...string) (*tsv, error) {
 			return nil, &ParseError{Line: t.ls.line, Column: c, Reason: "required column missing from header"}
 		}
 	}
+	ok = true
 	return t, nil
 }
 
