@@ -4,6 +4,7 @@ import './workers.js';
 import { StrictMode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
+import { useGraphiQLActions } from '@graphiql/react';
 import 'graphiql/style.css';
 import './page.css';
 
@@ -148,10 +149,26 @@ function TokenBar({ token, onSave }) {
   );
 }
 
+// Refetch asks GraphiQL to introspect the schema again whenever `generation` changes
+// (a new token may see a schema the old one could not). It renders nothing; it sits
+// inside GraphiQL only to reach GraphiQL's store.
+function Refetch({ generation }) {
+  const { introspect } = useGraphiQLActions();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false; // GraphiQL introspects on mount by itself
+      return;
+    }
+    introspect();
+  }, [generation, introspect]);
+  return null;
+}
+
 function App() {
   const [token, setToken] = useState(readToken);
-  // The fetcher reads the token through a ref so it stays one function; `generation`
-  // remounts GraphiQL after a token change so the schema is introspected again.
+  // The fetcher reads the token through a ref so it stays one function and GraphiQL
+  // keeps its editors; a token change bumps `generation` to refetch the schema.
   const tokenRef = useRef(token);
   const [generation, setGeneration] = useState(0);
   const fetcher = useMemo(() => makeFetcher(() => tokenRef.current), []);
@@ -171,8 +188,11 @@ function App() {
       </header>
       <TokenBar token={token} onSave={save} />
       <main className="rx-graphiql">
-        <GraphiQL key={generation} fetcher={fetcher} defaultQuery={DEFAULT_QUERY}>
-          <GraphiQL.Logo>rxlab</GraphiQL.Logo>
+        <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY}>
+          <GraphiQL.Logo>
+            <Refetch generation={generation} />
+            rxlab
+          </GraphiQL.Logo>
         </GraphiQL>
       </main>
     </div>

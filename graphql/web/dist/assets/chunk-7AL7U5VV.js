@@ -1,1 +1,0 @@
-import{Jh as a,Kh as b,Lh as c,Mh as d}from"./chunk-JATTLR7P.js";import"./chunk-DABE7J5N.js";import"./chunk-JDHTZGVG.js";export{c as HitTestContext,b as MouseTarget,d as MouseTargetFactory,a as PointerHandlerLastRenderData};

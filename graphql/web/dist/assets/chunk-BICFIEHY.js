@@ -1,0 +1,1 @@
+import{a,b}from"./chunk-6454PJDR.js";import"./chunk-TN5IRUDG.js";import"./chunk-UU2IJ5RB.js";import"./chunk-KN476C65.js";import"./chunk-YLRF6C5B.js";import"./chunk-JDHTZGVG.js";export{b as getWorker,a as jsonDefaults};

@@ -1,0 +1,1 @@
+import{Jh as a,Kh as b,Lh as c,Mh as d}from"./chunk-KN476C65.js";import"./chunk-YLRF6C5B.js";import"./chunk-JDHTZGVG.js";export{c as HitTestContext,b as MouseTarget,d as MouseTargetFactory,a as PointerHandlerLastRenderData};

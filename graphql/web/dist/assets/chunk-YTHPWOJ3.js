@@ -1,1 +1,0 @@
-import{a,b}from"./chunk-LQYJ56IF.js";import"./chunk-N2YK67J2.js";import"./chunk-HSDWM3UO.js";import"./chunk-JATTLR7P.js";import"./chunk-DABE7J5N.js";import"./chunk-JDHTZGVG.js";export{b as getWorker,a as jsonDefaults};
