@@ -1,0 +1,104 @@
+package rl
+
+import (
+	"context"
+	"flag"
+	"testing"
+	"time"
+
+	"github.com/rxlab/rxlab/rl/dosing"
+	"github.com/rxlab/rxlab/store/jobs"
+)
+
+var (
+	long      = flag.Bool("rl.long", false, "run the long goal checks (training to convergence, 1,000-patient evaluations)")
+	goalIters = flag.Int("rl.iters", 0, "override the goal runs' training iterations")
+)
+
+// goal trains a policy through the service (a real job), evaluates it on a
+// held-out population against the model's baselines, and returns the arms
+// (policy first) with the training run.
+func goal(t *testing.T, in TrainingInput, patients, days int) ([]EvaluationArm, TrainingRun) {
+	t.Helper()
+	if !*long {
+		t.Skip("long goal check: go test ./rl -run Goal -rl.long -timeout 60m -v")
+	}
+	if *goalIters > 0 {
+		in.Iterations = *goalIters
+	}
+	h := open(t, t.TempDir())
+	ctx := context.Background()
+	start := time.Now()
+	run, err := h.svc.StartTraining(ctx, "goal", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := h.wait(t, run.Job, 2*time.Hour); j.State != jobs.Succeeded {
+		t.Fatalf("training %s: %s", j.State, j.Error)
+	}
+	run, _ = h.svc.TrainingRun(ctx, run.ID)
+	train := time.Since(start)
+	for _, m := range run.Metrics {
+		if m.Iteration%10 == 0 || m.Iteration == len(run.Metrics) {
+			t.Logf("iteration %4d  steps %9d  return %7.2f  in range %.3f  policy %.4f  value %.4f  entropy %.3f",
+				m.Iteration, m.EnvSteps, m.MeanReturn, m.TimeInRange, m.PolicyLoss, m.ValueLoss, m.Entropy)
+		}
+	}
+	last := run.Metrics[len(run.Metrics)-1]
+	t.Logf("training: %d iterations, %d patient-steps in %.1f s (%.0f steps/s end to end)", run.Iteration, last.EnvSteps, train.Seconds(), float64(last.EnvSteps)/train.Seconds())
+	m, _ := dosing.Model(in.Model)
+	ev := EvaluationInput{PolicyID: run.Policy, Model: in.Model, Baselines: m.Baselines,
+		Population: PopulationInput{Size: patients, Seed: in.Population.Seed + 1000}, Days: days}
+	start = time.Now()
+	arms, err := h.svc.Evaluate(ctx, ev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("evaluation of %d arms × %d held-out patients × %d days in %.1f s", len(arms), patients, days, time.Since(start).Seconds())
+	for _, a := range arms {
+		t.Logf("%-22s TIR %5.1f %% [%5.1f, %5.1f]  above %5.1f %%  below %5.1f %%  severe %5.2f %%  mean dose %.2f",
+			a.Name, 100*a.TimeInRange, 100*a.TimeInRangeLow95, 100*a.TimeInRangeHigh95, 100*a.TimeAbove, 100*a.TimeBelow, 100*a.TimeSevere, a.MeanDailyDose)
+	}
+	return arms, run
+}
+
+func TestWarfarinGoal(t *testing.T) {
+	in := TrainingInput{Model: dosing.WarfarinHamberg, Population: PopulationInput{Size: 10000, Seed: 1}, Iterations: 150, Seed: 1,
+		Hyperparameters: map[string]any{"envs": 128.0, "checkpointEvery": 10.0}}
+	arms, _ := goal(t, in, 1000, 90)
+	pol, best := arms[0], arms[1]
+	for _, a := range arms[2:] {
+		if a.TimeInRange > best.TimeInRange {
+			best = a
+		}
+	}
+	t.Logf("policy − best baseline (%s): %+.1f points TIR, time above INR 4 %.2f %% vs %.2f %%",
+		best.Name, 100*(pol.TimeInRange-best.TimeInRange), 100*pol.TimeSevere, 100*best.TimeSevere)
+	if pol.TimeInRange < best.TimeInRange+0.10 {
+		t.Errorf("goal missed: policy TIR %.3f, best baseline %s %.3f (want +0.10)", pol.TimeInRange, best.Name, best.TimeInRange)
+	}
+	if pol.TimeSevere > best.TimeSevere {
+		t.Errorf("goal missed: policy time above INR 4 %.4f > best baseline's %.4f", pol.TimeSevere, best.TimeSevere)
+	}
+}
+
+func TestDocetaxelGoal(t *testing.T) {
+	in := TrainingInput{Model: dosing.DocetaxelFriberg, Population: PopulationInput{Size: 10000, Seed: 1}, Iterations: 150, Seed: 1,
+		Hyperparameters: map[string]any{"envs": 256.0, "checkpointEvery": 10.0}}
+	arms, _ := goal(t, in, 1000, 126)
+	pol := arms[0]
+	var rule EvaluationArm
+	for _, a := range arms {
+		if a.Name == dosing.MethodReduceGrade4 {
+			rule = a
+		}
+	}
+	t.Logf("policy vs %s: dose %.2f vs %.2f mg/day, grade-4 time %.2f %% vs %.2f %%",
+		rule.Name, pol.MeanDailyDose, rule.MeanDailyDose, 100*pol.TimeSevere, 100*rule.TimeSevere)
+	if pol.MeanDailyDose <= rule.MeanDailyDose {
+		t.Errorf("goal missed: dose intensity %.3f ≤ the reduction rule's %.3f mg/day", pol.MeanDailyDose, rule.MeanDailyDose)
+	}
+	if pol.TimeSevere > rule.TimeSevere {
+		t.Errorf("goal missed: grade-4 time %.4f > the reduction rule's %.4f", pol.TimeSevere, rule.TimeSevere)
+	}
+}
