@@ -223,8 +223,19 @@ func (m *Mol) perceiveRings() {
 			maxSize = len(cands[ci].atoms)
 		}
 	}
+	// RDKit keeps the alternative rings of the last ring-bearing fragment
+	// only (a per-fragment property that later fragments overwrite).
+	lastComp := int32(-1)
+	for _, ci := range sssr {
+		if c := comp[cands[ci].atoms[0]]; c > lastComp {
+			lastComp = c
+		}
+	}
 	for ci := range cands {
-		if chosen[ci] || len(cands[ci].atoms) > maxSize {
+		if chosen[ci] || len(cands[ci].atoms) > maxSize || comp[cands[ci].atoms[0]] != lastComp {
+			continue
+		}
+		if !m.isNodeSmallestRing(cands[ci].atoms, alive) {
 			continue
 		}
 		extra := cands[ci].set
@@ -307,4 +318,38 @@ func makeCycle(m *Mol, atoms []int32, nb int) cycle {
 		c.set.set(bi)
 	}
 	return c
+}
+
+// isNodeSmallestRing reports whether the cycle is a smallest ring through
+// some path a-v-b of its own atoms; RDKit's ring finder only produces such
+// rings as symmetrization candidates.
+func (m *Mol) isNodeSmallestRing(cyc []int32, alive []bool) bool {
+	n := len(cyc)
+	dist := make([]int, len(m.Atoms))
+	for k := range cyc {
+		v := cyc[k]
+		a, b := cyc[(k+n-1)%n], cyc[(k+1)%n]
+		// BFS from a to b avoiding v
+		for i := range dist {
+			dist[i] = -1
+		}
+		dist[a] = 0
+		q := []int32{a}
+		for len(q) > 0 && dist[b] < 0 {
+			x := q[0]
+			q = q[1:]
+			for _, bd := range m.Atoms[x].bonds {
+				o := m.Bonds[bd].Other(x)
+				if o == v || !alive[o] || dist[o] >= 0 {
+					continue
+				}
+				dist[o] = dist[x] + 1
+				q = append(q, o)
+			}
+		}
+		if dist[b] >= 0 && dist[b]+2 == n {
+			return true
+		}
+	}
+	return false
 }
