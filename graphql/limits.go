@@ -53,11 +53,79 @@ func checkLimits(doc *ast.Document, opName string, vars map[string]any, l Limits
 			}
 		}
 	}
+	// graphql-go's validation recurses without end on a fragment that
+	// spreads itself (a fatal stack overflow, not a recoverable panic), so
+	// cycles are refused here, before validation runs.
+	if err := fragmentCycle(frags); err != nil {
+		return err
+	}
 	if op == nil {
 		return nil // validation reports the missing operation
 	}
 	w := &limitWalker{frags: frags, vars: vars, l: l, onPath: map[string]bool{}}
 	return w.set(op.SelectionSet, 1)
+}
+
+// fragmentCycle reports a fragment that spreads itself, directly or through
+// other fragments.
+func fragmentCycle(frags map[string]*ast.FragmentDefinition) error {
+	const (
+		unseen = iota
+		onPath
+		done
+	)
+	state := map[string]int{}
+	var visit func(name string, depth int) error
+	var spreads func(ss *ast.SelectionSet, depth int) error
+	spreads = func(ss *ast.SelectionSet, depth int) error {
+		if ss == nil {
+			return nil
+		}
+		if depth > 10000 {
+			return fmt.Errorf("fragments nest deeper than 10000 levels")
+		}
+		for _, sel := range ss.Selections {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if err := spreads(s.SelectionSet, depth+1); err != nil {
+					return err
+				}
+			case *ast.InlineFragment:
+				if err := spreads(s.SelectionSet, depth+1); err != nil {
+					return err
+				}
+			case *ast.FragmentSpread:
+				if err := visit(s.Name.Value, depth+1); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	visit = func(name string, depth int) error {
+		switch state[name] {
+		case onPath:
+			return fmt.Errorf("fragment %s spreads itself", name)
+		case done:
+			return nil
+		}
+		f, ok := frags[name]
+		if !ok {
+			return nil // validation reports unknown fragments
+		}
+		state[name] = onPath
+		if err := spreads(f.SelectionSet, depth); err != nil {
+			return err
+		}
+		state[name] = done
+		return nil
+	}
+	for name := range frags {
+		if err := visit(name, 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type limitWalker struct {
