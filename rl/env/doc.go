@@ -51,4 +51,12 @@
 // MaxChange (after the first step); only a zero dose while the last
 // measurement is above HoldAbove (INR 4) or below HoldBelow (ANC 500). Step
 // replaces a masked action by the nearest allowed level and counts it.
+//
+// # Serving a trained agent
+//
+// NewPolicy wraps an action function (obs, mask) → action into a
+// dosing.Policy that rebuilds exactly this observation and mask for one
+// patient from its measurements, so dosing.Simulate, dosing.RecommendWith
+// and dosing.EvaluateArm run a trained agent the way it was trained
+// (TestPolicyMatchesEnv checks the observations are identical).
 package env

@@ -99,16 +99,14 @@ type Env struct {
 	interventions int64
 }
 
-// New builds the environment and resets every patient.
-func New(cfg Config) (*Env, error) {
+// newSpec validates cfg and fills the model-dependent settings (sizes,
+// levels, reward, shield) without allocating simulators or a population.
+func newSpec(cfg Config) (*Env, error) {
 	m, err := dosing.Model(cfg.Model)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	if cfg.Envs < 1 || cfg.Envs > MaxEnvs {
-		return nil, fmt.Errorf("envs must be within 1–%d: %w", MaxEnvs, store.ErrInvalid)
-	}
-	e := &Env{n: cfg.Envs, typical: cfg.Typical, rng: pkpd.NewRNG(cfg.Seed), target: [2]float64{m.TargetLow, m.TargetHigh}}
+	e := &Env{typical: cfg.Typical, target: [2]float64{m.TargetLow, m.TargetHigh}}
 	switch m.ID {
 	case dosing.WarfarinHamberg:
 		e.kind = kindWarfarin
@@ -151,6 +149,23 @@ func New(cfg Config) (*Env, error) {
 	} else {
 		e.dim = 2*e.k + 6
 	}
+	return e, nil
+}
+
+// New builds the environment and resets every patient.
+func New(cfg Config) (*Env, error) {
+	if cfg.Envs < 1 || cfg.Envs > MaxEnvs {
+		if _, err := dosing.Model(cfg.Model); err != nil {
+			return nil, fmt.Errorf("model: %w", err)
+		}
+		return nil, fmt.Errorf("envs must be within 1–%d: %w", MaxEnvs, store.ErrInvalid)
+	}
+	e, err := newSpec(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.n = cfg.Envs
+	e.rng = pkpd.NewRNG(cfg.Seed)
 	if err := e.loadPopulation(cfg); err != nil {
 		return nil, err
 	}
@@ -294,32 +309,60 @@ func (e *Env) resetEnv(i int) error {
 	return nil
 }
 
-func (e *Env) hold(i int) bool {
+// view is one patient's dosing state as the observation encoder and the
+// shield see it; Env builds it from its arrays, a policy controller keeps
+// its own.
+type view struct {
+	age, bsa    float64
+	cyp         pkpd.CYP2C9
+	vk          pkpd.VKORC1
+	step        int
+	lastDose    float64
+	sumDose     float64
+	lastMeas    float64
+	meas, doses []float64 // K most recent first
+}
+
+func (e *Env) view(i int) view {
+	j := e.pat[i]
+	return view{age: e.popAge[j], bsa: e.popBSA[j], cyp: e.popCYP[j], vk: e.popVK[j], step: int(e.step[i]),
+		lastDose: e.lastDose[i], sumDose: e.sumDose[i], lastMeas: e.lastMeas[i],
+		meas: e.measHist[i*e.k : (i+1)*e.k], doses: e.doseHist[i*e.k : (i+1)*e.k]}
+}
+
+func (e *Env) hold(i int) bool { return e.holdFor(e.lastMeas[i]) }
+
+func (e *Env) holdFor(lastMeas float64) bool {
 	if e.shield.Off {
 		return false
 	}
 	if e.kind == kindWarfarin {
-		return e.shield.HoldAbove > 0 && e.lastMeas[i] > e.shield.HoldAbove
+		return e.shield.HoldAbove > 0 && lastMeas > e.shield.HoldAbove
 	}
-	return e.shield.HoldBelow > 0 && e.lastMeas[i] < e.shield.HoldBelow
+	return e.shield.HoldBelow > 0 && lastMeas < e.shield.HoldBelow
 }
 
 func (e *Env) writeMask(i int) {
-	m := e.mask[i*e.nAct : (i+1)*e.nAct]
+	v := e.view(i)
+	e.maskFor(e.mask[i*e.nAct:(i+1)*e.nAct], &v)
+}
+
+// maskFor writes the shield's allowed actions for a patient state.
+func (e *Env) maskFor(m []bool, v *view) {
 	if e.shield.Off {
 		for a := range m {
 			m[a] = true
 		}
 		return
 	}
-	hold := e.hold(i)
+	hold := e.holdFor(v.lastMeas)
 	any := false
 	for a, l := range e.levels {
 		ok := true
 		if e.shield.MaxDose > 0 && l > e.shield.MaxDose+1e-9 {
 			ok = false
 		}
-		if e.step[i] > 0 && e.shield.MaxChange > 0 && math.Abs(l-e.lastDose[i]) > e.shield.MaxChange+1e-9 {
+		if v.step > 0 && e.shield.MaxChange > 0 && math.Abs(l-v.lastDose) > e.shield.MaxChange+1e-9 {
 			ok = false
 		}
 		if hold {
@@ -338,44 +381,49 @@ func clip(x, lim float64) float32 {
 }
 
 func (e *Env) writeObs(i int) {
-	o := e.obs[i*e.dim : (i+1)*e.dim]
+	v := e.view(i)
+	e.encode(e.obs[i*e.dim:(i+1)*e.dim], &v)
+}
+
+// encode writes the observation of a patient state (layout in the package
+// documentation).
+func (e *Env) encode(o []float32, v *view) {
 	k := e.k
-	j := e.pat[i]
-	age := float32((e.popAge[j] - 65) / 15)
+	age := float32((v.age - 65) / 15)
 	hold := float32(0)
-	if e.hold(i) {
+	if e.holdFor(v.lastMeas) {
 		hold = 1
 	}
 	if e.kind == kindWarfarin {
 		for t := range k {
-			o[t] = clip((e.measHist[i*k+t]-2.5)/1.5, 4)
-			o[k+t] = float32(e.doseHist[i*k+t] / 15)
+			o[t] = clip((v.meas[t]-2.5)/1.5, 4)
+			o[k+t] = float32(v.doses[t] / 15)
 		}
-		o[2*k] = float32(e.step[i]) / float32(e.steps)
+		o[2*k] = float32(v.step) / float32(e.steps)
 		for c := range 6 {
 			o[2*k+1+c] = 0
 		}
-		for v := range 3 {
-			o[2*k+7+v] = 0
+		for g := range 3 {
+			o[2*k+7+g] = 0
 		}
-		o[2*k+1+int(e.popCYP[j])] = 1
-		o[2*k+7+int(e.popVK[j])] = 1
+		o[2*k+1+int(v.cyp)] = 1
+		o[2*k+7+int(v.vk)] = 1
 		o[2*k+10] = age
 		o[2*k+11] = hold
 		return
 	}
 	for t := range k {
-		o[t] = clip(math.Log(math.Max(e.measHist[i*k+t], 1)/5050), 8)
-		o[k+t] = float32(e.doseHist[i*k+t] / 100)
+		o[t] = clip(math.Log(math.Max(v.meas[t], 1)/5050), 8)
+		o[k+t] = float32(v.doses[t] / 100)
 	}
-	o[2*k] = clip(math.Log(math.Max(e.lastMeas[i], 1)/5050), 8)
-	o[2*k+1] = float32(e.step[i]) / float32(e.steps)
+	o[2*k] = clip(math.Log(math.Max(v.lastMeas, 1)/5050), 8)
+	o[2*k+1] = float32(v.step) / float32(e.steps)
 	o[2*k+2] = age
-	o[2*k+3] = float32((e.popBSA[j] - 1.8) / 0.3)
+	o[2*k+3] = float32((v.bsa - 1.8) / 0.3)
 	o[2*k+4] = hold
 	intensity := 0.0
-	if e.step[i] > 0 {
-		intensity = e.sumDose[i] / float64(e.step[i]) / 75
+	if v.step > 0 {
+		intensity = v.sumDose / float64(v.step) / 75
 	}
 	o[2*k+5] = float32(intensity)
 }
