@@ -27,7 +27,13 @@ type wired struct {
 // the one place that knows which capabilities exist; each contributes its
 // resolvers and its part of the demo world.
 func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log *slog.Logger) (*wired, error) {
-	w := &wired{web: web.Handler()}
+	// No workbench pages exist yet besides GraphiQL itself, so the header
+	// lists none rather than links that lead nowhere.
+	site, err := web.New(web.Config{Links: []web.Link{}})
+	if err != nil {
+		return nil, err
+	}
+	w := &wired{web: site}
 
 	lib, err := library.New(library.Config{DB: db})
 	if err != nil {
