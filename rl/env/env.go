@@ -517,7 +517,7 @@ func (e *Env) stepWarfarin(actions []int32) {
 		e.reward[i] = float32(r)
 		meas := v
 		if !e.typical {
-			meas = e.w.Observe(i, e.rng)
+			meas = e.w.Residual(i, v, e.rng)
 		}
 		e.lastMeas[i] = meas
 		e.lastDose[i] = e.doseBuf[i]

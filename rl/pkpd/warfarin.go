@@ -404,6 +404,15 @@ func (b *WarfarinBatch) Observe(i int, rng *RNG) float64 {
 	return v
 }
 
+// Residual returns v (an INR of patient i) with the patient's residual
+// error applied, without recomputing the model INR.
+func (b *WarfarinBatch) Residual(i int, v float64, rng *RNG) float64 {
+	if s := b.sigma[i]; s > 0 && rng != nil {
+		v *= math.Exp(s * rng.Norm())
+	}
+	return v
+}
+
 func inr(a67, base, inrmax, lambda float64) float64 {
 	d := 1 - a67
 	if d <= 0 {
