@@ -13,5 +13,5 @@
 //
 //	go run ./bench                 # ours and plain gorgonia
 //	go run ./bench -peers          # plus PyTorch (Debian python3-torch, /usr/bin/python3)
-//	go run ./bench -peers -json out.json -rounds 5 -time 300ms
+//	go run ./bench -peers -json out.json -rounds 7 -time 250ms
 package main

@@ -51,8 +51,8 @@ func ptr(v float64) *float64 { return &v }
 func main() {
 	peers := flag.Bool("peers", false, "also run the PyTorch CPU peer (interleaved, same run)")
 	jsonOut := flag.String("json", "", "write results as a JSON array to this file")
-	rounds := flag.Int("rounds", 5, "interleaved rounds; the table shows medians")
-	per := flag.Duration("time", 300*time.Millisecond, "time per measurement per round")
+	rounds := flag.Int("rounds", 7, "interleaved rounds; the table shows medians")
+	per := flag.Duration("time", 250*time.Millisecond, "time per measurement per round")
 	python := flag.String("python", "/usr/bin/python3", "Python with torch for -peers")
 	threads := flag.Int("peer-threads", 1, "torch.set_num_threads for the peer (ours is single-threaded)")
 	flag.Parse()
