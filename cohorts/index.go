@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,8 +43,7 @@ func newView(keys []float64, pids []uint32) *sview {
 	}
 	for lo := 0; lo < len(v.pids); lo += bucketSize {
 		hi := min(lo+bucketSize, len(v.pids))
-		p := append([]uint32(nil), v.pids[lo:hi]...)
-		sort.Slice(p, func(a, b int) bool { return p[a] < p[b] })
+		p := sortedCopy(v.pids[lo:hi])
 		b := roaring.New()
 		b.AddMany(p)
 		b.RunOptimize()
@@ -88,7 +88,7 @@ func (v *sview) span(i, j int) *roaring.Bitmap {
 
 func sortedCopy(p []uint32) []uint32 {
 	c := append([]uint32(nil), p...)
-	sort.Slice(c, func(a, b int) bool { return c[a] < c[b] })
+	slices.Sort(c)
 	return c
 }
 

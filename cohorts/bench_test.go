@@ -1,0 +1,178 @@
+package cohorts
+
+import (
+	"context"
+	"flag"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rxlab/rxlab/store"
+)
+
+// benchN is the benchmark population; the real run uses -cohorts.n=1000000.
+var benchN = flag.Int("cohorts.n", 20000, "patients in the cohorts benchmark population")
+
+// benchNow fixes the index date so both engines see the same world.
+const benchNow = "2026-01-15"
+
+// sixRules is the benchmark query: clinical and genomic rules under a
+// top-level all, so Count computes attrition and breakdown.
+func sixRules() Criteria {
+	f := func(x float64) *float64 { return &x }
+	s := func(x string) *string { return &x }
+	return Criteria{All: []Criteria{
+		{Age: &Range{Min: f(18), Max: f(80)}},
+		{Lab: &Lab{Loinc: "98979-8", Op: "GE", Value: 30, WithinDays: ptr(365)}},
+		{Lab: &Lab{Loinc: "1742-6", Op: "LE", Value: 100}},
+		{Not: &Criteria{Medication: &Code{System: "ATC", Code: "B01A"}}},
+		{Any: []Criteria{
+			{Pgx: &PgxCrit{Gene: "CYP2C19", Phenotype: s("Normal Metabolizer")}},
+			{Pgx: &PgxCrit{Gene: "CYP2C19", Phenotype: s("Rapid Metabolizer")}},
+			{Pgx: &PgxCrit{Gene: "CYP2C19", Phenotype: s("Ultrarapid Metabolizer")}},
+			{Pgx: &PgxCrit{Gene: "CYP2C19", Phenotype: s("Intermediate Metabolizer")}},
+		}},
+		{Not: &Criteria{Any: []Criteria{
+			{Variant: &VariantCrit{Gene: "BRCA1", Origin: s("GERMLINE")}},
+			{Variant: &VariantCrit{Gene: "BRCA2", Origin: s("GERMLINE")}},
+		}}},
+	}}
+}
+
+type benchFixture struct {
+	s          *Service
+	db         *store.DB
+	dir        string
+	n          int
+	importRate float64 // patients per second through Seed
+	heapMB     float64
+	stats      IndexStats
+	rxP50      time.Duration
+	rxP99      time.Duration
+	exact      CohortCount
+}
+
+var (
+	fixOnce sync.Once
+	fix     *benchFixture
+	fixErr  error
+)
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
+	i := int(p * float64(len(s)-1))
+	return s[i]
+}
+
+func loadFixture(b *testing.B) *benchFixture {
+	fixOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cohorts-bench-")
+		if err != nil {
+			fixErr = err
+			return
+		}
+		db, err := store.Open(store.Config{Dir: dir, GCInterval: -1})
+		if err != nil {
+			fixErr = err
+			return
+		}
+		s, err := New(Config{DB: db, Now: fixedNow(benchNow)})
+		if err != nil {
+			fixErr = err
+			return
+		}
+		start := time.Now()
+		if err := s.Seed(context.Background(), *benchN, 42); err != nil {
+			fixErr = err
+			return
+		}
+		el := time.Since(start)
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		f := &benchFixture{s: s, db: db, dir: dir, n: *benchN, importRate: float64(*benchN) / el.Seconds(),
+			heapMB: float64(ms.HeapAlloc) / (1 << 20)}
+		q := sixRules()
+		f.exact, fixErr = s.Count(context.Background(), q, true)
+		if fixErr != nil {
+			return
+		}
+		var ds []time.Duration
+		for i := 0; i < 200; i++ {
+			t0 := time.Now()
+			if _, err := s.Count(context.Background(), q, false); err != nil {
+				fixErr = err
+				return
+			}
+			ds = append(ds, time.Since(t0))
+		}
+		f.rxP50, f.rxP99 = percentile(ds, 0.5), percentile(ds, 0.99)
+		f.stats = s.Stats()
+		fix = f
+	})
+	if fixErr != nil {
+		b.Fatal(fixErr)
+	}
+	return fix
+}
+
+// BenchmarkCohorts measures, at -cohorts.n patients: the import rate of the
+// demo world, Count p50/p99 for the six-rule query with attrition and
+// breakdown, memory, and the same query in PostgreSQL 15 side by side
+// (skipped when PostgreSQL is not installed).
+//
+//	go test ./cohorts -run '^$' -bench Cohorts -benchtime 200x -cohorts.n 1000000
+func BenchmarkCohorts(b *testing.B) {
+	f := loadFixture(b)
+	b.Run("rxlab", func(b *testing.B) {
+		q := sixRules()
+		ds := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			t0 := time.Now()
+			if _, err := f.s.Count(context.Background(), q, false); err != nil {
+				b.Fatal(err)
+			}
+			ds = append(ds, time.Since(t0))
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(f.n), "patients")
+		b.ReportMetric(f.importRate, "import-patients/s")
+		b.ReportMetric(float64(percentile(ds, 0.5).Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(percentile(ds, 0.99).Microseconds())/1000, "p99-ms")
+		b.ReportMetric(f.heapMB, "heap-MB")
+		b.ReportMetric(float64(f.stats.BitmapBytes+f.stats.ColumnBytes)/(1<<20), "index-MB")
+	})
+	b.Run("postgres15", func(b *testing.B) {
+		pg := startPostgres(b)
+		defer pg.stop()
+		loadT := time.Now()
+		if err := pg.load(f); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("postgres: loaded and indexed %d patients in %v", f.n, time.Since(loadT))
+		counts, times, err := pg.run(benchSQL(f), max(b.N, 5))
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The answers must agree before the timings mean anything.
+		if want := *f.exact.Count; counts[0] != want {
+			b.Fatalf("postgres count %d, rxlab %d", counts[0], want)
+		}
+		for i, st := range f.exact.Attrition {
+			if counts[1+i] != *st.Remaining || counts[7+i] != *st.Alone {
+				b.Fatalf("attrition step %d: postgres %d/%d, rxlab %d/%d", i, counts[1+i], counts[7+i], *st.Remaining, *st.Alone)
+			}
+		}
+		p50, p99 := percentile(times, 0.5), percentile(times, 0.99)
+		b.ReportMetric(float64(f.n), "patients")
+		b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+		b.ReportMetric(float64(p50)/float64(f.rxP50), "x-slower-than-rxlab-p50")
+		b.Logf("rxlab p50 %v p99 %v; postgres p50 %v p99 %v; ratio %.1f×", f.rxP50, f.rxP99, p50, p99, float64(p50)/float64(f.rxP50))
+	})
+}
