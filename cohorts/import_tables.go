@@ -36,7 +36,6 @@ func readCSV(name, text string) (*table, error) {
 	}
 	t := &table{name: name}
 	for {
-		line, _ := r.FieldPos(0)
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
@@ -48,6 +47,7 @@ func readCSV(name, text string) (*table, error) {
 			}
 			return nil, fmt.Errorf("%s: %v: %w", name, err, store.ErrInvalid)
 		}
+		line, _ := r.FieldPos(0)
 		row := map[string]string{}
 		for i, v := range rec {
 			if i < len(head) {
