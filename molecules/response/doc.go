@@ -1,0 +1,71 @@
+// Package response trains and serves rxlab's response models: molecular
+// property predictors on MoleculeNet (ESOL solubility, Lipophilicity,
+// FreeSolv, BBBP, Tox21) and a drug-response model on GDSC cell lines that is
+// applied to patients through their stored somatic variants and copy-number
+// calls. It owns the featurisation (ECFP counts and descriptors from package
+// molecules), Bemis–Murcko scaffolds, seeded splits, metrics and naive
+// baselines, deep-ensemble training on the gorgonia training core (rl/nn),
+// uncertainty (interval, nearest-neighbour similarity, applicability domain),
+// per-atom attributions, the "train-response-model" job kind and the models'
+// persistence under the store's mdl/ namespace.
+//
+// # Features
+//
+// A molecule becomes the folded Morgan count vector (radius 2, 2048 bits,
+// RDKit's count fingerprint as molecules.MorganFoldedCounts computes it,
+// raw counts) followed by NumDescriptors descriptors (Describe plus atom-type
+// counts, see descriptorNames) standardised with the training set's mean and
+// standard deviation, which the model stores. GDSC models use a 512-bit
+// drug fingerprint, the same descriptors, and the cell line's binary features:
+// the GDSC v17 "<GENE>_mut" columns, the recurrent copy-number features that
+// name their genes ("gain_cna…_(GENES)" / "loss_cna…_(GENES)"), and MSI.
+// Anonymous copy-number regions are left out because a patient's gene-level
+// CNV calls cannot be mapped onto them.
+//
+// # Models and uncertainty
+//
+// Each model is an ensemble of MLPs (ReLU hidden layers, linear output)
+// trained with Adam from different seeds (member i uses seed·1000+i) on the
+// same training split, with early stopping on the validation split. The
+// prediction is the members' mean; the interval is mean ± 1.96·k·sd where sd
+// is the members' standard deviation and k ≥ 1 is a calibration factor chosen
+// on the validation split so that 95 % of validation residuals fall inside
+// (deep ensembles alone are over-confident). For classification the value is
+// the mean probability and the interval is clipped to [0, 1].
+//
+// nearestTrainingSimilarity is the largest Tanimoto similarity (ECFP4, 2048
+// bits) to a training molecule. inDomain is similarity ≥ the model's
+// threshold, which is the 10th percentile of the validation molecules'
+// nearest-training similarity: a query is out of domain when it is less
+// similar to the training set than 90 % of the held-out molecules whose
+// errors the validation metrics describe. The test metrics include the RMSE
+// (or ROC-AUC) of the in-domain and out-of-domain test molecules separately.
+//
+// atomContributions are occlusion attributions of the fingerprint bits
+// mapped back to atoms: for every set bit the ensemble prediction is
+// recomputed with that bit's count set to zero; the difference (prediction
+// with the bit − without) is shared equally among the atoms covered by the
+// environments that set the bit. A positive contribution means the atom's
+// environments push the prediction up. Descriptors are global and are not
+// attributed.
+//
+// # Splits
+//
+// Property sets: "random" (80/10/10 after a seeded shuffle) and "scaffold"
+// (Bemis–Murcko scaffolds: ring systems plus linkers, side chains removed;
+// groups larger than half the test size go to training first, the others
+// are shuffled by seed and fill validation and test, as Chemprop's balanced
+// scaffold split does). GDSC: "random" pairs, "cell" (unseen cell lines) and
+// "drug" (unseen drugs), 80/10/10 of pairs, cell lines or drugs. The split's
+// indices are stored with the model.
+//
+// # Store layout (under mdl/)
+//
+//	mdl/m/<id>            model record (JSON): metadata, metrics, baseline,
+//	                      scalers, thresholds, split indices
+//	mdl/w/<id>/<k:02x>    ensemble member k's weights (raw rl/nn checkpoint bytes)
+//
+// A model id is derived from its training input
+// (<dataset>.<target>.<split>.s<seed>.e<ensemble>): training is
+// deterministic, so the same input rebuilds the same model.
+package response

@@ -1,0 +1,280 @@
+package response
+
+import (
+	"math"
+	"slices"
+
+	"github.com/rxlab/rxlab/molecules"
+)
+
+// Featurisation constants.
+const (
+	// FPRadius is the Morgan radius of every feature (ECFP4).
+	FPRadius = 2
+	// PropertyBits is the folded count width of the property models and of
+	// the similarity fingerprint.
+	PropertyBits = 2048
+	// GDSCDrugBits is the folded count width of the drug in GDSC models.
+	GDSCDrugBits = 512
+)
+
+// descriptorNames lists the descriptor features in input order.
+var descriptorNames = []string{
+	"MolWt", "LogP", "MR", "TPSA", "HBD", "HBA", "RotatableBonds", "Rings",
+	"AromaticRings", "FractionCSP3", "HeavyAtoms", "AromaticFraction",
+	"nC", "nN", "nO", "nS", "nP", "nF", "nCl", "nBr", "nI", "nCharged", "TotalHs", "Fragments",
+}
+
+// NumDescriptors is the number of descriptor features.
+var NumDescriptors = len(descriptorNames)
+
+// countFeat is one non-zero folded count.
+type countFeat struct {
+	Bit   int32
+	Count float32
+}
+
+// molFeat is the featurised form of one molecule.
+type molFeat struct {
+	counts []countFeat // sorted by bit
+	fp     molecules.Fingerprint
+	desc   []float64
+	// envs[k] lists the atoms covered by the environments that set counts[k].Bit
+	// (filled only when attributions are wanted).
+	envAtoms [][]int32
+	atoms    int
+}
+
+// featurize computes counts folded to nBits, the 2048-bit similarity
+// fingerprint and raw descriptors. With envs it also records the atoms of the
+// environments that set each bit.
+//
+// colOf, when not nil, maps a folded bit to its input column (−1: the bit is
+// outside the model's vocabulary and dropped); Bit then holds the column.
+func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool) molFeat {
+	em := molecules.MorganEnvironments(m, FPRadius)
+	var f molFeat
+	f.atoms = m.NumAtoms()
+	f.fp = molecules.NewFingerprint(PropertyBits)
+	counts := make(map[int32]float32, len(em))
+	col := func(id uint32) int32 {
+		b := int32(id % uint32(nBits))
+		if colOf != nil {
+			return colOf[b]
+		}
+		return b
+	}
+	for _, e := range em {
+		f.fp.Set(int(e.ID % PropertyBits))
+		if b := col(e.ID); b >= 0 {
+			counts[b]++
+		}
+	}
+	f.counts = make([]countFeat, 0, len(counts))
+	for b, c := range counts {
+		f.counts = append(f.counts, countFeat{Bit: b, Count: c})
+	}
+	slices.SortFunc(f.counts, func(a, b countFeat) int { return int(a.Bit - b.Bit) })
+	if envs {
+		f.envAtoms = make([][]int32, len(f.counts))
+		for _, e := range em {
+			b := col(e.ID)
+			if b < 0 {
+				continue
+			}
+			k, _ := slices.BinarySearchFunc(f.counts, b, func(c countFeat, t int32) int { return int(c.Bit - t) })
+			for _, a := range molecules.EnvironmentAtoms(m, e.Atom, e.Radius) {
+				if !slices.Contains(f.envAtoms[k], int32(a)) {
+					f.envAtoms[k] = append(f.envAtoms[k], int32(a))
+				}
+			}
+		}
+	}
+	f.desc = describe(m)
+	return f
+}
+
+// describe returns the raw descriptor vector (descriptorNames order).
+func describe(m *molecules.Mol) []float64 {
+	d := molecules.Describe(m)
+	out := make([]float64, len(descriptorNames))
+	out[0] = d.MolWt
+	out[1] = d.LogP
+	out[2] = d.MR
+	out[3] = d.TPSA
+	out[4] = float64(d.HBD)
+	out[5] = float64(d.HBA)
+	out[6] = float64(d.RotatableBonds)
+	out[7] = float64(d.Rings)
+	out[8] = float64(d.AromaticRings)
+	out[9] = d.FractionCSP3
+	heavy, arom, charged, hs := 0, 0, 0, 0
+	for i := range m.Atoms {
+		a := &m.Atoms[i]
+		if a.Z > 1 {
+			heavy++
+		}
+		if a.Aromatic {
+			arom++
+		}
+		if a.Charge != 0 {
+			charged++
+		}
+		hs += a.TotalHs()
+		switch a.Z {
+		case 6:
+			out[12]++
+		case 7:
+			out[13]++
+		case 8:
+			out[14]++
+		case 16:
+			out[15]++
+		case 15:
+			out[16]++
+		case 9:
+			out[17]++
+		case 17:
+			out[18]++
+		case 35:
+			out[19]++
+		case 53:
+			out[20]++
+		}
+	}
+	out[10] = float64(heavy)
+	if heavy > 0 {
+		out[11] = float64(arom) / float64(heavy)
+	}
+	out[21] = float64(charged)
+	out[22] = float64(hs)
+	out[23] = float64(fragments(m))
+	for i, v := range out {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			out[i] = 0
+		}
+	}
+	return out
+}
+
+// fragments counts connected components.
+func fragments(m *molecules.Mol) int {
+	n := m.NumAtoms()
+	seen := make([]bool, n)
+	comp := 0
+	var stack []int
+	for s := 0; s < n; s++ {
+		if seen[s] {
+			continue
+		}
+		comp++
+		seen[s] = true
+		stack = append(stack[:0], s)
+		for len(stack) > 0 {
+			a := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, b := range m.Neighbors(a) {
+				if !seen[b] {
+					seen[b] = true
+					stack = append(stack, b)
+				}
+			}
+		}
+	}
+	return comp
+}
+
+// scaler standardises dense features: (x − mean) / sd (sd 1 when constant).
+type scaler struct {
+	Mean []float64 `json:"mean"`
+	SD   []float64 `json:"sd"`
+}
+
+func fitScaler(rows [][]float64) scaler {
+	if len(rows) == 0 {
+		return scaler{}
+	}
+	w := len(rows[0])
+	s := scaler{Mean: make([]float64, w), SD: make([]float64, w)}
+	for _, r := range rows {
+		for j, v := range r {
+			s.Mean[j] += v
+		}
+	}
+	for j := range s.Mean {
+		s.Mean[j] /= float64(len(rows))
+	}
+	for _, r := range rows {
+		for j, v := range r {
+			d := v - s.Mean[j]
+			s.SD[j] += d * d
+		}
+	}
+	for j := range s.SD {
+		s.SD[j] = math.Sqrt(s.SD[j] / float64(len(rows)))
+		if s.SD[j] < 1e-9 {
+			s.SD[j] = 1
+		}
+	}
+	return s
+}
+
+// apply writes the standardised row into dst, clipped to ±10 sd so that an
+// outlandish molecule cannot drive the network far outside its training range.
+func (s scaler) apply(row []float64, dst []float32) {
+	for j, v := range row {
+		z := (v - s.Mean[j]) / s.SD[j]
+		if z > 10 {
+			z = 10
+		} else if z < -10 {
+			z = -10
+		}
+		dst[j] = float32(z)
+	}
+}
+
+// vocabulary returns the folded bits set in at least minCount of the given
+// molecules' count vectors (sorted) and the bit → column map.
+func vocabulary(feats []molFeat, idx []int, nBits, minCount int) ([]int32, []int32) {
+	freq := make([]int, nBits)
+	for _, i := range idx {
+		for _, c := range feats[i].counts {
+			freq[c.Bit]++
+		}
+	}
+	colOf := make([]int32, nBits)
+	var vocab []int32
+	for b, n := range freq {
+		colOf[b] = -1
+		if n >= minCount {
+			colOf[b] = int32(len(vocab))
+			vocab = append(vocab, int32(b))
+		}
+	}
+	return vocab, colOf
+}
+
+// remap rewrites raw folded counts into vocabulary columns (no environments).
+func remap(f molFeat, colOf []int32) molFeat {
+	out := f
+	out.counts = make([]countFeat, 0, len(f.counts))
+	for _, c := range f.counts {
+		if k := colOf[c.Bit]; k >= 0 {
+			out.counts = append(out.counts, countFeat{Bit: k, Count: c.Count})
+		}
+	}
+	out.envAtoms = nil
+	return out
+}
+
+// colMap rebuilds the bit → column map of a vocabulary.
+func colMap(vocab []int32, nBits int) []int32 {
+	colOf := make([]int32, nBits)
+	for i := range colOf {
+		colOf[i] = -1
+	}
+	for k, b := range vocab {
+		colOf[b] = int32(k)
+	}
+	return colOf
+}

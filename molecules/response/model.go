@@ -1,0 +1,362 @@
+package response
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/rl/nn"
+	"github.com/rxlab/rxlab/store"
+)
+
+// Interval and domain constants (see the package documentation).
+const (
+	// IntervalZ is the normal quantile of the central 95 % interval.
+	IntervalZ = 1.96
+	// DomainPercentile is the percentile of the validation molecules'
+	// nearest-training similarity used as the inDomain threshold.
+	DomainPercentile = 10
+)
+
+// ModelInfo is a trained model's public description.
+type ModelInfo struct {
+	ID      string `json:"id"`
+	Dataset string `json:"dataset"`
+	// Target is the predicted column ("all" for a multi-task Tox21 model).
+	Target string `json:"target"`
+	// Tasks lists the output columns in output order.
+	Tasks []string `json:"tasks"`
+	// Task is Regression or Classification.
+	Task     string `json:"task"`
+	Unit     string `json:"unit,omitempty"`
+	Split    string `json:"split"`
+	Seed     uint64 `json:"seed"`
+	Ensemble int    `json:"ensemble"`
+	// Metrics are the ensemble's held-out test metrics; Baseline the naive
+	// predictor's on the same rows (mean of the training targets; per-drug
+	// training mean for GDSC).
+	Metrics  Metrics `json:"metrics"`
+	Baseline Metrics `json:"baseline"`
+	// Validation are the ensemble's metrics on the validation split.
+	Validation   Metrics   `json:"validation"`
+	TrainedAt    time.Time `json:"trainedAt"`
+	TrainSeconds float64   `json:"trainSeconds"`
+	// DatasetHash is the SHA-256 of the training file(s).
+	DatasetHash string `json:"datasetHash"`
+	// InDomainThreshold is the nearest-training Tanimoto below which a
+	// molecule is flagged out of domain.
+	InDomainThreshold float64 `json:"inDomainThreshold"`
+	// IntervalScale is the calibration factor k of mean ± 1.96·k·sd.
+	IntervalScale float64   `json:"intervalScale"`
+	Net           netConfig `json:"net"`
+	// Bits is the fold width of the count fingerprint; Vocabulary the
+	// folded bits (set in ≥ 2 training molecules) that are input columns.
+	Bits       int     `json:"bits"`
+	Vocabulary []int32 `json:"vocabulary"`
+}
+
+// modelRecord is what mdl/m/<id> holds.
+type modelRecord struct {
+	ModelInfo
+	Desc  scaler    `json:"desc"`
+	YMean []float64 `json:"yMean"`
+	YSD   []float64 `json:"ySD"`
+	Rows  Split     `json:"rows"`
+	// TrainSMILES are the training molecules (for the similarity index).
+	TrainSMILES []string `json:"trainSMILES"`
+	// GDSC models: cell-line feature names (binary) in input order.
+	CellFeatures []string `json:"cellFeatures,omitempty"`
+}
+
+// Model is a loaded, ready-to-predict ensemble. It is safe for concurrent use.
+type Model struct {
+	rec     modelRecord
+	members []*nn.MLP
+	eng     *engine
+	index   *molecules.Index
+	parser  *molecules.Parser
+	pool    sync.Pool // *engine clones
+	// gdsc-only: index of a gene feature name.
+	cellIdx map[string]int
+	colOf   []int32
+}
+
+// Info returns the model's description.
+func (m *Model) Info() ModelInfo { return m.rec.ModelInfo }
+
+func newModel(rec modelRecord, members []*nn.MLP) (*Model, error) {
+	eng, err := newEngine(members, len(rec.Vocabulary))
+	if err != nil {
+		return nil, err
+	}
+	p, err := molecules.NewParser(molecules.ParserConfig{})
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{rec: rec, members: members, eng: eng, parser: p}
+	m.pool.New = func() any { return m.eng.clone() }
+	m.colOf = colMap(rec.Vocabulary, rec.Bits)
+	m.index, err = molecules.NewIndex(PropertyBits)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range rec.TrainSMILES {
+		mol, err := p.Parse(s)
+		if err != nil {
+			continue
+		}
+		if err := m.index.Add(fmt.Sprint(i), molecules.Morgan(mol, FPRadius, PropertyBits)); err != nil {
+			return nil, err
+		}
+	}
+	if len(rec.CellFeatures) > 0 {
+		m.cellIdx = make(map[string]int, len(rec.CellFeatures))
+		for i, f := range rec.CellFeatures {
+			m.cellIdx[f] = i
+		}
+	}
+	return m, nil
+}
+
+// Prediction is one molecule's prediction, as the API's Prediction type.
+type Prediction struct {
+	SMILES string `json:"smiles"`
+	// Value is the ensemble mean (classification: probability of class 1).
+	Value *float64 `json:"value"`
+	// Values holds every task's value for multi-task models.
+	Values []float64 `json:"values,omitempty"`
+	// Low and High bound the central interval mean ± 1.96·k·sd.
+	Low                       *float64  `json:"low"`
+	High                      *float64  `json:"high"`
+	NearestTrainingSimilarity *float64  `json:"nearestTrainingSimilarity"`
+	InDomain                  *bool     `json:"inDomain"`
+	AtomContributions         []float64 `json:"atomContributions"`
+	// Error says why this item could not be predicted (bad SMILES); the
+	// other fields are then nil.
+	Error string `json:"error,omitempty"`
+}
+
+// PredictOptions tunes Predict.
+type PredictOptions struct {
+	// NoAttributions skips atomContributions (they cost one forward pass
+	// per fingerprint bit).
+	NoAttributions bool
+}
+
+// Predict parses and predicts every SMILES; bad SMILES get an Error and
+// the rest are still predicted. The batch is spread over GOMAXPROCS workers.
+func (m *Model) Predict(ctx context.Context, smiles []string, opt PredictOptions) ([]Prediction, error) {
+	if m.rec.Dataset == GDSCName {
+		return nil, fmt.Errorf("response: model %s needs a cell line or patient; use PredictPatients: %w", m.rec.ID, store.ErrInvalid)
+	}
+	out := make([]Prediction, len(smiles))
+	const chunk = 64
+	workers := min(runtime.GOMAXPROCS(0), (len(smiles)+chunk-1)/chunk)
+	if workers <= 1 {
+		m.predictRange(smiles, out, 0, len(smiles), opt)
+		return out, ctx.Err()
+	}
+	var next sync.Mutex
+	pos := 0
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				next.Lock()
+				s := pos
+				pos += chunk
+				next.Unlock()
+				if s >= len(smiles) {
+					return
+				}
+				m.predictRange(smiles, out, s, min(s+chunk, len(smiles)), opt)
+			}
+		}()
+	}
+	wg.Wait()
+	return out, ctx.Err()
+}
+
+// predictRange predicts smiles[s:e] into out[s:e] with one pooled engine.
+func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt PredictOptions) {
+	eng := m.pool.Get().(*engine)
+	defer m.pool.Put(eng)
+	var feats []molFeat
+	var pos []int
+	for i := s; i < e; i++ {
+		out[i].SMILES = smiles[i]
+		mol, err := m.parser.Parse(smiles[i])
+		if err != nil {
+			out[i].Error = err.Error()
+			continue
+		}
+		if mol.NumAtoms() == 0 {
+			out[i].Error = "empty molecule"
+			continue
+		}
+		feats = append(feats, featurize(mol, m.rec.Bits, m.colOf, !opt.NoAttributions))
+		pos = append(pos, i)
+	}
+	if len(feats) == 0 {
+		return
+	}
+	mean, sd := m.ensemble(eng, feats)
+	T := len(m.rec.Tasks)
+	for k, i := range pos {
+		p := &out[i]
+		mu, s := mean[k*T], sd[k*T]
+		lo, hi := mu-IntervalZ*m.rec.IntervalScale*s, mu+IntervalZ*m.rec.IntervalScale*s
+		if m.rec.Task == Classification {
+			lo, hi = max(lo, 0), min(hi, 1)
+		}
+		p.Value, p.Low, p.High = &mu, &lo, &hi
+		if T > 1 {
+			p.Values = slices.Clone(mean[k*T : (k+1)*T])
+		}
+		if hits, err := m.index.Search(context.Background(), feats[k].fp, 0, 1); err == nil && len(hits) > 0 {
+			sim := hits[0].Similarity
+			in := sim >= m.rec.InDomainThreshold
+			p.NearestTrainingSimilarity, p.InDomain = &sim, &in
+		} else {
+			sim, in := 0.0, false
+			p.NearestTrainingSimilarity, p.InDomain = &sim, &in
+		}
+		if !opt.NoAttributions {
+			p.AtomContributions = m.attribute(eng, &feats[k], nil)
+		}
+	}
+}
+
+// inputs builds the sparse counts and the standardised dense block of feats.
+func (m *Model) inputs(feats []molFeat, cell func(r int, dst []float32)) ([][]countFeat, []float32) {
+	D := m.eng.dense
+	counts := make([][]countFeat, len(feats))
+	dense := make([]float32, len(feats)*D)
+	nd := len(m.rec.Desc.Mean)
+	for r := range feats {
+		counts[r] = feats[r].counts
+		m.rec.Desc.apply(feats[r].desc, dense[r*D:r*D+nd])
+		if cell != nil {
+			cell(r, dense[r*D+nd:(r+1)*D])
+		}
+	}
+	return counts, dense
+}
+
+// ensemble returns the per-row, per-task ensemble mean and sd in target units.
+func (m *Model) ensemble(eng *engine, feats []molFeat) (mean, sd []float64) {
+	counts, dense := m.inputs(feats, nil)
+	return m.ensembleInputs(eng, counts, dense)
+}
+
+func (m *Model) ensembleInputs(eng *engine, counts [][]countFeat, dense []float32) (mean, sd []float64) {
+	B, T, H := len(counts), len(m.rec.Tasks), eng.hidden
+	h := make([]float32, B*H)
+	o := make([]float32, B*T)
+	sum := make([]float64, B*T)
+	sq := make([]float64, B*T)
+	for k := range eng.tails {
+		eng.hiddenPre(k, counts, dense, h)
+		reluInPlace(h)
+		_ = eng.tails[k].Forward(h, B, o)
+		for i, v := range o {
+			y := m.toTarget(i%T, float64(v))
+			sum[i] += y
+			sq[i] += y * y
+		}
+	}
+	n := float64(len(eng.tails))
+	mean, sd = sum, sq
+	for i := range sum {
+		mu := sum[i] / n
+		v := sq[i]/n - mu*mu
+		mean[i] = mu
+		sd[i] = math.Sqrt(max(v, 0))
+	}
+	return mean, sd
+}
+
+func reluInPlace(h []float32) {
+	for i, v := range h {
+		if v < 0 {
+			h[i] = 0
+		}
+	}
+}
+
+// toTarget maps raw output j to target units (probability for classification).
+func (m *Model) toTarget(j int, v float64) float64 {
+	if m.rec.Task == Classification {
+		return sigmoid(v)
+	}
+	return v*m.rec.YSD[j] + m.rec.YMean[j]
+}
+
+// attribute computes occlusion attributions of the first task: per bit, the
+// ensemble prediction with the bit minus without it, shared equally among
+// the atoms of the bit's environments. cell (GDSC) is the cell-line block.
+func (m *Model) attribute(eng *engine, f *molFeat, cellBlock []float32) []float64 {
+	K, H, T := len(f.counts), eng.hidden, len(m.rec.Tasks)
+	atoms := make([]float64, f.atoms)
+	if K == 0 || f.envAtoms == nil {
+		return atoms
+	}
+	counts, dense := m.inputs([]molFeat{*f}, func(_ int, dst []float32) { copy(dst, cellBlock) })
+	base := make([]float32, H)
+	hs := make([]float32, (K+1)*H)
+	o := make([]float32, (K+1)*T)
+	delta := make([]float64, K)
+	for k := range eng.tails {
+		eng.hiddenPre(k, counts, dense, base)
+		w0 := eng.w0[k]
+		copy(hs[:H], base)
+		for b, c := range f.counts {
+			row := hs[(b+1)*H : (b+2)*H]
+			wr := w0[int(c.Bit)*H : (int(c.Bit)+1)*H]
+			for j := range row {
+				row[j] = base[j] - c.Count*wr[j]
+			}
+		}
+		reluInPlace(hs)
+		_ = eng.tails[k].Forward(hs, K+1, o)
+		y0 := m.toTarget(0, float64(o[0]))
+		for b := 0; b < K; b++ {
+			delta[b] += y0 - m.toTarget(0, float64(o[(b+1)*T]))
+		}
+	}
+	n := float64(len(eng.tails))
+	for b := 0; b < K; b++ {
+		env := f.envAtoms[b]
+		if len(env) == 0 {
+			continue
+		}
+		share := delta[b] / n / float64(len(env))
+		for _, a := range env {
+			atoms[a] += share
+		}
+	}
+	return atoms
+}
+
+// percentile returns the p-th percentile (0..100) of v by linear interpolation.
+func percentile(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	sort.Float64s(s)
+	x := p / 100 * float64(len(s)-1)
+	i := int(x)
+	if i >= len(s)-1 {
+		return s[len(s)-1]
+	}
+	return s[i] + (x-float64(i))*(s[i+1]-s[i])
+}

@@ -1,0 +1,404 @@
+package response
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/rl/nn"
+	"github.com/rxlab/rxlab/store"
+)
+
+// Limits of TrainInput.
+const (
+	DefaultEnsemble = 5
+	MaxEnsemble     = 20
+)
+
+// TrainInput mirrors the API's TrainModelInput.
+type TrainInput struct {
+	// Dataset is a built-in dataset name (Datasets) or GDSCName.
+	Dataset string `json:"dataset"`
+	// Target is a label column; empty takes the dataset's first. For tox21,
+	// "all" trains one multi-task model over the 12 assays.
+	Target string `json:"target,omitempty"`
+	// Split is random or scaffold (property sets), random, cell or drug (GDSC).
+	// Empty means scaffold for property sets and cell for GDSC.
+	Split string `json:"split,omitempty"`
+	// Seed fixes the split, the initial weights and the batch order.
+	Seed uint64 `json:"seed"`
+	// Ensemble is the number of members; 0 means DefaultEnsemble.
+	Ensemble int `json:"ensemble,omitempty"`
+	// Epochs overrides the epoch budget per member (0 = the dataset default).
+	Epochs int `json:"epochs,omitempty"`
+}
+
+// netOverride lets tests tune hyper-parameters (nil in production).
+var netOverride func(*netConfig)
+
+var idUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
+
+// normalize fills defaults and validates; it returns the resolved input.
+func (in TrainInput) normalize() (TrainInput, error) {
+	if in.Ensemble == 0 {
+		in.Ensemble = DefaultEnsemble
+	}
+	if in.Ensemble < 1 || in.Ensemble > MaxEnsemble {
+		return in, fmt.Errorf("response: input.ensemble must be within 1–%d: %w", MaxEnsemble, store.ErrInvalid)
+	}
+	if in.Epochs < 0 || in.Epochs > 1000 {
+		return in, fmt.Errorf("response: input.epochs must be within 0–1000: %w", store.ErrInvalid)
+	}
+	if in.Dataset == GDSCName {
+		if in.Split == "" {
+			in.Split = SplitCell
+		}
+		if in.Target == "" {
+			in.Target = "ln_ic50"
+		}
+		if in.Target != "ln_ic50" {
+			return in, fmt.Errorf("response: input.target: gdsc predicts ln_ic50: %w", store.ErrInvalid)
+		}
+		if err := checkSplit(in.Split, SplitRandom, SplitCell, SplitDrug); err != nil {
+			return in, fmt.Errorf("input.split: %w", err)
+		}
+		return in, nil
+	}
+	d, ok := datasetInfo(in.Dataset)
+	if !ok {
+		names := []string{GDSCName}
+		for _, d := range datasets {
+			names = append(names, d.Name)
+		}
+		return in, fmt.Errorf("response: input.dataset %q is not one of %v: %w", in.Dataset, names, store.ErrInvalid)
+	}
+	if in.Target == "" {
+		in.Target = d.Targets[0]
+	}
+	if !slices.Contains(d.Targets, in.Target) && !(in.Target == "all" && len(d.Targets) > 1) {
+		return in, fmt.Errorf("response: input.target %q is not a column of %s %v: %w", in.Target, d.Name, d.Targets, store.ErrInvalid)
+	}
+	if in.Split == "" {
+		in.Split = SplitScaffold
+	}
+	if err := checkSplit(in.Split, SplitRandom, SplitScaffold); err != nil {
+		return in, fmt.Errorf("input.split: %w", err)
+	}
+	return in, nil
+}
+
+// ModelID is the id a training input produces.
+func ModelID(in TrainInput) string {
+	t := idUnsafe.ReplaceAllString(in.Target, "_")
+	id := fmt.Sprintf("%s.%s.%s.s%d.e%d", in.Dataset, t, in.Split, in.Seed, in.Ensemble)
+	if in.Epochs > 0 {
+		id += fmt.Sprintf(".ep%d", in.Epochs)
+	}
+	return id
+}
+
+// propertyNet returns the default hyper-parameters of a dataset.
+func propertyNet(dataset string, n int) netConfig {
+	c := netConfig{Hidden: []int{256, 256}, Epochs: 80, Patience: 15, Batch: 32, LR: 1e-3, WeightDecay: 0.01}
+	switch dataset {
+	case "tox21", "lipo":
+		c.Batch = 64
+		c.Epochs = 40
+		c.Patience = 8
+	}
+	return c
+}
+
+// Train trains a model on in, calling progress with fractions in 0..1.
+// It returns the model with its weights (not yet stored).
+func Train(ctx context.Context, in TrainInput, progress func(frac float64, msg string)) (*Model, error) {
+	in, err := in.normalize()
+	if err != nil {
+		return nil, err
+	}
+	if progress == nil {
+		progress = func(float64, string) {}
+	}
+	if in.Dataset == GDSCName {
+		return trainGDSC(ctx, in, progress)
+	}
+	return trainProperty(ctx, in, progress)
+}
+
+func trainProperty(ctx context.Context, in TrainInput, progress func(float64, string)) (*Model, error) {
+	start := time.Now()
+	d, _ := datasetInfo(in.Dataset)
+	targets := []string{in.Target}
+	if in.Target == "all" {
+		targets = d.Targets
+	}
+	raw, err := readEmbedded(d.File)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := ParseTable(bytesReader(raw), targets)
+	if err != nil {
+		return nil, err
+	}
+	progress(0, "featurising")
+	p, _ := molecules.NewParser(molecules.ParserConfig{})
+	var feats []molFeat
+	var smiles []string
+	var ys [][]float64
+	var keys []string
+	dropped := 0
+	for i, s := range tb.SMILES {
+		if i%256 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		labelled := false
+		for _, v := range tb.Y[i] {
+			if !math.IsNaN(v) {
+				labelled = true
+			}
+		}
+		mol, err := p.Parse(s)
+		if err != nil || mol.NumAtoms() == 0 || !labelled {
+			dropped++
+			continue
+		}
+		feats = append(feats, featurize(mol, PropertyBits, nil, false))
+		smiles = append(smiles, s)
+		ys = append(ys, tb.Y[i])
+		if in.Split == SplitScaffold {
+			keys = append(keys, ScaffoldKey(mol))
+		}
+	}
+	var sp Split
+	if in.Split == SplitScaffold {
+		sp = GroupSplit(keys, in.Seed)
+	} else {
+		sp = RandomSplit(len(feats), in.Seed)
+	}
+	T := len(targets)
+	rec := modelRecord{ModelInfo: ModelInfo{
+		ID: ModelID(in), Dataset: in.Dataset, Target: in.Target, Tasks: targets, Task: d.Task, Unit: d.Unit,
+		Split: in.Split, Seed: in.Seed, Ensemble: in.Ensemble, DatasetHash: tb.Hash, Bits: PropertyBits,
+		Net: propertyNet(in.Dataset, len(sp.Train)),
+	}, Rows: sp}
+	if in.Epochs > 0 {
+		rec.Net.Epochs = in.Epochs
+	}
+	if netOverride != nil {
+		netOverride(&rec.Net)
+	}
+	var colOf []int32
+	rec.Vocabulary, colOf = vocabulary(feats, sp.Train, PropertyBits, 2)
+	for i := range feats {
+		feats[i] = remap(feats[i], colOf)
+	}
+	descRows := make([][]float64, len(sp.Train))
+	for k, i := range sp.Train {
+		descRows[k] = feats[i].desc
+		rec.TrainSMILES = append(rec.TrainSMILES, smiles[i])
+	}
+	rec.Desc = fitScaler(descRows)
+	rec.YMean, rec.YSD = make([]float64, T), make([]float64, T)
+	for j := 0; j < T; j++ {
+		rec.YSD[j] = 1
+		if d.Task != Regression {
+			continue
+		}
+		var col [][]float64
+		for _, i := range sp.Train {
+			if !math.IsNaN(ys[i][j]) {
+				col = append(col, []float64{ys[i][j]})
+			}
+		}
+		s := fitScaler(col)
+		rec.YMean[j], rec.YSD[j] = s.Mean[0], s.SD[0]
+	}
+	nv := len(rec.Vocabulary)
+	width := nv + NumDescriptors
+	mk := func(idx []int) rows {
+		return rows{n: len(idx), width: width, out: T,
+			fill: func(r int, dst []float32) {
+				clear(dst)
+				f := &feats[idx[r]]
+				for _, c := range f.counts {
+					dst[c.Bit] = c.Count
+				}
+				rec.Desc.apply(f.desc, dst[nv:])
+			},
+			y: func(r int, dst []float64) {
+				for j, v := range ys[idx[r]] {
+					if d.Task == Regression {
+						dst[j] = (v - rec.YMean[j]) / rec.YSD[j]
+					} else {
+						dst[j] = v
+					}
+				}
+			}}
+	}
+	trRows, vaRows := mk(sp.Train), mk(sp.Val)
+	members := make([]*nn.MLP, in.Ensemble)
+	for k := range members {
+		msg := fmt.Sprintf("training member %d of %d", k+1, in.Ensemble)
+		m, _, err := trainMember(ctx, trRows, vaRows, rec.Net, d.Task, in.Seed*1000+uint64(k), func(f float64) {
+			progress((float64(k)+f)/float64(in.Ensemble)*0.95, msg)
+		})
+		if err != nil {
+			return nil, err
+		}
+		members[k] = m
+	}
+	progress(0.96, "evaluating")
+	model, err := newModel(rec, members)
+	if err != nil {
+		return nil, err
+	}
+	model.evaluate(feats, ys, sp)
+	model.rec.TrainedAt = time.Now().UTC()
+	model.rec.TrainSeconds = time.Since(start).Seconds()
+	model.rec.Metrics["dropped"] = float64(dropped)
+	return model, nil
+}
+
+// evaluate computes validation-derived calibration (interval scale, domain
+// threshold), test metrics and the baseline.
+func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split) {
+	eng := m.pool.Get().(*engine)
+	defer m.pool.Put(eng)
+	T := len(m.rec.Tasks)
+	part := func(idx []int) (mean, sd, sim []float64, y [][]float64) {
+		fs := make([]molFeat, len(idx))
+		y = make([][]float64, T)
+		for k, i := range idx {
+			fs[k] = feats[i]
+			for j := 0; j < T; j++ {
+				y[j] = append(y[j], ys[i][j])
+			}
+		}
+		mean, sd = m.ensemble(eng, fs)
+		sim = make([]float64, len(idx))
+		for k := range fs {
+			if hits, err := m.index.Search(context.Background(), fs[k].fp, 0, 1); err == nil && len(hits) > 0 {
+				sim[k] = hits[0].Similarity
+			}
+		}
+		return
+	}
+	col := func(v []float64, j int) []float64 {
+		out := make([]float64, 0, len(v)/T)
+		for i := j; i < len(v); i += T {
+			out = append(out, v[i])
+		}
+		return out
+	}
+	vMean, vSD, vSim, vY := part(sp.Val)
+	// Interval calibration: k so that 95 % of validation |residual|/sd ≤ 1.96·k.
+	m.rec.IntervalScale = 1
+	if m.rec.Task == Regression {
+		var z []float64
+		for i, y := range vY[0] {
+			if !math.IsNaN(y) && vSD[i*T] > 0 {
+				z = append(z, math.Abs(y-vMean[i*T])/vSD[i*T])
+			}
+		}
+		m.rec.IntervalScale = max(1, percentile(z, 95)/IntervalZ)
+	}
+	m.rec.InDomainThreshold = percentile(vSim, DomainPercentile)
+	tMean, tSD, tSim, tY := part(sp.Test)
+	score := func(pred, y []float64) Metrics {
+		if m.rec.Task == Classification {
+			return Metrics{"rocAuc": ROCAUC(pred, y), "n": float64(countLabelled(y))}
+		}
+		return RegressionMetrics(pred, y)
+	}
+	m.rec.Metrics, m.rec.Baseline, m.rec.Validation = Metrics{}, Metrics{}, Metrics{}
+	// Multi-task: average each metric over the tasks.
+	for j := 0; j < T; j++ {
+		mt := score(col(tMean, j), tY[j])
+		mv := score(col(vMean, j), vY[j])
+		base := make([]float64, len(tY[j]))
+		mu := m.trainMean(j)
+		for i := range base {
+			base[i] = mu
+		}
+		mb := score(base, tY[j])
+		for k, v := range mt {
+			m.rec.Metrics[k] += v / float64(T)
+		}
+		for k, v := range mv {
+			m.rec.Validation[k] += v / float64(T)
+		}
+		for k, v := range mb {
+			m.rec.Baseline[k] += v / float64(T)
+		}
+	}
+	// Coverage of the interval and in/out-of-domain scores on the test split (task 0).
+	var in, out []int
+	cover, nCover := 0.0, 0.0
+	for i, y := range tY[0] {
+		if math.IsNaN(y) {
+			continue
+		}
+		if tSim[i] >= m.rec.InDomainThreshold {
+			in = append(in, i)
+		} else {
+			out = append(out, i)
+		}
+		if m.rec.Task == Regression {
+			half := IntervalZ * m.rec.IntervalScale * tSD[i*T]
+			if math.Abs(y-tMean[i*T]) <= half {
+				cover++
+			}
+			nCover++
+		}
+	}
+	if nCover > 0 {
+		m.rec.Metrics["intervalCoverage"] = cover / nCover
+	}
+	sub := func(idx []int) Metrics {
+		p, y := make([]float64, len(idx)), make([]float64, len(idx))
+		for k, i := range idx {
+			p[k], y[k] = tMean[i*T], tY[0][i]
+		}
+		return score(p, y)
+	}
+	key := "rmse"
+	if m.rec.Task == Classification {
+		key = "rocAuc"
+	}
+	if len(in) > 2 {
+		m.rec.Metrics[key+"InDomain"] = sub(in)[key]
+	}
+	if len(out) > 2 {
+		m.rec.Metrics[key+"OutOfDomain"] = sub(out)[key]
+	}
+	m.rec.Metrics["nInDomain"], m.rec.Metrics["nOutOfDomain"] = float64(len(in)), float64(len(out))
+	for k, v := range m.rec.Metrics {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			delete(m.rec.Metrics, k)
+		}
+	}
+}
+
+// trainMean is the training mean of task j in target units.
+func (m *Model) trainMean(j int) float64 {
+	if m.rec.Task == Regression {
+		return m.rec.YMean[j]
+	}
+	// Classification: the training prevalence is not stored; a constant
+	// score has ROC-AUC 0.5 whatever the constant.
+	return 0.5
+}
+
+func countLabelled(y []float64) int {
+	n := 0
+	for _, v := range y {
+		if !math.IsNaN(v) {
+			n++
+		}
+	}
+	return n
+}
