@@ -63,7 +63,7 @@ func goal(t *testing.T, in TrainingInput, patients, days int) ([]EvaluationArm, 
 }
 
 func TestWarfarinGoal(t *testing.T) {
-	in := TrainingInput{Model: dosing.WarfarinHamberg, Population: PopulationInput{Size: 10000, Seed: 1}, Iterations: 150, Seed: 1,
+	in := TrainingInput{Model: dosing.WarfarinHamberg, Population: PopulationInput{Size: 10000, Seed: 1}, Iterations: 60, Seed: 1,
 		Hyperparameters: map[string]any{"envs": 128.0, "checkpointEvery": 10.0}}
 	arms, _ := goal(t, in, 1000, 90)
 	pol, best := arms[0], arms[1]
@@ -83,7 +83,7 @@ func TestWarfarinGoal(t *testing.T) {
 }
 
 func TestDocetaxelGoal(t *testing.T) {
-	in := TrainingInput{Model: dosing.DocetaxelFriberg, Population: PopulationInput{Size: 10000, Seed: 1}, Iterations: 150, Seed: 1,
+	in := TrainingInput{Model: dosing.DocetaxelFriberg, Population: PopulationInput{Size: 10000, Seed: 1}, Iterations: 60, Seed: 1,
 		Hyperparameters: map[string]any{"envs": 256.0, "checkpointEvery": 10.0}}
 	arms, _ := goal(t, in, 1000, 126)
 	pol := arms[0]

@@ -21,6 +21,7 @@ type harness struct {
 	db     *store.DB
 	runner *jobs.Runner
 	svc    *Service
+	closed bool
 }
 
 func open(t testing.TB, dir string) *harness {
@@ -37,12 +38,16 @@ func open(t testing.TB, dir string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{db, runner, svc}
+	h := &harness{db: db, runner: runner, svc: svc}
 	t.Cleanup(func() { h.close() })
 	return h
 }
 
 func (h *harness) close() {
+	if h.closed {
+		return
+	}
+	h.closed = true
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = h.runner.Shutdown(ctx)
@@ -363,4 +368,56 @@ func trainingChild(dir string) {
 	}
 	time.Sleep(time.Minute) // killed long before
 	os.Exit(3)
+}
+
+// TestShutdownCheckpointsAndResumes stops the runner mid-training (a
+// graceful shutdown): the job saves the last completed iteration and a new
+// runner resumes it to the same result as an uninterrupted run.
+func TestShutdownCheckpointsAndResumes(t *testing.T) {
+	dir := t.TempDir()
+	h := open(t, dir)
+	ctx := context.Background()
+	run, err := h.svc.StartTraining(ctx, "tester", childInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		r, err := h.svc.TrainingRun(ctx, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Iteration >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("training made no progress")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.close()
+
+	h = open(t, dir)
+	mid, err := h.svc.TrainingRun(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mid.Policy != "" || mid.Checkpoint != len(mid.Metrics) || mid.Checkpoint < 3 {
+		t.Fatalf("after shutdown: checkpoint %d, %d metrics, policy %q", mid.Checkpoint, len(mid.Metrics), mid.Policy)
+	}
+	if resumed, _, err := h.runner.Recover(ctx); err != nil || resumed != 1 {
+		t.Fatalf("Recover: %d resumed, %v", resumed, err)
+	}
+	if j := h.wait(t, run.Job, 2*time.Minute); j.State != jobs.Succeeded {
+		t.Fatalf("resumed job %s: %s", j.State, j.Error)
+	}
+	after, _ := h.svc.TrainingRun(ctx, run.ID)
+	if len(after.Metrics) != childIterations || after.Policy == "" {
+		t.Fatalf("resumed run: %d metrics, policy %q", len(after.Metrics), after.Policy)
+	}
+	for i := 0; i < mid.Checkpoint; i++ {
+		if after.Metrics[i] != mid.Metrics[i] {
+			t.Errorf("iteration %d was recomputed after the shutdown checkpoint", i+1)
+		}
+	}
 }

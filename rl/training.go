@@ -65,8 +65,15 @@ type trainingSettings struct {
 }
 
 // parseHyperparameters maps the API's JSON object onto PPO's settings.
-func parseHyperparameters(in map[string]any) (trainingSettings, error) {
+func parseHyperparameters(raw map[string]any) (trainingSettings, error) {
 	st := trainingSettings{checkpointEvery: defaultCheckpointEvery}
+	// normalize Go values (int, []int, json.Number) to their JSON forms
+	var in map[string]any
+	if b, err := json.Marshal(raw); err != nil {
+		return st, fmt.Errorf("input.hyperparameters: not a JSON object: %w", store.ErrInvalid)
+	} else if err := json.Unmarshal(b, &in); err != nil {
+		return st, fmt.Errorf("input.hyperparameters: not a JSON object: %w", store.ErrInvalid)
+	}
 	field := func(k string) string { return "input.hyperparameters." + k }
 	num := func(k string, v any) (float64, error) {
 		f, ok := v.(float64)
