@@ -87,9 +87,22 @@ func TestGolden(t *testing.T) {
 		"testdata/nci5k_rdkit2022.09.tsv",
 		"testdata/moleculenet_rdkit2022.09.tsv",
 	} {
+		file := file
 		t.Run(strings.TrimSuffix(strings.TrimPrefix(file, "testdata/"), "_rdkit2022.09.tsv"), func(t *testing.T) {
 			goldenFile(t, file)
 		})
+	}
+}
+
+// TestGoldenExtra compares against any extra golden files named in
+// $MOLECULES_GOLDEN (comma-separated), e.g. made by peer/make_golden.py.
+func TestGoldenExtra(t *testing.T) {
+	env := os.Getenv("MOLECULES_GOLDEN")
+	if env == "" {
+		t.Skip("set MOLECULES_GOLDEN to extra golden files")
+	}
+	for _, f := range strings.Split(env, ",") {
+		goldenFile(t, f)
 	}
 }
 

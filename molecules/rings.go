@@ -223,10 +223,14 @@ func (m *Mol) perceiveRings() {
 			maxSize = len(cands[ci].atoms)
 		}
 	}
-	// RDKit keeps the alternative rings of the last ring-bearing fragment
-	// only (a per-fragment property that later fragments overwrite).
+	// RDKit stores the alternative rings per fragment in one molecule
+	// property, overwritten by every later fragment whose ring search found
+	// more candidates than its cyclomatic number; only those survive.
 	lastComp := int32(-1)
-	for _, ci := range sssr {
+	for ci := range cands {
+		if chosen[ci] || !m.isNodeSmallestRing(cands[ci].atoms, alive) {
+			continue
+		}
 		if c := comp[cands[ci].atoms[0]]; c > lastComp {
 			lastComp = c
 		}

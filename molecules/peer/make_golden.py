@@ -27,6 +27,15 @@ def main():
     base, out = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 3000
     smis = []
+    if base.endswith(".csv") or base.endswith(".smi"):
+        # a plain list: first field of each line (WEHI csv is quoted)
+        with open(base) as fh:
+            for line in fh:
+                s = line.strip().split(",")[0].split()[0].strip('"') if line.strip() else ""
+                if s and s.lower() != "smiles":
+                    smis.append(s)
+        write(out, smis[:n])
+        return
     for f in FILES:
         with open(os.path.join(base, f)) as fh:
             rd = csv.reader(fh)
@@ -39,7 +48,14 @@ def main():
     random.seed(20220903)
     stereo = [s for s in smis if "@" in s or "/" in s or "\\" in s]
     other = [s for s in smis if s not in set(stereo)]
-    pick = random.sample(stereo, min(len(stereo), n // 2)) + random.sample(other, n - min(len(stereo), n // 2))
+    if n <= 0:
+        pick = smis
+    else:
+        pick = random.sample(stereo, min(len(stereo), n // 2)) + random.sample(other, n - min(len(stereo), n // 2))
+    write(out, pick)
+
+
+def write(out, pick):
     with open(out, "w") as fh:
         fh.write("# RDKit 2022.09.3 on a sample of MoleculeNet SMILES (chemprop, MIT); same columns as nci5k_rdkit2022.09.tsv\n")
         fh.write("smiles\tvalid\tcanonical\theavy_atoms\tmolwt\texactmass\tlogp\tmr\ttpsa\thbd\thba\trotb\trings\taromatic_rings\tfraction_csp3\tecfp4_2048\tecfp6_2048\n")
