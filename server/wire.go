@@ -11,6 +11,7 @@ import (
 	"github.com/rxlab/rxlab/graphql"
 	"github.com/rxlab/rxlab/graphql/web"
 	"github.com/rxlab/rxlab/molecules/library"
+	"github.com/rxlab/rxlab/rl"
 	"github.com/rxlab/rxlab/store"
 	"github.com/rxlab/rxlab/store/jobs"
 )
@@ -60,6 +61,12 @@ func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log
 	w.seeders = append(w.seeders, seeder{"patients", func(ctx context.Context) error {
 		return coh.Seed(ctx, c.demoPatients, 1)
 	}})
-	w.domains = append(w.domains, &graphql.Dosing{})
+	// The RL service registers its job kinds now, before the runner's
+	// Recover, so interrupted training resumes at start-up.
+	rls, err := rl.New(rl.Config{DB: db, Jobs: runner, Logger: log, Twins: twins(coh)})
+	if err != nil {
+		return nil, err
+	}
+	w.domains = append(w.domains, &graphql.Dosing{Policies: rls.PolicyFor}, &graphql.RL{Service: rls, Jobs: runner})
 	return w, nil
 }
