@@ -57,7 +57,7 @@ func TestTrainingThroughTheAPI(t *testing.T) {
 	ph := ts.token(auth.Pharmacologist)
 	r := ts.query(ph, `mutation($in: TrainingInput!) { startTraining(input: $in) { id model algorithm job { id state } } }`,
 		map[string]any{"in": map[string]any{"model": "warfarin-hamberg", "iterations": 2, "seed": 3,
-			"population": map[string]any{"size": 16, "seed": 5},
+			"population":      map[string]any{"size": 16, "seed": 5},
 			"hyperparameters": map[string]any{"envs": 8, "episodeSteps": 20, "hidden": []any{16}}}})
 	if r.code() != "" {
 		t.Fatalf("startTraining: %v", r.Errors)
