@@ -53,8 +53,13 @@ type canonAtom struct {
 }
 
 type canonRanker struct {
-	atoms   []canonAtom
-	useNbrs bool
+	atoms    []canonAtom
+	useNbrs  bool
+	symMode  bool   // SpecialSymmetryAtomCompareFunctor instead of the default
+	inRing   []bool // per atom: in any ring
+	nRings   []int  // per atom: number of rings
+	nbrNum   [][]int
+	revisits [][]int
 }
 
 func (r *canonRanker) updateNbrIndex(i int) {
@@ -149,7 +154,103 @@ func cmpInt(a, b int) int {
 	return 0
 }
 
+func cmpIntSlices(a, b []int) int {
+	for k := 0; k < len(a) && k < len(b); k++ {
+		if a[k] != b[k] {
+			return cmpInt(a[k], b[k])
+		}
+	}
+	return cmpInt(len(a), len(b))
+}
+
+func (r *canonRanker) compareSym(i, j int) int {
+	if c := cmpIntSlices(r.nbrNum[i], r.nbrNum[j]); c != 0 {
+		return c
+	}
+	if c := cmpIntSlices(r.revisits[i], r.revisits[j]); c != 0 {
+		return c
+	}
+	r.updateNbrIndex(i)
+	r.updateNbrIndex(j)
+	bi, bj := r.atoms[i].bonds, r.atoms[j].bonds
+	for k := 0; k < len(bi) && k < len(bj); k++ {
+		if c := cmpBondHolder(&bi[k], &bj[k]); c != 0 {
+			return c
+		}
+	}
+	return cmpInt(len(bi), len(bj))
+}
+
+// ringNeighborProfiles is compareRingAtomsConcerningNumNeighbors: per ring
+// atom, the number of new atoms at each BFS level and the sorted counts of
+// re-visited neighbours.
+func (r *canonRanker) ringNeighborProfiles() {
+	n := len(r.atoms)
+	r.nbrNum = make([][]int, n)
+	r.revisits = make([][]int, n)
+	visited := make([]bool, n)
+	last := make([]bool, n)
+	cur := make([]bool, n)
+	rev := make([]int, n)
+	for idx := 0; idx < n; idx++ {
+		if !r.inRing[idx] {
+			continue
+		}
+		for k := range visited {
+			visited[k], last[k], cur[k], rev[k] = false, false, false, 0
+		}
+		queue := []int{idx}
+		for len(queue) > 0 {
+			numLevel := 0
+			var nextLevel []int
+			for _, nidx := range queue {
+				if !r.inRing[nidx] {
+					continue
+				}
+				last[nidx] = true
+				visited[nidx] = true
+				for _, x := range r.atoms[nidx].nbrIds {
+					if !visited[x] {
+						cur[x] = true
+						numLevel++
+						visited[x] = true
+						nextLevel = append(nextLevel, x)
+					}
+				}
+			}
+			for i := 0; i < n; i++ {
+				if cur[i] {
+					for _, x := range r.atoms[i].nbrIds {
+						if cur[x] || last[x] {
+							rev[x]++
+						}
+					}
+				}
+			}
+			for i := 0; i < n; i++ {
+				last[i] = cur[i]
+				cur[i] = false
+			}
+			var tmp []int
+			for i := 0; i < n; i++ {
+				if rev[i] > 0 {
+					tmp = append(tmp, rev[i])
+				}
+				rev[i] = 0
+			}
+			sort.Ints(tmp)
+			tmp = append(tmp, -1)
+			r.revisits[idx] = append(r.revisits[idx], tmp...)
+			r.nbrNum[idx] = append(r.nbrNum[idx], numLevel, -1)
+			queue = nextLevel
+		}
+	}
+}
+
 func (r *canonRanker) compare(i, j int) int {
+	if r.symMode {
+		return r.compareSym(i, j)
+	}
 	ai, aj := &r.atoms[i], &r.atoms[j]
 	if c := cmpInt(ai.index, aj.index); c != 0 {
 		return c
@@ -442,6 +543,35 @@ func (r *canonRanker) rank(breakTies bool) []int {
 	r.useNbrs = true
 	r.activatePartitions(st)
 	r.refinePartitions(st)
+	ties := false
+	for i := 0; i < n; i++ {
+		if st.count[i] == 0 {
+			ties = true
+		}
+	}
+	if ties && r.inRing != nil {
+		symRing, ringAtoms := 0, 0
+		branching := false
+		for i := 0; i < n; i++ {
+			o := st.order[i]
+			if r.inRing[o] {
+				if st.count[o] > 2 {
+					symRing += st.count[o]
+				}
+				ringAtoms++
+				if r.nRings[o] > 1 && st.count[o] > 1 {
+					branching = true
+				}
+			}
+		}
+		if ringAtoms > 0 && float64(symRing)/float64(ringAtoms) > 0.5 && branching {
+			r.ringNeighborProfiles()
+			r.symMode = true
+			r.activatePartitions(st)
+			r.refinePartitions(st)
+			r.symMode = false
+		}
+	}
 	if breakTies {
 		r.breakTies(st)
 	}
@@ -535,10 +665,12 @@ func (m *Mol) newRanker(frag []int) *canonRanker {
 	for k, a := range frag {
 		local[a] = k
 	}
-	r := &canonRanker{atoms: make([]canonAtom, len(frag))}
+	r := &canonRanker{atoms: make([]canonAtom, len(frag)), inRing: make([]bool, len(frag)), nRings: make([]int, len(frag))}
 	for k, ai := range frag {
 		a := &m.Atoms[ai]
 		ca := &r.atoms[k]
+		r.inRing[k] = m.atomRingCount[ai] > 0
+		r.nRings[k] = int(m.atomRingCount[ai])
 		ca.degree = len(a.bonds)
 		ca.totalHs = a.TotalHs()
 		ca.z = int(a.Z)

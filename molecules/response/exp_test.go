@@ -30,3 +30,14 @@ func TestExp(t *testing.T) {
 	}
 	fmt.Println(time.Since(st), m.rec.Metrics, m.rec.Baseline, m.rec.Validation, m.rec.IntervalScale, m.rec.InDomainThreshold)
 }
+
+func TestExpGDSCLoad(t *testing.T) {
+	if *expDS != "gdscload" {
+		t.Skip()
+	}
+	g, err := LoadGDSC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println(len(g.DrugIDs), len(g.CellIDs), len(g.Features), len(g.LnIC50))
+}

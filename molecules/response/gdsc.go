@@ -1,15 +1,401 @@
 package response
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
 	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
+	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/rl/nn"
 	"github.com/rxlab/rxlab/store"
 )
 
 // GDSCName is the dataset name of the GDSC drug-response model.
 const GDSCName = "gdsc"
 
+// GDSC is the joined drug-response table: drugs with SMILES, cell lines
+// with binary genomic features, and measured ln IC50 pairs.
+type GDSC struct {
+	DrugIDs    []int
+	DrugSMILES []string
+	CellIDs    []string // COSMIC ids
+	// Features names the cell-line columns (CellFeatures rows).
+	Features []string
+	// CellFeatures[c] is cell line c's 0/1 vector.
+	CellFeatures [][]float32
+	// Pairs of (drug, cell) indices with their ln IC50.
+	PairDrug, PairCell []int
+	LnIC50             []float64
+	Hash               string
+}
+
+// LoadGDSC reads and joins the embedded GDSC files. Drugs without a SMILES
+// that parses are left out; so are the copy-number features that do not
+// name their genes.
+func LoadGDSC() (*GDSC, error) {
+	h := sha256.New()
+	read := func(f string) ([][]string, error) {
+		raw, err := readEmbedded(f)
+		if err != nil {
+			return nil, err
+		}
+		h.Write(raw)
+		cr := csv.NewReader(bytes.NewReader(raw))
+		cr.FieldsPerRecord = -1
+		if strings.HasSuffix(f, ".tsv.gz") {
+			cr.Comma = '\t'
+		}
+		recs, err := cr.ReadAll()
+		if err != nil {
+			return nil, fmt.Errorf("response: %s: %v: %w", f, err, store.ErrInvalid)
+		}
+		return recs, nil
+	}
+	smi, err := read("gdsc_drug_smiles.tsv.gz")
+	if err != nil {
+		return nil, err
+	}
+	cidSMILES := map[string]string{}
+	for _, r := range smi {
+		if len(r) >= 2 {
+			cidSMILES[strings.TrimSpace(r[0])] = strings.TrimSpace(r[1])
+		}
+	}
+	list, err := read("gdsc_drug_list.csv.gz")
+	if err != nil {
+		return nil, err
+	}
+	drugSMILES := map[int]string{}
+	for i, r := range list {
+		if i == 0 || len(r) < 6 {
+			continue
+		}
+		id, err := strconv.Atoi(strings.TrimSpace(r[0]))
+		if err != nil {
+			continue
+		}
+		if s, ok := cidSMILES[strings.TrimSpace(r[5])]; ok {
+			drugSMILES[id] = s
+		}
+	}
+	feat, err := read("gdsc_genomic_features_v17.csv.gz")
+	if err != nil {
+		return nil, err
+	}
+	if len(feat) < 2 {
+		return nil, fmt.Errorf("response: genomic features are empty: %w", store.ErrInvalid)
+	}
+	g := &GDSC{}
+	var cols []int
+	for j, name := range feat[0] {
+		switch {
+		case name == "MSI_FACTOR", strings.HasSuffix(name, "_mut"):
+		case strings.HasPrefix(name, "gain_cna") || strings.HasPrefix(name, "loss_cna"):
+			if len(cnaGenes(name)) == 0 {
+				continue
+			}
+		default:
+			continue
+		}
+		cols = append(cols, j)
+		g.Features = append(g.Features, name)
+	}
+	cellIdx := map[string]int{}
+	for li, r := range feat[1:] {
+		if len(r) != len(feat[0]) {
+			return nil, fmt.Errorf("response: genomic features line %d has %d fields, want %d: %w", li+2, len(r), len(feat[0]), store.ErrInvalid)
+		}
+		v := make([]float32, len(cols))
+		for k, j := range cols {
+			if strings.TrimSpace(r[j]) == "1" {
+				v[k] = 1
+			}
+		}
+		cellIdx[r[0]] = len(g.CellIDs)
+		g.CellIDs = append(g.CellIDs, r[0])
+		g.CellFeatures = append(g.CellFeatures, v)
+	}
+	ic, err := read("gdsc_ic50_v17.csv.gz")
+	if err != nil {
+		return nil, err
+	}
+	p, _ := molecules.NewParser(molecules.ParserConfig{})
+	drugCol := map[int]int{} // ic50 column → drug index
+	for j, name := range ic[0] {
+		if !strings.HasPrefix(name, "Drug_") || !strings.HasSuffix(name, "_IC50") {
+			continue
+		}
+		id, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(name, "Drug_"), "_IC50"))
+		if err != nil {
+			continue
+		}
+		s, ok := drugSMILES[id]
+		if !ok {
+			continue
+		}
+		if _, err := p.Parse(s); err != nil {
+			continue
+		}
+		drugCol[j] = len(g.DrugIDs)
+		g.DrugIDs = append(g.DrugIDs, id)
+		g.DrugSMILES = append(g.DrugSMILES, s)
+	}
+	for li, r := range ic[1:] {
+		c, ok := cellIdx[r[0]]
+		if !ok {
+			continue
+		}
+		for j, v := range r {
+			d, ok := drugCol[j]
+			if !ok || strings.TrimSpace(v) == "" {
+				continue
+			}
+			y, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || math.IsNaN(y) || math.IsInf(y, 0) {
+				return nil, fmt.Errorf("response: IC50 line %d column %d: not a number: %w", li+2, j+1, store.ErrInvalid)
+			}
+			g.PairDrug = append(g.PairDrug, d)
+			g.PairCell = append(g.PairCell, c)
+			g.LnIC50 = append(g.LnIC50, y)
+		}
+	}
+	g.Hash = hex.EncodeToString(h.Sum(nil))
+	return g, nil
+}
+
+// cnaGenes returns the genes a GDSC copy-number feature name lists in
+// parentheses, e.g. "gain_cnaPANCAN27_(GATA3,KLF6)" → [GATA3 KLF6].
+func cnaGenes(name string) []string {
+	i := strings.IndexByte(name, '(')
+	j := strings.LastIndexByte(name, ')')
+	if i < 0 || j < i {
+		return nil
+	}
+	var out []string
+	for _, g := range strings.FieldsFunc(name[i+1:j], func(r rune) bool { return r == ',' || r == '\n' || r == ' ' }) {
+		out = append(out, strings.TrimSpace(g))
+	}
+	return out
+}
+
+func gdscNet() netConfig {
+	return netConfig{Hidden: []int{128, 64}, Epochs: 12, Patience: 3, Batch: 256, LR: 1e-3, WeightDecay: 0.01}
+}
+
 func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string)) (*Model, error) {
-	return nil, fmt.Errorf("response: gdsc training: %w", store.ErrNotImplemented)
+	start := time.Now()
+	progress(0, "loading GDSC")
+	g, err := LoadGDSC()
+	if err != nil {
+		return nil, err
+	}
+	var sp Split
+	switch in.Split {
+	case SplitRandom:
+		sp = RandomSplit(len(g.LnIC50), in.Seed)
+	case SplitCell:
+		sp = splitByGroupIDs(g.PairCell, in.Seed)
+	default:
+		sp = splitByGroupIDs(g.PairDrug, in.Seed)
+	}
+	p, _ := molecules.NewParser(molecules.ParserConfig{})
+	feats := make([]molFeat, len(g.DrugIDs))
+	for d, s := range g.DrugSMILES {
+		mol, err := p.Parse(s)
+		if err != nil {
+			return nil, fmt.Errorf("response: GDSC drug %d: %w", g.DrugIDs[d], err)
+		}
+		feats[d] = featurize(mol, GDSCDrugBits, nil, false)
+	}
+	trainDrugs := map[int]bool{}
+	for _, i := range sp.Train {
+		trainDrugs[g.PairDrug[i]] = true
+	}
+	var drugIdx []int
+	for d := range feats {
+		if trainDrugs[d] {
+			drugIdx = append(drugIdx, d)
+		}
+	}
+	rec := modelRecord{ModelInfo: ModelInfo{
+		ID: ModelID(in), Dataset: GDSCName, Target: in.Target, Tasks: []string{in.Target}, Task: Regression,
+		Unit: "ln(IC50/µM)", Split: in.Split, Seed: in.Seed, Ensemble: in.Ensemble, DatasetHash: g.Hash,
+		Bits: GDSCDrugBits, Net: gdscNet(),
+	}, Rows: sp, CellFeatures: g.Features}
+	if in.Epochs > 0 {
+		rec.Net.Epochs = in.Epochs
+	}
+	if netOverride != nil {
+		netOverride(&rec.Net)
+	}
+	var colOf []int32
+	rec.Vocabulary, colOf = vocabulary(feats, drugIdx, GDSCDrugBits, 1)
+	descRows := make([][]float64, 0, len(drugIdx))
+	for _, d := range drugIdx {
+		descRows = append(descRows, feats[d].desc)
+		rec.TrainSMILES = append(rec.TrainSMILES, g.DrugSMILES[d])
+	}
+	for d := range feats {
+		feats[d] = remap(feats[d], colOf)
+	}
+	rec.Desc = fitScaler(descRows)
+	var ys [][]float64
+	for _, i := range sp.Train {
+		ys = append(ys, []float64{g.LnIC50[i]})
+	}
+	ysc := fitScaler(ys)
+	rec.YMean, rec.YSD = ysc.Mean, ysc.SD
+	nv, nd := len(rec.Vocabulary), NumDescriptors
+	width := nv + nd + len(g.Features)
+	mk := func(idx []int) rows {
+		return rows{n: len(idx), width: width, out: 1,
+			fill: func(r int, dst []float32) {
+				clear(dst[:nv])
+				i := idx[r]
+				f := &feats[g.PairDrug[i]]
+				for _, c := range f.counts {
+					dst[c.Bit] = c.Count
+				}
+				rec.Desc.apply(f.desc, dst[nv:nv+nd])
+				copy(dst[nv+nd:], g.CellFeatures[g.PairCell[i]])
+			},
+			y: func(r int, dst []float64) { dst[0] = (g.LnIC50[idx[r]] - rec.YMean[0]) / rec.YSD[0] }}
+	}
+	// Early stopping watches at most 20,000 validation pairs (seeded subset).
+	val := sp.Val
+	if len(val) > 20000 {
+		val = slices.Clone(val)
+		r := newRand(in.Seed, 4)
+		r.Shuffle(len(val), func(i, j int) { val[i], val[j] = val[j], val[i] })
+		val = val[:20000]
+	}
+	trRows, vaRows := mk(sp.Train), mk(val)
+	members := make([]*nn.MLP, in.Ensemble)
+	for k := range members {
+		msg := fmt.Sprintf("training member %d of %d", k+1, in.Ensemble)
+		m, _, err := trainMember(ctx, trRows, vaRows, rec.Net, Regression, in.Seed*1000+uint64(k), func(f float64) {
+			progress((float64(k)+f)/float64(in.Ensemble)*0.95, msg)
+		})
+		if err != nil {
+			return nil, err
+		}
+		members[k] = m
+	}
+	progress(0.96, "evaluating")
+	model, err := newModel(rec, members)
+	if err != nil {
+		return nil, err
+	}
+	model.evaluateGDSC(g, feats, sp)
+	model.rec.TrainedAt = time.Now().UTC()
+	model.rec.TrainSeconds = time.Since(start).Seconds()
+	return model, nil
+}
+
+// pairPredict predicts ln IC50 (mean, sd) for pairs given as drug features
+// and cell vectors.
+func (m *Model) pairPredict(eng *engine, drugs []*molFeat, cells [][]float32) (mean, sd []float64) {
+	const chunk = 512
+	nd := len(m.rec.Desc.Mean)
+	D := eng.dense
+	mean, sd = make([]float64, len(drugs)), make([]float64, len(drugs))
+	for s := 0; s < len(drugs); s += chunk {
+		e := min(s+chunk, len(drugs))
+		counts := make([][]countFeat, e-s)
+		dense := make([]float32, (e-s)*D)
+		for r := s; r < e; r++ {
+			counts[r-s] = drugs[r].counts
+			m.rec.Desc.apply(drugs[r].desc, dense[(r-s)*D:(r-s)*D+nd])
+			copy(dense[(r-s)*D+nd:(r-s+1)*D], cells[r])
+		}
+		mu, sg := m.ensembleInputs(eng, counts, dense)
+		copy(mean[s:e], mu)
+		copy(sd[s:e], sg)
+	}
+	return mean, sd
+}
+
+func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, sp Split) {
+	eng := m.pool.Get().(*engine)
+	defer m.pool.Put(eng)
+	part := func(idx []int) (mean, sd, y []float64, drug []int) {
+		drugs := make([]*molFeat, len(idx))
+		cells := make([][]float32, len(idx))
+		for k, i := range idx {
+			drugs[k] = &feats[g.PairDrug[i]]
+			cells[k] = g.CellFeatures[g.PairCell[i]]
+			y = append(y, g.LnIC50[i])
+			drug = append(drug, g.PairDrug[i])
+		}
+		mean, sd = m.pairPredict(eng, drugs, cells)
+		return
+	}
+	vMean, vSD, vY, _ := part(sp.Val)
+	var z []float64
+	for i := range vY {
+		if vSD[i] > 0 {
+			z = append(z, math.Abs(vY[i]-vMean[i])/vSD[i])
+		}
+	}
+	m.rec.IntervalScale = max(1, percentile(z, 95)/IntervalZ)
+	// Domain threshold over the validation drugs' nearest training drug.
+	var sims []float64
+	seen := map[int]bool{}
+	for _, i := range sp.Val {
+		d := g.PairDrug[i]
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if hits, err := m.index.Search(context.Background(), feats[d].fp, 0, 1); err == nil && len(hits) > 0 {
+			sims = append(sims, hits[0].Similarity)
+		}
+	}
+	m.rec.InDomainThreshold = percentile(sims, DomainPercentile)
+	tMean, tSD, tY, tDrug := part(sp.Test)
+	m.rec.Validation = RegressionMetrics(vMean, vY)
+	m.rec.Metrics = RegressionMetrics(tMean, tY)
+	m.rec.Metrics["meanPerDrugPearson"], _ = meanPearsonByGroup(tMean, tY, tDrug)
+	cover := 0.0
+	for i := range tY {
+		if math.Abs(tY[i]-tMean[i]) <= IntervalZ*m.rec.IntervalScale*tSD[i] {
+			cover++
+		}
+	}
+	m.rec.Metrics["intervalCoverage"] = cover / float64(max(len(tY), 1))
+	// Baseline: the per-drug training mean (global training mean for drugs
+	// without training pairs, i.e. every drug of the unseen-drug split).
+	sum, cnt := map[int]float64{}, map[int]float64{}
+	var all float64
+	for _, i := range sp.Train {
+		sum[g.PairDrug[i]] += g.LnIC50[i]
+		cnt[g.PairDrug[i]]++
+		all += g.LnIC50[i]
+	}
+	all /= float64(max(len(sp.Train), 1))
+	base := make([]float64, len(tY))
+	for k, d := range tDrug {
+		if cnt[d] > 0 {
+			base[k] = sum[d] / cnt[d]
+		} else {
+			base[k] = all
+		}
+	}
+	m.rec.Baseline = RegressionMetrics(base, tY)
+	m.rec.Baseline["meanPerDrugPearson"], _ = meanPearsonByGroup(base, tY, tDrug)
+	for _, mm := range []Metrics{m.rec.Metrics, m.rec.Baseline, m.rec.Validation} {
+		for k, v := range mm {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				delete(mm, k)
+			}
+		}
+	}
 }
