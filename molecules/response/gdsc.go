@@ -197,6 +197,16 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	if err != nil {
 		return nil, err
 	}
+	if in.MaxRows > 0 && in.MaxRows < len(g.LnIC50) {
+		keep := newRand(in.Seed, 5).Perm(len(g.LnIC50))[:in.MaxRows]
+		slices.Sort(keep)
+		var d2, c2 []int
+		var y2 []float64
+		for _, i := range keep {
+			d2, c2, y2 = append(d2, g.PairDrug[i]), append(c2, g.PairCell[i]), append(y2, g.LnIC50[i])
+		}
+		g.PairDrug, g.PairCell, g.LnIC50 = d2, c2, y2
+	}
 	var sp Split
 	switch in.Split {
 	case SplitRandom:
@@ -232,9 +242,6 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	}, Rows: sp, CellFeatures: g.Features}
 	if in.Epochs > 0 {
 		rec.Net.Epochs = in.Epochs
-	}
-	if netOverride != nil {
-		netOverride(&rec.Net)
 	}
 	var colOf []int32
 	rec.Vocabulary, colOf = vocabulary(feats, drugIdx, GDSCDrugBits, 1)

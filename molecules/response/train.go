@@ -35,10 +35,10 @@ type TrainInput struct {
 	Ensemble int `json:"ensemble,omitempty"`
 	// Epochs overrides the epoch budget per member (0 = the dataset default).
 	Epochs int `json:"epochs,omitempty"`
+	// MaxRows, when > 0, trains on a seeded subsample of at most MaxRows
+	// rows (molecules, or GDSC pairs) for quick runs; 0 uses everything.
+	MaxRows int `json:"maxRows,omitempty"`
 }
-
-// netOverride lets tests tune hyper-parameters (nil in production).
-var netOverride func(*netConfig)
 
 var idUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
 
@@ -49,6 +49,9 @@ func (in TrainInput) normalize() (TrainInput, error) {
 	}
 	if in.Ensemble < 1 || in.Ensemble > MaxEnsemble {
 		return in, fmt.Errorf("response: input.ensemble must be within 1–%d: %w", MaxEnsemble, store.ErrInvalid)
+	}
+	if in.MaxRows < 0 {
+		return in, fmt.Errorf("response: input.maxRows must be ≥ 0: %w", store.ErrInvalid)
 	}
 	if in.Epochs < 0 || in.Epochs > 1000 {
 		return in, fmt.Errorf("response: input.epochs must be within 0–1000: %w", store.ErrInvalid)
@@ -97,6 +100,9 @@ func ModelID(in TrainInput) string {
 	id := fmt.Sprintf("%s.%s.%s.s%d.e%d", in.Dataset, t, in.Split, in.Seed, in.Ensemble)
 	if in.Epochs > 0 {
 		id += fmt.Sprintf(".ep%d", in.Epochs)
+	}
+	if in.MaxRows > 0 {
+		id += fmt.Sprintf(".n%d", in.MaxRows)
 	}
 	return id
 }
@@ -173,6 +179,21 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 			keys = append(keys, ScaffoldKey(mol))
 		}
 	}
+	if in.MaxRows > 0 && in.MaxRows < len(feats) {
+		keep := newRand(in.Seed, 5).Perm(len(feats))[:in.MaxRows]
+		slices.Sort(keep)
+		var f2 []molFeat
+		var s2 []string
+		var y2 [][]float64
+		var k2 []string
+		for _, i := range keep {
+			f2, s2, y2 = append(f2, feats[i]), append(s2, smiles[i]), append(y2, ys[i])
+			if keys != nil {
+				k2 = append(k2, keys[i])
+			}
+		}
+		feats, smiles, ys, keys = f2, s2, y2, k2
+	}
 	var sp Split
 	if in.Split == SplitScaffold {
 		sp = GroupSplit(keys, in.Seed)
@@ -187,9 +208,6 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	}, Rows: sp}
 	if in.Epochs > 0 {
 		rec.Net.Epochs = in.Epochs
-	}
-	if netOverride != nil {
-		netOverride(&rec.Net)
 	}
 	var colOf []int32
 	rec.Vocabulary, colOf = vocabulary(feats, sp.Train, PropertyBits, 2)

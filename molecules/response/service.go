@@ -1,0 +1,242 @@
+package response
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+
+	"github.com/rxlab/rxlab/rl/nn"
+	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/jobs"
+)
+
+// KindTrain is the job kind registered by New.
+const KindTrain = "train-response-model"
+
+// Config configures a Service.
+type Config struct {
+	DB   *store.DB
+	Jobs *jobs.Runner
+	// Logger receives training events; nil discards them.
+	Logger *slog.Logger
+}
+
+// Service trains, stores and serves response models.
+type Service struct {
+	db   *store.DB
+	jobs *jobs.Runner
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	loaded map[string]*Model
+}
+
+// New builds the service and registers the "train-response-model" job kind
+// with the runner (call it before the runner's Recover).
+func New(cfg Config) (*Service, error) {
+	if cfg.DB == nil || cfg.Jobs == nil {
+		return nil, fmt.Errorf("response: New needs a database and a job runner: %w", store.ErrInvalid)
+	}
+	s := &Service{db: cfg.DB, jobs: cfg.Jobs, log: cfg.Logger, loaded: map[string]*Model{}}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := cfg.Jobs.Register(jobs.Kind{Name: KindTrain, Run: s.runTrain}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func modelKey(id string) []byte { return []byte("mdl/m/" + id) }
+func weightKey(id string, k int) []byte {
+	return []byte(fmt.Sprintf("mdl/w/%s/%02x", id, k))
+}
+
+// Train validates the input and starts a training job; the job's result is
+// {"model": id}.
+func (s *Service) Train(ctx context.Context, owner string, in TrainInput) (jobs.Job, error) {
+	in, err := in.normalize()
+	if err != nil {
+		return jobs.Job{}, err
+	}
+	return s.jobs.Start(ctx, KindTrain, owner, in)
+}
+
+func (s *Service) runTrain(ctx context.Context, h *jobs.Handle) error {
+	var in TrainInput
+	if err := json.Unmarshal(h.Job().Params, &in); err != nil {
+		return fmt.Errorf("%s: job parameters: %v: %w", KindTrain, err, store.ErrInvalid)
+	}
+	in, err := in.normalize()
+	if err != nil {
+		return err
+	}
+	id := ModelID(in)
+	s.log.Info("response model training", "model", id)
+	m, err := Train(ctx, in, func(f float64, msg string) { h.Progress(ctx, f, msg) })
+	if err != nil {
+		return err
+	}
+	if err := s.Save(ctx, m); err != nil {
+		return err
+	}
+	s.log.Info("response model stored", "model", id, "seconds", m.rec.TrainSeconds)
+	return h.SetResult(ctx, map[string]string{"model": id})
+}
+
+// Save stores a trained model (record and member weights) and makes it
+// available to Predict.
+func (s *Service) Save(ctx context.Context, m *Model) error {
+	blobs := make([][]byte, len(m.members))
+	for k, mem := range m.members {
+		b, err := mem.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		blobs[k] = b
+	}
+	id := m.rec.ID
+	err := s.db.Update(ctx, func(tx *store.Txn) error {
+		tx.Touch("model:" + id)
+		if err := tx.Put(modelKey(id), m.rec); err != nil {
+			return err
+		}
+		for k, b := range blobs {
+			if err := tx.PutRaw(weightKey(id, k), b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.loaded[id] = m
+	s.mu.Unlock()
+	return nil
+}
+
+// Models lists the stored models, sorted by id.
+func (s *Service) Models(ctx context.Context) ([]ModelInfo, error) {
+	var out []ModelInfo
+	err := s.db.View(ctx, func(tx *store.Txn) error {
+		return tx.Scan([]byte("mdl/m/"), nil, func(r store.Record) error {
+			var rec struct{ ModelInfo }
+			if err := r.Decode(&rec); err != nil {
+				return err
+			}
+			out = append(out, rec.ModelInfo)
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}
+
+// Model loads a stored model (cached after the first load).
+func (s *Service) Model(ctx context.Context, id string) (*Model, error) {
+	s.mu.Lock()
+	m, ok := s.loaded[id]
+	s.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	var rec modelRecord
+	var members []*nn.MLP
+	err := s.db.View(ctx, func(tx *store.Txn) error {
+		if err := tx.Get(modelKey(id), &rec); err != nil {
+			return err
+		}
+		for k := 0; k < rec.Ensemble; k++ {
+			b, err := tx.GetRaw(weightKey(id, k))
+			if err != nil {
+				return err
+			}
+			mem, err := nn.Load(b)
+			if err != nil {
+				return fmt.Errorf("response: model %s member %d: %w", id, k, err)
+			}
+			members = append(members, mem)
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("response: model %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err = newModel(rec, members)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if cur, ok := s.loaded[id]; ok {
+		m = cur
+	} else {
+		s.loaded[id] = m
+	}
+	s.mu.Unlock()
+	return m, nil
+}
+
+// Predict predicts every SMILES with a stored property model, attributions
+// included; bad SMILES get a per-item Error and the rest are predicted.
+func (s *Service) Predict(ctx context.Context, modelID string, smiles []string) ([]Prediction, error) {
+	return s.PredictWith(ctx, modelID, smiles, PredictOptions{})
+}
+
+// PredictWith is Predict with options (e.g. without attributions).
+func (s *Service) PredictWith(ctx context.Context, modelID string, smiles []string, opt PredictOptions) ([]Prediction, error) {
+	if len(smiles) > MaxPredictBatch {
+		return nil, fmt.Errorf("response: smiles: at most %d per call: %w", MaxPredictBatch, store.ErrInvalid)
+	}
+	m, err := s.Model(ctx, modelID)
+	if err != nil {
+		return nil, err
+	}
+	return m.Predict(ctx, smiles, opt)
+}
+
+// MaxPredictBatch bounds the SMILES of one Predict call.
+const MaxPredictBatch = 1_000_000
+
+// SeedInputs are the demo world's models: ESOL (random split) and BBBP
+// (scaffold split) MLP ensembles of 5, seed 1.
+var SeedInputs = []TrainInput{
+	{Dataset: "esol", Split: SplitRandom, Seed: 1, Ensemble: DefaultEnsemble},
+	{Dataset: "bbbp", Split: SplitScaffold, Seed: 1, Ensemble: DefaultEnsemble},
+}
+
+// Seed starts training jobs (owner "seed") for the demo models that are not
+// stored yet and returns them; models already stored are skipped, so Seed
+// is idempotent.
+func (s *Service) Seed(ctx context.Context) ([]jobs.Job, error) {
+	var out []jobs.Job
+	for _, in := range SeedInputs {
+		n, _ := in.normalize()
+		var exists bool
+		if err := s.db.View(ctx, func(tx *store.Txn) error {
+			var err error
+			exists, err = tx.Has(modelKey(ModelID(n)))
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		if exists {
+			continue
+		}
+		j, err := s.Train(ctx, "seed", in)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
