@@ -1,0 +1,130 @@
+package rl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/rxlab/rxlab/rl/dosing"
+	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/jobs"
+)
+
+func TestTwinsHook(t *testing.T) {
+	db, err := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner, _ := jobs.New(jobs.Config{DB: db})
+	var calls []string
+	twins := func(ctx context.Context, criteria json.RawMessage, n int, seed uint64) ([]*dosing.Patient, error) {
+		calls = append(calls, string(criteria))
+		if string(criteria) == `{"none":true}` {
+			return nil, nil
+		}
+		return dosing.RavvazPopulation(n, seed)
+	}
+	svc, err := New(Config{DB: db, Jobs: runner, Twins: twins})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{db: db, runner: runner, svc: svc}
+	t.Cleanup(h.close)
+	ctx := context.Background()
+	in := tiny(1)
+	in.Population.Criteria = json.RawMessage(`{"sex":"FEMALE"}`)
+	run, err := svc.StartTraining(ctx, "tester", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := h.wait(t, run.Job, time.Minute); j.State != jobs.Succeeded {
+		t.Fatalf("job %s: %s", j.State, j.Error)
+	}
+	if len(calls) != 1 || calls[0] != `{"sex":"FEMALE"}` {
+		t.Fatalf("twins calls = %q", calls)
+	}
+	in.Population.Criteria = json.RawMessage(`{"none":true}`)
+	run, err = svc.StartTraining(ctx, "tester", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := h.wait(t, run.Job, time.Minute); j.State != jobs.Failed {
+		t.Fatalf("a criteria matching nobody: job %s, want FAILED", j.State)
+	}
+	if _, err := svc.EvaluatePolicy(ctx, "tester", EvaluationInput{Model: dosing.WarfarinHamberg, Baselines: []string{"aurora"},
+		Population: PopulationInput{Size: 5, Criteria: json.RawMessage(`{"broken"`)}, Days: 10}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("broken criteria JSON: %v", err)
+	}
+}
+
+func TestDocetaxelPolicyServes(t *testing.T) {
+	h := open(t, t.TempDir())
+	ctx := context.Background()
+	in := TrainingInput{Model: dosing.DocetaxelFriberg, Population: PopulationInput{Size: 50, Seed: 2}, Iterations: 1, Seed: 1,
+		Hyperparameters: map[string]any{"envs": 8, "episodeSteps": 3, "hidden": []int{16}, "minibatch": 8}}
+	run, err := h.svc.StartTraining(ctx, "tester", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := h.wait(t, run.Job, time.Minute); j.State != jobs.Succeeded {
+		t.Fatalf("job %s: %s", j.State, j.Error)
+	}
+	run, _ = h.svc.TrainingRun(ctx, run.ID)
+	pol, err := h.svc.PolicyFor(ctx, run.Policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pat := dosing.Patient{Age: 58, WeightKg: 72, HeightCm: 168}
+	sim, err := dosing.Simulate(ctx, dosing.SimulationInput{Model: dosing.DocetaxelFriberg, Patient: pat,
+		Regimen: dosing.Regimen{Policy: pol}, Days: 63, Seed: 3, Variability: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range sim.Doses {
+		if int(d.Hour)%(24*cycleDays) != 0 {
+			t.Errorf("dose at hour %g is not at a cycle start", d.Hour)
+		}
+	}
+	if len(sim.Observations) != 63 {
+		t.Errorf("%d ANC measurements, want daily", len(sim.Observations))
+	}
+	table, err := h.svc.DoseTable(ctx, run.Policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range table.Cells {
+		n += c.Decisions
+		if c.MedianDose < 0 || c.MedianDose > 100 {
+			t.Errorf("cell %+v outside 0–100 mg/m²", c)
+		}
+	}
+	if n != doseTablePatients*3 || table.Unit != "mg/m2 per cycle" || table.Observable != "ANC" {
+		t.Errorf("table: %d decisions, unit %q, observable %q", n, table.Unit, table.Observable)
+	}
+}
+
+func FuzzParseHyperparameters(f *testing.F) {
+	f.Add(`{"envs": 64, "hidden": [32, 32], "gamma": 0.99}`)
+	f.Add(`{"learningRate": 1e-3, "checkpointEvery": 3, "clip": 0.1}`)
+	f.Add(`{"epochs": 2.5}`)
+	f.Add(`{"hidden": "wide"}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var m map[string]any
+		if json.Unmarshal([]byte(s), &m) != nil {
+			return
+		}
+		st, err := parseHyperparameters(m)
+		if err != nil {
+			if !errors.Is(err, store.ErrInvalid) {
+				t.Fatalf("error does not wrap ErrInvalid: %v", err)
+			}
+			return
+		}
+		if err := st.hp.WithDefaults().Validate("x"); err != nil {
+			t.Fatalf("accepted invalid hyperparameters: %v", err)
+		}
+	})
+}
