@@ -56,6 +56,7 @@ type canonRanker struct {
 	atoms    []canonAtom
 	useNbrs  bool
 	symMode  bool   // SpecialSymmetryAtomCompareFunctor instead of the default
+	chirMode bool   // SpecialChiralityAtomCompareFunctor
 	inRing   []bool // per atom: in any ring
 	nRings   []int  // per atom: number of rings
 	nbrNum   [][]int
@@ -247,9 +248,72 @@ func (r *canonRanker) ringNeighborProfiles() {
 	}
 }
 
+// numSwaps is updateAtomNeighborNumSwaps: for a ring atom, the parity
+// class of each chiral neighbour seen from this atom.
+func (r *canonRanker) numSwaps(i int) [][2]int {
+	a := &r.atoms[i]
+	out := make([][2]int, 0, len(a.bonds))
+	for _, b := range a.bonds {
+		nb := &r.atoms[b.nbrIdx]
+		if r.inRing[i] && nb.chiral != 0 {
+			probe := []int{i}
+			for _, ob := range nb.bonds {
+				if ob.nbrIdx != i {
+					probe = append(probe, ob.nbrIdx)
+				}
+			}
+			pos := make([]int, 0, len(probe))
+			for _, p := range probe {
+				for k, x := range nb.nbrIds {
+					if x == p {
+						pos = append(pos, k)
+						break
+					}
+				}
+			}
+			odd := permParity(pos)%2 == 1
+			v := 2
+			if (nb.chiral == 1) != odd {
+				v = 1
+			}
+			out = append(out, [2]int{b.nbrSymClass, v})
+		} else {
+			out = append(out, [2]int{b.nbrSymClass, 0})
+		}
+	}
+	sort.Slice(out, func(x, y int) bool {
+		if out[x][0] != out[y][0] {
+			return out[x][0] < out[y][0]
+		}
+		return out[x][1] < out[y][1]
+	})
+	return out
+}
+
+func (r *canonRanker) compareChiral(i, j int) int {
+	r.updateNbrIndex(i)
+	r.updateNbrIndex(j)
+	bi, bj := r.atoms[i].bonds, r.atoms[j].bonds
+	for k := 0; k < len(bi) && k < len(bj); k++ {
+		if c := cmpBondHolder(&bi[k], &bj[k]); c != 0 {
+			return c
+		}
+	}
+	si, sj := r.numSwaps(i), r.numSwaps(j)
+	for k := 0; k < len(si) && k < len(sj); k++ {
+		if si[k][1] != sj[k][1] {
+			return si[k][1] - sj[k][1]
+		}
+	}
+	return 0
+}
+
 func (r *canonRanker) compare(i, j int) int {
 	if r.symMode {
 		return r.compareSym(i, j)
+	}
+	if r.chirMode {
+		return r.compareChiral(i, j)
 	}
 	ai, aj := &r.atoms[i], &r.atoms[j]
 	if c := cmpInt(ai.index, aj.index); c != 0 {
@@ -549,6 +613,27 @@ func (r *canonRanker) rank(breakTies bool) []int {
 			ties = true
 		}
 	}
+	if ties {
+		hasChiral := false
+		for k := range r.atoms {
+			if r.atoms[k].chiral != 0 {
+				hasChiral = true
+				break
+			}
+		}
+		if hasChiral {
+			r.chirMode = true
+			r.activatePartitions(st)
+			r.refinePartitions(st)
+			r.chirMode = false
+		}
+	}
+	ties = false
+	for i := 0; i < n; i++ {
+		if st.count[i] == 0 {
+			ties = true
+		}
+	}
 	if ties && r.inRing != nil {
 		symRing, ringAtoms := 0, 0
 		branching := false
@@ -660,7 +745,13 @@ func (m *Mol) fragments() [][]int {
 	return out
 }
 
-func (m *Mol) newRanker(frag []int) *canonRanker {
+func (m *Mol) newRanker(frag []int, chirality bool) *canonRanker {
+	return m.newRankerMask(frag, chirality, nil)
+}
+
+// newRankerMask builds ranker atoms; with a non-nil mask only masked atoms
+// contribute chirality.
+func (m *Mol) newRankerMask(frag []int, chirality bool, mask []bool) *canonRanker {
 	local := make(map[int]int, len(frag))
 	for k, a := range frag {
 		local[a] = k
@@ -677,7 +768,9 @@ func (m *Mol) newRanker(frag []int) *canonRanker {
 		ca.isotope = int(a.Isotope)
 		ca.charge = int(a.Charge)
 		ca.mapNum = int(a.MapNum)
-		ca.chiral = m.rdkitChiralTag(ai)
+		if chirality || (mask != nil && mask[ai]) {
+			ca.chiral = m.rdkitChiralTag(ai)
+		}
 		for _, b := range a.bonds {
 			bd := &m.Bonds[b]
 			o := local[int(bd.Other(int32(ai)))]
@@ -693,7 +786,7 @@ func (m *Mol) newRanker(frag []int) *canonRanker {
 			ca.bonds = append(ca.bonds, bondHolder{bondType: bt, bondStereo: st, nbrIdx: o})
 		}
 	}
-	if len(m.ringStereo) > 0 {
+	if chirality && len(m.ringStereo) > 0 {
 		for _, g := range m.ringStereo {
 			for _, a := range g {
 				if k, ok := local[int(a)]; ok && r.atoms[k].chiral != 0 {
@@ -723,7 +816,7 @@ func (m *Mol) canonicalRanks() []int {
 		for k, a := range frag {
 			local[a] = k
 		}
-		r := m.newRanker(frag)
+		r := m.newRanker(frag, true)
 		rk := r.rank(true)
 		for k, ai := range frag {
 			ranks[ai] = rk[k]

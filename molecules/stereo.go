@@ -15,11 +15,12 @@ const (
 	stereoTrans uint8 = 2
 )
 
-// symmetryClasses ranks atoms without breaking ties.
-func (m *Mol) symmetryClasses() []int {
+// symmetryClasses ranks atoms without breaking ties; chirality counts only
+// for the atoms in mask (established stereocentres, like CIP labels).
+func (m *Mol) symmetryClasses(mask []bool) []int {
 	classes := make([]int, len(m.Atoms))
 	for _, frag := range m.fragments() {
-		r := m.newRanker(frag)
+		r := m.newRankerMask(frag, false, mask)
 		rk := r.rank(false)
 		for k, ai := range frag {
 			classes[ai] = rk[k]
@@ -47,22 +48,37 @@ func (m *Mol) assignStereo() {
 	if !needs {
 		return
 	}
-	cls := m.symmetryClasses()
 	legal := make([]bool, len(m.Atoms))
 	dupes := make([]bool, len(m.Atoms))
-	for i := range m.Atoms {
-		a := &m.Atoms[i]
-		if a.Chiral == ChiralNone {
-			continue
-		}
-		legal[i] = m.legalStereoCenter(i)
-		seen := map[int]bool{}
-		for _, b := range a.bonds {
-			c := cls[m.Bonds[b].Other(int32(i))]
-			if seen[c] {
-				dupes[i] = true
+	centres := make([]bool, len(m.Atoms))
+	var cls []int
+	// like RDKit's legacy perception: rank, label the centres with distinct
+	// neighbours, rerank with those labels, until nothing changes
+	for iter := 0; iter < 10; iter++ {
+		cls = m.symmetryClasses(centres)
+		changed := false
+		for i := range m.Atoms {
+			a := &m.Atoms[i]
+			if a.Chiral == ChiralNone {
+				continue
 			}
-			seen[c] = true
+			legal[i] = m.legalStereoCenter(i)
+			dupes[i] = false
+			seen := map[int]bool{}
+			for _, b := range a.bonds {
+				c := cls[m.Bonds[b].Other(int32(i))]
+				if seen[c] {
+					dupes[i] = true
+				}
+				seen[c] = true
+			}
+			if legal[i] && !dupes[i] && !centres[i] {
+				centres[i] = true
+				changed = true
+			}
+		}
+		if !changed {
+			break
 		}
 	}
 	// ring stereochemistry (cis/trans on rings): candidates with duplicate

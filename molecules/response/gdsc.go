@@ -218,12 +218,14 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	}
 	p, _ := molecules.NewParser(molecules.ParserConfig{})
 	feats := make([]molFeat, len(g.DrugIDs))
+	canon := make([]string, len(g.DrugIDs))
 	for d, s := range g.DrugSMILES {
 		mol, err := p.Parse(s)
 		if err != nil {
 			return nil, fmt.Errorf("response: GDSC drug %d: %w", g.DrugIDs[d], err)
 		}
 		feats[d] = featurize(mol, GDSCDrugBits, nil, false)
+		canon[d] = mol.CanonicalSMILES()
 	}
 	trainDrugs := map[int]bool{}
 	for _, i := range sp.Train {
@@ -260,7 +262,21 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	}
 	ysc := fitScaler(ys)
 	rec.YMean, rec.YSD = ysc.Mean, ysc.SD
-	nv, nd := len(rec.Vocabulary), NumDescriptors
+	// Per-drug training means (standardised), looked up by canonical SMILES.
+	dsum, dcnt := map[int]float64{}, map[int]float64{}
+	for _, i := range sp.Train {
+		dsum[g.PairDrug[i]] += (g.LnIC50[i] - rec.YMean[0]) / rec.YSD[0]
+		dcnt[g.PairDrug[i]]++
+	}
+	rec.DrugMeans = map[string]float64{}
+	drugExtra := make([][2]float32, len(feats))
+	for d := range feats {
+		if dcnt[d] > 0 {
+			rec.DrugMeans[canon[d]] = dsum[d] / dcnt[d]
+			drugExtra[d] = [2]float32{float32(dsum[d] / dcnt[d]), 1}
+		}
+	}
+	nv, nd := len(rec.Vocabulary), NumDescriptors+drugExtraWidth
 	width := nv + nd + len(g.Features)
 	mk := func(idx []int) rows {
 		return rows{n: len(idx), width: width, out: 1,
@@ -271,7 +287,12 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 				for _, c := range f.counts {
 					dst[c.Bit] = c.Count
 				}
-				rec.Desc.apply(f.desc, dst[nv:nv+nd])
+				rec.Desc.apply(f.desc, dst[nv:nv+NumDescriptors])
+				ex := drugExtra[g.PairDrug[i]]
+				if dropDrugMean(rec.Seed, i) {
+					ex = [2]float32{}
+				}
+				dst[nv+NumDescriptors], dst[nv+NumDescriptors+1] = ex[0], ex[1]
 				copy(dst[nv+nd:], g.CellFeatures[g.PairCell[i]])
 			},
 			y: func(r int, dst []float64) { dst[0] = (g.LnIC50[idx[r]] - rec.YMean[0]) / rec.YSD[0] }}
@@ -301,17 +322,39 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	if err != nil {
 		return nil, err
 	}
-	model.evaluateGDSC(g, feats, sp)
+	model.evaluateGDSC(g, feats, canon, sp)
 	model.rec.TrainedAt = time.Now().UTC()
 	model.rec.TrainSeconds = time.Since(start).Seconds()
 	return model, nil
 }
 
-// pairPredict predicts ln IC50 (mean, sd) for pairs given as drug features
-// and cell vectors.
-func (m *Model) pairPredict(eng *engine, drugs []*molFeat, cells [][]float32) (mean, sd []float64) {
+// drugExtraWidth is the number of drug-identity inputs of GDSC models: the
+// drug's standardised training mean ln IC50 and a 1 flag when the drug was
+// seen in training (both 0 for a new molecule).
+const drugExtraWidth = 2
+
+// DrugMeanDropout is the fraction of training pairs whose drug-identity
+// inputs are zeroed, so the network also learns to predict new molecules
+// from structure alone.
+const DrugMeanDropout = 0.3
+
+func dropDrugMean(seed uint64, pair int) bool {
+	return float64(mix(seed^uint64(pair)*0x9e3779b97f4a7c15)>>11)/(1<<53) < DrugMeanDropout
+}
+
+// drugExtra returns the drug-identity inputs of a molecule.
+func (m *Model) drugExtra(canonical string) [2]float32 {
+	if v, ok := m.rec.DrugMeans[canonical]; ok {
+		return [2]float32{float32(v), 1}
+	}
+	return [2]float32{}
+}
+
+// pairPredict predicts ln IC50 (mean, sd) for pairs given as drug features,
+// drug-identity inputs and cell vectors.
+func (m *Model) pairPredict(eng *engine, drugs []*molFeat, extra [][2]float32, cells [][]float32) (mean, sd []float64) {
 	const chunk = 512
-	nd := len(m.rec.Desc.Mean)
+	nd := len(m.rec.Desc.Mean) + drugExtraWidth
 	D := eng.dense
 	mean, sd = make([]float64, len(drugs)), make([]float64, len(drugs))
 	for s := 0; s < len(drugs); s += chunk {
@@ -320,7 +363,9 @@ func (m *Model) pairPredict(eng *engine, drugs []*molFeat, cells [][]float32) (m
 		dense := make([]float32, (e-s)*D)
 		for r := s; r < e; r++ {
 			counts[r-s] = drugs[r].counts
-			m.rec.Desc.apply(drugs[r].desc, dense[(r-s)*D:(r-s)*D+nd])
+			row := dense[(r-s)*D : (r-s+1)*D]
+			m.rec.Desc.apply(drugs[r].desc, row[:nd-drugExtraWidth])
+			row[nd-2], row[nd-1] = extra[r][0], extra[r][1]
 			copy(dense[(r-s)*D+nd:(r-s+1)*D], cells[r])
 		}
 		mu, sg := m.ensembleInputs(eng, counts, dense)
@@ -330,19 +375,21 @@ func (m *Model) pairPredict(eng *engine, drugs []*molFeat, cells [][]float32) (m
 	return mean, sd
 }
 
-func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, sp Split) {
+func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, canon []string, sp Split) {
 	eng := m.pool.Get().(*engine)
 	defer m.pool.Put(eng)
 	part := func(idx []int) (mean, sd, y []float64, drug []int) {
 		drugs := make([]*molFeat, len(idx))
 		cells := make([][]float32, len(idx))
+		extra := make([][2]float32, len(idx))
 		for k, i := range idx {
 			drugs[k] = &feats[g.PairDrug[i]]
+			extra[k] = m.drugExtra(canon[g.PairDrug[i]])
 			cells[k] = g.CellFeatures[g.PairCell[i]]
 			y = append(y, g.LnIC50[i])
 			drug = append(drug, g.PairDrug[i])
 		}
-		mean, sd = m.pairPredict(eng, drugs, cells)
+		mean, sd = m.pairPredict(eng, drugs, extra, cells)
 		return
 	}
 	vMean, vSD, vY, _ := part(sp.Val)

@@ -72,6 +72,9 @@ type modelRecord struct {
 	TrainSMILES []string `json:"trainSMILES"`
 	// GDSC models: cell-line feature names (binary) in input order.
 	CellFeatures []string `json:"cellFeatures,omitempty"`
+	// DrugMeans maps a training drug's canonical SMILES to its standardised
+	// training mean ln IC50 (GDSC models).
+	DrugMeans map[string]float64 `json:"drugMeans,omitempty"`
 }
 
 // Model is a loaded, ready-to-predict ensemble. It is safe for concurrent use.

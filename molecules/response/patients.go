@@ -101,10 +101,12 @@ func (m *Model) PredictPatients(ctx context.Context, smiles string, patients []*
 		return nil, fmt.Errorf("response: smiles: %w", err)
 	}
 	f := featurize(mol, m.rec.Bits, m.colOf, false)
+	ex := m.drugExtra(mol.CanonicalSMILES())
 	eng := m.pool.Get().(*engine)
 	defer m.pool.Put(eng)
 	drugs := make([]*molFeat, len(patients))
 	cells := make([][]float32, len(patients))
+	extra := make([][2]float32, len(patients))
 	out := make([]PatientPrediction, len(patients))
 	for i, p := range patients {
 		if i%1024 == 0 && ctx.Err() != nil {
@@ -113,11 +115,11 @@ func (m *Model) PredictPatients(ctx context.Context, smiles string, patients []*
 		if p == nil {
 			return nil, fmt.Errorf("response: patients[%d] is nil: %w", i, store.ErrInvalid)
 		}
-		drugs[i] = &f
+		drugs[i], extra[i] = &f, ex
 		cells[i], out[i].Features = m.PatientFeatures(p)
 		out[i].PatientID = p.ID
 	}
-	mean, sd := m.pairPredict(eng, drugs, cells)
+	mean, sd := m.pairPredict(eng, drugs, extra, cells)
 	for i := range out {
 		half := IntervalZ * m.rec.IntervalScale * sd[i]
 		out[i].Value, out[i].Low, out[i].High = mean[i], mean[i]-half, mean[i]+half
