@@ -12,42 +12,62 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
-// bucketSize is the number of entries per precomputed bitmap of a sorted
-// numeric view; a range query ORs whole buckets and adds at most two
-// partial buckets entry by entry.
-const bucketSize = 4096
+// A sorted view answers a range of sorted positions with two levels of
+// precomputed bitmaps: cumulative prefixes every coarseSize entries (a
+// range's middle is one ANDNOT of two prefixes) and buckets of fineSize
+// entries for the edges; at most 2*fineSize entries are added one by one.
+const (
+	fineSize   = 1024
+	coarseSize = 64 * fineSize
+)
 
-// sview is a numeric column sorted by value, with one bitmap per bucket of
-// bucketSize consecutive entries.
+// sview is a numeric column sorted by value.
 type sview struct {
-	keys    []float64
-	pids    []uint32
-	buckets []*roaring.Bitmap
+	keys     []float64
+	pids     []uint32
+	buckets  []*roaring.Bitmap // buckets[b] = pids at positions [b*fineSize, (b+1)*fineSize)
+	prefixes []*roaring.Bitmap // prefixes[k] = pids at positions [0, k*coarseSize)
 }
 
 func newView(keys []float64, pids []uint32) *sview {
-	ord := make([]int, len(keys))
-	for i := range ord {
-		ord[i] = i
+	type entry struct {
+		k float64
+		p uint32
 	}
-	sort.Slice(ord, func(a, b int) bool {
-		ka, kb := keys[ord[a]], keys[ord[b]]
-		if ka != kb {
-			return ka < kb
+	es := make([]entry, len(keys))
+	for i := range keys {
+		es[i] = entry{keys[i], pids[i]}
+	}
+	slices.SortFunc(es, func(a, b entry) int {
+		switch {
+		case a.k < b.k:
+			return -1
+		case a.k > b.k:
+			return 1
+		case a.p < b.p:
+			return -1
+		case a.p > b.p:
+			return 1
 		}
-		return pids[ord[a]] < pids[ord[b]]
+		return 0
 	})
 	v := &sview{keys: make([]float64, len(keys)), pids: make([]uint32, len(keys))}
-	for i, o := range ord {
-		v.keys[i], v.pids[i] = keys[o], pids[o]
+	for i, e := range es {
+		v.keys[i], v.pids[i] = e.k, e.p
 	}
-	for lo := 0; lo < len(v.pids); lo += bucketSize {
-		hi := min(lo+bucketSize, len(v.pids))
-		p := sortedCopy(v.pids[lo:hi])
+	for lo := 0; lo < len(v.pids); lo += fineSize {
+		hi := min(lo+fineSize, len(v.pids))
 		b := roaring.New()
-		b.AddMany(p)
-		b.RunOptimize()
+		b.AddMany(sortedCopy(v.pids[lo:hi]))
 		v.buckets = append(v.buckets, b)
+	}
+	acc := roaring.New()
+	v.prefixes = append(v.prefixes, acc.Clone())
+	for k := 1; k*coarseSize <= len(v.pids); k++ {
+		acc.AddMany(sortedCopy(v.pids[(k-1)*coarseSize : k*coarseSize]))
+		c := acc.Clone()
+		c.RunOptimize()
+		v.prefixes = append(v.prefixes, c)
 	}
 	return v
 }
@@ -62,26 +82,46 @@ func (v *sview) bound(x float64, strict bool) int {
 
 // span returns the patients at sorted positions [i, j).
 func (v *sview) span(i, j int) *roaring.Bitmap {
-	out := roaring.New()
 	if i >= j {
-		return out
-	}
-	firstFull := (i + bucketSize - 1) / bucketSize
-	lastFull := j / bucketSize // exclusive
-	if firstFull >= lastFull {
-		out.AddMany(sortedCopy(v.pids[i:j]))
-		return out
+		return roaring.New()
 	}
 	var parts []*roaring.Bitmap
-	for b := firstFull; b < lastFull; b++ {
-		parts = append(parts, v.buckets[b])
+	var loose []uint32
+	fine := func(i, j int) {
+		if i >= j {
+			return
+		}
+		fi := (i + fineSize - 1) / fineSize
+		fj := j / fineSize
+		if fi >= fj {
+			loose = append(loose, v.pids[i:j]...)
+			return
+		}
+		parts = append(parts, v.buckets[fi:fj]...)
+		loose = append(loose, v.pids[i:fi*fineSize]...)
+		loose = append(loose, v.pids[fj*fineSize:j]...)
 	}
-	out = roaring.FastOr(parts...)
-	if i < firstFull*bucketSize {
-		out.AddMany(sortedCopy(v.pids[i : firstFull*bucketSize]))
+	ci := (i + coarseSize - 1) / coarseSize
+	cj := j / coarseSize
+	if ci < cj {
+		parts = append(parts, roaring.AndNot(v.prefixes[cj], v.prefixes[ci]))
+		fine(i, ci*coarseSize)
+		fine(cj*coarseSize, j)
+	} else {
+		fine(i, j)
 	}
-	if lastFull*bucketSize < j {
-		out.AddMany(sortedCopy(v.pids[lastFull*bucketSize : j]))
+	var out *roaring.Bitmap
+	switch len(parts) {
+	case 0:
+		out = roaring.New()
+	case 1:
+		out = parts[0].Clone()
+	default:
+		out = roaring.FastOr(parts...)
+	}
+	if len(loose) > 0 {
+		slices.Sort(loose)
+		out.AddMany(loose)
 	}
 	return out
 }

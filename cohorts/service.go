@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -140,10 +141,11 @@ func (s *Service) loadIndex(tx *store.Txn) error {
 		if err != nil {
 			return err
 		}
-		var p uint32
-		if _, err := fmt.Sscanf(string(r.Key[len("idx/r/"):]), "%08x", &p); err != nil {
+		p64, err := strconv.ParseUint(string(r.Key[len("idx/r/"):]), 16, 32)
+		if err != nil {
 			return fmt.Errorf("cohorts: bad row key %q", r.Key)
 		}
+		p := uint32(p64)
 		for uint32(len(ix.ids)) < p {
 			ix.pid(fmt.Sprintf("\x00missing-%d", len(ix.ids)), true)
 		}
@@ -303,7 +305,7 @@ func (s *Service) flush(ctx context.Context) error {
 		b := s.ix.bm[k]
 		var v []byte
 		if b != nil && !b.IsEmpty() {
-			b.RunOptimize()
+			// No RunOptimize here: readers hold the read lock too.
 			v, err = b.ToBytes()
 			if err != nil {
 				break

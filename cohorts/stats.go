@@ -31,6 +31,9 @@ func (s *Service) Stats() IndexStats {
 		for _, b := range v.buckets {
 			n += int64(b.GetSizeInBytes())
 		}
+		for _, b := range v.prefixes {
+			n += int64(b.GetSizeInBytes())
+		}
 		return n
 	}
 	st.ColumnBytes += int64(len(ix.birth))*4 + view(ix.birthView)
