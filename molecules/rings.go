@@ -2,6 +2,7 @@ package molecules
 
 import (
 	"math/bits"
+	"slices"
 	"sort"
 )
 
@@ -109,13 +110,22 @@ func (m *Mol) perceiveRings() {
 			}
 		}
 	}
-	// candidate cycles (Horton set) from BFS trees rooted at every core atom
+	// candidate cycles (Horton set) from BFS trees rooted at every core atom:
+	// P(r,x) + (x,y) + P(y,r) is a simple cycle when the two tree paths leave
+	// r through different children.
 	var cands []cycle
-	seen := map[string]bool{}
+	seen := map[uint64][]int{}
 	dist := make([]int32, n)
-	par := make([]int32, n)  // parent atom
-	parB := make([]int32, n) // bond to parent
+	par := make([]int32, n)    // parent atom
+	parB := make([]int32, n)   // bond to parent
+	branch := make([]int32, n) // child of the root the path goes through
 	queue := make([]int32, 0, n)
+	var coreBonds []int32
+	for bi := range m.Bonds {
+		if alive[m.Bonds[bi].Begin] && alive[m.Bonds[bi].End] {
+			coreBonds = append(coreBonds, int32(bi))
+		}
+	}
 	for r := 0; r < n; r++ {
 		if !alive[r] {
 			continue
@@ -126,6 +136,7 @@ func (m *Mol) perceiveRings() {
 		dist[r] = 0
 		par[r] = -1
 		parB[r] = -1
+		branch[r] = -1
 		queue = append(queue[:0], int32(r))
 		for qi := 0; qi < len(queue); qi++ {
 			a := queue[qi]
@@ -137,16 +148,18 @@ func (m *Mol) perceiveRings() {
 				dist[o] = dist[a] + 1
 				par[o] = a
 				parB[o] = b
+				if a == int32(r) {
+					branch[o] = o
+				} else {
+					branch[o] = branch[a]
+				}
 				queue = append(queue, o)
 			}
 		}
-		for bi := range m.Bonds {
+		for _, bi := range coreBonds {
 			bd := &m.Bonds[bi]
 			x, y := bd.Begin, bd.End
-			if !alive[x] || !alive[y] || dist[x] < 0 || dist[y] < 0 {
-				continue
-			}
-			if parB[x] == int32(bi) || parB[y] == int32(bi) {
+			if dist[x] < 0 || dist[y] < 0 || parB[x] == bi || parB[y] == bi {
 				continue
 			}
 			if dist[x] > dist[y] {
@@ -155,26 +168,33 @@ func (m *Mol) perceiveRings() {
 			if dist[y] != dist[x] && dist[y] != dist[x]+1 {
 				continue
 			}
-			// paths r..x and r..y must meet only at r
-			px := pathTo(x, par)
-			py := pathTo(y, par)
-			if !disjointExceptRoot(px, py) {
+			if x != int32(r) && branch[x] == branch[y] {
 				continue
 			}
-			atoms := make([]int32, 0, len(px)+len(py))
-			// ring order: r .. x, y .. back to r
-			for i := len(px) - 1; i >= 0; i-- {
-				atoms = append(atoms, px[i])
+			atoms := make([]int32, 0, dist[x]+dist[y]+1)
+			for v := x; v >= 0; v = par[v] {
+				atoms = append(atoms, v)
 			}
-			for i := 0; i < len(py)-1; i++ {
-				atoms = append(atoms, py[i])
+			// reverse: r .. x
+			for i, j := 0, len(atoms)-1; i < j; i, j = i+1, j-1 {
+				atoms[i], atoms[j] = atoms[j], atoms[i]
+			}
+			for v := y; v != int32(r); v = par[v] {
+				atoms = append(atoms, v)
 			}
 			c := makeCycle(m, atoms, nb)
-			key := string(bitsetKey(c.set))
-			if seen[key] {
+			h := hashWords(c.set)
+			dup := false
+			for _, k := range seen[h] {
+				if slices.Equal(cands[k].set, c.set) {
+					dup = true
+					break
+				}
+			}
+			if dup {
 				continue
 			}
-			seen[key] = true
+			seen[h] = append(seen[h], len(cands))
 			cands = append(cands, c)
 		}
 	}
