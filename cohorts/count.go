@@ -88,17 +88,32 @@ func (s *Service) countLocked(c *Criteria, canSeeExact bool) (CohortCount, error
 	var result *roaring.Bitmap
 	if c.All != nil {
 		var running *roaring.Bitmap
+		allN := int(s.ix.all().GetCardinality())
 		for i := range c.All {
-			b, err := e.eval(&c.All[i])
+			rule := &c.All[i]
+			neg := rule.Not != nil
+			if neg {
+				rule = rule.Not
+			}
+			b, err := e.eval(rule)
 			if err != nil {
 				return CohortCount{}, err
 			}
-			if running == nil {
-				running = b.Clone()
-			} else {
+			alone := int(b.GetCardinality())
+			switch {
+			case neg && running == nil:
+				running = roaring.AndNot(s.ix.all(), b)
+			case neg:
+				running.AndNot(b)
+			case running == nil:
+				running = b // eval always returns a bitmap the caller owns
+			default:
 				running.And(b)
 			}
-			steps = append(steps, step{rule: c.All[i].Label(), remaining: int(running.GetCardinality()), alone: int(b.GetCardinality())})
+			if neg {
+				alone = allN - alone
+			}
+			steps = append(steps, step{rule: c.All[i].Label(), remaining: int(running.GetCardinality()), alone: alone})
 		}
 		result = running
 	} else {

@@ -81,16 +81,32 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 	ix := e.ix
 	switch {
 	case c.All != nil:
-		parts := make([]*roaring.Bitmap, len(c.All))
+		// Negated children are subtracted from the intersection of the
+		// others instead of being materialized as complements.
+		var parts, negs []*roaring.Bitmap
 		for i := range c.All {
-			b, err := e.eval(&c.All[i])
+			ch := &c.All[i]
+			target := &parts
+			if ch.Not != nil {
+				ch, target = ch.Not, &negs
+			}
+			b, err := e.eval(ch)
 			if err != nil {
 				return nil, err
 			}
-			parts[i] = b
+			*target = append(*target, b)
 		}
-		sort.Slice(parts, func(a, b int) bool { return parts[a].GetCardinality() < parts[b].GetCardinality() })
-		return roaring.FastAnd(parts...), nil
+		var out *roaring.Bitmap
+		if len(parts) == 0 {
+			out = ix.all().Clone()
+		} else {
+			sort.Slice(parts, func(a, b int) bool { return parts[a].GetCardinality() < parts[b].GetCardinality() })
+			out = roaring.FastAnd(parts...)
+		}
+		for _, n := range negs {
+			out.AndNot(n)
+		}
+		return out, nil
 	case c.Any != nil:
 		parts := make([]*roaring.Bitmap, len(c.Any))
 		for i := range c.Any {

@@ -332,3 +332,12 @@ func (p *Patient) testedGeneSet() map[string]bool {
 	}
 	return m
 }
+
+// BirthYear returns the year of birth, if known.
+func (p *Patient) BirthYear() (int, bool) {
+	b, ok := parseDay(p.BirthDate)
+	if !ok {
+		return 0, false
+	}
+	return dayTime(b).Year(), true
+}
