@@ -2,7 +2,6 @@ package molecules
 
 import (
 	_ "embed"
-	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -332,19 +331,15 @@ func tpsaContrib(m *Mol, i int) float64 {
 	return tmp
 }
 
-// Formula returns the molecular formula in Hill order as RDKit's
-// CalcMolFormula writes it (C, H, then alphabetical; isotopes as [13C];
-// net charge appended as +/-n).
+// Formula returns the molecular formula as RDKit's CalcMolFormula writes it
+// by default: C first, then H, then the other elements alphabetically;
+// isotopes counted under their element; net charge appended (+, -, +n, -n).
 func (m *Mol) Formula() string {
 	counts := map[string]int{}
 	charge := 0
 	for i := range m.Atoms {
 		a := &m.Atoms[i]
-		sym := a.Symbol()
-		if a.Isotope != 0 {
-			sym = fmt.Sprintf("[%d%s]", a.Isotope, sym)
-		}
-		counts[sym]++
+		counts[a.Symbol()]++
 		if h := a.TotalHs(); h > 0 {
 			counts["H"] += h
 		}
@@ -354,11 +349,7 @@ func (m *Mol) Formula() string {
 	for k := range counts {
 		keys = append(keys, k)
 	}
-	hasC := counts["C"] > 0
-	sort.Slice(keys, func(i, j int) bool {
-		ki, kj := hillKey(keys[i], hasC), hillKey(keys[j], hasC)
-		return ki < kj
-	})
+	sort.Slice(keys, func(i, j int) bool { return hillKey(keys[i]) < hillKey(keys[j]) })
 	var sb strings.Builder
 	for _, k := range keys {
 		sb.WriteString(k)
@@ -379,22 +370,12 @@ func (m *Mol) Formula() string {
 	return sb.String()
 }
 
-func hillKey(sym string, hasC bool) string {
-	base := strings.TrimLeft(strings.TrimPrefix(sym, "["), "0123456789")
-	base = strings.TrimSuffix(base, "]")
-	iso := sym != base
-	pre := "2"
-	if hasC {
-		switch base {
-		case "C":
-			pre = "0"
-		case "H":
-			pre = "1"
-		}
+func hillKey(sym string) string {
+	switch sym {
+	case "C":
+		return "0"
+	case "H":
+		return "1"
 	}
-	k := pre + base
-	if iso {
-		k += "~" + sym
-	}
-	return k
+	return "2" + sym
 }

@@ -208,11 +208,20 @@ func goldenFile(t *testing.T, file string) {
 	}
 	for _, k := range names {
 		f := fields[k]
-		if pct := float64(f.ok) / float64(f.total); pct < goldenFloor[file+":"+k] {
-			t.Errorf("%s agreement %.4f below floor %.4f", k, pct, goldenFloor[k])
+		floor, ok := goldenFloor[file+":"+k]
+		if !ok {
+			floor = 1
+		}
+		if strings.HasPrefix(file, "testdata/") && float64(f.ok)/float64(f.total) < floor-1e-12 {
+			t.Errorf("%s agreement %d/%d below floor %.4f", k, f.ok, f.total, floor)
 		}
 	}
 }
 
-// goldenFloor records the agreement reached so far; regressions fail.
-var goldenFloor = map[string]float64{}
+// goldenFloor records the agreement reached; a field below its floor fails
+// the test (fields not listed must agree 100%).
+var goldenFloor = map[string]float64{
+	// two rifamycin-like macrocycles: RDKit's ring finder does not offer the
+	// equal-sized alternative ring our symmetrization adds
+	"testdata/moleculenet_rdkit2022.09.tsv:rings": 2998.0 / 3000,
+}

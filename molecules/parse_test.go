@@ -80,9 +80,12 @@ func TestParseProperties(t *testing.T) {
 		nAtoms  int
 	}{
 		{"[H]C([H])([H])O", "CH4O", 2, 2},
-		{"[2H]OC", "CH3[2H]O", 2, 3},
+		{"[2H]OC", "CH4O", 2, 3},
 		{"CC(=O)Oc1ccccc1C(=O)O", "C9H8O4", 13, 13},
-		{"[NH4+].[Cl-]", "ClH4N", 2, 2},
+		{"[NH4+].[Cl-]", "H4ClN", 2, 2},
+		{"[Zn++].[O-]S([O-])(=O)=O", "O4SZn", 6, 6},
+		{"BrC(Cl)I", "CHBrClI", 4, 4},
+		{"[13CH4]", "CH4", 1, 1},
 		{"C[N+](C)(C)C", "C4H12N+", 5, 5},
 		{"CN(=O)=O", "CH3NO2", 4, 4},
 		{"[O-]C(=O)C", "C2H3O2-", 4, 4},
