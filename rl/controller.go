@@ -20,15 +20,15 @@ const cycleDays = 21
 // applies the same safety shield, and acts greedily. It asks for a
 // measurement every day, as the environment observes one every step.
 type learned struct {
-	id   string
-	spec ppo.PolicySpec
-	pool sync.Pool // *ppo.Policy clones, one per concurrent Decide
+	id     string
+	spec   ppo.PolicySpec
+	master *ppo.Policy // never acts; only cloned
+	pool   sync.Pool   // *ppo.Policy clones, one per concurrent Decide
 }
 
 func newLearned(id string, p *ppo.Policy) *learned {
-	l := &learned{id: id, spec: p.Spec}
-	l.pool.New = func() any { return p.Clone() }
-	l.pool.Put(p)
+	l := &learned{id: id, spec: p.Spec, master: p}
+	l.pool.New = func() any { return l.master.Clone() }
 	return l
 }
 

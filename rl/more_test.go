@@ -128,3 +128,48 @@ func FuzzParseHyperparameters(f *testing.F) {
 		}
 	})
 }
+
+// TestPolicyConcurrentUse simulates with one trained policy from several
+// goroutines: the results equal the sequential ones.
+func TestPolicyConcurrentUse(t *testing.T) {
+	h := open(t, t.TempDir())
+	ctx := context.Background()
+	run, err := h.svc.StartTraining(ctx, "tester", tiny(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.wait(t, run.Job, time.Minute)
+	run, _ = h.svc.TrainingRun(ctx, run.ID)
+	pol, err := h.svc.PolicyFor(ctx, run.Policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := func(seed uint64) float64 {
+		s, err := dosing.Simulate(ctx, dosing.SimulationInput{Model: dosing.WarfarinHamberg,
+			Patient: dosing.Patient{Age: 66, Genotypes: map[string]string{"CYP2C9": "*1/*2", "VKORC1": "A/A"}},
+			Regimen: dosing.Regimen{Policy: pol}, Days: 30, Seed: seed, Variability: true})
+		if err != nil {
+			t.Error(err)
+			return -1
+		}
+		tot, _ := s.TotalDose.Float64()
+		return tot + s.TimeInRange
+	}
+	want := make([]float64, 8)
+	for i := range want {
+		want[i] = sim(uint64(i))
+	}
+	got := make([]float64, 8)
+	done := make(chan struct{})
+	for i := range got {
+		go func() { got[i] = sim(uint64(i)); done <- struct{}{} }()
+	}
+	for range got {
+		<-done
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("patient %d: concurrent %g, sequential %g", i, got[i], want[i])
+		}
+	}
+}

@@ -36,13 +36,10 @@ type Policy struct {
 
 // Policy returns a snapshot of the current policy network.
 func (t *Trainer) Policy() (*Policy, error) {
-	e, err := t.newEnv(0)
-	if err != nil {
-		return nil, err
-	}
-	spec := PolicySpec{Model: t.cfg.Model, History: t.cfg.History, EpisodeSteps: e.EpisodeSteps(),
+	spec := PolicySpec{Model: t.cfg.Model, History: t.cfg.History, EpisodeSteps: t.t,
 		Shield: t.cfg.Shield, ObsDim: t.dim, Actions: t.nAct}
 	if spec.History == 0 {
+		var err error
 		if spec.History, err = historyOf(t.cfg.Model, t.dim); err != nil {
 			return nil, err
 		}

@@ -197,7 +197,10 @@ func countParams(m *nn.MLP) int {
 }
 
 // Iterate runs one iteration: a rollout of one episode for every parallel
-// patient, then Epochs passes of minibatch updates.
+// patient, then Epochs passes of minibatch updates. It checks ctx between
+// steps; after an error (a cancelled ctx included) the Trainer is partway
+// through an iteration, so continue from a checkpoint taken after the last
+// successful Iterate (MarshalBinary), as the rl service does.
 func (t *Trainer) Iterate(ctx context.Context) (Metrics, error) {
 	start := time.Now()
 	e, err := t.newEnv(t.iter + 1)
