@@ -80,8 +80,7 @@ var epoch = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 // dayOf returns the day number (days since 1970-01-01, UTC) of t's date.
 func dayOf(t time.Time) int32 {
 	t = t.UTC()
-	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	return int32(d.Sub(epoch).Hours() / 24)
+	return civilDay(t.Year(), int(t.Month()), t.Day())
 }
 
 func dayTime(d int32) time.Time { return epoch.AddDate(0, 0, int(d)) }
@@ -99,16 +98,62 @@ func parseDay(s string) (int32, bool) {
 		if len(s) == 4 { // a bare year
 			y, err := strconv.Atoi(s)
 			if err == nil && y > 0 {
-				return dayOf(time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)), true
+				return civilDay(y, 1, 1), true
 			}
 		}
 		return noDay, false
 	}
-	t, err := time.Parse("2006-01-02", s[:10])
-	if err != nil {
+	if s[4] != '-' || s[7] != '-' || (len(s) > 10 && s[10] != 'T' && s[10] != ' ') {
 		return noDay, false
 	}
-	return dayOf(t), true
+	num := func(t string) (int, bool) {
+		n := 0
+		for i := 0; i < len(t); i++ {
+			c := t[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(s[:4])
+	m, ok2 := num(s[5:7])
+	d, ok3 := num(s[8:10])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return noDay, false
+	}
+	return civilDay(y, m, d), true
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// civilDay returns days since 1970-01-01 of a proleptic Gregorian date
+// (H. Hinnant's days_from_civil).
+func civilDay(y, m, d int) int32 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int32(era*146097 + doe - 719468)
 }
 
 // normDate turns an ISO date or date-time into YYYY-MM-DD, or "" when unreadable.

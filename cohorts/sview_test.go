@@ -3,6 +3,7 @@ package cohorts
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // TestSortedViewRanges checks range queries across prefix, bucket and
@@ -45,6 +46,25 @@ func TestSortedViewRanges(t *testing.T) {
 		}
 		if int(got.GetCardinality()) != want {
 			t.Fatalf("query %d [%v %v]: got %d want %d", q, lo, hi, got.GetCardinality(), want)
+		}
+	}
+}
+
+func TestParseDayMatchesTime(t *testing.T) {
+	for _, s := range []string{"1970-01-01", "2000-02-29", "1900-03-01", "0001-01-01", "2026-11-26T23:00:00Z", "1969-12-31", "1600-02-29"} {
+		got, ok := parseDay(s)
+		tt, err := time.Parse("2006-01-02", s[:10])
+		want := int32(tt.Unix() / 86400)
+		if tt.Unix() < 0 && tt.Unix()%86400 != 0 {
+			want--
+		}
+		if !ok || err != nil || got != want || dayTime(got).Format("2006-01-02") != s[:10] {
+			t.Errorf("%s: %d %v, want %d", s, got, ok, want)
+		}
+	}
+	for _, s := range []string{"2001-02-29", "2020-13-01", "2020-00-10", "20x0-01-01", "2020-01-01X", "2020/01/01"} {
+		if _, ok := parseDay(s); ok {
+			t.Errorf("%s accepted", s)
 		}
 	}
 }
