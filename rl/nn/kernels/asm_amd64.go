@@ -8,6 +8,9 @@ import "golang.org/x/sys/cpu"
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 //go:noescape
+func kern6x16(k int, a *float32, ars, aks int, b *float32, ldb int, c *float32, ldc int, acc bool)
+
+//go:noescape
 func kern4x16(k int, a *float32, ars, aks int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
 //go:noescape

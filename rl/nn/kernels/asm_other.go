@@ -5,6 +5,9 @@ package kernels
 // useAsm is false: only the portable Go kernels exist on this build.
 const useAsm = false
 
+func kern6x16(k int, a *float32, ars, aks int, b *float32, ldb int, c *float32, ldc int, acc bool) {
+	panic("kernels: no assembly on this build")
+}
 func kern4x16(k int, a *float32, ars, aks int, b *float32, ldb int, c *float32, ldc int, acc bool) {
 	panic("kernels: no assembly on this build")
 }

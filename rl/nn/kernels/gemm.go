@@ -2,8 +2,8 @@ package kernels
 
 import "fmt"
 
-// Tile sizes of the register-blocked micro-kernels: a tile of C is mr rows by
-// nr (or nr/2) columns, held in registers while the k loop runs.
+// Tile sizes of the register-blocked micro-kernels: a tile of C is 6 or mr
+// rows by nr (or nr/2) columns, held in registers while the k loop runs.
 const (
 	mr = 4
 	nr = 16
@@ -103,6 +103,9 @@ func gemm(m, n, k int, a []float32, ars, aks int, b []float32, ldb int, c []floa
 	if useAsm {
 		for ; j+nr <= n; j += nr {
 			i := 0
+			for ; i+6 <= m; i += 6 {
+				kern6x16(k, &a[i*ars], ars, aks, &b[j], ldb, &c[i*ldc+j], ldc, acc)
+			}
 			for ; i+mr <= m; i += mr {
 				kern4x16(k, &a[i*ars], ars, aks, &b[j], ldb, &c[i*ldc+j], ldc, acc)
 			}
