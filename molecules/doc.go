@@ -1,23 +1,47 @@
-// Package molecules is rxlab's pure-Go chemistry core. It owns SMILES parsing
-// (OpenSMILES plus RDKit's extensions), sanitization as RDKit 2022.09 does it
-// (valence and implicit hydrogens, ring perception, RDKit's aromaticity model,
-// kekulization, removal of explicit [H] atoms), molecular formula, canonical
-// SMILES, Morgan/ECFP fingerprints bit-identical to RDKit's defaults,
-// RDKit-defined descriptors (MolWt, ExactMolWt, Crippen logP/MR, TPSA,
-// H-bond donors/acceptors, strict rotatable bonds, ring counts, FractionCSP3,
-// Lipinski violations) and an in-memory Tanimoto similarity index.
+// Package molecules is rxlab's pure-Go chemistry core. It gives RDKit
+// 2022.09's answers for what rxlab reports about a molecule.
+//
+// It owns:
+//   - SMILES parsing (OpenSMILES plus RDKit's extensions: bracket atoms with
+//     isotope, chirality, H count, charge incl. ++/--, atom class; aromatic
+//     lowercase atoms incl. se/as/te/si; ring closures 0-9, %nn, %(nnn);
+//     dot-separated fragments; bonds - = # $ : / \ -> <-) with size caps;
+//   - sanitization as RDKit's MolFromSmiles does it: nitro/azide/P=O clean-up,
+//     valence checks and implicit hydrogens (2022.09 valence tables), removal
+//     of explicit [H], ring perception (symmetrized SSSR), kekulization with
+//     RDKit's bounded backtracking (so c1ccnc1 is rejected), RDKit's
+//     aromaticity model incl. fused systems, conjugation and hybridization,
+//     stereocentre and double-bond stereo perception;
+//   - canonical isomeric SMILES equal to MolToSmiles (RDKit's canonical
+//     ranking and writer), molecular formula as CalcMolFormula;
+//   - Morgan/ECFP fingerprints with RDKit's default invariants, bit-identical
+//     folded bits, unfolded counts and per-bit environments (bit info);
+//   - descriptors: MolWt, ExactMolWt, Crippen MolLogP/MolMR (a small SMARTS
+//     matcher runs RDKit's Crippen table), TPSA, NumHDonors/NumHAcceptors,
+//     strict NumRotatableBonds, ring and aromatic ring counts, FractionCSP3,
+//     Lipinski violations;
+//   - Index, an in-memory Tanimoto search with popcount buckets and a
+//     bit-count bound; results are exact.
 //
 // Entry points:
 //
-//	m, err := molecules.Parse("CC(=O)Oc1ccccc1C(=O)O")
-//	m.CanonicalSMILES()             // RDKit MolToSmiles (isomeric)
-//	molecules.Describe(m)           // descriptors
-//	molecules.Morgan(m, 2, 2048)    // ECFP4 bits
+//	m, err := molecules.Parse("CC(=O)Oc1ccccc1C(=O)O") // *SMILESError on bad input
+//	m.CanonicalSMILES()                                  // "CC(=O)Oc1ccccc1C(=O)O"
+//	m.Formula()                                          // "C9H8O4"
+//	molecules.Describe(m)                                // Descriptors
+//	molecules.Morgan(m, 2, 2048)                         // ECFP4 bits
+//	molecules.MorganWithInfo(m, 2, 2048)                 // bits + (atom, radius) per bit
 //	idx, _ := molecules.NewIndex(2048)
+//	idx.Add("aspirin", fp); idx.Search(ctx, q, 0.7, 10)
 //
 // Parse errors are *SMILESError values: they wrap store.ErrInvalid, carry the
-// 0-based character position and report the code BAD_SMILES.
+// 0-based character position (or -1 for whole-molecule chemistry problems)
+// and report the API code BAD_SMILES. A Parser built with NewParser caps
+// input length, atoms and ring closures.
 //
-// The golden data (testdata/*.tsv, from RDKit 2022.09.3) pins every answer;
-// golden_test.go prints field-by-field agreement.
+// Agreement with RDKit is pinned by golden_test.go against RDKit 2022.09.3
+// output in testdata/ (edge cases, NCI 5K, a MoleculeNet sample); extra
+// files made with peer/make_golden.py can be checked through
+// MOLECULES_GOLDEN. peer/rdkit_bench.py is the speed peer of
+// BenchmarkVsRDKit.
 package molecules

@@ -45,7 +45,11 @@ type cycle struct {
 // perceiveRings computes RDKit's symmetrized SSSR: a minimum cycle basis
 // chosen smallest-first, plus equal-sized alternative rings that could
 // replace a basis ring without losing any ring bond (symmetrizeSSSR).
-func (m *Mol) perceiveRings() {
+// maxRingSystemAtoms caps the atoms of one fused ring system; ring
+// perception is quadratic in it.
+const maxRingSystemAtoms = 240
+
+func (m *Mol) perceiveRings() error {
 	n := len(m.Atoms)
 	nb := len(m.Bonds)
 	m.atomRingCount = make([]uint8, n)
@@ -80,7 +84,7 @@ func (m *Mol) perceiveRings() {
 	}
 	nRings := nb - n + nComp
 	if nRings <= 0 {
-		return
+		return nil
 	}
 	// ring atoms: 2-core of the graph (repeatedly strip degree<2 atoms)
 	deg := make([]int, n)
@@ -108,6 +112,17 @@ func (m *Mol) perceiveRings() {
 					stack = append(stack, o)
 				}
 			}
+		}
+	}
+	coreSize := make([]int, nComp)
+	for i := 0; i < n; i++ {
+		if alive[i] {
+			coreSize[comp[i]]++
+		}
+	}
+	for _, c := range coreSize {
+		if c > maxRingSystemAtoms {
+			return errMol("ring system of %d atoms exceeds the limit of %d", c, maxRingSystemAtoms)
 		}
 	}
 	// candidate cycles (Horton set) from BFS trees rooted at every core atom:
@@ -247,8 +262,13 @@ func (m *Mol) perceiveRings() {
 	// property, overwritten by every later fragment whose ring search found
 	// more candidates than its cyclomatic number; only those survive.
 	lastComp := int32(-1)
+	nodeSmallest := make([]bool, len(cands))
 	for ci := range cands {
-		if chosen[ci] || !m.isNodeSmallestRing(cands[ci].atoms, alive) {
+		if chosen[ci] || len(cands[ci].atoms) > maxSize {
+			continue
+		}
+		nodeSmallest[ci] = m.isNodeSmallestRing(cands[ci].atoms, alive)
+		if !nodeSmallest[ci] {
 			continue
 		}
 		if c := comp[cands[ci].atoms[0]]; c > lastComp {
@@ -259,7 +279,7 @@ func (m *Mol) perceiveRings() {
 		if chosen[ci] || len(cands[ci].atoms) > maxSize || comp[cands[ci].atoms[0]] != lastComp {
 			continue
 		}
-		if !m.isNodeSmallestRing(cands[ci].atoms, alive) {
+		if !nodeSmallest[ci] {
 			continue
 		}
 		extra := cands[ci].set
@@ -299,6 +319,7 @@ func (m *Mol) perceiveRings() {
 			}
 		}
 	}
+	return nil
 }
 
 func bitsetKey(b bitset) []byte {

@@ -286,7 +286,9 @@ func (m *Mol) sanitize() error {
 			return err
 		}
 	}
-	m.perceiveRings()
+	if err := m.perceiveRings(); err != nil {
+		return err
+	}
 	if err := m.kekulize(); err != nil {
 		return err
 	}
