@@ -14,6 +14,16 @@
 //
 // Ids are "R<n>" for runs, "P<n>" for policies and "E<n>" for evaluations.
 //
+// # Trained policies as dosing methods
+//
+// PolicyFor's controllers ask for a measurement every day (the environment
+// observes INR daily and each docetaxel cycle's nadir), so a learned arm in
+// an evaluation sees more measurements than the baselines' schedules give
+// them. For docetaxel the controller takes the lowest daily ANC of a cycle as
+// its nadir, while the environment applies one residual error to the true
+// nadir: with measurement noise the deployed policy sees slightly lower
+// nadirs than in training, which makes it more cautious, not less.
+//
 // # Jobs
 //
 // "rl-training" is resumable: its Run restores the run's checkpoint (when

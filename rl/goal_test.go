@@ -2,6 +2,7 @@ package rl
 
 import (
 	"context"
+	"fmt"
 	"flag"
 	"testing"
 	"time"
@@ -59,7 +60,24 @@ func goal(t *testing.T, in TrainingInput, patients, days int) ([]EvaluationArm, 
 		t.Logf("%-22s TIR %5.1f %% [%5.1f, %5.1f]  above %5.1f %%  below %5.1f %%  severe %5.2f %%  mean dose %.2f",
 			a.Name, 100*a.TimeInRange, 100*a.TimeInRangeLow95, 100*a.TimeInRangeHigh95, 100*a.TimeAbove, 100*a.TimeBelow, 100*a.TimeSevere, a.MeanDailyDose)
 	}
+	table, err := h.svc.DoseTable(ctx, run.Policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range table.Cells {
+		if c.Decisions >= 50 {
+			t.Logf("dose table: days %2d–%2d  %-16s  last %s in [%s, %s)  median %5.1f %s  (n=%d)",
+				c.DayFrom, c.DayTo, c.Group, table.Observable, bound(c.Low, "−∞"), bound(c.High, "∞"), c.MedianDose, table.Unit, c.Decisions)
+		}
+	}
 	return arms, run
+}
+
+func bound(p *float64, open string) string {
+	if p == nil {
+		return open
+	}
+	return fmt.Sprint(*p)
 }
 
 func TestWarfarinGoal(t *testing.T) {
