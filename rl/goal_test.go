@@ -2,8 +2,8 @@ package rl
 
 import (
 	"context"
-	"fmt"
 	"flag"
+	"fmt"
 	"testing"
 	"time"
 
