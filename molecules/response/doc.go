@@ -18,7 +18,9 @@
 // standard deviation, which the model stores. GDSC models use a 512-bit
 // drug fingerprint, the same descriptors, and the cell line's binary features:
 // the GDSC v17 "<GENE>_mut" columns, the recurrent copy-number features that
-// name their genes ("gain_cna…_(GENES)" / "loss_cna…_(GENES)"), and MSI.
+// name their genes ("gain_cna…_(GENES)" / "loss_cna…_(GENES)"), MSI, and the
+// cell line's tissue one-hot (GDSC TISSUE_FACTOR; patients get theirs from
+// their cancer diagnosis, tissue.go).
 // Anonymous copy-number regions are left out because a patient's gene-level
 // CNV calls cannot be mapped onto them.
 //

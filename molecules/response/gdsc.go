@@ -108,17 +108,33 @@ func LoadGDSC() (*GDSC, error) {
 		cols = append(cols, j)
 		g.Features = append(g.Features, name)
 	}
+	tissueCol := slices.Index(feat[0], "TISSUE_FACTOR")
+	if tissueCol < 0 {
+		return nil, fmt.Errorf("response: genomic features lack TISSUE_FACTOR: %w", store.ErrInvalid)
+	}
+	var tissues []string
+	for _, r := range feat[1:] {
+		if len(r) > tissueCol && !slices.Contains(tissues, r[tissueCol]) {
+			tissues = append(tissues, r[tissueCol])
+		}
+	}
+	slices.Sort(tissues)
+	nGen := len(g.Features)
+	for _, t := range tissues {
+		g.Features = append(g.Features, tissuePrefix+t)
+	}
 	cellIdx := map[string]int{}
 	for li, r := range feat[1:] {
 		if len(r) != len(feat[0]) {
 			return nil, fmt.Errorf("response: genomic features line %d has %d fields, want %d: %w", li+2, len(r), len(feat[0]), store.ErrInvalid)
 		}
-		v := make([]float32, len(cols))
+		v := make([]float32, len(g.Features))
 		for k, j := range cols {
 			if strings.TrimSpace(r[j]) == "1" {
 				v[k] = 1
 			}
 		}
+		v[nGen+slices.Index(tissues, r[tissueCol])] = 1
 		cellIdx[r[0]] = len(g.CellIDs)
 		g.CellIDs = append(g.CellIDs, r[0])
 		g.CellFeatures = append(g.CellFeatures, v)
@@ -187,7 +203,8 @@ func cnaGenes(name string) []string {
 }
 
 func gdscNet() netConfig {
-	return netConfig{Hidden: []int{128, 64}, Epochs: 12, Patience: 3, Batch: 256, LR: 1e-3, WeightDecay: 0.01}
+	return netConfig{Hidden: []int{128, 64}, Epochs: 12, Patience: 2, Batch: 256, LR: 3e-4, WeightDecay: 0.1,
+		ZeroOutput: true, EvalsPerEpoch: 4}
 }
 
 func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string)) (*Model, error) {
@@ -263,22 +280,30 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	ysc := fitScaler(ys)
 	rec.YMean, rec.YSD = ysc.Mean, ysc.SD
 	// Per-drug training means (standardised), looked up by canonical SMILES.
-	dsum, dcnt := map[int]float64{}, map[int]float64{}
+	// GDSC screens some compounds under two drug ids; they share one
+	// structure, so they share one mean.
+	dsum, dcnt := map[string]float64{}, map[string]float64{}
 	for _, i := range sp.Train {
-		dsum[g.PairDrug[i]] += (g.LnIC50[i] - rec.YMean[0]) / rec.YSD[0]
-		dcnt[g.PairDrug[i]]++
+		c := canon[g.PairDrug[i]]
+		dsum[c] += (g.LnIC50[i] - rec.YMean[0]) / rec.YSD[0]
+		dcnt[c]++
 	}
-	rec.DrugMeans = map[string]float64{}
 	drugExtra := make([][2]float32, len(feats))
 	for d := range feats {
-		if dcnt[d] > 0 {
-			rec.DrugMeans[canon[d]] = dsum[d] / dcnt[d]
-			drugExtra[d] = [2]float32{float32(dsum[d] / dcnt[d]), 1}
+		if c := canon[d]; dcnt[c] > 0 && useDrugMeans(in.Split) {
+			if rec.DrugMeans == nil {
+				rec.DrugMeans = map[string]float64{}
+			}
+			rec.DrugMeans[c] = dsum[c] / dcnt[c]
+			drugExtra[d] = [2]float32{float32(dsum[c] / dcnt[c]), 1}
 		}
 	}
 	nv, nd := len(rec.Vocabulary), NumDescriptors+drugExtraWidth
 	width := nv + nd + len(g.Features)
-	mk := func(idx []int) rows {
+	// Without drug means (unseen-drug split) the identity inputs are zero
+	// and the network learns the full value.
+	mk := func(idx []int, dropout bool) rows {
+		drop := func(int) bool { return dropout }
 		return rows{n: len(idx), width: width, out: 1,
 			fill: func(r int, dst []float32) {
 				clear(dst[:nv])
@@ -289,13 +314,21 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 				}
 				rec.Desc.apply(f.desc, dst[nv:nv+NumDescriptors])
 				ex := drugExtra[g.PairDrug[i]]
-				if dropDrugMean(rec.Seed, i) {
+				if drop(i) {
 					ex = [2]float32{}
 				}
 				dst[nv+NumDescriptors], dst[nv+NumDescriptors+1] = ex[0], ex[1]
 				copy(dst[nv+nd:], g.CellFeatures[g.PairCell[i]])
 			},
-			y: func(r int, dst []float64) { dst[0] = (g.LnIC50[idx[r]] - rec.YMean[0]) / rec.YSD[0] }}
+			// The network learns the residual from the drug's training mean
+			// when the drug-identity inputs are present, the full value otherwise.
+			y: func(r int, dst []float64) {
+				i := idx[r]
+				dst[0] = (g.LnIC50[i] - rec.YMean[0]) / rec.YSD[0]
+				if !drop(i) {
+					dst[0] -= float64(drugExtra[g.PairDrug[i]][0])
+				}
+			}}
 	}
 	// Early stopping watches at most 20,000 validation pairs (seeded subset).
 	val := sp.Val
@@ -305,7 +338,7 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 		r.Shuffle(len(val), func(i, j int) { val[i], val[j] = val[j], val[i] })
 		val = val[:20000]
 	}
-	trRows, vaRows := mk(sp.Train), mk(val)
+	trRows, vaRows := mk(sp.Train, !useDrugMeans(in.Split)), mk(val, !useDrugMeans(in.Split))
 	members := make([]*nn.MLP, in.Ensemble)
 	for k := range members {
 		msg := fmt.Sprintf("training member %d of %d", k+1, in.Ensemble)
@@ -330,17 +363,19 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 
 // drugExtraWidth is the number of drug-identity inputs of GDSC models: the
 // drug's standardised training mean ln IC50 and a 1 flag when the drug was
-// seen in training (both 0 for a new molecule).
+// seen in training (both 0 for a new molecule). When they are present the
+// network predicts the residual from that mean (the output is mean +
+// network), so a fresh network starts at the per-drug-mean baseline and
+// learns the cell lines' deviations; for a new molecule it predicts the
+// value from structure alone.
 const drugExtraWidth = 2
 
-// DrugMeanDropout is the fraction of training pairs whose drug-identity
-// inputs are zeroed, so the network also learns to predict new molecules
-// from structure alone.
-const DrugMeanDropout = 0.3
-
-func dropDrugMean(seed uint64, pair int) bool {
-	return float64(mix(seed^uint64(pair)*0x9e3779b97f4a7c15)>>11)/(1<<53) < DrugMeanDropout
-}
+// useDrugMeans says whether a split's model gets the drug-identity inputs:
+// yes for random pairs and unseen cell lines (every test drug was seen), no
+// for unseen drugs, whose model must predict from structure alone. A model
+// with the inputs, asked about a molecule it never saw, predicts from the
+// global training mean plus the cell-line effects it learned.
+func useDrugMeans(split string) bool { return split != SplitDrug }
 
 // drugExtra returns the drug-identity inputs of a molecule.
 func (m *Model) drugExtra(canonical string) [2]float32 {
@@ -368,7 +403,11 @@ func (m *Model) pairPredict(eng *engine, drugs []*molFeat, extra [][2]float32, c
 			row[nd-2], row[nd-1] = extra[r][0], extra[r][1]
 			copy(dense[(r-s)*D+nd:(r-s+1)*D], cells[r])
 		}
-		mu, sg := m.ensembleInputs(eng, counts, dense)
+		off := make([]float64, e-s)
+		for r := s; r < e; r++ {
+			off[r-s] = float64(extra[r][0])
+		}
+		mu, sg := m.ensembleInputs(eng, counts, dense, off)
 		copy(mean[s:e], mu)
 		copy(sd[s:e], sg)
 	}
@@ -416,6 +455,7 @@ func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, canon []string, sp Split)
 	m.rec.InDomainThreshold = percentile(sims, DomainPercentile)
 	tMean, tSD, tY, tDrug := part(sp.Test)
 	m.rec.Validation = RegressionMetrics(vMean, vY)
+	m.rec.Validation["baselineRmse"] = RegressionMetrics(m.perDrugBaseline(g, sp, sp.Val), vY)["rmse"]
 	m.rec.Metrics = RegressionMetrics(tMean, tY)
 	m.rec.Metrics["meanPerDrugPearson"], _ = meanPearsonByGroup(tMean, tY, tDrug)
 	cover := 0.0
@@ -425,24 +465,7 @@ func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, canon []string, sp Split)
 		}
 	}
 	m.rec.Metrics["intervalCoverage"] = cover / float64(max(len(tY), 1))
-	// Baseline: the per-drug training mean (global training mean for drugs
-	// without training pairs, i.e. every drug of the unseen-drug split).
-	sum, cnt := map[int]float64{}, map[int]float64{}
-	var all float64
-	for _, i := range sp.Train {
-		sum[g.PairDrug[i]] += g.LnIC50[i]
-		cnt[g.PairDrug[i]]++
-		all += g.LnIC50[i]
-	}
-	all /= float64(max(len(sp.Train), 1))
-	base := make([]float64, len(tY))
-	for k, d := range tDrug {
-		if cnt[d] > 0 {
-			base[k] = sum[d] / cnt[d]
-		} else {
-			base[k] = all
-		}
-	}
+	base := m.perDrugBaseline(g, sp, sp.Test)
 	m.rec.Baseline = RegressionMetrics(base, tY)
 	m.rec.Baseline["meanPerDrugPearson"], _ = meanPearsonByGroup(base, tY, tDrug)
 	for _, mm := range []Metrics{m.rec.Metrics, m.rec.Baseline, m.rec.Validation} {
@@ -452,4 +475,27 @@ func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, canon []string, sp Split)
 			}
 		}
 	}
+}
+
+// perDrugBaseline predicts rows with their drug id's training mean (the
+// global training mean for drugs without training pairs, i.e. every drug of
+// the unseen-drug split).
+func (m *Model) perDrugBaseline(g *GDSC, sp Split, rows []int) []float64 {
+	sum, cnt := map[int]float64{}, map[int]float64{}
+	var all float64
+	for _, i := range sp.Train {
+		sum[g.PairDrug[i]] += g.LnIC50[i]
+		cnt[g.PairDrug[i]]++
+		all += g.LnIC50[i]
+	}
+	all /= float64(max(len(sp.Train), 1))
+	base := make([]float64, len(rows))
+	for k, i := range rows {
+		if d := g.PairDrug[i]; cnt[d] > 0 {
+			base[k] = sum[d] / cnt[d]
+		} else {
+			base[k] = all
+		}
+	}
+	return base
 }

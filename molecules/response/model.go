@@ -257,10 +257,13 @@ func (m *Model) inputs(feats []molFeat, cell func(r int, dst []float32)) ([][]co
 // ensemble returns the per-row, per-task ensemble mean and sd in target units.
 func (m *Model) ensemble(eng *engine, feats []molFeat) (mean, sd []float64) {
 	counts, dense := m.inputs(feats, nil)
-	return m.ensembleInputs(eng, counts, dense)
+	return m.ensembleInputs(eng, counts, dense, nil)
 }
 
-func (m *Model) ensembleInputs(eng *engine, counts [][]countFeat, dense []float32) (mean, sd []float64) {
+// ensembleInputs runs every member; offset (per row, in standardised output
+// units, may be nil) is added to the raw outputs before they are mapped to
+// target units.
+func (m *Model) ensembleInputs(eng *engine, counts [][]countFeat, dense []float32, offset []float64) (mean, sd []float64) {
 	B, T, H := len(counts), len(m.rec.Tasks), eng.hidden
 	h := make([]float32, B*H)
 	o := make([]float32, B*T)
@@ -271,7 +274,11 @@ func (m *Model) ensembleInputs(eng *engine, counts [][]countFeat, dense []float3
 		reluInPlace(h)
 		_ = eng.tails[k].Forward(h, B, o)
 		for i, v := range o {
-			y := m.toTarget(i%T, float64(v))
+			raw := float64(v)
+			if offset != nil {
+				raw += offset[i/T]
+			}
+			y := m.toTarget(i%T, raw)
 			sum[i] += y
 			sq[i] += y * y
 		}

@@ -21,6 +21,13 @@ type netConfig struct {
 	// WeightDecay is an L2 shrink applied to the weights after each step
 	// (decoupled, as AdamW): w ← w·(1 − LR·WeightDecay).
 	WeightDecay float64 `json:"weightDecay"`
+	// ZeroOutput starts the output layer at zero, so the untrained network
+	// predicts exactly the offset it is trained around (GDSC: the per-drug
+	// mean), and that starting point is the first early-stopping candidate.
+	ZeroOutput bool `json:"zeroOutput,omitempty"`
+	// EvalsPerEpoch is how often per epoch early stopping looks at the
+	// validation loss (0 or 1: once, after the epoch).
+	EvalsPerEpoch int `json:"evalsPerEpoch,omitempty"`
 }
 
 // rows is a training or evaluation set as the trainer sees it: dense input
@@ -127,12 +134,50 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 	bs := min(cfg.Batch, tr.n)
 	x := make([]float32, bs*tr.width)
 	aux := make([]float32, bs*2*tr.out)
+	if cfg.ZeroOutput {
+		w, b, _ := m.Weights(m.Layers() - 1)
+		clear(w)
+		clear(b)
+	}
 	best, bestLoss, since := m.Clone(), math.Inf(1), 0
+	if cfg.ZeroOutput {
+		if bestLoss, err = evalLoss(m, val, task); err != nil {
+			return nil, 0, err
+		}
+	}
+	steps := tr.n / bs
+	evalAt := steps + 1
+	if cfg.EvalsPerEpoch > 1 {
+		evalAt = max(1, steps/cfg.EvalsPerEpoch)
+	}
+	// check evaluates the validation loss, keeps the best weights and says
+	// whether patience ran out.
+	check := func() (bool, error) {
+		vl, err := evalLoss(m, val, task)
+		if err != nil {
+			return false, err
+		}
+		if vl < bestLoss {
+			bestLoss, since = vl, 0
+			return false, best.CopyFrom(m)
+		}
+		since++
+		return since >= cfg.Patience*max(1, cfg.EvalsPerEpoch), nil
+	}
 	shrink := float32(1 - cfg.LR*cfg.WeightDecay)
 	for ep := 0; ep < cfg.Epochs; ep++ {
 		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		// Drop the ragged tail so every step uses one graph (it is reshuffled next epoch).
-		for s := 0; s+bs <= tr.n; s += bs {
+		for st, s := 0, 0; s+bs <= tr.n; st, s = st+1, s+bs {
+			if st > 0 && st%evalAt == 0 && st+evalAt <= steps {
+				stop, err := check()
+				if err != nil {
+					return nil, 0, err
+				}
+				if stop {
+					return best, bestLoss, nil
+				}
+			}
 			if err := ctx.Err(); err != nil {
 				return nil, 0, err
 			}
@@ -149,16 +194,11 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 				}
 			}
 		}
-		vl, err := evalLoss(m, val, task)
+		stop, err := check()
 		if err != nil {
 			return nil, 0, err
 		}
-		if vl < bestLoss {
-			bestLoss, since = vl, 0
-			if err := best.CopyFrom(m); err != nil {
-				return nil, 0, err
-			}
-		} else if since++; since >= cfg.Patience {
+		if stop {
 			break
 		}
 		if progress != nil {

@@ -43,7 +43,9 @@ var SummaryQuantiles = []float64{10, 25, 50, 75, 90}
 // variant in GENE that changes the protein (any class but SYNONYMOUS);
 // gain_cna…_(GENES) is 1 with an AMPLIFICATION call on any listed gene,
 // loss_cna…_(GENES) with a DELETION call; MSI_FACTOR is 1 with the biomarker
-// MMR=DEFICIENT or MSI=HIGH. It returns the vector and the number of ones.
+// MMR=DEFICIENT or MSI=HIGH; tissue:<T> is 1 for the GDSC tissue of the
+// patient's cancer diagnosis (patientTissue: OncoTree, SNOMED lung histology
+// or the ICD-10-CM category). It returns the vector and the number of ones.
 func (m *Model) PatientFeatures(p *cohorts.Patient) ([]float32, int) {
 	v := make([]float32, len(m.rec.CellFeatures))
 	mut := map[string]bool{}
@@ -68,10 +70,13 @@ func (m *Model) PatientFeatures(p *cohorts.Patient) ([]float32, int) {
 			msi = true
 		}
 	}
+	tissue := patientTissue(p)
 	ones := 0
 	for i, f := range m.rec.CellFeatures {
 		on := false
 		switch {
+		case strings.HasPrefix(f, tissuePrefix):
+			on = tissue != "" && f[len(tissuePrefix):] == tissue
 		case f == "MSI_FACTOR":
 			on = msi
 		case strings.HasSuffix(f, "_mut"):

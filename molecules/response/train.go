@@ -96,6 +96,9 @@ func (in TrainInput) normalize() (TrainInput, error) {
 
 // ModelID is the id a training input produces.
 func ModelID(in TrainInput) string {
+	if n, err := in.normalize(); err == nil {
+		in = n
+	}
 	t := idUnsafe.ReplaceAllString(in.Target, "_")
 	id := fmt.Sprintf("%s.%s.%s.s%d.e%d", in.Dataset, t, in.Split, in.Seed, in.Ensemble)
 	if in.Epochs > 0 {

@@ -1,0 +1,284 @@
+package response
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/jobs"
+)
+
+// quickESOL is a small, fast ESOL model shared by the tests (400 molecules,
+// 3 members, 10 epochs).
+var quickESOL = TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 3, Ensemble: 3, Epochs: 10, MaxRows: 400}
+
+var quick struct {
+	once sync.Once
+	m    *Model
+	err  error
+}
+
+func quickModel(t testing.TB) *Model {
+	t.Helper()
+	quick.once.Do(func() { quick.m, quick.err = Train(context.Background(), quickESOL, nil) })
+	if quick.err != nil {
+		t.Fatal(quick.err)
+	}
+	return quick.m
+}
+
+func TestTrainDeterministic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains three small models")
+	}
+	a := quickModel(t)
+	b, err := Train(context.Background(), quickESOL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := quickESOL
+	other.Seed = 4
+	c, err := Train(context.Background(), other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smiles := []string{"CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O"}
+	pa, _ := a.Predict(context.Background(), smiles, PredictOptions{})
+	pb, _ := b.Predict(context.Background(), smiles, PredictOptions{})
+	pc, _ := c.Predict(context.Background(), smiles, PredictOptions{})
+	for i := range smiles {
+		if *pa[i].Value != *pb[i].Value || !slices.Equal(pa[i].AtomContributions, pb[i].AtomContributions) {
+			t.Errorf("%s: same seed gave %v and %v", smiles[i], *pa[i].Value, *pb[i].Value)
+		}
+		if *pa[i].Value == *pc[i].Value {
+			t.Errorf("%s: seeds 3 and 4 gave the same prediction", smiles[i])
+		}
+	}
+	if a.rec.Metrics["rmse"] != b.rec.Metrics["rmse"] || !slices.Equal(a.rec.Rows.Test, b.rec.Rows.Test) {
+		t.Error("same seed, different metrics or split")
+	}
+	// The quick model must still beat the mean predictor clearly.
+	if a.rec.Metrics["rmse"] > 0.7*a.rec.Baseline["rmse"] {
+		t.Errorf("rmse %.3f vs baseline %.3f", a.rec.Metrics["rmse"], a.rec.Baseline["rmse"])
+	}
+}
+
+func TestPredictItems(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small model")
+	}
+	m := quickModel(t)
+	train := m.rec.TrainSMILES[0]
+	smiles := []string{"CCO", "C1CC", "", "c1ccccc1N(=O)=O", train, "Cl[C@H](F)Br", "C(C)(C)(C)(C)C"}
+	preds, err := m.Predict(context.Background(), smiles, PredictOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr := []bool{false, true, true, false, false, false, true}
+	for i, p := range preds {
+		if p.SMILES != smiles[i] {
+			t.Fatalf("item %d out of order", i)
+		}
+		if (p.Error != "") != wantErr[i] {
+			t.Errorf("%q: error %q, want error %v", smiles[i], p.Error, wantErr[i])
+			continue
+		}
+		if wantErr[i] {
+			if p.Value != nil || p.AtomContributions != nil {
+				t.Errorf("%q: failed item carries values", smiles[i])
+			}
+			continue
+		}
+		if !(*p.Low <= *p.Value && *p.Value <= *p.High) {
+			t.Errorf("%q: interval %v..%v misses %v", smiles[i], *p.Low, *p.High, *p.Value)
+		}
+		if s := *p.NearestTrainingSimilarity; s < 0 || s > 1 {
+			t.Errorf("%q: similarity %v", smiles[i], s)
+		}
+		mol := mustParse(t, smiles[i])
+		if len(p.AtomContributions) != mol.NumAtoms() {
+			t.Errorf("%q: %d contributions for %d atoms", smiles[i], len(p.AtomContributions), mol.NumAtoms())
+		}
+	}
+	if s := *preds[4].NearestTrainingSimilarity; s != 1 || !*preds[4].InDomain {
+		t.Errorf("training molecule: similarity %v inDomain %v", s, *preds[4].InDomain)
+	}
+	// Options: no attributions, same values.
+	fast, _ := m.Predict(context.Background(), smiles, PredictOptions{NoAttributions: true})
+	if fast[0].AtomContributions != nil || *fast[0].Value != *preds[0].Value {
+		t.Error("NoAttributions changed the value or kept attributions")
+	}
+	// A batch larger than one chunk goes through several workers in order.
+	many := make([]string, 300)
+	for i := range many {
+		many[i] = smiles[i%len(smiles)]
+	}
+	got, _ := m.Predict(context.Background(), many, PredictOptions{NoAttributions: true})
+	for i, p := range got {
+		if (p.Error != "") != wantErr[i%len(smiles)] || (p.Value != nil && *p.Value != *fast[i%len(smiles)].Value) {
+			t.Fatalf("batch item %d differs from the single prediction", i)
+		}
+	}
+}
+
+// TestAttributionDirection removes the fingerprint bits whose environments
+// cover the atom with the largest |contribution| and checks that the
+// prediction moves the way the sign claims (down for a positive atom).
+func TestAttributionDirection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small model")
+	}
+	m := quickModel(t)
+	tb, _ := LoadDataset("esol")
+	eng := m.pool.Get().(*engine)
+	defer m.pool.Put(eng)
+	agree, total := 0, 0
+	for i, s := range tb.SMILES {
+		if i%5 != 0 {
+			continue
+		}
+		mol, err := m.parser.Parse(s)
+		if err != nil || mol.NumAtoms() < 3 {
+			continue
+		}
+		f := featurize(mol, m.rec.Bits, m.colOf, true)
+		contrib := m.attribute(eng, &f, nil)
+		best := 0
+		for a, c := range contrib {
+			if math.Abs(c) > math.Abs(contrib[best]) {
+				best = a
+			}
+		}
+		if math.Abs(contrib[best]) < 0.05 {
+			continue
+		}
+		before, _ := m.ensemble(eng, []molFeat{f})
+		g := f
+		g.counts = nil
+		for k, c := range f.counts {
+			if !slices.Contains(f.envAtoms[k], int32(best)) {
+				g.counts = append(g.counts, c)
+			}
+		}
+		after, _ := m.ensemble(eng, []molFeat{g})
+		total++
+		if (before[0]-after[0])*contrib[best] > 0 {
+			agree++
+		}
+	}
+	if total < 50 {
+		t.Fatalf("only %d molecules with a clear attribution", total)
+	}
+	frac := float64(agree) / float64(total)
+	t.Logf("removing the top atom's bits moved the prediction as claimed for %d/%d molecules (%.1f %%)", agree, total, 100*frac)
+	if frac < 0.9 {
+		t.Errorf("attribution direction agreement %.2f < 0.90", frac)
+	}
+}
+
+func openService(t *testing.T, dir string) (*Service, *jobs.Runner, *store.DB) {
+	t.Helper()
+	db, err := store.Open(store.Config{Dir: dir, GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := jobs.New(jobs.Config{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{DB: db, Jobs: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s, r, db
+}
+
+func waitJob(t *testing.T, r *jobs.Runner, id string) jobs.Job {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		j, err := r.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.State.Final() {
+			return j
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("job did not finish")
+	return jobs.Job{}
+}
+
+func TestServiceLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small model")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, r, db := openService(t, dir)
+	if _, err := New(Config{DB: db}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("New without runner: %v", err)
+	}
+	for _, bad := range []TrainInput{
+		{Dataset: "delaney-processed"}, {Dataset: "esol", Split: "cell"}, {Dataset: "esol", Target: "x"},
+		{Dataset: "esol", Ensemble: 99}, {Dataset: "gdsc", Split: "scaffold"},
+	} {
+		if _, err := s.Train(ctx, "u1", bad); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("Train(%+v): %v, want ErrInvalid", bad, err)
+		}
+	}
+	in := quickESOL
+	in.Ensemble = 2
+	j, err := s.Train(ctx, "u1", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = waitJob(t, r, j.ID)
+	if j.State != jobs.Succeeded || !strings.Contains(string(j.Result), ModelID(in)) {
+		t.Fatalf("job %s: %s %s %s", j.ID, j.State, j.Error, j.Result)
+	}
+	list, err := s.Models(ctx)
+	if err != nil || len(list) != 1 || list[0].ID != ModelID(in) {
+		t.Fatalf("Models = %v, %v", list, err)
+	}
+	info := list[0]
+	if info.Metrics["rmse"] <= 0 || info.Baseline["rmse"] <= info.Metrics["rmse"] || info.DatasetHash == "" || info.TrainedAt.IsZero() || info.Ensemble != 2 {
+		t.Errorf("stored info incomplete: %+v", info)
+	}
+	smiles := []string{"CCO", "bad(", "c1ccccc1Cl"}
+	p1, err := s.Predict(ctx, info.ID, smiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1[1].Error == "" || p1[0].Value == nil || p1[2].Value == nil {
+		t.Fatalf("per-item errors: %+v", p1)
+	}
+	if _, err := s.Predict(ctx, "nope", smiles); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown model: %v", err)
+	}
+	r.Shutdown(ctx)
+	db.Close()
+	// Reopen: the model is read back from the store and predicts the same.
+	s2, r2, db2 := openService(t, dir)
+	defer db2.Close()
+	defer r2.Shutdown(ctx)
+	p2, err := s2.Predict(ctx, info.ID, smiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range smiles {
+		if p1[i].Error != p2[i].Error || (p1[i].Value != nil && *p1[i].Value != *p2[i].Value) {
+			t.Errorf("%s: %v before reopen, %v after", smiles[i], p1[i], p2[i])
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package response
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/rxlab/rxlab/molecules"
+)
+
+func mustParse(t testing.TB, s string) *molecules.Mol {
+	t.Helper()
+	m, err := molecules.Parse(s)
+	if err != nil {
+		t.Fatalf("parse %s: %v", s, err)
+	}
+	return m
+}
+
+func TestScaffold(t *testing.T) {
+	cases := []struct {
+		a, b  string
+		same  bool
+		atoms int // scaffold atoms of a
+	}{
+		{"Cc1ccccc1", "CCc1ccccc1", true, 6},                        // side chains go
+		{"c1ccccc1", "Oc1ccccc1", true, 6},                          // substituent goes
+		{"c1ccc(cc1)-c1ccccc1", "c1ccc(cc1)Cc1ccccc1", false, 12},   // biphenyl vs diphenylmethane (linker kept)
+		{"c1ccc(cc1)CCc1ccccc1", "CC(c1ccccc1)Cc1ccccc1", true, 14}, // the methyl branch on the linker goes
+		{"CCCCO", "CCO", true, 0},                                   // acyclic share ""
+		{"c1ccncc1", "c1ccccc1", false, 6},                          // element matters
+		{"C1CCCCC1", "c1ccccc1", false, 6},                          // aromaticity matters
+		{"OC(=O)c1ccc2ccccc2c1", "Nc1ccc2ccccc2c1", true, 10},       // naphthalene
+		{"c1ccc2c(c1)CCN2", "c1ccc2c(c1)NCC2", true, 9},             // same indoline, other atom order
+		{"CN1CCN(CC1)c1ccccc1", "c1ccc(cc1)N1CCNCC1", true, 12},     // phenylpiperazine
+	}
+	for _, c := range cases {
+		ma, mb := mustParse(t, c.a), mustParse(t, c.b)
+		if n := len(ScaffoldAtoms(ma)); n != c.atoms {
+			t.Errorf("ScaffoldAtoms(%s) = %d atoms, want %d", c.a, n, c.atoms)
+		}
+		if got := ScaffoldKey(ma) == ScaffoldKey(mb); got != c.same {
+			t.Errorf("ScaffoldKey(%s) == ScaffoldKey(%s) is %v, want %v", c.a, c.b, got, c.same)
+		}
+	}
+}
+
+func TestSplits(t *testing.T) {
+	check := func(t *testing.T, s Split, n int) {
+		t.Helper()
+		all := append(append(slices.Clone(s.Train), s.Val...), s.Test...)
+		slices.Sort(all)
+		if len(all) != n || len(slices.Compact(all)) != n {
+			t.Fatalf("split does not partition %d rows", n)
+		}
+	}
+	r1, r2, r3 := RandomSplit(1000, 7), RandomSplit(1000, 7), RandomSplit(1000, 8)
+	check(t, r1, 1000)
+	if len(r1.Test) != 100 || len(r1.Val) != 100 {
+		t.Errorf("random split sizes %d/%d/%d", len(r1.Train), len(r1.Val), len(r1.Test))
+	}
+	if !slices.Equal(r1.Test, r2.Test) || slices.Equal(r1.Test, r3.Test) {
+		t.Error("random split not fixed by seed")
+	}
+	tb, err := LoadDataset("esol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, len(tb.SMILES))
+	for i, s := range tb.SMILES {
+		keys[i] = ScaffoldKey(mustParse(t, s))
+	}
+	s1, s2 := GroupSplit(keys, 1), GroupSplit(keys, 1)
+	check(t, s1, len(keys))
+	if !slices.Equal(s1.Val, s2.Val) {
+		t.Error("scaffold split not fixed by seed")
+	}
+	part := map[string]int{}
+	for p, idx := range [][]int{s1.Train, s1.Val, s1.Test} {
+		for _, i := range idx {
+			if q, ok := part[keys[i]]; ok && q != p {
+				t.Fatalf("scaffold of row %d is in two parts", i)
+			}
+			part[keys[i]] = p
+		}
+	}
+	if f := float64(len(s1.Test)) / float64(len(keys)); f < 0.08 || f > 0.12 {
+		t.Errorf("scaffold test fraction %.3f", f)
+	}
+	groups := []int{0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9}
+	g := splitByGroupIDs(groups, 3)
+	check(t, g, len(groups))
+	for _, i := range g.Test {
+		for _, j := range g.Train {
+			if groups[i] == groups[j] {
+				t.Fatal("group in train and test")
+			}
+		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	m := RegressionMetrics([]float64{1, 2, 3, 4}, []float64{1, 2, 3, math.NaN()})
+	if m["n"] != 3 || m["rmse"] != 0 || m["r2"] != 1 || math.Abs(m["pearson"]-1) > 1e-12 {
+		t.Errorf("perfect: %v", m)
+	}
+	m = RegressionMetrics([]float64{2, 2, 2}, []float64{1, 2, 3})
+	if math.Abs(m["rmse"]-math.Sqrt(2.0/3)) > 1e-12 || math.Abs(m["mae"]-2.0/3) > 1e-12 || m["r2"] != 0 || m["pearson"] != 0 {
+		t.Errorf("constant: %v", m)
+	}
+	cases := []struct {
+		s, y []float64
+		auc  float64
+	}{
+		{[]float64{0.1, 0.4, 0.35, 0.8}, []float64{0, 0, 1, 1}, 0.75}, // sklearn's example
+		{[]float64{1, 2, 3}, []float64{0, 1, 1}, 1},
+		{[]float64{3, 2, 1}, []float64{0, 1, 1}, 0},
+		{[]float64{1, 1, 1, 1}, []float64{0, 1, 0, 1}, 0.5},
+		{[]float64{1, 2, 3}, []float64{1, 1, math.NaN()}, math.NaN()},
+	}
+	for _, c := range cases {
+		got := ROCAUC(c.s, c.y)
+		if !(got == c.auc || math.IsNaN(got) && math.IsNaN(c.auc)) {
+			t.Errorf("ROCAUC(%v, %v) = %v, want %v", c.s, c.y, got, c.auc)
+		}
+	}
+	r, n := meanPearsonByGroup([]float64{1, 2, 3, 5, 5, 5}, []float64{1, 2, 4, 1, 2, 3}, []int{0, 0, 0, 1, 1, 1})
+	if n != 2 || math.Abs(r-(RegressionMetrics([]float64{1, 2, 3}, []float64{1, 2, 4})["pearson"]+0)/2) > 1e-12 {
+		t.Errorf("per-group pearson %v over %d", r, n)
+	}
+}
+
+func TestLossGradients(t *testing.T) {
+	pred := []float32{0.3, -1.2, 2.0, 0.5}
+	aux := []float32{1, 0, 0, 0, 0.5, 1, 1, 0} // 2 rows × (2 targets, 2 masks)
+	for _, l := range []interface {
+		Eval(pred, aux []float32, batch, width int, grad []float32) float32
+	}{maskedMSE{}, maskedBCE{}} {
+		grad := make([]float32, 4)
+		l.Eval(pred, aux, 2, 2, grad)
+		for i := range pred {
+			const h = 1e-2
+			p := slices.Clone(pred)
+			p[i] += h
+			up := l.Eval(p, aux, 2, 2, nil)
+			p[i] -= 2 * h
+			dn := l.Eval(p, aux, 2, 2, nil)
+			fd := (up - dn) / (2 * h)
+			if math.Abs(float64(fd-grad[i])) > 2e-3 {
+				t.Errorf("%T grad[%d] = %v, finite difference %v", l, i, grad[i], fd)
+			}
+		}
+		if grad[1] != 0 || grad[3] != 0 {
+			t.Errorf("%T: masked outputs got gradient %v", l, grad)
+		}
+	}
+}
