@@ -61,17 +61,20 @@ func GemmNT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 func Transpose(dst []float32, ldd int, src []float32, lds, rows, cols int) {
 	checkMat("Transpose src", src, rows, cols, lds)
 	checkMat("Transpose dst", dst, cols, rows, ldd)
-	const blk = 8
-	for i0 := 0; i0 < rows; i0 += blk {
-		i1 := min(i0+blk, rows)
-		for j0 := 0; j0 < cols; j0 += blk {
-			j1 := min(j0+blk, cols)
-			for i := i0; i < i1; i++ {
-				s := src[i*lds+j0 : i*lds+j1]
-				for j, v := range s {
-					dst[(j0+j)*ldd+i] = v
-				}
-			}
+	i := 0
+	for ; i+4 <= rows; i += 4 {
+		s0 := src[i*lds : i*lds+cols]
+		s1 := src[(i+1)*lds : (i+1)*lds+cols]
+		s2 := src[(i+2)*lds : (i+2)*lds+cols]
+		s3 := src[(i+3)*lds : (i+3)*lds+cols]
+		for j := range s0 {
+			d := dst[j*ldd+i : j*ldd+i+4]
+			d[0], d[1], d[2], d[3] = s0[j], s1[j], s2[j], s3[j]
+		}
+	}
+	for ; i < rows; i++ {
+		for j, v := range src[i*lds : i*lds+cols] {
+			dst[j*ldd+i] = v
 		}
 	}
 }
