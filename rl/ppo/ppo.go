@@ -154,14 +154,30 @@ func New(cfg Config) (*Trainer, error) {
 }
 
 // newEnv builds the environment of iteration it: its seed depends only on
-// the run's seed and it, so a resumed run sees the same patients.
+// the run's seed and it, so a resumed run sees the same patients. A large
+// population is first subsampled (uniformly, with replacement) to
+// poolFactor·Envs patients, so building the environment costs the same for
+// 1,000 or 100,000 patients.
 func (t *Trainer) newEnv(it int) (*env.Env, error) {
 	c := t.cfg
+	seed := mix(c.Seed, uint64(it))
+	pop := c.Population
+	if n := poolFactor * c.Envs; len(pop) > n {
+		rng := rand.New(rand.NewPCG(seed, 0x706f6f6c))
+		sub := make([]*dosing.Patient, n)
+		for i := range sub {
+			sub[i] = pop[rng.IntN(len(pop))]
+		}
+		pop = sub
+	}
 	return env.New(env.Config{
-		Model: c.Model, Envs: c.Envs, Seed: mix(c.Seed, uint64(it)), EpisodeSteps: c.EpisodeSteps,
-		History: c.History, Typical: c.Typical, Population: c.Population, Reward: c.Reward, Shield: c.Shield,
+		Model: c.Model, Envs: c.Envs, Seed: seed, EpisodeSteps: c.EpisodeSteps,
+		History: c.History, Typical: c.Typical, Population: pop, Reward: c.Reward, Shield: c.Shield,
 	})
 }
+
+// poolFactor sizes the per-iteration patient pool relative to Envs.
+const poolFactor = 4
 
 // mix derives a well-spread seed from a run seed and an index (splitmix64).
 func mix(a, b uint64) uint64 {
