@@ -86,6 +86,8 @@ func TestGolden(t *testing.T) {
 		"testdata/edge_cases_rdkit2022.09.tsv",
 		"testdata/nci5k_rdkit2022.09.tsv",
 		"testdata/moleculenet_rdkit2022.09.tsv",
+		"testdata/chembl_rdkit2022.09.tsv",
+		"testdata/edge_extra_rdkit2022.09.tsv",
 	} {
 		file := file
 		t.Run(strings.TrimSuffix(strings.TrimPrefix(file, "testdata/"), "_rdkit2022.09.tsv"), func(t *testing.T) {

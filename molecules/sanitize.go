@@ -223,9 +223,34 @@ func (m *Mol) removeHs() {
 		if !remove[i] {
 			continue
 		}
-		b := &m.Bonds[m.Atoms[i].bonds[0]]
-		h := &m.Atoms[b.Other(int32(i))]
+		hb := m.Atoms[i].bonds[0]
+		b := &m.Bonds[hb]
+		heavy := b.Other(int32(i))
+		h := &m.Atoms[heavy]
 		h.ExplicitHs++
+		// keep double-bond stereo given through the H on another neighbour
+		if b.dir != dirNone {
+			found := false
+			var other int32 = -1
+			for _, nb := range h.bonds {
+				if nb == hb || m.Bonds[nb].Type != BondSingle {
+					continue
+				}
+				if m.Bonds[nb].dir == dirNone {
+					other = nb
+				} else {
+					found = true
+				}
+			}
+			if !found && other >= 0 {
+				ob := &m.Bonds[other]
+				if ob.Begin == heavy && b.Begin == heavy {
+					ob.dir = flipDir(b.dir)
+				} else {
+					ob.dir = b.dir
+				}
+			}
+		}
 		for k, x := range h.stereoNbrs {
 			if x == int32(i) {
 				h.stereoNbrs[k] = hNeighbor
