@@ -26,9 +26,6 @@ func kern1x32(k int, a *float32, aks int, b *float32, ldb int, c *float32, acc b
 func kern1x8(k int, a *float32, aks int, b *float32, ldb int, c *float32, acc bool)
 
 //go:noescape
-func tanhAVX2(n int, x *float32)
-
-//go:noescape
 func tanhGradAVX2(n int, dz, y, dy *float32)
 
 //go:noescape
@@ -45,3 +42,6 @@ func adamAVX2(n int, w, gr, m, v *float32, b1, omb1, b2, omb2, c1, c2, eps, negE
 
 //go:noescape
 func expAVX2(n int, x *float32)
+
+//go:noescape
+func tanh16AVX2(n int, x *float32)

@@ -23,7 +23,6 @@ func kern1x32(k int, a *float32, aks int, b *float32, ldb int, c *float32, acc b
 func kern1x8(k int, a *float32, aks int, b *float32, ldb int, c *float32, acc bool) {
 	panic("kernels: no assembly on this build")
 }
-func tanhAVX2(n int, x *float32)             { panic("kernels: no assembly on this build") }
 func tanhGradAVX2(n int, dz, y, dy *float32) { panic("kernels: no assembly on this build") }
 func reluAVX2(n int, x *float32)             { panic("kernels: no assembly on this build") }
 func reluGradAVX2(n int, dz, y, dy *float32) { panic("kernels: no assembly on this build") }
@@ -33,3 +32,5 @@ func adamAVX2(n int, w, gr, m, v *float32, b1, omb1, b2, omb2, c1, c2, eps, negE
 }
 
 func expAVX2(n int, x *float32) { panic("kernels: no assembly on this build") }
+
+func tanh16AVX2(n int, x *float32) { panic("kernels: no assembly on this build") }

@@ -22,7 +22,7 @@ func Tanh(x []float32) {
 	if useAsm {
 		n = len(x) &^ 7
 		if n > 0 {
-			tanhAVX2(n, &x[0])
+			tanh16AVX2(n, &x[0])
 		}
 	}
 	for i := n; i < len(x); i++ {

@@ -225,69 +225,6 @@ DATA ·c_expHi+24(SB)/4, $0x42b00000
 DATA ·c_expHi+28(SB)/4, $0x42b00000
 GLOBL ·c_expHi(SB), RODATA|NOPTR, $32
 
-// func tanhAVX2(n int, x *float32)
-// n must be a multiple of 8. tanh(x) = sign(x)·t(|x|) with
-// t(a) = a + a³·P(a²) (Taylor to a¹¹) for a < 0.35, else 1 − 2/(e^{2a}+1),
-// e^y = 2^k·Q(r) with r = y − k·ln2 and Q the degree-7 Taylor polynomial.
-TEXT ·tanhAVX2(SB), NOSPLIT, $0-16
-	MOVQ n+0(FP), CX
-	MOVQ x+8(FP), SI
-	VMOVUPS ·c_sign(SB), Y15
-	VMOVUPS ·c_one(SB), Y14
-	SHRQ $3, CX
-	JZ   tanhdone
-
-tanhloop:
-	VMOVUPS (SI), Y0
-	VANDPS  Y15, Y0, Y1            // sign
-	VXORPS  Y1, Y0, Y2             // a = |x|
-	VMINPS  ·c_tanhClamp(SB), Y2, Y2
-
-	// small branch: Y4 = a + a·s·P(s), s = a²
-	VMULPS  Y2, Y2, Y3             // s
-	VMOVUPS ·c_t11(SB), Y4
-	VFMADD213PS ·c_t9(SB), Y3, Y4
-	VFMADD213PS ·c_t7(SB), Y3, Y4
-	VFMADD213PS ·c_t5(SB), Y3, Y4
-	VFMADD213PS ·c_t3(SB), Y3, Y4
-	VMULPS  Y2, Y3, Y5             // a·s
-	VFMADD213PS Y2, Y5, Y4         // Y4 = a·s·P + a
-
-	// large branch
-	VADDPS  Y2, Y2, Y6             // y = 2a
-	VMULPS  ·c_log2e(SB), Y6, Y7
-	VROUNDPS $0, Y7, Y7            // k
-	VFNMADD231PS ·c_ln2hi(SB), Y7, Y6  // r = y − k·ln2hi
-	VFNMADD231PS ·c_ln2lo(SB), Y7, Y6  // r −= k·ln2lo
-	VMOVUPS ·c_e7(SB), Y8
-	VFMADD213PS ·c_e6(SB), Y6, Y8
-	VFMADD213PS ·c_e5(SB), Y6, Y8
-	VFMADD213PS ·c_e4(SB), Y6, Y8
-	VFMADD213PS ·c_e3(SB), Y6, Y8
-	VFMADD213PS ·c_e2(SB), Y6, Y8
-	VFMADD213PS Y14, Y6, Y8
-	VFMADD213PS Y14, Y6, Y8        // Q(r)
-	VCVTPS2DQ Y7, Y9
-	VPADDD  ·c_bias127(SB), Y9, Y9
-	VPSLLD  $23, Y9, Y9            // 2^k
-	VMULPS  Y9, Y8, Y8             // e^{2a}
-	VADDPS  Y14, Y8, Y8
-	VMOVUPS ·c_two(SB), Y10
-	VDIVPS  Y8, Y10, Y8            // 2/(e+1)
-	VSUBPS  Y8, Y14, Y8            // 1 − 2/(e+1)
-
-	VCMPPS  $1, ·c_tanhThresh(SB), Y2, Y11  // a < 0.35
-	VBLENDVPS Y11, Y4, Y8, Y0
-	VORPS   Y1, Y0, Y0
-	VMOVUPS Y0, (SI)
-	ADDQ    $32, SI
-	DECQ    CX
-	JNZ     tanhloop
-
-tanhdone:
-	VZEROUPPER
-	RET
-
 // func tanhGradAVX2(n int, dz, y, dy *float32)
 // dz = dy·(1 − y²); n must be a multiple of 8.
 TEXT ·tanhGradAVX2(SB), NOSPLIT, $0-32
@@ -480,5 +417,145 @@ exploop:
 	JNZ     exploop
 
 expdone:
+	VZEROUPPER
+	RET
+
+// func tanh16AVX2(n int, x *float32)
+// n must be a multiple of 8. tanh(x) = sign(x)·t(|x|) with
+// t(a) = a + a³·P(a²) (Taylor to a¹¹) for a < 0.35, else 1 − 2/(e^{2a}+1),
+// e^y = 2^k·Q(r) with r = y − k·ln2 and Q the degree-7 Taylor polynomial.
+// Two independent vectors per iteration let the long exp/divide chain of one
+// overlap the other.
+TEXT ·tanh16AVX2(SB), NOSPLIT, $0-16
+	MOVQ n+0(FP), CX
+	MOVQ x+8(FP), SI
+	VMOVUPS ·c_sign(SB), Y15
+	VMOVUPS ·c_one(SB), Y14
+	SHRQ $3, CX
+	CMPQ CX, $2
+	JLT  t16tail
+
+t16loop:
+	VMOVUPS 0(SI), Y1
+	VMOVUPS 32(SI), Y6
+	VANDPS Y15, Y1, Y0
+	VANDPS Y15, Y6, Y5
+	VXORPS Y0, Y1, Y1
+	VXORPS Y5, Y6, Y6
+	VMINPS ·c_tanhClamp(SB), Y1, Y1
+	VMINPS ·c_tanhClamp(SB), Y6, Y6
+	VADDPS Y1, Y1, Y2
+	VADDPS Y6, Y6, Y7
+	VMULPS ·c_log2e(SB), Y2, Y3
+	VMULPS ·c_log2e(SB), Y7, Y8
+	VROUNDPS $0, Y3, Y3
+	VROUNDPS $0, Y8, Y8
+	VFNMADD231PS ·c_ln2hi(SB), Y3, Y2
+	VFNMADD231PS ·c_ln2hi(SB), Y8, Y7
+	VFNMADD231PS ·c_ln2lo(SB), Y3, Y2
+	VFNMADD231PS ·c_ln2lo(SB), Y8, Y7
+	VMOVUPS ·c_e7(SB), Y4
+	VMOVUPS ·c_e7(SB), Y9
+	VFMADD213PS ·c_e6(SB), Y2, Y4
+	VFMADD213PS ·c_e6(SB), Y7, Y9
+	VFMADD213PS ·c_e5(SB), Y2, Y4
+	VFMADD213PS ·c_e5(SB), Y7, Y9
+	VFMADD213PS ·c_e4(SB), Y2, Y4
+	VFMADD213PS ·c_e4(SB), Y7, Y9
+	VFMADD213PS ·c_e3(SB), Y2, Y4
+	VFMADD213PS ·c_e3(SB), Y7, Y9
+	VFMADD213PS ·c_e2(SB), Y2, Y4
+	VFMADD213PS ·c_e2(SB), Y7, Y9
+	VFMADD213PS Y14, Y2, Y4
+	VFMADD213PS Y14, Y7, Y9
+	VFMADD213PS Y14, Y2, Y4
+	VFMADD213PS Y14, Y7, Y9
+	VCVTPS2DQ Y3, Y3
+	VCVTPS2DQ Y8, Y8
+	VPADDD ·c_bias127(SB), Y3, Y3
+	VPADDD ·c_bias127(SB), Y8, Y8
+	VPSLLD $23, Y3, Y3
+	VPSLLD $23, Y8, Y8
+	VMULPS Y3, Y4, Y4
+	VMULPS Y8, Y9, Y9
+	VADDPS Y14, Y4, Y4
+	VADDPS Y14, Y9, Y9
+	VMOVUPS ·c_two(SB), Y3
+	VMOVUPS ·c_two(SB), Y8
+	VDIVPS Y4, Y3, Y4
+	VDIVPS Y9, Y8, Y9
+	VSUBPS Y4, Y14, Y4
+	VSUBPS Y9, Y14, Y9
+	VMULPS Y1, Y1, Y2
+	VMULPS Y6, Y6, Y7
+	VMOVUPS ·c_t11(SB), Y3
+	VMOVUPS ·c_t11(SB), Y8
+	VFMADD213PS ·c_t9(SB), Y2, Y3
+	VFMADD213PS ·c_t9(SB), Y7, Y8
+	VFMADD213PS ·c_t7(SB), Y2, Y3
+	VFMADD213PS ·c_t7(SB), Y7, Y8
+	VFMADD213PS ·c_t5(SB), Y2, Y3
+	VFMADD213PS ·c_t5(SB), Y7, Y8
+	VFMADD213PS ·c_t3(SB), Y2, Y3
+	VFMADD213PS ·c_t3(SB), Y7, Y8
+	VMULPS Y1, Y2, Y2
+	VMULPS Y6, Y7, Y7
+	VFMADD213PS Y1, Y2, Y3
+	VFMADD213PS Y6, Y7, Y8
+	VCMPPS $1, ·c_tanhThresh(SB), Y1, Y2
+	VCMPPS $1, ·c_tanhThresh(SB), Y6, Y7
+	VBLENDVPS Y2, Y3, Y4, Y4
+	VBLENDVPS Y7, Y8, Y9, Y9
+	VORPS Y0, Y4, Y4
+	VORPS Y5, Y9, Y9
+	VMOVUPS Y4, 0(SI)
+	VMOVUPS Y9, 32(SI)
+	ADDQ $64, SI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  t16loop
+
+t16tail:
+	TESTQ CX, CX
+	JZ    t16done
+	VMOVUPS 0(SI), Y1
+	VANDPS Y15, Y1, Y0
+	VXORPS Y0, Y1, Y1
+	VMINPS ·c_tanhClamp(SB), Y1, Y1
+	VADDPS Y1, Y1, Y2
+	VMULPS ·c_log2e(SB), Y2, Y3
+	VROUNDPS $0, Y3, Y3
+	VFNMADD231PS ·c_ln2hi(SB), Y3, Y2
+	VFNMADD231PS ·c_ln2lo(SB), Y3, Y2
+	VMOVUPS ·c_e7(SB), Y4
+	VFMADD213PS ·c_e6(SB), Y2, Y4
+	VFMADD213PS ·c_e5(SB), Y2, Y4
+	VFMADD213PS ·c_e4(SB), Y2, Y4
+	VFMADD213PS ·c_e3(SB), Y2, Y4
+	VFMADD213PS ·c_e2(SB), Y2, Y4
+	VFMADD213PS Y14, Y2, Y4
+	VFMADD213PS Y14, Y2, Y4
+	VCVTPS2DQ Y3, Y3
+	VPADDD ·c_bias127(SB), Y3, Y3
+	VPSLLD $23, Y3, Y3
+	VMULPS Y3, Y4, Y4
+	VADDPS Y14, Y4, Y4
+	VMOVUPS ·c_two(SB), Y3
+	VDIVPS Y4, Y3, Y4
+	VSUBPS Y4, Y14, Y4
+	VMULPS Y1, Y1, Y2
+	VMOVUPS ·c_t11(SB), Y3
+	VFMADD213PS ·c_t9(SB), Y2, Y3
+	VFMADD213PS ·c_t7(SB), Y2, Y3
+	VFMADD213PS ·c_t5(SB), Y2, Y3
+	VFMADD213PS ·c_t3(SB), Y2, Y3
+	VMULPS Y1, Y2, Y2
+	VFMADD213PS Y1, Y2, Y3
+	VCMPPS $1, ·c_tanhThresh(SB), Y1, Y2
+	VBLENDVPS Y2, Y3, Y4, Y4
+	VORPS Y0, Y4, Y4
+	VMOVUPS Y4, 0(SI)
+
+t16done:
 	VZEROUPPER
 	RET
