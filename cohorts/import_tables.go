@@ -314,11 +314,11 @@ func mmString(v any) string {
 	return fmt.Sprint(v)
 }
 
+// mmID is the patient a MatchMiner record belongs to: its SAMPLE_ID, or
+// for genomic records that only link to the clinical document, CLINICAL_ID
+// (MatchMiner's clinical _id, equal to SAMPLE_ID in its test data).
 func mmID(row map[string]string) string {
-	if id := row["SAMPLE_ID"]; id != "" {
-		return id
-	}
-	return row["MRN"]
+	return firstNonEmpty(row["SAMPLE_ID"], row["CLINICAL_ID"], row["MRN"])
 }
 
 // LOINC codes rxlab uses for MatchMiner fields.
@@ -440,6 +440,8 @@ func mmrStatus(s string) (string, bool) {
 		return "DEFICIENT", true
 	case strings.Contains(l, "proficient"), strings.Contains(l, "mss"), strings.Contains(l, "msi-l"), strings.Contains(l, "mmr-p"):
 		return "PROFICIENT", true
+	case strings.Contains(l, "cannot assess"), strings.Contains(l, "indeterminate"), strings.Contains(l, "unknown"):
+		return "INDETERMINATE", true
 	}
 	return "", false
 }
@@ -543,11 +545,26 @@ func matchminerGenomic(data string, res *ImportResult) ([]mutation, error) {
 			}
 			g.cnvs = append(g.cnvs, genomics.CNV{Gene: hugo, Type: t})
 		case cat == "SV" || cat == "STRUCTURAL VARIATION":
+			left := normGene(firstNonEmpty(row["LEFT_PARTNER_GENE"], row["HARMONIZED_LEFT_PARTNER_GENE"]))
+			right := normGene(firstNonEmpty(row["FUSION_PARTNER_HUGO_SYMBOL"], row["RIGHT_PARTNER_GENE"], row["HARMONIZED_RIGHT_PARTNER_GENE"]))
 			if hugo == "" {
-				res.reject(loc+" TRUE_HUGO_SYMBOL", "structural variant without a gene")
-				continue
+				hugo = left
+			} else if right == "" && left != hugo {
+				right = left
 			}
-			partner := normGene(firstNonEmpty(row["FUSION_PARTNER_HUGO_SYMBOL"], row["RIGHT_PARTNER_GENE"], row["LEFT_PARTNER_GENE"]))
+			if hugo == "" {
+				// Unstructured SV: take gene symbols from the free-text comment.
+				genes := commentGenes(row["STRUCTURAL_VARIANT_COMMENT"])
+				if len(genes) == 0 {
+					res.reject(loc+" STRUCTURAL_VARIANT_COMMENT", "structural variant without a gene")
+					continue
+				}
+				hugo = genes[0]
+				if len(genes) > 1 {
+					right = genes[1]
+				}
+			}
+			partner := right
 			if partner == hugo {
 				partner = ""
 			}
@@ -587,6 +604,27 @@ func matchminerGenomic(data string, res *ImportResult) ([]mutation, error) {
 		}})
 	}
 	return muts, nil
+}
+
+// commentGenes returns the gene-symbol-like words of a free-text
+// structural-variant comment ("EML4-ALK fusion" → EML4, ALK).
+func commentGenes(s string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '-' || r == ',' || r == ';' || r == '(' || r == ')' || r == ':' || r == '/' }) {
+		if len(w) < 2 || len(w) > 15 || w != strings.ToUpper(w) || w[0] < 'A' || w[0] > 'Z' {
+			continue
+		}
+		ok := true
+		for _, r := range w {
+			if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+				ok = false
+			}
+		}
+		if ok {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func dedupMarkers(in []Biomarker) []Biomarker {

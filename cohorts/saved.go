@@ -2,7 +2,6 @@ package cohorts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -166,7 +165,3 @@ func (s *Service) CohortCount(ctx context.Context, ref string, canSeeExact bool)
 	s.lazyMu.Unlock()
 	return out, nil
 }
-
-var errNotFound = store.ErrNotFound
-
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
