@@ -610,7 +610,9 @@ func matchminerGenomic(data string, res *ImportResult) ([]mutation, error) {
 // structural-variant comment ("EML4-ALK fusion" → EML4, ALK).
 func commentGenes(s string) []string {
 	var out []string
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '-' || r == ',' || r == ';' || r == '(' || r == ')' || r == ':' || r == '/' }) {
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool {
+		return r == ' ' || r == '-' || r == ',' || r == ';' || r == '(' || r == ')' || r == ':' || r == '/'
+	}) {
 		if len(w) < 2 || len(w) > 15 || w != strings.ToUpper(w) || w[0] < 'A' || w[0] > 'Z' {
 			continue
 		}
