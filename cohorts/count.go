@@ -282,7 +282,7 @@ func (s *Service) bandBitmaps(e *evaluator) []*roaring.Bitmap {
 			r.Max = &mx
 		}
 		lo, ls, hi, hs := birthBounds(r, e.at)
-		b := s.ix.birthSorted().interval(lo, ls, hi, hs)
+		b := s.ix.birthInterval(lo, ls, hi, hs)
 		known.Or(b)
 		out = append(out, b)
 	}

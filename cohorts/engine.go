@@ -146,7 +146,7 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 		return level[n], nil
 	case c.Age != nil:
 		lo, ls, hi, hs := birthBounds(c.Age, e.at)
-		return e.birthView().interval(lo, ls, hi, hs), nil
+		return e.birthInterval(lo, ls, hi, hs), nil
 	case c.Sex != nil:
 		var parts []*roaring.Bitmap
 		for _, s := range c.Sex {
@@ -172,12 +172,13 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 		if !ok {
 			return roaring.New(), nil
 		}
-		byVal, byDay := e.labViews(lc)
 		lo, ls, hi, hs := opBounds(c.Lab.Op, v)
-		b := byVal.interval(lo, ls, hi, hs)
+		e.s.lazyMu.Lock()
+		defer e.s.lazyMu.Unlock()
+		b := lc.interval(false, lo, ls, hi, hs)
 		if c.Lab.WithinDays != nil {
 			cut := float64(e.cutoff(*c.Lab.WithinDays))
-			b.And(byDay.interval(&cut, false, nil, false))
+			b.And(lc.interval(true, &cut, false, nil, false))
 		}
 		return b, nil
 	case c.Variant != nil:
@@ -256,18 +257,12 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 	return nil, fmt.Errorf("empty criteria node: %w", store.ErrInvalid)
 }
 
-// birthView and labViews build the sorted views lazily under lazyMu, so
-// concurrent readers holding the read lock never race on them.
-func (e *evaluator) birthView() *sview {
+// birthInterval builds the birth view lazily under lazyMu, so concurrent
+// readers holding the read lock never race on it.
+func (e *evaluator) birthInterval(lo *float64, ls bool, hi *float64, hs bool) *roaring.Bitmap {
 	e.s.lazyMu.Lock()
 	defer e.s.lazyMu.Unlock()
-	return e.ix.birthSorted()
-}
-
-func (e *evaluator) labViews(c *labCol) (*sview, *sview) {
-	e.s.lazyMu.Lock()
-	defer e.s.lazyMu.Unlock()
-	return c.views()
+	return e.ix.birthInterval(lo, ls, hi, hs)
 }
 
 func inRange(x float64, r *Range) bool {

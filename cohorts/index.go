@@ -152,6 +152,7 @@ type labCol struct {
 	has   *roaring.Bitmap
 	byVal *sview
 	byDay *sview
+	stale *roaring.Bitmap // patients changed since the views were built
 }
 
 func (c *labCol) grow(n int) {
@@ -161,8 +162,12 @@ func (c *labCol) grow(n int) {
 	}
 }
 
+// staleLimit is how many changed patients a sorted view tolerates before
+// it is rebuilt; below it, queries correct the view for those patients.
+func staleLimit(n int) uint64 { return uint64(max(4096, n/32)) }
+
 func (c *labCol) views() (*sview, *sview) {
-	if c.byVal == nil {
+	if c.byVal == nil || c.stale.GetCardinality() > staleLimit(len(c.val)) {
 		keys := make([]float64, 0, c.has.GetCardinality())
 		days := make([]float64, 0, cap(keys))
 		pids := make([]uint32, 0, cap(keys))
@@ -175,8 +180,39 @@ func (c *labCol) views() (*sview, *sview) {
 		}
 		c.byVal = newView(keys, pids)
 		c.byDay = newView(days, pids)
+		c.stale = roaring.New()
 	}
 	return c.byVal, c.byDay
+}
+
+// interval answers a range on the value (byDay false) or date (byDay
+// true) of the most recent result, correcting the sorted view for the
+// patients changed since it was built.
+func (c *labCol) interval(byDay bool, lo *float64, ls bool, hi *float64, hs bool) *roaring.Bitmap {
+	vv, dv := c.views()
+	v := vv
+	if byDay {
+		v = dv
+	}
+	b := v.interval(lo, ls, hi, hs)
+	if !c.stale.IsEmpty() {
+		b.AndNot(c.stale)
+		it := c.stale.Iterator()
+		for it.HasNext() {
+			p := it.Next()
+			if !c.has.Contains(p) {
+				continue
+			}
+			x := c.val[p]
+			if byDay {
+				x = float64(c.day[p])
+			}
+			if inBounds(x, lo, ls, hi, hs) {
+				b.Add(p)
+			}
+		}
+	}
+	return b
 }
 
 // labFact is a patient's most recent value in one lab column.
@@ -200,16 +236,17 @@ type feat struct {
 // birth-date column, lab columns and code-date columns, over dense patient
 // numbers.
 type index struct {
-	ids       []string
-	byID      map[string]uint32
-	rank      []uint32 // rank[pid] = position of ids[pid] in id order; nil when stale
-	byRank    []uint32 // byRank[r] = pid
-	bm        map[string]*roaring.Bitmap
-	birth     []int32
-	birthView *sview
-	labs      map[string]*labCol
-	dates     map[string]map[uint32]int32
-	gen       uint64
+	ids        []string
+	byID       map[string]uint32
+	rank       []uint32 // rank[pid] = position of ids[pid] in id order; nil when stale
+	byRank     []uint32 // byRank[r] = pid
+	bm         map[string]*roaring.Bitmap
+	birth      []int32
+	birthView  *sview
+	birthStale *roaring.Bitmap // patients whose birth date changed since birthView was built
+	labs       map[string]*labCol
+	dates      map[string]map[uint32]int32
+	gen        uint64
 
 	dirtyKeys map[string]bool
 	dirtyPids map[uint32]bool
@@ -257,7 +294,6 @@ func (ix *index) pid(id string, create bool) (uint32, bool) {
 
 func (ix *index) changed() {
 	ix.gen++
-	ix.birthView = nil
 	ix.bandCache = nil
 }
 
@@ -270,11 +306,14 @@ func (ix *index) remove(p uint32, f *feat) {
 		}
 	}
 	ix.birth[p] = noDay
+	if ix.birthStale != nil {
+		ix.birthStale.Add(p)
+	}
 	for _, l := range f.labs {
 		if c, ok := ix.labs[l.col]; ok {
 			c.val[p], c.day[p] = math.NaN(), noDay
 			c.has.Remove(p)
-			c.byVal, c.byDay = nil, nil
+			c.stale.Add(p)
 		}
 	}
 	for k := range f.dates {
@@ -298,16 +337,19 @@ func (ix *index) add(p uint32, f *feat) {
 		ix.dirtyKeys[k] = true
 	}
 	ix.birth[p] = f.birth
+	if ix.birthStale != nil {
+		ix.birthStale.Add(p)
+	}
 	for _, l := range f.labs {
 		c, ok := ix.labs[l.col]
 		if !ok {
-			c = &labCol{has: roaring.New()}
+			c = &labCol{has: roaring.New(), stale: roaring.New()}
 			ix.labs[l.col] = c
 		}
 		c.grow(len(ix.ids))
 		c.val[p], c.day[p] = l.v, l.day
 		c.has.Add(p)
-		c.byVal, c.byDay = nil, nil
+		c.stale.Add(p)
 	}
 	for k, d := range f.dates {
 		m, ok := ix.dates[k]
@@ -322,7 +364,7 @@ func (ix *index) add(p uint32, f *feat) {
 }
 
 func (ix *index) birthSorted() *sview {
-	if ix.birthView == nil {
+	if ix.birthView == nil || ix.birthStale.GetCardinality() > staleLimit(len(ix.birth)) {
 		keys := make([]float64, 0, len(ix.birth))
 		pids := make([]uint32, 0, len(ix.birth))
 		for p, b := range ix.birth {
@@ -332,8 +374,26 @@ func (ix *index) birthSorted() *sview {
 			}
 		}
 		ix.birthView = newView(keys, pids)
+		ix.birthStale = roaring.New()
 	}
 	return ix.birthView
+}
+
+// birthInterval answers a birth-day range, correcting the sorted view for
+// patients changed since it was built. The caller holds lazyMu.
+func (ix *index) birthInterval(lo *float64, ls bool, hi *float64, hs bool) *roaring.Bitmap {
+	b := ix.birthSorted().interval(lo, ls, hi, hs)
+	if !ix.birthStale.IsEmpty() {
+		b.AndNot(ix.birthStale)
+		it := ix.birthStale.Iterator()
+		for it.HasNext() {
+			p := it.Next()
+			if d := ix.birth[p]; d != noDay && inBounds(float64(d), lo, ls, hi, hs) {
+				b.Add(p)
+			}
+		}
+	}
+	return b
 }
 
 // ranks returns rank and byRank, rebuilding them after new patients.

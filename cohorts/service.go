@@ -154,7 +154,7 @@ func (s *Service) loadIndex(tx *store.Txn) error {
 		for _, l := range f.labs {
 			c, ok := ix.labs[l.col]
 			if !ok {
-				c = &labCol{has: roaring.New()}
+				c = &labCol{has: roaring.New(), stale: roaring.New()}
 				ix.labs[l.col] = c
 			}
 			c.grow(len(ix.ids))
