@@ -26,6 +26,8 @@ type GenomicsImport struct {
 	variants int
 	res      ImportResult
 	done     bool
+	// Skipped counts variants without a gene symbol, which are not stored.
+	Skipped int
 }
 
 // genomicsBatch is how many variants are buffered before they are written.
@@ -41,8 +43,9 @@ func (s *Service) BeginGenomics(ctx context.Context, origin genomics.Origin) (*G
 	return &GenomicsImport{s: s, ctx: ctx, origin: o, replaced: map[string]bool{}, seenCNV: map[string]bool{}, res: ImportResult{Errors: []ImportError{}}}, nil
 }
 
-// Add queues one patient's batch. Variants without a gene are rejected
-// one by one (they cannot be matched by any criterion).
+// Add queues one patient's batch. Variants without a gene symbol are not
+// stored (no criterion can select them; a germline VCF has millions) and
+// are counted in Skipped.
 func (g *GenomicsImport) Add(patientID string, variants []genomics.Variant, testedGenes []string, pgx []genomics.PgxResult, cnvs []genomics.CNV, fusions []genomics.Fusion) error {
 	if g.done {
 		return fmt.Errorf("genomic import already finished: %w", store.ErrInvalid)
@@ -50,7 +53,11 @@ func (g *GenomicsImport) Add(patientID string, variants []genomics.Variant, test
 	var vs []Variant
 	for i, v := range variants {
 		if strings.TrimSpace(v.Gene) == "" {
-			g.res.reject(fmt.Sprintf("variant %d (%s:%d)", i, v.Chrom, v.Pos), "no gene symbol")
+			g.Skipped++
+			continue
+		}
+		if strings.TrimSpace(v.Chrom) == "" && v.ProteinChange == "" {
+			g.res.reject(fmt.Sprintf("variant %d (%s)", i, v.Gene), "neither a position nor a protein change")
 			continue
 		}
 		v.Origin = g.origin

@@ -110,15 +110,15 @@ func TestStreamingGenomicsImport(t *testing.T) {
 	if err := g.Add("s1", []genomics.Variant{{Gene: "BRAF", ProteinChange: "V600E", Class: genomics.Missense}}, []string{"BRAF", "NRAS"}, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Add("s1", []genomics.Variant{{Gene: "TP53", ProteinChange: "R175H"}, {Gene: "", Chrom: "1", Pos: 5}}, nil, nil, []genomics.CNV{{Gene: "MYC", Type: genomics.Amplification}}, []genomics.Fusion{{Gene: "ALK", Partner: "EML4"}}); err != nil {
+	if err := g.Add("s1", []genomics.Variant{{Gene: "TP53", ProteinChange: "R175H"}, {Gene: "", Chrom: "1", Pos: 5}, {Gene: "KRAS"}}, nil, nil, []genomics.CNV{{Gene: "MYC", Type: genomics.Amplification}}, []genomics.Fusion{{Gene: "ALK", Partner: "EML4"}}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := g.Finish()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Rejected != 1 || res.Errors[0].Location != "variant 1 (1:5)" {
-		t.Fatalf("%+v", res)
+	if res.Rejected != 1 || res.Errors[0].Location != "variant 2 (KRAS)" || g.Skipped != 1 {
+		t.Fatalf("%+v skipped %d", res, g.Skipped)
 	}
 	for _, q := range []Criteria{
 		{Variant: &VariantCrit{Gene: "BRAF", ProteinChange: ptr("V600"), Origin: ptr("SOMATIC")}},
