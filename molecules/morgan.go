@@ -2,10 +2,13 @@ package molecules
 
 import (
 	"encoding/hex"
+	"fmt"
 	"math/bits"
 	"slices"
 	"sort"
 	"sync"
+
+	"github.com/rxlab/rxlab/store"
 )
 
 // Fingerprint is a folded bit vector.
@@ -54,6 +57,25 @@ func (f Fingerprint) Hex() string {
 		b[i] = byte(f.Words[i/8] >> (8 * (uint(i) % 8)))
 	}
 	return hex.EncodeToString(b)
+}
+
+// ParseFingerprintHex decodes Hex output back into an nBits fingerprint.
+func ParseFingerprintHex(nBits int, s string) (Fingerprint, error) {
+	if nBits <= 0 {
+		return Fingerprint{}, fmt.Errorf("molecules: fingerprint size %d: %w", nBits, store.ErrInvalid)
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != (nBits+7)/8 {
+		return Fingerprint{}, fmt.Errorf("molecules: fingerprint hex is not %d bits: %w", nBits, store.ErrInvalid)
+	}
+	fp := NewFingerprint(nBits)
+	for i, x := range b {
+		fp.Words[i/8] |= uint64(x) << (8 * (uint(i) % 8))
+	}
+	if nBits%64 != 0 && fp.Words[len(fp.Words)-1]>>(uint(nBits)%64) != 0 {
+		return Fingerprint{}, fmt.Errorf("molecules: fingerprint hex sets bits beyond %d: %w", nBits, store.ErrInvalid)
+	}
+	return fp, nil
 }
 
 // Tanimoto is |a∧b| / |a∨b| (1 when both are empty).

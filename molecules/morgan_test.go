@@ -82,3 +82,22 @@ func ExampleMol_CanonicalSMILES() {
 	// C[C@H](N)C(=O)O
 	// [Cl-].[Na+]
 }
+
+func TestFingerprintHexRoundTrip(t *testing.T) {
+	m, _ := Parse("CC(=O)Oc1ccccc1C(=O)O")
+	for _, n := range []int{2048, 1024, 100, 7} {
+		fp := Morgan(m, 2, n)
+		back, err := ParseFingerprintHex(n, fp.Hex())
+		if err != nil || back.Hex() != fp.Hex() || fmt.Sprint(back.OnBits()) != fmt.Sprint(fp.OnBits()) {
+			t.Fatalf("n=%d: round trip failed: %v", n, err)
+		}
+	}
+	for _, bad := range []string{"zz", "00", ""} {
+		if _, err := ParseFingerprintHex(2048, bad); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+	if _, err := ParseFingerprintHex(4, "ff"); err == nil {
+		t.Error("accepted bits beyond size")
+	}
+}

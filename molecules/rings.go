@@ -125,6 +125,12 @@ func (m *Mol) perceiveRings() error {
 			return errMol("ring system of %d atoms exceeds the limit of %d", c, maxRingSystemAtoms)
 		}
 	}
+	if sssr, extras, ok := m.findSSSR(); ok && len(sssr) == nRings {
+		m.storeRings(sssr, extras)
+		return nil
+	}
+	// fallback (RDKit's search gave up): a minimum cycle basis from the
+	// Horton candidate set.
 	// candidate cycles (Horton set) from BFS trees rooted at every core atom:
 	// P(r,x) + (x,y) + P(y,r) is a simple cycle when the two tree paths leave
 	// r through different children.
