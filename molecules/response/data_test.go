@@ -107,7 +107,7 @@ func TestLoadGDSC(t *testing.T) {
 func TestCNAGenes(t *testing.T) {
 	cases := map[string][]string{
 		"gain_cnaPANCAN27_(GATA3,KLF6,LARP4B,VIM)": {"GATA3", "KLF6", "LARP4B", "VIM"},
-		"gain_cnaPANCAN346_(BCL11A\nREL\nXPO1)":     {"BCL11A", "REL", "XPO1"},
+		"gain_cnaPANCAN346_(BCL11A\nREL\nXPO1)":    {"BCL11A", "REL", "XPO1"},
 		"loss_cnaPANCAN4":                          nil,
 	}
 	for in, want := range cases {

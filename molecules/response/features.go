@@ -18,9 +18,14 @@ const (
 	GDSCDrugBits = 512
 )
 
-// descriptorNames lists the descriptor features in input order.
+// descriptorNames lists the descriptor features in input order: RDKit's
+// MolWt, Crippen MolLogP and MolMR and TPSA from package molecules, then
+// cheap graph counts (RDKit's NHOHCount and NOCount, ring counts,
+// rotatable-bond and sp3 proxies, element counts). Describe's SMARTS-based
+// donor/acceptor and strict rotatable-bond counts are left out: they cost
+// more than parsing and the Lipinski counts carry the same information.
 var descriptorNames = []string{
-	"MolWt", "LogP", "MR", "TPSA", "HBD", "HBA", "RotatableBonds", "Rings",
+	"MolWt", "LogP", "MR", "TPSA", "NHOH", "NO", "RotatableBonds", "Rings",
 	"AromaticRings", "FractionCSP3", "HeavyAtoms", "AromaticFraction",
 	"nC", "nN", "nO", "nS", "nP", "nF", "nCl", "nBr", "nI", "nCharged", "TotalHs", "Fragments",
 }
@@ -96,19 +101,11 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool) molFeat {
 
 // describe returns the raw descriptor vector (descriptorNames order).
 func describe(m *molecules.Mol) []float64 {
-	d := molecules.Describe(m)
 	out := make([]float64, len(descriptorNames))
-	out[0] = d.MolWt
-	out[1] = d.LogP
-	out[2] = d.MR
-	out[3] = d.TPSA
-	out[4] = float64(d.HBD)
-	out[5] = float64(d.HBA)
-	out[6] = float64(d.RotatableBonds)
-	out[7] = float64(d.Rings)
-	out[8] = float64(d.AromaticRings)
-	out[9] = d.FractionCSP3
-	heavy, arom, charged, hs := 0, 0, 0, 0
+	out[0] = molecules.MolWt(m)
+	out[1], out[2] = molecules.Crippen(m)
+	out[3] = molecules.TPSA(m)
+	heavy, arom, charged, hs, carbons, sp3 := 0, 0, 0, 0, 0, 0
 	for i := range m.Atoms {
 		a := &m.Atoms[i]
 		if a.Z > 1 {
@@ -120,7 +117,24 @@ func describe(m *molecules.Mol) []float64 {
 		if a.Charge != 0 {
 			charged++
 		}
-		hs += a.TotalHs()
+		h := a.TotalHs()
+		hs += h
+		if a.Z == 7 || a.Z == 8 {
+			out[4] += float64(h) // NHOHCount
+			out[5]++             // NOCount
+		}
+		if a.Z == 6 {
+			carbons++
+			saturated := !a.Aromatic
+			for _, b := range m.AtomBonds(i) {
+				if t := m.Bonds[b].Type; t != molecules.BondSingle || m.Bonds[b].Aromatic {
+					saturated = false
+				}
+			}
+			if saturated {
+				sp3++
+			}
+		}
 		switch a.Z {
 		case 6:
 			out[12]++
@@ -141,6 +155,30 @@ func describe(m *molecules.Mol) []float64 {
 		case 53:
 			out[20]++
 		}
+	}
+	// Rotatable: single, non-ring bonds between two atoms with another heavy neighbour each.
+	for bi := range m.Bonds {
+		b := &m.Bonds[bi]
+		if b.Type != molecules.BondSingle || b.Aromatic || m.BondInRing(bi) {
+			continue
+		}
+		if len(m.Neighbors(int(b.Begin))) > 1 && len(m.Neighbors(int(b.End))) > 1 {
+			out[6]++
+		}
+	}
+	rings := m.Rings()
+	out[7] = float64(len(rings))
+	for _, r := range rings {
+		all := true
+		for _, a := range r {
+			all = all && m.Atoms[a].Aromatic
+		}
+		if all {
+			out[8]++
+		}
+	}
+	if carbons > 0 {
+		out[9] = float64(sp3) / float64(carbons)
 	}
 	out[10] = float64(heavy)
 	if heavy > 0 {

@@ -448,9 +448,7 @@ func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, canon []string, sp Split)
 			continue
 		}
 		seen[d] = true
-		if hits, err := m.index.Search(context.Background(), feats[d].fp, 0, 1); err == nil && len(hits) > 0 {
-			sims = append(sims, hits[0].Similarity)
-		}
+		sims = append(sims, m.index.max(feats[d].fp))
 	}
 	m.rec.InDomainThreshold = percentile(sims, DomainPercentile)
 	tMean, tSD, tY, tDrug := part(sp.Test)

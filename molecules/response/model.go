@@ -82,7 +82,7 @@ type Model struct {
 	rec     modelRecord
 	members []*nn.MLP
 	eng     *engine
-	index   *molecules.Index
+	index   *nearest
 	parser  *molecules.Parser
 	pool    sync.Pool // *engine clones
 	// gdsc-only: index of a gene feature name.
@@ -105,18 +105,13 @@ func newModel(rec modelRecord, members []*nn.MLP) (*Model, error) {
 	m := &Model{rec: rec, members: members, eng: eng, parser: p}
 	m.pool.New = func() any { return m.eng.clone() }
 	m.colOf = colMap(rec.Vocabulary, rec.Bits)
-	m.index, err = molecules.NewIndex(PropertyBits)
-	if err != nil {
-		return nil, err
-	}
-	for i, s := range rec.TrainSMILES {
+	m.index = &nearest{}
+	for _, s := range rec.TrainSMILES {
 		mol, err := p.Parse(s)
 		if err != nil {
 			continue
 		}
-		if err := m.index.Add(fmt.Sprint(i), molecules.Morgan(mol, FPRadius, PropertyBits)); err != nil {
-			return nil, err
-		}
+		m.index.add(molecules.Morgan(mol, FPRadius, PropertyBits))
 	}
 	if len(rec.CellFeatures) > 0 {
 		m.cellIdx = make(map[string]int, len(rec.CellFeatures))
@@ -224,14 +219,9 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 		if T > 1 {
 			p.Values = slices.Clone(mean[k*T : (k+1)*T])
 		}
-		if hits, err := m.index.Search(context.Background(), feats[k].fp, 0, 1); err == nil && len(hits) > 0 {
-			sim := hits[0].Similarity
-			in := sim >= m.rec.InDomainThreshold
-			p.NearestTrainingSimilarity, p.InDomain = &sim, &in
-		} else {
-			sim, in := 0.0, false
-			p.NearestTrainingSimilarity, p.InDomain = &sim, &in
-		}
+		sim := m.index.max(feats[k].fp)
+		in := sim >= m.rec.InDomainThreshold
+		p.NearestTrainingSimilarity, p.InDomain = &sim, &in
 		if !opt.NoAttributions {
 			p.AtomContributions = m.attribute(eng, &feats[k], nil)
 		}

@@ -204,7 +204,17 @@ func openService(t *testing.T, dir string) (*Service, *jobs.Runner, *store.DB) {
 
 func waitJob(t *testing.T, r *jobs.Runner, id string) jobs.Job {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
+	return waitJobFor(t, r, id, 2*time.Minute)
+}
+
+func waitJobLong(t *testing.T, r *jobs.Runner, id string) jobs.Job {
+	t.Helper()
+	return waitJobFor(t, r, id, 30*time.Minute)
+}
+
+func waitJobFor(t *testing.T, r *jobs.Runner, id string, d time.Duration) jobs.Job {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		j, err := r.Get(context.Background(), id)
 		if err != nil {

@@ -302,9 +302,7 @@ func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split) {
 		mean, sd = m.ensemble(eng, fs)
 		sim = make([]float64, len(idx))
 		for k := range fs {
-			if hits, err := m.index.Search(context.Background(), fs[k].fp, 0, 1); err == nil && len(hits) > 0 {
-				sim[k] = hits[0].Similarity
-			}
+			sim[k] = m.index.max(fs[k].fp)
 		}
 		return
 	}

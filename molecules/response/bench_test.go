@@ -1,0 +1,58 @@
+package response
+
+import (
+	"context"
+	"sync"
+	"testing"
+)
+
+var benchModel struct {
+	once   sync.Once
+	m      *Model
+	smiles []string
+	err    error
+}
+
+// benchSetup trains a 5-member ESOL ensemble with the production
+// architecture (1 epoch: throughput does not depend on how well it is
+// trained) and collects drug-like SMILES from Lipophilicity.
+func benchSetup(b *testing.B) (*Model, []string) {
+	benchModel.once.Do(func() {
+		benchModel.m, benchModel.err = Train(context.Background(),
+			TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 1, Ensemble: 5, Epochs: 1}, nil)
+		tb, err := LoadDataset("lipo")
+		if err != nil {
+			benchModel.err = err
+			return
+		}
+		benchModel.smiles = tb.SMILES[:2000]
+	})
+	if benchModel.err != nil {
+		b.Fatal(benchModel.err)
+	}
+	return benchModel.m, benchModel.smiles
+}
+
+func benchPredict(b *testing.B, opt PredictOptions) {
+	m, smiles := benchSetup(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		out, err := m.Predict(context.Background(), smiles, opt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += len(out)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "molecules/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkPredictEnsemble5 measures 5-member ensemble prediction from SMILES
+// (parse, featurise, ensemble, interval, nearest-neighbour similarity) on
+// GOMAXPROCS workers, without atom attributions.
+func BenchmarkPredictEnsemble5(b *testing.B) { benchPredict(b, PredictOptions{NoAttributions: true}) }
+
+// BenchmarkPredictEnsemble5Attributions adds per-atom occlusion attributions.
+func BenchmarkPredictEnsemble5Attributions(b *testing.B) { benchPredict(b, PredictOptions{}) }

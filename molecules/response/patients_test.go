@@ -1,0 +1,122 @@
+package response
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/genomics"
+	"github.com/rxlab/rxlab/store"
+)
+
+func variant(gene string, class genomics.VariantClass, origin genomics.Origin) cohorts.Variant {
+	return cohorts.Variant{Variant: genomics.Variant{Gene: gene, Class: class, Origin: origin}}
+}
+
+func TestPatientFeatures(t *testing.T) {
+	m := &Model{rec: modelRecord{CellFeatures: []string{
+		"BRAF_mut", "TP53_mut", "KRAS_mut", "gain_cnaPANCAN1_(CCNE1)", "loss_cnaPANCAN2_(STK11)",
+		"gain_cnaPANCAN27_(GATA3,KLF6)", "MSI_FACTOR", "tissue:skin", "tissue:lung_NSCLC", "tissue:lung_SCLC",
+	}}}
+	cases := []struct {
+		name string
+		p    cohorts.Patient
+		on   []string
+	}{
+		{"somatic missense and amplification", cohorts.Patient{
+			Variants: []cohorts.Variant{variant("BRAF", genomics.Missense, genomics.Somatic)},
+			CNVs:     []genomics.CNV{{Gene: "CCNE1", Type: genomics.Amplification}},
+		}, []string{"BRAF_mut", "gain_cnaPANCAN1_(CCNE1)"}},
+		{"synonymous and germline ignored", cohorts.Patient{
+			Variants: []cohorts.Variant{variant("TP53", genomics.Synonymous, genomics.Somatic), variant("KRAS", genomics.Missense, genomics.Germline)},
+		}, nil},
+		{"deletion and multi-gene gain", cohorts.Patient{
+			CNVs: []genomics.CNV{{Gene: "STK11", Type: genomics.Deletion}, {Gene: "klf6", Type: genomics.Amplification}, {Gene: "CCNE1", Type: genomics.Deletion}},
+		}, []string{"loss_cnaPANCAN2_(STK11)", "gain_cnaPANCAN27_(GATA3,KLF6)"}},
+		{"MSI and ICD-10 melanoma", cohorts.Patient{
+			Biomarkers: []cohorts.Biomarker{{Name: "MMR", Value: "DEFICIENT"}},
+			Conditions: []cohorts.ClinicalCode{{System: cohorts.SysICD10, Code: "C43.9"}},
+		}, []string{"MSI_FACTOR", "tissue:skin"}},
+		{"SNOMED small-cell beats ICD-10 lung", cohorts.Patient{
+			Conditions: []cohorts.ClinicalCode{{System: cohorts.SysICD10, Code: "C34.1"}, {System: cohorts.SysSNOMED, Code: "254632001"}},
+		}, []string{"tissue:lung_SCLC"}},
+		{"ICD-10 lung alone", cohorts.Patient{
+			Conditions: []cohorts.ClinicalCode{{System: cohorts.SysICD10, Code: "C34.90"}, {System: cohorts.SysICD10, Code: "I10"}},
+		}, []string{"tissue:lung_NSCLC"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v, n := m.PatientFeatures(&c.p)
+			var on []string
+			for i, x := range v {
+				if x == 1 {
+					on = append(on, m.rec.CellFeatures[i])
+				}
+			}
+			if !slices.Equal(on, c.on) || n != len(c.on) {
+				t.Errorf("features %v (%d), want %v", on, n, c.on)
+			}
+		})
+	}
+}
+
+func TestPredictPatients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small GDSC model")
+	}
+	ctx := context.Background()
+	m, err := Train(ctx, TrainInput{Dataset: GDSCName, Split: SplitCell, Seed: 2, Ensemble: 2, Epochs: 2, MaxRows: 6000}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := m.Info()
+	if info.Baseline["rmse"] == 0 || info.Metrics["rmse"] == 0 || info.Unit == "" {
+		t.Fatalf("metrics missing: %+v", info)
+	}
+	patients := []*cohorts.Patient{
+		{ID: "P3", Conditions: []cohorts.ClinicalCode{{System: cohorts.SysICD10, Code: "C91.0"}}},
+		{ID: "P1", Variants: []cohorts.Variant{variant("BRAF", genomics.Missense, genomics.Somatic)},
+			Conditions: []cohorts.ClinicalCode{{System: cohorts.SysICD10, Code: "C43.9"}}},
+		{ID: "P2"},
+		{ID: "P4", Variants: []cohorts.Variant{variant("TP53", genomics.Nonsense, genomics.Somatic)},
+			CNVs: []genomics.CNV{{Gene: "CCNE1", Type: genomics.Amplification}}},
+	}
+	// Dabrafenib (a GDSC drug, so its training mean is used).
+	dabrafenib := "CC(C)(C)c1nc(-c2cccc(NS(=O)(=O)c3c(F)cccc3F)c2F)c(-c2ccnc(N)n2)s1"
+	preds, err := m.PredictPatients(ctx, dabrafenib, patients)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(preds) != len(patients) {
+		t.Fatalf("%d predictions for %d patients", len(preds), len(patients))
+	}
+	for i, p := range preds {
+		if i > 0 && p.Value < preds[i-1].Value {
+			t.Error("not ranked by predicted ln IC50")
+		}
+		if !(p.Low <= p.Value && p.Value <= p.High) {
+			t.Errorf("%s: interval %v..%v misses %v", p.PatientID, p.Low, p.High, p.Value)
+		}
+	}
+	sum := Summarize(preds, 2)
+	if sum.Patients != 4 || len(sum.Top) != 2 || len(sum.Quantiles) != len(SummaryQuantiles) || sum.Top[0] != preds[0] {
+		t.Errorf("summary %+v", sum)
+	}
+	if !slices.IsSorted(sum.Quantiles) {
+		t.Errorf("quantiles not ordered: %v", sum.Quantiles)
+	}
+	if _, err := m.PredictPatients(ctx, "C1CC", patients); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("bad SMILES: %v", err)
+	}
+	if _, err := quickModel(t).PredictPatients(ctx, dabrafenib, patients); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("property model used for patients: %v", err)
+	}
+	if _, err := m.Predict(ctx, []string{"CCO"}, PredictOptions{}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("GDSC model used without a cell line: %v", err)
+	}
+	if s := Summarize(nil, 3); s.Patients != 0 || s.Top != nil {
+		t.Errorf("empty summary %+v", s)
+	}
+}
