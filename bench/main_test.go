@@ -50,7 +50,7 @@ func TestRunSmoke(t *testing.T) {
 	}
 	var out bytes.Buffer
 	path := filepath.Join(t.TempDir(), "r.json")
-	if err := run(context.Background(), &out, false, path, 1, 20*time.Millisecond, "/usr/bin/python3", 1); err != nil {
+	if err := run(context.Background(), &out, clock{cpu: true, t0: time.Now()}, false, path, 1, 20*time.Millisecond, "/usr/bin/python3", 1); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"ppo-update 16-64-64-8 b64", "act b1 16-64-64-8", "n/a (not yet built)"} {

@@ -17,26 +17,62 @@ type measurement struct {
 	allocs float64
 }
 
-// timeLoop runs op repeatedly for about d (after one warm-up call) and
-// returns its rate and allocations per call.
-func timeLoop(ctx context.Context, d time.Duration, op func() error) (measurement, error) {
+// clock reads elapsed time: process CPU time (the default, robust to other
+// jobs on a shared machine) or wall time.
+type clock struct {
+	cpu bool
+	t0  time.Time
+}
+
+func (c clock) now() time.Duration {
+	if c.cpu {
+		if d, ok := processCPU(); ok {
+			return d
+		}
+	}
+	return time.Since(c.t0)
+}
+
+func (c clock) String() string {
+	if c.cpu {
+		if _, ok := processCPU(); ok {
+			return "per CPU-second of this process (getrusage)"
+		}
+	}
+	return "per wall-clock second"
+}
+
+// timeLoop runs op repeatedly for about d of clk time (after one warm-up
+// call) and returns its rate and heap allocations per call. The clock is
+// read once per chunk of calls; chunks double until a chunk is at least
+// d/32 long, so reading it costs nothing measurable.
+func timeLoop(ctx context.Context, clk clock, d time.Duration, op func() error) (measurement, error) {
 	if err := op(); err != nil {
 		return measurement{}, err
 	}
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
-	n := 0
-	start := time.Now()
+	n, chunk := 0, 1
+	start := clk.now()
+	wallStart := time.Now()
 	for {
-		// time.Since every 16 calls keeps the clock out of the hot loop
-		for i := 0; i < 16; i++ {
+		c0 := clk.now()
+		for i := 0; i < chunk; i++ {
 			if err := op(); err != nil {
 				return measurement{}, err
 			}
 		}
-		n += 16
-		if el := time.Since(start); el >= d || ctx.Err() != nil {
+		n += chunk
+		now := clk.now()
+		if now-c0 < d/32 {
+			chunk *= 2
+		}
+		// the wall-time cap keeps a starved process from running forever
+		if el := now - start; el >= d || time.Since(wallStart) > 20*d || ctx.Err() != nil {
 			runtime.ReadMemStats(&ms1)
+			if el <= 0 {
+				el = time.Since(wallStart)
+			}
 			return measurement{perS: float64(n) / el.Seconds(), allocs: float64(ms1.Mallocs-ms0.Mallocs) / float64(n)}, ctx.Err()
 		}
 	}
