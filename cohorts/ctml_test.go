@@ -245,6 +245,8 @@ func TestParseCTMLFiles(t *testing.T) {
 	}
 	// The integration trials all parse.
 	files, _ := filepath.Glob(filepath.Join(sharedData, "trial-eligibility/matchminer-ctml-tests/integration_trials/*.json"))
+	vend, _ := filepath.Glob("testdata/matchminer-ctml-tests/integration_trials/*.json")
+	files = append(files, vend...)
 	for _, f := range files {
 		p, _ := os.ReadFile(f)
 		if _, err := ParseCTML(string(p)); err != nil {

@@ -17,12 +17,22 @@ func addShared(f *testing.F, glob string) {
 	}
 }
 
+func addFiles(f *testing.F, glob string) {
+	files, _ := filepath.Glob(glob)
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+			f.Add(string(b))
+		}
+	}
+}
+
 func FuzzParseCTML(f *testing.F) {
 	f.Add(demoTrials[1])
 	f.Add(`{"protocol_no": "X", "treatment_list": {"step": [{"arm": [{"arm_code": "A", "match": [{"and": [{"clinical": {"age_numerical": ">=18"}}, {"genomic": {"hugo_symbol": "EGFR", "variant_category": "!Mutation", "protein_change": "p.T790M"}}]}]}]}]}}`)
 	f.Add("protocol_no: 1\ntreatment_list:\n  step:\n  - match:\n    - or:\n      - genomic: {hugo_symbol: ALK, variant_category: Structural Variation}\n      - clinical: {tmb_numerical: '>=10'}\n")
 	addShared(f, "trial-eligibility/matchminer-ctml-tests/trials/*.json")
 	addShared(f, "trial-eligibility/matchminer-ctml-tests/yaml/*.yaml")
+	addFiles(f, "testdata/matchminer-ctml-tests/integration_trials/*.json")
 	f.Fuzz(func(t *testing.T, s string) {
 		tr, err := ParseCTML(s)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,8 +14,21 @@ import (
 // sharedData is the shared read-only data directory, relative to this package.
 const sharedData = "../../shared/data"
 
+// vendored maps shared-data prefixes to copies in testdata (Apache-2.0
+// files only; see testdata/SOURCE.md).
+var vendored = map[string]string{"trial-eligibility/matchminer-ctml-tests/": "testdata/matchminer-ctml-tests/"}
+
+// sharedFile reads a shared data file, preferring a vendored copy; the
+// test is skipped when neither exists.
 func sharedFile(t testing.TB, rel string) []byte {
 	t.Helper()
+	for prefix, dir := range vendored {
+		if strings.HasPrefix(rel, prefix) {
+			if b, err := os.ReadFile(filepath.Join(dir, strings.TrimPrefix(rel, prefix))); err == nil {
+				return b
+			}
+		}
+	}
 	p := filepath.Join(sharedData, rel)
 	b, err := os.ReadFile(p)
 	if err != nil {
