@@ -157,15 +157,21 @@ func BenchmarkCohorts(b *testing.B) {
 	b.Run("rxlab", func(b *testing.B) {
 		q := sixRules()
 		ds := make([]time.Duration, 0, b.N)
+		cpu := make([]time.Duration, 0, b.N)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			t0 := time.Now()
+			t0, c0 := time.Now(), threadCPU()
 			if _, err := f.s.Count(context.Background(), q, false); err != nil {
 				b.Fatal(err)
 			}
 			ds = append(ds, time.Since(t0))
+			cpu = append(cpu, threadCPU()-c0)
 		}
 		b.StopTimer()
+		b.ReportMetric(float64(percentile(cpu, 0.5).Microseconds())/1000, "cpu-p50-ms")
+		b.ReportMetric(float64(percentile(cpu, 0.99).Microseconds())/1000, "cpu-p99-ms")
 		b.ReportMetric(float64(f.n), "patients")
 		if f.importRate > 0 {
 			b.ReportMetric(f.importRate, "import-patients/s")
