@@ -120,7 +120,7 @@ func run(ctx context.Context, w io.Writer, clk clock, withPeers bool, jsonPath s
 	}
 	fmt.Fprintf(w, "rxlab training-core bench: %d rounds × %v, medians, rates %s; assembly kernels: %v; load average: %s\n", rounds, per, clk, kernels.Accelerated(), loadAvg())
 	defer func() {
-		fmt.Fprintf(w, "load average at end: %s (other processes on this machine skew absolute rates; the ratios come from interleaved rounds)\n", loadAvg())
+		fmt.Fprintf(w, "load average at end: %s\n", loadAvg())
 	}()
 	var peer *peerProc
 	if withPeers {
