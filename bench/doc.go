@@ -9,9 +9,19 @@
 // stepping, end-to-end PPO, response-model training) print "n/a (not yet
 // built)" until their runners are wired into workloads.go.
 //
+// Rates are per CPU-second of the measuring process (getrusage on our side,
+// time.process_time in the peer), not per wall-clock second: the machines
+// are 2-core boxes shared with other jobs, and CPU time keeps both sides'
+// rates comparable under that load. On an idle machine the two agree for
+// single-threaded work; -wall switches to wall-clock rates. Every rate is
+// the median of interleaved rounds; "% SGEMM peak" compares each round's
+// FLOP rate with our SGEMM kernel's rate measured right after it (scaled up
+// to OpenBLAS's when OpenBLAS is faster).
+//
 // Usage:
 //
 //	go run ./bench                 # ours and plain gorgonia
 //	go run ./bench -peers          # plus PyTorch (Debian python3-torch, /usr/bin/python3)
 //	go run ./bench -peers -json out.json -rounds 7 -time 250ms
+//	go run ./bench -wall           # wall-clock rates
 package main
