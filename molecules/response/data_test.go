@@ -1,6 +1,7 @@
 package response
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -140,6 +141,38 @@ func FuzzParseTable(f *testing.F) {
 			if len(y) != len(tb.Targets) {
 				t.Fatalf("row %d has %d values", i, len(y))
 			}
+		}
+	})
+}
+
+// FuzzPredict feeds arbitrary SMILES to a small trained model: every item
+// must come back either predicted (finite value, one contribution per atom)
+// or with an error, never a panic.
+func FuzzPredict(f *testing.F) {
+	tb, err := LoadDataset("bbbp")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range tb.SMILES[:40] {
+		f.Add(s)
+	}
+	f.Add("C1CC")
+	f.Add("[Cl].CC(C)NCC(O)COc1cccc2ccccc12")
+	m, err := Train(context.Background(), TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 1, Ensemble: 1, Epochs: 1, MaxRows: 100}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := m.Predict(context.Background(), []string{s}, PredictOptions{})
+		if err != nil || len(out) != 1 {
+			t.Fatalf("Predict: %v", err)
+		}
+		p := out[0]
+		if p.Error != "" {
+			return
+		}
+		if p.Value == nil || math.IsNaN(*p.Value) || math.IsInf(*p.Value, 0) {
+			t.Fatalf("%q: value %v", s, p.Value)
 		}
 	})
 }

@@ -61,7 +61,6 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool) molFeat {
 	var f molFeat
 	f.atoms = m.NumAtoms()
 	f.fp = molecules.NewFingerprint(PropertyBits)
-	counts := make(map[int32]float32, len(em))
 	col := func(id uint32) int32 {
 		b := int32(id % uint32(nBits))
 		if colOf != nil {
@@ -69,17 +68,22 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool) molFeat {
 		}
 		return b
 	}
+	cols := make([]int32, 0, len(em))
 	for _, e := range em {
 		f.fp.Set(int(e.ID % PropertyBits))
 		if b := col(e.ID); b >= 0 {
-			counts[b]++
+			cols = append(cols, b)
 		}
 	}
-	f.counts = make([]countFeat, 0, len(counts))
-	for b, c := range counts {
-		f.counts = append(f.counts, countFeat{Bit: b, Count: c})
+	slices.Sort(cols)
+	f.counts = make([]countFeat, 0, len(cols))
+	for _, b := range cols {
+		if n := len(f.counts); n > 0 && f.counts[n-1].Bit == b {
+			f.counts[n-1].Count++
+		} else {
+			f.counts = append(f.counts, countFeat{Bit: b, Count: 1})
+		}
 	}
-	slices.SortFunc(f.counts, func(a, b countFeat) int { return int(a.Bit - b.Bit) })
 	if envs {
 		f.envAtoms = make([][]int32, len(f.counts))
 		for _, e := range em {
