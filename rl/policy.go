@@ -71,7 +71,9 @@ type DoseCell struct {
 	// cycles for docetaxel).
 	DayFrom int `json:"dayFrom"`
 	DayTo   int `json:"dayTo"`
-	// Low and High bound the last measurement's band; nil is open-ended.
+	// Low and High bound the band of the last measurement the policy saw
+	// (warfarin: the morning INR; docetaxel: the previous cycle's nadir
+	// ANC, or the baseline ANC before the first cycle); nil is open-ended.
 	Low  *float64 `json:"low"`
 	High *float64 `json:"high"`
 	// Group is the patient group (warfarin: genotype sensitivity;
