@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/rxlab/rxlab/rl/dosing"
 	"io"
 	"math"
 	"os"
@@ -185,6 +186,20 @@ func run(ctx context.Context, w io.Writer, clk clock, withPeers bool, jsonPath s
 		res, err := benchAct(ctx, clk, sizes, rounds, per, peer)
 		if err != nil {
 			return fmt.Errorf("act %v: %w", sizes, err)
+		}
+		results = append(results, res)
+	}
+	for _, model := range []string{dosing.WarfarinHamberg, dosing.DocetaxelFriberg} {
+		res, err := benchEnv(ctx, clk, model, 256, rounds, per)
+		if err != nil {
+			return fmt.Errorf("env %s: %w", model, err)
+		}
+		results = append(results, res)
+	}
+	for _, model := range []string{dosing.WarfarinHamberg, dosing.DocetaxelFriberg} {
+		res, err := benchPPOEndToEnd(ctx, clk, model, rounds, 2*per)
+		if err != nil {
+			return fmt.Errorf("ppo %s: %w", model, err)
 		}
 		results = append(results, res)
 	}

@@ -166,10 +166,6 @@ type pendingWorkload struct {
 // built)" until its owner adds a runner here; no number is ever invented.
 func otherWorkloads() []pendingWorkload {
 	return []pendingWorkload{
-		{"env-steps simglucose (vectorized)", "env steps/s", "rl/env + rl/pkpd"},
-		{"env-steps warfarin (vectorized)", "env steps/s", "rl/env + rl/pkpd"},
-		{"env-steps neutropenia (vectorized)", "env steps/s", "rl/env + rl/pkpd"},
-		{"ppo end-to-end", "env steps/s incl. learning", "rl (PPO)"},
 		{"response-model training", "samples/s", "molecules"},
 	}
 }
