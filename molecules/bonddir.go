@@ -26,8 +26,7 @@ type dirState struct {
 }
 
 func (w *smilesWriter) isRingClosureBond(b int32) bool {
-	_, ok := w.closureIdx[b]
-	return ok
+	return w.closureIdx[b] > 0
 }
 
 func (w *smilesWriter) isClosingRingBond(b int32) bool {

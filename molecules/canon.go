@@ -752,10 +752,14 @@ func (m *Mol) newRanker(frag []int, chirality bool) *canonRanker {
 // newRankerMask builds ranker atoms; with a non-nil mask only masked atoms
 // contribute chirality.
 func (m *Mol) newRankerMask(frag []int, chirality bool, mask []bool) *canonRanker {
-	local := make(map[int]int, len(frag))
+	local := make([]int32, len(m.Atoms))
+	nb := 0
 	for k, a := range frag {
-		local[a] = k
+		local[a] = int32(k)
+		nb += len(m.Atoms[a].bonds)
 	}
+	nbrStore := make([]int, 0, nb)
+	bondStore := make([]bondHolder, 0, nb)
 	r := &canonRanker{atoms: make([]canonAtom, len(frag)), inRing: make([]bool, len(frag)), nRings: make([]int, len(frag))}
 	for k, ai := range frag {
 		a := &m.Atoms[ai]
@@ -771,9 +775,13 @@ func (m *Mol) newRankerMask(frag []int, chirality bool, mask []bool) *canonRanke
 		if chirality || (mask != nil && mask[ai]) {
 			ca.chiral = m.rdkitChiralTag(ai)
 		}
+		ca.nbrIds = nbrStore[len(nbrStore):len(nbrStore):len(nbrStore)+len(a.bonds)]
+		ca.bonds = bondStore[len(bondStore):len(bondStore):len(bondStore)+len(a.bonds)]
+		nbrStore = nbrStore[:len(nbrStore)+len(a.bonds)]
+		bondStore = bondStore[:len(bondStore)+len(a.bonds)]
 		for _, b := range a.bonds {
 			bd := &m.Bonds[b]
-			o := local[int(bd.Other(int32(ai)))]
+			o := int(local[int(bd.Other(int32(ai)))])
 			ca.nbrIds = append(ca.nbrIds, o)
 			bt := int(bd.Type)
 			if bd.Aromatic {
@@ -789,7 +797,8 @@ func (m *Mol) newRankerMask(frag []int, chirality bool, mask []bool) *canonRanke
 	if chirality && len(m.ringStereo) > 0 {
 		for _, g := range m.ringStereo {
 			for _, a := range g {
-				if k, ok := local[int(a)]; ok && r.atoms[k].chiral != 0 {
+				k := int(local[a])
+				if k < len(frag) && frag[k] == int(a) && r.atoms[k].chiral != 0 {
 					r.atoms[k].ringSt = true
 				}
 			}
@@ -809,13 +818,9 @@ func (m *Mol) newRankerMask(frag []int, chirality bool, mask []bool) *canonRanke
 }
 
 // canonicalRanks ranks all atoms, each fragment on its own as RDKit does.
-func (m *Mol) canonicalRanks() []int {
+func (m *Mol) canonicalRanks(frags [][]int) []int {
 	ranks := make([]int, len(m.Atoms))
-	for _, frag := range m.fragments() {
-		local := make(map[int]int, len(frag))
-		for k, a := range frag {
-			local[a] = k
-		}
+	for _, frag := range frags {
 		r := m.newRanker(frag, true)
 		rk := r.rank(true)
 		for k, ai := range frag {
@@ -851,12 +856,14 @@ type smilesWriter struct {
 	ranks        []int
 	colors       []uint8
 	ringClosures [][]int32 // per atom: bonds closing rings, in order
-	closureIdx   map[int32]int
+	closureIdx   []int32 // per bond: ring-closure number (0 = not a closure)
 	cyclesAvail  []bool
 	stack        []stackElem
 	travOrder    [][]int32 // per atom: neighbour atoms in output order (incl. in-bond atom)
 	outDir       []uint8
 	flip         []bool
+	seen         []int32 // buildStack: atoms seen from the current atom (by stamp)
+	stamp        int32
 }
 
 func (w *smilesWriter) bondRankAdj(b int32) int {
@@ -901,7 +908,8 @@ func (w *smilesWriter) findCycles(atom int32, inBond int32, colors []uint8) {
 
 func (w *smilesWriter) buildStack(atom int32, inBond int32) {
 	m := w.m
-	seenHere := map[int32]bool{atom: true}
+	w.stamp++
+	w.seen[atom] = w.stamp
 	w.stack = append(w.stack, stackElem{kind: stAtom, idx: int(atom)})
 	w.colors[atom] = 1
 	var trav []int32
@@ -915,8 +923,8 @@ func (w *smilesWriter) buildStack(atom int32, inBond int32) {
 	for _, b := range w.ringClosures[atom] {
 		o := m.Bonds[b].Other(atom)
 		trav = append(trav, o)
-		seenHere[o] = true
-		if ri, ok := w.closureIdx[b]; ok {
+		w.seen[o] = w.stamp
+		if ri := int(w.closureIdx[b]); ri > 0 {
 			w.stack = append(w.stack, stackElem{kind: stBond, idx: int(b), left: int(atom)})
 			w.stack = append(w.stack, stackElem{kind: stRing, idx: ri})
 			closed = append(closed, ri-1)
@@ -933,7 +941,7 @@ func (w *smilesWriter) buildStack(atom int32, inBond int32) {
 				lowest = len(w.cyclesAvail) - 1
 			}
 			w.cyclesAvail[lowest] = false
-			w.closureIdx[b] = lowest + 1
+			w.closureIdx[b] = int32(lowest + 1)
 			w.stack = append(w.stack, stackElem{kind: stRing, idx: lowest + 1})
 		}
 	}
@@ -946,7 +954,7 @@ func (w *smilesWriter) buildStack(atom int32, inBond int32) {
 			continue
 		}
 		o := m.Bonds[b].Other(atom)
-		if w.colors[o] != 0 || seenHere[o] {
+		if w.colors[o] != 0 || w.seen[o] == w.stamp {
 			continue
 		}
 		rank := w.ranks[o]
@@ -1163,9 +1171,10 @@ func (m *Mol) CanonicalSMILES() string {
 	if len(m.Atoms) == 0 {
 		return ""
 	}
-	ranks := m.canonicalRanks()
+	fragList := m.fragments()
+	ranks := m.canonicalRanks(fragList)
 	var frags []string
-	for _, frag := range m.fragments() {
+	for _, frag := range fragList {
 		start := frag[0]
 		for _, a := range frag {
 			if ranks[a] < ranks[start] {
@@ -1182,7 +1191,7 @@ func (m *Mol) writeFragment(start int32, ranks []int) string {
 	n := len(m.Atoms)
 	w := &smilesWriter{
 		m: m, ranks: ranks, colors: make([]uint8, n),
-		ringClosures: make([][]int32, n), closureIdx: map[int32]int{},
+		ringClosures: make([][]int32, n), closureIdx: make([]int32, len(m.Bonds)), seen: make([]int32, n),
 		cyclesAvail: make([]bool, 1000), travOrder: make([][]int32, n),
 	}
 	for k := range w.cyclesAvail {
