@@ -775,8 +775,8 @@ func (m *Mol) newRankerMask(frag []int, chirality bool, mask []bool) *canonRanke
 		if chirality || (mask != nil && mask[ai]) {
 			ca.chiral = m.rdkitChiralTag(ai)
 		}
-		ca.nbrIds = nbrStore[len(nbrStore):len(nbrStore):len(nbrStore)+len(a.bonds)]
-		ca.bonds = bondStore[len(bondStore):len(bondStore):len(bondStore)+len(a.bonds)]
+		ca.nbrIds = nbrStore[len(nbrStore) : len(nbrStore) : len(nbrStore)+len(a.bonds)]
+		ca.bonds = bondStore[len(bondStore) : len(bondStore) : len(bondStore)+len(a.bonds)]
 		nbrStore = nbrStore[:len(nbrStore)+len(a.bonds)]
 		bondStore = bondStore[:len(bondStore)+len(a.bonds)]
 		for _, b := range a.bonds {
@@ -856,7 +856,7 @@ type smilesWriter struct {
 	ranks        []int
 	colors       []uint8
 	ringClosures [][]int32 // per atom: bonds closing rings, in order
-	closureIdx   []int32 // per bond: ring-closure number (0 = not a closure)
+	closureIdx   []int32   // per bond: ring-closure number (0 = not a closure)
 	cyclesAvail  []bool
 	stack        []stackElem
 	travOrder    [][]int32 // per atom: neighbour atoms in output order (incl. in-bond atom)
