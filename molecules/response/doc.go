@@ -9,26 +9,52 @@
 // per-atom attributions, the "train-response-model" job kind and the models'
 // persistence under the store's mdl/ namespace.
 //
+// # Datasets and tasks
+//
+// esol (measured log10 solubility; the upstream column is misnamed "logp"),
+// lipo (logD 7.4), freesolv (hydration free energy) are regressions; bbbp
+// (p_np) and tox21 are classifications. Tox21 trains one assay as a single
+// task (Target "NR-AR" etc., any of the 12) or all 12 as one multi-task
+// network (Target "all": the loss masks the missing labels, Prediction.Values
+// holds every assay, Value the first; metrics average the assays' ROC-AUC).
+// gdsc predicts ln IC50 (µM) from drug and cell line.
+//
 // # Features
 //
-// A molecule becomes the folded Morgan count vector (radius 2, 2048 bits,
-// RDKit's count fingerprint as molecules.MorganFoldedCounts computes it,
-// raw counts) followed by NumDescriptors descriptors (Describe plus atom-type
-// counts, see descriptorNames) standardised with the training set's mean and
-// standard deviation, which the model stores. GDSC models use a 512-bit
-// drug fingerprint, the same descriptors, and the cell line's binary features:
-// the GDSC v17 "<GENE>_mut" columns, the recurrent copy-number features that
-// name their genes ("gain_cna…_(GENES)" / "loss_cna…_(GENES)"), MSI, and the
-// cell line's tissue one-hot (GDSC TISSUE_FACTOR; patients get theirs from
-// their cancer diagnosis, tissue.go).
-// Anonymous copy-number regions are left out because a patient's gene-level
-// CNV calls cannot be mapped onto them.
+// A molecule becomes the folded Morgan count vector (radius 2, folded to
+// 2048 bits as RDKit's count fingerprint does, raw counts), restricted to
+// the bits set in at least two training molecules (the model's Vocabulary),
+// followed by NumDescriptors descriptors (RDKit MolWt, Crippen MolLogP/MolMR
+// and TPSA from package molecules, plus graph counts: see descriptorNames)
+// standardised with the training set's mean and standard deviation, which
+// the model stores. GDSC models use a 512-bit drug fingerprint, the same
+// descriptors, two drug-identity inputs (below) and the cell line's binary
+// features: the GDSC v17 "<GENE>_mut" columns, the recurrent copy-number
+// features that name their genes ("gain_cna…_(GENES)" / "loss_cna…_(GENES)"),
+// MSI, and the tissue one-hot (GDSC TISSUE_FACTOR; patients get theirs from
+// their cancer diagnosis, tissue.go). Anonymous copy-number regions are left
+// out because a patient's gene-level CNV calls cannot be mapped onto them.
+//
+// For the random and unseen-cell-line splits a GDSC model also gets the
+// drug's training mean ln IC50 (looked up by canonical SMILES) and a "seen"
+// flag, and its network predicts the residual from that mean with a
+// zero-initialised output layer: it starts as the per-drug-mean baseline and
+// early stopping only keeps what improves on it. The unseen-drug split's
+// model never gets these inputs and predicts from structure alone; a
+// random/cell model asked about a molecule it never saw predicts the global
+// training mean plus the cell-line effects.
 //
 // # Models and uncertainty
 //
-// Each model is an ensemble of MLPs (ReLU hidden layers, linear output)
-// trained with Adam from different seeds (member i uses seed·1000+i) on the
-// same training split, with early stopping on the validation split. The
+// Each model is an ensemble of MLPs (ReLU hidden layers 256-256 for the
+// property sets, 128-64 for GDSC; linear output) built and trained on the
+// gorgonia training core (rl/nn: fused dense ops, masked MSE or masked
+// binary cross-entropy as custom losses, in-place Adam, decoupled weight
+// decay), each member from its own seed (member i uses seed·1000+i) on the
+// same training split, with early stopping on the validation split.
+// Prediction does not run a graph: the first layer is applied sparsely
+// (the molecule's few set bits select rows of W0) and the rest runs through
+// the core's batched forward path, on GOMAXPROCS workers. The
 // prediction is the members' mean; the interval is mean ± 1.96·k·sd where sd
 // is the members' standard deviation and k ≥ 1 is a calibration factor chosen
 // on the validation split so that 95 % of validation residuals fall inside

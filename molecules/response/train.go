@@ -333,27 +333,35 @@ func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split) {
 		}
 		return RegressionMetrics(pred, y)
 	}
-	m.rec.Metrics, m.rec.Baseline, m.rec.Validation = Metrics{}, Metrics{}, Metrics{}
-	// Multi-task: average each metric over the tasks.
+	// Multi-task: average each metric over the tasks where it is defined
+	// (a task without both classes in a part has no ROC-AUC there).
+	avg := func(parts []Metrics) Metrics {
+		out, n := Metrics{}, map[string]float64{}
+		for _, p := range parts {
+			for k, v := range p {
+				if !math.IsNaN(v) && !math.IsInf(v, 0) {
+					out[k] += v
+					n[k]++
+				}
+			}
+		}
+		for k := range out {
+			out[k] /= n[k]
+		}
+		return out
+	}
+	var mt, mv, mb []Metrics
 	for j := 0; j < T; j++ {
-		mt := score(col(tMean, j), tY[j])
-		mv := score(col(vMean, j), vY[j])
+		mt = append(mt, score(col(tMean, j), tY[j]))
+		mv = append(mv, score(col(vMean, j), vY[j]))
 		base := make([]float64, len(tY[j]))
 		mu := m.trainMean(j)
 		for i := range base {
 			base[i] = mu
 		}
-		mb := score(base, tY[j])
-		for k, v := range mt {
-			m.rec.Metrics[k] += v / float64(T)
-		}
-		for k, v := range mv {
-			m.rec.Validation[k] += v / float64(T)
-		}
-		for k, v := range mb {
-			m.rec.Baseline[k] += v / float64(T)
-		}
+		mb = append(mb, score(base, tY[j]))
 	}
+	m.rec.Metrics, m.rec.Validation, m.rec.Baseline = avg(mt), avg(mv), avg(mb)
 	// Coverage of the interval and in/out-of-domain scores on the test split (task 0).
 	var in, out []int
 	cover, nCover := 0.0, 0.0
