@@ -788,8 +788,11 @@ func (m *Mol) newRankerMask(frag []int, chirality bool, mask []bool) *canonRanke
 				bt = int(BondAromatic)
 			}
 			st := 0
-			if bd.Stereo != stereoNone {
-				st = 2
+			switch bd.Stereo {
+			case stereoCis:
+				st = 2 // STEREOZ
+			case stereoTrans:
+				st = 3 // STEREOE
 			}
 			ca.bonds = append(ca.bonds, bondHolder{bondType: bt, bondStereo: st, nbrIdx: o})
 		}

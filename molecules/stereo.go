@@ -1,12 +1,11 @@
 package molecules
 
 // Stereo perception after sanitization, following RDKit's legacy
-// assignStereochemistry(cleanIt=true) closely enough for SMILES round trips:
-// tetrahedral marks survive only on atoms whose four substituents (implicit
-// H included) fall in distinct symmetry classes, and a double bond gets
-// cis/trans stereo when both ends carry '/' or '\' marks, are not in a ring
-// smaller than eight, and (for three-connected ends) have two distinct
-// substituents.
+// assignStereochemistry(cleanIt=true): tetrahedral marks survive on legal
+// centres whose neighbours have distinct CIP ranks (or on ring cis/trans
+// pairs), double bonds with '/' '\' marks on both ends get E/Z relative to
+// their highest-ranked neighbours, and ranks are refined with those labels
+// until nothing changes.
 
 // Bond stereo values (relative to stereoA/stereoB).
 const (
@@ -14,20 +13,6 @@ const (
 	stereoCis   uint8 = 1
 	stereoTrans uint8 = 2
 )
-
-// symmetryClasses ranks atoms without breaking ties; chirality counts only
-// for the atoms in mask (established stereocentres, like CIP labels).
-func (m *Mol) symmetryClasses(mask []bool) []int {
-	classes := make([]int, len(m.Atoms))
-	for _, frag := range m.fragments() {
-		r := m.newRankerMask(frag, false, mask)
-		rk := r.rank(false)
-		for k, ai := range frag {
-			classes[ai] = rk[k]
-		}
-	}
-	return classes
-}
 
 func (m *Mol) assignStereo() {
 	needs := false
@@ -48,14 +33,22 @@ func (m *Mol) assignStereo() {
 	if !needs {
 		return
 	}
-	legal := make([]bool, len(m.Atoms))
-	dupes := make([]bool, len(m.Atoms))
-	centres := make([]bool, len(m.Atoms))
-	var cls []int
-	// like RDKit's legacy perception: rank, label the centres with distinct
-	// neighbours, rerank with those labels, until nothing changes
-	for iter := 0; iter < 10; iter++ {
-		cls = m.symmetryClasses(centres)
+	n := len(m.Atoms)
+	legal := make([]bool, n)
+	dupes := make([]bool, n)
+	codes := make([]byte, n)
+	for bi := range m.Bonds {
+		m.Bonds[bi].Stereo = stereoNone
+	}
+	cls := m.cipRanks()
+	factor := 100
+	for factor < n {
+		factor *= 10
+	}
+	// like RDKit's legacy perception: label centres whose neighbours have
+	// distinct CIP ranks and double bonds with marks, rerank with those
+	// labels, until nothing changes
+	for iter := 0; iter < 20; iter++ {
 		changed := false
 		for i := range m.Atoms {
 			a := &m.Atoms[i]
@@ -72,14 +65,43 @@ func (m *Mol) assignStereo() {
 				}
 				seen[c] = true
 			}
-			if legal[i] && !dupes[i] && !centres[i] {
-				centres[i] = true
-				changed = true
+			if legal[i] && !dupes[i] {
+				if c := m.cipCode(i, cls); c != codes[i] {
+					codes[i] = c
+					changed = true
+				}
+			}
+		}
+		for bi := range m.Bonds {
+			if st, a, b := m.bondStereoEZ(int32(bi), cls); st != m.Bonds[bi].Stereo || a != m.Bonds[bi].stereoA || b != m.Bonds[bi].stereoB {
+				if st != m.Bonds[bi].Stereo {
+					changed = true
+				}
+				m.Bonds[bi].Stereo, m.Bonds[bi].stereoA, m.Bonds[bi].stereoB = st, a, b
 			}
 		}
 		if !changed {
 			break
 		}
+		inv := make([]int, n)
+		for i := 0; i < n; i++ {
+			inv[i] = cls[i] * factor
+			switch codes[i] {
+			case 'S':
+				inv[i] += 10
+			case 'R':
+				inv[i] += 20
+			}
+			for _, b := range m.Atoms[i].bonds {
+				switch m.Bonds[b].Stereo {
+				case stereoTrans:
+					inv[i]++
+				case stereoCis:
+					inv[i] += 2
+				}
+			}
+		}
+		cls = m.iterateCIPRanks(inv, true)
 	}
 	// ring stereochemistry (cis/trans on rings): candidates with duplicate
 	// neighbour classes survive when another candidate shares their ring system
@@ -148,27 +170,6 @@ func (m *Mol) assignStereo() {
 			}
 		}
 	}
-	for bi := range m.Bonds {
-		b := &m.Bonds[bi]
-		b.Stereo = stereoNone
-		if b.Type != BondDouble || b.Aromatic {
-			continue
-		}
-		if m.bondRingCount[bi] > 0 && m.smallestBondRing(int32(bi)) < 8 {
-			continue
-		}
-		na, pa, okA := m.stereoEnd(b.Begin, int32(bi), cls)
-		nb, pb, okB := m.stereoEnd(b.End, int32(bi), cls)
-		if !okA || !okB {
-			continue
-		}
-		b.stereoA, b.stereoB = na, nb
-		if pa == pb {
-			b.Stereo = stereoCis
-		} else {
-			b.Stereo = stereoTrans
-		}
-	}
 }
 
 func (m *Mol) smallestBondRing(b int32) int {
@@ -179,6 +180,27 @@ func (m *Mol) smallestBondRing(b int32) int {
 		}
 	}
 	return best
+}
+
+// bondStereoEZ decides cis/trans for a marked double bond relative to the
+// highest-ranked neighbour on each end (so trans is E and cis is Z).
+func (m *Mol) bondStereoEZ(bi int32, cls []int) (uint8, int32, int32) {
+	b := &m.Bonds[bi]
+	if b.Type != BondDouble || b.Aromatic {
+		return stereoNone, -1, -1
+	}
+	if m.bondRingCount[bi] > 0 && m.smallestBondRing(bi) < 8 {
+		return stereoNone, -1, -1
+	}
+	na, ua, okA := m.stereoEnd(b.Begin, bi, cls)
+	nb, ub, okB := m.stereoEnd(b.End, bi, cls)
+	if !okA || !okB {
+		return stereoNone, -1, -1
+	}
+	if ua == ub {
+		return stereoCis, na, nb
+	}
+	return stereoTrans, na, nb
 }
 
 // stereoEnd finds the marked neighbour of double-bond atom a and whether it
@@ -210,8 +232,17 @@ func (m *Mol) stereoEnd(a int32, dbl int32, cls []int) (int32, bool, bool) {
 	if !found {
 		return -1, false, false
 	}
-	if len(others) == 2 && cls[others[0]] == cls[others[1]] {
-		return -1, false, false
+	if len(others) == 2 {
+		if cls[others[0]] == cls[others[1]] {
+			return -1, false, false
+		}
+		hi := others[0]
+		if cls[others[1]] > cls[hi] {
+			hi = others[1]
+		}
+		if hi != nbr {
+			return hi, !up, true
+		}
 	}
 	return nbr, up, true
 }
