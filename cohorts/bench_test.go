@@ -157,21 +157,22 @@ func BenchmarkCohorts(b *testing.B) {
 	b.Run("rxlab", func(b *testing.B) {
 		q := sixRules()
 		ds := make([]time.Duration, 0, b.N)
-		cpu := make([]time.Duration, 0, b.N)
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		b.ResetTimer()
+		c0 := threadCPU()
 		for i := 0; i < b.N; i++ {
-			t0, c0 := time.Now(), threadCPU()
+			t0 := time.Now()
 			if _, err := f.s.Count(context.Background(), q, false); err != nil {
 				b.Fatal(err)
 			}
 			ds = append(ds, time.Since(t0))
-			cpu = append(cpu, threadCPU()-c0)
 		}
+		cpu := threadCPU() - c0
 		b.StopTimer()
-		b.ReportMetric(float64(percentile(cpu, 0.5).Microseconds())/1000, "cpu-p50-ms")
-		b.ReportMetric(float64(percentile(cpu, 0.99).Microseconds())/1000, "cpu-p99-ms")
+		// The thread's own CPU per query (clock-tick resolution, so a mean
+		// over the run): what a query costs on an otherwise idle core.
+		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-mean-ms")
 		b.ReportMetric(float64(f.n), "patients")
 		if f.importRate > 0 {
 			b.ReportMetric(f.importRate, "import-patients/s")
@@ -196,10 +197,10 @@ func BenchmarkCohorts(b *testing.B) {
 		b.ReportMetric(float64(pgRes.p99.Microseconds())/1000, "p99-ms")
 		b.ReportMetric(pgRes.loadS, "load-s")
 		b.ReportMetric(float64(pgRes.p50)/float64(f.rxP50), "x-slower-than-rxlab-p50")
-		b.ReportMetric(float64(pgRes.latestP50.Microseconds())/1000, "latest-labs-p50-ms")
-		b.ReportMetric(float64(pgRes.latestP99.Microseconds())/1000, "latest-labs-p99-ms")
-		b.ReportMetric(float64(pgRes.latestP50)/float64(f.rxP50), "latest-labs-x-slower")
-		b.Logf("rxlab p50 %v p99 %v; postgres (all lab results) p50 %v p99 %v; postgres (latest-lab table) p50 %v p99 %v; %d runs each; ratios %.1f× and %.1f×",
+		b.ReportMetric(float64(pgRes.latestP50.Microseconds())/1000, "tuned-p50-ms")
+		b.ReportMetric(float64(pgRes.latestP99.Microseconds())/1000, "tuned-p99-ms")
+		b.ReportMetric(float64(pgRes.latestP50)/float64(f.rxP50), "tuned-x-slower")
+		b.Logf("rxlab p50 %v p99 %v; postgres (set algebra over all lab results) p50 %v p99 %v; postgres (tuned: one pass with flags over a latest-lab table) p50 %v p99 %v; %d runs each; ratios %.1f× and %.1f×",
 			f.rxP50, f.rxP99, pgRes.p50, pgRes.p99, pgRes.latestP50, pgRes.latestP99, pgRes.runs,
 			float64(pgRes.p50)/float64(f.rxP50), float64(pgRes.latestP50)/float64(f.rxP50))
 	})
@@ -207,7 +208,7 @@ func BenchmarkCohorts(b *testing.B) {
 
 type pgResult struct {
 	p50, p99             time.Duration // lab rules over all results
-	latestP50, latestP99 time.Duration // lab rules over the latest-lab table
+	latestP50, latestP99 time.Duration // tuned: one pass with per-rule flags over the latest-lab table
 	runs                 int
 	loadS                float64
 }
@@ -231,7 +232,11 @@ func measurePostgres(b *testing.B, f *benchFixture) (res *pgResult, err error) {
 	loadS := time.Since(loadT).Seconds()
 	res = &pgResult{loadS: loadS}
 	for _, latest := range []bool{true, false} {
-		counts, times, err := pg.run(benchSQL(f, latest), *pgRuns)
+		sql := benchSQL(f, false)
+		if latest {
+			sql = benchSQLFlags(f)
+		}
+		counts, times, err := pg.run(sql, *pgRuns)
 		if err != nil {
 			return nil, err
 		}
