@@ -68,8 +68,12 @@
 // ancestors, text names, gene × protein change/position/exon × class ×
 // origin, CNV, fusion, PGx phenotype/diplotype/score, tested gene,
 // biomarker), a birth-date column and per-test lab columns (most recent
-// value and its date per patient) sorted into views with one bitmap per
-// 4096 entries, and per-code latest-date columns for withinDays. A query is
+// value and its date per patient), and per-code latest-date columns for
+// withinDays. Numeric columns are queried through sorted views holding
+// cumulative prefix bitmaps every 65,536 entries and bucket bitmaps every
+// 1,024, so a range is one ANDNOT, a few bucket ORs and at most 2,048
+// single entries. Patients changed since a view was built are corrected
+// per query; past n/32 changes the view is rebuilt. A query is
 // bitmap algebra (AND, OR, ANDNOT, an at-least-n ladder) plus range
 // lookups on the sorted views; it never reads patient records. Explain and
 // PatientTrials read the one patient's record.
@@ -89,6 +93,26 @@
 // updates the in-memory index, then writes the changed bitmaps and rows and
 // clears pat/dirty. New() loads bitmaps and rows; if pat/dirty is present
 // (an interrupted import) it rebuilds the index from the records.
+//
+// # Imports
+//
+// Accepted and Rejected count source records (resources, rows, variants);
+// each error says where (entry[i], table line, record n, field) and never
+// carries patient data. Re-importing replaces only that kind of record:
+//
+//   - fhir-bundle: a bundle holding the Patient resource is a clinical
+//     snapshot and replaces the patient's demographics, conditions,
+//     medications and labs; resources about patients not in the bundle are
+//     appended. Codings: SNOMED CT, ICD-10(-CM), RxNorm, ATC; Observations
+//     with valueQuantity (and components) under LOINC.
+//   - synthea-csv: patients replaces demographics; conditions (SNOMED, or
+//     the SYSTEM column), medications (RxNorm) and observations (numeric
+//     rows) each replace that list for the patients they mention.
+//   - matchminer-clinical: demographics, OncoTree diagnosis, TMB.
+//     matchminer-genomic: variants, CNVs, fusions, tested genes (WT rows and
+//     every altered gene) and biomarkers (MMR, signatures); PGx is kept.
+//     Patients are keyed by SAMPLE_ID (or CLINICAL_ID).
+//   - ImportGenomics / BeginGenomics: see GenomicsImport.
 //
 // # Small-cell suppression
 //
