@@ -88,6 +88,7 @@ func TestGolden(t *testing.T) {
 		"testdata/moleculenet_rdkit2022.09.tsv",
 		"testdata/chembl_rdkit2022.09.tsv",
 		"testdata/edge_extra_rdkit2022.09.tsv",
+		"testdata/random_rdkit2022.09.tsv",
 	} {
 		file := file
 		t.Run(strings.TrimSuffix(strings.TrimPrefix(file, "testdata/"), "_rdkit2022.09.tsv"), func(t *testing.T) {
