@@ -38,6 +38,9 @@ type TrainInput struct {
 	// MaxRows, when > 0, trains on a seeded subsample of at most MaxRows
 	// rows (molecules, or GDSC pairs) for quick runs; 0 uses everything.
 	MaxRows int `json:"maxRows,omitempty"`
+
+	// net, when set (tests and experiments), replaces the default hyper-parameters.
+	net *netConfig
 }
 
 var idUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
@@ -209,6 +212,9 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 		Split: in.Split, Seed: in.Seed, Ensemble: in.Ensemble, DatasetHash: tb.Hash, Bits: PropertyBits,
 		Net: propertyNet(in.Dataset, len(sp.Train)),
 	}, Rows: sp}
+	if in.net != nil {
+		rec.Net = *in.net
+	}
 	if in.Epochs > 0 {
 		rec.Net.Epochs = in.Epochs
 	}
