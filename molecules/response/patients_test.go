@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rxlab/rxlab/cohorts"
@@ -120,3 +121,53 @@ func TestPredictPatients(t *testing.T) {
 		t.Errorf("empty summary %+v", s)
 	}
 }
+
+func TestPredictCohort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small GDSC model and seeds a demo cohort")
+	}
+	ctx := context.Background()
+	s, r, db := openService(t, t.TempDir())
+	defer db.Close()
+	defer r.Shutdown(ctx)
+	cs, err := cohorts.New(cohorts.Config{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Seed(ctx, 400, 1); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Train(ctx, TrainInput{Dataset: GDSCName, Split: SplitCell, Seed: 2, Ensemble: 2, Epochs: 1, MaxRows: 3000}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	crit := cohorts.Criteria{Age: &cohorts.Range{Min: ptr(18.0)}}
+	page, err := cs.PatientIDs(ctx, crit, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Erlotinib.
+	res, err := s.PredictCohort(ctx, cs, m.Info().ID, "COCCOc1cc2ncnc(Nc3cccc(C#C)c3)c2cc1OCCOC", crit, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Patients != page.Total || res.Patients == 0 || len(res.Top) != 5 || len(res.Quantiles) != 5 {
+		t.Fatalf("cohort of %d: %+v", page.Total, res)
+	}
+	withFeatures := 0
+	for _, p := range res.Top {
+		if !strings.HasPrefix(p.PatientID, "DEMO-") {
+			t.Errorf("unexpected id %q", p.PatientID)
+		}
+		withFeatures += p.Features
+	}
+	t.Logf("%d patients, mean ln IC50 %.2f, quantiles %.2f; top 5 carry %d mapped features", res.Patients, res.Mean, res.Quantiles, withFeatures)
+	if _, err := s.PredictCohort(ctx, nil, m.Info().ID, "CCO", crit, 1); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("nil cohort service: %v", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
