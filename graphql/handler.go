@@ -87,7 +87,7 @@ type request struct {
 	Variables     map[string]any `json:"variables"`
 }
 
-type response struct {
+type httpResponse struct {
 	Data   any   `json:"data,omitempty"`
 	Errors []any `json:"errors,omitempty"`
 }
@@ -97,7 +97,7 @@ func writeErrors(w http.ResponseWriter, status int, errs ...*apiError) {
 	for _, e := range errs {
 		out = append(out, map[string]any{"message": e.msg, "extensions": e.Extensions()})
 	}
-	writeJSON(w, status, response{Errors: out})
+	writeJSON(w, status, httpResponse{Errors: out})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -192,7 +192,7 @@ func (a *API) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	a.metrics.requests.WithLabelValues(op, outcome).Inc()
 	a.metrics.duration.WithLabelValues(op).Observe(time.Since(start).Seconds())
-	out := response{Data: res.Data}
+	out := httpResponse{Data: res.Data}
 	for _, e := range res.Errors {
 		out.Errors = append(out.Errors, formatError(e))
 	}

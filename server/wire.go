@@ -11,6 +11,7 @@ import (
 	"github.com/rxlab/rxlab/graphql"
 	"github.com/rxlab/rxlab/graphql/web"
 	"github.com/rxlab/rxlab/molecules/library"
+	"github.com/rxlab/rxlab/molecules/response"
 	"github.com/rxlab/rxlab/rl"
 	"github.com/rxlab/rxlab/store"
 	"github.com/rxlab/rxlab/store/jobs"
@@ -68,5 +69,17 @@ func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log
 		return nil, err
 	}
 	w.domains = append(w.domains, &graphql.Dosing{Policies: rls.PolicyFor}, &graphql.RL{Service: rls, Jobs: runner})
+
+	// Response models register their job kind now too; the demo seed
+	// starts training jobs for the fast property models.
+	resp, err := response.New(response.Config{DB: db, Jobs: runner, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	w.domains = append(w.domains, &graphql.Response{Service: resp, Cohorts: coh, SmallCell: c.smallCell})
+	w.seeders = append(w.seeders, seeder{"response-models", func(ctx context.Context) error {
+		_, err := resp.Seed(ctx)
+		return err
+	}})
 	return w, nil
 }

@@ -1,0 +1,122 @@
+package graphql
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	gql "github.com/graphql-go/graphql"
+
+	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/graphql/auth"
+	"github.com/rxlab/rxlab/molecules/response"
+	"github.com/rxlab/rxlab/store"
+)
+
+// Response serves the response models: listing, prediction for molecules
+// and for a cohort's patients, and training.
+type Response struct {
+	Service *response.Service
+	Cohorts *cohorts.Service
+	// SmallCell is the cohort size below which aggregate predictions are
+	// withheld from roles without patients:read (default 11).
+	SmallCell int
+}
+
+func modelView(m response.ModelInfo) map[string]any {
+	return map[string]any{
+		"id": m.ID, "task": m.Task, "target": m.Target, "unit": nilIfEmpty(m.Unit), "dataset": m.Dataset,
+		"metrics": jsonValue(m.Metrics), "split": m.Split, "trainedAt": m.TrainedAt.Format(time.RFC3339),
+		"baseline": jsonValue(m.Baseline), "validation": jsonValue(m.Validation), "ensemble": m.Ensemble,
+		"seed": int(m.Seed), "datasetHash": m.DatasetHash, "trainSeconds": m.TrainSeconds,
+		"inDomainThreshold": m.InDomainThreshold, "tasks": m.Tasks,
+	}
+}
+
+func predictionView(p response.Prediction) map[string]any {
+	m := map[string]any{"smiles": p.SMILES, "value": p.Value, "low": p.Low, "high": p.High,
+		"nearestTrainingSimilarity": p.NearestTrainingSimilarity, "inDomain": p.InDomain,
+		"atomContributions": p.AtomContributions, "error": nilIfEmpty(p.Error)}
+	if len(p.Values) > 0 {
+		m["values"] = p.Values
+	}
+	return m
+}
+
+// Register adds the response-model resolvers.
+func (d *Response) Register(r *Registry) error {
+	s := d.Service
+	small := d.SmallCell
+	if small <= 0 {
+		small = 11
+	}
+	return registerAll(r, []field{
+		{"Query", "responseModels", Resolver{Perm: auth.ModelsRead, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			list, err := s.Models(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(list))
+			for i, m := range list {
+				out[i] = modelView(m)
+			}
+			return out, nil
+		}}},
+		{"Query", "predict", Resolver{Perm: auth.ModelsRead, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			preds, err := s.Predict(ctx, argString(p, "model"), stringList(p.Args["smiles"]))
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(preds))
+			for i, x := range preds {
+				out[i] = predictionView(x)
+			}
+			return out, nil
+		}}},
+		{"Query", "predictPatientResponse", Resolver{Perm: auth.ModelsRead, PatientRead: true, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			if d.Cohorts == nil {
+				return nil, fmt.Errorf("patient predictions: %w", store.ErrNotImplemented)
+			}
+			c, err := criteriaArg(p.Args["criteria"])
+			if err != nil {
+				return nil, err
+			}
+			exact := canSeeExact(ctx)
+			top := 0
+			if exact {
+				top = 20
+			}
+			res, err := s.PredictCohort(ctx, d.Cohorts, argString(p, "model"), argString(p, "smiles"), c, top)
+			if err != nil {
+				return nil, err
+			}
+			if !exact && res.Patients > 0 && res.Patients < small {
+				return nil, fmt.Errorf("%w: the cohort has fewer than %d patients; its predictions are withheld from roles without patients:read", store.ErrPermission, small)
+			}
+			out := map[string]any{"patients": res.Patients, "quantiles": res.Quantiles}
+			if res.Patients > 0 {
+				out["mean"] = res.Mean
+			}
+			if exact {
+				tops := make([]any, len(res.Top))
+				for i, t := range res.Top {
+					AddTarget(ctx, "patient:"+t.PatientID)
+					tops[i] = map[string]any{"patientId": t.PatientID, "value": t.Value}
+				}
+				out["top"] = tops
+			}
+			return out, nil
+		}}},
+		{"Mutation", "trainResponseModel", Resolver{Perm: auth.ModelsTrain, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			var in response.TrainInput
+			if err := DecodeArg(p.Args["input"], &in); err != nil {
+				return nil, fmt.Errorf("input: %w", err)
+			}
+			j, err := s.Train(ctx, owner(ctx), in)
+			if err != nil {
+				return nil, err
+			}
+			return jobView(j), nil
+		}}},
+	})
+}
