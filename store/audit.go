@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,10 @@ type AuditInfo struct {
 	Operation string
 	// Targets names what the operation touched, e.g. "patient:P000123".
 	Targets []string
+	// Recorded, when set, counts the audit records written for this
+	// operation, so the API layer can tell whether the operation's own
+	// transactions already audited it.
+	Recorded *atomic.Int32
 }
 
 type auditKey struct{}
