@@ -113,6 +113,7 @@ func newModel(rec modelRecord, members []*nn.MLP) (*Model, error) {
 		}
 		m.index.add(molecules.Morgan(mol, FPRadius, PropertyBits))
 	}
+	m.index.build()
 	if len(rec.CellFeatures) > 0 {
 		m.cellIdx = make(map[string]int, len(rec.CellFeatures))
 		for i, f := range rec.CellFeatures {

@@ -155,3 +155,33 @@ func TestLossGradients(t *testing.T) {
 		}
 	}
 }
+
+func TestNearestExact(t *testing.T) {
+	tb, err := LoadDataset("freesolv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fps []molecules.Fingerprint
+	for _, s := range tb.SMILES {
+		if m, err := molecules.Parse(s); err == nil {
+			fps = append(fps, molecules.Morgan(m, 2, PropertyBits))
+		}
+	}
+	x := &nearest{}
+	for _, fp := range fps[:400] {
+		x.add(fp)
+	}
+	x.build()
+	for _, q := range fps[380:] {
+		want := 0.0
+		for _, fp := range fps[:400] {
+			want = math.Max(want, molecules.Tanimoto(q, fp))
+		}
+		if got := x.max(q); math.Abs(got-want) > 1e-12 {
+			t.Fatalf("nearest %v, brute force %v", got, want)
+		}
+	}
+	if (&nearest{}).max(fps[0]) != 0 {
+		t.Error("empty index")
+	}
+}
