@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -367,5 +368,17 @@ func TestDecodeArgRejectsUnknown(t *testing.T) {
 	if err := DecodeArg(map[string]any{"a": "x"}, &v); err == nil {
 		t.Fatal("bad type accepted")
 	}
-	_ = bytes.MinRead
+}
+
+func TestInternalErrorsAreRedactedInLogs(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	err := fmt.Errorf(`store: record "pat/r/P-12345": decode: unexpected end`)
+	pe := publicError(context.Background(), log, "query patient", err)
+	if pe.code != CodeInternal || strings.Contains(pe.msg, "P-12345") {
+		t.Errorf("client sees %q", pe.msg)
+	}
+	if strings.Contains(buf.String(), "P-12345") || !strings.Contains(buf.String(), "decode") {
+		t.Errorf("log line %q", buf.String())
+	}
 }

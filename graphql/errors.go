@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"regexp"
 
 	"github.com/rxlab/rxlab/graphql/auth"
 	"github.com/rxlab/rxlab/molecules"
@@ -66,6 +67,13 @@ func errorCode(err error) string {
 	return CodeInternal
 }
 
+// quoted matches the quoted values (keys, ids, input) that error messages
+// carry; they may name a patient, so they never reach the log.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// redact replaces quoted values in an error message with "…".
+func redact(msg string) string { return quoted.ReplaceAllString(msg, `"…"`) }
+
 // publicError converts any error into what the client may see. Internal
 // errors are logged (by kind and operation only) and replaced by a generic
 // message, so stack traces and stored data never leave the server.
@@ -77,7 +85,7 @@ func publicError(ctx context.Context, log *slog.Logger, op string, err error) *a
 	code := errorCode(err)
 	switch code {
 	case CodeInternal:
-		log.ErrorContext(ctx, "internal error", "op", op, "err", err.Error())
+		log.ErrorContext(ctx, "internal error", "op", op, "err", redact(err.Error()))
 		return &apiError{msg: "internal error; the server log has the details", code: code}
 	case CodeTimeout:
 		return &apiError{msg: "the request ran past its deadline", code: code}
