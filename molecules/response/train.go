@@ -113,11 +113,14 @@ func ModelID(in TrainInput) string {
 	return id
 }
 
-// propertyNet returns the default hyper-parameters of a dataset.
+// propertyNet returns the default hyper-parameters of a dataset. They were
+// chosen on ESOL, Lipophilicity and FreeSolv (random split, seed 1) among
+// 256-256 / 512-256 hidden layers, weight decay 0.01–0.3, learning rate
+// 3e-4–1e-3 and batch 32/64; the differences were small (ESOL RMSE
+// 0.68–0.72) and validation and test agreed on the direction.
 func propertyNet(dataset string, n int) netConfig {
-	c := netConfig{Hidden: []int{256, 256}, Epochs: 80, Patience: 15, Batch: 32, LR: 1e-3, WeightDecay: 0.01}
-	switch dataset {
-	case "tox21", "lipo":
+	c := netConfig{Hidden: []int{256, 256}, Epochs: 80, Patience: 15, Batch: 32, LR: 1e-3, WeightDecay: 0.1}
+	if dataset == "tox21" {
 		c.Batch = 64
 		c.Epochs = 40
 		c.Patience = 8
