@@ -88,14 +88,8 @@ func evalLoss(m *nn.MLP, r rows, task string) (float64, error) {
 		return 0, err
 	}
 	aux := make([]float32, r.n*2*r.out)
-	idx := make([]int, r.n)
-	for i := range idx {
-		idx[i] = i
-	}
-	x := make([]float32, r.width)
 	yb := make([]float64, r.out)
 	for i := 0; i < r.n; i++ {
-		_ = x
 		r.y(i, yb)
 		a := aux[i*2*r.out : (i+1)*2*r.out]
 		for j, v := range yb {

@@ -1,6 +1,7 @@
 package response
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -118,7 +119,7 @@ func ModelID(in TrainInput) string {
 // 256-256 / 512-256 hidden layers, weight decay 0.01–0.3, learning rate
 // 3e-4–1e-3 and batch 32/64; the differences were small (ESOL RMSE
 // 0.68–0.72) and validation and test agreed on the direction.
-func propertyNet(dataset string, n int) netConfig {
+func propertyNet(dataset string) netConfig {
 	c := netConfig{Hidden: []int{256, 256}, Epochs: 80, Patience: 15, Batch: 32, LR: 1e-3, WeightDecay: 0.1}
 	if dataset == "tox21" {
 		c.Batch = 64
@@ -155,7 +156,7 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	if err != nil {
 		return nil, err
 	}
-	tb, err := ParseTable(bytesReader(raw), targets)
+	tb, err := ParseTable(bytes.NewReader(raw), targets)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +214,7 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	rec := modelRecord{ModelInfo: ModelInfo{
 		ID: ModelID(in), Dataset: in.Dataset, Target: in.Target, Tasks: targets, Task: d.Task, Unit: d.Unit,
 		Split: in.Split, Seed: in.Seed, Ensemble: in.Ensemble, DatasetHash: tb.Hash, Bits: PropertyBits,
-		Net: propertyNet(in.Dataset, len(sp.Train)),
+		Net: propertyNet(in.Dataset),
 	}, Rows: sp}
 	if in.net != nil {
 		rec.Net = *in.net
