@@ -56,3 +56,30 @@ func BenchmarkPredictEnsemble5(b *testing.B) { benchPredict(b, PredictOptions{No
 
 // BenchmarkPredictEnsemble5Attributions adds per-atom occlusion attributions.
 func BenchmarkPredictEnsemble5Attributions(b *testing.B) { benchPredict(b, PredictOptions{}) }
+
+// BenchmarkParseFeaturize is the part of prediction spent in the chemistry
+// core (parse, Morgan environments, Crippen/TPSA descriptors) on GOMAXPROCS
+// goroutines: the ceiling prediction throughput cannot pass.
+func BenchmarkParseFeaturize(b *testing.B) {
+	m, smiles := benchSetup(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var mu sync.Mutex
+	n := 0
+	b.RunParallel(func(pb *testing.PB) {
+		k := 0
+		for pb.Next() {
+			for _, s := range smiles[:200] {
+				if mol, err := m.parser.Parse(s); err == nil {
+					_ = featurize(mol, m.rec.Bits, m.colOf, false)
+				}
+			}
+			k += 200
+		}
+		mu.Lock()
+		n += k
+		mu.Unlock()
+	})
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "molecules/s")
+	b.ReportMetric(0, "ns/op")
+}
