@@ -276,6 +276,22 @@ func TestServiceLifecycle(t *testing.T) {
 	if _, err := s.Predict(ctx, "nope", smiles); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown model: %v", err)
 	}
+	// A cancelled training job stops (the training loop checks its context)
+	// and stores nothing.
+	big, err := s.Train(ctx, "u1", TrainInput{Dataset: "lipo", Split: SplitRandom, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if _, err := r.Cancel(ctx, big.ID); err != nil {
+		t.Fatal(err)
+	}
+	if big = waitJob(t, r, big.ID); big.State != jobs.Cancelled {
+		t.Errorf("cancelled job ended %s %s", big.State, big.Error)
+	}
+	if list, _ := s.Models(ctx); len(list) != 1 {
+		t.Errorf("cancelled training stored a model: %d models", len(list))
+	}
 	r.Shutdown(ctx)
 	db.Close()
 	// Reopen: the model is read back from the store and predicts the same.
