@@ -24,14 +24,14 @@ const (
 // rotatable-bond and sp3 proxies, element counts). Describe's SMARTS-based
 // donor/acceptor and strict rotatable-bond counts are left out: they cost
 // more than parsing and the Lipinski counts carry the same information.
-var descriptorNames = []string{
+var descriptorNames = [...]string{
 	"MolWt", "LogP", "MR", "TPSA", "NHOH", "NO", "RotatableBonds", "Rings",
 	"AromaticRings", "FractionCSP3", "HeavyAtoms", "AromaticFraction",
 	"nC", "nN", "nO", "nS", "nP", "nF", "nCl", "nBr", "nI", "nCharged", "TotalHs", "Fragments",
 }
 
 // NumDescriptors is the number of descriptor features.
-var NumDescriptors = len(descriptorNames)
+const NumDescriptors = len(descriptorNames)
 
 // countFeat is one non-zero folded count.
 type countFeat struct {

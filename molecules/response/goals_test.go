@@ -98,7 +98,7 @@ func TestSeedDemo(t *testing.T) {
 	defer r.Shutdown(ctx)
 	start := time.Now()
 	js, err := s.Seed(ctx)
-	if err != nil || len(js) != len(SeedInputs) {
+	if err != nil || len(js) != len(SeedInputs()) {
 		t.Fatalf("Seed: %d jobs, %v", len(js), err)
 	}
 	for _, j := range js {

@@ -35,8 +35,8 @@ type PatientResponse struct {
 	Top []PatientPrediction `json:"top"`
 }
 
-// SummaryQuantiles are the percentiles reported by Summarize.
-var SummaryQuantiles = []float64{10, 25, 50, 75, 90}
+// summaryQuantiles are the percentiles reported by Summarize.
+var summaryQuantiles = [...]float64{10, 25, 50, 75, 90}
 
 // PatientFeatures maps a patient's stored somatic alterations onto the GDSC
 // model's cell-line features: <GENE>_mut is 1 when the patient has a somatic
@@ -138,7 +138,8 @@ func (m *Model) PredictPatients(ctx context.Context, smiles string, patients []*
 	return out, nil
 }
 
-// Summarize aggregates ranked predictions: count, mean, SummaryQuantiles and
+// Summarize aggregates ranked predictions: count, mean, the 10th, 25th, 50th,
+// 75th and 90th percentiles and
 // the first top entries (top ≤ 0 gives none).
 func Summarize(preds []PatientPrediction, top int) PatientResponse {
 	r := PatientResponse{Patients: len(preds), Quantiles: []float64{}}
@@ -151,7 +152,7 @@ func Summarize(preds []PatientPrediction, top int) PatientResponse {
 		r.Mean += p.Value
 	}
 	r.Mean /= float64(len(v))
-	for _, q := range SummaryQuantiles {
+	for _, q := range summaryQuantiles {
 		r.Quantiles = append(r.Quantiles, percentile(v, q))
 	}
 	if top > 0 {

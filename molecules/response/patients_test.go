@@ -102,7 +102,7 @@ func TestPredictPatients(t *testing.T) {
 		}
 	}
 	sum := Summarize(preds, 2)
-	if sum.Patients != 4 || len(sum.Top) != 2 || len(sum.Quantiles) != len(SummaryQuantiles) || sum.Top[0] != preds[0] {
+	if sum.Patients != 4 || len(sum.Top) != 2 || len(sum.Quantiles) != len(summaryQuantiles) || sum.Top[0] != preds[0] {
 		t.Errorf("summary %+v", sum)
 	}
 	if !slices.IsSorted(sum.Quantiles) {

@@ -207,11 +207,13 @@ func (s *Service) PredictWith(ctx context.Context, modelID string, smiles []stri
 // MaxPredictBatch bounds the SMILES of one Predict call.
 const MaxPredictBatch = 1_000_000
 
-// SeedInputs are the demo world's models: ESOL (random split) and BBBP
+// SeedInputs returns the demo world's models: ESOL (random split) and BBBP
 // (scaffold split) MLP ensembles of 5, seed 1.
-var SeedInputs = []TrainInput{
-	{Dataset: "esol", Split: SplitRandom, Seed: 1, Ensemble: DefaultEnsemble},
-	{Dataset: "bbbp", Split: SplitScaffold, Seed: 1, Ensemble: DefaultEnsemble},
+func SeedInputs() []TrainInput {
+	return []TrainInput{
+		{Dataset: "esol", Split: SplitRandom, Seed: 1, Ensemble: DefaultEnsemble},
+		{Dataset: "bbbp", Split: SplitScaffold, Seed: 1, Ensemble: DefaultEnsemble},
+	}
 }
 
 // Seed starts training jobs (owner "seed") for the demo models that are not
@@ -219,7 +221,7 @@ var SeedInputs = []TrainInput{
 // is idempotent.
 func (s *Service) Seed(ctx context.Context) ([]jobs.Job, error) {
 	var out []jobs.Job
-	for _, in := range SeedInputs {
+	for _, in := range SeedInputs() {
 		n, _ := in.normalize()
 		var exists bool
 		if err := s.db.View(ctx, func(tx *store.Txn) error {
