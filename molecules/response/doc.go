@@ -22,7 +22,8 @@
 // # Features
 //
 // A molecule becomes the folded Morgan count vector (radius 2, folded to
-// 2048 bits as RDKit's count fingerprint does, raw counts), restricted to
+// 2048 bits as RDKit's count fingerprint does, each count c entered as
+// log(1 + c)), restricted to
 // the bits set in at least two training molecules (the model's Vocabulary),
 // followed by NumDescriptors descriptors (RDKit MolWt, Crippen MolLogP/MolMR
 // and TPSA from package molecules, plus graph counts: see descriptorNames)
@@ -71,7 +72,7 @@
 //
 // atomContributions are occlusion attributions of the fingerprint bits
 // mapped back to atoms: for every set bit the ensemble prediction is
-// recomputed with that bit's count set to zero; the difference (prediction
+// recomputed with that bit's input set to zero; the difference (prediction
 // with the bit − without) is shared equally among the atoms covered by the
 // environments that set the bit. A positive contribution means the atom's
 // environments push the prediction up. Descriptors are global and are not
