@@ -23,7 +23,7 @@
 //
 // A molecule becomes the folded Morgan count vector (radius 2, folded to
 // 2048 bits as RDKit's count fingerprint does, each count c entered as
-// log(1 + c)), restricted to
+// ln(1 + c)), restricted to
 // the bits set in at least two training molecules (the model's Vocabulary),
 // followed by NumDescriptors descriptors (RDKit MolWt, Crippen MolLogP/MolMR
 // and TPSA from package molecules, plus graph counts: see descriptorNames)

@@ -208,7 +208,10 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 type engine struct {
 	bits, dense, hidden, out int
 	w0, b0                   [][]float32 // per member
-	tails                    []*nn.MLP   // per member: layers 1..L-1 (not shared between goroutines)
+	// w0ln2 holds the bit rows of w0 multiplied by ln 2, the input of a bit
+	// set once (ln(1+1)), so the common case is a vector add.
+	w0ln2 [][]float32
+	tails []*nn.MLP // per member: layers 1..L-1 (not shared between goroutines)
 }
 
 func newEngine(members []*nn.MLP, bits int) (*engine, error) {
@@ -238,6 +241,11 @@ func newEngine(members []*nn.MLP, bits int) (*engine, error) {
 			return nil, err
 		}
 		e.w0 = append(e.w0, append([]float32(nil), w...))
+		sc := make([]float32, bits*e.hidden)
+		for i := range sc {
+			sc[i] = w[i] * ln2
+		}
+		e.w0ln2 = append(e.w0ln2, sc)
 		e.b0 = append(e.b0, append([]float32(nil), b...))
 		tail, err := nn.New(nn.Config{Sizes: c.Sizes[1:], Activations: c.Activations[1:]})
 		if err != nil {
@@ -264,6 +272,9 @@ func (e *engine) clone() *engine {
 	return &c
 }
 
+// ln2 is ln(1 + 1) in float32: the input of a bit set once.
+const ln2 = float32(math.Ln2)
+
 // hiddenPre writes member k's first-layer pre-activation for B rows into h
 // (B×hidden): b0 + dense·W0[bits:] + Σ count·W0[bit].
 func (e *engine) hiddenPre(k int, counts [][]countFeat, dense []float32, h []float32) {
@@ -279,6 +290,10 @@ func (e *engine) hiddenPre(k int, counts [][]countFeat, dense []float32, h []flo
 		hr := h[r*H : (r+1)*H]
 		kernels.Add(hr, e.b0[k])
 		for _, c := range counts[r] {
+			if c.Count == ln2 {
+				kernels.Add(hr, e.w0ln2[k][int(c.Bit)*H:(int(c.Bit)+1)*H])
+				continue
+			}
 			row := w0[int(c.Bit)*H : (int(c.Bit)+1)*H]
 			if c.Count == 1 {
 				kernels.Add(hr, row)

@@ -185,3 +185,9 @@ func TestNearestExact(t *testing.T) {
 		t.Error("empty index")
 	}
 }
+
+func TestLn2FastPath(t *testing.T) {
+	if float32(math.Log1p(1)) != ln2 {
+		t.Fatal("a bit set once does not take the first layer's fast path")
+	}
+}
