@@ -44,6 +44,8 @@ type result struct {
 	SamplesPerS  *float64 `json:"samples_per_s,omitempty"`
 	PctPeak      *float64 `json:"pct_of_sgemm_peak,omitempty"`
 	Note         string   `json:"note,omitempty"`
+	// noPeer marks workloads the PyTorch script has no counterpart for.
+	noPeer bool
 	Owner        string   `json:"owner,omitempty"`
 }
 
@@ -339,7 +341,7 @@ func printTable(w io.Writer, rs []result, withPeer bool) {
 		peer := "–"
 		if r.PeerPerS != nil {
 			peer = fmt.Sprintf("%.0f", *r.PeerPerS)
-		} else if withPeer {
+		} else if withPeer && !r.noPeer {
 			peer = "error"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Workload, r.Unit, *r.OursPerS, 1e6 / *r.OursPerS,

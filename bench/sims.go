@@ -38,7 +38,7 @@ func benchEnv(ctx context.Context, clk clock, model string, envs, rounds int, pe
 		unit = "patient-cycles/s"
 	}
 	return result{Workload: fmt.Sprintf("env-steps %s (%d patients vectorized)", model, envs), Unit: unit,
-		OursPerS: ptr(median(rates)), AllocsPerOp: ptr(median(allocs))}, nil
+		OursPerS: ptr(median(rates)), AllocsPerOp: ptr(median(allocs)), noPeer: true}, nil
 }
 
 // benchPPOEndToEnd measures PPO training as the API runs it: rollouts on
@@ -68,5 +68,5 @@ func benchPPOEndToEnd(ctx context.Context, clk clock, model string, rounds int, 
 	}
 	h := cfg.Hyperparameters
 	return result{Workload: fmt.Sprintf("ppo end-to-end %s (%d envs, hidden %v)", model, h.Envs, h.Hidden),
-		Unit: "env steps/s incl. learning", OursPerS: ptr(median(rates))}, nil
+		Unit: "env steps/s incl. learning", OursPerS: ptr(median(rates)), noPeer: true}, nil
 }
