@@ -46,7 +46,7 @@ type result struct {
 	Note         string   `json:"note,omitempty"`
 	// noPeer marks workloads the PyTorch script has no counterpart for.
 	noPeer bool
-	Owner        string   `json:"owner,omitempty"`
+	Owner  string `json:"owner,omitempty"`
 }
 
 func ptr(v float64) *float64 { return &v }
