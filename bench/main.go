@@ -205,9 +205,11 @@ func run(ctx context.Context, w io.Writer, clk clock, withPeers bool, jsonPath s
 		}
 		results = append(results, res)
 	}
-	for _, p := range otherWorkloads() {
-		results = append(results, result{Workload: p.name, Unit: p.unit, Note: "n/a (not yet built)", Owner: p.owner})
+	res, err := benchResponseTraining(ctx, clk, min(rounds, 3))
+	if err != nil {
+		return fmt.Errorf("response training: %w", err)
 	}
+	results = append(results, res)
 	printTable(w, results, peer != nil)
 	if jsonPath != "" {
 		data, err := json.MarshalIndent(results, "", "  ")

@@ -53,7 +53,7 @@ func TestRunSmoke(t *testing.T) {
 	if err := run(context.Background(), &out, clock{cpu: true, t0: time.Now()}, false, path, 1, 20*time.Millisecond, "/usr/bin/python3", 1); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"ppo-update 16-64-64-8 b64", "act b1 16-64-64-8", "n/a (not yet built)"} {
+	for _, want := range []string{"ppo-update 16-64-64-8 b64", "act b1 16-64-64-8", "env-steps warfarin-hamberg", "ppo end-to-end docetaxel-friberg", "response-model training"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
@@ -68,6 +68,11 @@ func TestRunSmoke(t *testing.T) {
 	}
 	if len(rows) != 10 {
 		t.Fatalf("%d JSON rows, want 10", len(rows))
+	}
+	for _, r := range rows {
+		if v, ok := r["ours_per_s"].(float64); !ok || v <= 0 {
+			t.Errorf("row %v has no measured rate: %v", r["workload"], r["ours_per_s"])
+		}
 	}
 	for _, r := range rows {
 		for _, k := range []string{"workload", "ours_per_s", "peer_per_s", "ratio", "allocs_per_op"} {

@@ -155,17 +155,3 @@ func ppoBatch(m *nn.MLP, batch int) (x, aux []float32, err error) {
 	}
 	return x, aux, nil
 }
-
-// pendingWorkload names a row whose runner lives in a package that is not
-// built yet. Replace it with a real runner in otherWorkloads when it lands.
-type pendingWorkload struct {
-	name, unit, owner string
-}
-
-// otherWorkloads are the issue's remaining rows. Each prints "n/a (not yet
-// built)" until its owner adds a runner here; no number is ever invented.
-func otherWorkloads() []pendingWorkload {
-	return []pendingWorkload{
-		{"response-model training", "samples/s", "molecules"},
-	}
-}
