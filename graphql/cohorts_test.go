@@ -274,3 +274,38 @@ func TestStreamed100MBVCFMemory(t *testing.T) {
 		t.Errorf("tested genes after the big import: %d", n)
 	}
 }
+
+func TestImportMAF(t *testing.T) {
+	ts, _ := cohortServer(t, 0)
+	clin := ts.token(auth.Clinician)
+	maf := "#version 2.4\n" +
+		"Hugo_Symbol\tChromosome\tStart_Position\tEnd_Position\tReference_Allele\tTumor_Seq_Allele2\tVariant_Classification\tVariant_Type\tTumor_Sample_Barcode\tHGVSp_Short\r\n" +
+		"KRAS\t12\t25398285\t25398285\tC\tA\tMissense_Mutation\tSNP\tTCGA-AB-2802-03B-01W-0728-08\tp.G12C\r\n" +
+		"TP53\t17\t7577120\t7577120\tC\tT\tMissense_Mutation\tSNP\tTCGA-AB-2802-03B-01W-0728-08\tp.R273H\r\n" +
+		"EGFR\t7\t55259515\t55259515\tT\tG\tMissense_Mutation\tSNP\tTCGA-XY-0001-01A-11D-A00Z-08\tp.L858R\r\n"
+	resp := postFile(t, ts, clin, "/import/maf?origin=SOMATIC", strings.NewReader(maf))
+	if resp.status != 200 {
+		t.Fatalf("MAF import: %d %s", resp.status, resp.body)
+	}
+	r := ts.query(clin, `{ patient(id: "TCGA-AB-2802") { variants { gene proteinChange origin } testedGenes } }`, nil)
+	if r.code() != "" {
+		t.Fatalf("patient after MAF: %v", r.Errors)
+	}
+	p := r.Data["patient"].(map[string]any)
+	if vs := p["variants"].([]any); len(vs) != 2 || len(p["testedGenes"].([]any)) != 2 {
+		t.Fatalf("TCGA-AB-2802 after MAF import: %v", p)
+	}
+	c := ts.query(clin, countQuery, map[string]any{"c": map[string]any{"variant": map[string]any{"gene": "KRAS", "proteinChange": "G12C", "origin": "SOMATIC"}}})
+	if got := c.Data["cohortCount"].(map[string]any)["count"]; got != 1.0 {
+		t.Errorf("KRAS G12C after MAF import = %v", got)
+	}
+	// A malformed row rejects the file with its line number; nothing is stored.
+	bad := strings.Replace(maf, "55259515\t55259515", "notanumber\t55259515", 1)
+	resp = postFile(t, ts, clin, "/import/maf?origin=SOMATIC", strings.NewReader(strings.ReplaceAll(bad, "TCGA-AB-2802", "TCGA-ZZ-9999")))
+	if resp.status != 400 || !strings.Contains(resp.body, "line 5") {
+		t.Fatalf("malformed MAF: %d %s", resp.status, resp.body)
+	}
+	if r := ts.query(clin, `{ patient(id: "TCGA-ZZ-9999") { id } }`, nil); r.code() != CodeNotFound {
+		t.Errorf("a rejected MAF stored a patient: %v %v", r.Data, r.Errors)
+	}
+}
