@@ -35,21 +35,35 @@ func parseSMILES(s string) (*molecules.Mol, error) {
 	return molecules.Parse(s)
 }
 
-// moleculeView is what the Molecule type resolves from.
+// moleculeView is what the Molecule type resolves from. Canonical SMILES,
+// descriptors and fingerprints are computed by their own field resolvers,
+// only when a client selects them: a batch asking for formulas alone does
+// not pay for canonicalization and descriptors.
 func moleculeView(input string, m *molecules.Mol) map[string]any {
-	d := molecules.Describe(m)
 	return map[string]any{
-		"smiles":          input,
-		"canonicalSmiles": m.CanonicalSMILES(),
-		"formula":         m.Formula(),
-		"heavyAtoms":      m.HeavyAtoms(),
-		"descriptors": map[string]any{
-			"molWt": d.MolWt, "exactMass": d.ExactMass, "logP": d.LogP, "molarRefractivity": d.MR,
-			"tpsa": d.TPSA, "hbd": d.HBD, "hba": d.HBA, "rotatableBonds": d.RotatableBonds,
-			"rings": d.Rings, "aromaticRings": d.AromaticRings, "fractionCSP3": d.FractionCSP3,
-			"lipinskiViolations": d.LipinskiViolations,
-		},
-		"_mol": m,
+		"smiles":     input,
+		"formula":    m.Formula(),
+		"heavyAtoms": m.HeavyAtoms(),
+		"_mol":       m,
+	}
+}
+
+// sourceMol returns the parsed molecule behind a Molecule value.
+func sourceMol(p gql.ResolveParams) (*molecules.Mol, error) {
+	src, _ := p.Source.(map[string]any)
+	m, _ := src["_mol"].(*molecules.Mol)
+	if m == nil {
+		return nil, fmt.Errorf("molecule value without structure")
+	}
+	return m, nil
+}
+
+func descriptorsView(d molecules.Descriptors) map[string]any {
+	return map[string]any{
+		"molWt": d.MolWt, "exactMass": d.ExactMass, "logP": d.LogP, "molarRefractivity": d.MR,
+		"tpsa": d.TPSA, "hbd": d.HBD, "hba": d.HBA, "rotatableBonds": d.RotatableBonds,
+		"rings": d.Rings, "aromaticRings": d.AromaticRings, "fractionCSP3": d.FractionCSP3,
+		"lipinskiViolations": d.LipinskiViolations,
 	}
 }
 
@@ -82,11 +96,24 @@ func (d *Molecules) Register(r *Registry) error {
 			}
 			return out, nil
 		}}},
+		{"Molecule", "canonicalSmiles", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			m, err := sourceMol(p)
+			if err != nil {
+				return nil, err
+			}
+			return m.CanonicalSMILES(), nil
+		}}},
+		{"Molecule", "descriptors", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			m, err := sourceMol(p)
+			if err != nil {
+				return nil, err
+			}
+			return descriptorsView(molecules.Describe(m)), nil
+		}}},
 		{"Molecule", "fingerprint", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
-			src, _ := p.Source.(map[string]any)
-			m, _ := src["_mol"].(*molecules.Mol)
-			if m == nil {
-				return nil, fmt.Errorf("fingerprint of a molecule without structure")
+			m, err := sourceMol(p)
+			if err != nil {
+				return nil, err
 			}
 			radius, nBits := argInt(p, "radius", 2), argInt(p, "nBits", 2048)
 			if radius < 0 || radius > 6 {
