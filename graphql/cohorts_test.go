@@ -174,6 +174,9 @@ func TestImportVCFAndStreaming(t *testing.T) {
 	if resp := postFile(t, ts, ts.token(auth.Designer), "/import/vcf?patient=P2&origin=SOMATIC", strings.NewReader(egfrVCF)); resp.status != 403 {
 		t.Errorf("designer import: %d", resp.status)
 	}
+	if resp := postFile(t, ts, clin, "/import/vcf?origin=SOMATIC", strings.NewReader(egfrVCF)); resp.status != 400 || !strings.Contains(resp.body, "query parameter patient") {
+		t.Errorf("import without patient: %d %s", resp.status, resp.body)
+	}
 	if resp := postFile(t, ts, "", "/import/vcf?patient=P2&origin=SOMATIC", strings.NewReader(egfrVCF)); resp.status != 401 {
 		t.Errorf("import without token: %d", resp.status)
 	}

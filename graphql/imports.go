@@ -251,6 +251,9 @@ func (d *Cohorts) importHandler(r *Registry, op string, run func(ctx context.Con
 
 func (d *Cohorts) vcfHandler(r *Registry) http.Handler {
 	return d.importHandler(r, "import vcf", func(ctx context.Context, q map[string]string, src inputSource) (cohorts.ImportResult, error) {
+		if strings.TrimSpace(q["patient"]) == "" {
+			return cohorts.ImportResult{}, fmt.Errorf("query parameter patient: %w: empty; POST /import/vcf?patient=ID&origin=GERMLINE|SOMATIC[&sample=NAME]", errInvalid)
+		}
 		return d.importVCF(ctx, q["patient"], q["origin"], q["sample"], src)
 	})
 }
