@@ -325,6 +325,32 @@ func (ix *index) remove(p uint32, f *feat) {
 	ix.changed()
 }
 
+// setColumns stores a patient's lab values and code dates in the numeric
+// columns; stale marks the lab columns for re-sorting (a change, not a load).
+func (ix *index) setColumns(p uint32, f *feat, stale bool) {
+	for _, l := range f.labs {
+		c, ok := ix.labs[l.col]
+		if !ok {
+			c = &labCol{has: roaring.New(), stale: roaring.New()}
+			ix.labs[l.col] = c
+		}
+		c.grow(len(ix.ids))
+		c.val[p], c.day[p] = l.v, l.day
+		c.has.Add(p)
+		if stale {
+			c.stale.Add(p)
+		}
+	}
+	for k, d := range f.dates {
+		m, ok := ix.dates[k]
+		if !ok {
+			m = map[uint32]int32{}
+			ix.dates[k] = m
+		}
+		m[p] = d
+	}
+}
+
 // add puts a patient's features into the index.
 func (ix *index) add(p uint32, f *feat) {
 	for _, k := range f.keys {
@@ -340,25 +366,7 @@ func (ix *index) add(p uint32, f *feat) {
 	if ix.birthStale != nil {
 		ix.birthStale.Add(p)
 	}
-	for _, l := range f.labs {
-		c, ok := ix.labs[l.col]
-		if !ok {
-			c = &labCol{has: roaring.New(), stale: roaring.New()}
-			ix.labs[l.col] = c
-		}
-		c.grow(len(ix.ids))
-		c.val[p], c.day[p] = l.v, l.day
-		c.has.Add(p)
-		c.stale.Add(p)
-	}
-	for k, d := range f.dates {
-		m, ok := ix.dates[k]
-		if !ok {
-			m = map[uint32]int32{}
-			ix.dates[k] = m
-		}
-		m[p] = d
-	}
+	ix.setColumns(p, f, true)
 	ix.dirtyPids[p] = true
 	ix.changed()
 }

@@ -151,24 +151,7 @@ func (s *Service) loadIndex(tx *store.Txn) error {
 		}
 		pid, _ := ix.pid(f.id, true)
 		ix.birth[pid] = f.birth
-		for _, l := range f.labs {
-			c, ok := ix.labs[l.col]
-			if !ok {
-				c = &labCol{has: roaring.New(), stale: roaring.New()}
-				ix.labs[l.col] = c
-			}
-			c.grow(len(ix.ids))
-			c.val[pid], c.day[pid] = l.v, l.day
-			c.has.Add(pid)
-		}
-		for k, d := range f.dates {
-			m, ok := ix.dates[k]
-			if !ok {
-				m = map[uint32]int32{}
-				ix.dates[k] = m
-			}
-			m[pid] = d
-		}
+		ix.setColumns(pid, f, false)
 		return nil
 	})
 	if err != nil {
