@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"testing"
+
+	"github.com/rxlab/rxlab/molecules"
 )
 
 var benchModel struct {
@@ -82,4 +84,28 @@ func BenchmarkParseFeaturize(b *testing.B) {
 	})
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "molecules/s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkNearest is the nearest-training-similarity search of prediction:
+// Lipophilicity molecules against the ESOL training fingerprints.
+func BenchmarkNearest(b *testing.B) {
+	m, smiles := benchSetup(b)
+	var fps []molecules.Fingerprint
+	for _, s := range smiles {
+		if mol, err := m.parser.Parse(s); err == nil {
+			fps = append(fps, molecules.Morgan(mol, FPRadius, PropertyBits))
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for b.Loop() {
+		var scratch []uint16
+		for _, fp := range fps {
+			_, scratch = m.index.max(fp, scratch)
+		}
+		n += len(fps)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "queries/s")
+	b.ReportMetric(float64(m.index.size()), "stored")
 }

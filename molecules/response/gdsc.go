@@ -448,7 +448,8 @@ func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, canon []string, sp Split)
 			continue
 		}
 		seen[d] = true
-		sims = append(sims, m.index.max(feats[d].fp))
+		sim, _ := m.index.max(feats[d].fp, nil)
+		sims = append(sims, sim)
 	}
 	m.rec.InDomainThreshold = percentile(sims, DomainPercentile)
 	tMean, tSD, tY, tDrug := part(sp.Test)

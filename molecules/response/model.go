@@ -12,6 +12,7 @@ import (
 
 	"github.com/rxlab/rxlab/molecules"
 	"github.com/rxlab/rxlab/rl/nn"
+	"github.com/rxlab/rxlab/rl/nn/kernels"
 	"github.com/rxlab/rxlab/store"
 )
 
@@ -220,7 +221,8 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 		if T > 1 {
 			p.Values = slices.Clone(mean[k*T : (k+1)*T])
 		}
-		sim := m.index.max(feats[k].fp)
+		var sim float64
+		sim, eng.sims = m.index.max(feats[k].fp, eng.sims)
 		in := sim >= m.rec.InDomainThreshold
 		p.NearestTrainingSimilarity, p.InDomain = &sim, &in
 		if !opt.NoAttributions {
@@ -255,14 +257,14 @@ func (m *Model) ensemble(eng *engine, feats []molFeat) (mean, sd []float64) {
 // units, may be nil) is added to the raw outputs before they are mapped to
 // target units.
 func (m *Model) ensembleInputs(eng *engine, counts [][]countFeat, dense []float32, offset []float64) (mean, sd []float64) {
-	B, T, H := len(counts), len(m.rec.Tasks), eng.hidden
-	h := make([]float32, B*H)
+	B, T := len(counts), len(m.rec.Tasks)
+	hcat := eng.firstLayer(counts, dense)
 	o := make([]float32, B*T)
 	sum := make([]float64, B*T)
 	sq := make([]float64, B*T)
 	for k := range eng.tails {
-		eng.hiddenPre(k, counts, dense, h)
-		reluInPlace(h)
+		h := eng.member(hcat, B, k)
+		kernels.ReLU(h)
 		_ = eng.tails[k].Forward(h, B, o)
 		for i, v := range o {
 			raw := float64(v)
@@ -285,14 +287,6 @@ func (m *Model) ensembleInputs(eng *engine, counts [][]countFeat, dense []float3
 	return mean, sd
 }
 
-func reluInPlace(h []float32) {
-	for i, v := range h {
-		if v < 0 {
-			h[i] = 0
-		}
-	}
-}
-
 // toTarget maps raw output j to target units (probability for classification).
 func (m *Model) toTarget(j int, v float64) float64 {
 	if m.rec.Task == Classification {
@@ -311,22 +305,21 @@ func (m *Model) attribute(eng *engine, f *molFeat, cellBlock []float32) []float6
 		return atoms
 	}
 	counts, dense := m.inputs([]molFeat{*f}, func(_ int, dst []float32) { copy(dst, cellBlock) })
-	base := make([]float32, H)
 	hs := make([]float32, (K+1)*H)
 	o := make([]float32, (K+1)*T)
 	delta := make([]float64, K)
+	hcat := eng.firstLayer(counts, dense)
 	for k := range eng.tails {
-		eng.hiddenPre(k, counts, dense, base)
-		w0 := eng.w0[k]
+		base := hcat[k*H : (k+1)*H]
 		copy(hs[:H], base)
 		for b, c := range f.counts {
 			row := hs[(b+1)*H : (b+2)*H]
-			wr := w0[int(c.Bit)*H : (int(c.Bit)+1)*H]
+			wr := eng.w0Row(k, int(c.Bit))
 			for j := range row {
 				row[j] = base[j] - c.Count*wr[j]
 			}
 		}
-		reluInPlace(hs)
+		kernels.ReLU(hs)
 		_ = eng.tails[k].Forward(hs, K+1, o)
 		y0 := m.toTarget(0, float64(o[0]))
 		for b := 0; b < K; b++ {

@@ -308,3 +308,47 @@ func TestServiceLifecycle(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineMatchesDenseForward checks the fused sparse inference engine
+// against every member's plain dense forward pass on the same inputs.
+func TestEngineMatchesDenseForward(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small model")
+	}
+	m := quickModel(t)
+	smiles := []string{"CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "CCCCCCCCCCCCCCCC", "Clc1ccc(Cl)c(Cl)c1Cl", "OCC(O)C(O)C(O)C(O)CO"}
+	var feats []molFeat
+	for _, s := range smiles {
+		mol, err := m.parser.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		feats = append(feats, featurize(mol, m.rec.Bits, m.colOf, false))
+	}
+	eng := m.pool.Get().(*engine)
+	defer m.pool.Put(eng)
+	mean, _ := m.ensemble(eng, feats)
+	nv := len(m.rec.Vocabulary)
+	width := m.members[0].InputWidth()
+	T := len(m.rec.Tasks)
+	x := make([]float32, width)
+	o := make([]float32, T)
+	for r, f := range feats {
+		clear(x)
+		for _, c := range f.counts {
+			x[c.Bit] = c.Count
+		}
+		m.rec.Desc.apply(f.desc, x[nv:])
+		want := 0.0
+		for _, mem := range m.members {
+			if err := mem.Forward(x, 1, o); err != nil {
+				t.Fatal(err)
+			}
+			want += m.toTarget(0, float64(o[0]))
+		}
+		want /= float64(len(m.members))
+		if math.Abs(mean[r*T]-want) > 1e-4*(1+math.Abs(want)) {
+			t.Errorf("%s: engine %v, dense forward %v", smiles[r], mean[r*T], want)
+		}
+	}
+}

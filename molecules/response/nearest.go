@@ -2,21 +2,23 @@ package response
 
 import (
 	"math/bits"
-	"slices"
-	"sort"
 
 	"github.com/rxlab/rxlab/molecules"
 )
 
 // nearest answers "largest Tanimoto similarity to any training molecule".
-// Fingerprints are kept sorted by popcount; a query starts at its own
-// popcount and walks outwards in both directions, stopping each walk once
-// the bit-count bound min(|a|,|b|)/max(|a|,|b|) (which only falls with
-// distance) cannot beat the best similarity found. The result is exact.
-// It is read-only after build and safe for concurrent use.
+// Fingerprints are sparse (tens of bits of 2048), so it keeps an inverted
+// index: for every bit, the stored fingerprints that set it. A query walks
+// the postings of its own bits, counting per stored fingerprint the bits the
+// two share, then takes max c/(|a|+|b|−c) over the fingerprints it touched.
+// The cost is the summed postings of the query's bits instead of a pass
+// over every stored fingerprint, and the result is exact (integer counts).
+// It is read-only after build and safe for concurrent use; callers pass
+// their own scratch.
 type nearest struct {
-	words []uint64 // n × fpWords, in popcount order
-	pop   []int    // ascending
+	start []int32  // PropertyBits+1 offsets into post
+	post  []uint32 // stored fingerprint ids, grouped by bit
+	pop   []int32  // popcount of each stored fingerprint
 	// pending holds fingerprints added since the last build.
 	pending []molecules.Fingerprint
 }
@@ -25,49 +27,80 @@ const fpWords = PropertyBits / 64
 
 func (x *nearest) add(fp molecules.Fingerprint) { x.pending = append(x.pending, fp) }
 
-// build sorts the added fingerprints by popcount.
+// build turns the added fingerprints into postings.
 func (x *nearest) build() {
 	fps := x.pending
 	x.pending = nil
-	slices.SortStableFunc(fps, func(a, b molecules.Fingerprint) int { return a.Count() - b.Count() })
-	x.words = make([]uint64, 0, len(fps)*fpWords)
-	x.pop = make([]int, 0, len(fps))
-	for _, fp := range fps {
-		x.words = append(x.words, fp.Words[:fpWords]...)
-		x.pop = append(x.pop, fp.Count())
+	x.start = make([]int32, PropertyBits+1)
+	x.pop = make([]int32, len(fps))
+	for i, fp := range fps {
+		for _, w := range fp.Words[:fpWords] {
+			x.pop[i] += int32(bits.OnesCount64(w))
+		}
+		forBits(fp, func(b int) { x.start[b+1]++ })
+	}
+	for b := 1; b <= PropertyBits; b++ {
+		x.start[b] += x.start[b-1]
+	}
+	x.post = make([]uint32, x.start[PropertyBits])
+	next := make([]int32, PropertyBits)
+	copy(next, x.start[:PropertyBits])
+	for i, fp := range fps {
+		forBits(fp, func(b int) {
+			x.post[next[b]] = uint32(i)
+			next[b]++
+		})
 	}
 }
 
-func (x *nearest) sim(i int, qw []uint64, qp int) float64 {
-	w := x.words[i*fpWords : (i+1)*fpWords]
-	and := 0
-	for k, v := range qw {
-		and += bits.OnesCount64(v & w[k])
+// forBits calls fn for every set bit of fp below PropertyBits.
+func forBits(fp molecules.Fingerprint, fn func(b int)) {
+	for k, w := range fp.Words[:fpWords] {
+		for w != 0 {
+			fn(k*64 + bits.TrailingZeros64(w))
+			w &= w - 1
+		}
 	}
-	if u := x.pop[i] + qp - and; u > 0 {
-		return float64(and) / float64(u)
-	}
-	return 1
 }
+
+// size is the number of stored fingerprints.
+func (x *nearest) size() int { return len(x.pop) }
 
 // max returns the largest Tanimoto similarity of q to a stored fingerprint
-// (0 when none is stored).
-func (x *nearest) max(q molecules.Fingerprint) float64 {
-	qw := q.Words[:fpWords]
-	qp := q.Count()
-	start := sort.SearchInts(x.pop, qp)
-	best := 0.0
-	for i := start; i < len(x.pop); i++ { // popcounts ≥ qp: bound qp/p
-		if p := x.pop[i]; p > 0 && float64(qp)/float64(p) <= best {
-			break
-		}
-		best = max(best, x.sim(i, qw, qp))
+// (0 when none is stored). scratch is reused when large enough and returned
+// for the next call.
+func (x *nearest) max(q molecules.Fingerprint, scratch []uint16) (float64, []uint16) {
+	n := len(x.pop)
+	if n == 0 {
+		return 0, scratch
 	}
-	for i := start - 1; i >= 0; i-- { // popcounts < qp: bound p/qp
-		if float64(x.pop[i])/float64(qp) <= best {
-			break
-		}
-		best = max(best, x.sim(i, qw, qp))
+	if cap(scratch) < n {
+		scratch = make([]uint16, n)
 	}
-	return best
+	c := scratch[:n]
+	clear(c)
+	qp := 0
+	for k, w := range q.Words[:fpWords] {
+		qp += bits.OnesCount64(w)
+		for w != 0 {
+			b := k*64 + bits.TrailingZeros64(w)
+			w &= w - 1
+			for _, i := range x.post[x.start[b]:x.start[b+1]] {
+				c[i]++
+			}
+		}
+	}
+	// max over i of c/(qp+pop−c), compared as fractions: bn/bd.
+	bn, bd := 0, 1
+	for i, ci := range c {
+		if ci == 0 {
+			continue
+		}
+		and := int(ci)
+		u := qp + int(x.pop[i]) - and
+		if and*bd > bn*u {
+			bn, bd = and, u
+		}
+	}
+	return float64(bn) / float64(bd), scratch
 }

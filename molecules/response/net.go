@@ -202,16 +202,24 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 	return best, bestLoss, nil
 }
 
-// engine is the forward-only inference form of an ensemble: the first layer
-// is applied sparsely (counts select rows of W0), the rest runs through the
-// core's batched forward path on copies of the later layers.
+// engine is the forward-only inference form of an ensemble. The first
+// layers of all members are fused into one matrix whose row r holds every
+// member's weights for input r side by side (member k in columns k·hidden …),
+// so a fingerprint bit costs one pass over one contiguous row for the whole
+// ensemble (kernels.SparseAccum) and the dense inputs one GEMM; the later
+// layers run through the core's batched forward path on copies of each
+// member's tail. Weights are shared between clones; scratch is not.
 type engine struct {
-	bits, dense, hidden, out int
-	w0, b0                   [][]float32 // per member
-	// w0ln2 holds the bit rows of w0 multiplied by ln 2, the input of a bit
-	// set once (ln(1+1)), so the common case is a vector add.
-	w0ln2 [][]float32
-	tails []*nn.MLP // per member: layers 1..L-1 (not shared between goroutines)
+	bits, dense, hidden, out, members int
+	w0                                []float32 // (bits + dense) × members·hidden
+	b0                                []float32 // members·hidden
+	tails                             []*nn.MLP // per member: layers 1..L-1 (not shared between goroutines)
+
+	// scratch, per clone
+	hcat, h []float32
+	idx     []int32
+	val     []float32
+	sims    []uint16 // nearest-training search
 }
 
 func newEngine(members []*nn.MLP, bits int) (*engine, error) {
@@ -222,11 +230,14 @@ func newEngine(members []*nn.MLP, bits int) (*engine, error) {
 	if len(cfg.Sizes) < 3 {
 		return nil, fmt.Errorf("response: a member needs at least one hidden layer: %w", store.ErrInvalid)
 	}
-	e := &engine{bits: bits, dense: cfg.Sizes[0] - bits, hidden: cfg.Sizes[1], out: cfg.Sizes[len(cfg.Sizes)-1]}
+	e := &engine{bits: bits, dense: cfg.Sizes[0] - bits, hidden: cfg.Sizes[1], out: cfg.Sizes[len(cfg.Sizes)-1], members: len(members)}
 	if e.dense < 0 {
 		return nil, fmt.Errorf("response: member input %d narrower than %d bits: %w", cfg.Sizes[0], bits, store.ErrInvalid)
 	}
-	for _, m := range members {
+	H, MH, in := e.hidden, e.hidden*len(members), cfg.Sizes[0]
+	e.w0 = make([]float32, in*MH)
+	e.b0 = make([]float32, MH)
+	for k, m := range members {
 		c := m.Config()
 		if len(c.Sizes) != len(cfg.Sizes) {
 			return nil, fmt.Errorf("response: ensemble members differ in depth: %w", store.ErrInvalid)
@@ -240,13 +251,10 @@ func newEngine(members []*nn.MLP, bits int) (*engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.w0 = append(e.w0, append([]float32(nil), w...))
-		sc := make([]float32, bits*e.hidden)
-		for i := range sc {
-			sc[i] = w[i] * ln2
+		for r := 0; r < in; r++ {
+			copy(e.w0[r*MH+k*H:r*MH+(k+1)*H], w[r*H:(r+1)*H])
 		}
-		e.w0ln2 = append(e.w0ln2, sc)
-		e.b0 = append(e.b0, append([]float32(nil), b...))
+		copy(e.b0[k*H:(k+1)*H], b)
 		tail, err := nn.New(nn.Config{Sizes: c.Sizes[1:], Activations: c.Activations[1:]})
 		if err != nil {
 			return nil, err
@@ -262,46 +270,63 @@ func newEngine(members []*nn.MLP, bits int) (*engine, error) {
 	return e, nil
 }
 
-// clone gives a goroutine its own tails (the weights are copied).
+// clone gives a goroutine its own tails (the weights are copied) and scratch.
 func (e *engine) clone() *engine {
-	c := *e
+	c := &engine{bits: e.bits, dense: e.dense, hidden: e.hidden, out: e.out, members: e.members, w0: e.w0, b0: e.b0}
 	c.tails = make([]*nn.MLP, len(e.tails))
 	for i, t := range e.tails {
 		c.tails[i] = t.Clone()
 	}
-	return &c
+	return c
 }
 
-// ln2 is ln(1 + 1) in float32: the input of a bit set once.
-const ln2 = float32(math.Ln2)
+// grow returns s resized to n, reusing its array when large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
 
-// hiddenPre writes member k's first-layer pre-activation for B rows into h
-// (B×hidden): b0 + dense·W0[bits:] + Σ count·W0[bit].
-func (e *engine) hiddenPre(k int, counts [][]countFeat, dense []float32, h []float32) {
-	H := e.hidden
+// firstLayer returns every member's first-layer pre-activation for B rows,
+// B × members·hidden (member k in columns k·hidden …): b0 + dense·W0[bits:] +
+// Σ count·W0[bit]. The result lives in e's scratch until the next call.
+func (e *engine) firstLayer(counts [][]countFeat, dense []float32) []float32 {
+	MH := e.hidden * e.members
 	B := len(counts)
-	w0 := e.w0[k]
+	e.hcat = grow(e.hcat, B*MH)
+	h := e.hcat
 	if e.dense > 0 {
-		kernels.GemmNN(B, H, e.dense, dense, e.dense, w0[e.bits*H:], H, h, H, false)
+		kernels.GemmNN(B, MH, e.dense, dense, e.dense, e.w0[e.bits*MH:], MH, h, MH, false)
 	} else {
-		clear(h[:B*H])
+		clear(h)
 	}
 	for r := 0; r < B; r++ {
-		hr := h[r*H : (r+1)*H]
-		kernels.Add(hr, e.b0[k])
+		hr := h[r*MH : (r+1)*MH]
+		kernels.Add(hr, e.b0)
+		e.idx, e.val = e.idx[:0], e.val[:0]
 		for _, c := range counts[r] {
-			if c.Count == ln2 {
-				kernels.Add(hr, e.w0ln2[k][int(c.Bit)*H:(int(c.Bit)+1)*H])
-				continue
-			}
-			row := w0[int(c.Bit)*H : (int(c.Bit)+1)*H]
-			if c.Count == 1 {
-				kernels.Add(hr, row)
-			} else {
-				for j, v := range row {
-					hr[j] += c.Count * v
-				}
-			}
+			e.idx = append(e.idx, c.Bit)
+			e.val = append(e.val, c.Count)
 		}
+		kernels.SparseAccum(hr, e.w0[:e.bits*MH], MH, e.idx, e.val)
 	}
+	return h
+}
+
+// member copies member k's columns of a firstLayer result into e's
+// per-member scratch (B × hidden) and returns it.
+func (e *engine) member(hcat []float32, B, k int) []float32 {
+	H, MH := e.hidden, e.hidden*e.members
+	e.h = grow(e.h, B*H)
+	for r := 0; r < B; r++ {
+		copy(e.h[r*H:(r+1)*H], hcat[r*MH+k*H:r*MH+(k+1)*H])
+	}
+	return e.h
+}
+
+// w0Row is member k's first-layer weights for input row r.
+func (e *engine) w0Row(k, r int) []float32 {
+	MH := e.hidden * e.members
+	return e.w0[r*MH+k*e.hidden : r*MH+(k+1)*e.hidden]
 }

@@ -312,7 +312,7 @@ func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split) {
 		mean, sd = m.ensemble(eng, fs)
 		sim = make([]float64, len(idx))
 		for k := range fs {
-			sim[k] = m.index.max(fs[k].fp)
+			sim[k], eng.sims = m.index.max(fs[k].fp, eng.sims)
 		}
 		return
 	}

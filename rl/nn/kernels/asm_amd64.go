@@ -45,3 +45,6 @@ func expAVX2(n int, x *float32)
 
 //go:noescape
 func tanh16AVX2(n int, x *float32)
+
+//go:noescape
+func sparseAccumAVX2(n int, w *float32, ldw int, idx *int32, val *float32, dst *float32, chunks int)

@@ -34,3 +34,7 @@ func adamAVX2(n int, w, gr, m, v *float32, b1, omb1, b2, omb2, c1, c2, eps, negE
 func expAVX2(n int, x *float32) { panic("kernels: no assembly on this build") }
 
 func tanh16AVX2(n int, x *float32) { panic("kernels: no assembly on this build") }
+
+func sparseAccumAVX2(n int, w *float32, ldw int, idx *int32, val *float32, dst *float32, chunks int) {
+	panic("kernels: no assembly on this build")
+}
