@@ -29,30 +29,49 @@ var crippenText string
 
 type crippenRow struct {
 	label string
+	typ   int16 // index into crippenLabels
 	pat   *smartsPattern
 	logp  float64
 	mr    float64
 }
 
-var crippenTable = func() []crippenRow {
-	var rows []crippenRow
-	for _, line := range strings.Split(crippenText, "\n") {
-		if line == "" || line[0] == '#' {
-			continue
+// crippenLabels are the distinct type labels in parameter-table order;
+// crippenLogP and crippenMR are each label's contributions (every row of a
+// label carries the same values in RDKit's table).
+var (
+	crippenTable, crippenLabels, crippenLogP, crippenMR = func() ([]crippenRow, []string, []float64, []float64) {
+		var rows []crippenRow
+		var labels []string
+		var lps, mrs []float64
+		idx := map[string]int16{}
+		for _, line := range strings.Split(crippenText, "\n") {
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			f := strings.Split(line, "\t")
+			if len(f) < 3 || f[1] == "" {
+				continue
+			}
+			lp, _ := strconv.ParseFloat(f[2], 64)
+			mr := 0.0
+			if len(f) > 3 && f[3] != "" {
+				mr, _ = strconv.ParseFloat(f[3], 64)
+			}
+			t, ok := idx[f[0]]
+			if !ok {
+				t = int16(len(labels))
+				idx[f[0]] = t
+				labels = append(labels, f[0])
+				lps = append(lps, lp)
+				mrs = append(mrs, mr)
+			} else if lps[t] != lp || mrs[t] != mr {
+				panic("crippen_params.txt: label " + f[0] + " with two parameter sets")
+			}
+			rows = append(rows, crippenRow{f[0], t, mustSMARTS(f[1]), lp, mr})
 		}
-		f := strings.Split(line, "\t")
-		if len(f) < 3 || f[1] == "" {
-			continue
-		}
-		lp, _ := strconv.ParseFloat(f[2], 64)
-		mr := 0.0
-		if len(f) > 3 && f[3] != "" {
-			mr, _ = strconv.ParseFloat(f[3], 64)
-		}
-		rows = append(rows, crippenRow{f[0], mustSMARTS(f[1]), lp, mr})
-	}
-	return rows
-}()
+		return rows, labels, lps, mrs
+	}()
+)
 
 var (
 	hbdPattern = mustSMARTS("[N&!H0&v3,N&!H0&+1&v4,O&H1&+0,S&H1&+0,n&H1&+0]")
@@ -171,21 +190,72 @@ func (m *Mol) withExplicitHs() *Mol {
 
 // Crippen returns Wildman–Crippen logP and MR (RDKit MolLogP, MolMR).
 func Crippen(m *Mol) (logp, mr float64) {
+	_, logp, mr = CrippenAtoms(m, nil)
+	return logp, mr
+}
+
+// CrippenAtom is one atom's Wildman–Crippen typing.
+type CrippenAtom struct {
+	Type  int16 // index into CrippenLabels(); -1 when no row matched
+	HType int16 // type index of this atom's hydrogens; -1 when it has none
+	Hs    int8  // number of hydrogens on the atom (implicit + explicit count)
+}
+
+// CrippenLabels returns the distinct Wildman–Crippen type labels (C1 … C27,
+// CS, H1 … HS, N1 …, O1 …, F, Cl, …, Me1, Me2) in the order of RDKit's
+// parameter table; the slice is shared, do not modify.
+func CrippenLabels() []string { return crippenLabels }
+
+// CrippenContrib returns the logP and MR contributions of type index t (0, 0
+// for -1).
+func CrippenContrib(t int16) (logp, mr float64) {
+	if t < 0 || int(t) >= len(crippenLabels) {
+		return 0, 0
+	}
+	return crippenLogP[t], crippenMR[t]
+}
+
+// CrippenAtoms types every atom of m the way RDKit does on the molecule with
+// hydrogens added (first matching row of the parameter table wins) and
+// returns logP and MR, equal to Crippen(m). dst is reused when large enough;
+// the result has len m.NumAtoms(). H atoms present in the graph get their
+// own entry; the hydrogens counted on an atom (Hs) all share HType.
+func CrippenAtoms(m *Mol, dst []CrippenAtom) (atoms []CrippenAtom, logp, mr float64) {
+	n := len(m.Atoms)
+	if cap(dst) >= n {
+		atoms = dst[:n]
+	} else {
+		atoms = make([]CrippenAtom, n)
+	}
 	h := m.withExplicitHs()
 	mt := newMatcher(h)
 	for i := range h.Atoms {
 		mt.val[i] = h.Atoms[i].expVal
 	}
-	for i := range h.Atoms {
-		for _, row := range crippenTable {
-			if mt.matchFrom(row.pat, i) {
-				logp += row.logp
-				mr += row.mr
-				break
+	typeOf := func(i int) int16 {
+		for ri := range crippenTable {
+			if mt.matchFrom(crippenTable[ri].pat, i) {
+				return crippenTable[ri].typ
 			}
 		}
+		return -1
 	}
-	return logp, mr
+	next := n
+	for i := 0; i < n; i++ {
+		t := typeOf(i)
+		nh := m.Atoms[i].TotalHs()
+		ht := int16(-1)
+		if nh > 0 {
+			ht = typeOf(next)
+			next += nh
+		}
+		atoms[i] = CrippenAtom{Type: t, HType: ht, Hs: int8(nh)}
+		lp, r := CrippenContrib(t)
+		hlp, hr := CrippenContrib(ht)
+		logp += lp + float64(nh)*hlp
+		mr += r + float64(nh)*hr
+	}
+	return atoms, logp, mr
 }
 
 // TPSA is Ertl's topological polar surface area over N and O (RDKit CalcTPSA).
