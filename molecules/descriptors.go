@@ -86,10 +86,11 @@ func Describe(m *Mol) Descriptors {
 	d.ExactMass = ExactMolWt(m)
 	d.LogP, d.MR = Crippen(m)
 	d.TPSA = TPSA(m)
-	mt := newMatcher(m)
+	mt := getMatcher(m, false)
 	d.HBD = mt.countAtoms(hbdPattern)
 	d.HBA = mt.countAtoms(hbaPattern)
 	d.RotatableBonds = mt.countUnique(rotPattern)
+	putMatcher(mt)
 	d.Rings = len(m.rings)
 	for _, rb := range m.ringBonds {
 		all := true
@@ -166,32 +167,9 @@ func ExactMolWt(m *Mol) float64 {
 	return w
 }
 
-// withExplicitHs returns a copy with every hydrogen as a graph atom
-// (RDKit addHs), keeping ring data and total valences.
-func (m *Mol) withExplicitHs() *Mol {
-	c := m.Clone()
-	n := len(m.Atoms)
-	for i := 0; i < n; i++ {
-		a := &c.Atoms[i]
-		nh := a.TotalHs()
-		tv := m.totalValence(i)
-		a.ExplicitHs, a.ImplicitHs = 0, 0
-		a.NoImplicit = true
-		a.expVal = tv
-		for k := 0; k < nh; k++ {
-			h := c.addAtom(Atom{Z: 1, NoImplicit: true, expVal: 1})
-			c.addBond(Bond{Begin: int32(i), End: h, Type: BondSingle})
-			c.atomRingCount = append(c.atomRingCount, 0)
-			c.bondRingCount = append(c.bondRingCount, 0)
-		}
-	}
-	return c
-}
-
 // Crippen returns Wildman–Crippen logP and MR (RDKit MolLogP, MolMR).
 func Crippen(m *Mol) (logp, mr float64) {
-	_, logp, mr = CrippenAtoms(m, nil)
-	return logp, mr
+	return crippen(m, nil)
 }
 
 // CrippenAtom is one atom's Wildman–Crippen typing.
@@ -215,6 +193,144 @@ func CrippenContrib(t int16) (logp, mr float64) {
 	return crippenLogP[t], crippenMR[t]
 }
 
+// crippenRowsFor lists, per first-atom key (crippenKey), the parameter rows
+// whose first atom can match such an atom, in table order.
+var crippenRowsFor = func() [][]uint8 {
+	out := make([][]uint8, 2*len(elementTable))
+	for z := range elementTable {
+		for _, arom := range []bool{false, true} {
+			k := crippenKey(uint8(z), arom)
+			for ri, row := range crippenTable {
+				if mayMatchElem(row.pat.atoms[0], z, arom) != triNo {
+					out[k] = append(out[k], uint8(ri))
+				}
+			}
+		}
+	}
+	return out
+}()
+
+// crippenNeeds holds, per parameter row, one nbrMask per pattern neighbour
+// of the first atom: the neighbour kinds that neighbour can match. An atom
+// lacking any of them cannot match the row (a necessary condition only;
+// the matcher decides).
+var crippenNeeds = func() [][]nbrMask {
+	out := make([][]nbrMask, len(crippenTable))
+	for ri, row := range crippenTable {
+		p := row.pat
+		for _, bi := range p.adj[0] {
+			b := p.bonds[bi]
+			o := b.a
+			if o == 0 {
+				o = b.b
+			}
+			out[ri] = append(out[ri], patternNbrMask(b.q, p.atoms[o]))
+		}
+	}
+	return out
+}()
+
+func crippenKey(z uint8, arom bool) int {
+	k := 2 * int(z)
+	if arom {
+		k++
+	}
+	return k
+}
+
+type tri uint8
+
+const (
+	triMaybe tri = iota
+	triNo
+	triYes
+)
+
+// mayMatchElem says whether atom query q can match an atom of element z and
+// the given aromaticity, whatever its other properties.
+func mayMatchElem(q *qnode, z int, arom bool) tri {
+	switch q.kind {
+	case qAnd, qLowAnd:
+		r := triYes
+		for _, k := range q.kids {
+			switch mayMatchElem(k, z, arom) {
+			case triNo:
+				return triNo
+			case triMaybe:
+				r = triMaybe
+			}
+		}
+		return r
+	case qOr:
+		r := triNo
+		for _, k := range q.kids {
+			switch mayMatchElem(k, z, arom) {
+			case triYes:
+				return triYes
+			case triMaybe:
+				r = triMaybe
+			}
+		}
+		return r
+	case qNot:
+		switch mayMatchElem(q.kids[0], z, arom) {
+		case triYes:
+			return triNo
+		case triNo:
+			return triYes
+		}
+		return triMaybe
+	case qTrue:
+		return triYes
+	case qElem:
+		if z != q.val || (q.arom == 1 && arom) || (q.arom == 2 && !arom) {
+			return triNo
+		}
+		return triYes
+	case qAromatic:
+		if arom {
+			return triYes
+		}
+		return triNo
+	case qAliphatic:
+		if arom {
+			return triNo
+		}
+		return triYes
+	}
+	return triMaybe
+}
+
+// crippenType is the type index of the first parameter row matching atom i
+// of mt's view (a virtual hydrogen when i >= len(m.Atoms)), or -1.
+func (mt *matcher) crippenType(i int) int16 {
+	var key int
+	if i >= mt.n {
+		key = crippenKey(1, false)
+	} else {
+		a := &mt.m.Atoms[i]
+		key = crippenKey(a.Z, a.Aromatic)
+	}
+	nm := mt.nbrMaskOf(i)
+	deg := mt.viewDegree(i)
+rows:
+	for _, ri := range crippenRowsFor[key] {
+		needs := crippenNeeds[ri]
+		if len(needs) > deg {
+			continue
+		}
+		for _, nd := range needs {
+			if nd[0]&nm[0] == 0 && nd[1]&nm[1] == 0 {
+				continue rows
+			}
+		}
+		if mt.matchFrom(crippenTable[ri].pat, i) {
+			return crippenTable[ri].typ
+		}
+	}
+	return -1
+}
+
 // CrippenAtoms types every atom of m the way RDKit does on the molecule with
 // hydrogens added (first matching row of the parameter table wins) and
 // returns logP and MR, equal to Crippen(m). dst is reused when large enough;
@@ -227,35 +343,33 @@ func CrippenAtoms(m *Mol, dst []CrippenAtom) (atoms []CrippenAtom, logp, mr floa
 	} else {
 		atoms = make([]CrippenAtom, n)
 	}
-	h := m.withExplicitHs()
-	mt := newMatcher(h)
-	for i := range h.Atoms {
-		mt.val[i] = h.Atoms[i].expVal
-	}
-	typeOf := func(i int) int16 {
-		for ri := range crippenTable {
-			if mt.matchFrom(crippenTable[ri].pat, i) {
-				return crippenTable[ri].typ
-			}
-		}
-		return -1
-	}
-	next := n
+	logp, mr = crippen(m, atoms)
+	return atoms, logp, mr
+}
+
+// crippen sums the contributions, storing each atom's typing in atoms
+// unless it is nil.
+func crippen(m *Mol, atoms []CrippenAtom) (logp, mr float64) {
+	n := len(m.Atoms)
+	mt := getMatcher(m, true)
 	for i := 0; i < n; i++ {
-		t := typeOf(i)
+		t := mt.crippenType(i)
 		nh := m.Atoms[i].TotalHs()
 		ht := int16(-1)
 		if nh > 0 {
-			ht = typeOf(next)
-			next += nh
+			// the hydrogens of one atom are interchangeable: type the first
+			ht = mt.crippenType(int(mt.hStart[i]))
 		}
-		atoms[i] = CrippenAtom{Type: t, HType: ht, Hs: int8(nh)}
+		if atoms != nil {
+			atoms[i] = CrippenAtom{Type: t, HType: ht, Hs: int8(nh)}
+		}
 		lp, r := CrippenContrib(t)
 		hlp, hr := CrippenContrib(ht)
 		logp += lp + float64(nh)*hlp
 		mr += r + float64(nh)*hr
 	}
-	return atoms, logp, mr
+	putMatcher(mt)
+	return logp, mr
 }
 
 // TPSA is Ertl's topological polar surface area over N and O (RDKit CalcTPSA).
