@@ -46,6 +46,7 @@ func loadBenchMols(b *testing.B) []*Mol {
 // BenchmarkParse: SMILES → sanitized molecule over NCI 5K.
 func BenchmarkParse(b *testing.B) {
 	smis := loadBenchSMILES(b)
+	b.ReportAllocs()
 	b.ResetTimer()
 	n := 0
 	for i := 0; i < b.N; i++ {
@@ -234,4 +235,15 @@ func BenchmarkVsRDKit(b *testing.B) {
 	b.ReportMetric(best/scanPeer["scan_cmp_per_s"], "ratio_scan")
 	b.Logf("Tanimoto scan, 1M x 2048 bits: Go %.1fM cmp/s, RDKit BulkTanimotoSimilarity %.1fM cmp/s, ratio %.1fx",
 		best/1e6, scanPeer["scan_cmp_per_s"]/1e6, best/scanPeer["scan_cmp_per_s"])
+}
+
+// BenchmarkCrippen: Wildman–Crippen logP and MR from a parsed molecule.
+func BenchmarkCrippen(b *testing.B) {
+	ms := loadBenchMols(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, _ = Crippen(ms[i%len(ms)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "mol/s")
 }

@@ -29,30 +29,49 @@ var crippenText string
 
 type crippenRow struct {
 	label string
+	typ   int16 // index into crippenLabels
 	pat   *smartsPattern
 	logp  float64
 	mr    float64
 }
 
-var crippenTable = func() []crippenRow {
-	var rows []crippenRow
-	for _, line := range strings.Split(crippenText, "\n") {
-		if line == "" || line[0] == '#' {
-			continue
+// crippenLabels are the distinct type labels in parameter-table order;
+// crippenLogP and crippenMR are each label's contributions (every row of a
+// label carries the same values in RDKit's table).
+var (
+	crippenTable, crippenLabels, crippenLogP, crippenMR = func() ([]crippenRow, []string, []float64, []float64) {
+		var rows []crippenRow
+		var labels []string
+		var lps, mrs []float64
+		idx := map[string]int16{}
+		for _, line := range strings.Split(crippenText, "\n") {
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			f := strings.Split(line, "\t")
+			if len(f) < 3 || f[1] == "" {
+				continue
+			}
+			lp, _ := strconv.ParseFloat(f[2], 64)
+			mr := 0.0
+			if len(f) > 3 && f[3] != "" {
+				mr, _ = strconv.ParseFloat(f[3], 64)
+			}
+			t, ok := idx[f[0]]
+			if !ok {
+				t = int16(len(labels))
+				idx[f[0]] = t
+				labels = append(labels, f[0])
+				lps = append(lps, lp)
+				mrs = append(mrs, mr)
+			} else if lps[t] != lp || mrs[t] != mr {
+				panic("crippen_params.txt: label " + f[0] + " with two parameter sets")
+			}
+			rows = append(rows, crippenRow{f[0], t, mustSMARTS(f[1]), lp, mr})
 		}
-		f := strings.Split(line, "\t")
-		if len(f) < 3 || f[1] == "" {
-			continue
-		}
-		lp, _ := strconv.ParseFloat(f[2], 64)
-		mr := 0.0
-		if len(f) > 3 && f[3] != "" {
-			mr, _ = strconv.ParseFloat(f[3], 64)
-		}
-		rows = append(rows, crippenRow{f[0], mustSMARTS(f[1]), lp, mr})
-	}
-	return rows
-}()
+		return rows, labels, lps, mrs
+	}()
+)
 
 var (
 	hbdPattern = mustSMARTS("[N&!H0&v3,N&!H0&+1&v4,O&H1&+0,S&H1&+0,n&H1&+0]")
@@ -67,10 +86,11 @@ func Describe(m *Mol) Descriptors {
 	d.ExactMass = ExactMolWt(m)
 	d.LogP, d.MR = Crippen(m)
 	d.TPSA = TPSA(m)
-	mt := newMatcher(m)
+	mt := getMatcher(m, false)
 	d.HBD = mt.countAtoms(hbdPattern)
 	d.HBA = mt.countAtoms(hbaPattern)
 	d.RotatableBonds = mt.countUnique(rotPattern)
+	putMatcher(mt)
 	d.Rings = len(m.rings)
 	for _, rb := range m.ringBonds {
 		all := true
@@ -147,44 +167,208 @@ func ExactMolWt(m *Mol) float64 {
 	return w
 }
 
-// withExplicitHs returns a copy with every hydrogen as a graph atom
-// (RDKit addHs), keeping ring data and total valences.
-func (m *Mol) withExplicitHs() *Mol {
-	c := m.Clone()
-	n := len(m.Atoms)
-	for i := 0; i < n; i++ {
-		a := &c.Atoms[i]
-		nh := a.TotalHs()
-		tv := m.totalValence(i)
-		a.ExplicitHs, a.ImplicitHs = 0, 0
-		a.NoImplicit = true
-		a.expVal = tv
-		for k := 0; k < nh; k++ {
-			h := c.addAtom(Atom{Z: 1, NoImplicit: true, expVal: 1})
-			c.addBond(Bond{Begin: int32(i), End: h, Type: BondSingle})
-			c.atomRingCount = append(c.atomRingCount, 0)
-			c.bondRingCount = append(c.bondRingCount, 0)
-		}
-	}
-	return c
-}
-
 // Crippen returns Wildman–Crippen logP and MR (RDKit MolLogP, MolMR).
 func Crippen(m *Mol) (logp, mr float64) {
-	h := m.withExplicitHs()
-	mt := newMatcher(h)
-	for i := range h.Atoms {
-		mt.val[i] = h.Atoms[i].expVal
+	return crippen(m, nil)
+}
+
+// CrippenAtom is one atom's Wildman–Crippen typing.
+type CrippenAtom struct {
+	Type  int16 // index into CrippenLabels(); -1 when no row matched
+	HType int16 // type index of this atom's hydrogens; -1 when it has none
+	Hs    int8  // number of hydrogens on the atom (implicit + explicit count)
+}
+
+// CrippenLabels returns the distinct Wildman–Crippen type labels (C1 … C27,
+// CS, H1 … HS, N1 …, O1 …, F, Cl, …, Me1, Me2) in the order of RDKit's
+// parameter table; the slice is shared, do not modify.
+func CrippenLabels() []string { return crippenLabels }
+
+// CrippenContrib returns the logP and MR contributions of type index t (0, 0
+// for -1).
+func CrippenContrib(t int16) (logp, mr float64) {
+	if t < 0 || int(t) >= len(crippenLabels) {
+		return 0, 0
 	}
-	for i := range h.Atoms {
-		for _, row := range crippenTable {
-			if mt.matchFrom(row.pat, i) {
-				logp += row.logp
-				mr += row.mr
-				break
+	return crippenLogP[t], crippenMR[t]
+}
+
+// crippenRowsFor lists, per first-atom key (crippenKey), the parameter rows
+// whose first atom can match such an atom, in table order.
+var crippenRowsFor = func() [][]uint8 {
+	out := make([][]uint8, 2*len(elementTable))
+	for z := range elementTable {
+		for _, arom := range []bool{false, true} {
+			k := crippenKey(uint8(z), arom)
+			for ri, row := range crippenTable {
+				if mayMatchElem(row.pat.atoms[0], z, arom) != triNo {
+					out[k] = append(out[k], uint8(ri))
+				}
 			}
 		}
 	}
+	return out
+}()
+
+// crippenNeeds holds, per parameter row, one nbrMask per pattern neighbour
+// of the first atom: the neighbour kinds that neighbour can match. An atom
+// lacking any of them cannot match the row (a necessary condition only;
+// the matcher decides).
+var crippenNeeds = func() [][]nbrMask {
+	out := make([][]nbrMask, len(crippenTable))
+	for ri, row := range crippenTable {
+		p := row.pat
+		for _, bi := range p.adj[0] {
+			b := p.bonds[bi]
+			o := b.a
+			if o == 0 {
+				o = b.b
+			}
+			out[ri] = append(out[ri], patternNbrMask(b.q, p.atoms[o]))
+		}
+	}
+	return out
+}()
+
+func crippenKey(z uint8, arom bool) int {
+	k := 2 * int(z)
+	if arom {
+		k++
+	}
+	return k
+}
+
+type tri uint8
+
+const (
+	triMaybe tri = iota
+	triNo
+	triYes
+)
+
+// mayMatchElem says whether atom query q can match an atom of element z and
+// the given aromaticity, whatever its other properties.
+func mayMatchElem(q *qnode, z int, arom bool) tri {
+	switch q.kind {
+	case qAnd, qLowAnd:
+		r := triYes
+		for _, k := range q.kids {
+			switch mayMatchElem(k, z, arom) {
+			case triNo:
+				return triNo
+			case triMaybe:
+				r = triMaybe
+			}
+		}
+		return r
+	case qOr:
+		r := triNo
+		for _, k := range q.kids {
+			switch mayMatchElem(k, z, arom) {
+			case triYes:
+				return triYes
+			case triMaybe:
+				r = triMaybe
+			}
+		}
+		return r
+	case qNot:
+		switch mayMatchElem(q.kids[0], z, arom) {
+		case triYes:
+			return triNo
+		case triNo:
+			return triYes
+		}
+		return triMaybe
+	case qTrue:
+		return triYes
+	case qElem:
+		if z != q.val || (q.arom == 1 && arom) || (q.arom == 2 && !arom) {
+			return triNo
+		}
+		return triYes
+	case qAromatic:
+		if arom {
+			return triYes
+		}
+		return triNo
+	case qAliphatic:
+		if arom {
+			return triNo
+		}
+		return triYes
+	}
+	return triMaybe
+}
+
+// crippenType is the type index of the first parameter row matching atom i
+// of mt's view (a virtual hydrogen when i >= len(m.Atoms)), or -1.
+func (mt *matcher) crippenType(i int) int16 {
+	var key int
+	if i >= mt.n {
+		key = crippenKey(1, false)
+	} else {
+		a := &mt.m.Atoms[i]
+		key = crippenKey(a.Z, a.Aromatic)
+	}
+	nm := mt.nbrMaskOf(i)
+	deg := mt.viewDegree(i)
+rows:
+	for _, ri := range crippenRowsFor[key] {
+		needs := crippenNeeds[ri]
+		if len(needs) > deg {
+			continue
+		}
+		for _, nd := range needs {
+			if nd[0]&nm[0] == 0 && nd[1]&nm[1] == 0 {
+				continue rows
+			}
+		}
+		if mt.matchFrom(crippenTable[ri].pat, i) {
+			return crippenTable[ri].typ
+		}
+	}
+	return -1
+}
+
+// CrippenAtoms types every atom of m the way RDKit does on the molecule with
+// hydrogens added (first matching row of the parameter table wins) and
+// returns logP and MR, equal to Crippen(m). dst is reused when large enough;
+// the result has len m.NumAtoms(). H atoms present in the graph get their
+// own entry; the hydrogens counted on an atom (Hs) all share HType.
+func CrippenAtoms(m *Mol, dst []CrippenAtom) (atoms []CrippenAtom, logp, mr float64) {
+	n := len(m.Atoms)
+	if cap(dst) >= n {
+		atoms = dst[:n]
+	} else {
+		atoms = make([]CrippenAtom, n)
+	}
+	logp, mr = crippen(m, atoms)
+	return atoms, logp, mr
+}
+
+// crippen sums the contributions, storing each atom's typing in atoms
+// unless it is nil.
+func crippen(m *Mol, atoms []CrippenAtom) (logp, mr float64) {
+	n := len(m.Atoms)
+	mt := getMatcher(m, true)
+	for i := 0; i < n; i++ {
+		t := mt.crippenType(i)
+		nh := m.Atoms[i].TotalHs()
+		ht := int16(-1)
+		if nh > 0 {
+			// the hydrogens of one atom are interchangeable: type the first
+			ht = mt.crippenType(int(mt.hStart[i]))
+		}
+		if atoms != nil {
+			atoms[i] = CrippenAtom{Type: t, HType: ht, Hs: int8(nh)}
+		}
+		lp, r := CrippenContrib(t)
+		hlp, hr := CrippenContrib(ht)
+		logp += lp + float64(nh)*hlp
+		mr += r + float64(nh)*hr
+	}
+	putMatcher(mt)
 	return logp, mr
 }
 

@@ -42,7 +42,11 @@ func FuzzParse(f *testing.F) {
 		}
 		_ = m.Formula()
 		_ = Morgan(m, 3, 2048)
-		_ = Describe(m)
+		d := Describe(m)
+		atoms, lp, _ := CrippenAtoms(m, nil)
+		if len(atoms) != m.NumAtoms() || lp != d.LogP {
+			t.Fatalf("CrippenAtoms: %d atoms for %d, logP %v vs Describe %v", len(atoms), m.NumAtoms(), lp, d.LogP)
+		}
 		c := m.CanonicalSMILES()
 		if c != "" {
 			m2, err := p.Parse(c)

@@ -3,6 +3,7 @@ package molecules
 import (
 	"fmt"
 	"sort"
+	"sync"
 )
 
 // This file holds a small SMARTS matcher: the subset RDKit's descriptor
@@ -424,23 +425,113 @@ func (sp *smartsParser) atomPrimitive(organicOnly bool) (*qnode, error) {
 }
 
 // matcher evaluates patterns on one molecule, caching recursive results.
+//
+// With hydrogens on (reset with withHs) it sees the molecule the way RDKit sees
+// it after AddHs, without building that molecule: every hydrogen counted on
+// an atom becomes a virtual graph atom numbered from len(m.Atoms) on, bonded
+// to its parent by a single, non-ring bond. A matcher is scratch: reuse it
+// with reset; it allocates only while its buffers grow.
 type matcher struct {
-	m     *Mol
-	val   []int // total valence per atom
-	hs    []int // total H including H neighbours
-	cache map[*smartsPattern][]int8
+	m       *Mol
+	n       int     // real atoms
+	nv      int     // real + virtual atoms
+	val     []int   // total valence per real atom
+	hs      []int   // total H including H neighbours, per real atom
+	hStart  []int32 // virtual H range of real atom i: hStart[i] .. hStart[i+1]
+	hParent []int32 // parent real atom of virtual atom n+k
+	maps    []int32 // stack of mapping arrays (recursive patterns nest)
+	cacheP  []*smartsPattern
+	cacheV  [][]int8
+	cacheN  int // cache entries in use
 }
 
-func newMatcher(m *Mol) *matcher {
-	mt := &matcher{m: m, val: make([]int, len(m.Atoms)), hs: make([]int, len(m.Atoms)), cache: map[*smartsPattern][]int8{}}
-	for i := range m.Atoms {
-		mt.val[i] = m.totalValence(i)
-		mt.hs[i] = m.totalHsWithNbrs(i)
-	}
+// virtualBond stands for the single, non-ring bond of a virtual hydrogen.
+const virtualBond = -2
+
+var matcherPool = sync.Pool{New: func() any { return new(matcher) }}
+
+func getMatcher(m *Mol, withHs bool) *matcher {
+	mt := matcherPool.Get().(*matcher)
+	mt.reset(m, withHs)
 	return mt
 }
 
+func putMatcher(mt *matcher) {
+	mt.m = nil
+	matcherPool.Put(mt)
+}
+
+func growInts(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n, n+n/2)
+	}
+	return s[:n]
+}
+
+func growI32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n, n+n/2)
+	}
+	return s[:n]
+}
+
+// reset points the matcher at m, with virtual hydrogens when withHs.
+func (mt *matcher) reset(m *Mol, withHs bool) {
+	n := len(m.Atoms)
+	mt.m, mt.n = m, n
+	mt.val = growInts(mt.val, n)
+	mt.hs = growInts(mt.hs, n)
+	mt.hStart = growI32(mt.hStart, n+1)
+	nv := n
+	for i := range m.Atoms {
+		mt.val[i] = m.totalValence(i)
+		mt.hs[i] = m.totalHsWithNbrs(i)
+		mt.hStart[i] = int32(nv)
+		if withHs {
+			nv += m.Atoms[i].TotalHs()
+		}
+	}
+	mt.hStart[n] = int32(nv)
+	mt.nv = nv
+	mt.hParent = growI32(mt.hParent, nv-n)
+	for i := 0; i < n; i++ {
+		for v := mt.hStart[i]; v < mt.hStart[i+1]; v++ {
+			mt.hParent[int(v)-n] = int32(i)
+		}
+	}
+	mt.maps = mt.maps[:0]
+	mt.cacheN = 0
+}
+
+// cacheFor returns the recursive-match cache of p (0 unknown, 1 yes, -1 no).
+func (mt *matcher) cacheFor(p *smartsPattern) []int8 {
+	for k := 0; k < mt.cacheN; k++ {
+		if mt.cacheP[k] == p {
+			return mt.cacheV[k]
+		}
+	}
+	if mt.cacheN == len(mt.cacheP) {
+		mt.cacheP = append(mt.cacheP, nil)
+		mt.cacheV = append(mt.cacheV, nil)
+	}
+	k := mt.cacheN
+	mt.cacheN++
+	mt.cacheP[k] = p
+	c := mt.cacheV[k]
+	if cap(c) < mt.nv {
+		c = make([]int8, mt.nv, mt.nv+mt.nv/2)
+	} else {
+		c = c[:mt.nv]
+		clear(c)
+	}
+	mt.cacheV[k] = c
+	return c
+}
+
 func (mt *matcher) atomOK(q *qnode, i int) bool {
+	if i >= mt.n {
+		return mt.hAtomOK(q, i)
+	}
 	a := &mt.m.Atoms[i]
 	switch q.kind {
 	case qAnd, qLowAnd:
@@ -473,7 +564,7 @@ func (mt *matcher) atomOK(q *qnode, i int) bool {
 	case qHCount:
 		return mt.hs[i] == q.val
 	case qDegree:
-		return len(a.bonds) == q.val
+		return len(a.bonds)+int(mt.hStart[i+1]-mt.hStart[i]) == q.val
 	case qTotalDegree:
 		return mt.m.totalDegree(i) == q.val
 	case qValence:
@@ -492,24 +583,67 @@ func (mt *matcher) atomOK(q *qnode, i int) bool {
 		}
 		return false
 	case qRecursive:
-		c := mt.cache[q.rec]
-		if c == nil {
-			c = make([]int8, len(mt.m.Atoms))
-			mt.cache[q.rec] = c
-		}
-		if c[i] == 0 {
-			if mt.matchFrom(q.rec, i) {
-				c[i] = 1
-			} else {
-				c[i] = -1
-			}
-		}
-		return c[i] == 1
+		return mt.recursiveOK(q.rec, i)
 	}
 	return false
 }
 
+// hAtomOK evaluates q on virtual hydrogen i: an aliphatic, neutral H of
+// degree 1 and valence 1, in no ring.
+func (mt *matcher) hAtomOK(q *qnode, i int) bool {
+	switch q.kind {
+	case qAnd, qLowAnd:
+		for _, k := range q.kids {
+			if !mt.hAtomOK(k, i) {
+				return false
+			}
+		}
+		return true
+	case qOr:
+		for _, k := range q.kids {
+			if mt.hAtomOK(k, i) {
+				return true
+			}
+		}
+		return false
+	case qNot:
+		return !mt.hAtomOK(q.kids[0], i)
+	case qTrue, qAliphatic:
+		return true
+	case qElem:
+		return q.val == 1 && q.arom != 2
+	case qHCount:
+		h := 0
+		if mt.m.Atoms[mt.hParent[i-mt.n]].Z == 1 {
+			h = 1
+		}
+		return h == q.val
+	case qDegree, qTotalDegree, qValence:
+		return q.val == 1
+	case qCharge, qRingCount:
+		return q.val == 0
+	case qRecursive:
+		return mt.recursiveOK(q.rec, i)
+	}
+	return false // qAromatic, qInRing, qRingSize
+}
+
+func (mt *matcher) recursiveOK(p *smartsPattern, i int) bool {
+	c := mt.cacheFor(p)
+	if c[i] == 0 {
+		if mt.matchFrom(p, i) {
+			c[i] = 1
+		} else {
+			c[i] = -1
+		}
+	}
+	return c[i] == 1
+}
+
 func (mt *matcher) bondOK(q *qnode, b int32) bool {
+	if b < 0 {
+		return virtualBondOK(q)
+	}
 	bd := &mt.m.Bonds[b]
 	switch q.kind {
 	case qAnd, qLowAnd:
@@ -546,17 +680,70 @@ func (mt *matcher) bondOK(q *qnode, b int32) bool {
 	return false
 }
 
+// virtualBondOK evaluates q on the single, non-ring bond of a virtual H.
+func virtualBondOK(q *qnode) bool {
+	switch q.kind {
+	case qAnd, qLowAnd:
+		for _, k := range q.kids {
+			if !virtualBondOK(k) {
+				return false
+			}
+		}
+		return true
+	case qOr:
+		for _, k := range q.kids {
+			if virtualBondOK(k) {
+				return true
+			}
+		}
+		return false
+	case qNot:
+		return !virtualBondOK(q.kids[0])
+	case qTrue, qBondSingle, qBondDefault:
+		return true
+	}
+	return false
+}
+
+// bondBetween is Mol.bondBetween over real and virtual atoms: a bond index,
+// virtualBond, or -1.
+func (mt *matcher) bondBetween(a, b int32) int32 {
+	n := int32(mt.n)
+	switch {
+	case a >= n && b >= n:
+		return -1
+	case a >= n:
+		if mt.hParent[a-n] == b {
+			return virtualBond
+		}
+		return -1
+	case b >= n:
+		if mt.hParent[b-n] == a {
+			return virtualBond
+		}
+		return -1
+	}
+	return mt.m.bondBetween(a, b)
+}
+
 // matchFrom reports whether pattern p matches with its first atom on atom i.
 func (mt *matcher) matchFrom(p *smartsPattern, i int) bool {
 	if !mt.atomOK(p.atoms[0], i) {
 		return false
 	}
-	mapping := make([]int32, len(p.atoms))
+	if len(p.atoms) == 1 {
+		return true
+	}
+	base := len(mt.maps)
+	mt.maps = append(mt.maps, make([]int32, len(p.atoms))...)
+	mapping := mt.maps[base:]
 	for k := range mapping {
 		mapping[k] = -1
 	}
 	mapping[0] = int32(i)
-	return mt.extend(p, mapping, 1, nil)
+	ok := mt.extend(p, mapping, 1, nil)
+	mt.maps = mt.maps[:base]
+	return ok
 }
 
 // extend maps pattern atoms k.. recursively; when visit is non-nil it is
@@ -574,8 +761,26 @@ func (mt *matcher) extend(p *smartsPattern, mapping []int32, k int, visit func([
 		par = pb.b
 	}
 	ta := mapping[par]
-	for _, tb := range mt.m.Atoms[ta].bonds {
-		o := mt.m.Bonds[tb].Other(ta)
+	n := int32(mt.n)
+	var real []int32
+	var vlo, vhi int32
+	if ta < n {
+		real = mt.m.Atoms[ta].bonds
+		vlo, vhi = mt.hStart[ta], mt.hStart[ta+1]
+	} else {
+		vlo, vhi = 0, 1 // the parent, reached through a virtual bond
+	}
+	for j := 0; j < len(real)+int(vhi-vlo); j++ {
+		var o, tb int32
+		switch {
+		case j < len(real):
+			tb = real[j]
+			o = mt.m.Bonds[tb].Other(ta)
+		case ta >= n:
+			o, tb = mt.hParent[ta-n], virtualBond
+		default:
+			o, tb = vlo+int32(j-len(real)), virtualBond
+		}
 		used := false
 		for _, x := range mapping[:k] {
 			if x == o {
@@ -600,8 +805,8 @@ func (mt *matcher) extend(p *smartsPattern, mapping []int32, k int, visit func([
 			if other > k {
 				continue
 			}
-			tbi := mt.m.bondBetween(o, mapping[other])
-			if tbi < 0 || !mt.bondOK(b.q, tbi) {
+			tbi := mt.bondBetween(o, mapping[other])
+			if tbi == -1 || !mt.bondOK(b.q, tbi) {
 				ok = false
 				break
 			}
@@ -621,7 +826,7 @@ func (mt *matcher) extend(p *smartsPattern, mapping []int32, k int, visit func([
 // countUnique counts matches with distinct atom sets (RDKit countMatches).
 func (mt *matcher) countUnique(p *smartsPattern) int {
 	seen := map[string]bool{}
-	for i := range mt.m.Atoms {
+	for i := 0; i < mt.nv; i++ {
 		if !mt.atomOK(p.atoms[0], i) {
 			continue
 		}
@@ -639,4 +844,171 @@ func (mt *matcher) countUnique(p *smartsPattern) int {
 		})
 	}
 	return len(seen)
+}
+
+// nbrMask is a set of neighbour kinds: (element class, aromatic, bond kind)
+// triples, one bit each (nbrBit).
+type nbrMask [2]uint64
+
+// Element classes of nbrMask; nbrClassOther holds every element not named.
+var nbrClassZ = [...]int{0, 1, 6, 7, 8, 9, 15, 16, 17, 35, 53} // index 0: other
+
+const nbrBondKinds = 5 // single, double, triple, aromatic, other
+
+func nbrClass(z uint8) int {
+	switch z {
+	case 1:
+		return 1
+	case 6:
+		return 2
+	case 7:
+		return 3
+	case 8:
+		return 4
+	case 9:
+		return 5
+	case 15:
+		return 6
+	case 16:
+		return 7
+	case 17:
+		return 8
+	case 35:
+		return 9
+	case 53:
+		return 10
+	}
+	return 0
+}
+
+func bondKind(t BondType) int {
+	switch t {
+	case BondSingle:
+		return 0
+	case BondDouble:
+		return 1
+	case BondTriple:
+		return 2
+	case BondAromatic:
+		return 3
+	}
+	return 4
+}
+
+func nbrBit(class int, arom bool, kind int) int {
+	b := (class*2)*nbrBondKinds + kind
+	if arom {
+		b += nbrBondKinds
+	}
+	return b
+}
+
+func (nm *nbrMask) set(bit int) { nm[bit>>6] |= 1 << (bit & 63) }
+
+// patternNbrMask is every neighbour kind a pattern atom query aq, bonded by
+// bond query bq, may match.
+func patternNbrMask(bq, aq *qnode) nbrMask {
+	var nm nbrMask
+	for class := range nbrClassZ {
+		for _, arom := range []bool{false, true} {
+			ok := false
+			if class == 0 {
+				for z := range elementTable {
+					if nbrClass(uint8(z)) == 0 && mayMatchElem(aq, z, arom) != triNo {
+						ok = true
+						break
+					}
+				}
+			} else {
+				ok = mayMatchElem(aq, nbrClassZ[class], arom) != triNo
+			}
+			if !ok {
+				continue
+			}
+			for kind := 0; kind < nbrBondKinds; kind++ {
+				if mayMatchBondKind(bq, kind) != triNo {
+					nm.set(nbrBit(class, arom, kind))
+				}
+			}
+		}
+	}
+	return nm
+}
+
+// mayMatchBondKind says whether bond query q can match a bond of the given
+// kind (bondKind), whatever its ring membership.
+func mayMatchBondKind(q *qnode, kind int) tri {
+	switch q.kind {
+	case qAnd, qLowAnd:
+		r := triYes
+		for _, k := range q.kids {
+			switch mayMatchBondKind(k, kind) {
+			case triNo:
+				return triNo
+			case triMaybe:
+				r = triMaybe
+			}
+		}
+		return r
+	case qOr:
+		r := triNo
+		for _, k := range q.kids {
+			switch mayMatchBondKind(k, kind) {
+			case triYes:
+				return triYes
+			case triMaybe:
+				r = triMaybe
+			}
+		}
+		return r
+	case qNot:
+		switch mayMatchBondKind(q.kids[0], kind) {
+		case triYes:
+			return triNo
+		case triNo:
+			return triYes
+		}
+		return triMaybe
+	case qTrue:
+		return triYes
+	case qBondSingle, qBondDouble, qBondTriple, qBondAromatic:
+		want := map[qkind]int{qBondSingle: 0, qBondDouble: 1, qBondTriple: 2, qBondAromatic: 3}[q.kind]
+		if kind == want {
+			return triYes
+		}
+		return triNo
+	case qBondDefault:
+		if kind == 0 || kind == 3 {
+			return triYes
+		}
+		return triNo
+	}
+	return triMaybe
+}
+
+// nbrMaskOf is the set of neighbour kinds around atom i of the view.
+func (mt *matcher) nbrMaskOf(i int) nbrMask {
+	var nm nbrMask
+	if i >= mt.n {
+		p := &mt.m.Atoms[mt.hParent[i-mt.n]]
+		nm.set(nbrBit(nbrClass(p.Z), p.Aromatic, 0))
+		return nm
+	}
+	for _, b := range mt.m.Atoms[i].bonds {
+		bd := &mt.m.Bonds[b]
+		o := &mt.m.Atoms[bd.Other(int32(i))]
+		nm.set(nbrBit(nbrClass(o.Z), o.Aromatic, bondKind(bd.Type)))
+	}
+	if mt.hStart[i+1] > mt.hStart[i] {
+		nm.set(nbrBit(1, false, 0))
+	}
+	return nm
+}
+
+// viewDegree is the number of neighbours of atom i in the view.
+func (mt *matcher) viewDegree(i int) int {
+	if i >= mt.n {
+		return 1
+	}
+	return len(mt.m.Atoms[i].bonds) + int(mt.hStart[i+1]-mt.hStart[i])
 }
