@@ -73,7 +73,7 @@ func BenchmarkParseFeaturize(b *testing.B) {
 		for pb.Next() {
 			for _, s := range smiles[:200] {
 				if mol, err := m.parser.Parse(s); err == nil {
-					_ = featurize(mol, m.rec.Bits, m.colOf, false)
+					_ = featurize(mol, m.rec.Bits, m.colOf, false, m.rec.DescSet)
 				}
 			}
 			k += 200

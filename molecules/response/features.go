@@ -56,7 +56,7 @@ type molFeat struct {
 //
 // colOf, when not nil, maps a folded bit to its input column (−1: the bit is
 // outside the model's vocabulary and dropped); Bit then holds the column.
-func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool) molFeat {
+func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet int) molFeat {
 	em := molecules.MorganEnvironments(m, FPRadius)
 	var f molFeat
 	f.atoms = m.NumAtoms()
@@ -107,6 +107,12 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool) molFeat {
 		}
 	}
 	f.desc = describe(m)
+	if descSet >= DescCrippen {
+		f.desc = appendCrippenTypes(f.desc, m)
+	}
+	if descSet >= DescPhyschem {
+		f.desc = appendPhyschem(f.desc, m)
+	}
 	return f
 }
 
@@ -326,4 +332,36 @@ func colMap(vocab []int32, nBits int) []int32 {
 		colOf[b] = int32(k)
 	}
 	return colOf
+}
+
+// Descriptor sets: which blocks follow the fingerprint counts.
+const (
+	// DescBasic is the 24 descriptors of descriptorNames.
+	DescBasic = 0
+	// DescCrippen adds the Wildman–Crippen atom-type counts.
+	DescCrippen = 1
+	// DescPhyschem adds, after those, the topological block of physchemNames.
+	DescPhyschem = 2
+)
+
+// NumCrippenTypes is the width of the Wildman–Crippen atom-type block that
+// follows the descriptors in models trained with it.
+var NumCrippenTypes = len(molecules.CrippenLabels())
+
+// appendCrippenTypes appends the count of every Wildman–Crippen atom type
+// (heavy atoms by their type, hydrogens by theirs) in CrippenLabels order:
+// the atom-level decomposition of logP and MR that the two sums hide.
+func appendCrippenTypes(dst []float64, m *molecules.Mol) []float64 {
+	n := len(dst)
+	dst = append(dst, make([]float64, NumCrippenTypes)...)
+	atoms, _, _ := molecules.CrippenAtoms(m, nil)
+	for _, a := range atoms {
+		if a.Type >= 0 {
+			dst[n+int(a.Type)]++
+		}
+		if a.HType >= 0 {
+			dst[n+int(a.HType)] += float64(a.Hs)
+		}
+	}
+	return dst
 }

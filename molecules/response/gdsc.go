@@ -241,7 +241,7 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 		if err != nil {
 			return nil, fmt.Errorf("response: GDSC drug %d: %w", g.DrugIDs[d], err)
 		}
-		feats[d] = featurize(mol, GDSCDrugBits, nil, false)
+		feats[d] = featurize(mol, GDSCDrugBits, nil, false, DescBasic)
 		canon[d] = mol.CanonicalSMILES()
 	}
 	trainDrugs := map[int]bool{}

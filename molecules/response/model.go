@@ -76,6 +76,9 @@ type modelRecord struct {
 	// DrugMeans maps a training drug's canonical SMILES to its standardised
 	// training mean ln IC50 (GDSC models).
 	DrugMeans map[string]float64 `json:"drugMeans,omitempty"`
+	// DescSet says which descriptor blocks the model reads (DescBasic,
+	// DescCrippen, DescPhyschem); older records have none (DescBasic).
+	DescSet int `json:"descSet,omitempty"`
 }
 
 // Model is a loaded, ready-to-predict ensemble. It is safe for concurrent use.
@@ -202,7 +205,7 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 			out[i].Error = "empty molecule"
 			continue
 		}
-		feats = append(feats, featurize(mol, m.rec.Bits, m.colOf, !opt.NoAttributions))
+		feats = append(feats, featurize(mol, m.rec.Bits, m.colOf, !opt.NoAttributions, m.rec.DescSet))
 		pos = append(pos, i)
 	}
 	if len(feats) == 0 {

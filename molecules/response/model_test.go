@@ -147,7 +147,7 @@ func TestAttributionDirection(t *testing.T) {
 		if err != nil || mol.NumAtoms() < 3 {
 			continue
 		}
-		f := featurize(mol, m.rec.Bits, m.colOf, true)
+		f := featurize(mol, m.rec.Bits, m.colOf, true, m.rec.DescSet)
 		contrib := m.attribute(eng, &f, nil)
 		best := 0
 		for a, c := range contrib {
@@ -323,7 +323,7 @@ func TestEngineMatchesDenseForward(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		feats = append(feats, featurize(mol, m.rec.Bits, m.colOf, false))
+		feats = append(feats, featurize(mol, m.rec.Bits, m.colOf, false, m.rec.DescSet))
 	}
 	eng := m.pool.Get().(*engine)
 	defer m.pool.Put(eng)

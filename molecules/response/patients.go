@@ -105,7 +105,7 @@ func (m *Model) PredictPatients(ctx context.Context, smiles string, patients []*
 	if err != nil {
 		return nil, fmt.Errorf("response: smiles: %w", err)
 	}
-	f := featurize(mol, m.rec.Bits, m.colOf, false)
+	f := featurize(mol, m.rec.Bits, m.colOf, false, DescBasic)
 	ex := m.drugExtra(mol.CanonicalSMILES())
 	eng := m.pool.Get().(*engine)
 	defer m.pool.Put(eng)

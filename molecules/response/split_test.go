@@ -185,3 +185,37 @@ func TestNearestExact(t *testing.T) {
 		t.Error("empty index")
 	}
 }
+
+func TestPhyschem(t *testing.T) {
+	for _, tc := range []struct {
+		smiles string
+		want   map[string]float64
+	}{
+		// Benzene: six atoms of degree 2: Chi0 = 6/√2, Chi1 = 6·(1/2),
+		// δv(aromatic CH) = 3; one symmetry class; one ring system.
+		{"c1ccccc1", map[string]float64{"Chi0": 6 / math.Sqrt2, "Chi1": 3, "Chi1v": 2, "Kappa1": 6 * 25.0 / 36,
+			"SymmetryClasses": 1, "SymmetryFraction": 1.0 / 6, "RingSystems": 1, "LargestRingSystem": 6, "FusedRings": 0}},
+		// Isobutane: centre degree 3, three methyls: Chi1 = 3/√3; three
+		// two-bond paths CH3–C–CH3 of product 3: Chi2 = 3/√3.
+		{"CC(C)C", map[string]float64{"Chi0": 3 + 1/math.Sqrt(3), "Chi1": 3 / math.Sqrt(3), "Chi2": 3 / math.Sqrt(3), "SymmetryClasses": 2, "RingSystems": 0}},
+		// Naphthalene: one system of ten atoms, two fused rings.
+		{"c1ccc2ccccc2c1", map[string]float64{"RingSystems": 1, "LargestRingSystem": 10, "FusedRings": 2, "SymmetryClasses": 3}},
+		// Chloromethane: δv(CH3) = 4 − 3 = 1, δv(Cl) = 7/(17 − 7 − 1).
+		{"CCl", map[string]float64{"Chi1v": 1 / math.Sqrt(7.0/9)}},
+	} {
+		m, err := molecules.Parse(tc.smiles)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := appendPhyschem(nil, m)
+		for name, want := range tc.want {
+			k := slices.Index(physchemNames[:], name)
+			if k < 0 {
+				t.Fatalf("no descriptor %s", name)
+			}
+			if math.Abs(got[k]-want) > 1e-9 {
+				t.Errorf("%s %s = %v, want %v", tc.smiles, name, got[k], want)
+			}
+		}
+	}
+}

@@ -42,6 +42,10 @@ type TrainInput struct {
 
 	// net, when set (tests and experiments), replaces the default hyper-parameters.
 	net *netConfig
+	// descSet, when set, replaces the dataset's descriptor set.
+	descSet int
+	// minBitCount, when > 0, replaces the vocabulary threshold (bits set in ≥ 2 training molecules).
+	minBitCount int
 }
 
 var idUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
@@ -182,7 +186,7 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 			dropped++
 			continue
 		}
-		feats = append(feats, featurize(mol, PropertyBits, nil, false))
+		feats = append(feats, featurize(mol, PropertyBits, nil, false, in.descSet))
 		smiles = append(smiles, s)
 		ys = append(ys, tb.Y[i])
 		if in.Split == SplitScaffold {
@@ -215,7 +219,7 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 		ID: ModelID(in), Dataset: in.Dataset, Target: in.Target, Tasks: targets, Task: d.Task, Unit: d.Unit,
 		Split: in.Split, Seed: in.Seed, Ensemble: in.Ensemble, DatasetHash: tb.Hash, Bits: PropertyBits,
 		Net: propertyNet(in.Dataset),
-	}, Rows: sp}
+	}, Rows: sp, DescSet: in.descSet}
 	if in.net != nil {
 		rec.Net = *in.net
 	}
@@ -223,7 +227,11 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 		rec.Net.Epochs = in.Epochs
 	}
 	var colOf []int32
-	rec.Vocabulary, colOf = vocabulary(feats, sp.Train, PropertyBits, 2)
+	minCount := 2
+	if in.minBitCount > 0 {
+		minCount = in.minBitCount
+	}
+	rec.Vocabulary, colOf = vocabulary(feats, sp.Train, PropertyBits, minCount)
 	for i := range feats {
 		feats[i] = remap(feats[i], colOf)
 	}
@@ -249,7 +257,7 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 		rec.YMean[j], rec.YSD[j] = s.Mean[0], s.SD[0]
 	}
 	nv := len(rec.Vocabulary)
-	width := nv + NumDescriptors
+	width := nv + len(rec.Desc.Mean)
 	mk := func(idx []int) rows {
 		return rows{n: len(idx), width: width, out: T,
 			fill: func(r int, dst []float32) {
