@@ -165,7 +165,16 @@ func GraphOf(m *molecules.Mol, extra []float32) Graph {
 		} else if row[offBondType+2] == 1 {
 			own = 2
 		}
-		if b.Aromatic || (own > 0 && (pi[b.Begin] > own || pi[b.End] > own)) ||
+		// π neighbour: another bond at either end leading to an atom with a π bond
+		piNext := func(a int32) bool {
+			for _, ob := range m.AtomBonds(int(a)) {
+				if int(ob) != bi && pi[m.Bonds[ob].Other(a)] > 0 {
+					return true
+				}
+			}
+			return false
+		}
+		if b.Aromatic || (own > 0 && (pi[b.Begin] > own || pi[b.End] > own || piNext(b.Begin) || piNext(b.End))) ||
 			(own == 0 && pi[b.Begin] > 0 && pi[b.End] > 0) {
 			row[offConjugated] = 1
 		}

@@ -87,18 +87,22 @@ func Load(data []byte) (*Model, error) {
 			return nil, bad("target scaling of task %d is mean %v sd %v", t, h.YMean[t], sd)
 		}
 	}
-	m := newModel(cfg)
-	if len(h.Sizes) != len(m.params) {
-		return nil, bad("%d weight tensors, the configuration needs %d", len(h.Sizes), len(m.params))
+	shapes := paramShapes(cfg)
+	if len(h.Sizes) != len(shapes) {
+		return nil, bad("%d weight tensors, the configuration needs %d", len(h.Sizes), len(shapes))
 	}
-	for i, p := range m.params {
-		if h.Sizes[i] != len(p) {
-			return nil, bad("weight tensor %s has %d values, the configuration needs %d", m.names[i], h.Sizes[i], len(p))
+	total := 0
+	for i, s := range shapes {
+		if h.Sizes[i] != s.rows*s.cols {
+			return nil, bad("weight tensor %s has %d values, the configuration needs %d", s.name, h.Sizes[i], s.rows*s.cols)
 		}
+		total += h.Sizes[i]
 	}
-	if need := 4 * m.NumParams(); len(data)-off != need {
-		return nil, bad("%d weight bytes after byte %d, want %d", len(data)-off, off, need)
+	// check the length before allocating anything the header asks for
+	if len(data)-off != 4*total {
+		return nil, bad("%d weight bytes after byte %d, want %d", len(data)-off, off, 4*total)
 	}
+	m := newModel(cfg)
 	for i, p := range m.params {
 		for j := range p {
 			v := math.Float32frombits(binary.LittleEndian.Uint32(data[off:]))

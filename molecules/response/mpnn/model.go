@@ -124,28 +124,11 @@ type TrainInfo struct {
 // with Glorot-normal weights drawn from seed and zero biases.
 func newModel(cfg Config) *Model {
 	m := &Model{cfg: cfg}
-	H := cfg.Hidden
-	add := func(name string, rows, cols int) {
-		d := make([]float32, rows*cols)
-		m.w = append(m.w, tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(d)))
+	for _, s := range paramShapes(cfg) {
+		d := make([]float32, s.rows*s.cols)
+		m.w = append(m.w, tensor.New(tensor.WithShape(s.rows, s.cols), tensor.WithBacking(d)))
 		m.params = append(m.params, d)
-		m.names = append(m.names, name)
-	}
-	add("W_i", AtomDim+BondDim, H)
-	if cfg.Depth > 1 {
-		add("W_h", H, H)
-	}
-	add("W_o", AtomDim+H, H)
-	add("b_o", 1, H)
-	in := H + cfg.Extras
-	for l := 0; l < cfg.FFNLayers; l++ {
-		out := cfg.FFNHidden
-		if l == cfg.FFNLayers-1 {
-			out = cfg.Tasks
-		}
-		add(fmt.Sprintf("W_ffn%d", l), in, out)
-		add(fmt.Sprintf("b_ffn%d", l), 1, out)
-		in = out
+		m.names = append(m.names, s.name)
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6d706e6e))
 	for i, t := range m.w {
@@ -163,6 +146,35 @@ func newModel(cfg Config) *Model {
 		m.ySD[t] = 1
 	}
 	return m
+}
+
+type paramShape struct {
+	name       string
+	rows, cols int
+}
+
+// paramShapes lists the weight tensors of cfg in graph order.
+func paramShapes(cfg Config) []paramShape {
+	var out []paramShape
+	H := cfg.Hidden
+	add := func(name string, rows, cols int) { out = append(out, paramShape{name, rows, cols}) }
+	add("W_i", AtomDim+BondDim, H)
+	if cfg.Depth > 1 {
+		add("W_h", H, H)
+	}
+	add("W_o", AtomDim+H, H)
+	add("b_o", 1, H)
+	in := H + cfg.Extras
+	for l := 0; l < cfg.FFNLayers; l++ {
+		out := cfg.FFNHidden
+		if l == cfg.FFNLayers-1 {
+			out = cfg.Tasks
+		}
+		add(fmt.Sprintf("W_ffn%d", l), in, out)
+		add(fmt.Sprintf("b_ffn%d", l), 1, out)
+		in = out
+	}
+	return out
 }
 
 // Config returns the model's configuration with defaults filled in.

@@ -29,10 +29,10 @@ import (
 type rowKind uint8
 
 const (
-	rowsEdge rowKind = iota // directed bonds
-	rowsAtom                // atoms
-	rowsMol                 // molecules
-	rowsFixed               // a parameter-shaped matrix: all rows
+	rowsEdge  rowKind = iota // directed bonds
+	rowsAtom                 // atoms
+	rowsMol                  // molecules
+	rowsFixed                // a parameter-shaped matrix: all rows
 )
 
 // batch is the live content of one batch: counts and connectivity, shared
