@@ -25,6 +25,7 @@ var (
 	batchF   = flag.Int("mpnn.batch", 0, "override Batch")
 	lrF      = flag.Float64("mpnn.lr", 0, "override LR")
 	aggF     = flag.String("mpnn.agg", "", "override Agg")
+	mlpRef   = flag.Bool("mpnn.mlp", true, "also train the MLP ensemble of package response on the same split, and report the MLP+MPNN average")
 )
 
 // evalData is one dataset prepared exactly as response.Train prepares a
@@ -32,6 +33,7 @@ var (
 // then response.RandomSplit over what remains.
 type evalData struct {
 	graphs, plain []mpnn.Graph
+	smiles        []string
 	y             [][]float64
 	split         response.Split
 }
@@ -60,6 +62,7 @@ func loadEval(t testing.TB, name string, seed uint64) evalData {
 			continue
 		}
 		mols = append(mols, m)
+		d.smiles = append(d.smiles, s)
 		d.y = append(d.y, tb.Y[i])
 	}
 	d.split = response.RandomSplit(len(mols), seed)
@@ -108,15 +111,14 @@ func pick[T any](xs []T, idx []int) []T {
 	return out
 }
 
-// ensembleRMSE trains members models (seeds 1000·seed + k, as the MLP
-// ensemble derives them) and returns the validation and test RMSE of the
-// ensemble mean, in target units.
-func ensembleRMSE(t *testing.T, d evalData, gs []mpnn.Graph, cfg mpnn.Config, n int) (val, test float64, secs float64, best []int) {
+// ensemble trains n models (seeds 1000·seed + k, as the MLP ensemble
+// derives them) and returns the ensemble-mean predictions of the
+// validation and test rows, in target units.
+func ensemble(t *testing.T, d evalData, gs []mpnn.Graph, cfg mpnn.Config, n int) (val, test []float64, secs float64, best []int) {
 	t.Helper()
 	tr, va, te := d.split.Train, d.split.Val, d.split.Test
 	start := time.Now()
-	sumV := make([]float64, len(va))
-	sumT := make([]float64, len(te))
+	val, test = make([]float64, len(va)), make([]float64, len(te))
 	for k := 0; k < n; k++ {
 		c := cfg
 		c.Seed = 1*1000 + uint64(k)
@@ -128,7 +130,7 @@ func ensembleRMSE(t *testing.T, d evalData, gs []mpnn.Graph, cfg mpnn.Config, n 
 		for _, part := range []struct {
 			idx []int
 			sum []float64
-		}{{va, sumV}, {te, sumT}} {
+		}{{va, val}, {te, test}} {
 			out := make([][]float64, len(part.idx))
 			for i := range out {
 				out[i] = make([]float64, 1)
@@ -137,20 +139,53 @@ func ensembleRMSE(t *testing.T, d evalData, gs []mpnn.Graph, cfg mpnn.Config, n 
 				t.Fatal(err)
 			}
 			for i := range out {
-				part.sum[i] += out[i][0]
+				part.sum[i] += out[i][0] / float64(n)
 			}
 		}
 	}
-	secs = time.Since(start).Seconds()
-	rmse := func(sum []float64, idx []int) float64 {
-		var s float64
-		for k, i := range idx {
-			e := sum[k]/float64(n) - d.y[i][0]
-			s += e * e
-		}
-		return math.Sqrt(s / float64(len(idx)))
+	return val, test, time.Since(start).Seconds(), best
+}
+
+// rmse is the RMSE of predictions of rows idx.
+func rmse(d evalData, pred []float64, idx []int) float64 {
+	var s float64
+	for k, i := range idx {
+		e := pred[k] - d.y[i][0]
+		s += e * e
 	}
-	return rmse(sumV, va), rmse(sumT, te), secs, best
+	return math.Sqrt(s / float64(len(idx)))
+}
+
+// mlpReference trains package response's MLP ensemble on the same dataset,
+// split and seed and returns its validation and test predictions.
+func mlpReference(t *testing.T, name string, d evalData) (val, test []float64, secs float64) {
+	t.Helper()
+	start := time.Now()
+	m, err := response.Train(context.Background(), response.TrainInput{Dataset: name, Split: response.SplitRandom, Seed: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs = time.Since(start).Seconds()
+	for _, part := range []struct {
+		idx []int
+		out *[]float64
+	}{{d.split.Val, &val}, {d.split.Test, &test}} {
+		preds, err := m.Predict(context.Background(), pick(d.smiles, part.idx), response.PredictOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range preds {
+			if p.Value == nil {
+				t.Fatalf("MLP could not predict %s: %s", p.SMILES, p.Error)
+			}
+			*part.out = append(*part.out, *p.Value)
+		}
+	}
+	info := m.Info()
+	if got := rmse(d, test, d.split.Test); math.Abs(got-info.Metrics["rmse"]) > 1e-6 {
+		t.Fatalf("the MLP's own test RMSE is %.4f, ours of its predictions %.4f: the splits differ", info.Metrics["rmse"], got)
+	}
+	return val, test, secs
 }
 
 // evalConfig holds the hyper-parameters chosen on validation RMSE.
@@ -181,13 +216,18 @@ func evalConfig(name string) mpnn.Config {
 }
 
 // TestEvaluate trains 5-member ensembles on ESOL and Lipophilicity (random
-// split, seed 1, the MLP's rows) and prints validation and test RMSE.
+// split, seed 1, the MLP's rows) and prints validation and test RMSE, next
+// to the MLP ensemble of package response and the average of both.
+//
+//	go test ./molecules/response/mpnn -run TestEvaluate -mpnn.long -v -timeout 3h
 func TestEvaluate(t *testing.T) {
 	if !*long {
 		t.Skip("needs -mpnn.long")
 	}
 	for _, name := range strings.Split(*evalSets, ",") {
 		d := loadEval(t, name, 1)
+		t.Logf("%s: %d molecules, train %d, val %d, test %d", name, len(d.y), len(d.split.Train), len(d.split.Val), len(d.split.Test))
+		preds := map[bool][2][]float64{}
 		for _, withExtras := range []bool{false, true} {
 			if (*evalMode == "none" && withExtras) || (*evalMode == "desc" && !withExtras) {
 				continue
@@ -198,9 +238,32 @@ func TestEvaluate(t *testing.T) {
 				gs = d.graphs
 				cfg.Extras = len(d.graphs[0].Extra)
 			}
-			v, te, secs, best := ensembleRMSE(t, d, gs, cfg, *members)
+			v, te, secs, best := ensemble(t, d, gs, cfg, *members)
+			preds[withExtras] = [2][]float64{v, te}
 			t.Logf("%s random extras=%v hidden=%d depth=%d ffn=%d epochs=%d batch=%d lr=%g agg=%s: members=%d val RMSE %.3f test RMSE %.3f train %.0f s (best epochs %v)",
-				name, withExtras, cfg.Hidden, cfg.Depth, cfg.FFNHidden, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Agg, *members, v, te, secs, best)
+				name, withExtras, cfg.Hidden, cfg.Depth, cfg.FFNHidden, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Agg, *members,
+				rmse(d, v, d.split.Val), rmse(d, te, d.split.Test), secs, best)
+		}
+		if !*mlpRef {
+			continue
+		}
+		mv, mt, secs := mlpReference(t, name, d)
+		t.Logf("%s random MLP ensemble (package response): val RMSE %.3f test RMSE %.3f train %.0f s", name,
+			rmse(d, mv, d.split.Val), rmse(d, mt, d.split.Test), secs)
+		for _, withExtras := range []bool{false, true} {
+			p, ok := preds[withExtras]
+			if !ok {
+				continue
+			}
+			av, at := make([]float64, len(mv)), make([]float64, len(mt))
+			for i := range av {
+				av[i] = (mv[i] + p[0][i]) / 2
+			}
+			for i := range at {
+				at[i] = (mt[i] + p[1][i]) / 2
+			}
+			t.Logf("%s random average of MLP and MPNN (extras=%v): val RMSE %.3f test RMSE %.3f", name, withExtras,
+				rmse(d, av, d.split.Val), rmse(d, at, d.split.Test))
 		}
 	}
 }

@@ -14,7 +14,9 @@ const FeatureVersion = 1
 
 // elements lists the atomic numbers with their own one-hot slot; every other
 // element shares the last slot.
-var elements = [...]uint8{1, 5, 6, 7, 8, 9, 11, 14, 15, 16, 17, 19, 20, 26, 30, 33, 34, 35, 50, 53}
+// The list is sized so that AtomDim is 64: the W_o input (AtomDim + Hidden)
+// then stays a multiple of the GEMM kernels' 16-column tile.
+var elements = [...]uint8{1, 3, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 19, 20, 22, 25, 26, 27, 28, 29, 30, 32, 33, 34, 35, 47, 50, 53, 80}
 
 // elementSlot maps an atomic number to its slot in the element one-hot.
 var elementSlot = func() [256]uint8 {

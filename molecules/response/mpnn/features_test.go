@@ -160,3 +160,9 @@ func TestAtomContributionsOcclusion(t *testing.T) {
 		}
 	}
 }
+
+func TestAtomDim(t *testing.T) {
+	if AtomDim != 64 {
+		t.Errorf("AtomDim = %d; keep it a multiple of 16 (W_o's input is AtomDim + Hidden)", AtomDim)
+	}
+}

@@ -343,3 +343,23 @@ func TestTapeMachineAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestStepAllocationFree checks that loading a batch and running forward and
+// backward allocate nothing once the graph is built.
+func TestStepAllocationFree(t *testing.T) {
+	cfg := Config{Hidden: 16, Depth: 3, Extras: 2, Tasks: 2}.withDefaults()
+	m := newModel(cfg)
+	gs := tinyGraphs(t, cfg.Extras)
+	ys := [][]float64{{0.5, math.NaN()}, {-1, 1}, {1.2, 0}, {0, 1}, {math.NaN(), 0}}
+	ng, err := buildNet(m, caps{mol: 5, atom: 40, edge: 80}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := []int{4, 2, 0, 1, 3}
+	if n := testing.AllocsPerRun(20, func() {
+		ng.load(gs, idx, ys, false)
+		ng.run()
+	}); n != 0 {
+		t.Errorf("%v allocations per step", n)
+	}
+}

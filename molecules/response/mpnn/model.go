@@ -400,9 +400,9 @@ func (m *Model) lossOf(pred []float64, ys [][]float64) float64 {
 
 // Predicting capacity of one pooled forward graph.
 const (
-	predMols  = 64
-	predAtoms = 64 * 32
-	predEdges = 64 * 70
+	predMols  = 32
+	predAtoms = 32 * 32
+	predEdges = 32 * 70
 )
 
 // Predict writes each graph's prediction into out[i] (length Tasks):
