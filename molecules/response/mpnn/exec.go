@@ -1,0 +1,323 @@
+package mpnn
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rxlab/rxlab/rl/nn/kernels"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// caps are the capacities a graph is built for.
+type caps struct{ mol, atom, edge int }
+
+func (b *batch) capMol() int { return len(b.molScale) }
+
+// netGraph is one gorgonia expression graph of the network for a capacity:
+// input nodes bound to buffers the batch loader fills, the forward pass, and
+// (for training) the loss and the symbolic backward pass, compiled into an
+// allocation-free schedule.
+type netGraph struct {
+	g   *G.ExprGraph
+	b   *batch
+	cap caps
+	// inputs: bond input rows [f_src, f_bond], atom rows, extras, targets
+	xb, xa, ext, y         []float32
+	XB, XA, EXT, Y         *G.Node
+	Out, Cost              *G.Node
+	Params, Grads          G.Nodes
+	steps                  []step
+	scratch                []float32
+	grads                  [][]float32
+	out                    []float32
+	lossGrad               *lossGradOp
+	extras, tasks, hidden  int
+	atomIn, readoutScaling bool
+}
+
+type step struct {
+	op  kernelOp // nil for gorgonia's Add (sum of gradients)
+	out []float32
+	ins [][]float32
+}
+
+// buildNet builds the network graph over m's parameter tensors. With train
+// it adds the loss and gorgonia.Grad's backward pass.
+func buildNet(m *Model, c caps, train bool) (*netGraph, error) {
+	cfg := m.cfg
+	H := cfg.Hidden
+	b := &batch{
+		src: make([]int32, c.edge), dst: make([]int32, c.edge),
+		molStart: make([]int32, c.mol+1), molScale: make([]float32, c.mol),
+		atomMol: make([]int32, c.atom),
+	}
+	rec := &recorder{children: make(map[*G.Node]G.Nodes), b: b}
+	g := G.NewGraph()
+	ng := &netGraph{g: g, b: b, cap: c, extras: cfg.Extras, tasks: cfg.Tasks, hidden: H}
+	input := func(name string, rows, cols int) ([]float32, *G.Node) {
+		d := make([]float32, rows*cols)
+		return d, G.NewMatrix(g, G.Float32, G.WithShape(rows, cols), G.WithName(name),
+			G.WithValue(tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(d))))
+	}
+	ng.xb, ng.XB = input("xbond", c.edge, AtomDim+BondDim)
+	ng.xa, ng.XA = input("xatom", c.atom, AtomDim)
+	if cfg.Extras > 0 {
+		ng.ext, ng.EXT = input("extra", c.mol, cfg.Extras)
+	}
+	ng.y, ng.Y = input("y", c.mol, cfg.Tasks)
+	params := make(G.Nodes, len(m.w))
+	for i, t := range m.w {
+		params[i] = G.NewMatrix(g, G.Float32, G.WithShape(t.Shape()...), G.WithName(m.names[i]), G.WithValue(t))
+	}
+	ng.Params = params
+	p := 0
+	next := func() *G.Node { p++; return params[p-1] }
+	// h0 = W_i·[f_v, f_vw] (pre-activation, reused at every depth)
+	wi := next()
+	h0, err := rec.apply(newDenseOp(rec, rowsEdge, c.edge, AtomDim+BondDim, H, false, false, false), ng.XB, wi)
+	if err != nil {
+		return nil, err
+	}
+	h, err := rec.apply(&reluOp{base(rec, "ReLU", rowsEdge, c.edge, H)}, h0)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Depth > 1 {
+		wh := next()
+		for t := 1; t < cfg.Depth; t++ {
+			a, err := rec.apply(newScatter(rec, true, rowsEdge, rowsAtom, c.edge, c.atom, H), h)
+			if err != nil {
+				return nil, err
+			}
+			msg, err := rec.apply(&msgOp{base(rec, "Message", rowsEdge, c.edge, H), c.atom}, a, h)
+			if err != nil {
+				return nil, err
+			}
+			if h, err = rec.apply(newDenseOp(rec, rowsEdge, c.edge, H, H, false, true, true), msg, wh, h0); err != nil {
+				return nil, err
+			}
+		}
+	}
+	a, err := rec.apply(newScatter(rec, true, rowsEdge, rowsAtom, c.edge, c.atom, H), h)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := rec.apply(&concatOp{base(rec, "Concat", rowsAtom, c.atom, AtomDim+H), AtomDim, H}, ng.XA, a)
+	if err != nil {
+		return nil, err
+	}
+	wo, bo := next(), next()
+	hv, err := rec.apply(newDenseOp(rec, rowsAtom, c.atom, AtomDim+H, H, true, false, true), cat, wo, bo)
+	if err != nil {
+		return nil, err
+	}
+	z, err := rec.apply(&readoutOp{base(rec, "Readout", rowsMol, c.mol, H), c.atom}, hv)
+	if err != nil {
+		return nil, err
+	}
+	width := H
+	if cfg.Extras > 0 {
+		if z, err = rec.apply(&concatOp{base(rec, "Concat", rowsMol, c.mol, H+cfg.Extras), H, cfg.Extras}, z, ng.EXT); err != nil {
+			return nil, err
+		}
+		width += cfg.Extras
+	}
+	for l := 0; l < cfg.FFNLayers; l++ {
+		last := l == cfg.FFNLayers-1
+		out := cfg.FFNHidden
+		if last {
+			out = cfg.Tasks
+		}
+		w, bb := next(), next()
+		if z, err = rec.apply(newDenseOp(rec, rowsMol, c.mol, width, out, true, false, !last), z, w, bb); err != nil {
+			return nil, err
+		}
+		width = out
+	}
+	ng.Out = z
+	roots := G.Nodes{z}
+	if train {
+		lo := &lossOp{opBase: opBase{name: "Loss", shape: tensor.ScalarShape(), kind: rowsFixed, rec: rec}, tasks: cfg.Tasks, classify: cfg.Classification}
+		if ng.Cost, err = rec.apply(lo, z, ng.Y); err != nil {
+			return nil, err
+		}
+		if ng.Grads, err = G.Grad(ng.Cost, params...); err != nil {
+			return nil, fmt.Errorf("mpnn: differentiating the loss: %w", err)
+		}
+		roots = append(G.Nodes{ng.Cost}, ng.Grads...)
+	}
+	if err := ng.compile(rec, roots); err != nil {
+		return nil, err
+	}
+	return ng, nil
+}
+
+// compile orders the ops the roots depend on, gives each an output buffer
+// once and resolves every input to a slice. Gorgonia's own Add nodes (the
+// sums of gradients of nodes used more than once) become element-wise adds.
+func (ng *netGraph) compile(rec *recorder, roots G.Nodes) error {
+	bufs := make(map[*G.Node][]float32)
+	state := make(map[*G.Node]uint8) // 1 visiting, 2 done
+	var order []*G.Node
+	kids := func(n *G.Node) (G.Nodes, bool) {
+		if k, ok := rec.children[n]; ok {
+			return k, true
+		}
+		if n.Op() != nil && strings.HasPrefix(n.Op().String(), "+ ") {
+			var out G.Nodes
+			it := ng.g.From(n.ID())
+			for it.Next() {
+				out = append(out, it.Node().(*G.Node))
+			}
+			return out, true
+		}
+		return nil, false
+	}
+	var visit func(n *G.Node) error
+	visit = func(n *G.Node) error {
+		switch state[n] {
+		case 1:
+			return fmt.Errorf("mpnn: cycle at node %v", n)
+		case 2:
+			return nil
+		}
+		state[n] = 1
+		if ks, ok := kids(n); ok {
+			for _, k := range ks {
+				if err := visit(k); err != nil {
+					return err
+				}
+			}
+			order = append(order, n)
+		} else if n.Value() == nil {
+			return fmt.Errorf("mpnn: graph node %v (op %v) is neither a package op, an Add nor bound data", n, n.Op())
+		}
+		state[n] = 2
+		return nil
+	}
+	for _, r := range roots {
+		if err := visit(r); err != nil {
+			return err
+		}
+	}
+	var scratch int
+	for _, n := range order {
+		ks, _ := kids(n)
+		st := step{}
+		size := n.Shape().TotalSize()
+		if op, ok := n.Op().(kernelOp); ok {
+			st.op = op
+			scratch = max(scratch, op.scratchLen())
+			size = op.outShape().TotalSize()
+		} else if len(ks) != 2 {
+			return fmt.Errorf("mpnn: Add node %v has %d inputs", n, len(ks))
+		}
+		st.out = make([]float32, max(size, 1))
+		bufs[n] = st.out
+		for _, k := range ks {
+			if b, ok := bufs[k]; ok {
+				st.ins = append(st.ins, b)
+				continue
+			}
+			d, err := valueData(k.Value())
+			if err != nil {
+				return fmt.Errorf("mpnn: input %v of %v: %w", k, n, err)
+			}
+			st.ins = append(st.ins, d)
+		}
+		if lg, ok := st.op.(*lossGradOp); ok {
+			ng.lossGrad = lg
+		}
+		ng.steps = append(ng.steps, st)
+	}
+	if ng.lossGrad != nil {
+		kept := ng.steps[:0]
+		for _, st := range ng.steps {
+			if _, ok := st.op.(*lossOp); !ok {
+				kept = append(kept, st)
+			}
+		}
+		ng.steps = kept
+	}
+	ng.scratch = make([]float32, scratch)
+	ng.out = bufs[ng.Out]
+	for _, gn := range ng.Grads {
+		b, ok := bufs[gn]
+		if !ok {
+			return fmt.Errorf("mpnn: gradient node %v was not compiled", gn)
+		}
+		ng.grads = append(ng.grads, b)
+	}
+	return nil
+}
+
+// run executes the schedule and returns the loss (0 without one).
+func (ng *netGraph) run() float32 {
+	for i := range ng.steps {
+		s := &ng.steps[i]
+		if s.op == nil {
+			copy(s.out, s.ins[0])
+			kernels.Add(s.out, s.ins[1])
+			continue
+		}
+		s.op.run(s.out, s.ins, ng.scratch)
+	}
+	if ng.lossGrad != nil {
+		return ng.lossGrad.last
+	}
+	return 0
+}
+
+// fits reports whether graphs gs fit the capacity.
+func (c caps) fits(gs []Graph, idx []int) bool {
+	if len(idx) > c.mol {
+		return false
+	}
+	a, e := 0, 0
+	for _, i := range idx {
+		a += gs[i].Atoms
+		e += len(gs[i].Src)
+	}
+	return a <= c.atom && e <= c.edge
+}
+
+// load fills the inputs with graphs gs[idx] and, when y is not nil, their
+// (already scaled) targets. The caller has checked the capacity.
+func (ng *netGraph) load(gs []Graph, idx []int, y [][]float64, sum bool) {
+	b := ng.b
+	b.nMol, b.nAtom, b.nEdge = len(idx), 0, 0
+	const fin = AtomDim + BondDim
+	for k, i := range idx {
+		g := &gs[i]
+		off := int32(b.nAtom)
+		b.molStart[k] = off
+		copy(ng.xa[b.nAtom*AtomDim:], g.AtomF)
+		for v := 0; v < g.Atoms; v++ {
+			b.atomMol[b.nAtom+v] = int32(k)
+		}
+		for e := range g.Src {
+			row := ng.xb[(b.nEdge+e)*fin : (b.nEdge+e+1)*fin]
+			s := int(g.Src[e])
+			copy(row[:AtomDim], g.AtomF[s*AtomDim:(s+1)*AtomDim])
+			copy(row[AtomDim:], g.BondF[e*BondDim:(e+1)*BondDim])
+			b.src[b.nEdge+e] = g.Src[e] + off
+			b.dst[b.nEdge+e] = g.Dst[e] + off
+		}
+		b.nAtom += g.Atoms
+		b.nEdge += len(g.Src)
+		b.molScale[k] = 1
+		if !sum && g.Atoms > 0 {
+			b.molScale[k] = 1 / float32(g.Atoms)
+		}
+		if ng.extras > 0 {
+			copy(ng.ext[k*ng.extras:(k+1)*ng.extras], g.Extra)
+		}
+		if y != nil {
+			for t := 0; t < ng.tasks; t++ {
+				ng.y[k*ng.tasks+t] = float32(y[i][t])
+			}
+		}
+	}
+	b.molStart[len(idx)] = int32(b.nAtom)
+}
