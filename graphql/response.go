@@ -27,7 +27,7 @@ func modelView(m response.ModelInfo) map[string]any {
 	return map[string]any{
 		"id": m.ID, "task": m.Task, "target": m.Target, "unit": nilIfEmpty(m.Unit), "dataset": m.Dataset,
 		"metrics": jsonValue(m.Metrics), "split": m.Split, "trainedAt": m.TrainedAt.Format(time.RFC3339),
-		"baseline": jsonValue(m.Baseline), "validation": jsonValue(m.Validation), "ensemble": m.Ensemble,
+		"baseline": jsonValue(m.Baseline), "validation": jsonValue(m.Validation), "ensemble": m.Ensemble, "arch": archName(m.Arch),
 		"seed": int(m.Seed), "datasetHash": m.DatasetHash, "trainSeconds": m.TrainSeconds,
 		"inDomainThreshold": m.InDomainThreshold, "tasks": m.Tasks,
 	}
@@ -119,4 +119,13 @@ func (d *Response) Register(r *Registry) error {
 			return jobView(j), nil
 		}}},
 	})
+}
+
+// archName is a model's architecture, "mlp" for records from before the
+// field existed.
+func archName(a string) string {
+	if a == "" {
+		return response.ArchMLP
+	}
+	return a
 }

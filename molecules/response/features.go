@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/molecules/response/mpnn"
 )
 
 // Featurisation constants.
@@ -48,6 +49,9 @@ type molFeat struct {
 	// (filled only when attributions are wanted).
 	envAtoms [][]int32
 	atoms    int
+	// graph is the molecular graph for message-passing members (nil unless
+	// the model has them); its Extra is filled when it is predicted.
+	graph *mpnn.Graph
 }
 
 // featurize computes counts folded to nBits, the 2048-bit similarity

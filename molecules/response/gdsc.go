@@ -351,7 +351,7 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 		members[k] = m
 	}
 	progress(0.96, "evaluating")
-	model, err := newModel(rec, members)
+	model, err := newModel(rec, members, nil)
 	if err != nil {
 		return nil, err
 	}

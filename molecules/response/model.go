@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/molecules/response/mpnn"
 	"github.com/rxlab/rxlab/rl/nn"
 	"github.com/rxlab/rxlab/rl/nn/kernels"
 	"github.com/rxlab/rxlab/store"
@@ -39,6 +40,10 @@ type ModelInfo struct {
 	Split    string `json:"split"`
 	Seed     uint64 `json:"seed"`
 	Ensemble int    `json:"ensemble"`
+	// Arch is the member architecture: ArchMLP (also when empty: records
+	// from before graph members), ArchMPNN, or ArchHybrid (Ensemble members
+	// of each, averaged together).
+	Arch string `json:"arch,omitempty"`
 	// Metrics are the ensemble's held-out test metrics; Baseline the naive
 	// predictor's on the same rows (mean of the training targets; per-drug
 	// training mean for GDSC).
@@ -79,13 +84,31 @@ type modelRecord struct {
 	// DescSet says which descriptor blocks the model reads (DescBasic,
 	// DescCrippen, DescPhyschem); older records have none (DescBasic).
 	DescSet int `json:"descSet,omitempty"`
+	// Graph configures the message-passing members (ArchMPNN, ArchHybrid).
+	Graph *mpnn.Config `json:"graph,omitempty"`
 }
+
+// Member architectures.
+const (
+	// ArchMLP members are MLPs over fingerprint counts and descriptors.
+	ArchMLP = "mlp"
+	// ArchMPNN members are directed message-passing networks over the
+	// molecular graph (package mpnn) with the descriptors after the readout.
+	ArchMPNN = "mpnn"
+	// ArchHybrid averages Ensemble MLP and Ensemble MPNN members.
+	ArchHybrid = "mlp+mpnn"
+)
+
+// hasMLP and hasGraph say which member kinds an architecture has.
+func hasMLP(arch string) bool   { return arch == "" || arch == ArchMLP || arch == ArchHybrid }
+func hasGraph(arch string) bool { return arch == ArchMPNN || arch == ArchHybrid }
 
 // Model is a loaded, ready-to-predict ensemble. It is safe for concurrent use.
 type Model struct {
 	rec     modelRecord
 	members []*nn.MLP
-	eng     *engine
+	graphs  []*mpnn.Model // message-passing members (may be empty)
+	eng     *engine       // nil without MLP members
 	index   *nearest
 	parser  *molecules.Parser
 	pool    sync.Pool // *engine clones
@@ -97,16 +120,24 @@ type Model struct {
 // Info returns the model's description.
 func (m *Model) Info() ModelInfo { return m.rec.ModelInfo }
 
-func newModel(rec modelRecord, members []*nn.MLP) (*Model, error) {
-	eng, err := newEngine(members, len(rec.Vocabulary))
-	if err != nil {
-		return nil, err
+func newModel(rec modelRecord, members []*nn.MLP, graphs []*mpnn.Model) (*Model, error) {
+	if len(members) == 0 && len(graphs) == 0 {
+		return nil, fmt.Errorf("response: an ensemble needs at least one member: %w", store.ErrInvalid)
+	}
+	var eng *engine
+	if len(members) > 0 {
+		var err error
+		if eng, err = newEngine(members, len(rec.Vocabulary)); err != nil {
+			return nil, err
+		}
+	} else {
+		eng = &engine{dense: len(rec.Desc.Mean)}
 	}
 	p, err := molecules.NewParser(molecules.ParserConfig{})
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{rec: rec, members: members, eng: eng, parser: p}
+	m := &Model{rec: rec, members: members, graphs: graphs, eng: eng, parser: p}
 	m.pool.New = func() any { return m.eng.clone() }
 	m.colOf = colMap(rec.Vocabulary, rec.Bits)
 	m.index = &nearest{}
@@ -205,7 +236,12 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 			out[i].Error = "empty molecule"
 			continue
 		}
-		feats = append(feats, featurize(mol, m.rec.Bits, m.colOf, !opt.NoAttributions, m.rec.DescSet))
+		f := featurize(mol, m.rec.Bits, m.colOf, !opt.NoAttributions, m.rec.DescSet)
+		if len(m.graphs) > 0 {
+			g := mpnn.GraphOf(mol, nil)
+			f.graph = &g
+		}
+		feats = append(feats, f)
 		pos = append(pos, i)
 	}
 	if len(feats) == 0 {
@@ -250,21 +286,36 @@ func (m *Model) inputs(feats []molFeat, cell func(r int, dst []float32)) ([][]co
 	return counts, dense
 }
 
-// ensemble returns the per-row, per-task ensemble mean and sd in target units.
+// ensemble returns the per-row, per-task ensemble mean and sd in target
+// units over every member, MLP and message-passing alike.
 func (m *Model) ensemble(eng *engine, feats []molFeat) (mean, sd []float64) {
 	counts, dense := m.inputs(feats, nil)
-	return m.ensembleInputs(eng, counts, dense, nil)
+	B, T := len(feats), len(m.rec.Tasks)
+	sum, sq := make([]float64, B*T), make([]float64, B*T)
+	m.mlpAccumulate(eng, counts, dense, nil, sum, sq)
+	m.graphAccumulate(feats, dense, sum, sq)
+	return finishEnsemble(sum, sq, len(m.members)+len(m.graphs))
 }
 
-// ensembleInputs runs every member; offset (per row, in standardised output
-// units, may be nil) is added to the raw outputs before they are mapped to
-// target units.
+// ensembleInputs runs the MLP members on prepared inputs; offset (per row,
+// in standardised output units, may be nil) is added to the raw outputs
+// before they are mapped to target units.
 func (m *Model) ensembleInputs(eng *engine, counts [][]countFeat, dense []float32, offset []float64) (mean, sd []float64) {
+	B, T := len(counts), len(m.rec.Tasks)
+	sum, sq := make([]float64, B*T), make([]float64, B*T)
+	m.mlpAccumulate(eng, counts, dense, offset, sum, sq)
+	return finishEnsemble(sum, sq, len(m.members))
+}
+
+// mlpAccumulate adds every MLP member's predictions (target units) and
+// their squares to sum and sq.
+func (m *Model) mlpAccumulate(eng *engine, counts [][]countFeat, dense []float32, offset []float64, sum, sq []float64) {
+	if len(m.members) == 0 {
+		return
+	}
 	B, T := len(counts), len(m.rec.Tasks)
 	hcat := eng.firstLayer(counts, dense)
 	o := make([]float32, B*T)
-	sum := make([]float64, B*T)
-	sq := make([]float64, B*T)
 	for k := range eng.tails {
 		h := eng.member(hcat, B, k)
 		kernels.ReLU(h)
@@ -279,11 +330,48 @@ func (m *Model) ensembleInputs(eng *engine, counts [][]countFeat, dense []float3
 			sq[i] += y * y
 		}
 	}
-	n := float64(len(eng.tails))
+}
+
+// graphAccumulate adds every message-passing member's predictions and their
+// squares to sum and sq. The members read the standardised descriptor block
+// of dense (row width m.eng.dense) after their readout.
+func (m *Model) graphAccumulate(feats []molFeat, dense []float32, sum, sq []float64) {
+	if len(m.graphs) == 0 {
+		return
+	}
+	B, T, D := len(feats), len(m.rec.Tasks), m.eng.dense
+	gs := make([]mpnn.Graph, B)
+	out := make([][]float64, B)
+	for r := range feats {
+		gs[r] = *feats[r].graph
+		gs[r].Extra = dense[r*D : (r+1)*D]
+		out[r] = make([]float64, T)
+	}
+	for _, g := range m.graphs {
+		if err := g.Predict(gs, out); err != nil {
+			// The graphs were built by GraphOf for this model's width: an
+			// error here is a bug, not input; fail loudly in the values.
+			for i := range sum {
+				sum[i], sq[i] = math.NaN(), math.NaN()
+			}
+			return
+		}
+		for r := range out {
+			for t, y := range out[r] {
+				sum[r*T+t] += y
+				sq[r*T+t] += y * y
+			}
+		}
+	}
+}
+
+// finishEnsemble turns sums over n members into mean and sd (in place).
+func finishEnsemble(sum, sq []float64, n int) (mean, sd []float64) {
+	nf := float64(n)
 	mean, sd = sum, sq
 	for i := range sum {
-		mu := sum[i] / n
-		v := sq[i]/n - mu*mu
+		mu := sum[i] / nf
+		v := sq[i]/nf - mu*mu
 		mean[i] = mu
 		sd[i] = math.Sqrt(max(v, 0))
 	}
@@ -298,47 +386,64 @@ func (m *Model) toTarget(j int, v float64) float64 {
 	return v*m.rec.YSD[j] + m.rec.YMean[j]
 }
 
-// attribute computes occlusion attributions of the first task: per bit, the
-// ensemble prediction with the bit minus without it, shared equally among
-// the atoms of the bit's environments. cell (GDSC) is the cell-line block.
+// attribute computes occlusion attributions of the first task, averaged
+// over all members. An MLP member's share: per fingerprint bit, its
+// prediction with the bit minus without it, split equally among the atoms of
+// the bit's environments. A message-passing member's: per atom, its
+// prediction minus the prediction with the atom removed from the graph.
+// cellBlock (GDSC) is the cell-line block.
 func (m *Model) attribute(eng *engine, f *molFeat, cellBlock []float32) []float64 {
-	K, H, T := len(f.counts), eng.hidden, len(m.rec.Tasks)
 	atoms := make([]float64, f.atoms)
-	if K == 0 || f.envAtoms == nil {
-		return atoms
-	}
 	counts, dense := m.inputs([]molFeat{*f}, func(_ int, dst []float32) { copy(dst, cellBlock) })
-	hs := make([]float32, (K+1)*H)
-	o := make([]float32, (K+1)*T)
-	delta := make([]float64, K)
-	hcat := eng.firstLayer(counts, dense)
-	for k := range eng.tails {
-		base := hcat[k*H : (k+1)*H]
-		copy(hs[:H], base)
-		for b, c := range f.counts {
-			row := hs[(b+1)*H : (b+2)*H]
-			wr := eng.w0Row(k, int(c.Bit))
-			for j := range row {
-				row[j] = base[j] - c.Count*wr[j]
+	if K := len(f.counts); len(m.members) > 0 && K > 0 && f.envAtoms != nil {
+		H, T := eng.hidden, len(m.rec.Tasks)
+		hs := make([]float32, (K+1)*H)
+		o := make([]float32, (K+1)*T)
+		delta := make([]float64, K)
+		hcat := eng.firstLayer(counts, dense)
+		for k := range eng.tails {
+			base := hcat[k*H : (k+1)*H]
+			copy(hs[:H], base)
+			for b, c := range f.counts {
+				row := hs[(b+1)*H : (b+2)*H]
+				wr := eng.w0Row(k, int(c.Bit))
+				for j := range row {
+					row[j] = base[j] - c.Count*wr[j]
+				}
+			}
+			kernels.ReLU(hs)
+			_ = eng.tails[k].Forward(hs, K+1, o)
+			y0 := m.toTarget(0, float64(o[0]))
+			for b := 0; b < K; b++ {
+				delta[b] += y0 - m.toTarget(0, float64(o[(b+1)*T]))
 			}
 		}
-		kernels.ReLU(hs)
-		_ = eng.tails[k].Forward(hs, K+1, o)
-		y0 := m.toTarget(0, float64(o[0]))
 		for b := 0; b < K; b++ {
-			delta[b] += y0 - m.toTarget(0, float64(o[(b+1)*T]))
+			env := f.envAtoms[b]
+			for _, a := range env {
+				atoms[a] += delta[b] / float64(len(env))
+			}
 		}
 	}
-	n := float64(len(eng.tails))
-	for b := 0; b < K; b++ {
-		env := f.envAtoms[b]
-		if len(env) == 0 {
-			continue
+	if len(m.graphs) > 0 && f.graph != nil {
+		g := *f.graph
+		g.Extra = dense[:m.eng.dense]
+		T := len(m.rec.Tasks)
+		for _, gm := range m.graphs {
+			c, err := gm.AtomContributions(g)
+			if err != nil {
+				continue
+			}
+			for a := range atoms {
+				if a*T < len(c) {
+					atoms[a] += c[a*T]
+				}
+			}
 		}
-		share := delta[b] / n / float64(len(env))
-		for _, a := range env {
-			atoms[a] += share
-		}
+	}
+	n := float64(len(m.members) + len(m.graphs))
+	for a := range atoms {
+		atoms[a] /= n
 	}
 	return atoms
 }

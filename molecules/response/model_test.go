@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/molecules/response/mpnn"
 	"github.com/rxlab/rxlab/store"
 	"github.com/rxlab/rxlab/store/jobs"
 )
@@ -349,6 +351,76 @@ func TestEngineMatchesDenseForward(t *testing.T) {
 		want /= float64(len(m.members))
 		if math.Abs(mean[r*T]-want) > 1e-4*(1+math.Abs(want)) {
 			t.Errorf("%s: engine %v, dense forward %v", smiles[r], mean[r*T], want)
+		}
+	}
+}
+
+// TestHybridModel trains a small MLP + message-passing ensemble, checks that
+// both member kinds take part in predictions and attributions, and that the
+// model read back from a real store predicts exactly the same.
+func TestHybridModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small model")
+	}
+	ctx := context.Background()
+	small := mpnn.Config{Hidden: 32, Depth: 2, Epochs: 3, Batch: 32, Agg: mpnn.AggSum}
+	in := TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 2, Ensemble: 2, Epochs: 3, MaxRows: 200, Arch: ArchHybrid, graph: &small}
+	m, err := Train(ctx, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.members) != 2 || len(m.graphs) != 2 || m.rec.Graph == nil || m.Info().Arch != ArchHybrid {
+		t.Fatalf("hybrid has %d MLP and %d graph members (arch %q)", len(m.members), len(m.graphs), m.Info().Arch)
+	}
+	if !strings.HasSuffix(m.Info().ID, ".mlp-mpnn.ep3.n200") {
+		t.Errorf("id %s does not name the architecture", m.Info().ID)
+	}
+	smiles := []string{"CCO", "c1ccccc1Cl", "not a smiles", "CC(=O)Nc1ccc(O)cc1"}
+	p, err := m.Predict(ctx, smiles, PredictOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p[2].Error == "" {
+		t.Error("bad SMILES predicted")
+	}
+	// The hybrid mean is the mean of the MLP-only and graph-only means.
+	mlpOnly, err := newModel(m.rec, m.members, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	graphOnly, err := newModel(m.rec, nil, m.graphs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, _ := mlpOnly.Predict(ctx, smiles, PredictOptions{NoAttributions: true})
+	pg, _ := graphOnly.Predict(ctx, smiles, PredictOptions{NoAttributions: true})
+	for _, i := range []int{0, 1, 3} {
+		want := (*pm[i].Value + *pg[i].Value) / 2
+		if math.Abs(*p[i].Value-want) > 1e-6 || *pm[i].Value == *pg[i].Value {
+			t.Errorf("%s: hybrid %v, MLP %v, graph %v", smiles[i], *p[i].Value, *pm[i].Value, *pg[i].Value)
+		}
+		mol, _ := molecules.Parse(smiles[i])
+		if len(p[i].AtomContributions) != mol.NumAtoms() {
+			t.Errorf("%s: %d contributions for %d atoms", smiles[i], len(p[i].AtomContributions), mol.NumAtoms())
+		}
+	}
+	dir := t.TempDir()
+	s, r, db := openService(t, dir)
+	if err := s.Save(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	r.Shutdown(ctx)
+	db.Close()
+	s2, r2, db2 := openService(t, dir)
+	defer db2.Close()
+	defer r2.Shutdown(ctx)
+	p2, err := s2.Predict(ctx, m.Info().ID, smiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range smiles {
+		if p[i].Error != p2[i].Error || (p[i].Value != nil && *p[i].Value != *p2[i].Value) {
+			t.Errorf("%s: %v before the store, %v after", smiles[i], p[i], p2[i])
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/rxlab/rxlab/molecules/response/mpnn"
 	"github.com/rxlab/rxlab/rl/nn"
 	"github.com/rxlab/rxlab/store"
 	"github.com/rxlab/rxlab/store/jobs"
@@ -53,6 +54,9 @@ func New(cfg Config) (*Service, error) {
 }
 
 func modelKey(id string) []byte { return []byte("mdl/m/" + id) }
+
+// graphKey holds message-passing member k of a model.
+func graphKey(id string, k int) []byte { return []byte(fmt.Sprintf("mdl/g/%s/%02x", id, k)) }
 func weightKey(id string, k int) []byte {
 	return []byte(fmt.Sprintf("mdl/w/%s/%02x", id, k))
 }
@@ -100,6 +104,14 @@ func (s *Service) Save(ctx context.Context, m *Model) error {
 		}
 		blobs[k] = b
 	}
+	gblobs := make([][]byte, len(m.graphs))
+	for k, g := range m.graphs {
+		b, err := g.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		gblobs[k] = b
+	}
 	id := m.rec.ID
 	err := s.db.Update(ctx, func(tx *store.Txn) error {
 		tx.Touch("model:" + id)
@@ -108,6 +120,11 @@ func (s *Service) Save(ctx context.Context, m *Model) error {
 		}
 		for k, b := range blobs {
 			if err := tx.PutRaw(weightKey(id, k), b); err != nil {
+				return err
+			}
+		}
+		for k, b := range gblobs {
+			if err := tx.PutRaw(graphKey(id, k), b); err != nil {
 				return err
 			}
 		}
@@ -149,11 +166,25 @@ func (s *Service) Model(ctx context.Context, id string) (*Model, error) {
 	}
 	var rec modelRecord
 	var members []*nn.MLP
+	var graphs []*mpnn.Model
 	err := s.db.View(ctx, func(tx *store.Txn) error {
 		if err := tx.Get(modelKey(id), &rec); err != nil {
 			return err
 		}
-		for k := 0; k < rec.Ensemble; k++ {
+		if hasGraph(rec.Arch) {
+			for k := 0; k < rec.Ensemble; k++ {
+				b, err := tx.GetRaw(graphKey(id, k))
+				if err != nil {
+					return err
+				}
+				g, err := mpnn.Load(b)
+				if err != nil {
+					return fmt.Errorf("response: model %s graph member %d: %w", id, k, err)
+				}
+				graphs = append(graphs, g)
+			}
+		}
+		for k := 0; hasMLP(rec.Arch) && k < rec.Ensemble; k++ {
 			b, err := tx.GetRaw(weightKey(id, k))
 			if err != nil {
 				return err
@@ -172,7 +203,7 @@ func (s *Service) Model(ctx context.Context, id string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err = newModel(rec, members)
+	m, err = newModel(rec, members, graphs)
 	if err != nil {
 		return nil, err
 	}

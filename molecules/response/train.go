@@ -7,9 +7,11 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/molecules/response/mpnn"
 	"github.com/rxlab/rxlab/rl/nn"
 	"github.com/rxlab/rxlab/store"
 )
@@ -36,6 +38,9 @@ type TrainInput struct {
 	Ensemble int `json:"ensemble,omitempty"`
 	// Epochs overrides the epoch budget per member (0 = the dataset default).
 	Epochs int `json:"epochs,omitempty"`
+	// Arch is the member architecture (ArchMLP, ArchMPNN, ArchHybrid);
+	// empty takes the dataset's default (property sets only; GDSC is MLP).
+	Arch string `json:"arch,omitempty"`
 	// MaxRows, when > 0, trains on a seeded subsample of at most MaxRows
 	// rows (molecules, or GDSC pairs) for quick runs; 0 uses everything.
 	MaxRows int `json:"maxRows,omitempty"`
@@ -44,6 +49,8 @@ type TrainInput struct {
 	net *netConfig
 	// descSet, when set, replaces the dataset's descriptor set.
 	descSet int
+	// graph, when set, replaces the message-passing members' configuration.
+	graph *mpnn.Config
 	// minBitCount, when > 0, replaces the vocabulary threshold (bits set in ≥ 2 training molecules).
 	minBitCount int
 }
@@ -77,6 +84,10 @@ func (in TrainInput) normalize() (TrainInput, error) {
 		if err := checkSplit(in.Split, SplitRandom, SplitCell, SplitDrug); err != nil {
 			return in, fmt.Errorf("input.split: %w", err)
 		}
+		if in.Arch != "" && in.Arch != ArchMLP {
+			return in, fmt.Errorf("response: input.arch: gdsc models are %s: %w", ArchMLP, store.ErrInvalid)
+		}
+		in.Arch = ArchMLP
 		return in, nil
 	}
 	d, ok := datasetInfo(in.Dataset)
@@ -96,6 +107,12 @@ func (in TrainInput) normalize() (TrainInput, error) {
 	if in.Split == "" {
 		in.Split = SplitScaffold
 	}
+	if in.Arch == "" {
+		in.Arch = propertyArch(in.Dataset)
+	}
+	if in.Arch != ArchMLP && in.Arch != ArchMPNN && in.Arch != ArchHybrid {
+		return in, fmt.Errorf("response: input.arch %q is not one of %s, %s, %s: %w", in.Arch, ArchMLP, ArchMPNN, ArchHybrid, store.ErrInvalid)
+	}
 	if err := checkSplit(in.Split, SplitRandom, SplitScaffold); err != nil {
 		return in, fmt.Errorf("input.split: %w", err)
 	}
@@ -109,6 +126,9 @@ func ModelID(in TrainInput) string {
 	}
 	t := idUnsafe.ReplaceAllString(in.Target, "_")
 	id := fmt.Sprintf("%s.%s.%s.s%d.e%d", in.Dataset, t, in.Split, in.Seed, in.Ensemble)
+	if in.Arch != "" && in.Arch != ArchMLP {
+		id += "." + strings.ReplaceAll(in.Arch, "+", "-")
+	}
 	if in.Epochs > 0 {
 		id += fmt.Sprintf(".ep%d", in.Epochs)
 	}
@@ -131,6 +151,14 @@ func propertyNet(dataset string) netConfig {
 		c.Patience = 8
 	}
 	return c
+}
+
+// propertyArch is the default member architecture of a property set.
+func propertyArch(dataset string) string { return ArchMLP }
+
+// propertyGraph is the default configuration of message-passing members.
+func propertyGraph(dataset string) mpnn.Config {
+	return mpnn.Config{Hidden: 256, Depth: 3, Epochs: 60, Batch: 50, Agg: mpnn.AggSum}
 }
 
 // Train trains a model on in, calling progress with fractions in 0..1.
@@ -186,7 +214,12 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 			dropped++
 			continue
 		}
-		feats = append(feats, featurize(mol, PropertyBits, nil, false, in.descSet))
+		f := featurize(mol, PropertyBits, nil, false, in.descSet)
+		if hasGraph(in.Arch) {
+			g := mpnn.GraphOf(mol, nil)
+			f.graph = &g
+		}
+		feats = append(feats, f)
 		smiles = append(smiles, s)
 		ys = append(ys, tb.Y[i])
 		if in.Split == SplitScaffold {
@@ -218,7 +251,8 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	rec := modelRecord{ModelInfo: ModelInfo{
 		ID: ModelID(in), Dataset: in.Dataset, Target: in.Target, Tasks: targets, Task: d.Task, Unit: d.Unit,
 		Split: in.Split, Seed: in.Seed, Ensemble: in.Ensemble, DatasetHash: tb.Hash, Bits: PropertyBits,
-		Net: propertyNet(in.Dataset),
+		Net:  propertyNet(in.Dataset),
+		Arch: in.Arch,
 	}, Rows: sp, DescSet: in.descSet}
 	if in.net != nil {
 		rec.Net = *in.net
@@ -279,19 +313,66 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 			}}
 	}
 	trRows, vaRows := mk(sp.Train), mk(sp.Val)
-	members := make([]*nn.MLP, in.Ensemble)
-	for k := range members {
-		msg := fmt.Sprintf("training member %d of %d", k+1, in.Ensemble)
+	slots := 0
+	if hasMLP(in.Arch) {
+		slots += in.Ensemble
+	}
+	if hasGraph(in.Arch) {
+		slots += in.Ensemble
+	}
+	slot := 0
+	var members []*nn.MLP
+	for k := 0; hasMLP(in.Arch) && k < in.Ensemble; k++ {
+		msg := fmt.Sprintf("training MLP member %d of %d", k+1, in.Ensemble)
 		m, _, err := trainMember(ctx, trRows, vaRows, rec.Net, d.Task, in.Seed*1000+uint64(k), func(f float64) {
-			progress((float64(k)+f)/float64(in.Ensemble)*0.95, msg)
+			progress((float64(slot)+f)/float64(slots)*0.95, msg)
 		})
 		if err != nil {
 			return nil, err
 		}
-		members[k] = m
+		members = append(members, m)
+		slot++
+	}
+	var graphs []*mpnn.Model
+	if hasGraph(in.Arch) {
+		gc := propertyGraph(in.Dataset)
+		if in.graph != nil {
+			gc = *in.graph
+		}
+		gc.Extras, gc.Tasks, gc.Classification = len(rec.Desc.Mean), T, d.Task == Classification
+		if in.Epochs > 0 {
+			gc.Epochs = in.Epochs
+		}
+		rec.Graph = &gc
+		part := func(idx []int) ([]mpnn.Graph, [][]float64) {
+			gs, y := make([]mpnn.Graph, len(idx)), make([][]float64, len(idx))
+			for k, i := range idx {
+				gs[k] = *feats[i].graph
+				extra := make([]float32, len(rec.Desc.Mean))
+				rec.Desc.apply(feats[i].desc, extra)
+				gs[k].Extra = extra
+				y[k] = ys[i]
+			}
+			return gs, y
+		}
+		trG, trY := part(sp.Train)
+		vaG, vaY := part(sp.Val)
+		for k := 0; k < in.Ensemble; k++ {
+			msg := fmt.Sprintf("training message-passing member %d of %d", k+1, in.Ensemble)
+			c := gc
+			c.Seed = in.Seed*1000 + 500 + uint64(k)
+			g, err := mpnn.Train(ctx, c, trG, vaG, trY, vaY, func(f float64) {
+				progress((float64(slot)+f)/float64(slots)*0.95, msg)
+			})
+			if err != nil {
+				return nil, err
+			}
+			graphs = append(graphs, g)
+			slot++
+		}
 	}
 	progress(0.96, "evaluating")
-	model, err := newModel(rec, members)
+	model, err := newModel(rec, members, graphs)
 	if err != nil {
 		return nil, err
 	}
