@@ -1,7 +1,7 @@
 package molecules
 
 import (
-	"sort"
+	"slices"
 )
 
 // Legacy CIP-style atom ranks as RDKit 2022.09's assignStereochemistry
@@ -23,50 +23,6 @@ func twiceBondType(t BondType) int {
 		return 3
 	}
 	return 0
-}
-
-// rankInts gives dense ranks (0..) to values ordered by less.
-func rankBy(n int, less func(i, j int) bool, equal func(i, j int) bool) []int {
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return less(idx[a], idx[b]) })
-	res := make([]int, n)
-	if n == 0 {
-		return res
-	}
-	cur := 0
-	last := idx[0]
-	for _, i := range idx {
-		if !equal(i, last) {
-			cur++
-			last = i
-		}
-		res[i] = cur
-	}
-	return res
-}
-
-func lessInts(a, b []int) bool {
-	for k := 0; k < len(a) && k < len(b); k++ {
-		if a[k] != b[k] {
-			return a[k] < b[k]
-		}
-	}
-	return len(a) < len(b)
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if a[k] != b[k] {
-			return false
-		}
-	}
-	return true
 }
 
 func (m *Mol) cipInvariants() []int {
@@ -97,36 +53,44 @@ func (m *Mol) cipInvariants() []int {
 	return inv
 }
 
-// iterateCIPRanks mirrors Chirality::iterateCIPRanks.
+// iterateCIPRanks mirrors Chirality::iterateCIPRanks. Each atom's entry
+// is a prefix of per-iteration columns (the seed invariant, or the atomic
+// number and first ranks, then the ranks of each later iteration) followed
+// by its neighbours' ranks + 1, each repeated by twice the bond order,
+// highest first, and a 0 per hydrogen; entries compare lexicographically
+// (RDKit pads with -1, which sorts a proper prefix first, as here).
 func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 	n := len(m.Atoms)
-	ranks := rankBy(n, func(i, j int) bool { return invars[i] < invars[j] }, func(i, j int) bool { return invars[i] == invars[j] })
-	entries := make([][]int, n)
-	for i := 0; i < n; i++ {
-		if seed {
-			entries[i] = []int{invars[i]}
-		} else {
-			entries[i] = []int{int(m.Atoms[i].Z), ranks[i]}
+	idx := make([]int32, n)
+	ranks := make([]int, n)
+	denseRanks(idx, ranks, func(a, b int32) int { return cmpInt(invars[a], invars[b]) })
+	var cols [][]int
+	if seed {
+		cols = append(cols, invars)
+	} else {
+		z := make([]int, n)
+		for i := range z {
+			z[i] = int(m.Atoms[i].Z)
 		}
+		cols = append(cols, z, append([]int(nil), ranks...))
 	}
 	maxIts := n/2 + 1
 	numIts := 0
 	lastNum := -1
-	numRanks := 0
-	for _, r := range ranks {
-		if r+1 > numRanks {
-			numRanks = r + 1
-		}
-	}
+	numRanks := countRanks(ranks)
 	counts := make([]int, n)
-	var nbrs []int
+	off := make([]int32, n+1)
+	var nb []int
+	var nbrs []int32
+	next := make([]int, n)
 	for numRanks < n && numIts < maxIts && (lastNum < 0 || lastNum < numRanks) {
-		longest := 0
+		nb = nb[:0]
 		for i := 0; i < n; i++ {
+			off[i] = int32(len(nb))
 			nbrs = nbrs[:0]
 			for _, b := range m.Atoms[i].bonds {
 				bd := &m.Bonds[b]
-				o := int(bd.Other(int32(i)))
+				o := bd.Other(int32(i))
 				nbrs = append(nbrs, o)
 				if bd.Type == BondDouble && m.Atoms[o].Z == 15 && (len(m.Atoms[o].bonds) == 3 || len(m.Atoms[o].bonds) == 4) {
 					counts[o]++
@@ -134,42 +98,72 @@ func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 					counts[o] += twiceBondType(bd.Type)
 				}
 			}
-			sort.SliceStable(nbrs, func(x, y int) bool { return ranks[nbrs[x]] > ranks[nbrs[y]] })
+			// neighbours by descending rank (insertion sort: stable, small)
+			for x := 1; x < len(nbrs); x++ {
+				for y := x; y > 0 && ranks[nbrs[y]] > ranks[nbrs[y-1]]; y-- {
+					nbrs[y], nbrs[y-1] = nbrs[y-1], nbrs[y]
+				}
+			}
 			for _, o := range nbrs {
 				for c := 0; c < counts[o]; c++ {
-					entries[i] = append(entries[i], ranks[o]+1)
+					nb = append(nb, ranks[o]+1)
 				}
 				counts[o] = 0
 			}
 			for h := 0; h < m.Atoms[i].TotalHs(); h++ {
-				entries[i] = append(entries[i], 0)
-			}
-			if len(entries[i]) > longest {
-				longest = len(entries[i])
+				nb = append(nb, 0)
 			}
 		}
-		for i := 0; i < n; i++ {
-			for len(entries[i]) < longest {
-				entries[i] = append(entries[i], -1)
-			}
-		}
+		off[n] = int32(len(nb))
 		lastNum = numRanks
-		ranks = rankBy(n, func(i, j int) bool { return lessInts(entries[i], entries[j]) }, func(i, j int) bool { return equalInts(entries[i], entries[j]) })
-		numRanks = 0
-		for _, r := range ranks {
-			if r+1 > numRanks {
-				numRanks = r + 1
+		denseRanks(idx, next, func(a, b int32) int {
+			for _, c := range cols {
+				if c[a] != c[b] {
+					return cmpInt(c[a], c[b])
+				}
 			}
-		}
+			ea, eb := nb[off[a]:off[a+1]], nb[off[b]:off[b+1]]
+			for k := 0; k < len(ea) && k < len(eb); k++ {
+				if ea[k] != eb[k] {
+					return cmpInt(ea[k], eb[k])
+				}
+			}
+			return cmpInt(len(ea), len(eb))
+		})
+		ranks, next = next, ranks
+		numRanks = countRanks(ranks)
 		if lastNum != numRanks {
-			for i := 0; i < n; i++ {
-				entries[i][numIts+1] = ranks[i]
-				entries[i] = entries[i][:numIts+2]
-			}
+			cols = append(cols[:numIts+1], append([]int(nil), ranks...))
 		}
 		numIts++
 	}
 	return ranks
+}
+
+func countRanks(ranks []int) int {
+	num := 0
+	for _, r := range ranks {
+		if r+1 > num {
+			num = r + 1
+		}
+	}
+	return num
+}
+
+// denseRanks sets ranks[i] to the dense rank (0..) of item i under cmp;
+// idx is scratch of the same length.
+func denseRanks(idx []int32, ranks []int, cmp func(a, b int32) int) {
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, cmp)
+	cur := 0
+	for k, i := range idx {
+		if k > 0 && cmp(idx[k-1], i) != 0 {
+			cur++
+		}
+		ranks[i] = cur
+	}
 }
 
 // cipRanks is assignAtomCIPRanks.
@@ -191,17 +185,19 @@ func (m *Mol) cipCode(i int, ranks []int) byte {
 		}
 		return ranks[x]
 	}
-	seen := map[int]bool{}
-	for _, x := range nb {
-		if seen[pr(x)] {
-			return 0
+	for x := range nb {
+		for y := 0; y < x; y++ {
+			if pr(nb[x]) == pr(nb[y]) {
+				return 0
+			}
 		}
-		seen[pr(x)] = true
 	}
-	list := append([]int32(nil), nb...)
-	if len(list) == 3 {
-		list = append([]int32{-2}, list...) // lone pair first, lowest
+	var listBuf, targetBuf [8]int32
+	list := listBuf[:0]
+	if len(nb) == 3 {
+		list = append(list, -2) // lone pair first, lowest
 	}
+	list = append(list, nb...)
 	prio := func(x int32) int {
 		if x == -2 {
 			return -2
@@ -209,13 +205,16 @@ func (m *Mol) cipCode(i int, ranks []int) byte {
 		return pr(x)
 	}
 	// target order: lowest first, then descending priority
-	target := append([]int32(nil), list...)
-	sort.SliceStable(target, func(x, y int) bool { return prio(target[x]) < prio(target[y]) })
-	rest := append([]int32(nil), target[1:]...)
+	target := append(targetBuf[:0], list...)
+	for x := 1; x < len(target); x++ {
+		for y := x; y > 0 && prio(target[y]) < prio(target[y-1]); y-- {
+			target[y], target[y-1] = target[y-1], target[y]
+		}
+	}
+	rest := target[1:]
 	for l, r := 0, len(rest)-1; l < r; l, r = l+1, r-1 {
 		rest[l], rest[r] = rest[r], rest[l]
 	}
-	target = append(target[:1], rest...)
 	odd, ok := relativeParity(list, target)
 	if !ok {
 		return 0

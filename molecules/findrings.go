@@ -24,6 +24,8 @@ type ringFinder struct {
 	parents    []int32
 	depths     []int32
 	done       []uint8
+	queue      []int32 // BFS scratch
+	side, up   []int32 // ring path scratch
 	queueLimit bool
 }
 
@@ -79,15 +81,16 @@ func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int
 		done[x] = black
 	}
 	var rings [][]int32
-	queue := []int32{root}
+	queue := append(f.queue[:0], root)
+	defer func() { f.queue = queue[:0] }()
 	curSize := int(^uint(0) >> 1)
-	for len(queue) > 0 {
-		if len(queue) >= maxBFSQueue {
+	for head := 0; head < len(queue); {
+		if len(queue)-head >= maxBFSQueue {
 			f.failed = true
 			return rings
 		}
-		curr := queue[0]
-		queue = queue[1:]
+		curr := queue[head]
+		head++
 		done[curr] = black
 		depth := depths[curr] + 1
 		if int(depth) > curSize {
@@ -108,28 +111,36 @@ func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int
 				queue = append(queue, nbr)
 				continue
 			}
-			ring := []int32{nbr}
+			// ring = root … parent(curr), curr, nbr, parent(nbr) … (root
+			// excluded on the nbr side); fails when the two tree paths meet
+			// before the root
+			side := append(f.side[:0], nbr)
 			for p := parents[nbr]; p != -1 && p != root; p = parents[p] {
-				ring = append(ring, p)
+				side = append(side, p)
 			}
-			ring = append([]int32{curr}, ring...)
+			up := append(f.up[:0], curr)
 			ok := true
 			for p := parents[curr]; p != -1; p = parents[p] {
-				if containsI32(ring, p) {
+				if p == curr || containsI32(side, p) {
 					ok = false
 					break
 				}
-				ring = append([]int32{p}, ring...)
+				up = append(up, p)
 			}
-			if !ok || len(ring) <= 1 {
+			f.side, f.up = side, up
+			size := len(up) + len(side)
+			if !ok || size <= 1 {
 				continue
 			}
-			if len(ring) <= curSize {
-				curSize = len(ring)
-				rings = append(rings, ring)
-			} else {
+			if size > curSize {
 				return rings
 			}
+			curSize = size
+			ring := make([]int32, 0, size)
+			for k := len(up) - 1; k >= 0; k-- {
+				ring = append(ring, up[k])
+			}
+			rings = append(rings, append(ring, side...))
 		}
 	}
 	return rings

@@ -1,5 +1,7 @@
 package molecules
 
+import "slices"
+
 // Stereo perception after sanitization, following RDKit's legacy
 // assignStereochemistry(cleanIt=true): tetrahedral marks survive on legal
 // centres whose neighbours have distinct CIP ranks (or on ring cis/trans
@@ -57,13 +59,13 @@ func (m *Mol) assignStereo() {
 			}
 			legal[i] = m.legalStereoCenter(i)
 			dupes[i] = false
-			seen := map[int]bool{}
-			for _, b := range a.bonds {
+			for x, b := range a.bonds {
 				c := cls[m.Bonds[b].Other(int32(i))]
-				if seen[c] {
-					dupes[i] = true
+				for _, b2 := range a.bonds[:x] {
+					if cls[m.Bonds[b2].Other(int32(i))] == c {
+						dupes[i] = true
+					}
 				}
-				seen[c] = true
 			}
 			if legal[i] && !dupes[i] {
 				if c := m.cipCode(i, cls); c != codes[i] {
@@ -113,6 +115,7 @@ func (m *Mol) assignStereo() {
 	}
 	m.ringStereo = nil
 	seenA := make([]bool, len(m.Atoms))
+	var visited []bool
 	for i := range m.Atoms {
 		if !ringCand[i] || seenA[i] {
 			continue
@@ -121,7 +124,12 @@ func (m *Mol) assignStereo() {
 		group := []int32{int32(i)}
 		seenA[i] = true
 		queue := []int32{int32(i)}
-		visited := map[int32]bool{int32(i): true}
+		if visited == nil {
+			visited = make([]bool, len(m.Atoms))
+		} else {
+			clear(visited)
+		}
+		visited[i] = true
 		for len(queue) > 0 {
 			x := queue[0]
 			queue = queue[1:]
@@ -316,8 +324,10 @@ func (m *Mol) ringStereoCandidate(i int, cls []int) bool {
 	if a.Z == 7 && len(a.bonds) == 3 && !m.inRingOfSize(i, 3) && !m.isBridgehead(i) {
 		return false
 	}
-	var nonRing []int32
-	ringRanks := map[int]bool{}
+	var nrBuf [4]int32
+	nonRing := nrBuf[:0]
+	var rrBuf [4]int
+	ringRanks := rrBuf[:0] // distinct ranks of ring neighbours
 	nRing := 0
 	for _, b := range a.bonds {
 		o := m.Bonds[b].Other(int32(i))
@@ -325,7 +335,9 @@ func (m *Mol) ringStereoCandidate(i int, cls []int) bool {
 			nonRing = append(nonRing, o)
 		} else {
 			nRing++
-			ringRanks[cls[o]] = true
+			if !slices.Contains(ringRanks, cls[o]) {
+				ringRanks = append(ringRanks, cls[o])
+			}
 		}
 	}
 	switch len(nonRing) {
