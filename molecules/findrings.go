@@ -15,7 +15,7 @@ const maxBFSQueue = 200000
 type ringFinder struct {
 	m          *Mol
 	n          int
-	invars     map[string]bool
+	invars     []string // atom-set keys of the rings found so far
 	ringBonds  []bool
 	ringAtoms  []bool
 	extras     [][]int32 // alternative rings of the last fragment that had some
@@ -24,6 +24,9 @@ type ringFinder struct {
 	parents    []int32
 	depths     []int32
 	done       []uint8
+	tmpSet     *minSet
+	degCopy    []int
+	actCopy    []bool
 	queue      []int32 // BFS scratch
 	side, up   []int32 // ring path scratch
 	queueLimit bool
@@ -49,14 +52,49 @@ func lessInvariant(a, b string) bool {
 	return false
 }
 
-func (f *ringFinder) trimBonds(cand int32, changed map[int32]bool, deg []int, active []bool) {
+// minSet is a set of atoms popped smallest first.
+type minSet struct {
+	in []bool
+	n  int
+}
+
+func newMinSet(n int) *minSet { return &minSet{in: make([]bool, n)} }
+
+func (s *minSet) add(a int32) {
+	if !s.in[a] {
+		s.in[a] = true
+		s.n++
+	}
+}
+
+func (s *minSet) popMin() int32 {
+	for i, ok := range s.in {
+		if ok {
+			s.in[i] = false
+			s.n--
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+func (f *ringFinder) hasKey(key string) bool {
+	for _, k := range f.invars {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *ringFinder) trimBonds(cand int32, changed *minSet, deg []int, active []bool) {
 	for _, b := range f.m.Atoms[cand].bonds {
 		if !active[b] {
 			continue
 		}
 		o := f.m.Bonds[b].Other(cand)
 		if deg[o] <= 2 && changed != nil {
-			changed[o] = true
+			changed.add(o)
 		}
 		active[b] = false
 		deg[o]--
@@ -147,12 +185,15 @@ func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int
 }
 
 func (f *ringFinder) addRing(res *[][]int32, ring []int32, mark bool) bool {
-	key := atomSetKey(ring, f.n)
-	if f.invars[key] {
+	return f.addRingKey(res, ring, atomSetKey(ring, f.n), mark)
+}
+
+func (f *ringFinder) addRingKey(res *[][]int32, ring []int32, key string, mark bool) bool {
+	if f.hasKey(key) {
 		return false
 	}
 	*res = append(*res, ring)
-	f.invars[key] = true
+	f.invars = append(f.invars, key)
 	if mark {
 		for i := range ring {
 			a, b := ring[i], ring[(i+1)%len(ring)]
@@ -197,62 +238,90 @@ func (f *ringFinder) pickD2Nodes(frag []int32, deg []int, active []bool) []int32
 }
 
 func (f *ringFinder) findRingsD2nodes(res *[][]int32, d2nodes []int32, deg []int, active []bool) {
-	dupD2 := map[string][]int32{}
-	var dupKeys []string
-	dupMap := map[int32][]int32{}
-	nodeInvars := map[int32][]string{}
-	var nodeOrder []int32
+	// per d2 node: the keys of its smallest rings and the other d2 nodes
+	// that found one of the same rings
+	type d2node struct {
+		atom int32
+		keys []string
+		dups []int32
+	}
+	// per ring key, in order of discovery: the d2 nodes that found it
+	type d2ring struct {
+		key   string
+		cands []int32
+	}
+	var nodes []d2node
+	var rings []d2ring
+	nodeOf := func(a int32) int {
+		for k := range nodes {
+			if nodes[k].atom == a {
+				return k
+			}
+		}
+		return -1
+	}
 	for _, cand := range d2nodes {
 		srings := f.smallestRingsBfs(cand, active, nil)
 		for _, ring := range srings {
 			key := atomSetKey(ring, f.n)
-			f.addRing(res, ring, true)
-			if _, ok := nodeInvars[cand]; !ok {
-				nodeOrder = append(nodeOrder, cand)
+			f.addRingKey(res, ring, key, true)
+			ci := nodeOf(cand)
+			if ci < 0 {
+				nodes = append(nodes, d2node{atom: cand})
+				ci = len(nodes) - 1
 			}
-			nodeInvars[cand] = append(nodeInvars[cand], key)
-			ordered := append([]int32(nil), nodeOrder...)
-			sort.Slice(ordered, func(i, j int) bool { return ordered[i] < ordered[j] })
-			for _, other := range ordered {
-				if other == cand {
+			nodes[ci].keys = append(nodes[ci].keys, key)
+			// RDKit walks the other nodes in atom order; the order only
+			// decides the order of the dups lists, which trimming ignores
+			for oi := range nodes {
+				if oi == ci {
 					continue
 				}
-				for _, k := range nodeInvars[other] {
+				for _, k := range nodes[oi].keys {
 					if k == key {
-						dupMap[cand] = append(dupMap[cand], other)
-						dupMap[other] = append(dupMap[other], cand)
+						nodes[ci].dups = append(nodes[ci].dups, nodes[oi].atom)
+						nodes[oi].dups = append(nodes[oi].dups, cand)
 						break
 					}
 				}
 			}
-			if _, ok := dupD2[key]; !ok {
-				dupKeys = append(dupKeys, key)
+			ri := -1
+			for k := range rings {
+				if rings[k].key == key {
+					ri = k
+					break
+				}
 			}
-			dupD2[key] = append(dupD2[key], cand)
+			if ri < 0 {
+				rings = append(rings, d2ring{key: key})
+				ri = len(rings) - 1
+			}
+			rings[ri].cands = append(rings[ri].cands, cand)
 		}
 		if len(srings) == 0 {
-			changed := map[int32]bool{cand: true}
-			for len(changed) > 0 {
-				c := minKey(changed)
-				delete(changed, c)
-				f.trimBonds(c, changed, deg, active)
+			changed := f.scratchSet()
+			changed.add(cand)
+			for changed.n > 0 {
+				f.trimBonds(changed.popMin(), changed, deg, active)
 			}
 		}
 	}
 	// findSSSRforDupCands, in the map order of the ring invariants
-	sort.Slice(dupKeys, func(i, j int) bool { return lessInvariant(dupKeys[i], dupKeys[j]) })
-	for _, key := range dupKeys {
-		cands := dupD2[key]
-		if len(cands) <= 1 {
+	sort.Slice(rings, func(i, j int) bool { return lessInvariant(rings[i].key, rings[j].key) })
+	for _, r := range rings {
+		if len(r.cands) <= 1 {
 			continue
 		}
 		var nrings [][]int32
 		minSiz := int(^uint(0) >> 1)
-		for _, dc := range cands {
-			degCopy := append([]int(nil), deg...)
-			actCopy := append([]bool(nil), active...)
-			for _, dn := range dupMap[dc] {
-				f.trimBonds(dn, nil, degCopy, actCopy)
+		for _, dc := range r.cands {
+			degCopy := append(f.degCopy[:0], deg...)
+			actCopy := append(f.actCopy[:0], active...)
+			f.degCopy, f.actCopy = degCopy, actCopy
+			if ci := nodeOf(dc); ci >= 0 {
+				for _, dn := range nodes[ci].dups {
+					f.trimBonds(dn, nil, degCopy, actCopy)
+				}
 			}
 			for _, r := range f.smallestRingsBfs(dc, actCopy, nil) {
 				if len(r) < minSiz {
@@ -269,14 +338,12 @@ func (f *ringFinder) findRingsD2nodes(res *[][]int32, d2nodes []int32, deg []int
 	}
 }
 
-func minKey(s map[int32]bool) int32 {
-	best := int32(-1)
-	for k := range s {
-		if best < 0 || k < best {
-			best = k
-		}
+// scratchSet returns the finder's empty scratch minSet.
+func (f *ringFinder) scratchSet() *minSet {
+	if f.tmpSet == nil {
+		f.tmpSet = newMinSet(f.n)
 	}
-	return best
+	return f.tmpSet
 }
 
 func (f *ringFinder) findRingsD3Node(res *[][]int32, cand int32, active []bool) {
@@ -351,7 +418,7 @@ func (f *ringFinder) atomSearchBFS(start, end int32) []int32 {
 			if nbr == end {
 				if cur != start {
 					nv := append(append([]int32(nil), tv...), nbr)
-					if !f.invars[atomSetKey(nv, f.n)] {
+					if !f.hasKey(atomSetKey(nv, f.n)) {
 						return nv
 					}
 				}
@@ -459,7 +526,7 @@ func (f *ringFinder) removeExtraRings(res [][]int32) [][]int32 {
 // is needed.
 func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 	n := len(m.Atoms)
-	f := &ringFinder{m: m, n: n, invars: map[string]bool{}, ringBonds: make([]bool, len(m.Bonds)), ringAtoms: make([]bool, n)}
+	f := &ringFinder{m: m, n: n, ringBonds: make([]bool, len(m.Bonds)), ringAtoms: make([]bool, n)}
 	deg := make([]int, n)
 	for i := range m.Atoms {
 		deg[i] = len(m.Atoms[i].bonds)
@@ -477,12 +544,12 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 		for k, a := range fragInts {
 			frag[k] = int32(a)
 		}
-		changed := map[int32]bool{}
+		changed := newMinSet(n)
 		nbnds := 0
 		for _, a := range frag {
 			nbnds += deg[a]
 			if deg[a] < 2 {
-				changed[a] = true
+				changed.add(a)
 			}
 		}
 		nbnds /= 2
@@ -494,9 +561,8 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 		doneAts := make([]bool, n)
 		nDone := 0
 		for nDone < len(frag) {
-			for len(changed) > 0 {
-				c := minKey(changed)
-				delete(changed, c)
+			for changed.n > 0 {
+				c := changed.popMin()
 				if !doneAts[c] {
 					doneAts[c] = true
 					nDone++

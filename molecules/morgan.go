@@ -97,7 +97,6 @@ type MorganEnv struct {
 	ID     uint32
 	Atom   int
 	Radius int
-	bonds  []uint64 // bond set of the environment (radius ≥ 1)
 }
 
 func hashCombine(seed, v uint32) uint32 {
@@ -284,13 +283,9 @@ func morganEach(m *Mol, radius int, emit func(id uint32, atom, r int, bonds []ui
 // MorganEnvironments returns every environment RDKit's Morgan generator
 // emits up to radius, in RDKit's emission order.
 func MorganEnvironments(m *Mol, radius int) []MorganEnv {
-	var out []MorganEnv
-	morganEach(m, radius, func(id uint32, atom, r int, bonds []uint64) {
-		e := MorganEnv{ID: id, Atom: atom, Radius: r}
-		if bonds != nil {
-			e.bonds = append([]uint64(nil), bonds...)
-		}
-		out = append(out, e)
+	out := make([]MorganEnv, 0, len(m.Atoms)*(max(radius, 0)+1))
+	morganEach(m, radius, func(id uint32, atom, r int, _ []uint64) {
+		out = append(out, MorganEnv{ID: id, Atom: atom, Radius: r})
 	})
 	return out
 }

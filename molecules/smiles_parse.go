@@ -93,6 +93,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 		rings    = map[int]ringOpen{}
 		nRings   int
 		closures []closure
+		arena    adjArena
 	)
 	i := 0
 	for i < len(s) {
@@ -275,6 +276,9 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 			if len(m.Atoms) >= p.cfg.MaxAtoms {
 				return nil, errAt(start, "more than %d atoms", p.cfg.MaxAtoms)
 			}
+			// adjacency lists start in shared chunks (room for 4 entries;
+			// append moves a list out when an atom needs more)
+			a.bonds, a.stereoNbrs = arena.slot(), arena.slot()
 			idx := m.addAtom(a)
 			if prev >= 0 {
 				b := Bond{Begin: prev, End: idx, Type: bond.btype, dir: bond.dir}
@@ -332,6 +336,22 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 		m.addBond(c.b)
 	}
 	return m, nil
+}
+
+// adjArena hands out empty adjacency lists of capacity adjSlot carved from
+// shared chunks, so a molecule's lists cost a few allocations, not two per
+// atom.
+type adjArena struct{ buf []int32 }
+
+const adjSlot = 4
+
+func (a *adjArena) slot() []int32 {
+	if len(a.buf) < adjSlot {
+		a.buf = make([]int32, 64*adjSlot)
+	}
+	s := a.buf[:0:adjSlot]
+	a.buf = a.buf[adjSlot:]
+	return s
 }
 
 type closure struct {
