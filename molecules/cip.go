@@ -53,27 +53,20 @@ func (m *Mol) cipInvariants() []int {
 	return inv
 }
 
-// iterateCIPRanks mirrors Chirality::iterateCIPRanks. Each atom's entry
-// is a prefix of per-iteration columns (the seed invariant, or the atomic
-// number and first ranks, then the ranks of each later iteration) followed
-// by its neighbours' ranks + 1, each repeated by twice the bond order,
-// highest first, and a 0 per hydrogen; entries compare lexicographically
-// (RDKit pads with -1, which sorts a proper prefix first, as here).
+// iterateCIPRanks mirrors Chirality::iterateCIPRanks. RDKit's entry for an
+// atom is a prefix of per-iteration columns (the seed invariant, or the
+// atomic number and first ranks, then the ranks of each later iteration)
+// followed by its neighbours' ranks + 1, each repeated by twice the bond
+// order, highest first, and a 0 per hydrogen; entries compare
+// lexicographically (RDKit pads with -1, which sorts a proper prefix first,
+// as here). Each column's ranks were computed from the columns before it,
+// so they order the atoms consistently with the whole prefix: comparing the
+// current ranks alone is comparing the prefix.
 func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 	n := len(m.Atoms)
 	idx := make([]int32, n)
 	ranks := make([]int, n)
 	denseRanks(idx, ranks, func(a, b int32) int { return cmpInt(invars[a], invars[b]) })
-	var cols [][]int
-	if seed {
-		cols = append(cols, invars)
-	} else {
-		z := make([]int, n)
-		for i := range z {
-			z[i] = int(m.Atoms[i].Z)
-		}
-		cols = append(cols, z, append([]int(nil), ranks...))
-	}
 	maxIts := n/2 + 1
 	numIts := 0
 	lastNum := -1
@@ -117,10 +110,8 @@ func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 		off[n] = int32(len(nb))
 		lastNum = numRanks
 		denseRanks(idx, next, func(a, b int32) int {
-			for _, c := range cols {
-				if c[a] != c[b] {
-					return cmpInt(c[a], c[b])
-				}
+			if ranks[a] != ranks[b] {
+				return cmpInt(ranks[a], ranks[b])
 			}
 			ea, eb := nb[off[a]:off[a+1]], nb[off[b]:off[b+1]]
 			for k := 0; k < len(ea) && k < len(eb); k++ {
@@ -132,9 +123,6 @@ func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 		})
 		ranks, next = next, ranks
 		numRanks = countRanks(ranks)
-		if lastNum != numRanks {
-			cols = append(cols[:numIts+1], append([]int(nil), ranks...))
-		}
 		numIts++
 	}
 	return ranks

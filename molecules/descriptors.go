@@ -210,25 +210,39 @@ var crippenRowsFor = func() [][]uint8 {
 	return out
 }()
 
-// crippenNeeds holds, per parameter row, one nbrMask per pattern neighbour
-// of the first atom: the neighbour kinds that neighbour can match. An atom
-// lacking any of them cannot match the row (a necessary condition only;
-// the matcher decides).
-var crippenNeeds = func() [][]nbrMask {
-	out := make([][]nbrMask, len(crippenTable))
+// crippenNeeds holds, per parameter row, the pattern neighbours of the first
+// atom grouped by the neighbour kinds they can match (nbrMask): an atom
+// with fewer neighbours of a group's kinds than the group has members
+// cannot match the row (a necessary condition only; the matcher decides).
+var crippenNeeds = func() [][]nbrNeed {
+	out := make([][]nbrNeed, len(crippenTable))
 	for ri, row := range crippenTable {
 		p := row.pat
+	next:
 		for _, bi := range p.adj[0] {
 			b := p.bonds[bi]
 			o := b.a
 			if o == 0 {
 				o = b.b
 			}
-			out[ri] = append(out[ri], patternNbrMask(b.q, p.atoms[o]))
+			nm := patternNbrMask(b.q, p.atoms[o])
+			for k := range out[ri] {
+				if out[ri][k].mask == nm {
+					out[ri][k].count++
+					continue next
+				}
+			}
+			out[ri] = append(out[ri], nbrNeed{nm, 1})
 		}
 	}
 	return out
 }()
+
+// nbrNeed is a group of pattern neighbours able to match the same kinds.
+type nbrNeed struct {
+	mask  nbrMask
+	count int
+}
 
 func crippenKey(z uint8, arom bool) int {
 	k := 2 * int(z)
@@ -301,6 +315,31 @@ func mayMatchElem(q *qnode, z int, arom bool) tri {
 	return triMaybe
 }
 
+// crippenMayMatch applies the neighbour prefilter of row ri to an atom
+// with neighbour kinds kinds (nm: their set).
+func crippenMayMatch(ri uint8, kinds []int, nm nbrMask) bool {
+	if len(crippenTable[ri].pat.adj[0]) > len(kinds) {
+		return false
+	}
+	for _, nd := range crippenNeeds[ri] {
+		if nd.mask[0]&nm[0] == 0 && nd.mask[1]&nm[1] == 0 {
+			return false
+		}
+		if nd.count > 1 {
+			c := 0
+			for _, k := range kinds {
+				if nd.mask.has(k) {
+					c++
+				}
+			}
+			if c < nd.count {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // crippenType is the type index of the first parameter row matching atom i
 // of mt's view (a virtual hydrogen when i >= len(m.Atoms)), or -1.
 func (mt *matcher) crippenType(i int) int16 {
@@ -311,18 +350,15 @@ func (mt *matcher) crippenType(i int) int16 {
 		a := &mt.m.Atoms[i]
 		key = crippenKey(a.Z, a.Aromatic)
 	}
-	nm := mt.nbrMaskOf(i)
-	deg := mt.viewDegree(i)
-rows:
+	var kindBuf [8]int
+	kinds := mt.nbrKinds(i, kindBuf[:0])
+	var nm nbrMask
+	for _, k := range kinds {
+		nm.set(k)
+	}
 	for _, ri := range crippenRowsFor[key] {
-		needs := crippenNeeds[ri]
-		if len(needs) > deg {
+		if !crippenMayMatch(ri, kinds, nm) {
 			continue
-		}
-		for _, nd := range needs {
-			if nd[0]&nm[0] == 0 && nd[1]&nm[1] == 0 {
-				continue rows
-			}
 		}
 		if mt.matchFrom(crippenTable[ri].pat, i) {
 			return crippenTable[ri].typ

@@ -986,29 +986,23 @@ func mayMatchBondKind(q *qnode, kind int) tri {
 	return triMaybe
 }
 
-// nbrMaskOf is the set of neighbour kinds around atom i of the view.
-func (mt *matcher) nbrMaskOf(i int) nbrMask {
-	var nm nbrMask
+func (nm *nbrMask) has(bit int) bool { return nm[bit>>6]&(1<<(bit&63)) != 0 }
+
+// nbrKinds appends the kind (nbrBit) of every neighbour of atom i of the
+// view to buf.
+func (mt *matcher) nbrKinds(i int, buf []int) []int {
 	if i >= mt.n {
 		p := &mt.m.Atoms[mt.hParent[i-mt.n]]
-		nm.set(nbrBit(nbrClass(p.Z), p.Aromatic, 0))
-		return nm
+		return append(buf, nbrBit(nbrClass(p.Z), p.Aromatic, 0))
 	}
 	for _, b := range mt.m.Atoms[i].bonds {
 		bd := &mt.m.Bonds[b]
 		o := &mt.m.Atoms[bd.Other(int32(i))]
-		nm.set(nbrBit(nbrClass(o.Z), o.Aromatic, bondKind(bd.Type)))
+		buf = append(buf, nbrBit(nbrClass(o.Z), o.Aromatic, bondKind(bd.Type)))
 	}
-	if mt.hStart[i+1] > mt.hStart[i] {
-		nm.set(nbrBit(1, false, 0))
+	hk := nbrBit(1, false, 0)
+	for v := mt.hStart[i]; v < mt.hStart[i+1]; v++ {
+		buf = append(buf, hk)
 	}
-	return nm
-}
-
-// viewDegree is the number of neighbours of atom i in the view.
-func (mt *matcher) viewDegree(i int) int {
-	if i >= mt.n {
-		return 1
-	}
-	return len(mt.m.Atoms[i].bonds) + int(mt.hStart[i+1]-mt.hStart[i])
+	return buf
 }
