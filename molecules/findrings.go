@@ -2,7 +2,9 @@ package molecules
 
 import (
 	mbits "math/bits"
+	"slices"
 	"sort"
+	"sync"
 )
 
 // This file follows RDKit 2022.09's FindRings.cpp (Figueras-style SSSR with
@@ -15,7 +17,19 @@ const maxBFSQueue = 200000
 type ringFinder struct {
 	m          *Mol
 	n          int
-	invars     []string // atom-set keys of the rings found so far
+	nw         int      // words of an atom-set key
+	keys       []uint64 // atom-set keys of the rings found so far, nw words each
+	keyBuf     []uint64 // scratch key
+	arena      []int32  // ring storage of the current call (rings outlive the finder)
+	deg        []int
+	active     []bool
+	doneAts    []bool
+	frags      []int32
+	fragOff    []int32
+	changedSet *minSet
+	d2cand     []int32 // findRingsD2nodes scratch
+	d2key      []int32
+	dkeys      []uint64
 	ringBonds  []bool
 	ringAtoms  []bool
 	extras     [][]int32 // alternative rings of the last fragment that had some
@@ -32,24 +46,37 @@ type ringFinder struct {
 	queueLimit bool
 }
 
-func atomSetKey(ring []int32, n int) string {
-	b := make([]byte, (n+7)/8)
-	for _, a := range ring {
-		b[a>>3] |= 1 << (uint(a) & 7)
+// ringKey writes the atom set of ring as f.nw words into dst.
+func (f *ringFinder) ringKey(dst []uint64, ring []int32) []uint64 {
+	dst = dst[:0]
+	for k := 0; k < f.nw; k++ {
+		dst = append(dst, 0)
 	}
-	return string(b)
+	for _, a := range ring {
+		dst[a>>6] |= 1 << (uint(a) & 63)
+	}
+	return dst
 }
 
 // lessInvariant orders ring invariants as boost::dynamic_bitset's operator<
 // does (as binary numbers, highest atom index most significant).
-func lessInvariant(a, b string) bool {
+func lessInvariant(a, b []uint64) bool {
 	for i := len(a) - 1; i >= 0; i-- {
 		if a[i] != b[i] {
-			// compare the byte as bits from high to low
 			return a[i] < b[i]
 		}
 	}
 	return false
+}
+
+// ring returns storage for a ring of size atoms from the call's arena.
+func (f *ringFinder) ring(size int) []int32 {
+	if len(f.arena) < size {
+		f.arena = make([]int32, max(256, size))
+	}
+	r := f.arena[:0:size]
+	f.arena = f.arena[size:]
+	return r
 }
 
 // minSet is a set of atoms popped smallest first.
@@ -78,9 +105,9 @@ func (s *minSet) popMin() int32 {
 	return -1
 }
 
-func (f *ringFinder) hasKey(key string) bool {
-	for _, k := range f.invars {
-		if k == key {
+func (f *ringFinder) hasKey(key []uint64) bool {
+	for k := 0; k+f.nw <= len(f.keys); k += f.nw {
+		if slices.Equal(f.keys[k:k+f.nw], key) {
 			return true
 		}
 	}
@@ -174,7 +201,7 @@ func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int
 				return rings
 			}
 			curSize = size
-			ring := make([]int32, 0, size)
+			ring := f.ring(size)
 			for k := len(up) - 1; k >= 0; k-- {
 				ring = append(ring, up[k])
 			}
@@ -185,15 +212,16 @@ func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int
 }
 
 func (f *ringFinder) addRing(res *[][]int32, ring []int32, mark bool) bool {
-	return f.addRingKey(res, ring, atomSetKey(ring, f.n), mark)
+	f.keyBuf = f.ringKey(f.keyBuf, ring)
+	return f.addRingKey(res, ring, f.keyBuf, mark)
 }
 
-func (f *ringFinder) addRingKey(res *[][]int32, ring []int32, key string, mark bool) bool {
+func (f *ringFinder) addRingKey(res *[][]int32, ring []int32, key []uint64, mark bool) bool {
 	if f.hasKey(key) {
 		return false
 	}
 	*res = append(*res, ring)
-	f.invars = append(f.invars, key)
+	f.keys = append(f.keys, key...)
 	if mark {
 		for i := range ring {
 			a, b := ring[i], ring[(i+1)%len(ring)]
@@ -238,65 +266,30 @@ func (f *ringFinder) pickD2Nodes(frag []int32, deg []int, active []bool) []int32
 }
 
 func (f *ringFinder) findRingsD2nodes(res *[][]int32, d2nodes []int32, deg []int, active []bool) {
-	// per d2 node: the keys of its smallest rings and the other d2 nodes
-	// that found one of the same rings
-	type d2node struct {
-		atom int32
-		keys []string
-		dups []int32
-	}
-	// per ring key, in order of discovery: the d2 nodes that found it
-	type d2ring struct {
-		key   string
-		cands []int32
-	}
-	var nodes []d2node
-	var rings []d2ring
-	nodeOf := func(a int32) int {
-		for k := range nodes {
-			if nodes[k].atom == a {
-				return k
-			}
-		}
-		return -1
-	}
+	// every (d2 node, ring key) found, in order; keys are indices into the
+	// distinct ring keys dkeys (nw words each)
+	cands, keyOf := f.d2cand[:0], f.d2key[:0]
+	dkeys := f.dkeys[:0]
+	nw := f.nw
 	for _, cand := range d2nodes {
 		srings := f.smallestRingsBfs(cand, active, nil)
 		for _, ring := range srings {
-			key := atomSetKey(ring, f.n)
+			f.keyBuf = f.ringKey(f.keyBuf, ring)
+			key := f.keyBuf
 			f.addRingKey(res, ring, key, true)
-			ci := nodeOf(cand)
-			if ci < 0 {
-				nodes = append(nodes, d2node{atom: cand})
-				ci = len(nodes) - 1
-			}
-			nodes[ci].keys = append(nodes[ci].keys, key)
-			// RDKit walks the other nodes in atom order; the order only
-			// decides the order of the dups lists, which trimming ignores
-			for oi := range nodes {
-				if oi == ci {
-					continue
-				}
-				for _, k := range nodes[oi].keys {
-					if k == key {
-						nodes[ci].dups = append(nodes[ci].dups, nodes[oi].atom)
-						nodes[oi].dups = append(nodes[oi].dups, cand)
-						break
-					}
-				}
-			}
-			ri := -1
-			for k := range rings {
-				if rings[k].key == key {
-					ri = k
+			ki := -1
+			for k := 0; k*nw < len(dkeys); k++ {
+				if slices.Equal(dkeys[k*nw:k*nw+nw], key) {
+					ki = k
 					break
 				}
 			}
-			if ri < 0 {
-				rings = append(rings, d2ring{key: key})
-				ri = len(rings) - 1
+			if ki < 0 {
+				ki = len(dkeys) / nw
+				dkeys = append(dkeys, key...)
 			}
-			rings[ri].cands = append(rings[ri].cands, cand)
+			cands = append(cands, cand)
+			keyOf = append(keyOf, int32(ki))
 		}
 		if len(srings) == 0 {
 			changed := f.scratchSet()
@@ -306,21 +299,48 @@ func (f *ringFinder) findRingsD2nodes(res *[][]int32, d2nodes []int32, deg []int
 			}
 		}
 	}
+	f.d2cand, f.d2key, f.dkeys = cands, keyOf, dkeys
+	nKeys := len(dkeys) / nw
+	if nKeys == len(cands) {
+		return // every ring found by one node only: no duplicates to resolve
+	}
 	// findSSSRforDupCands, in the map order of the ring invariants
-	sort.Slice(rings, func(i, j int) bool { return lessInvariant(rings[i].key, rings[j].key) })
-	for _, r := range rings {
-		if len(r.cands) <= 1 {
+	order := make([]int, nKeys)
+	for k := range order {
+		order[k] = k
+	}
+	sort.Slice(order, func(i, j int) bool {
+		return lessInvariant(dkeys[order[i]*nw:order[i]*nw+nw], dkeys[order[j]*nw:order[j]*nw+nw])
+	})
+	for _, ki := range order {
+		nc := 0
+		for _, k := range keyOf {
+			if int(k) == ki {
+				nc++
+			}
+		}
+		if nc <= 1 {
 			continue
 		}
 		var nrings [][]int32
 		minSiz := int(^uint(0) >> 1)
-		for _, dc := range r.cands {
+		for e, dc := range cands {
+			if int(keyOf[e]) != ki {
+				continue
+			}
 			degCopy := append(f.degCopy[:0], deg...)
 			actCopy := append(f.actCopy[:0], active...)
 			f.degCopy, f.actCopy = degCopy, actCopy
-			if ci := nodeOf(dc); ci >= 0 {
-				for _, dn := range nodes[ci].dups {
-					f.trimBonds(dn, nil, degCopy, actCopy)
+			// trim every other node that found one of dc's rings (RDKit's
+			// dupMap; the trimming order does not matter)
+			for e1, c1 := range cands {
+				if c1 != dc {
+					continue
+				}
+				for e2, c2 := range cands {
+					if c2 != dc && keyOf[e2] == keyOf[e1] {
+						f.trimBonds(c2, nil, degCopy, actCopy)
+					}
 				}
 			}
 			for _, r := range f.smallestRingsBfs(dc, actCopy, nil) {
@@ -418,7 +438,8 @@ func (f *ringFinder) atomSearchBFS(start, end int32) []int32 {
 			if nbr == end {
 				if cur != start {
 					nv := append(append([]int32(nil), tv...), nbr)
-					if !f.hasKey(atomSetKey(nv, f.n)) {
+					f.keyBuf = f.ringKey(f.keyBuf, nv)
+					if !f.hasKey(f.keyBuf) {
 						return nv
 					}
 				}
@@ -525,26 +546,17 @@ func (f *ringFinder) removeExtraRings(res [][]int32) [][]int32 {
 // symmetrizeSSSR may add; ok is false when the search failed and a fallback
 // is needed.
 func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
-	n := len(m.Atoms)
-	f := &ringFinder{m: m, n: n, ringBonds: make([]bool, len(m.Bonds)), ringAtoms: make([]bool, n)}
-	deg := make([]int, n)
-	for i := range m.Atoms {
-		deg[i] = len(m.Atoms[i].bonds)
-	}
-	active := make([]bool, len(m.Bonds))
-	for i := range active {
-		active[i] = true
-	}
+	f := ringFinderPool.Get().(*ringFinder)
+	defer f.release()
+	f.reset(m)
+	deg, active := f.deg, f.active
 	var res [][]int32
-	for _, fragInts := range m.fragments() {
-		if len(fragInts) < 3 {
+	for fi := 0; fi+1 < len(f.fragOff); fi++ {
+		frag := f.frags[f.fragOff[fi]:f.fragOff[fi+1]]
+		if len(frag) < 3 {
 			continue
 		}
-		frag := make([]int32, len(fragInts))
-		for k, a := range fragInts {
-			frag[k] = int32(a)
-		}
-		changed := newMinSet(n)
+		changed := f.changedSet
 		nbnds := 0
 		for _, a := range frag {
 			nbnds += deg[a]
@@ -555,10 +567,14 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 		nbnds /= 2
 		nexpt := nbnds - len(frag) + 1
 		if nexpt < 1 {
+			for changed.n > 0 {
+				changed.popMin()
+			}
 			continue
 		}
 		var fragRes [][]int32
-		doneAts := make([]bool, n)
+		doneAts := f.doneAts
+		clear(doneAts)
 		nDone := 0
 		for nDone < len(frag) {
 			for changed.n > 0 {
@@ -597,6 +613,9 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 				return nil, nil, false
 			}
 		}
+		for changed.n > 0 {
+			changed.popMin()
+		}
 		if len(fragRes) < nexpt {
 			// RDKit's fix for highly fused systems: close rings through
 			// non-ring bonds between ring atoms
@@ -632,6 +651,103 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 		res = append(res, fragRes...)
 	}
 	return res, f.extras, true
+}
+
+// ringFinderPool recycles the finder's scratch between molecules; only
+// rings (carved from a fresh arena per call) leave a call.
+var ringFinderPool = sync.Pool{New: func() any { return new(ringFinder) }}
+
+func growBools(s []bool, n int) []bool {
+	if cap(s) < n {
+		return make([]bool, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// reset prepares f for m: every bond active, the degrees, and the
+// connected components as frags[fragOff[k]:fragOff[k+1]], atoms ascending,
+// components ordered by their lowest atom.
+func (f *ringFinder) reset(m *Mol) {
+	n, nb := len(m.Atoms), len(m.Bonds)
+	*f = ringFinder{
+		m: m, n: n, nw: (n + 63) / 64,
+		keys: f.keys[:0], keyBuf: f.keyBuf, parents: f.parents, depths: f.depths, done: f.done,
+		queue: f.queue, side: f.side, up: f.up, degCopy: f.degCopy, actCopy: f.actCopy,
+		deg: growInts(f.deg, n), active: growBools(f.active, nb), doneAts: growBools(f.doneAts, n),
+		ringBonds: growBools(f.ringBonds, nb), ringAtoms: growBools(f.ringAtoms, n),
+		frags: growI32(f.frags, n), fragOff: f.fragOff[:0],
+		tmpSet: f.tmpSet, changedSet: f.changedSet,
+		d2cand: f.d2cand, d2key: f.d2key, dkeys: f.dkeys,
+	}
+	if f.tmpSet == nil || cap(f.tmpSet.in) < n {
+		f.tmpSet, f.changedSet = newMinSet(n), newMinSet(n)
+	}
+	for _, ms := range []*minSet{f.tmpSet, f.changedSet} {
+		ms.in = ms.in[:n]
+		clear(ms.in)
+		ms.n = 0
+	}
+	for i := range m.Atoms {
+		f.deg[i] = len(m.Atoms[i].bonds)
+	}
+	for i := range f.active {
+		f.active[i] = true
+	}
+	// components: label in order of lowest atom, then bucket atoms ascending
+	comp := growI32(f.depths, n) // borrowed: smallestRingsBfs resets depths
+	for i := range comp {
+		comp[i] = -1
+	}
+	stack := f.queue[:0]
+	nComp := int32(0)
+	for i := 0; i < n; i++ {
+		if comp[i] >= 0 {
+			continue
+		}
+		comp[i] = nComp
+		stack = append(stack[:0], int32(i))
+		for len(stack) > 0 {
+			a := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, b := range m.Atoms[a].bonds {
+				o := m.Bonds[b].Other(a)
+				if comp[o] < 0 {
+					comp[o] = nComp
+					stack = append(stack, o)
+				}
+			}
+		}
+		nComp++
+	}
+	f.queue = stack[:0]
+	off := f.fragOff
+	for k := int32(0); k <= nComp; k++ {
+		off = append(off, 0)
+	}
+	for i := 0; i < n; i++ {
+		off[comp[i]+1]++
+	}
+	for k := int32(1); k <= nComp; k++ {
+		off[k] += off[k-1]
+	}
+	fill := growI32(f.up, int(nComp))
+	copy(fill, off[:nComp])
+	for i := 0; i < n; i++ {
+		c := comp[i]
+		f.frags[fill[c]] = int32(i)
+		fill[c]++
+	}
+	f.up = fill[:0]
+	f.fragOff = off
+	f.depths = comp
+}
+
+// release returns f to the pool without holding on to the molecule.
+func (f *ringFinder) release() {
+	f.m, f.extras, f.arena = nil, nil, nil
+	ringFinderPool.Put(f)
 }
 
 // storeRings sets the ring data from RDKit's SSSR plus the alternatives that
