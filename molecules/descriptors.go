@@ -315,9 +315,91 @@ func mayMatchElem(q *qnode, z int, arom bool) tri {
 	return triMaybe
 }
 
-// crippenMayMatch applies the neighbour prefilter of row ri to an atom
-// with neighbour kinds kinds (nm: their set).
-func crippenMayMatch(ri uint8, kinds []int, nm nbrMask) bool {
+// crippenProps holds, per parameter row, which first-atom values of each
+// simple property can pass the row's first-atom query (bit v for value v,
+// 0..30; larger values are not filtered): a necessary condition only.
+type crippenProps struct {
+	h, x, d, chg uint32 // H count, total degree, degree (with H), charge+8
+}
+
+var crippenRowProps = func() []crippenProps {
+	out := make([]crippenProps, len(crippenTable))
+	for ri, row := range crippenTable {
+		q := row.pat.atoms[0]
+		for v := 0; v <= 30; v++ {
+			if mayMatchProp(q, qHCount, v) != triNo {
+				out[ri].h |= 1 << v
+			}
+			if mayMatchProp(q, qTotalDegree, v) != triNo {
+				out[ri].x |= 1 << v
+			}
+			if mayMatchProp(q, qDegree, v) != triNo {
+				out[ri].d |= 1 << v
+			}
+			if mayMatchProp(q, qCharge, v-8) != triNo {
+				out[ri].chg |= 1 << v
+			}
+		}
+	}
+	return out
+}()
+
+// mayMatchProp says whether atom query q can match an atom whose property
+// kind (qHCount, qTotalDegree, qDegree or qCharge) has value v, whatever
+// its other properties.
+func mayMatchProp(q *qnode, kind qkind, v int) tri {
+	switch q.kind {
+	case qAnd, qLowAnd:
+		r := triYes
+		for _, k := range q.kids {
+			switch mayMatchProp(k, kind, v) {
+			case triNo:
+				return triNo
+			case triMaybe:
+				r = triMaybe
+			}
+		}
+		return r
+	case qOr:
+		r := triNo
+		for _, k := range q.kids {
+			switch mayMatchProp(k, kind, v) {
+			case triYes:
+				return triYes
+			case triMaybe:
+				r = triMaybe
+			}
+		}
+		return r
+	case qNot:
+		switch mayMatchProp(q.kids[0], kind, v) {
+		case triYes:
+			return triNo
+		case triNo:
+			return triYes
+		}
+		return triMaybe
+	case qTrue:
+		return triYes
+	case kind:
+		if q.val == v {
+			return triYes
+		}
+		return triNo
+	}
+	return triMaybe
+}
+
+// propOK reports whether value v (offset already applied) passes mask.
+func propOK(mask uint32, v int) bool { return v < 0 || v > 30 || mask&(1<<v) != 0 }
+
+// crippenMayMatch applies the prefilters of row ri to an atom with the
+// given property values and neighbour kinds kinds (nm: their set).
+func crippenMayMatch(ri uint8, h, x, d, chg int, kinds []int, nm nbrMask) bool {
+	pr := &crippenRowProps[ri]
+	if !propOK(pr.h, h) || !propOK(pr.x, x) || !propOK(pr.d, d) || !propOK(pr.chg, chg+8) {
+		return false
+	}
 	if len(crippenTable[ri].pat.adj[0]) > len(kinds) {
 		return false
 	}
@@ -343,12 +425,17 @@ func crippenMayMatch(ri uint8, kinds []int, nm nbrMask) bool {
 // crippenType is the type index of the first parameter row matching atom i
 // of mt's view (a virtual hydrogen when i >= len(m.Atoms)), or -1.
 func (mt *matcher) crippenType(i int) int16 {
-	var key int
+	var key, h, x, chg int
 	if i >= mt.n {
 		key = crippenKey(1, false)
+		x = 1
+		if mt.m.Atoms[mt.hParent[i-mt.n]].Z == 1 {
+			h = 1
+		}
 	} else {
 		a := &mt.m.Atoms[i]
 		key = crippenKey(a.Z, a.Aromatic)
+		h, x, chg = mt.hs[i], mt.m.totalDegree(i), int(a.Charge)
 	}
 	var kindBuf [8]int
 	kinds := mt.nbrKinds(i, kindBuf[:0])
@@ -357,7 +444,7 @@ func (mt *matcher) crippenType(i int) int16 {
 		nm.set(k)
 	}
 	for _, ri := range crippenRowsFor[key] {
-		if !crippenMayMatch(ri, kinds, nm) {
+		if !crippenMayMatch(ri, h, x, len(kinds), chg, kinds, nm) {
 			continue
 		}
 		if mt.matchFrom(crippenTable[ri].pat, i) {
