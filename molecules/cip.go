@@ -62,24 +62,36 @@ func (m *Mol) cipInvariants() []int {
 // as here). Each column's ranks were computed from the columns before it,
 // so they order the atoms consistently with the whole prefix: comparing the
 // current ranks alone is comparing the prefix.
+//
+// Because the new order refines the old one, each iteration re-sorts only
+// the atoms tied in the current ranks, by their neighbour entries.
 func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 	n := len(m.Atoms)
 	idx := make([]int32, n)
 	ranks := make([]int, n)
 	denseRanks(idx, ranks, func(a, b int32) int { return cmpInt(invars[a], invars[b]) })
+	// idx stays sorted by ranks from here on
 	maxIts := n/2 + 1
 	numIts := 0
 	lastNum := -1
 	numRanks := countRanks(ranks)
 	counts := make([]int, n)
 	off := make([]int32, n+1)
+	lenOf := make([]int32, n)
 	var nb []int
 	var nbrs []int32
 	next := make([]int, n)
 	for numRanks < n && numIts < maxIts && (lastNum < 0 || lastNum < numRanks) {
 		nb = nb[:0]
-		for i := 0; i < n; i++ {
+		// neighbour entries of the tied atoms only
+		for k := 0; k < n; k++ {
+			i := int(idx[k])
+			tied := (k > 0 && ranks[idx[k-1]] == ranks[i]) || (k+1 < n && ranks[idx[k+1]] == ranks[i])
 			off[i] = int32(len(nb))
+			if !tied {
+				lenOf[i] = 0
+				continue
+			}
 			nbrs = nbrs[:0]
 			for _, b := range m.Atoms[i].bonds {
 				bd := &m.Bonds[b]
@@ -106,21 +118,38 @@ func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 			for h := 0; h < m.Atoms[i].TotalHs(); h++ {
 				nb = append(nb, 0)
 			}
+			lenOf[i] = int32(len(nb)) - off[i]
 		}
-		off[n] = int32(len(nb))
-		lastNum = numRanks
-		denseRanks(idx, next, func(a, b int32) int {
-			if ranks[a] != ranks[b] {
-				return cmpInt(ranks[a], ranks[b])
-			}
-			ea, eb := nb[off[a]:off[a+1]], nb[off[b]:off[b+1]]
+		cmpNb := func(a, b int32) int {
+			ea, eb := nb[off[a]:off[a]+lenOf[a]], nb[off[b]:off[b]+lenOf[b]]
 			for k := 0; k < len(ea) && k < len(eb); k++ {
 				if ea[k] != eb[k] {
 					return cmpInt(ea[k], eb[k])
 				}
 			}
 			return cmpInt(len(ea), len(eb))
-		})
+		}
+		lastNum = numRanks
+		for lo := 0; lo < n; {
+			hi := lo + 1
+			for hi < n && ranks[idx[hi]] == ranks[idx[lo]] {
+				hi++
+			}
+			if hi-lo > 1 {
+				slices.SortFunc(idx[lo:hi], cmpNb)
+			}
+			lo = hi
+		}
+		cur := 0
+		for k, i := range idx {
+			if k > 0 {
+				p := idx[k-1]
+				if ranks[p] != ranks[i] || cmpNb(p, i) != 0 {
+					cur++
+				}
+			}
+			next[i] = cur
+		}
 		ranks, next = next, ranks
 		numRanks = countRanks(ranks)
 		numIts++

@@ -344,6 +344,29 @@ var crippenRowProps = func() []crippenProps {
 	return out
 }()
 
+// crippenRowsForHX narrows crippenRowsFor by the first atom's H count and
+// total degree (both below crippenHX): [key][h*crippenHX+x].
+const crippenHX = 8
+
+var crippenRowsForHX = func() [][][]uint8 {
+	out := make([][][]uint8, len(crippenRowsFor))
+	for key, rows := range crippenRowsFor {
+		out[key] = make([][]uint8, crippenHX*crippenHX)
+		for h := 0; h < crippenHX; h++ {
+			for x := 0; x < crippenHX; x++ {
+				var sel []uint8
+				for _, ri := range rows {
+					if propOK(crippenRowProps[ri].h, h) && propOK(crippenRowProps[ri].x, x) {
+						sel = append(sel, ri)
+					}
+				}
+				out[key][h*crippenHX+x] = sel
+			}
+		}
+	}
+	return out
+}()
+
 // mayMatchProp says whether atom query q can match an atom whose property
 // kind (qHCount, qTotalDegree, qDegree or qCharge) has value v, whatever
 // its other properties.
@@ -393,30 +416,67 @@ func mayMatchProp(q *qnode, kind qkind, v int) tri {
 // propOK reports whether value v (offset already applied) passes mask.
 func propOK(mask uint32, v int) bool { return v < 0 || v > 30 || mask&(1<<v) != 0 }
 
+// crippenFilter is everything the prefilters read about one row, kept
+// together.
+type crippenFilter struct {
+	props  crippenProps
+	nNbr   int // pattern neighbours of the first atom
+	nNeeds int
+	needs  [4]nbrNeed
+	more   []nbrNeed // groups past the fourth (none in RDKit's table)
+}
+
+var crippenFilters = func() []crippenFilter {
+	out := make([]crippenFilter, len(crippenTable))
+	for ri, row := range crippenTable {
+		f := &out[ri]
+		f.props = crippenRowProps[ri]
+		f.nNbr = len(row.pat.adj[0])
+		nd := crippenNeeds[ri]
+		f.nNeeds = copy(f.needs[:], nd)
+		if len(nd) > len(f.needs) {
+			f.more = nd[len(f.needs):]
+		}
+	}
+	return out
+}()
+
 // crippenMayMatch applies the prefilters of row ri to an atom with the
 // given property values and neighbour kinds kinds (nm: their set).
 func crippenMayMatch(ri uint8, h, x, d, chg int, kinds []int, nm nbrMask) bool {
-	pr := &crippenRowProps[ri]
-	if !propOK(pr.h, h) || !propOK(pr.x, x) || !propOK(pr.d, d) || !propOK(pr.chg, chg+8) {
+	f := &crippenFilters[ri]
+	if !propOK(f.props.h, h) || !propOK(f.props.x, x) || !propOK(f.props.d, d) || !propOK(f.props.chg, chg+8) {
 		return false
 	}
-	if len(crippenTable[ri].pat.adj[0]) > len(kinds) {
+	if f.nNbr > len(kinds) {
 		return false
 	}
-	for _, nd := range crippenNeeds[ri] {
-		if nd.mask[0]&nm[0] == 0 && nd.mask[1]&nm[1] == 0 {
+	for k := 0; k < f.nNeeds; k++ {
+		if !needOK(&f.needs[k], kinds, nm) {
 			return false
 		}
-		if nd.count > 1 {
-			c := 0
-			for _, k := range kinds {
-				if nd.mask.has(k) {
-					c++
-				}
+	}
+	for k := range f.more {
+		if !needOK(&f.more[k], kinds, nm) {
+			return false
+		}
+	}
+	return true
+}
+
+func needOK(nd *nbrNeed, kinds []int, nm nbrMask) bool {
+	if nd.mask[0]&nm[0] == 0 && nd.mask[1]&nm[1] == 0 {
+		return false
+	}
+	if nd.count > 1 {
+		c := 0
+		for _, k := range kinds {
+			if nd.mask.has(k) {
+				c++
 			}
-			if c < nd.count {
-				return false
-			}
+		}
+		if c < nd.count {
+			return false
 		}
 	}
 	return true
@@ -443,7 +503,11 @@ func (mt *matcher) crippenType(i int) int16 {
 	for _, k := range kinds {
 		nm.set(k)
 	}
-	for _, ri := range crippenRowsFor[key] {
+	rows := crippenRowsFor[key]
+	if h < crippenHX && x < crippenHX {
+		rows = crippenRowsForHX[key][h*crippenHX+x]
+	}
+	for _, ri := range rows {
 		if !crippenMayMatch(ri, h, x, len(kinds), chg, kinds, nm) {
 			continue
 		}

@@ -485,13 +485,23 @@ func (mt *matcher) reset(m *Mol, withHs bool) {
 	nv := n
 	for i := range m.Atoms {
 		mt.val[i] = m.totalValence(i)
-		mt.hs[i] = m.totalHsWithNbrs(i)
+		mt.hs[i] = m.Atoms[i].TotalHs()
 		mt.hStart[i] = int32(nv)
 		if withHs {
 			nv += m.Atoms[i].TotalHs()
 		}
 	}
 	mt.hStart[n] = int32(nv)
+	// H neighbours in the graph count too (getTotalNumHs(true))
+	for b := range m.Bonds {
+		bd := &m.Bonds[b]
+		if m.Atoms[bd.Begin].Z == 1 {
+			mt.hs[bd.End]++
+		}
+		if m.Atoms[bd.End].Z == 1 {
+			mt.hs[bd.Begin]++
+		}
+	}
 	mt.nv = nv
 	mt.hParent = growI32(mt.hParent, nv-n)
 	for i := 0; i < n; i++ {
