@@ -198,8 +198,8 @@ func huckel(atoms []int32, edon []donorType) bool {
 // setAromaticity applies RDKit's default aromaticity model.
 func (m *Mol) setAromaticity() {
 	n := len(m.Atoms)
-	acand := make([]bool, n)
-	aseen := make([]bool, n)
+	acand := m.sc.boolsN(n)
+	aseen := m.sc.boolsN(n)
 	edon := make([]donorType, n)
 	var crings, cbrings [][]int32
 	for ri, r := range m.rings {
@@ -229,8 +229,8 @@ func (m *Mol) setAromaticity() {
 	if len(crings) == 0 {
 		return
 	}
-	nb := ringNeighbors(cbrings, len(m.Bonds), 24, 1)
-	fusDone := make([]bool, len(crings))
+	nb := ringNeighbors(m.sc, cbrings, len(m.Bonds), 24, 1)
+	fusDone := m.sc.boolsN(len(crings))
 	for cur := 0; cur < len(crings); {
 		fused := pickFused(cur, nb, nil, fusDone)
 		m.huckelFused(crings, cbrings, fused, edon, nb)
@@ -251,7 +251,7 @@ func (m *Mol) setAromaticity() {
 // huckelFused is applyHuckelToFused: try ring combinations of growing size.
 func (m *Mol) huckelFused(srings, brings [][]int32, fused []int, edon []donorType, nb [][]int) {
 	nr := len(fused)
-	inSystem := make([]bool, len(m.Bonds))
+	inSystem := m.sc.boolsN(len(m.Bonds))
 	nRingBonds := 0
 	for _, r := range fused {
 		for _, b := range brings[r] {
@@ -261,9 +261,9 @@ func (m *Mol) huckelFused(srings, brings [][]int32, fused []int, edon []donorTyp
 			}
 		}
 	}
-	st := &aromState{done: make([]bool, len(m.Bonds)), cnt: make([]int32, len(m.Bonds))}
+	st := &aromState{done: m.sc.boolsN(len(m.Bonds)), cnt: m.sc.int32sN(len(m.Bonds))}
 	maxFused := 6
-	count := make([]int, len(m.Atoms))
+	count := m.sc.intsN(len(m.Atoms))
 	var cur []int
 	var unon []int32
 	// RDKit tries every fused combination of up to six rings; a budget keeps

@@ -26,7 +26,7 @@ func twiceBondType(t BondType) int {
 }
 
 func (m *Mol) cipInvariants() []int {
-	inv := make([]int, len(m.Atoms))
+	inv := m.sc.intsN(len(m.Atoms))
 	for i := range m.Atoms {
 		a := &m.Atoms[i]
 		num := int(a.Z) % 128
@@ -67,20 +67,20 @@ func (m *Mol) cipInvariants() []int {
 // the atoms tied in the current ranks, by their neighbour entries.
 func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 	n := len(m.Atoms)
-	idx := make([]int32, n)
-	ranks := make([]int, n)
+	idx := m.sc.int32sN(n)
+	ranks := m.sc.intsN(n)
 	denseRanks(idx, ranks, func(a, b int32) int { return cmpInt(invars[a], invars[b]) })
 	// idx stays sorted by ranks from here on
 	maxIts := n/2 + 1
 	numIts := 0
 	lastNum := -1
 	numRanks := countRanks(ranks)
-	counts := make([]int, n)
-	off := make([]int32, n+1)
-	lenOf := make([]int32, n)
+	counts := m.sc.intsN(n)
+	off := m.sc.int32sN(n + 1)
+	lenOf := m.sc.int32sN(n)
 	var nb []int
 	var nbrs []int32
-	next := make([]int, n)
+	next := m.sc.intsN(n)
 	for numRanks < n && numIts < maxIts && (lastNum < 0 || lastNum < numRanks) {
 		nb = nb[:0]
 		// neighbour entries of the tied atoms only

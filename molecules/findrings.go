@@ -761,7 +761,7 @@ func (m *Mol) storeRings(sssr, extras [][]int32) {
 		}
 		return out
 	}
-	final := append([][]int32(nil), sssr...)
+	final := sssr // appending extras may reuse sssr's spare capacity: nobody else holds it
 	if len(extras) > 0 {
 		sb := make([][]int32, len(sssr))
 		count := make([]int, len(m.Bonds))
@@ -794,8 +794,19 @@ func (m *Mol) storeRings(sssr, extras [][]int32) {
 			}
 		}
 	}
+	total := 0
 	for _, r := range final {
-		rb := bondsOf(r)
+		total += len(r)
+	}
+	store := make([]int32, 0, total) // every ring's bonds, one allocation
+	m.rings = make([][]int32, 0, len(final))
+	m.ringBonds = make([][]int32, 0, len(final))
+	for _, r := range final {
+		start := len(store)
+		for k := range r {
+			store = append(store, m.bondBetween(r[k], r[(k+1)%len(r)]))
+		}
+		rb := store[start:len(store):len(store)]
 		m.rings = append(m.rings, r)
 		m.ringBonds = append(m.ringBonds, rb)
 		for _, a := range r {

@@ -3,18 +3,16 @@ package molecules
 // ringNeighbors builds RDKit's makeRingNeighborMap: rings are neighbours
 // when they share at least one bond (and at most maxOverlap bonds when
 // maxOverlap > 0); rings larger than maxSize (if > 0) have no neighbours.
-func ringNeighbors(brings [][]int32, nBonds int, maxSize, maxOverlap int) [][]int {
-	nb := make([][]int, len(brings))
-	sets := make([]bitset, len(brings))
-	for i, r := range brings {
-		sets[i] = newBitset(nBonds)
-		for _, b := range r {
-			sets[i].set(b)
-		}
-	}
+func ringNeighbors(sc *scratch, brings [][]int32, nBonds int, maxSize, maxOverlap int) [][]int {
+	set := bitset(sc.uint64sN((nBonds + 63) / 64))
+	pairs := sc.intsN(0)[:0] // i, j of every neighbouring pair, i < j, in loop order
+	deg := sc.intsN(len(brings))
 	for i := range brings {
 		if maxSize > 0 && len(brings[i]) > maxSize {
 			continue
+		}
+		for _, b := range brings[i] {
+			set.set(b)
 		}
 		for j := i + 1; j < len(brings); j++ {
 			if maxSize > 0 && len(brings[j]) > maxSize {
@@ -22,15 +20,29 @@ func ringNeighbors(brings [][]int32, nBonds int, maxSize, maxOverlap int) [][]in
 			}
 			inter := 0
 			for _, b := range brings[j] {
-				if sets[i].has(b) {
+				if set.has(b) {
 					inter++
 				}
 			}
 			if inter > 0 && (maxOverlap == 0 || inter <= maxOverlap) {
-				nb[i] = append(nb[i], j)
-				nb[j] = append(nb[j], i)
+				pairs = append(pairs, i, j)
+				deg[i]++
+				deg[j]++
 			}
 		}
+		clear(set)
+	}
+	nb := make([][]int, len(brings))
+	back := sc.intsN(len(pairs))
+	off := 0
+	for i := range nb {
+		nb[i] = back[off : off : off+deg[i]]
+		off += deg[i]
+	}
+	for k := 0; k < len(pairs); k += 2 {
+		i, j := pairs[k], pairs[k+1]
+		nb[i] = append(nb[i], j)
+		nb[j] = append(nb[j], i)
 	}
 	return nb
 }
@@ -81,8 +93,8 @@ func (m *Mol) kekulize() error {
 		arings = append(arings, r)
 		brings = append(brings, m.ringBonds[ri])
 	}
-	nb := ringNeighbors(brings, len(m.Bonds), 0, 0)
-	done := make([]bool, len(arings))
+	nb := ringNeighbors(m.sc, brings, len(m.Bonds), 0, 0)
+	done := m.sc.boolsN(len(arings))
 	for cur := 0; cur < len(arings); {
 		fused := pickFused(cur, nb, nil, done)
 		frings := make([][]int32, len(fused))
@@ -131,7 +143,7 @@ func (m *Mol) kekulize() error {
 func (m *Mol) kekulizeFused(arings [][]int32) error {
 	n := len(m.Atoms)
 	var allAtms []int32
-	in := make([]bool, n)
+	in := m.sc.boolsN(n)
 	for _, r := range arings {
 		for _, a := range r {
 			if !in[a] {
@@ -140,7 +152,7 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 			}
 		}
 	}
-	cands := make([]bool, n)
+	cands := m.sc.boolsN(n)
 	var done []int32
 	var questions []int32
 	// markDbondCands
@@ -154,7 +166,7 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 	if !hasArom {
 		return nil
 	}
-	ringNotCand := make([]bool, len(m.rings))
+	ringNotCand := m.sc.boolsN(len(m.rings))
 	for ri, r := range m.rings {
 		ringNotCand[ri] = true
 		for _, a := range r {
@@ -243,8 +255,10 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 	for _, b := range makeSingle {
 		m.Bonds[b].Type = BondSingle
 	}
-	adds := make([]bool, len(m.Bonds))
-	ok := m.kekulizeWorker(allAtms, in, append([]bool(nil), cands...), adds, append([]int32(nil), done...), 100)
+	adds := m.sc.boolsN(len(m.Bonds))
+	candsCopy := m.sc.boolsN(n)
+	copy(candsCopy, cands)
+	ok := m.kekulizeWorker(allAtms, in, candsCopy, adds, append([]int32(nil), done...), 100)
 	if !ok && len(questions) > 0 && len(questions) < 20 {
 		inPlay := in
 		for pos := 1; pos < 1<<len(questions) && !ok; pos++ {
@@ -293,7 +307,7 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 	options := map[int32][]int32{}
 	var btmoves []int32
 	lastOpt := int32(-1)
-	local := make([]bool, len(m.Bonds))
+	local := m.sc.boolsN(len(m.Bonds))
 	numBT := 0
 	for len(done) < len(allAtms) || len(queue) > 0 {
 		var cur int32 = -1

@@ -36,8 +36,8 @@ func (m *Mol) assignStereo() {
 		return
 	}
 	n := len(m.Atoms)
-	legal := make([]bool, n)
-	dupes := make([]bool, n)
+	legal := m.sc.boolsN(n)
+	dupes := m.sc.boolsN(n)
 	codes := make([]byte, n)
 	for bi := range m.Bonds {
 		m.Bonds[bi].Stereo = stereoNone
@@ -85,7 +85,7 @@ func (m *Mol) assignStereo() {
 		if !changed {
 			break
 		}
-		inv := make([]int, n)
+		inv := m.sc.intsN(n)
 		for i := 0; i < n; i++ {
 			inv[i] = cls[i] * factor
 			switch codes[i] {
@@ -107,14 +107,14 @@ func (m *Mol) assignStereo() {
 	}
 	// ring stereochemistry (cis/trans on rings): candidates with duplicate
 	// neighbour classes survive when another candidate shares their ring system
-	ringCand := make([]bool, len(m.Atoms))
+	ringCand := m.sc.boolsN(len(m.Atoms))
 	for i := range m.Atoms {
 		if m.Atoms[i].Chiral != ChiralNone && legal[i] && dupes[i] {
 			ringCand[i] = m.ringStereoCandidate(i, cls)
 		}
 	}
 	m.ringStereo = nil
-	seenA := make([]bool, len(m.Atoms))
+	seenA := m.sc.boolsN(len(m.Atoms))
 	var visited []bool
 	for i := range m.Atoms {
 		if !ringCand[i] || seenA[i] {
@@ -125,7 +125,7 @@ func (m *Mol) assignStereo() {
 		seenA[i] = true
 		queue := []int32{int32(i)}
 		if visited == nil {
-			visited = make([]bool, len(m.Atoms))
+			visited = m.sc.boolsN(len(m.Atoms))
 		} else {
 			clear(visited)
 		}
@@ -155,7 +155,7 @@ func (m *Mol) assignStereo() {
 			ringCand[i] = false
 		}
 	}
-	inGroup := make([]bool, len(m.Atoms))
+	inGroup := m.sc.boolsN(len(m.Atoms))
 	for _, g := range m.ringStereo {
 		for _, a := range g {
 			inGroup[a] = true
