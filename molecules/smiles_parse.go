@@ -1,7 +1,7 @@
 package molecules
 
 import (
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -85,7 +85,8 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 	if len(s) > p.cfg.MaxLength {
 		return nil, errAt(p.cfg.MaxLength, "SMILES longer than %d characters", p.cfg.MaxLength)
 	}
-	m := &Mol{Atoms: make([]Atom, 0, len(s)), Bonds: make([]Bond, 0, len(s))}
+	nAtoms, nBonds := sizeHint(s)
+	m := &Mol{Atoms: make([]Atom, 0, nAtoms), Bonds: make([]Bond, 0, nBonds)}
 	var (
 		prev     int32 = -1
 		branches []int32
@@ -328,7 +329,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 	}
 	// RDKit adds ring-closure bonds after all chain bonds, ordered by ring
 	// number and then by occurrence; atom bond order follows from that.
-	sort.SliceStable(closures, func(i, j int) bool { return closures[i].num < closures[j].num })
+	slices.SortStableFunc(closures, func(a, b closure) int { return cmpInt(a.num, b.num) })
 	for _, c := range closures {
 		if m.bondBetween(c.b.Begin, c.b.End) >= 0 {
 			return nil, errAt(c.pos, "ring closure %d duplicates an existing bond", c.num)
@@ -352,6 +353,28 @@ func (a *adjArena) slot() []int32 {
 	s := a.buf[:0:adjSlot]
 	a.buf = a.buf[adjSlot:]
 	return s
+}
+
+// sizeHint bounds the atoms (a letter or '*' outside brackets, or one
+// bracket) and bonds (atoms plus ring-closure digits) of SMILES s, so the
+// atom and bond arrays are allocated once.
+func sizeHint(s string) (atoms, bonds int) {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '[':
+			atoms++
+			for i < len(s) && s[i] != ']' {
+				i++
+			}
+		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '*':
+			atoms++
+		case c >= '0' && c <= '9' || c == '%':
+			digits++
+		}
+	}
+	return atoms, atoms + digits
 }
 
 type closure struct {
