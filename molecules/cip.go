@@ -78,8 +78,14 @@ func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 	counts := m.sc.intsN(n)
 	off := m.sc.int32sN(n + 1)
 	lenOf := m.sc.int32sN(n)
-	var nb []int
-	var nbrs []int32
+	// room for every entry: twice the bond orders (at most 8 each way) plus Hs
+	room := 0
+	for i := range m.Atoms {
+		room += 8*len(m.Atoms[i].bonds) + m.Atoms[i].TotalHs()
+	}
+	nb := m.sc.intsN(room)[:0]
+	var nbrBuf [8]int32
+	nbrs := nbrBuf[:0]
 	next := m.sc.intsN(n)
 	for numRanks < n && numIts < maxIts && (lastNum < 0 || lastNum < numRanks) {
 		nb = nb[:0]

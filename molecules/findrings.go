@@ -72,7 +72,7 @@ func lessInvariant(a, b []uint64) bool {
 // ring returns storage for a ring of size atoms from the call's arena.
 func (f *ringFinder) ring(size int) []int32 {
 	if len(f.arena) < size {
-		f.arena = make([]int32, max(256, size))
+		f.arena = make([]int32, max(size, min(256, 2*f.n)))
 	}
 	r := f.arena[:0:size]
 	f.arena = f.arena[size:]

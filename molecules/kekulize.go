@@ -95,11 +95,13 @@ func (m *Mol) kekulize() error {
 	}
 	nb := ringNeighbors(m.sc, brings, len(m.Bonds), 0, 0)
 	done := m.sc.boolsN(len(arings))
+	var fused []int
+	var frings [][]int32
 	for cur := 0; cur < len(arings); {
-		fused := pickFused(cur, nb, nil, done)
-		frings := make([][]int32, len(fused))
-		for k, ri := range fused {
-			frings[k] = arings[ri]
+		fused = pickFused(cur, nb, fused[:0], done)
+		frings = frings[:0]
+		for _, ri := range fused {
+			frings = append(frings, arings[ri])
 		}
 		if err := m.kekulizeFused(frings); err != nil {
 			return err
@@ -304,7 +306,9 @@ func containsI32(s []int32, x int32) bool {
 // backtracking, so the Kekulé structure and the rejects match RDKit's.
 func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds []bool, done []int32, maxBT int) bool {
 	var queue []int32
-	options := map[int32][]int32{}
+	// options[a]: the untried partners of backtracking point a (an atom has
+	// options exactly when its list is non-empty)
+	options := make([][]int32, len(m.Atoms))
 	var btmoves []int32
 	lastOpt := int32(-1)
 	local := m.sc.boolsN(len(m.Bonds))
@@ -328,7 +332,7 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 		done = append(done, cur)
 		cCand := cands[cur]
 		var opts []int32
-		if o, ok := options[cur]; ok {
+		if o := options[cur]; len(o) > 0 {
 			opts = append([]int32(nil), o...)
 		} else {
 			for _, b := range m.Atoms[cur].bonds {
@@ -355,9 +359,9 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 			cands[cur], cands[nc] = false, false
 			adds[bi] = true
 			local[bi] = true
-			if _, ok := options[cur]; ok {
+			if len(options[cur]) > 0 {
 				if len(opts) == 0 {
-					delete(options, cur)
+					options[cur] = nil
 					btmoves = btmoves[:len(btmoves)-1]
 					if len(btmoves) > 0 {
 						lastOpt = btmoves[len(btmoves)-1]
