@@ -246,8 +246,8 @@ func (f *ringFinder) markUselessD2s(root int32, forb []bool, deg []int, active [
 }
 
 func (f *ringFinder) pickD2Nodes(frag []int32, deg []int, active []bool) []int32 {
-	var out []int32
-	forb := make([]bool, f.n)
+	out := f.m.sc.int32sN(0)[:0]
+	forb := f.m.sc.boolsN(f.n)
 	for {
 		root := int32(-1)
 		for _, a := range frag {
@@ -604,7 +604,9 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 				if cand < 0 {
 					break
 				}
-				f.findRingsD3Node(&fragRes, cand, append([]bool(nil), active...))
+				actCopy := f.m.sc.boolsN(len(active))
+				copy(actCopy, active)
+				f.findRingsD3Node(&fragRes, cand, actCopy)
 				doneAts[cand] = true
 				nDone++
 				f.trimBonds(cand, changed, deg, active)
