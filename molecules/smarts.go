@@ -62,6 +62,9 @@ type smartsPattern struct {
 	// order is a matching order where every atom after the first is bonded
 	// to an earlier one; parent[k] is the bond linking order[k] back.
 	parentBond []int
+	// closes[k]: atom k has bonds to earlier atoms besides its parent bond
+	// (ring closures to check once it is mapped)
+	closes []bool
 }
 
 type smartsParser struct {
@@ -177,6 +180,15 @@ done:
 		}
 		if k > 0 && pat.parentBond[k] < 0 {
 			return nil, fmt.Errorf("disconnected pattern")
+		}
+	}
+	pat.closes = make([]bool, len(pat.atoms))
+	for k := range pat.atoms {
+		for _, bi := range pat.adj[k] {
+			b := pat.bonds[bi]
+			if bi != pat.parentBond[k] && min(b.a, b.b) < k && max(b.a, b.b) == k {
+				pat.closes[k] = true
+			}
 		}
 	}
 	return pat, nil
@@ -804,6 +816,9 @@ func (mt *matcher) extend(p *smartsPattern, mapping []int32, k int, visit func([
 		ok := true
 		// check the other bonds to already-mapped atoms (ring closures)
 		for _, bi := range p.adj[k] {
+			if !p.closes[k] {
+				break
+			}
 			if bi == p.parentBond[k] {
 				continue
 			}

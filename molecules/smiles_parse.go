@@ -58,12 +58,28 @@ func (p *Parser) Parse(smiles string) (*Mol, error) {
 }
 
 type ringOpen struct {
+	num      int // ring-closure number
 	atom     int32
 	btype    BondType
 	dir      uint8
 	pos      int
 	nbrSlot  int // index into atom's stereoNbrs reserved for the partner
 	explicit bool
+}
+
+// openRings are the ring closures waiting for their partner digit (a few at
+// a time, so a list beats a map).
+type openRings []ringOpen
+
+// take removes and returns the open ring numbered num.
+func (r *openRings) take(num int) (ringOpen, bool) {
+	for k, ro := range *r {
+		if ro.num == num {
+			*r = append((*r)[:k], (*r)[k+1:]...)
+			return ro, true
+		}
+	}
+	return ringOpen{}, false
 }
 
 type pendingBond struct {
@@ -91,7 +107,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 		prev     int32 = -1
 		branches []int32
 		bond     pendingBond
-		rings    = map[int]ringOpen{}
+		rings    openRings
 		nRings   int
 		closures []closure
 		arena    adjArena
@@ -205,8 +221,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 				num = int(c - '0')
 				i++
 			}
-			if ro, ok := rings[num]; ok {
-				delete(rings, num)
+			if ro, ok := rings.take(num); ok {
 				if ro.atom == prev {
 					return nil, errAt(start, "ring closure %d bonds an atom to itself", num)
 				}
@@ -250,7 +265,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 				if nRings > p.cfg.MaxRings {
 					return nil, errAt(start, "more than %d ring closures", p.cfg.MaxRings)
 				}
-				ro := ringOpen{atom: prev, pos: start}
+				ro := ringOpen{num: num, atom: prev, pos: start}
 				if bond.set {
 					if bond.dative != 0 {
 						return nil, errAt(bond.pos, "dative bonds cannot close rings")
@@ -259,7 +274,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 				}
 				ro.nbrSlot = len(m.Atoms[prev].stereoNbrs)
 				m.Atoms[prev].stereoNbrs = append(m.Atoms[prev].stereoNbrs, -2)
-				rings[num] = ro
+				rings = append(rings, ro)
 			}
 			bond = pendingBond{}
 		default:
@@ -317,7 +332,8 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 	if len(rings) > 0 {
 		first := len(s)
 		num := 0
-		for n, ro := range rings {
+		for _, ro := range rings {
+			n := ro.num
 			if ro.pos < first {
 				first, num = ro.pos, n
 			}
