@@ -1,5 +1,7 @@
 package molecules
 
+import "slices"
+
 type donorType uint8
 
 const (
@@ -196,8 +198,8 @@ func huckel(atoms []int32, edon []donorType) bool {
 // setAromaticity applies RDKit's default aromaticity model.
 func (m *Mol) setAromaticity() {
 	n := len(m.Atoms)
-	acand := make([]bool, n)
-	aseen := make([]bool, n)
+	acand := m.sc.boolsN(n)
+	aseen := m.sc.boolsN(n)
 	edon := make([]donorType, n)
 	var crings, cbrings [][]int32
 	for ri, r := range m.rings {
@@ -227,8 +229,8 @@ func (m *Mol) setAromaticity() {
 	if len(crings) == 0 {
 		return
 	}
-	nb := ringNeighbors(cbrings, len(m.Bonds), 24, 1)
-	fusDone := make([]bool, len(crings))
+	nb := ringNeighbors(m.sc, cbrings, len(m.Bonds), 24, 1)
+	fusDone := m.sc.boolsN(len(crings))
 	for cur := 0; cur < len(crings); {
 		fused := pickFused(cur, nb, nil, fusDone)
 		m.huckelFused(crings, cbrings, fused, edon, nb)
@@ -249,16 +251,21 @@ func (m *Mol) setAromaticity() {
 // huckelFused is applyHuckelToFused: try ring combinations of growing size.
 func (m *Mol) huckelFused(srings, brings [][]int32, fused []int, edon []donorType, nb [][]int) {
 	nr := len(fused)
-	ringBondSet := map[int32]bool{}
+	inSystem := m.sc.boolsN(len(m.Bonds))
+	nRingBonds := 0
 	for _, r := range fused {
 		for _, b := range brings[r] {
-			ringBondSet[b] = true
+			if !inSystem[b] {
+				inSystem[b] = true
+				nRingBonds++
+			}
 		}
 	}
-	nRingBonds := len(ringBondSet)
-	doneBonds := map[int32]bool{}
+	st := &aromState{done: m.sc.boolsN(len(m.Bonds)), cnt: m.sc.int32sN(len(m.Bonds))}
 	maxFused := 6
-	count := make([]int, len(m.Atoms))
+	count := m.sc.intsN(len(m.Atoms))
+	var cur []int
+	var unon []int32
 	// RDKit tries every fused combination of up to six rings; a budget keeps
 	// pathological inputs (dozens of fused rings) from running for hours.
 	budget := 200000
@@ -266,7 +273,7 @@ func (m *Mol) huckelFused(srings, brings [][]int32, fused []int, edon []donorTyp
 		if size == 3 && nr > 300 {
 			break
 		}
-		if len(doneBonds) >= nRingBonds {
+		if st.nDone >= nRingBonds {
 			break
 		}
 		comb := make([]int, size)
@@ -275,9 +282,9 @@ func (m *Mol) huckelFused(srings, brings [][]int32, fused []int, edon []donorTyp
 		}
 		for budget > 0 {
 			budget--
-			cur := make([]int, size)
-			for k, c := range comb {
-				cur[k] = fused[c]
+			cur = cur[:0]
+			for _, c := range comb {
+				cur = append(cur, fused[c])
 			}
 			if size == 1 || checkFused(cur, nb) {
 				for k := range count {
@@ -288,14 +295,14 @@ func (m *Mol) huckelFused(srings, brings [][]int32, fused []int, edon []donorTyp
 						count[a]++
 					}
 				}
-				var unon []int32
+				unon = unon[:0]
 				for a, c := range count {
 					if c == 1 || c == 2 {
 						unon = append(unon, int32(a))
 					}
 				}
 				if huckel(unon, edon) {
-					m.markArom(srings, brings, cur, doneBonds)
+					m.markArom(srings, brings, cur, st)
 				}
 			}
 			if !nextComb(comb, nr) {
@@ -303,6 +310,15 @@ func (m *Mol) huckelFused(srings, brings [][]int32, fused []int, edon []donorTyp
 			}
 		}
 	}
+}
+
+// aromState is huckelFused's record of the bonds made aromatic (done,
+// nDone of them) and markArom's per-bond scratch counter (all zero between
+// calls).
+type aromState struct {
+	done  []bool
+	nDone int
+	cnt   []int32
 }
 
 func nextComb(comb []int, n int) bool {
@@ -323,18 +339,15 @@ func nextComb(comb []int, n int) bool {
 
 // checkFused reports whether the rings in ids form one connected fused system.
 func checkFused(ids []int, nb [][]int) bool {
-	in := map[int]bool{}
-	for _, r := range ids {
-		in[r] = true
-	}
-	seen := map[int]bool{ids[0]: true}
-	stack := []int{ids[0]}
+	var seenBuf, stackBuf [8]int
+	seen := append(seenBuf[:0], ids[0])
+	stack := append(stackBuf[:0], ids[0])
 	for len(stack) > 0 {
 		r := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		for _, o := range nb[r] {
-			if in[o] && !seen[o] {
-				seen[o] = true
+			if slices.Contains(ids, o) && !slices.Contains(seen, o) {
+				seen = append(seen, o)
 				stack = append(stack, o)
 			}
 		}
@@ -342,26 +355,32 @@ func checkFused(ids []int, nb [][]int) bool {
 	return len(seen) == len(ids)
 }
 
-func (m *Mol) markArom(srings, brings [][]int32, ids []int, doneBonds map[int32]bool) {
+func (m *Mol) markArom(srings, brings [][]int32, ids []int, st *aromState) {
 	for _, ri := range ids {
 		for _, a := range srings[ri] {
 			m.Atoms[a].Aromatic = true
 		}
 	}
-	cnt := map[int32]int{}
 	for _, ri := range ids {
 		for _, b := range brings[ri] {
-			cnt[b]++
+			st.cnt[b]++
 		}
 	}
-	for b, c := range cnt {
-		if c == 1 {
-			bd := &m.Bonds[b]
-			bd.Aromatic = true
-			if bd.Type == BondSingle || bd.Type == BondDouble {
-				bd.Type = BondAromatic
+	for _, ri := range ids {
+		for _, b := range brings[ri] {
+			c := st.cnt[b]
+			st.cnt[b] = 0
+			if c == 1 {
+				bd := &m.Bonds[b]
+				bd.Aromatic = true
+				if bd.Type == BondSingle || bd.Type == BondDouble {
+					bd.Type = BondAromatic
+				}
+				if !st.done[b] {
+					st.done[b] = true
+					st.nDone++
+				}
 			}
-			doneBonds[b] = true
 		}
 	}
 }

@@ -1,7 +1,7 @@
 package molecules
 
 import (
-	"sort"
+	"slices"
 )
 
 // Legacy CIP-style atom ranks as RDKit 2022.09's assignStereochemistry
@@ -25,52 +25,8 @@ func twiceBondType(t BondType) int {
 	return 0
 }
 
-// rankInts gives dense ranks (0..) to values ordered by less.
-func rankBy(n int, less func(i, j int) bool, equal func(i, j int) bool) []int {
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return less(idx[a], idx[b]) })
-	res := make([]int, n)
-	if n == 0 {
-		return res
-	}
-	cur := 0
-	last := idx[0]
-	for _, i := range idx {
-		if !equal(i, last) {
-			cur++
-			last = i
-		}
-		res[i] = cur
-	}
-	return res
-}
-
-func lessInts(a, b []int) bool {
-	for k := 0; k < len(a) && k < len(b); k++ {
-		if a[k] != b[k] {
-			return a[k] < b[k]
-		}
-	}
-	return len(a) < len(b)
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if a[k] != b[k] {
-			return false
-		}
-	}
-	return true
-}
-
 func (m *Mol) cipInvariants() []int {
-	inv := make([]int, len(m.Atoms))
+	inv := m.sc.intsN(len(m.Atoms))
 	for i := range m.Atoms {
 		a := &m.Atoms[i]
 		num := int(a.Z) % 128
@@ -97,36 +53,55 @@ func (m *Mol) cipInvariants() []int {
 	return inv
 }
 
-// iterateCIPRanks mirrors Chirality::iterateCIPRanks.
+// iterateCIPRanks mirrors Chirality::iterateCIPRanks. RDKit's entry for an
+// atom is a prefix of per-iteration columns (the seed invariant, or the
+// atomic number and first ranks, then the ranks of each later iteration)
+// followed by its neighbours' ranks + 1, each repeated by twice the bond
+// order, highest first, and a 0 per hydrogen; entries compare
+// lexicographically (RDKit pads with -1, which sorts a proper prefix first,
+// as here). Each column's ranks were computed from the columns before it,
+// so they order the atoms consistently with the whole prefix: comparing the
+// current ranks alone is comparing the prefix.
+//
+// Because the new order refines the old one, each iteration re-sorts only
+// the atoms tied in the current ranks, by their neighbour entries.
 func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 	n := len(m.Atoms)
-	ranks := rankBy(n, func(i, j int) bool { return invars[i] < invars[j] }, func(i, j int) bool { return invars[i] == invars[j] })
-	entries := make([][]int, n)
-	for i := 0; i < n; i++ {
-		if seed {
-			entries[i] = []int{invars[i]}
-		} else {
-			entries[i] = []int{int(m.Atoms[i].Z), ranks[i]}
-		}
-	}
+	idx := m.sc.int32sN(n)
+	ranks := m.sc.intsN(n)
+	denseRanks(idx, ranks, func(a, b int32) int { return cmpInt(invars[a], invars[b]) })
+	// idx stays sorted by ranks from here on
 	maxIts := n/2 + 1
 	numIts := 0
 	lastNum := -1
-	numRanks := 0
-	for _, r := range ranks {
-		if r+1 > numRanks {
-			numRanks = r + 1
-		}
+	numRanks := countRanks(ranks)
+	counts := m.sc.intsN(n)
+	off := m.sc.int32sN(n + 1)
+	lenOf := m.sc.int32sN(n)
+	// room for every entry: twice the bond orders (at most 8 each way) plus Hs
+	room := 0
+	for i := range m.Atoms {
+		room += 8*len(m.Atoms[i].bonds) + m.Atoms[i].TotalHs()
 	}
-	counts := make([]int, n)
-	var nbrs []int
+	nb := m.sc.intsN(room)[:0]
+	var nbrBuf [8]int32
+	nbrs := nbrBuf[:0]
+	next := m.sc.intsN(n)
 	for numRanks < n && numIts < maxIts && (lastNum < 0 || lastNum < numRanks) {
-		longest := 0
-		for i := 0; i < n; i++ {
+		nb = nb[:0]
+		// neighbour entries of the tied atoms only
+		for k := 0; k < n; k++ {
+			i := int(idx[k])
+			tied := (k > 0 && ranks[idx[k-1]] == ranks[i]) || (k+1 < n && ranks[idx[k+1]] == ranks[i])
+			off[i] = int32(len(nb))
+			if !tied {
+				lenOf[i] = 0
+				continue
+			}
 			nbrs = nbrs[:0]
 			for _, b := range m.Atoms[i].bonds {
 				bd := &m.Bonds[b]
-				o := int(bd.Other(int32(i)))
+				o := bd.Other(int32(i))
 				nbrs = append(nbrs, o)
 				if bd.Type == BondDouble && m.Atoms[o].Z == 15 && (len(m.Atoms[o].bonds) == 3 || len(m.Atoms[o].bonds) == 4) {
 					counts[o]++
@@ -134,42 +109,84 @@ func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 					counts[o] += twiceBondType(bd.Type)
 				}
 			}
-			sort.SliceStable(nbrs, func(x, y int) bool { return ranks[nbrs[x]] > ranks[nbrs[y]] })
+			// neighbours by descending rank (insertion sort: stable, small)
+			for x := 1; x < len(nbrs); x++ {
+				for y := x; y > 0 && ranks[nbrs[y]] > ranks[nbrs[y-1]]; y-- {
+					nbrs[y], nbrs[y-1] = nbrs[y-1], nbrs[y]
+				}
+			}
 			for _, o := range nbrs {
 				for c := 0; c < counts[o]; c++ {
-					entries[i] = append(entries[i], ranks[o]+1)
+					nb = append(nb, ranks[o]+1)
 				}
 				counts[o] = 0
 			}
 			for h := 0; h < m.Atoms[i].TotalHs(); h++ {
-				entries[i] = append(entries[i], 0)
+				nb = append(nb, 0)
 			}
-			if len(entries[i]) > longest {
-				longest = len(entries[i])
-			}
+			lenOf[i] = int32(len(nb)) - off[i]
 		}
-		for i := 0; i < n; i++ {
-			for len(entries[i]) < longest {
-				entries[i] = append(entries[i], -1)
+		cmpNb := func(a, b int32) int {
+			ea, eb := nb[off[a]:off[a]+lenOf[a]], nb[off[b]:off[b]+lenOf[b]]
+			for k := 0; k < len(ea) && k < len(eb); k++ {
+				if ea[k] != eb[k] {
+					return cmpInt(ea[k], eb[k])
+				}
 			}
+			return cmpInt(len(ea), len(eb))
 		}
 		lastNum = numRanks
-		ranks = rankBy(n, func(i, j int) bool { return lessInts(entries[i], entries[j]) }, func(i, j int) bool { return equalInts(entries[i], entries[j]) })
-		numRanks = 0
-		for _, r := range ranks {
-			if r+1 > numRanks {
-				numRanks = r + 1
+		for lo := 0; lo < n; {
+			hi := lo + 1
+			for hi < n && ranks[idx[hi]] == ranks[idx[lo]] {
+				hi++
 			}
-		}
-		if lastNum != numRanks {
-			for i := 0; i < n; i++ {
-				entries[i][numIts+1] = ranks[i]
-				entries[i] = entries[i][:numIts+2]
+			if hi-lo > 1 {
+				slices.SortFunc(idx[lo:hi], cmpNb)
 			}
+			lo = hi
 		}
+		cur := 0
+		for k, i := range idx {
+			if k > 0 {
+				p := idx[k-1]
+				if ranks[p] != ranks[i] || cmpNb(p, i) != 0 {
+					cur++
+				}
+			}
+			next[i] = cur
+		}
+		ranks, next = next, ranks
+		numRanks = countRanks(ranks)
 		numIts++
 	}
 	return ranks
+}
+
+func countRanks(ranks []int) int {
+	num := 0
+	for _, r := range ranks {
+		if r+1 > num {
+			num = r + 1
+		}
+	}
+	return num
+}
+
+// denseRanks sets ranks[i] to the dense rank (0..) of item i under cmp;
+// idx is scratch of the same length.
+func denseRanks(idx []int32, ranks []int, cmp func(a, b int32) int) {
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, cmp)
+	cur := 0
+	for k, i := range idx {
+		if k > 0 && cmp(idx[k-1], i) != 0 {
+			cur++
+		}
+		ranks[i] = cur
+	}
 }
 
 // cipRanks is assignAtomCIPRanks.
@@ -191,17 +208,19 @@ func (m *Mol) cipCode(i int, ranks []int) byte {
 		}
 		return ranks[x]
 	}
-	seen := map[int]bool{}
-	for _, x := range nb {
-		if seen[pr(x)] {
-			return 0
+	for x := range nb {
+		for y := 0; y < x; y++ {
+			if pr(nb[x]) == pr(nb[y]) {
+				return 0
+			}
 		}
-		seen[pr(x)] = true
 	}
-	list := append([]int32(nil), nb...)
-	if len(list) == 3 {
-		list = append([]int32{-2}, list...) // lone pair first, lowest
+	var listBuf, targetBuf [8]int32
+	list := listBuf[:0]
+	if len(nb) == 3 {
+		list = append(list, -2) // lone pair first, lowest
 	}
+	list = append(list, nb...)
 	prio := func(x int32) int {
 		if x == -2 {
 			return -2
@@ -209,13 +228,16 @@ func (m *Mol) cipCode(i int, ranks []int) byte {
 		return pr(x)
 	}
 	// target order: lowest first, then descending priority
-	target := append([]int32(nil), list...)
-	sort.SliceStable(target, func(x, y int) bool { return prio(target[x]) < prio(target[y]) })
-	rest := append([]int32(nil), target[1:]...)
+	target := append(targetBuf[:0], list...)
+	for x := 1; x < len(target); x++ {
+		for y := x; y > 0 && prio(target[y]) < prio(target[y-1]); y-- {
+			target[y], target[y-1] = target[y-1], target[y]
+		}
+	}
+	rest := target[1:]
 	for l, r := 0, len(rest)-1; l < r; l, r = l+1, r-1 {
 		rest[l], rest[r] = rest[r], rest[l]
 	}
-	target = append(target[:1], rest...)
 	odd, ok := relativeParity(list, target)
 	if !ok {
 		return 0

@@ -210,25 +210,39 @@ var crippenRowsFor = func() [][]uint8 {
 	return out
 }()
 
-// crippenNeeds holds, per parameter row, one nbrMask per pattern neighbour
-// of the first atom: the neighbour kinds that neighbour can match. An atom
-// lacking any of them cannot match the row (a necessary condition only;
-// the matcher decides).
-var crippenNeeds = func() [][]nbrMask {
-	out := make([][]nbrMask, len(crippenTable))
+// crippenNeeds holds, per parameter row, the pattern neighbours of the first
+// atom grouped by the neighbour kinds they can match (nbrMask): an atom
+// with fewer neighbours of a group's kinds than the group has members
+// cannot match the row (a necessary condition only; the matcher decides).
+var crippenNeeds = func() [][]nbrNeed {
+	out := make([][]nbrNeed, len(crippenTable))
 	for ri, row := range crippenTable {
 		p := row.pat
+	next:
 		for _, bi := range p.adj[0] {
 			b := p.bonds[bi]
 			o := b.a
 			if o == 0 {
 				o = b.b
 			}
-			out[ri] = append(out[ri], patternNbrMask(b.q, p.atoms[o]))
+			nm := patternNbrMask(b.q, p.atoms[o])
+			for k := range out[ri] {
+				if out[ri][k].mask == nm {
+					out[ri][k].count++
+					continue next
+				}
+			}
+			out[ri] = append(out[ri], nbrNeed{nm, 1})
 		}
 	}
 	return out
 }()
+
+// nbrNeed is a group of pattern neighbours able to match the same kinds.
+type nbrNeed struct {
+	mask  nbrMask
+	count int
+}
 
 func crippenKey(z uint8, arom bool) int {
 	k := 2 * int(z)
@@ -301,28 +315,201 @@ func mayMatchElem(q *qnode, z int, arom bool) tri {
 	return triMaybe
 }
 
+// crippenProps holds, per parameter row, which first-atom values of each
+// simple property can pass the row's first-atom query (bit v for value v,
+// 0..30; larger values are not filtered): a necessary condition only.
+type crippenProps struct {
+	h, x, d, chg uint32 // H count, total degree, degree (with H), charge+8
+}
+
+var crippenRowProps = func() []crippenProps {
+	out := make([]crippenProps, len(crippenTable))
+	for ri, row := range crippenTable {
+		q := row.pat.atoms[0]
+		for v := 0; v <= 30; v++ {
+			if mayMatchProp(q, qHCount, v) != triNo {
+				out[ri].h |= 1 << v
+			}
+			if mayMatchProp(q, qTotalDegree, v) != triNo {
+				out[ri].x |= 1 << v
+			}
+			if mayMatchProp(q, qDegree, v) != triNo {
+				out[ri].d |= 1 << v
+			}
+			if mayMatchProp(q, qCharge, v-8) != triNo {
+				out[ri].chg |= 1 << v
+			}
+		}
+	}
+	return out
+}()
+
+// crippenRowsForHX narrows crippenRowsFor by the first atom's H count and
+// total degree (both below crippenHX): [key][h*crippenHX+x].
+const crippenHX = 8
+
+var crippenRowsForHX = func() [][][]uint8 {
+	out := make([][][]uint8, len(crippenRowsFor))
+	for key, rows := range crippenRowsFor {
+		out[key] = make([][]uint8, crippenHX*crippenHX)
+		for h := 0; h < crippenHX; h++ {
+			for x := 0; x < crippenHX; x++ {
+				var sel []uint8
+				for _, ri := range rows {
+					if propOK(crippenRowProps[ri].h, h) && propOK(crippenRowProps[ri].x, x) {
+						sel = append(sel, ri)
+					}
+				}
+				out[key][h*crippenHX+x] = sel
+			}
+		}
+	}
+	return out
+}()
+
+// mayMatchProp says whether atom query q can match an atom whose property
+// kind (qHCount, qTotalDegree, qDegree or qCharge) has value v, whatever
+// its other properties.
+func mayMatchProp(q *qnode, kind qkind, v int) tri {
+	switch q.kind {
+	case qAnd, qLowAnd:
+		r := triYes
+		for _, k := range q.kids {
+			switch mayMatchProp(k, kind, v) {
+			case triNo:
+				return triNo
+			case triMaybe:
+				r = triMaybe
+			}
+		}
+		return r
+	case qOr:
+		r := triNo
+		for _, k := range q.kids {
+			switch mayMatchProp(k, kind, v) {
+			case triYes:
+				return triYes
+			case triMaybe:
+				r = triMaybe
+			}
+		}
+		return r
+	case qNot:
+		switch mayMatchProp(q.kids[0], kind, v) {
+		case triYes:
+			return triNo
+		case triNo:
+			return triYes
+		}
+		return triMaybe
+	case qTrue:
+		return triYes
+	case kind:
+		if q.val == v {
+			return triYes
+		}
+		return triNo
+	}
+	return triMaybe
+}
+
+// propOK reports whether value v (offset already applied) passes mask.
+func propOK(mask uint32, v int) bool { return v < 0 || v > 30 || mask&(1<<v) != 0 }
+
+// crippenFilter is everything the prefilters read about one row, kept
+// together.
+type crippenFilter struct {
+	props  crippenProps
+	nNbr   int // pattern neighbours of the first atom
+	nNeeds int
+	needs  [4]nbrNeed
+	more   []nbrNeed // groups past the fourth (none in RDKit's table)
+}
+
+var crippenFilters = func() []crippenFilter {
+	out := make([]crippenFilter, len(crippenTable))
+	for ri, row := range crippenTable {
+		f := &out[ri]
+		f.props = crippenRowProps[ri]
+		f.nNbr = len(row.pat.adj[0])
+		nd := crippenNeeds[ri]
+		f.nNeeds = copy(f.needs[:], nd)
+		if len(nd) > len(f.needs) {
+			f.more = nd[len(f.needs):]
+		}
+	}
+	return out
+}()
+
+// crippenMayMatch applies the prefilters of row ri to an atom with the
+// given property values and neighbour kinds kinds (nm: their set).
+func crippenMayMatch(ri uint8, h, x, d, chg int, kinds []int, nm nbrMask) bool {
+	f := &crippenFilters[ri]
+	if !propOK(f.props.h, h) || !propOK(f.props.x, x) || !propOK(f.props.d, d) || !propOK(f.props.chg, chg+8) {
+		return false
+	}
+	if f.nNbr > len(kinds) {
+		return false
+	}
+	for k := 0; k < f.nNeeds; k++ {
+		if !needOK(&f.needs[k], kinds, nm) {
+			return false
+		}
+	}
+	for k := range f.more {
+		if !needOK(&f.more[k], kinds, nm) {
+			return false
+		}
+	}
+	return true
+}
+
+func needOK(nd *nbrNeed, kinds []int, nm nbrMask) bool {
+	if nd.mask[0]&nm[0] == 0 && nd.mask[1]&nm[1] == 0 {
+		return false
+	}
+	if nd.count > 1 {
+		c := 0
+		for _, k := range kinds {
+			if nd.mask.has(k) {
+				c++
+			}
+		}
+		if c < nd.count {
+			return false
+		}
+	}
+	return true
+}
+
 // crippenType is the type index of the first parameter row matching atom i
 // of mt's view (a virtual hydrogen when i >= len(m.Atoms)), or -1.
 func (mt *matcher) crippenType(i int) int16 {
-	var key int
+	var key, h, x, chg int
 	if i >= mt.n {
 		key = crippenKey(1, false)
+		x = 1
+		if mt.m.Atoms[mt.hParent[i-mt.n]].Z == 1 {
+			h = 1
+		}
 	} else {
 		a := &mt.m.Atoms[i]
 		key = crippenKey(a.Z, a.Aromatic)
+		h, x, chg = mt.hs[i], mt.m.totalDegree(i), int(a.Charge)
 	}
-	nm := mt.nbrMaskOf(i)
-	deg := mt.viewDegree(i)
-rows:
-	for _, ri := range crippenRowsFor[key] {
-		needs := crippenNeeds[ri]
-		if len(needs) > deg {
+	var kindBuf [8]int
+	kinds := mt.nbrKinds(i, kindBuf[:0])
+	var nm nbrMask
+	for _, k := range kinds {
+		nm.set(k)
+	}
+	rows := crippenRowsFor[key]
+	if h < crippenHX && x < crippenHX {
+		rows = crippenRowsForHX[key][h*crippenHX+x]
+	}
+	for _, ri := range rows {
+		if !crippenMayMatch(ri, h, x, len(kinds), chg, kinds, nm) {
 			continue
-		}
-		for _, nd := range needs {
-			if nd[0]&nm[0] == 0 && nd[1]&nm[1] == 0 {
-				continue rows
-			}
 		}
 		if mt.matchFrom(crippenTable[ri].pat, i) {
 			return crippenTable[ri].typ

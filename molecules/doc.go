@@ -16,8 +16,10 @@
 //     ranking and writer), molecular formula as CalcMolFormula;
 //   - Morgan/ECFP fingerprints with RDKit's default invariants, bit-identical
 //     folded bits, unfolded counts and per-bit environments (bit info);
-//   - descriptors: MolWt, ExactMolWt, Crippen MolLogP/MolMR (a small SMARTS
-//     matcher runs RDKit's Crippen table), TPSA, NumHDonors/NumHAcceptors,
+//   - descriptors: MolWt, ExactMolWt, Crippen MolLogP/MolMR and per-atom
+//     Wildman–Crippen types (CrippenAtoms, CrippenLabels: a small SMARTS
+//     matcher runs RDKit's Crippen table, seeing the hydrogens as virtual
+//     atoms as after AddHs), TPSA, NumHDonors/NumHAcceptors,
 //     strict NumRotatableBonds, ring and aromatic ring counts, FractionCSP3,
 //     Lipinski violations;
 //   - Index, an in-memory Tanimoto search with popcount buckets and a
@@ -29,6 +31,7 @@
 //	m.CanonicalSMILES()                                  // "CC(=O)Oc1ccccc1C(=O)O"
 //	m.Formula()                                          // "C9H8O4"
 //	molecules.Describe(m)                                // Descriptors
+//	molecules.CrippenAtoms(m, nil)                       // per-atom types, logP, MR
 //	molecules.Morgan(m, 2, 2048)                         // ECFP4 bits
 //	molecules.MorganWithInfo(m, 2, 2048)                 // bits + (atom, radius) per bit
 //	idx, _ := molecules.NewIndex(2048)
@@ -40,8 +43,14 @@
 // input length, atoms and ring closures.
 //
 // Agreement with RDKit is pinned by golden_test.go against RDKit 2022.09.3
-// output in testdata/ (edge cases, NCI 5K, a MoleculeNet sample); extra
+// output in testdata/ (edge cases, NCI 5K, a MoleculeNet sample), and the
+// per-atom Crippen types by crippen_test.go (testdata/make_crippen_golden.py); extra
 // files made with peer/make_golden.py can be checked through
 // MOLECULES_GOLDEN. peer/rdkit_bench.py is the speed peer of
 // BenchmarkVsRDKit.
+//
+// Parsing keeps allocations low: adjacency lists come from shared chunks,
+// sanitization borrows its temporary arrays from a pooled scratch, and the
+// SSSR finder and SMARTS matcher keep pooled scratch of their own. The pools
+// hold only reusable buffers, never results.
 package molecules

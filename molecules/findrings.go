@@ -2,7 +2,9 @@ package molecules
 
 import (
 	mbits "math/bits"
+	"slices"
 	"sort"
+	"sync"
 )
 
 // This file follows RDKit 2022.09's FindRings.cpp (Figueras-style SSSR with
@@ -15,7 +17,19 @@ const maxBFSQueue = 200000
 type ringFinder struct {
 	m          *Mol
 	n          int
-	invars     map[string]bool
+	nw         int      // words of an atom-set key
+	keys       []uint64 // atom-set keys of the rings found so far, nw words each
+	keyBuf     []uint64 // scratch key
+	arena      []int32  // ring storage of the current call (rings outlive the finder)
+	deg        []int
+	active     []bool
+	doneAts    []bool
+	frags      []int32
+	fragOff    []int32
+	changedSet *minSet
+	d2cand     []int32 // findRingsD2nodes scratch
+	d2key      []int32
+	dkeys      []uint64
 	ringBonds  []bool
 	ringAtoms  []bool
 	extras     [][]int32 // alternative rings of the last fragment that had some
@@ -24,37 +38,90 @@ type ringFinder struct {
 	parents    []int32
 	depths     []int32
 	done       []uint8
+	tmpSet     *minSet
+	degCopy    []int
+	actCopy    []bool
+	queue      []int32 // BFS scratch
+	side, up   []int32 // ring path scratch
 	queueLimit bool
 }
 
-func atomSetKey(ring []int32, n int) string {
-	b := make([]byte, (n+7)/8)
-	for _, a := range ring {
-		b[a>>3] |= 1 << (uint(a) & 7)
+// ringKey writes the atom set of ring as f.nw words into dst.
+func (f *ringFinder) ringKey(dst []uint64, ring []int32) []uint64 {
+	dst = dst[:0]
+	for k := 0; k < f.nw; k++ {
+		dst = append(dst, 0)
 	}
-	return string(b)
+	for _, a := range ring {
+		dst[a>>6] |= 1 << (uint(a) & 63)
+	}
+	return dst
 }
 
 // lessInvariant orders ring invariants as boost::dynamic_bitset's operator<
 // does (as binary numbers, highest atom index most significant).
-func lessInvariant(a, b string) bool {
+func lessInvariant(a, b []uint64) bool {
 	for i := len(a) - 1; i >= 0; i-- {
 		if a[i] != b[i] {
-			// compare the byte as bits from high to low
 			return a[i] < b[i]
 		}
 	}
 	return false
 }
 
-func (f *ringFinder) trimBonds(cand int32, changed map[int32]bool, deg []int, active []bool) {
+// ring returns storage for a ring of size atoms from the call's arena.
+func (f *ringFinder) ring(size int) []int32 {
+	if len(f.arena) < size {
+		f.arena = make([]int32, max(size, min(256, 2*f.n)))
+	}
+	r := f.arena[:0:size]
+	f.arena = f.arena[size:]
+	return r
+}
+
+// minSet is a set of atoms popped smallest first.
+type minSet struct {
+	in []bool
+	n  int
+}
+
+func newMinSet(n int) *minSet { return &minSet{in: make([]bool, n)} }
+
+func (s *minSet) add(a int32) {
+	if !s.in[a] {
+		s.in[a] = true
+		s.n++
+	}
+}
+
+func (s *minSet) popMin() int32 {
+	for i, ok := range s.in {
+		if ok {
+			s.in[i] = false
+			s.n--
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+func (f *ringFinder) hasKey(key []uint64) bool {
+	for k := 0; k+f.nw <= len(f.keys); k += f.nw {
+		if slices.Equal(f.keys[k:k+f.nw], key) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *ringFinder) trimBonds(cand int32, changed *minSet, deg []int, active []bool) {
 	for _, b := range f.m.Atoms[cand].bonds {
 		if !active[b] {
 			continue
 		}
 		o := f.m.Bonds[b].Other(cand)
 		if deg[o] <= 2 && changed != nil {
-			changed[o] = true
+			changed.add(o)
 		}
 		active[b] = false
 		deg[o]--
@@ -79,15 +146,16 @@ func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int
 		done[x] = black
 	}
 	var rings [][]int32
-	queue := []int32{root}
+	queue := append(f.queue[:0], root)
+	defer func() { f.queue = queue[:0] }()
 	curSize := int(^uint(0) >> 1)
-	for len(queue) > 0 {
-		if len(queue) >= maxBFSQueue {
+	for head := 0; head < len(queue); {
+		if len(queue)-head >= maxBFSQueue {
 			f.failed = true
 			return rings
 		}
-		curr := queue[0]
-		queue = queue[1:]
+		curr := queue[head]
+		head++
 		done[curr] = black
 		depth := depths[curr] + 1
 		if int(depth) > curSize {
@@ -108,40 +176,52 @@ func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int
 				queue = append(queue, nbr)
 				continue
 			}
-			ring := []int32{nbr}
+			// ring = root … parent(curr), curr, nbr, parent(nbr) … (root
+			// excluded on the nbr side); fails when the two tree paths meet
+			// before the root
+			side := append(f.side[:0], nbr)
 			for p := parents[nbr]; p != -1 && p != root; p = parents[p] {
-				ring = append(ring, p)
+				side = append(side, p)
 			}
-			ring = append([]int32{curr}, ring...)
+			up := append(f.up[:0], curr)
 			ok := true
 			for p := parents[curr]; p != -1; p = parents[p] {
-				if containsI32(ring, p) {
+				if p == curr || containsI32(side, p) {
 					ok = false
 					break
 				}
-				ring = append([]int32{p}, ring...)
+				up = append(up, p)
 			}
-			if !ok || len(ring) <= 1 {
+			f.side, f.up = side, up
+			size := len(up) + len(side)
+			if !ok || size <= 1 {
 				continue
 			}
-			if len(ring) <= curSize {
-				curSize = len(ring)
-				rings = append(rings, ring)
-			} else {
+			if size > curSize {
 				return rings
 			}
+			curSize = size
+			ring := f.ring(size)
+			for k := len(up) - 1; k >= 0; k-- {
+				ring = append(ring, up[k])
+			}
+			rings = append(rings, append(ring, side...))
 		}
 	}
 	return rings
 }
 
 func (f *ringFinder) addRing(res *[][]int32, ring []int32, mark bool) bool {
-	key := atomSetKey(ring, f.n)
-	if f.invars[key] {
+	f.keyBuf = f.ringKey(f.keyBuf, ring)
+	return f.addRingKey(res, ring, f.keyBuf, mark)
+}
+
+func (f *ringFinder) addRingKey(res *[][]int32, ring []int32, key []uint64, mark bool) bool {
+	if f.hasKey(key) {
 		return false
 	}
 	*res = append(*res, ring)
-	f.invars[key] = true
+	f.keys = append(f.keys, key...)
 	if mark {
 		for i := range ring {
 			a, b := ring[i], ring[(i+1)%len(ring)]
@@ -166,8 +246,8 @@ func (f *ringFinder) markUselessD2s(root int32, forb []bool, deg []int, active [
 }
 
 func (f *ringFinder) pickD2Nodes(frag []int32, deg []int, active []bool) []int32 {
-	var out []int32
-	forb := make([]bool, f.n)
+	out := f.m.sc.int32sN(0)[:0]
+	forb := f.m.sc.boolsN(f.n)
 	for {
 		root := int32(-1)
 		for _, a := range frag {
@@ -186,62 +266,82 @@ func (f *ringFinder) pickD2Nodes(frag []int32, deg []int, active []bool) []int32
 }
 
 func (f *ringFinder) findRingsD2nodes(res *[][]int32, d2nodes []int32, deg []int, active []bool) {
-	dupD2 := map[string][]int32{}
-	var dupKeys []string
-	dupMap := map[int32][]int32{}
-	nodeInvars := map[int32][]string{}
-	var nodeOrder []int32
+	// every (d2 node, ring key) found, in order; keys are indices into the
+	// distinct ring keys dkeys (nw words each)
+	cands, keyOf := f.d2cand[:0], f.d2key[:0]
+	dkeys := f.dkeys[:0]
+	nw := f.nw
 	for _, cand := range d2nodes {
 		srings := f.smallestRingsBfs(cand, active, nil)
 		for _, ring := range srings {
-			key := atomSetKey(ring, f.n)
-			f.addRing(res, ring, true)
-			if _, ok := nodeInvars[cand]; !ok {
-				nodeOrder = append(nodeOrder, cand)
-			}
-			nodeInvars[cand] = append(nodeInvars[cand], key)
-			ordered := append([]int32(nil), nodeOrder...)
-			sort.Slice(ordered, func(i, j int) bool { return ordered[i] < ordered[j] })
-			for _, other := range ordered {
-				if other == cand {
-					continue
-				}
-				for _, k := range nodeInvars[other] {
-					if k == key {
-						dupMap[cand] = append(dupMap[cand], other)
-						dupMap[other] = append(dupMap[other], cand)
-						break
-					}
+			f.keyBuf = f.ringKey(f.keyBuf, ring)
+			key := f.keyBuf
+			f.addRingKey(res, ring, key, true)
+			ki := -1
+			for k := 0; k*nw < len(dkeys); k++ {
+				if slices.Equal(dkeys[k*nw:k*nw+nw], key) {
+					ki = k
+					break
 				}
 			}
-			if _, ok := dupD2[key]; !ok {
-				dupKeys = append(dupKeys, key)
+			if ki < 0 {
+				ki = len(dkeys) / nw
+				dkeys = append(dkeys, key...)
 			}
-			dupD2[key] = append(dupD2[key], cand)
+			cands = append(cands, cand)
+			keyOf = append(keyOf, int32(ki))
 		}
 		if len(srings) == 0 {
-			changed := map[int32]bool{cand: true}
-			for len(changed) > 0 {
-				c := minKey(changed)
-				delete(changed, c)
-				f.trimBonds(c, changed, deg, active)
+			changed := f.scratchSet()
+			changed.add(cand)
+			for changed.n > 0 {
+				f.trimBonds(changed.popMin(), changed, deg, active)
 			}
 		}
 	}
+	f.d2cand, f.d2key, f.dkeys = cands, keyOf, dkeys
+	nKeys := len(dkeys) / nw
+	if nKeys == len(cands) {
+		return // every ring found by one node only: no duplicates to resolve
+	}
 	// findSSSRforDupCands, in the map order of the ring invariants
-	sort.Slice(dupKeys, func(i, j int) bool { return lessInvariant(dupKeys[i], dupKeys[j]) })
-	for _, key := range dupKeys {
-		cands := dupD2[key]
-		if len(cands) <= 1 {
+	order := make([]int, nKeys)
+	for k := range order {
+		order[k] = k
+	}
+	sort.Slice(order, func(i, j int) bool {
+		return lessInvariant(dkeys[order[i]*nw:order[i]*nw+nw], dkeys[order[j]*nw:order[j]*nw+nw])
+	})
+	for _, ki := range order {
+		nc := 0
+		for _, k := range keyOf {
+			if int(k) == ki {
+				nc++
+			}
+		}
+		if nc <= 1 {
 			continue
 		}
 		var nrings [][]int32
 		minSiz := int(^uint(0) >> 1)
-		for _, dc := range cands {
-			degCopy := append([]int(nil), deg...)
-			actCopy := append([]bool(nil), active...)
-			for _, dn := range dupMap[dc] {
-				f.trimBonds(dn, nil, degCopy, actCopy)
+		for e, dc := range cands {
+			if int(keyOf[e]) != ki {
+				continue
+			}
+			degCopy := append(f.degCopy[:0], deg...)
+			actCopy := append(f.actCopy[:0], active...)
+			f.degCopy, f.actCopy = degCopy, actCopy
+			// trim every other node that found one of dc's rings (RDKit's
+			// dupMap; the trimming order does not matter)
+			for e1, c1 := range cands {
+				if c1 != dc {
+					continue
+				}
+				for e2, c2 := range cands {
+					if c2 != dc && keyOf[e2] == keyOf[e1] {
+						f.trimBonds(c2, nil, degCopy, actCopy)
+					}
+				}
 			}
 			for _, r := range f.smallestRingsBfs(dc, actCopy, nil) {
 				if len(r) < minSiz {
@@ -258,14 +358,12 @@ func (f *ringFinder) findRingsD2nodes(res *[][]int32, d2nodes []int32, deg []int
 	}
 }
 
-func minKey(s map[int32]bool) int32 {
-	best := int32(-1)
-	for k := range s {
-		if best < 0 || k < best {
-			best = k
-		}
+// scratchSet returns the finder's empty scratch minSet.
+func (f *ringFinder) scratchSet() *minSet {
+	if f.tmpSet == nil {
+		f.tmpSet = newMinSet(f.n)
 	}
-	return best
+	return f.tmpSet
 }
 
 func (f *ringFinder) findRingsD3Node(res *[][]int32, cand int32, active []bool) {
@@ -340,7 +438,8 @@ func (f *ringFinder) atomSearchBFS(start, end int32) []int32 {
 			if nbr == end {
 				if cur != start {
 					nv := append(append([]int32(nil), tv...), nbr)
-					if !f.invars[atomSetKey(nv, f.n)] {
+					f.keyBuf = f.ringKey(f.keyBuf, nv)
+					if !f.hasKey(f.keyBuf) {
 						return nv
 					}
 				}
@@ -447,45 +546,39 @@ func (f *ringFinder) removeExtraRings(res [][]int32) [][]int32 {
 // symmetrizeSSSR may add; ok is false when the search failed and a fallback
 // is needed.
 func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
-	n := len(m.Atoms)
-	f := &ringFinder{m: m, n: n, invars: map[string]bool{}, ringBonds: make([]bool, len(m.Bonds)), ringAtoms: make([]bool, n)}
-	deg := make([]int, n)
-	for i := range m.Atoms {
-		deg[i] = len(m.Atoms[i].bonds)
-	}
-	active := make([]bool, len(m.Bonds))
-	for i := range active {
-		active[i] = true
-	}
+	f := ringFinderPool.Get().(*ringFinder)
+	defer f.release()
+	f.reset(m)
+	deg, active := f.deg, f.active
 	var res [][]int32
-	for _, fragInts := range m.fragments() {
-		if len(fragInts) < 3 {
+	for fi := 0; fi+1 < len(f.fragOff); fi++ {
+		frag := f.frags[f.fragOff[fi]:f.fragOff[fi+1]]
+		if len(frag) < 3 {
 			continue
 		}
-		frag := make([]int32, len(fragInts))
-		for k, a := range fragInts {
-			frag[k] = int32(a)
-		}
-		changed := map[int32]bool{}
+		changed := f.changedSet
 		nbnds := 0
 		for _, a := range frag {
 			nbnds += deg[a]
 			if deg[a] < 2 {
-				changed[a] = true
+				changed.add(a)
 			}
 		}
 		nbnds /= 2
 		nexpt := nbnds - len(frag) + 1
 		if nexpt < 1 {
+			for changed.n > 0 {
+				changed.popMin()
+			}
 			continue
 		}
 		var fragRes [][]int32
-		doneAts := make([]bool, n)
+		doneAts := f.doneAts
+		clear(doneAts)
 		nDone := 0
 		for nDone < len(frag) {
-			for len(changed) > 0 {
-				c := minKey(changed)
-				delete(changed, c)
+			for changed.n > 0 {
+				c := changed.popMin()
 				if !doneAts[c] {
 					doneAts[c] = true
 					nDone++
@@ -511,7 +604,9 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 				if cand < 0 {
 					break
 				}
-				f.findRingsD3Node(&fragRes, cand, append([]bool(nil), active...))
+				actCopy := f.m.sc.boolsN(len(active))
+				copy(actCopy, active)
+				f.findRingsD3Node(&fragRes, cand, actCopy)
 				doneAts[cand] = true
 				nDone++
 				f.trimBonds(cand, changed, deg, active)
@@ -519,6 +614,9 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 			if f.failed {
 				return nil, nil, false
 			}
+		}
+		for changed.n > 0 {
+			changed.popMin()
 		}
 		if len(fragRes) < nexpt {
 			// RDKit's fix for highly fused systems: close rings through
@@ -557,6 +655,103 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 	return res, f.extras, true
 }
 
+// ringFinderPool recycles the finder's scratch between molecules; only
+// rings (carved from a fresh arena per call) leave a call.
+var ringFinderPool = sync.Pool{New: func() any { return new(ringFinder) }}
+
+func growBools(s []bool, n int) []bool {
+	if cap(s) < n {
+		return make([]bool, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// reset prepares f for m: every bond active, the degrees, and the
+// connected components as frags[fragOff[k]:fragOff[k+1]], atoms ascending,
+// components ordered by their lowest atom.
+func (f *ringFinder) reset(m *Mol) {
+	n, nb := len(m.Atoms), len(m.Bonds)
+	*f = ringFinder{
+		m: m, n: n, nw: (n + 63) / 64,
+		keys: f.keys[:0], keyBuf: f.keyBuf, parents: f.parents, depths: f.depths, done: f.done,
+		queue: f.queue, side: f.side, up: f.up, degCopy: f.degCopy, actCopy: f.actCopy,
+		deg: growInts(f.deg, n), active: growBools(f.active, nb), doneAts: growBools(f.doneAts, n),
+		ringBonds: growBools(f.ringBonds, nb), ringAtoms: growBools(f.ringAtoms, n),
+		frags: growI32(f.frags, n), fragOff: f.fragOff[:0],
+		tmpSet: f.tmpSet, changedSet: f.changedSet,
+		d2cand: f.d2cand, d2key: f.d2key, dkeys: f.dkeys,
+	}
+	if f.tmpSet == nil || cap(f.tmpSet.in) < n {
+		f.tmpSet, f.changedSet = newMinSet(n), newMinSet(n)
+	}
+	for _, ms := range []*minSet{f.tmpSet, f.changedSet} {
+		ms.in = ms.in[:n]
+		clear(ms.in)
+		ms.n = 0
+	}
+	for i := range m.Atoms {
+		f.deg[i] = len(m.Atoms[i].bonds)
+	}
+	for i := range f.active {
+		f.active[i] = true
+	}
+	// components: label in order of lowest atom, then bucket atoms ascending
+	comp := growI32(f.depths, n) // borrowed: smallestRingsBfs resets depths
+	for i := range comp {
+		comp[i] = -1
+	}
+	stack := f.queue[:0]
+	nComp := int32(0)
+	for i := 0; i < n; i++ {
+		if comp[i] >= 0 {
+			continue
+		}
+		comp[i] = nComp
+		stack = append(stack[:0], int32(i))
+		for len(stack) > 0 {
+			a := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, b := range m.Atoms[a].bonds {
+				o := m.Bonds[b].Other(a)
+				if comp[o] < 0 {
+					comp[o] = nComp
+					stack = append(stack, o)
+				}
+			}
+		}
+		nComp++
+	}
+	f.queue = stack[:0]
+	off := f.fragOff
+	for k := int32(0); k <= nComp; k++ {
+		off = append(off, 0)
+	}
+	for i := 0; i < n; i++ {
+		off[comp[i]+1]++
+	}
+	for k := int32(1); k <= nComp; k++ {
+		off[k] += off[k-1]
+	}
+	fill := growI32(f.up, int(nComp))
+	copy(fill, off[:nComp])
+	for i := 0; i < n; i++ {
+		c := comp[i]
+		f.frags[fill[c]] = int32(i)
+		fill[c]++
+	}
+	f.up = fill[:0]
+	f.fragOff = off
+	f.depths = comp
+}
+
+// release returns f to the pool without holding on to the molecule.
+func (f *ringFinder) release() {
+	f.m, f.extras, f.arena = nil, nil, nil
+	ringFinderPool.Put(f)
+}
+
 // storeRings sets the ring data from RDKit's SSSR plus the alternatives that
 // symmetrizeSSSR accepts (same size, sharing a bond, and providing every bond
 // the replaced ring alone provided).
@@ -568,7 +763,7 @@ func (m *Mol) storeRings(sssr, extras [][]int32) {
 		}
 		return out
 	}
-	final := append([][]int32(nil), sssr...)
+	final := sssr // appending extras may reuse sssr's spare capacity: nobody else holds it
 	if len(extras) > 0 {
 		sb := make([][]int32, len(sssr))
 		count := make([]int, len(m.Bonds))
@@ -601,8 +796,19 @@ func (m *Mol) storeRings(sssr, extras [][]int32) {
 			}
 		}
 	}
+	total := 0
 	for _, r := range final {
-		rb := bondsOf(r)
+		total += len(r)
+	}
+	store := make([]int32, 0, total) // every ring's bonds, one allocation
+	m.rings = make([][]int32, 0, len(final))
+	m.ringBonds = make([][]int32, 0, len(final))
+	for _, r := range final {
+		start := len(store)
+		for k := range r {
+			store = append(store, m.bondBetween(r[k], r[(k+1)%len(r)]))
+		}
+		rb := store[start:len(store):len(store)]
 		m.rings = append(m.rings, r)
 		m.ringBonds = append(m.ringBonds, rb)
 		for _, a := range r {

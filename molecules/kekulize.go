@@ -3,18 +3,16 @@ package molecules
 // ringNeighbors builds RDKit's makeRingNeighborMap: rings are neighbours
 // when they share at least one bond (and at most maxOverlap bonds when
 // maxOverlap > 0); rings larger than maxSize (if > 0) have no neighbours.
-func ringNeighbors(brings [][]int32, nBonds int, maxSize, maxOverlap int) [][]int {
-	nb := make([][]int, len(brings))
-	sets := make([]bitset, len(brings))
-	for i, r := range brings {
-		sets[i] = newBitset(nBonds)
-		for _, b := range r {
-			sets[i].set(b)
-		}
-	}
+func ringNeighbors(sc *scratch, brings [][]int32, nBonds int, maxSize, maxOverlap int) [][]int {
+	set := bitset(sc.uint64sN((nBonds + 63) / 64))
+	pairs := sc.intsN(0)[:0] // i, j of every neighbouring pair, i < j, in loop order
+	deg := sc.intsN(len(brings))
 	for i := range brings {
 		if maxSize > 0 && len(brings[i]) > maxSize {
 			continue
+		}
+		for _, b := range brings[i] {
+			set.set(b)
 		}
 		for j := i + 1; j < len(brings); j++ {
 			if maxSize > 0 && len(brings[j]) > maxSize {
@@ -22,15 +20,29 @@ func ringNeighbors(brings [][]int32, nBonds int, maxSize, maxOverlap int) [][]in
 			}
 			inter := 0
 			for _, b := range brings[j] {
-				if sets[i].has(b) {
+				if set.has(b) {
 					inter++
 				}
 			}
 			if inter > 0 && (maxOverlap == 0 || inter <= maxOverlap) {
-				nb[i] = append(nb[i], j)
-				nb[j] = append(nb[j], i)
+				pairs = append(pairs, i, j)
+				deg[i]++
+				deg[j]++
 			}
 		}
+		clear(set)
+	}
+	nb := make([][]int, len(brings))
+	back := sc.intsN(len(pairs))
+	off := 0
+	for i := range nb {
+		nb[i] = back[off : off : off+deg[i]]
+		off += deg[i]
+	}
+	for k := 0; k < len(pairs); k += 2 {
+		i, j := pairs[k], pairs[k+1]
+		nb[i] = append(nb[i], j)
+		nb[j] = append(nb[j], i)
 	}
 	return nb
 }
@@ -81,13 +93,15 @@ func (m *Mol) kekulize() error {
 		arings = append(arings, r)
 		brings = append(brings, m.ringBonds[ri])
 	}
-	nb := ringNeighbors(brings, len(m.Bonds), 0, 0)
-	done := make([]bool, len(arings))
+	nb := ringNeighbors(m.sc, brings, len(m.Bonds), 0, 0)
+	done := m.sc.boolsN(len(arings))
+	var fused []int
+	var frings [][]int32
 	for cur := 0; cur < len(arings); {
-		fused := pickFused(cur, nb, nil, done)
-		frings := make([][]int32, len(fused))
-		for k, ri := range fused {
-			frings[k] = arings[ri]
+		fused = pickFused(cur, nb, fused[:0], done)
+		frings = frings[:0]
+		for _, ri := range fused {
+			frings = append(frings, arings[ri])
 		}
 		if err := m.kekulizeFused(frings); err != nil {
 			return err
@@ -131,7 +145,7 @@ func (m *Mol) kekulize() error {
 func (m *Mol) kekulizeFused(arings [][]int32) error {
 	n := len(m.Atoms)
 	var allAtms []int32
-	in := make([]bool, n)
+	in := m.sc.boolsN(n)
 	for _, r := range arings {
 		for _, a := range r {
 			if !in[a] {
@@ -140,7 +154,7 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 			}
 		}
 	}
-	cands := make([]bool, n)
+	cands := m.sc.boolsN(n)
 	var done []int32
 	var questions []int32
 	// markDbondCands
@@ -154,7 +168,7 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 	if !hasArom {
 		return nil
 	}
-	ringNotCand := make([]bool, len(m.rings))
+	ringNotCand := m.sc.boolsN(len(m.rings))
 	for ri, r := range m.rings {
 		ringNotCand[ri] = true
 		for _, a := range r {
@@ -243,8 +257,10 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 	for _, b := range makeSingle {
 		m.Bonds[b].Type = BondSingle
 	}
-	adds := make([]bool, len(m.Bonds))
-	ok := m.kekulizeWorker(allAtms, in, append([]bool(nil), cands...), adds, append([]int32(nil), done...), 100)
+	adds := m.sc.boolsN(len(m.Bonds))
+	candsCopy := m.sc.boolsN(n)
+	copy(candsCopy, cands)
+	ok := m.kekulizeWorker(allAtms, in, candsCopy, adds, append([]int32(nil), done...), 100)
 	if !ok && len(questions) > 0 && len(questions) < 20 {
 		inPlay := in
 		for pos := 1; pos < 1<<len(questions) && !ok; pos++ {
@@ -290,10 +306,12 @@ func containsI32(s []int32, x int32) bool {
 // backtracking, so the Kekulé structure and the rejects match RDKit's.
 func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds []bool, done []int32, maxBT int) bool {
 	var queue []int32
-	options := map[int32][]int32{}
+	// options[a]: the untried partners of backtracking point a (an atom has
+	// options exactly when its list is non-empty)
+	options := make([][]int32, len(m.Atoms))
 	var btmoves []int32
 	lastOpt := int32(-1)
-	local := make([]bool, len(m.Bonds))
+	local := m.sc.boolsN(len(m.Bonds))
 	numBT := 0
 	for len(done) < len(allAtms) || len(queue) > 0 {
 		var cur int32 = -1
@@ -314,7 +332,7 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 		done = append(done, cur)
 		cCand := cands[cur]
 		var opts []int32
-		if o, ok := options[cur]; ok {
+		if o := options[cur]; len(o) > 0 {
 			opts = append([]int32(nil), o...)
 		} else {
 			for _, b := range m.Atoms[cur].bonds {
@@ -341,9 +359,9 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 			cands[cur], cands[nc] = false, false
 			adds[bi] = true
 			local[bi] = true
-			if _, ok := options[cur]; ok {
+			if len(options[cur]) > 0 {
 				if len(opts) == 0 {
-					delete(options, cur)
+					options[cur] = nil
 					btmoves = btmoves[:len(btmoves)-1]
 					if len(btmoves) > 0 {
 						lastOpt = btmoves[len(btmoves)-1]

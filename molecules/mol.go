@@ -114,6 +114,7 @@ type Mol struct {
 	bondRingCount []uint8
 	ringStereo    [][]int32 // groups of ring-stereo atoms (relative cis/trans)
 	conjugated    []bool    // per bond, computed on demand (setConjugation)
+	sc            *scratch  // temporaries lent during sanitize, nil otherwise
 }
 
 // NumAtoms is the number of atoms in the graph (hydrogens are implicit after Parse).

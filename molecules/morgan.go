@@ -97,7 +97,6 @@ type MorganEnv struct {
 	ID     uint32
 	Atom   int
 	Radius int
-	bonds  []uint64 // bond set of the environment (radius ≥ 1)
 }
 
 func hashCombine(seed, v uint32) uint32 {
@@ -121,7 +120,8 @@ func (m *Mol) morganAtomInvariant(i int) uint32 {
 }
 
 type envTuple struct {
-	off  int // offset of the bond set in the round arena
+	top  uint64 // the bond set's most significant word
+	off  int    // offset of the bond set in the round arena
 	inv  uint32
 	atom int32
 }
@@ -243,11 +243,20 @@ func morganEach(m *Mol, radius int, emit func(id uint32, atom, r int, bonds []ui
 			}
 			sc.nbrs = nbrs
 			next[i] = inv
-			tuples = append(tuples, envTuple{i * nw, inv, int32(i)})
+			tuples = append(tuples, envTuple{rn[nw-1], i * nw, inv, int32(i)})
 		}
 		slices.SortFunc(tuples, func(x, y envTuple) int {
-			if c := cmpWords(roundNbhd[x.off:x.off+nw], roundNbhd[y.off:y.off+nw]); c != 0 {
-				return c
+			// bond sets compare as numbers, most significant word first
+			if x.top != y.top {
+				if x.top < y.top {
+					return -1
+				}
+				return 1
+			}
+			if nw > 1 {
+				if c := cmpWords(roundNbhd[x.off:x.off+nw-1], roundNbhd[y.off:y.off+nw-1]); c != 0 {
+					return c
+				}
 			}
 			if x.inv != y.inv {
 				if x.inv < y.inv {
@@ -284,13 +293,9 @@ func morganEach(m *Mol, radius int, emit func(id uint32, atom, r int, bonds []ui
 // MorganEnvironments returns every environment RDKit's Morgan generator
 // emits up to radius, in RDKit's emission order.
 func MorganEnvironments(m *Mol, radius int) []MorganEnv {
-	var out []MorganEnv
-	morganEach(m, radius, func(id uint32, atom, r int, bonds []uint64) {
-		e := MorganEnv{ID: id, Atom: atom, Radius: r}
-		if bonds != nil {
-			e.bonds = append([]uint64(nil), bonds...)
-		}
-		out = append(out, e)
+	out := make([]MorganEnv, 0, len(m.Atoms)*(max(radius, 0)+1))
+	morganEach(m, radius, func(id uint32, atom, r int, _ []uint64) {
+		out = append(out, MorganEnv{ID: id, Atom: atom, Radius: r})
 	})
 	return out
 }

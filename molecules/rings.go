@@ -52,17 +52,18 @@ const maxRingSystemAtoms = 240
 func (m *Mol) perceiveRings() error {
 	n := len(m.Atoms)
 	nb := len(m.Bonds)
-	m.atomRingCount = make([]uint8, n)
-	m.bondRingCount = make([]uint8, nb)
+	counts := make([]uint8, n+nb)
+	m.atomRingCount = counts[:n:n]
+	m.bondRingCount = counts[n:]
 	m.rings = m.rings[:0]
 	m.ringBonds = m.ringBonds[:0]
 	// cyclomatic number: E - V + C, after pruning non-ring (bridge) bonds
-	comp := make([]int32, n)
+	comp := m.sc.int32sN(n)
 	for i := range comp {
 		comp[i] = -1
 	}
 	nComp := 0
-	stack := make([]int32, 0, n)
+	stack := m.sc.int32sN(n)[:0]
 	for i := 0; i < n; i++ {
 		if comp[i] >= 0 {
 			continue
@@ -87,8 +88,8 @@ func (m *Mol) perceiveRings() error {
 		return nil
 	}
 	// ring atoms: 2-core of the graph (repeatedly strip degree<2 atoms)
-	deg := make([]int, n)
-	alive := make([]bool, n)
+	deg := m.sc.intsN(n)
+	alive := m.sc.boolsN(n)
 	for i := range m.Atoms {
 		deg[i] = len(m.Atoms[i].bonds)
 		alive[i] = true
@@ -114,7 +115,7 @@ func (m *Mol) perceiveRings() error {
 			}
 		}
 	}
-	coreSize := make([]int, nComp)
+	coreSize := m.sc.intsN(nComp)
 	for i := 0; i < n; i++ {
 		if alive[i] {
 			coreSize[comp[i]]++

@@ -305,6 +305,11 @@ func (m *Mol) deleteAtoms(remove []bool) {
 
 // sanitize runs RDKit's sanitizeMol steps that affect the results we report.
 func (m *Mol) sanitize() error {
+	m.sc = getScratch()
+	defer func() {
+		m.sc.release()
+		m.sc = nil
+	}()
 	m.cleanUp()
 	for i := range m.Atoms {
 		if err := m.updatePropertyCache(i, true); err != nil {

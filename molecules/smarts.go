@@ -62,6 +62,9 @@ type smartsPattern struct {
 	// order is a matching order where every atom after the first is bonded
 	// to an earlier one; parent[k] is the bond linking order[k] back.
 	parentBond []int
+	// closes[k]: atom k has bonds to earlier atoms besides its parent bond
+	// (ring closures to check once it is mapped)
+	closes []bool
 }
 
 type smartsParser struct {
@@ -177,6 +180,15 @@ done:
 		}
 		if k > 0 && pat.parentBond[k] < 0 {
 			return nil, fmt.Errorf("disconnected pattern")
+		}
+	}
+	pat.closes = make([]bool, len(pat.atoms))
+	for k := range pat.atoms {
+		for _, bi := range pat.adj[k] {
+			b := pat.bonds[bi]
+			if bi != pat.parentBond[k] && min(b.a, b.b) < k && max(b.a, b.b) == k {
+				pat.closes[k] = true
+			}
 		}
 	}
 	return pat, nil
@@ -485,13 +497,23 @@ func (mt *matcher) reset(m *Mol, withHs bool) {
 	nv := n
 	for i := range m.Atoms {
 		mt.val[i] = m.totalValence(i)
-		mt.hs[i] = m.totalHsWithNbrs(i)
+		mt.hs[i] = m.Atoms[i].TotalHs()
 		mt.hStart[i] = int32(nv)
 		if withHs {
 			nv += m.Atoms[i].TotalHs()
 		}
 	}
 	mt.hStart[n] = int32(nv)
+	// H neighbours in the graph count too (getTotalNumHs(true))
+	for b := range m.Bonds {
+		bd := &m.Bonds[b]
+		if m.Atoms[bd.Begin].Z == 1 {
+			mt.hs[bd.End]++
+		}
+		if m.Atoms[bd.End].Z == 1 {
+			mt.hs[bd.Begin]++
+		}
+	}
 	mt.nv = nv
 	mt.hParent = growI32(mt.hParent, nv-n)
 	for i := 0; i < n; i++ {
@@ -794,6 +816,9 @@ func (mt *matcher) extend(p *smartsPattern, mapping []int32, k int, visit func([
 		ok := true
 		// check the other bonds to already-mapped atoms (ring closures)
 		for _, bi := range p.adj[k] {
+			if !p.closes[k] {
+				break
+			}
 			if bi == p.parentBond[k] {
 				continue
 			}
@@ -986,29 +1011,23 @@ func mayMatchBondKind(q *qnode, kind int) tri {
 	return triMaybe
 }
 
-// nbrMaskOf is the set of neighbour kinds around atom i of the view.
-func (mt *matcher) nbrMaskOf(i int) nbrMask {
-	var nm nbrMask
+func (nm *nbrMask) has(bit int) bool { return nm[bit>>6]&(1<<(bit&63)) != 0 }
+
+// nbrKinds appends the kind (nbrBit) of every neighbour of atom i of the
+// view to buf.
+func (mt *matcher) nbrKinds(i int, buf []int) []int {
 	if i >= mt.n {
 		p := &mt.m.Atoms[mt.hParent[i-mt.n]]
-		nm.set(nbrBit(nbrClass(p.Z), p.Aromatic, 0))
-		return nm
+		return append(buf, nbrBit(nbrClass(p.Z), p.Aromatic, 0))
 	}
 	for _, b := range mt.m.Atoms[i].bonds {
 		bd := &mt.m.Bonds[b]
 		o := &mt.m.Atoms[bd.Other(int32(i))]
-		nm.set(nbrBit(nbrClass(o.Z), o.Aromatic, bondKind(bd.Type)))
+		buf = append(buf, nbrBit(nbrClass(o.Z), o.Aromatic, bondKind(bd.Type)))
 	}
-	if mt.hStart[i+1] > mt.hStart[i] {
-		nm.set(nbrBit(1, false, 0))
+	hk := nbrBit(1, false, 0)
+	for v := mt.hStart[i]; v < mt.hStart[i+1]; v++ {
+		buf = append(buf, hk)
 	}
-	return nm
-}
-
-// viewDegree is the number of neighbours of atom i in the view.
-func (mt *matcher) viewDegree(i int) int {
-	if i >= mt.n {
-		return 1
-	}
-	return len(mt.m.Atoms[i].bonds) + int(mt.hStart[i+1]-mt.hStart[i])
+	return buf
 }

@@ -1,7 +1,7 @@
 package molecules
 
 import (
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -58,12 +58,28 @@ func (p *Parser) Parse(smiles string) (*Mol, error) {
 }
 
 type ringOpen struct {
+	num      int // ring-closure number
 	atom     int32
 	btype    BondType
 	dir      uint8
 	pos      int
 	nbrSlot  int // index into atom's stereoNbrs reserved for the partner
 	explicit bool
+}
+
+// openRings are the ring closures waiting for their partner digit (a few at
+// a time, so a list beats a map).
+type openRings []ringOpen
+
+// take removes and returns the open ring numbered num.
+func (r *openRings) take(num int) (ringOpen, bool) {
+	for k, ro := range *r {
+		if ro.num == num {
+			*r = append((*r)[:k], (*r)[k+1:]...)
+			return ro, true
+		}
+	}
+	return ringOpen{}, false
 }
 
 type pendingBond struct {
@@ -85,14 +101,16 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 	if len(s) > p.cfg.MaxLength {
 		return nil, errAt(p.cfg.MaxLength, "SMILES longer than %d characters", p.cfg.MaxLength)
 	}
-	m := &Mol{Atoms: make([]Atom, 0, len(s)), Bonds: make([]Bond, 0, len(s))}
+	nAtoms, nBonds := sizeHint(s)
+	m := &Mol{Atoms: make([]Atom, 0, nAtoms), Bonds: make([]Bond, 0, nBonds)}
 	var (
 		prev     int32 = -1
 		branches []int32
 		bond     pendingBond
-		rings    = map[int]ringOpen{}
+		rings    openRings
 		nRings   int
 		closures []closure
+		arena    adjArena
 	)
 	i := 0
 	for i < len(s) {
@@ -203,8 +221,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 				num = int(c - '0')
 				i++
 			}
-			if ro, ok := rings[num]; ok {
-				delete(rings, num)
+			if ro, ok := rings.take(num); ok {
 				if ro.atom == prev {
 					return nil, errAt(start, "ring closure %d bonds an atom to itself", num)
 				}
@@ -248,7 +265,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 				if nRings > p.cfg.MaxRings {
 					return nil, errAt(start, "more than %d ring closures", p.cfg.MaxRings)
 				}
-				ro := ringOpen{atom: prev, pos: start}
+				ro := ringOpen{num: num, atom: prev, pos: start}
 				if bond.set {
 					if bond.dative != 0 {
 						return nil, errAt(bond.pos, "dative bonds cannot close rings")
@@ -257,7 +274,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 				}
 				ro.nbrSlot = len(m.Atoms[prev].stereoNbrs)
 				m.Atoms[prev].stereoNbrs = append(m.Atoms[prev].stereoNbrs, -2)
-				rings[num] = ro
+				rings = append(rings, ro)
 			}
 			bond = pendingBond{}
 		default:
@@ -275,6 +292,9 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 			if len(m.Atoms) >= p.cfg.MaxAtoms {
 				return nil, errAt(start, "more than %d atoms", p.cfg.MaxAtoms)
 			}
+			// adjacency lists start in shared chunks (room for 4 entries;
+			// append moves a list out when an atom needs more)
+			a.bonds, a.stereoNbrs = arena.slot(), arena.slot()
 			idx := m.addAtom(a)
 			if prev >= 0 {
 				b := Bond{Begin: prev, End: idx, Type: bond.btype, dir: bond.dir}
@@ -312,7 +332,8 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 	if len(rings) > 0 {
 		first := len(s)
 		num := 0
-		for n, ro := range rings {
+		for _, ro := range rings {
+			n := ro.num
 			if ro.pos < first {
 				first, num = ro.pos, n
 			}
@@ -324,7 +345,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 	}
 	// RDKit adds ring-closure bonds after all chain bonds, ordered by ring
 	// number and then by occurrence; atom bond order follows from that.
-	sort.SliceStable(closures, func(i, j int) bool { return closures[i].num < closures[j].num })
+	slices.SortStableFunc(closures, func(a, b closure) int { return cmpInt(a.num, b.num) })
 	for _, c := range closures {
 		if m.bondBetween(c.b.Begin, c.b.End) >= 0 {
 			return nil, errAt(c.pos, "ring closure %d duplicates an existing bond", c.num)
@@ -332,6 +353,44 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 		m.addBond(c.b)
 	}
 	return m, nil
+}
+
+// adjArena hands out empty adjacency lists of capacity adjSlot carved from
+// shared chunks, so a molecule's lists cost a few allocations, not two per
+// atom.
+type adjArena struct{ buf []int32 }
+
+const adjSlot = 4
+
+func (a *adjArena) slot() []int32 {
+	if len(a.buf) < adjSlot {
+		a.buf = make([]int32, 64*adjSlot)
+	}
+	s := a.buf[:0:adjSlot]
+	a.buf = a.buf[adjSlot:]
+	return s
+}
+
+// sizeHint bounds the atoms (a letter or '*' outside brackets, or one
+// bracket) and bonds (atoms plus ring-closure digits) of SMILES s, so the
+// atom and bond arrays are allocated once.
+func sizeHint(s string) (atoms, bonds int) {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '[':
+			atoms++
+			for i < len(s) && s[i] != ']' {
+				i++
+			}
+		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '*':
+			atoms++
+		case c >= '0' && c <= '9' || c == '%':
+			digits++
+		}
+	}
+	return atoms, atoms + digits
 }
 
 type closure struct {

@@ -1,5 +1,7 @@
 package molecules
 
+import "slices"
+
 // Stereo perception after sanitization, following RDKit's legacy
 // assignStereochemistry(cleanIt=true): tetrahedral marks survive on legal
 // centres whose neighbours have distinct CIP ranks (or on ring cis/trans
@@ -34,8 +36,8 @@ func (m *Mol) assignStereo() {
 		return
 	}
 	n := len(m.Atoms)
-	legal := make([]bool, n)
-	dupes := make([]bool, n)
+	legal := m.sc.boolsN(n)
+	dupes := m.sc.boolsN(n)
 	codes := make([]byte, n)
 	for bi := range m.Bonds {
 		m.Bonds[bi].Stereo = stereoNone
@@ -57,13 +59,13 @@ func (m *Mol) assignStereo() {
 			}
 			legal[i] = m.legalStereoCenter(i)
 			dupes[i] = false
-			seen := map[int]bool{}
-			for _, b := range a.bonds {
+			for x, b := range a.bonds {
 				c := cls[m.Bonds[b].Other(int32(i))]
-				if seen[c] {
-					dupes[i] = true
+				for _, b2 := range a.bonds[:x] {
+					if cls[m.Bonds[b2].Other(int32(i))] == c {
+						dupes[i] = true
+					}
 				}
-				seen[c] = true
 			}
 			if legal[i] && !dupes[i] {
 				if c := m.cipCode(i, cls); c != codes[i] {
@@ -83,7 +85,7 @@ func (m *Mol) assignStereo() {
 		if !changed {
 			break
 		}
-		inv := make([]int, n)
+		inv := m.sc.intsN(n)
 		for i := 0; i < n; i++ {
 			inv[i] = cls[i] * factor
 			switch codes[i] {
@@ -105,14 +107,15 @@ func (m *Mol) assignStereo() {
 	}
 	// ring stereochemistry (cis/trans on rings): candidates with duplicate
 	// neighbour classes survive when another candidate shares their ring system
-	ringCand := make([]bool, len(m.Atoms))
+	ringCand := m.sc.boolsN(len(m.Atoms))
 	for i := range m.Atoms {
 		if m.Atoms[i].Chiral != ChiralNone && legal[i] && dupes[i] {
 			ringCand[i] = m.ringStereoCandidate(i, cls)
 		}
 	}
 	m.ringStereo = nil
-	seenA := make([]bool, len(m.Atoms))
+	seenA := m.sc.boolsN(len(m.Atoms))
+	var visited []bool
 	for i := range m.Atoms {
 		if !ringCand[i] || seenA[i] {
 			continue
@@ -121,7 +124,12 @@ func (m *Mol) assignStereo() {
 		group := []int32{int32(i)}
 		seenA[i] = true
 		queue := []int32{int32(i)}
-		visited := map[int32]bool{int32(i): true}
+		if visited == nil {
+			visited = m.sc.boolsN(len(m.Atoms))
+		} else {
+			clear(visited)
+		}
+		visited[i] = true
 		for len(queue) > 0 {
 			x := queue[0]
 			queue = queue[1:]
@@ -147,7 +155,7 @@ func (m *Mol) assignStereo() {
 			ringCand[i] = false
 		}
 	}
-	inGroup := make([]bool, len(m.Atoms))
+	inGroup := m.sc.boolsN(len(m.Atoms))
 	for _, g := range m.ringStereo {
 		for _, a := range g {
 			inGroup[a] = true
@@ -316,8 +324,10 @@ func (m *Mol) ringStereoCandidate(i int, cls []int) bool {
 	if a.Z == 7 && len(a.bonds) == 3 && !m.inRingOfSize(i, 3) && !m.isBridgehead(i) {
 		return false
 	}
-	var nonRing []int32
-	ringRanks := map[int]bool{}
+	var nrBuf [4]int32
+	nonRing := nrBuf[:0]
+	var rrBuf [4]int
+	ringRanks := rrBuf[:0] // distinct ranks of ring neighbours
 	nRing := 0
 	for _, b := range a.bonds {
 		o := m.Bonds[b].Other(int32(i))
@@ -325,7 +335,9 @@ func (m *Mol) ringStereoCandidate(i int, cls []int) bool {
 			nonRing = append(nonRing, o)
 		} else {
 			nRing++
-			ringRanks[cls[o]] = true
+			if !slices.Contains(ringRanks, cls[o]) {
+				ringRanks = append(ringRanks, cls[o])
+			}
 		}
 	}
 	switch len(nonRing) {
