@@ -32,7 +32,7 @@ func BenchmarkParseFeaturizeCPU(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for _, s := range smiles[:200] {
 			if mol, err := m.parser.Parse(s); err == nil {
-				_ = featurize(mol, m.rec.Bits, m.colOf, false)
+				_ = featurize(mol, m.rec.Bits, m.colOf, false, m.rec.DescSet)
 			}
 		}
 		n += 200

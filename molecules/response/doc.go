@@ -25,10 +25,17 @@
 // 2048 bits as RDKit's count fingerprint does, each count c entered as
 // ln(1 + c)), restricted to
 // the bits set in at least two training molecules (the model's Vocabulary),
-// followed by NumDescriptors descriptors (RDKit MolWt, Crippen MolLogP/MolMR
-// and TPSA from package molecules, plus graph counts: see descriptorNames)
-// standardised with the training set's mean and standard deviation, which
-// the model stores. GDSC models use a 512-bit drug fingerprint, the same
+// followed by the descriptor blocks of the model's DescSet, standardised
+// with the training set's mean and standard deviation, which the model
+// stores: NumDescriptors descriptors (RDKit MolWt, Crippen MolLogP/MolMR and
+// TPSA from package molecules, plus graph counts: see descriptorNames); with
+// DescCrippen also the count of every Wildman–Crippen atom type (heavy atoms
+// and hydrogens, molecules.CrippenAtoms: the atom-level decomposition that
+// the logP and MR sums hide); with DescPhyschem also Kier–Hall connectivity
+// and kappa shape indices, a symmetry measure and ring-system counts
+// (physchemNames: size, branching and symmetry, what decides crystal packing
+// and so solubility beyond logP). Records from before DescSet read as
+// DescBasic. GDSC models use a 512-bit drug fingerprint, the same
 // descriptors, two drug-identity inputs (below) and the cell line's binary
 // features: the GDSC v17 "<GENE>_mut" columns, the recurrent copy-number
 // features that name their genes ("gain_cna…_(GENES)" / "loss_cna…_(GENES)"),
@@ -47,14 +54,21 @@
 //
 // # Models and uncertainty
 //
-// Each model is an ensemble of MLPs (ReLU hidden layers 256-256 for the
+// Each model is an ensemble whose members have the model's architecture
+// (Arch). ArchMLP members are MLPs (ReLU hidden layers 256-256 for the
 // property sets, 128-64 for GDSC; linear output) built and trained on the
 // gorgonia training core (rl/nn: fused dense ops, masked MSE or masked
 // binary cross-entropy as custom losses, in-place Adam, decoupled weight
 // decay), each member from its own seed (member i uses seed·1000+i) on the
 // same training split, with early stopping on the validation split.
-// Prediction does not run a graph: the first layer is applied sparsely
-// (the molecule's few set bits select rows of W0) and the rest runs through
+// ArchMPNN members are directed message-passing networks (package mpnn, a
+// gorgonia graph with gather/scatter ops) over the molecular graph with the
+// standardised descriptors appended after the readout (member i uses
+// seed·1000+500+i); ArchHybrid has Ensemble members of each kind and every
+// member counts once in the mean, the spread and the attributions.
+// MLP prediction does not run a graph: the members' first layers are fused
+// side by side into one matrix, the molecule's few set bits select its rows
+// for all members at once (kernels.SparseAccum), and the rest runs through
 // the core's batched forward path, on GOMAXPROCS workers. The
 // prediction is the members' mean; the interval is mean ± 1.96·k·sd where sd
 // is the members' standard deviation and k ≥ 1 is a calibration factor chosen
@@ -63,7 +77,8 @@
 // the mean probability and the interval is clipped to [0, 1].
 //
 // nearestTrainingSimilarity is the largest Tanimoto similarity (ECFP4, 2048
-// bits) to a training molecule. inDomain is similarity ≥ the model's
+// bits) to a training molecule, found exactly through an inverted index of
+// the training fingerprints' bits. inDomain is similarity ≥ the model's
 // threshold, which is the 10th percentile of the validation molecules'
 // nearest-training similarity: a query is out of domain when it is less
 // similar to the training set than 90 % of the held-out molecules whose
@@ -74,7 +89,9 @@
 // mapped back to atoms: for every set bit the ensemble prediction is
 // recomputed with that bit's input set to zero; the difference (prediction
 // with the bit − without) is shared equally among the atoms covered by the
-// environments that set the bit. A positive contribution means the atom's
+// environments that set the bit. Message-passing members attribute by
+// removing each atom from the graph (its features and every message through
+// it); a hybrid averages both over its members. A positive contribution means the atom's
 // environments push the prediction up. Descriptors are global and are not
 // attributed.
 //
@@ -100,9 +117,11 @@
 //
 //	mdl/m/<id>            model record (JSON): metadata, metrics, baseline,
 //	                      scalers, thresholds, split indices
-//	mdl/w/<id>/<k:02x>    ensemble member k's weights (raw rl/nn checkpoint bytes)
+//	mdl/w/<id>/<k:02x>    MLP member k's weights (raw rl/nn checkpoint bytes)
+//	mdl/g/<id>/<k:02x>    message-passing member k (mpnn.Model.MarshalBinary)
 //
 // A model id is derived from its training input
-// (<dataset>.<target>.<split>.s<seed>.e<ensemble>): training is
+// (<dataset>.<target>.<split>.s<seed>.e<ensemble>, then .mpnn or .mlp-mpnn
+// for those architectures): training is
 // deterministic, so the same input rebuilds the same model.
 package response

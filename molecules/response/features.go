@@ -110,9 +110,13 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet in
 			}
 		}
 	}
-	f.desc = describe(m)
 	if descSet >= DescCrippen {
-		f.desc = appendCrippenTypes(f.desc, m)
+		atoms, logp, mr := molecules.CrippenAtoms(m, nil)
+		f.desc = describeWith(m, logp, mr)
+		f.desc = appendCrippenTypes(f.desc, atoms)
+	} else {
+		logp, mr := molecules.Crippen(m)
+		f.desc = describeWith(m, logp, mr)
 	}
 	if descSet >= DescPhyschem {
 		f.desc = appendPhyschem(f.desc, m)
@@ -120,11 +124,12 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet in
 	return f
 }
 
-// describe returns the raw descriptor vector (descriptorNames order).
-func describe(m *molecules.Mol) []float64 {
-	out := make([]float64, len(descriptorNames))
+// describeWith returns the raw descriptor vector (descriptorNames order)
+// given the molecule's Crippen logP and MR.
+func describeWith(m *molecules.Mol, logp, mr float64) []float64 {
+	out := make([]float64, len(descriptorNames), len(descriptorNames)+NumCrippenTypes+NumPhyschem)
 	out[0] = molecules.MolWt(m)
-	out[1], out[2] = molecules.Crippen(m)
+	out[1], out[2] = logp, mr
 	out[3] = molecules.TPSA(m)
 	heavy, arom, charged, hs, carbons, sp3 := 0, 0, 0, 0, 0, 0
 	for i := range m.Atoms {
@@ -355,10 +360,9 @@ var NumCrippenTypes = len(molecules.CrippenLabels())
 // appendCrippenTypes appends the count of every Wildman–Crippen atom type
 // (heavy atoms by their type, hydrogens by theirs) in CrippenLabels order:
 // the atom-level decomposition of logP and MR that the two sums hide.
-func appendCrippenTypes(dst []float64, m *molecules.Mol) []float64 {
+func appendCrippenTypes(dst []float64, atoms []molecules.CrippenAtom) []float64 {
 	n := len(dst)
 	dst = append(dst, make([]float64, NumCrippenTypes)...)
-	atoms, _, _ := molecules.CrippenAtoms(m, nil)
 	for _, a := range atoms {
 		if a.Type >= 0 {
 			dst[n+int(a.Type)]++

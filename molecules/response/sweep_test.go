@@ -4,9 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
+
+var sweepVariants = flag.String("response.variants", "", "comma-separated TestSweep variant names to run (default: all)")
 
 var sweep = flag.String("response.sweep", "", "comma-separated datasets (esol,lipo,…) to run TestSweep's hyper-parameter and feature comparison on")
 
@@ -17,6 +20,7 @@ type sweepVariant struct {
 	descSet int
 	// minCount is the vocabulary threshold (0: default).
 	minCount int
+	arch     string
 }
 
 // TestSweep trains every variant on random splits with seeds 1–3 and prints
@@ -29,16 +33,21 @@ func TestSweep(t *testing.T) {
 		t.Skip("run with -response.sweep esol,lipo")
 	}
 	variants := []sweepVariant{
-		{"basic", func(c netConfig) netConfig { return c }, DescBasic, 0},
-		{"physchem", func(c netConfig) netConfig { return c }, DescPhyschem, 0},
-		{"physchem-min20", func(c netConfig) netConfig { return c }, DescPhyschem, 20},
+		{"basic", func(c netConfig) netConfig { return c }, DescBasic, 0, ArchMLP},
+		{"physchem", func(c netConfig) netConfig { return c }, DescPhyschem, 0, ArchMLP},
+		{"physchem-min20", func(c netConfig) netConfig { return c }, DescPhyschem, 20, ArchMLP},
+		{"physchem-hybrid", func(c netConfig) netConfig { return c }, DescPhyschem, 0, ArchHybrid},
+		{"physchem-mpnn", func(c netConfig) netConfig { return c }, DescPhyschem, 0, ArchMPNN},
 	}
 	for _, ds := range strings.Split(*sweep, ",") {
 		for _, v := range variants {
+			if *sweepVariants != "" && !slices.Contains(strings.Split(*sweepVariants, ","), v.name) {
+				continue
+			}
 			var vs, ts []float64
 			for seed := uint64(1); seed <= 3; seed++ {
 				net := v.net(propertyNet(ds))
-				m, err := Train(context.Background(), TrainInput{Dataset: ds, Split: SplitRandom, Seed: seed, net: &net, descSet: v.descSet, minBitCount: v.minCount}, nil)
+				m, err := Train(context.Background(), TrainInput{Dataset: ds, Split: SplitRandom, Seed: seed, net: &net, descSet: v.descSet, minBitCount: v.minCount, Arch: v.arch}, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
