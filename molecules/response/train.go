@@ -158,7 +158,7 @@ func propertyArch(dataset string) string { return ArchMLP }
 
 // propertyGraph is the default configuration of message-passing members.
 func propertyGraph(dataset string) mpnn.Config {
-	return mpnn.Config{Hidden: 256, Depth: 3, Epochs: 60, Batch: 50, Agg: mpnn.AggSum}
+	return mpnn.Config{Hidden: 256, Depth: 3, Epochs: 60, Batch: 50, Agg: mpnn.AggMean}
 }
 
 // Train trains a model on in, calling progress with fractions in 0..1.
