@@ -345,12 +345,13 @@ func colMap(vocab []int32, nBits int) []int32 {
 
 // Descriptor sets: which blocks follow the fingerprint counts.
 const (
-	// DescBasic is the 24 descriptors of descriptorNames.
-	DescBasic = 0
+	// DescBasic is the 24 descriptors of descriptorNames (0, in records
+	// from before descriptor sets, means the same).
+	DescBasic = 1
 	// DescCrippen adds the Wildman–Crippen atom-type counts.
-	DescCrippen = 1
+	DescCrippen = 2
 	// DescPhyschem adds, after those, the topological block of physchemNames.
-	DescPhyschem = 2
+	DescPhyschem = 3
 )
 
 // NumCrippenTypes is the width of the Wildman–Crippen atom-type block that

@@ -36,6 +36,10 @@ func TestSweep(t *testing.T) {
 		{"basic", func(c netConfig) netConfig { return c }, DescBasic, 0, ArchMLP},
 		{"physchem", func(c netConfig) netConfig { return c }, DescPhyschem, 0, ArchMLP},
 		{"physchem-min20", func(c netConfig) netConfig { return c }, DescPhyschem, 20, ArchMLP},
+		{"physchem-h256-64", func(c netConfig) netConfig { c.Hidden = []int{256, 64}; return c }, DescPhyschem, 0, ArchMLP},
+		{"physchem-h128-128", func(c netConfig) netConfig { c.Hidden = []int{128, 128}; return c }, DescPhyschem, 0, ArchMLP},
+		{"crippen-h256-64", func(c netConfig) netConfig { c.Hidden = []int{256, 64}; return c }, DescCrippen, 0, ArchMLP},
+		{"crippen", func(c netConfig) netConfig { return c }, DescCrippen, 0, ArchMLP},
 		{"physchem-hybrid", func(c netConfig) netConfig { return c }, DescPhyschem, 0, ArchHybrid},
 		{"physchem-mpnn", func(c netConfig) netConfig { return c }, DescPhyschem, 0, ArchMPNN},
 	}

@@ -47,7 +47,7 @@ type TrainInput struct {
 
 	// net, when set (tests and experiments), replaces the default hyper-parameters.
 	net *netConfig
-	// descSet, when set, replaces the dataset's descriptor set.
+	// descSet, when set, replaces the dataset's descriptor set (propertyDesc).
 	descSet int
 	// graph, when set, replaces the message-passing members' configuration.
 	graph *mpnn.Config
@@ -110,6 +110,9 @@ func (in TrainInput) normalize() (TrainInput, error) {
 	if in.Arch == "" {
 		in.Arch = propertyArch(in.Dataset)
 	}
+	if in.descSet == 0 {
+		in.descSet = propertyDesc(in.Dataset)
+	}
 	if in.Arch != ArchMLP && in.Arch != ArchMPNN && in.Arch != ArchHybrid {
 		return in, fmt.Errorf("response: input.arch %q is not one of %s, %s, %s: %w", in.Arch, ArchMLP, ArchMPNN, ArchHybrid, store.ErrInvalid)
 	}
@@ -152,6 +155,9 @@ func propertyNet(dataset string) netConfig {
 	}
 	return c
 }
+
+// propertyDesc is the default descriptor set of a property set.
+func propertyDesc(dataset string) int { return DescBasic }
 
 // propertyArch is the default member architecture of a property set.
 func propertyArch(dataset string) string { return ArchMLP }
