@@ -756,6 +756,24 @@ func (mt *matcher) matchFrom(p *smartsPattern, i int) bool {
 	if len(p.atoms) == 1 {
 		return true
 	}
+	if len(p.atoms) == 2 && len(p.bonds) == 1 {
+		// one neighbour to find: no mapping to keep
+		q, bq := p.atoms[1], p.bonds[0].q
+		if i >= mt.n {
+			return mt.bondOK(bq, virtualBond) && mt.atomOK(q, int(mt.hParent[i-mt.n]))
+		}
+		for _, b := range mt.m.Atoms[i].bonds {
+			if mt.bondOK(bq, b) && mt.atomOK(q, int(mt.m.Bonds[b].Other(int32(i)))) {
+				return true
+			}
+		}
+		for v := mt.hStart[i]; v < mt.hStart[i+1]; v++ {
+			if mt.bondOK(bq, virtualBond) && mt.atomOK(q, int(v)) {
+				return true
+			}
+		}
+		return false
+	}
 	base := len(mt.maps)
 	mt.maps = append(mt.maps, make([]int32, len(p.atoms))...)
 	mapping := mt.maps[base:]
