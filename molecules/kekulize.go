@@ -79,7 +79,8 @@ func (m *Mol) kekulize() error {
 	if !found {
 		return nil
 	}
-	var arings, brings [][]int32
+	arings := make([][]int32, 0, len(m.rings))
+	brings := make([][]int32, 0, len(m.rings))
 	for ri, r := range m.rings {
 		allDummy := true
 		for _, a := range r {
@@ -144,7 +145,7 @@ func (m *Mol) kekulize() error {
 
 func (m *Mol) kekulizeFused(arings [][]int32) error {
 	n := len(m.Atoms)
-	var allAtms []int32
+	allAtms := m.sc.int32sN(0)
 	in := m.sc.boolsN(n)
 	for _, r := range arings {
 		for _, a := range r {
@@ -155,8 +156,8 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 		}
 	}
 	cands := m.sc.boolsN(n)
-	var done []int32
-	var questions []int32
+	done := m.sc.int32sN(0)
+	questions := m.sc.int32sN(0)
 	// markDbondCands
 	hasArom := false
 	for _, a := range allAtms {
@@ -178,7 +179,7 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 			}
 		}
 	}
-	var makeSingle []int32
+	makeSingle := m.sc.int32sN(0)
 	for _, ai := range allAtms {
 		at := &m.Atoms[ai]
 		if at.Z != 0 && !m.isAromaticAtom(int(ai)) {
@@ -260,7 +261,7 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 	adds := m.sc.boolsN(len(m.Bonds))
 	candsCopy := m.sc.boolsN(n)
 	copy(candsCopy, cands)
-	ok := m.kekulizeWorker(allAtms, in, candsCopy, adds, append([]int32(nil), done...), 100)
+	ok := m.kekulizeWorker(allAtms, in, candsCopy, adds, append(m.sc.int32sN(0), done...), 100)
 	if !ok && len(questions) > 0 && len(questions) < 20 {
 		inPlay := in
 		for pos := 1; pos < 1<<len(questions) && !ok; pos++ {
@@ -305,11 +306,11 @@ func containsI32(s []int32, x int32) bool {
 // kekulizeWorker follows RDKit's breadth-first assignment with bounded
 // backtracking, so the Kekulé structure and the rejects match RDKit's.
 func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds []bool, done []int32, maxBT int) bool {
-	var queue []int32
+	queue := m.sc.int32sN(0)
 	// options[a]: the untried partners of backtracking point a (an atom has
 	// options exactly when its list is non-empty)
 	options := make([][]int32, len(m.Atoms))
-	var btmoves []int32
+	btmoves := m.sc.int32sN(0)
 	lastOpt := int32(-1)
 	local := m.sc.boolsN(len(m.Bonds))
 	numBT := 0
