@@ -308,8 +308,21 @@ func containsI32(s []int32, x int32) bool {
 func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds []bool, done []int32, maxBT int) bool {
 	queue := m.sc.int32sN(0)
 	// options[a]: the untried partners of backtracking point a (an atom has
-	// options exactly when its list is non-empty)
-	options := make([][]int32, len(m.Atoms))
+	// options exactly when its list is non-empty); made on first use
+	var options [][]int32
+	optsOf := func(a int32) []int32 {
+		if options == nil {
+			return nil
+		}
+		return options[a]
+	}
+	setOpts := func(a int32, o []int32) {
+		if options == nil {
+			options = make([][]int32, len(m.Atoms))
+		}
+		options[a] = o
+	}
+	optBuf := m.sc.int32sN(0)
 	btmoves := m.sc.int32sN(0)
 	lastOpt := int32(-1)
 	local := m.sc.boolsN(len(m.Bonds))
@@ -332,9 +345,9 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 		}
 		done = append(done, cur)
 		cCand := cands[cur]
-		var opts []int32
-		if o := options[cur]; len(o) > 0 {
-			opts = append([]int32(nil), o...)
+		opts := optBuf[:0] // kept only through a copy (setOpts)
+		if o := optsOf(cur); len(o) > 0 {
+			opts = append(opts, o...)
 		} else {
 			for _, b := range m.Atoms[cur].bonds {
 				nbr := m.Bonds[b].Other(cur)
@@ -360,9 +373,9 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 			cands[cur], cands[nc] = false, false
 			adds[bi] = true
 			local[bi] = true
-			if len(options[cur]) > 0 {
+			if len(optsOf(cur)) > 0 {
 				if len(opts) == 0 {
-					options[cur] = nil
+					setOpts(cur, nil)
 					btmoves = btmoves[:len(btmoves)-1]
 					if len(btmoves) > 0 {
 						lastOpt = btmoves[len(btmoves)-1]
@@ -370,12 +383,12 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 						lastOpt = -1
 					}
 				} else {
-					options[cur] = opts
+					setOpts(cur, append([]int32(nil), opts...))
 				}
 			} else if len(opts) > 0 {
 				lastOpt = cur
 				btmoves = append(btmoves, cur)
-				options[cur] = opts
+				setOpts(cur, append([]int32(nil), opts...))
 			}
 		} else if m.Atoms[cur].Z != 0 {
 			if lastOpt >= 0 && numBT < maxBT {
