@@ -231,8 +231,9 @@ func (m *Mol) setAromaticity() {
 	}
 	nb := ringNeighbors(m.sc, cbrings, len(m.Bonds), 24, 1)
 	fusDone := m.sc.boolsN(len(crings))
+	var fused []int
 	for cur := 0; cur < len(crings); {
-		fused := pickFused(cur, nb, nil, fusDone)
+		fused = pickFused(cur, nb, fused[:0], fusDone)
 		m.huckelFused(crings, cbrings, fused, edon, nb)
 		next := -1
 		for k := range fusDone {

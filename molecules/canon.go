@@ -118,7 +118,8 @@ func (r *canonRanker) chiralRank(i int) int {
 
 // permParity counts the swaps a selection sort needs to sort p (mod 2 matters).
 func permParity(p []int) int {
-	q := append([]int(nil), p...)
+	var buf [8]int
+	q := append(buf[:0], p...)
 	n := 0
 	for i := range q {
 		m := i
@@ -701,7 +702,11 @@ func relativeParity(from, to []int32) (odd bool, ok bool) {
 	if len(from) != len(to) {
 		return false, false
 	}
-	pos := make([]int, len(to))
+	var buf [8]int
+	pos := buf[:0]
+	for range to {
+		pos = append(pos, 0)
+	}
 	for k, x := range from {
 		found := -1
 		for j, y := range to {

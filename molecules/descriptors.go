@@ -196,6 +196,9 @@ func CrippenContrib(t int16) (logp, mr float64) {
 // crippenRowsFor lists, per first-atom key (crippenKey), the parameter rows
 // whose first atom can match such an atom, in table order.
 var crippenRowsFor = func() [][]uint8 {
+	if len(crippenTable) > 256 {
+		panic("crippen_params.txt: row indices must fit a byte")
+	}
 	out := make([][]uint8, 2*len(elementTable))
 	for z := range elementTable {
 		for _, arom := range []bool{false, true} {

@@ -27,23 +27,26 @@ type ringFinder struct {
 	frags      []int32
 	fragOff    []int32
 	changedSet *minSet
-	d2cand     []int32 // findRingsD2nodes scratch
-	d2key      []int32
-	dkeys      []uint64
-	ringBonds  []bool
-	ringAtoms  []bool
-	extras     [][]int32 // alternative rings of the last fragment that had some
-	hadExtras  bool
-	failed     bool
-	parents    []int32
-	depths     []int32
-	done       []uint8
-	tmpSet     *minSet
-	degCopy    []int
-	actCopy    []bool
-	queue      []int32 // BFS scratch
-	side, up   []int32 // ring path scratch
-	queueLimit bool
+	// adjacency in one block: atom a's neighbours are nbrAtom[k] through
+	// bond nbrBond[k], nbrOff[a] <= k < nbrOff[a+1], in the atom's bond order
+	nbrOff, nbrAtom, nbrBond []int32
+	d2cand                   []int32 // findRingsD2nodes scratch
+	d2key                    []int32
+	dkeys                    []uint64
+	ringBonds                []bool
+	ringAtoms                []bool
+	extras                   [][]int32 // alternative rings of the last fragment that had some
+	hadExtras                bool
+	failed                   bool
+	parents                  []int32
+	depths                   []int32
+	done                     []uint8
+	tmpSet                   *minSet
+	degCopy                  []int
+	actCopy                  []bool
+	queue                    []int32 // BFS scratch
+	side, up                 []int32 // ring path scratch
+	queueLimit               bool
 }
 
 // ringKey writes the atom set of ring as f.nw words into dst.
@@ -115,11 +118,12 @@ func (f *ringFinder) hasKey(key []uint64) bool {
 }
 
 func (f *ringFinder) trimBonds(cand int32, changed *minSet, deg []int, active []bool) {
-	for _, b := range f.m.Atoms[cand].bonds {
+	for k := f.nbrOff[cand]; k < f.nbrOff[cand+1]; k++ {
+		b := f.nbrBond[k]
 		if !active[b] {
 			continue
 		}
-		o := f.m.Bonds[b].Other(cand)
+		o := f.nbrAtom[k]
 		if deg[o] <= 2 && changed != nil {
 			changed.add(o)
 		}
@@ -161,11 +165,11 @@ func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int
 		if int(depth) > curSize {
 			break
 		}
-		for _, b := range f.m.Atoms[curr].bonds {
-			if !active[b] {
+		for k := f.nbrOff[curr]; k < f.nbrOff[curr+1]; k++ {
+			if !active[f.nbrBond[k]] {
 				continue
 			}
-			nbr := f.m.Bonds[b].Other(curr)
+			nbr := f.nbrAtom[k]
 			if done[nbr] == black || parents[curr] == nbr {
 				continue
 			}
@@ -233,11 +237,11 @@ func (f *ringFinder) addRingKey(res *[][]int32, ring []int32, key []uint64, mark
 }
 
 func (f *ringFinder) markUselessD2s(root int32, forb []bool, deg []int, active []bool) {
-	for _, b := range f.m.Atoms[root].bonds {
-		if !active[b] {
+	for k := f.nbrOff[root]; k < f.nbrOff[root+1]; k++ {
+		if !active[f.nbrBond[k]] {
 			continue
 		}
-		o := f.m.Bonds[b].Other(root)
+		o := f.nbrAtom[k]
 		if !forb[o] && deg[o] == 2 {
 			forb[o] = true
 			f.markUselessD2s(o, forb, deg, active)
@@ -682,7 +686,22 @@ func (f *ringFinder) reset(m *Mol) {
 		frags: growI32(f.frags, n), fragOff: f.fragOff[:0],
 		tmpSet: f.tmpSet, changedSet: f.changedSet,
 		d2cand: f.d2cand, d2key: f.d2key, dkeys: f.dkeys,
+		nbrOff: growI32(f.nbrOff, n+1), nbrAtom: f.nbrAtom, nbrBond: f.nbrBond,
 	}
+	adj := 0
+	for i := range m.Atoms {
+		adj += len(m.Atoms[i].bonds)
+	}
+	f.nbrAtom, f.nbrBond = growI32(f.nbrAtom, adj), growI32(f.nbrBond, adj)
+	k := int32(0)
+	for i := range m.Atoms {
+		f.nbrOff[i] = k
+		for _, b := range m.Atoms[i].bonds {
+			f.nbrAtom[k], f.nbrBond[k] = m.Bonds[b].Other(int32(i)), b
+			k++
+		}
+	}
+	f.nbrOff[n] = k
 	if f.tmpSet == nil || cap(f.tmpSet.in) < n {
 		f.tmpSet, f.changedSet = newMinSet(n), newMinSet(n)
 	}

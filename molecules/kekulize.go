@@ -79,7 +79,8 @@ func (m *Mol) kekulize() error {
 	if !found {
 		return nil
 	}
-	var arings, brings [][]int32
+	arings := make([][]int32, 0, len(m.rings))
+	brings := make([][]int32, 0, len(m.rings))
 	for ri, r := range m.rings {
 		allDummy := true
 		for _, a := range r {
@@ -144,7 +145,7 @@ func (m *Mol) kekulize() error {
 
 func (m *Mol) kekulizeFused(arings [][]int32) error {
 	n := len(m.Atoms)
-	var allAtms []int32
+	allAtms := m.sc.int32sN(0)
 	in := m.sc.boolsN(n)
 	for _, r := range arings {
 		for _, a := range r {
@@ -155,8 +156,8 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 		}
 	}
 	cands := m.sc.boolsN(n)
-	var done []int32
-	var questions []int32
+	done := m.sc.int32sN(0)
+	questions := m.sc.int32sN(0)
 	// markDbondCands
 	hasArom := false
 	for _, a := range allAtms {
@@ -178,7 +179,7 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 			}
 		}
 	}
-	var makeSingle []int32
+	makeSingle := m.sc.int32sN(0)
 	for _, ai := range allAtms {
 		at := &m.Atoms[ai]
 		if at.Z != 0 && !m.isAromaticAtom(int(ai)) {
@@ -260,7 +261,7 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 	adds := m.sc.boolsN(len(m.Bonds))
 	candsCopy := m.sc.boolsN(n)
 	copy(candsCopy, cands)
-	ok := m.kekulizeWorker(allAtms, in, candsCopy, adds, append([]int32(nil), done...), 100)
+	ok := m.kekulizeWorker(allAtms, in, candsCopy, adds, append(m.sc.int32sN(0), done...), 100)
 	if !ok && len(questions) > 0 && len(questions) < 20 {
 		inPlay := in
 		for pos := 1; pos < 1<<len(questions) && !ok; pos++ {
@@ -305,11 +306,24 @@ func containsI32(s []int32, x int32) bool {
 // kekulizeWorker follows RDKit's breadth-first assignment with bounded
 // backtracking, so the Kekulé structure and the rejects match RDKit's.
 func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds []bool, done []int32, maxBT int) bool {
-	var queue []int32
+	queue := m.sc.int32sN(0)
 	// options[a]: the untried partners of backtracking point a (an atom has
-	// options exactly when its list is non-empty)
-	options := make([][]int32, len(m.Atoms))
-	var btmoves []int32
+	// options exactly when its list is non-empty); made on first use
+	var options [][]int32
+	optsOf := func(a int32) []int32 {
+		if options == nil {
+			return nil
+		}
+		return options[a]
+	}
+	setOpts := func(a int32, o []int32) {
+		if options == nil {
+			options = make([][]int32, len(m.Atoms))
+		}
+		options[a] = o
+	}
+	optBuf := m.sc.int32sN(0)
+	btmoves := m.sc.int32sN(0)
 	lastOpt := int32(-1)
 	local := m.sc.boolsN(len(m.Bonds))
 	numBT := 0
@@ -331,9 +345,9 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 		}
 		done = append(done, cur)
 		cCand := cands[cur]
-		var opts []int32
-		if o := options[cur]; len(o) > 0 {
-			opts = append([]int32(nil), o...)
+		opts := optBuf[:0] // kept only through a copy (setOpts)
+		if o := optsOf(cur); len(o) > 0 {
+			opts = append(opts, o...)
 		} else {
 			for _, b := range m.Atoms[cur].bonds {
 				nbr := m.Bonds[b].Other(cur)
@@ -359,9 +373,9 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 			cands[cur], cands[nc] = false, false
 			adds[bi] = true
 			local[bi] = true
-			if len(options[cur]) > 0 {
+			if len(optsOf(cur)) > 0 {
 				if len(opts) == 0 {
-					options[cur] = nil
+					setOpts(cur, nil)
 					btmoves = btmoves[:len(btmoves)-1]
 					if len(btmoves) > 0 {
 						lastOpt = btmoves[len(btmoves)-1]
@@ -369,12 +383,12 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 						lastOpt = -1
 					}
 				} else {
-					options[cur] = opts
+					setOpts(cur, append([]int32(nil), opts...))
 				}
 			} else if len(opts) > 0 {
 				lastOpt = cur
 				btmoves = append(btmoves, cur)
-				options[cur] = opts
+				setOpts(cur, append([]int32(nil), opts...))
 			}
 		} else if m.Atoms[cur].Z != 0 {
 			if lastOpt >= 0 && numBT < maxBT {

@@ -175,11 +175,11 @@ func (m *Mol) updatePropertyCache(i int, strict bool) error {
 func (m *Mol) totalValence(i int) int { return m.Atoms[i].expVal + int(m.Atoms[i].ImplicitHs) }
 
 // sanitizeFromSmiles is MolFromSmiles' post-processing: removeHs (which
-// sanitizes) with updateExplicitCount.
+// sanitizes) with updateExplicitCount. RDKit first runs a non-strict
+// updatePropertyCache over every atom; it only sets the explicit valence and
+// implicit H count, which nothing reads before sanitize's strict pass
+// computes them again, so it is skipped here.
 func (m *Mol) sanitizeFromSmiles() error {
-	for i := range m.Atoms {
-		_ = m.updatePropertyCache(i, false)
-	}
 	m.removeHs()
 	return m.sanitize()
 }

@@ -2,7 +2,7 @@ package molecules
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 )
 
@@ -756,6 +756,24 @@ func (mt *matcher) matchFrom(p *smartsPattern, i int) bool {
 	if len(p.atoms) == 1 {
 		return true
 	}
+	if len(p.atoms) == 2 && len(p.bonds) == 1 {
+		// one neighbour to find: no mapping to keep
+		q, bq := p.atoms[1], p.bonds[0].q
+		if i >= mt.n {
+			return mt.bondOK(bq, virtualBond) && mt.atomOK(q, int(mt.hParent[i-mt.n]))
+		}
+		for _, b := range mt.m.Atoms[i].bonds {
+			if mt.bondOK(bq, b) && mt.atomOK(q, int(mt.m.Bonds[b].Other(int32(i)))) {
+				return true
+			}
+		}
+		for v := mt.hStart[i]; v < mt.hStart[i+1]; v++ {
+			if mt.bondOK(bq, virtualBond) && mt.atomOK(q, int(v)) {
+				return true
+			}
+		}
+		return false
+	}
 	base := len(mt.maps)
 	mt.maps = append(mt.maps, make([]int32, len(p.atoms))...)
 	mapping := mt.maps[base:]
@@ -850,25 +868,42 @@ func (mt *matcher) extend(p *smartsPattern, mapping []int32, k int, visit func([
 
 // countUnique counts matches with distinct atom sets (RDKit countMatches).
 func (mt *matcher) countUnique(p *smartsPattern) int {
-	seen := map[string]bool{}
+	L := len(p.atoms)
+	var sets []int32 // every match's atoms, sorted, L per match
+	mapping := make([]int32, L)
+	visit := func(mp []int32) bool {
+		start := len(sets)
+		sets = append(sets, mp...)
+		slices.Sort(sets[start:])
+		return true
+	}
 	for i := 0; i < mt.nv; i++ {
 		if !mt.atomOK(p.atoms[0], i) {
 			continue
 		}
-		mapping := make([]int32, len(p.atoms))
 		for k := range mapping {
 			mapping[k] = -1
 		}
 		mapping[0] = int32(i)
-		mt.extend(p, mapping, 1, func(mp []int32) bool {
-			s := append([]int32(nil), mp...)
-			sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
-			key := fmt.Sprint(s)
-			seen[key] = true
-			return true
-		})
+		mt.extend(p, mapping, 1, visit)
 	}
-	return len(seen)
+	n := len(sets) / L
+	if n == 0 {
+		return 0
+	}
+	order := make([]int, n)
+	for k := range order {
+		order[k] = k
+	}
+	set := func(k int) []int32 { return sets[k*L : k*L+L] }
+	slices.SortFunc(order, func(a, b int) int { return slices.Compare(set(a), set(b)) })
+	distinct := 1
+	for k := 1; k < n; k++ {
+		if !slices.Equal(set(order[k-1]), set(order[k])) {
+			distinct++
+		}
+	}
+	return distinct
 }
 
 // nbrMask is a set of neighbour kinds: (element class, aromatic, bond kind)

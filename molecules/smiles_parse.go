@@ -1,9 +1,6 @@
 package molecules
 
-import (
-	"slices"
-	"strings"
-)
+import "slices"
 
 // ParserConfig bounds the input a Parser accepts.
 type ParserConfig struct {
@@ -92,8 +89,11 @@ type pendingBond struct {
 
 // parseRaw builds the unsanitized graph exactly as written.
 func (p *Parser) parseRaw(s string) (*Mol, error) {
-	if i := strings.IndexAny(s, " \t\r\n"); i >= 0 {
-		s = s[:i]
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			s = s[:i]
+			break
+		}
 	}
 	if len(s) == 0 {
 		return nil, errAt(0, "empty SMILES: expected an atom")
@@ -101,8 +101,10 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 	if len(s) > p.cfg.MaxLength {
 		return nil, errAt(p.cfg.MaxLength, "SMILES longer than %d characters", p.cfg.MaxLength)
 	}
-	nAtoms, nBonds := sizeHint(s)
-	m := &Mol{Atoms: make([]Atom, 0, nAtoms), Bonds: make([]Bond, 0, nBonds)}
+	nAtoms, nDigits := sizeHint(s)
+	nAtoms = min(nAtoms, p.cfg.MaxAtoms+1) // longer input fails at MaxAtoms
+	nDigits = min(nDigits, 2*p.cfg.MaxRings+2)
+	m := &Mol{Atoms: make([]Atom, 0, nAtoms), Bonds: make([]Bond, 0, nAtoms+nDigits)}
 	var (
 		prev     int32 = -1
 		branches []int32
@@ -112,6 +114,10 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 		closures []closure
 		arena    adjArena
 	)
+	if nDigits > 0 {
+		closures = make([]closure, 0, nDigits/2+1)
+	}
+	arena.buf = make([]int32, 2*adjSlot*nAtoms)
 	i := 0
 	for i < len(s) {
 		c := s[i]
@@ -356,8 +362,8 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 }
 
 // adjArena hands out empty adjacency lists of capacity adjSlot carved from
-// shared chunks, so a molecule's lists cost a few allocations, not two per
-// atom.
+// shared chunks (the first sized for every atom of the SMILES), so a
+// molecule's lists cost one allocation, not two per atom.
 type adjArena struct{ buf []int32 }
 
 const adjSlot = 4
@@ -371,11 +377,11 @@ func (a *adjArena) slot() []int32 {
 	return s
 }
 
-// sizeHint bounds the atoms (a letter or '*' outside brackets, or one
-// bracket) and bonds (atoms plus ring-closure digits) of SMILES s, so the
-// atom and bond arrays are allocated once.
-func sizeHint(s string) (atoms, bonds int) {
-	digits := 0
+// sizeHint bounds the atoms of SMILES s (a letter or '*' outside brackets,
+// or one bracket) and counts its ring-closure characters (digits and '%'
+// outside brackets), so the atom, bond and closure arrays are allocated
+// once.
+func sizeHint(s string) (atoms, digits int) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -390,7 +396,7 @@ func sizeHint(s string) (atoms, bonds int) {
 			digits++
 		}
 	}
-	return atoms, atoms + digits
+	return atoms, digits
 }
 
 type closure struct {

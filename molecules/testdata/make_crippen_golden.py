@@ -14,6 +14,8 @@ atom carrying n hydrogens (implicit or explicit count), "-" when no row
 matches.
 
 usage (from molecules/): /usr/bin/python3 testdata/make_crippen_golden.py > testdata/crippen_atoms_rdkit2022.09.tsv
+   or: make_crippen_golden.py golden.tsv... > out.tsv   (every molecule of the
+       named golden-format files; check with CRIPPEN_GOLDEN=out.tsv go test)
 """
 import sys
 
@@ -57,6 +59,9 @@ def types(mh, table):
 
 
 def main():
+    global SOURCES
+    if len(sys.argv) > 1:
+        SOURCES = [(p, 1) for p in sys.argv[1:]]
     table = rows()
     seen = {}
     print("# RDKit 2022.09.3 Wildman-Crippen atom types (Chem.AddHs + Crippen.cpp parameter order), checked against _CalcCrippenContribs; made by make_crippen_golden.py")
