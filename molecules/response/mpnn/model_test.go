@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 
@@ -343,7 +344,12 @@ func TestMultiTaskClassification(t *testing.T) {
 }
 
 func FuzzLoad(f *testing.F) {
-	m := small(f)
+	// a tiny real model keeps the seed short (the fuzzer slows down on long inputs)
+	gs, ys := esolSubset(f, 8)
+	m, err := mpnn.Train(context.Background(), mpnn.Config{Hidden: 2, Depth: 2, FFNHidden: 2, Epochs: 1, Seed: 1}, gs, nil, ys, nil, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
 	b, err := m.MarshalBinary()
 	if err != nil {
 		f.Fatal(err)
@@ -363,4 +369,21 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestPredictLargeMolecule predicts a molecule larger than a pooled forward
+// graph holds, between two small ones.
+func TestPredictLargeMolecule(t *testing.T) {
+	m := small(t)
+	big, err := molecules.Parse(strings.Repeat("C", 1500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, _ := esolSubset(t, 2)
+	all := []mpnn.Graph{gs[0], mpnn.GraphOf(big, nil), gs[1]}
+	p := predictAll(t, m, all)
+	alone := predictAll(t, m, gs)
+	if p[0] != alone[0] || p[2] != alone[1] || math.IsNaN(p[1]) {
+		t.Errorf("predictions %v, alone %v", p, alone)
+	}
 }
