@@ -215,7 +215,7 @@ func checkData(gs []Graph, ys [][]float64, extras, tasks int, what string) error
 // Train fits a model on train, choosing the epoch with the lowest
 // validation loss (masked MSE of standardised targets, or BCE) and keeping
 // its weights; with Patience it stops after that many epochs without
-// improvement. With no validation graphs the last epoch is kept. Targets are
+// improvement. With no (labelled) validation graphs the last epoch is kept. Targets are
 // in natural units (NaN = missing); regression targets are standardised
 // inside with the training mean and SD. progress (may be nil) receives the
 // fraction done after each epoch. The same config, data and seed give a
@@ -275,6 +275,15 @@ func Train(ctx context.Context, cfg Config, train, val []Graph, yTrain, yVal [][
 		return out
 	}
 	ysTr, ysVa := scale(yTrain), scale(yVal)
+	labelledVal := false
+	for _, y := range yVal {
+		for _, v := range y {
+			labelledVal = labelledVal || !math.IsNaN(v)
+		}
+	}
+	if !labelledVal { // nothing to select on: train like without validation
+		val, ysVa = nil, nil
+	}
 	// Capacity: the Batch largest graphs.
 	atoms, edges := make([]int, len(train)), make([]int, len(train))
 	for i := range train {

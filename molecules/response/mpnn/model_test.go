@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 
@@ -82,7 +83,7 @@ func TestLearns(t *testing.T) {
 	}
 	gs, ys := esolSubset(t, 500)
 	tr, va, te := gs[:340], gs[340:400], gs[400:]
-	m, err := mpnn.Train(context.Background(), mpnn.Config{Hidden: 64, Depth: 3, Epochs: 25, Batch: 32, Seed: 2},
+	m, err := mpnn.Train(context.Background(), mpnn.Config{Hidden: 64, Depth: 3, Epochs: 40, Batch: 32, Seed: 2},
 		tr, va, ys[:340], ys[340:400], nil)
 	if err != nil {
 		t.Fatal(err)
@@ -304,15 +305,15 @@ func TestPredictConcurrent(t *testing.T) {
 }
 
 func TestMultiTaskClassification(t *testing.T) {
-	gs, ys := esolSubset(t, 120)
-	// two labels from solubility, with some missing
+	gs, ys := esolSubset(t, 400)
+	// two labels from solubility, the second with some missing
 	lab := make([][]float64, len(ys))
 	for i, y := range ys {
 		a, b := 0.0, 0.0
 		if y[0] > -3 {
 			a = 1
 		}
-		if y[0] > -1 {
+		if y[0] > -1.5 {
 			b = 1
 		}
 		if i%7 == 0 {
@@ -320,30 +321,39 @@ func TestMultiTaskClassification(t *testing.T) {
 		}
 		lab[i] = []float64{a, b}
 	}
-	m, err := mpnn.Train(context.Background(), mpnn.Config{Hidden: 32, Epochs: 8, Batch: 16, Tasks: 2, Classification: true, Seed: 3},
-		gs[:100], gs[100:], lab[:100], lab[100:], nil)
+	m, err := mpnn.Train(context.Background(), mpnn.Config{Hidden: 32, Epochs: 15, Batch: 32, Tasks: 2, Classification: true, Seed: 3},
+		gs[:300], gs[300:340], lab[:300], lab[300:340], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := predictAll(t, m, gs[100:])
-	correct := 0
+	p := predictAll(t, m, gs[340:])
+	correct, labelled := 0, 0
 	for i, v := range p {
 		if v < 0 || v > 1 {
 			t.Fatalf("probability %v", v)
 		}
-		y := lab[100+i/2][i%2]
-		if !math.IsNaN(y) && (v > 0.5) == (y == 1) {
+		y := lab[340+i/2][i%2]
+		if math.IsNaN(y) {
+			continue
+		}
+		labelled++
+		if (v > 0.5) == (y == 1) {
 			correct++
 		}
 	}
-	t.Logf("%d of %d held-out labels right", correct, len(p))
-	if correct < len(p)*6/10 {
-		t.Errorf("only %d of %d labels right", correct, len(p))
+	t.Logf("%d of %d held-out labels right", correct, labelled)
+	if correct < labelled*7/10 {
+		t.Errorf("only %d of %d labels right", correct, labelled)
 	}
 }
 
 func FuzzLoad(f *testing.F) {
-	m := small(f)
+	// a tiny real model keeps the seed short (the fuzzer slows down on long inputs)
+	gs, ys := esolSubset(f, 8)
+	m, err := mpnn.Train(context.Background(), mpnn.Config{Hidden: 2, Depth: 2, FFNHidden: 2, Epochs: 1, Seed: 1}, gs, nil, ys, nil, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
 	b, err := m.MarshalBinary()
 	if err != nil {
 		f.Fatal(err)
@@ -363,4 +373,21 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestPredictLargeMolecule predicts a molecule larger than a pooled forward
+// graph holds, between two small ones.
+func TestPredictLargeMolecule(t *testing.T) {
+	m := small(t)
+	big, err := molecules.Parse(strings.Repeat("C", 1500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, _ := esolSubset(t, 2)
+	all := []mpnn.Graph{gs[0], mpnn.GraphOf(big, nil), gs[1]}
+	p := predictAll(t, m, all)
+	alone := predictAll(t, m, gs)
+	if p[0] != alone[0] || p[2] != alone[1] || math.IsNaN(p[1]) {
+		t.Errorf("predictions %v, alone %v", p, alone)
+	}
 }
