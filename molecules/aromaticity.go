@@ -197,11 +197,15 @@ func huckel(atoms []int32, edon []donorType) bool {
 
 // setAromaticity applies RDKit's default aromaticity model.
 func (m *Mol) setAromaticity() {
+	if len(m.rings) == 0 {
+		return // nothing can be aromatic outside rings
+	}
 	n := len(m.Atoms)
 	acand := m.sc.boolsN(n)
 	aseen := m.sc.boolsN(n)
 	edon := make([]donorType, n)
-	var crings, cbrings [][]int32
+	crings := make([][]int32, 0, len(m.rings))
+	cbrings := make([][]int32, 0, len(m.rings))
 	for ri, r := range m.rings {
 		allArom, allDummy := true, true
 		for _, a := range r {
