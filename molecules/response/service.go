@@ -240,10 +240,15 @@ const MaxPredictBatch = 1_000_000
 
 // SeedInputs returns the demo world's models: ESOL (random split) and BBBP
 // (scaffold split) MLP ensembles of 5, seed 1.
+//
+// The demo models are MLP ensembles whatever the dataset's default
+// architecture: they train in seconds, so a fresh server has them almost at
+// once; the message-passing and hybrid models are one trainResponseModel
+// call away.
 func SeedInputs() []TrainInput {
 	return []TrainInput{
-		{Dataset: "esol", Split: SplitRandom, Seed: 1, Ensemble: DefaultEnsemble},
-		{Dataset: "bbbp", Split: SplitScaffold, Seed: 1, Ensemble: DefaultEnsemble},
+		{Dataset: "esol", Split: SplitRandom, Seed: 1, Ensemble: DefaultEnsemble, Arch: ArchMLP},
+		{Dataset: "bbbp", Split: SplitScaffold, Seed: 1, Ensemble: DefaultEnsemble, Arch: ArchMLP},
 	}
 }
 

@@ -51,7 +51,11 @@ func TestSweep(t *testing.T) {
 			var vs, ts []float64
 			for seed := uint64(1); seed <= 3; seed++ {
 				net := v.net(propertyNet(ds))
-				m, err := Train(context.Background(), TrainInput{Dataset: ds, Split: SplitRandom, Seed: seed, net: &net, descSet: v.descSet, minBitCount: v.minCount, Arch: v.arch}, nil)
+				in := TrainInput{Dataset: ds, Split: SplitRandom, Seed: seed, net: &net, descSet: v.descSet, minBitCount: v.minCount, Arch: v.arch}
+				if ds == "tox21" {
+					in.Target = "all"
+				}
+				m, err := Train(context.Background(), in, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
