@@ -108,7 +108,7 @@ type Model struct {
 	rec     modelRecord
 	members []*nn.MLP
 	graphs  []*mpnn.Model // message-passing members (may be empty)
-	eng     *engine       // nil without MLP members
+	eng     *engine       // MLP inference; without MLP members only its dense width is set
 	index   *nearest
 	parser  *molecules.Parser
 	pool    sync.Pool // *engine clones
@@ -252,6 +252,12 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 	for k, i := range pos {
 		p := &out[i]
 		mu, s := mean[k*T], sd[k*T]
+		if math.IsNaN(mu) {
+			// A member failed on a graph this model built itself (a bug,
+			// not input): report it on the item instead of a NaN value.
+			p.Error = "internal error: a member could not predict this molecule"
+			continue
+		}
 		lo, hi := mu-IntervalZ*m.rec.IntervalScale*s, mu+IntervalZ*m.rec.IntervalScale*s
 		if m.rec.Task == Classification {
 			lo, hi = max(lo, 0), min(hi, 1)
@@ -350,7 +356,8 @@ func (m *Model) graphAccumulate(feats []molFeat, dense []float32, sum, sq []floa
 	for _, g := range m.graphs {
 		if err := g.Predict(gs, out); err != nil {
 			// The graphs were built by GraphOf for this model's width: an
-			// error here is a bug, not input; fail loudly in the values.
+			// error here is a bug, not input; the NaN values become
+			// per-item errors in Predict and drop out of metrics.
 			for i := range sum {
 				sum[i], sq[i] = math.NaN(), math.NaN()
 			}
