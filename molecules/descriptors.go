@@ -263,14 +263,15 @@ const (
 	triYes
 )
 
-// mayMatchElem says whether atom query q can match an atom of element z and
-// the given aromaticity, whatever its other properties.
-func mayMatchElem(q *qnode, z int, arom bool) tri {
+// mayMatch evaluates atom query q in three-valued logic: leaf decides each
+// primitive (ok false: not decided, triMaybe); And, Or, Not and True are
+// combined here.
+func mayMatch(q *qnode, leaf func(q *qnode) (t tri, ok bool)) tri {
 	switch q.kind {
 	case qAnd, qLowAnd:
 		r := triYes
 		for _, k := range q.kids {
-			switch mayMatchElem(k, z, arom) {
+			switch mayMatch(k, leaf) {
 			case triNo:
 				return triNo
 			case triMaybe:
@@ -281,7 +282,7 @@ func mayMatchElem(q *qnode, z int, arom bool) tri {
 	case qOr:
 		r := triNo
 		for _, k := range q.kids {
-			switch mayMatchElem(k, z, arom) {
+			switch mayMatch(k, leaf) {
 			case triYes:
 				return triYes
 			case triMaybe:
@@ -290,7 +291,7 @@ func mayMatchElem(q *qnode, z int, arom bool) tri {
 		}
 		return r
 	case qNot:
-		switch mayMatchElem(q.kids[0], z, arom) {
+		switch mayMatch(q.kids[0], leaf) {
 		case triYes:
 			return triNo
 		case triNo:
@@ -299,23 +300,35 @@ func mayMatchElem(q *qnode, z int, arom bool) tri {
 		return triMaybe
 	case qTrue:
 		return triYes
-	case qElem:
-		if z != q.val || (q.arom == 1 && arom) || (q.arom == 2 && !arom) {
-			return triNo
-		}
-		return triYes
-	case qAromatic:
-		if arom {
-			return triYes
-		}
-		return triNo
-	case qAliphatic:
-		if arom {
-			return triNo
-		}
-		return triYes
+	}
+	if t, ok := leaf(q); ok {
+		return t
 	}
 	return triMaybe
+}
+
+// yesNo is triYes when b holds, else triNo.
+func yesNo(b bool) tri {
+	if b {
+		return triYes
+	}
+	return triNo
+}
+
+// mayMatchElem says whether atom query q can match an atom of element z and
+// the given aromaticity, whatever its other properties.
+func mayMatchElem(q *qnode, z int, arom bool) tri {
+	return mayMatch(q, func(q *qnode) (tri, bool) {
+		switch q.kind {
+		case qElem:
+			return yesNo(!(z != q.val || (q.arom == 1 && arom) || (q.arom == 2 && !arom))), true
+		case qAromatic:
+			return yesNo(arom), true
+		case qAliphatic:
+			return yesNo(!arom), true
+		}
+		return triMaybe, false
+	})
 }
 
 // crippenProps holds, per parameter row, which first-atom values of each
@@ -374,46 +387,12 @@ var crippenRowsForHX = func() [][][]uint8 {
 // kind (qHCount, qTotalDegree, qDegree or qCharge) has value v, whatever
 // its other properties.
 func mayMatchProp(q *qnode, kind qkind, v int) tri {
-	switch q.kind {
-	case qAnd, qLowAnd:
-		r := triYes
-		for _, k := range q.kids {
-			switch mayMatchProp(k, kind, v) {
-			case triNo:
-				return triNo
-			case triMaybe:
-				r = triMaybe
-			}
+	return mayMatch(q, func(q *qnode) (tri, bool) {
+		if q.kind == kind {
+			return yesNo(q.val == v), true
 		}
-		return r
-	case qOr:
-		r := triNo
-		for _, k := range q.kids {
-			switch mayMatchProp(k, kind, v) {
-			case triYes:
-				return triYes
-			case triMaybe:
-				r = triMaybe
-			}
-		}
-		return r
-	case qNot:
-		switch mayMatchProp(q.kids[0], kind, v) {
-		case triYes:
-			return triNo
-		case triNo:
-			return triYes
-		}
-		return triMaybe
-	case qTrue:
-		return triYes
-	case kind:
-		if q.val == v {
-			return triYes
-		}
-		return triNo
-	}
-	return triMaybe
+		return triMaybe, false
+	})
 }
 
 // propOK reports whether value v (offset already applied) passes mask.
