@@ -3,6 +3,7 @@ package response
 import (
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/rxlab/rxlab/molecules"
 )
@@ -43,34 +44,48 @@ func valenceElectrons(z uint8) (int, bool) {
 	return 0, false
 }
 
+// physScratch holds appendPhyschem's working arrays; it is pooled because
+// featurisation runs once per predicted molecule.
+type physScratch struct {
+	start, adj      []int32 // heavy-atom adjacency, CSR
+	invSqrt, invSqV []float64
+	onPath          []bool
+	inv, next, nb   []uint64
+	owner, parent   []int32
+	size, count     []int32
+	chi, chiV       [5]float64
+	paths           [5]float64
+}
+
+var physPool = sync.Pool{New: func() any { return new(physScratch) }}
+
 // appendPhyschem appends the physchem block (physchemNames order) to dst.
 func appendPhyschem(dst []float64, m *molecules.Mol) []float64 {
+	s := physPool.Get().(*physScratch)
+	defer physPool.Put(s)
 	n := m.NumAtoms()
-	heavy := make([]bool, n)
-	deg := make([]float64, n)
-	degV := make([]float64, n)
+	s.start = grow(s.start, n+1)
+	s.adj = s.adj[:0]
+	s.invSqrt = grow(s.invSqrt, n)
+	s.invSqV = grow(s.invSqV, n)
+	s.onPath = grow(s.onPath, n)
+	clear(s.onPath)
 	nHeavy := 0
 	for i := range m.Atoms {
 		a := &m.Atoms[i]
+		s.start[i] = int32(len(s.adj))
 		if a.Z <= 1 {
 			continue
 		}
-		heavy[i] = true
 		nHeavy++
-	}
-	nbr := make([][]int, n)
-	for i := range m.Atoms {
-		if !heavy[i] {
-			continue
-		}
-		for _, j := range m.Neighbors(i) {
-			if heavy[j] {
-				nbr[i] = append(nbr[i], j)
+		for _, b := range m.AtomBonds(i) {
+			j := m.Bonds[b].Other(int32(i))
+			if m.Atoms[j].Z > 1 {
+				s.adj = append(s.adj, j)
 			}
 		}
-		a := &m.Atoms[i]
-		deg[i] = float64(len(nbr[i]))
-		degV[i] = deg[i]
+		deg := float64(len(s.adj) - int(s.start[i]))
+		degV := deg
 		if zv, ok := valenceElectrons(a.Z); ok {
 			zv -= int(a.Charge)
 			v := float64(zv - a.TotalHs())
@@ -78,51 +93,28 @@ func appendPhyschem(dst []float64, m *molecules.Mol) []float64 {
 				v /= float64(int(a.Z) - zv - 1)
 			}
 			if v > 0 {
-				degV[i] = v
+				degV = v
 			}
 		}
+		s.invSqrt[i] = 1 / math.Sqrt(max(deg, 1))
+		s.invSqV[i] = 1 / math.Sqrt(max(degV, 1e-3))
 	}
+	s.start[n] = int32(len(s.adj))
 	// Paths of 0–4 bonds: chi sums and the path counts kappa needs. Each
 	// path of ≥ 1 bond is walked once from each end, hence the halving.
-	var chi, chiV [5]float64
-	var paths [5]float64
-	path := make([]int, 0, 5)
-	onPath := make([]bool, n)
-	var walk func(prod, prodV float64)
-	walk = func(prod, prodV float64) {
-		l := len(path) - 1
-		if l > 0 {
-			chi[l] += 0.5 / math.Sqrt(prod)
-			chiV[l] += 0.5 / math.Sqrt(prodV)
-			paths[l] += 0.5
-		}
-		if l == 4 {
-			return
-		}
-		for _, j := range nbr[path[l]] {
-			if onPath[j] {
-				continue
-			}
-			onPath[j] = true
-			path = append(path, j)
-			walk(prod*max(deg[j], 1), prodV*max(degV[j], 1e-3))
-			path = path[:len(path)-1]
-			onPath[j] = false
-		}
-	}
+	s.chi, s.chiV, s.paths = [5]float64{}, [5]float64{}, [5]float64{}
 	for i := range m.Atoms {
-		if !heavy[i] {
+		if m.Atoms[i].Z <= 1 {
 			continue
 		}
-		chi[0] += 1 / math.Sqrt(max(deg[i], 1))
-		chiV[0] += 1 / math.Sqrt(max(degV[i], 1e-3))
-		onPath[i] = true
-		path = append(path[:0], i)
-		walk(max(deg[i], 1), max(degV[i], 1e-3))
-		onPath[i] = false
+		s.chi[0] += s.invSqrt[i]
+		s.chiV[0] += s.invSqV[i]
+		s.onPath[i] = true
+		s.walk(int32(i), 0, s.invSqrt[i], s.invSqV[i])
+		s.onPath[i] = false
 	}
-	dst = append(dst, chi[:]...)
-	dst = append(dst, chiV[:]...)
+	dst = append(dst, s.chi[:]...)
+	dst = append(dst, s.chiV[:]...)
 	A := float64(nHeavy)
 	kappa := func(num, p float64) float64 {
 		if p == 0 {
@@ -134,42 +126,64 @@ func appendPhyschem(dst []float64, m *molecules.Mol) []float64 {
 	if nHeavy%2 == 0 {
 		k3 = (A - 3) * (A - 2) * (A - 2)
 	}
-	dst = append(dst, kappa(A*(A-1)*(A-1), paths[1]), kappa((A-1)*(A-2)*(A-2), paths[2]), kappa(k3, paths[3]))
-	classes := symmetryClasses(m, heavy, nbr)
+	dst = append(dst, kappa(A*(A-1)*(A-1), s.paths[1]), kappa((A-1)*(A-2)*(A-2), s.paths[2]), kappa(k3, s.paths[3]))
+	classes := s.symmetryClasses(m)
 	frac := 0.0
 	if nHeavy > 0 {
 		frac = float64(classes) / A
 	}
 	dst = append(dst, float64(classes), frac)
-	systems, largest, fused := ringSystems(m)
+	systems, largest, fused := s.ringSystems(m)
 	return append(dst, float64(systems), float64(largest), float64(fused))
+}
+
+// walk extends the path ending at atom a (l bonds so far, products of
+// 1/√δ and 1/√δv along it) by every heavy neighbour not on it, up to 4 bonds.
+func (s *physScratch) walk(a int32, l int, p, pv float64) {
+	if l > 0 {
+		s.chi[l] += 0.5 * p
+		s.chiV[l] += 0.5 * pv
+		s.paths[l] += 0.5
+	}
+	if l == 4 {
+		return
+	}
+	for _, j := range s.adj[s.start[a]:s.start[a+1]] {
+		if s.onPath[j] {
+			continue
+		}
+		s.onPath[j] = true
+		s.walk(j, l+1, p*s.invSqrt[j], pv*s.invSqV[j])
+		s.onPath[j] = false
+	}
 }
 
 // symmetryClasses counts the classes of heavy atoms that three rounds of
 // neighbourhood refinement (element, charge, hydrogens, aromaticity, degree)
 // cannot tell apart: few classes for many atoms is a symmetric molecule.
-func symmetryClasses(m *molecules.Mol, heavy []bool, nbr [][]int) int {
+func (s *physScratch) symmetryClasses(m *molecules.Mol) int {
 	n := m.NumAtoms()
-	inv := make([]uint64, n)
+	s.inv = grow(s.inv, n)
+	s.next = grow(s.next, n)
+	inv, next := s.inv, s.next
 	for i := range m.Atoms {
 		a := &m.Atoms[i]
 		ar := uint64(0)
 		if a.Aromatic {
 			ar = 1
 		}
-		inv[i] = uint64(a.Z)<<24 | uint64(uint8(a.Charge))<<16 | uint64(a.TotalHs())<<8 | ar<<7 | uint64(len(nbr[i]))
+		deg := uint64(s.start[i+1] - s.start[i])
+		inv[i] = uint64(a.Z)<<24 | uint64(uint8(a.Charge))<<16 | uint64(a.TotalHs())<<8 | ar<<7 | deg
 	}
-	next := make([]uint64, n)
-	var nb []uint64
 	for round := 0; round < 3; round++ {
 		for i := range m.Atoms {
-			nb = nb[:0]
-			for _, j := range nbr[i] {
-				nb = append(nb, inv[j])
+			s.nb = s.nb[:0]
+			for _, j := range s.adj[s.start[i]:s.start[i+1]] {
+				s.nb = append(s.nb, inv[j])
 			}
-			slices.Sort(nb)
+			slices.Sort(s.nb)
 			h := inv[i]*0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019
-			for _, v := range nb {
+			for _, v := range s.nb {
 				h = (h^v)*0x100000001B3 + 0x9E3779B97F4A7C15
 				h ^= h >> 29
 			}
@@ -177,58 +191,67 @@ func symmetryClasses(m *molecules.Mol, heavy []bool, nbr [][]int) int {
 		}
 		inv, next = next, inv
 	}
-	var seen []uint64
+	s.nb = s.nb[:0]
 	for i := range m.Atoms {
-		if heavy[i] {
-			seen = append(seen, inv[i])
+		if m.Atoms[i].Z > 1 {
+			s.nb = append(s.nb, inv[i])
 		}
 	}
-	slices.Sort(seen)
-	return len(slices.Compact(seen))
+	slices.Sort(s.nb)
+	return len(slices.Compact(s.nb))
 }
 
 // ringSystems groups the SSSR rings that share an atom: the number of
 // systems, the atoms of the largest, and the rings that sit in a system of
 // two or more.
-func ringSystems(m *molecules.Mol) (systems, largest, fused int) {
+func (s *physScratch) ringSystems(m *molecules.Mol) (systems, largest, fused int) {
 	rings := m.Rings()
 	if len(rings) == 0 {
 		return 0, 0, 0
 	}
-	parent := make([]int, len(rings))
-	for i := range parent {
-		parent[i] = i
+	s.parent = grow(s.parent, len(rings))
+	for i := range s.parent {
+		s.parent[i] = int32(i)
 	}
-	var find func(int) int
-	find = func(i int) int {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
+	find := func(i int32) int32 {
+		for s.parent[i] != i {
+			s.parent[i] = s.parent[s.parent[i]]
+			i = s.parent[i]
 		}
 		return i
 	}
-	owner := make(map[int32]int)
+	s.owner = grow(s.owner, m.NumAtoms())
+	for i := range s.owner {
+		s.owner[i] = -1
+	}
 	for r, ring := range rings {
 		for _, a := range ring {
-			if o, ok := owner[a]; ok {
-				parent[find(r)] = find(o)
+			if o := s.owner[a]; o >= 0 {
+				s.parent[find(int32(r))] = find(o)
 			} else {
-				owner[a] = r
+				s.owner[a] = int32(r)
 			}
 		}
 	}
-	size := map[int]int{}
-	count := map[int]int{}
-	for a, r := range owner {
-		_ = a
-		size[find(r)]++
+	s.size = grow(s.size, len(rings))
+	s.count = grow(s.count, len(rings))
+	clear(s.size)
+	clear(s.count)
+	for _, r := range s.owner {
+		if r >= 0 {
+			s.size[find(r)]++
+		}
 	}
 	for r := range rings {
-		count[find(r)]++
+		s.count[find(int32(r))]++
 	}
-	for root, c := range count {
+	for r := range rings {
+		c := int(s.count[r])
+		if c == 0 {
+			continue
+		}
 		systems++
-		largest = max(largest, size[root])
+		largest = max(largest, int(s.size[r]))
 		if c > 1 {
 			fused += c
 		}
