@@ -162,3 +162,38 @@ func BenchmarkPredictHybrid(b *testing.B) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "molecules/s")
 	b.ReportMetric(0, "ns/op")
 }
+
+var benchBasic struct {
+	once sync.Once
+	m    *Model
+	err  error
+}
+
+// BenchmarkPredictEnsemble5Basic is BenchmarkPredictEnsemble5 with the
+// 24-descriptor set of earlier models (no Crippen-type or physchem blocks):
+// what the richer default descriptors cost.
+func BenchmarkPredictEnsemble5Basic(b *testing.B) {
+	_, smiles := benchSetup(b)
+	benchBasic.once.Do(func() {
+		benchBasic.m, benchBasic.err = Train(context.Background(),
+			TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 1, Ensemble: 5, Epochs: 1, Arch: ArchMLP, descSet: DescBasic}, nil)
+	})
+	if benchBasic.err != nil {
+		b.Fatal(benchBasic.err)
+	}
+	m := benchBasic.m
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		out, err := m.Predict(context.Background(), smiles, PredictOptions{NoAttributions: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += len(out)
+	}
+	b.ReportMetric(float64(n)/(cpuSeconds()-cpu0), "molecules/cpu-s")
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "molecules/s")
+	b.ReportMetric(0, "ns/op")
+}
