@@ -80,7 +80,10 @@ func TestRunSmoke(t *testing.T) {
 				t.Errorf("row %v lacks %q", r["workload"], k)
 			}
 		}
-		if r["workload"] == "ppo-update 16-64-64-8 b64" && r["allocs_per_op"].(float64) != 0 {
+		// The harness counts the process's mallocs over the whole window, so
+		// the runtime's own background allocations show up as a small
+		// fraction per op (seen: 0.017); an update that allocates shows ≥ 1.
+		if r["workload"] == "ppo-update 16-64-64-8 b64" && r["allocs_per_op"].(float64) >= 0.5 {
 			t.Errorf("core PPO update allocates: %v", r["allocs_per_op"])
 		}
 	}
