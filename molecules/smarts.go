@@ -996,54 +996,24 @@ func patternNbrMask(bq, aq *qnode) nbrMask {
 }
 
 // mayMatchBondKind says whether bond query q can match a bond of the given
-// kind (bondKind), whatever its ring membership.
+// kind (bondKind: 0 single, 1 double, 2 triple, 3 aromatic), whatever its
+// ring membership.
 func mayMatchBondKind(q *qnode, kind int) tri {
-	switch q.kind {
-	case qAnd, qLowAnd:
-		r := triYes
-		for _, k := range q.kids {
-			switch mayMatchBondKind(k, kind) {
-			case triNo:
-				return triNo
-			case triMaybe:
-				r = triMaybe
-			}
+	return mayMatch(q, func(q *qnode) (tri, bool) {
+		switch q.kind {
+		case qBondSingle:
+			return yesNo(kind == 0), true
+		case qBondDouble:
+			return yesNo(kind == 1), true
+		case qBondTriple:
+			return yesNo(kind == 2), true
+		case qBondAromatic:
+			return yesNo(kind == 3), true
+		case qBondDefault:
+			return yesNo(kind == 0 || kind == 3), true
 		}
-		return r
-	case qOr:
-		r := triNo
-		for _, k := range q.kids {
-			switch mayMatchBondKind(k, kind) {
-			case triYes:
-				return triYes
-			case triMaybe:
-				r = triMaybe
-			}
-		}
-		return r
-	case qNot:
-		switch mayMatchBondKind(q.kids[0], kind) {
-		case triYes:
-			return triNo
-		case triNo:
-			return triYes
-		}
-		return triMaybe
-	case qTrue:
-		return triYes
-	case qBondSingle, qBondDouble, qBondTriple, qBondAromatic:
-		want := map[qkind]int{qBondSingle: 0, qBondDouble: 1, qBondTriple: 2, qBondAromatic: 3}[q.kind]
-		if kind == want {
-			return triYes
-		}
-		return triNo
-	case qBondDefault:
-		if kind == 0 || kind == 3 {
-			return triYes
-		}
-		return triNo
-	}
-	return triMaybe
+		return triMaybe, false
+	})
 }
 
 func (nm *nbrMask) has(bit int) bool { return nm[bit>>6]&(1<<(bit&63)) != 0 }
