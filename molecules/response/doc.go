@@ -110,7 +110,10 @@
 //	go test ./molecules/response -run TestGoals -response.long -v -timeout 2h
 //	    trains every goal model (5-member ensembles, seed 1) and prints the
 //	    held-out metrics beside the naive baseline and published results
-//	go test ./molecules/response -run XXX -bench Predict -benchtime 5x
+//	go test ./molecules/response -run TestSweep -response.sweep esol,lipo -v
+//	    the validation comparison (seeds 1–3) that chose the defaults;
+//	    -response.variants names the rows to run
+//	go test ./molecules/response -run XXX -bench PredictEnsemble5 -benchtime 40x
 //	    prediction throughput of a 5-member ensemble from SMILES
 //
 // # Store layout (under mdl/)
