@@ -355,8 +355,9 @@ const (
 )
 
 // NumCrippenTypes is the width of the Wildman–Crippen atom-type block that
-// follows the descriptors in models trained with it.
-var NumCrippenTypes = len(molecules.CrippenLabels())
+// follows the descriptors in models trained with it: one column per label
+// of molecules.CrippenLabels (TestCrippenTypeWidth holds the two equal).
+const NumCrippenTypes = 72
 
 // appendCrippenTypes appends the count of every Wildman–Crippen atom type
 // (heavy atoms by their type, hydrogens by theirs) in CrippenLabels order:
@@ -365,6 +366,9 @@ func appendCrippenTypes(dst []float64, atoms []molecules.CrippenAtom) []float64 
 	n := len(dst)
 	dst = append(dst, make([]float64, NumCrippenTypes)...)
 	for _, a := range atoms {
+		if a.Type >= NumCrippenTypes || a.HType >= NumCrippenTypes {
+			continue // cannot happen while the test below holds
+		}
 		if a.Type >= 0 {
 			dst[n+int(a.Type)]++
 		}

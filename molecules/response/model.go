@@ -401,6 +401,7 @@ func (m *Model) toTarget(j int, v float64) float64 {
 // cellBlock (GDSC) is the cell-line block.
 func (m *Model) attribute(eng *engine, f *molFeat, cellBlock []float32) []float64 {
 	atoms := make([]float64, f.atoms)
+	failed := 0
 	counts, dense := m.inputs([]molFeat{*f}, func(_ int, dst []float32) { copy(dst, cellBlock) })
 	if K := len(f.counts); len(m.members) > 0 && K > 0 && f.envAtoms != nil {
 		H, T := eng.hidden, len(m.rec.Tasks)
@@ -439,6 +440,9 @@ func (m *Model) attribute(eng *engine, f *molFeat, cellBlock []float32) []float6
 		for _, gm := range m.graphs {
 			c, err := gm.AtomContributions(g)
 			if err != nil {
+				// A bug, not input (the graph is this model's own): leave
+				// the member out of the average rather than count it as 0.
+				failed++
 				continue
 			}
 			for a := range atoms {
@@ -448,7 +452,10 @@ func (m *Model) attribute(eng *engine, f *molFeat, cellBlock []float32) []float6
 			}
 		}
 	}
-	n := float64(len(m.members) + len(m.graphs))
+	n := float64(len(m.members) + len(m.graphs) - failed)
+	if n == 0 {
+		return atoms
+	}
 	for a := range atoms {
 		atoms[a] /= n
 	}

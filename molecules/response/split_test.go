@@ -219,3 +219,9 @@ func TestPhyschem(t *testing.T) {
 		}
 	}
 }
+
+func TestCrippenTypeWidth(t *testing.T) {
+	if n := len(molecules.CrippenLabels()); n != NumCrippenTypes {
+		t.Fatalf("molecules has %d Crippen labels, the descriptor block %d columns", n, NumCrippenTypes)
+	}
+}
