@@ -197,3 +197,30 @@ func BenchmarkPredictEnsemble5Basic(b *testing.B) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "molecules/s")
 	b.ReportMetric(0, "ns/op")
 }
+
+// BenchmarkEnsembleStage is the network part of BenchmarkPredictEnsemble5
+// alone, on one goroutine: the 5 members' forward passes over featurised
+// 64-molecule batches, as Predict runs them.
+func BenchmarkEnsembleStage(b *testing.B) {
+	m, smiles := benchSetup(b)
+	var feats []molFeat
+	for _, s := range smiles {
+		if mol, err := m.parser.Parse(s); err == nil {
+			feats = append(feats, featurize(mol, m.rec.Bits, m.colOf, false, m.rec.DescSet))
+		}
+	}
+	eng := m.pool.Get().(*engine)
+	defer m.pool.Put(eng)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	n := 0
+	for b.Loop() {
+		for s := 0; s < len(feats); s += 64 {
+			m.ensemble(eng, feats[s:min(s+64, len(feats))])
+		}
+		n += len(feats)
+	}
+	b.ReportMetric(float64(n)/(cpuSeconds()-cpu0), "molecules/cpu-s")
+	b.ReportMetric(0, "ns/op")
+}

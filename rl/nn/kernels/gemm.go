@@ -127,7 +127,41 @@ func gemm(m, n, k int, a []float32, ars, aks int, b []float32, ldb int, c []floa
 		}
 	}
 	if j < n {
-		gemmGeneric(m, n-j, k, a, ars, aks, b[j:], ldb, c[j:], ldc, acc)
+		if aks == 1 && k >= 16 {
+			gemmNarrow(m, n-j, k, a, ars, b[j:], ldb, c[j:], ldc, acc)
+		} else {
+			gemmGeneric(m, n-j, k, a, ars, aks, b[j:], ldb, c[j:], ldc, acc)
+		}
+	}
+}
+
+// gemmNarrow computes the last few (fewer than 8) columns of C, such as the
+// single output of a regression head, as dot products of A's contiguous rows
+// with B's columns. Four independent sums keep the FMA pipeline busy where
+// gemmGeneric's row updates would touch one or two floats per step.
+func gemmNarrow(m, n, k int, a []float32, ars int, b []float32, ldb int, c []float32, ldc int, acc bool) {
+	for i := 0; i < m; i++ {
+		ai := a[i*ars : i*ars+k]
+		for j := 0; j < n; j++ {
+			var s0, s1, s2, s3 float32
+			p := 0
+			for ; p+4 <= k; p += 4 {
+				q := p*ldb + j
+				s0 += ai[p] * b[q]
+				s1 += ai[p+1] * b[q+ldb]
+				s2 += ai[p+2] * b[q+2*ldb]
+				s3 += ai[p+3] * b[q+3*ldb]
+			}
+			for ; p < k; p++ {
+				s0 += ai[p] * b[p*ldb+j]
+			}
+			s := (s0 + s1) + (s2 + s3)
+			if acc {
+				c[i*ldc+j] += s
+			} else {
+				c[i*ldc+j] = s
+			}
+		}
 	}
 }
 
