@@ -93,7 +93,7 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet in
 	// FreeSolv 1.194 → 1.109 against raw counts; log2(1 + count) gave
 	// 0.674 and 1.158).
 	for k := range f.counts {
-		f.counts[k].Count = float32(math.Log1p(float64(f.counts[k].Count)))
+		f.counts[k].Count = log1pCount(f.counts[k].Count)
 	}
 	if envs {
 		f.envAtoms = make([][]int32, len(f.counts))
@@ -122,6 +122,23 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet in
 		f.desc = appendPhyschem(f.desc, m)
 	}
 	return f
+}
+
+// log1pTable holds float32(ln(1+k)) for the small counts nearly every
+// environment has.
+var log1pTable = func() (t [64]float32) {
+	for k := range t {
+		t[k] = float32(math.Log1p(float64(k)))
+	}
+	return t
+}()
+
+// log1pCount is float32(ln(1 + c)) for a whole-number count c.
+func log1pCount(c float32) float32 {
+	if k := int(c); k >= 0 && k < len(log1pTable) && float32(k) == c {
+		return log1pTable[k]
+	}
+	return float32(math.Log1p(float64(c)))
 }
 
 // describeWith returns the raw descriptor vector (descriptorNames order)

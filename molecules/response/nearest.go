@@ -2,6 +2,7 @@ package response
 
 import (
 	"math/bits"
+	"slices"
 
 	"github.com/rxlab/rxlab/molecules"
 )
@@ -13,12 +14,19 @@ import (
 // two share, then takes max c/(|a|+|b|−c) over the fingerprints it touched.
 // The cost is the summed postings of the query's bits instead of a pass
 // over every stored fingerprint, and the result is exact (integer counts).
+// The most frequent bits (set in many stored fingerprints: a benzene
+// carbon, a methyl) are kept out of the postings: each stored fingerprint
+// has a 64-bit mask of which of those it sets, and one AND + popcount per
+// stored fingerprint replaces walking their long postings.
 // It is read-only after build and safe for concurrent use; callers pass
 // their own scratch.
 type nearest struct {
 	start []int32  // PropertyBits+1 offsets into post
 	post  []uint32 // stored fingerprint ids, grouped by bit
 	pop   []int32  // popcount of each stored fingerprint
+	// hot[b] is bit b's position in the frequent-bit masks, or −1.
+	hot  []int8
+	mask []uint64 // per stored fingerprint: the frequent bits it sets
 	// pending holds fingerprints added since the last build.
 	pending []molecules.Fingerprint
 }
@@ -39,14 +47,35 @@ func (x *nearest) build() {
 		}
 		forBits(fp, func(b int) { x.start[b+1]++ })
 	}
+	// The 64 bits with the longest postings, if set in at least 1/16 of
+	// the stored fingerprints, become mask bits.
+	x.hot = make([]int8, PropertyBits)
+	byLen := make([]int, PropertyBits)
+	for b := range byLen {
+		byLen[b] = b
+		x.hot[b] = -1
+	}
+	slices.SortStableFunc(byLen, func(a, b int) int { return int(x.start[b+1] - x.start[a+1]) })
+	for k, b := range byLen[:64] {
+		if int(x.start[b+1]) < max(len(fps)/16, 1) {
+			break
+		}
+		x.hot[b] = int8(k)
+		x.start[b+1] = 0
+	}
 	for b := 1; b <= PropertyBits; b++ {
 		x.start[b] += x.start[b-1]
 	}
 	x.post = make([]uint32, x.start[PropertyBits])
+	x.mask = make([]uint64, len(fps))
 	next := make([]int32, PropertyBits)
 	copy(next, x.start[:PropertyBits])
 	for i, fp := range fps {
 		forBits(fp, func(b int) {
+			if h := x.hot[b]; h >= 0 {
+				x.mask[i] |= 1 << uint(h)
+				return
+			}
 			x.post[next[b]] = uint32(i)
 			next[b]++
 		})
@@ -80,11 +109,16 @@ func (x *nearest) max(q molecules.Fingerprint, scratch []uint16) (float64, []uin
 	c := scratch[:n]
 	clear(c)
 	qp := 0
+	var qh uint64
 	for k, w := range q.Words[:fpWords] {
 		qp += bits.OnesCount64(w)
 		for w != 0 {
 			b := k*64 + bits.TrailingZeros64(w)
 			w &= w - 1
+			if h := x.hot[b]; h >= 0 {
+				qh |= 1 << uint(h)
+				continue
+			}
 			for _, i := range x.post[x.start[b]:x.start[b+1]] {
 				c[i]++
 			}
@@ -92,12 +126,14 @@ func (x *nearest) max(q molecules.Fingerprint, scratch []uint16) (float64, []uin
 	}
 	// max over i of c/(qp+pop−c), compared as fractions: bn/bd.
 	bn, bd := 0, 1
+	mask := x.mask[:len(c)]
+	pop := x.pop[:len(c)]
 	for i, ci := range c {
-		if ci == 0 {
+		and := int(ci) + bits.OnesCount64(qh&mask[i])
+		if and == 0 {
 			continue
 		}
-		and := int(ci)
-		u := qp + int(x.pop[i]) - and
+		u := qp + int(pop[i]) - and
 		if and*bd > bn*u {
 			bn, bd = and, u
 		}

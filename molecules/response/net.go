@@ -219,7 +219,6 @@ type engine struct {
 	hcat, h []float32
 	idx     []int32
 	val     []float32
-	off     []int32  // molecule r's sparse inputs are idx[off[r]:off[r+1]]
 	sims    []uint16 // nearest-training search
 }
 
@@ -289,11 +288,6 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// sparseBlock is the number of first-layer columns firstLayer sums for a
-// whole batch before moving on: 256 floats of each weight row touched, so a
-// 64-molecule batch's distinct rows (a few hundred) fit in L2.
-const sparseBlock = 256
-
 // firstLayer returns every member's first-layer pre-activation for B rows,
 // B × members·hidden (member k in columns k·hidden …): b0 + dense·W0[bits:] +
 // Σ count·W0[bit]. The result lives in e's scratch until the next call.
@@ -307,27 +301,15 @@ func (e *engine) firstLayer(counts [][]countFeat, dense []float32) []float32 {
 	} else {
 		clear(h)
 	}
-	e.idx, e.val = e.idx[:0], e.val[:0]
-	e.off = append(e.off[:0], 0)
 	for r := 0; r < B; r++ {
-		kernels.Add(h[r*MH:(r+1)*MH], e.b0)
+		hr := h[r*MH : (r+1)*MH]
+		kernels.Add(hr, e.b0)
+		e.idx, e.val = e.idx[:0], e.val[:0]
 		for _, c := range counts[r] {
 			e.idx = append(e.idx, c.Bit)
 			e.val = append(e.val, c.Count)
 		}
-		e.off = append(e.off, int32(len(e.idx)))
-	}
-	// Column blocks outermost: the rows a batch shares (most molecules
-	// have the common environments) are read from memory once per block
-	// and then hit cache for the other molecules, instead of streaming
-	// every molecule's full rows (members·hidden floats each) from L3.
-	w := e.w0[:e.bits*MH]
-	for j := 0; j < MH; j += sparseBlock {
-		je := min(j+sparseBlock, MH)
-		for r := 0; r < B; r++ {
-			s, t := e.off[r], e.off[r+1]
-			kernels.SparseAccum(h[r*MH+j:r*MH+je], w[j:], MH, e.idx[s:t], e.val[s:t])
-		}
+		kernels.SparseAccum(hr, e.w0[:e.bits*MH], MH, e.idx, e.val)
 	}
 	return h
 }

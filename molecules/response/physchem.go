@@ -145,7 +145,20 @@ func (s *physScratch) walk(a int32, l int, p, pv float64) {
 		s.chiV[l] += 0.5 * pv
 		s.paths[l] += 0.5
 	}
-	if l == 4 {
+	if l == 3 {
+		// The last bond: sum the neighbours' factors instead of a call
+		// per 4-bond path (most paths end here).
+		var si, sv, cnt float64
+		for _, j := range s.adj[s.start[a]:s.start[a+1]] {
+			if !s.onPath[j] {
+				si += s.invSqrt[j]
+				sv += s.invSqV[j]
+				cnt++
+			}
+		}
+		s.chi[4] += 0.5 * p * si
+		s.chiV[4] += 0.5 * pv * sv
+		s.paths[4] += 0.5 * cnt
 		return
 	}
 	for _, j := range s.adj[s.start[a]:s.start[a+1]] {

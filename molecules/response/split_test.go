@@ -172,6 +172,15 @@ func TestNearestExact(t *testing.T) {
 		x.add(fp)
 	}
 	x.build()
+	hot := 0
+	for _, h := range x.hot {
+		if h >= 0 {
+			hot++
+		}
+	}
+	if hot == 0 {
+		t.Fatal("no frequent bits: the mask path is not exercised")
+	}
 	for _, q := range fps[380:] {
 		want := 0.0
 		for _, fp := range fps[:400] {
