@@ -194,7 +194,13 @@ func (s *physScratch) symmetryClasses(m *molecules.Mol) int {
 			for _, j := range s.adj[s.start[i]:s.start[i+1]] {
 				s.nb = append(s.nb, inv[j])
 			}
-			slices.Sort(s.nb)
+			// insertion sort: an atom has at most a handful of neighbours
+			nb := s.nb
+			for x := 1; x < len(nb); x++ {
+				for y := x; y > 0 && nb[y] < nb[y-1]; y-- {
+					nb[y], nb[y-1] = nb[y-1], nb[y]
+				}
+			}
 			h := inv[i]*0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019
 			for _, v := range s.nb {
 				h = (h^v)*0x100000001B3 + 0x9E3779B97F4A7C15
