@@ -179,9 +179,9 @@ func (m *Mol) totalValence(i int) int { return m.Atoms[i].expVal + int(m.Atoms[i
 // updatePropertyCache over every atom; it only sets the explicit valence and
 // implicit H count, which nothing reads before sanitize's strict pass
 // computes them again, so it is skipped here.
-func (m *Mol) sanitizeFromSmiles() error {
+func (m *Mol) sanitizeFromSmiles(skipStereo bool) error {
 	m.removeHs()
-	return m.sanitize()
+	return m.sanitize(skipStereo)
 }
 
 // removeHs drops [H] atoms the way RDKit's default RemoveHs does.
@@ -304,7 +304,7 @@ func (m *Mol) deleteAtoms(remove []bool) {
 }
 
 // sanitize runs RDKit's sanitizeMol steps that affect the results we report.
-func (m *Mol) sanitize() error {
+func (m *Mol) sanitize(skipStereo bool) error {
 	m.sc = getScratch()
 	defer func() {
 		m.sc.release()
@@ -326,7 +326,14 @@ func (m *Mol) sanitize() error {
 	m.setAromaticity()
 	m.adjustHs()
 	m.cleanupChirality()
-	m.assignStereo()
+	if skipStereo && !m.stereoChangesHs() {
+		m.dropStereo()
+	} else {
+		m.assignStereo()
+		if skipStereo {
+			m.dropStereo()
+		}
+	}
 	return nil
 }
 

@@ -37,7 +37,7 @@ func (s *scratch) boolsN(n int) []bool {
 		s.bools = append(s.bools, nil)
 	}
 	b := s.bools[s.nb]
-	if cap(b) < n {
+	if cap(b) < max(n, 1) {
 		b = make([]bool, n, max(n, 64))
 	} else {
 		b = b[:n]
@@ -57,7 +57,7 @@ func (s *scratch) intsN(n int) []int {
 		s.ints = append(s.ints, nil)
 	}
 	b := s.ints[s.ni]
-	if cap(b) < n {
+	if cap(b) < max(n, 1) {
 		b = make([]int, n, max(n, 64))
 	} else {
 		b = b[:n]
@@ -77,7 +77,7 @@ func (s *scratch) int32sN(n int) []int32 {
 		s.i32s = append(s.i32s, nil)
 	}
 	b := s.i32s[s.n32]
-	if cap(b) < n {
+	if cap(b) < max(n, 1) {
 		b = make([]int32, n, max(n, 64))
 	} else {
 		b = b[:n]
@@ -97,7 +97,7 @@ func (s *scratch) uint64sN(n int) []uint64 {
 		s.u64s = append(s.u64s, nil)
 	}
 	b := s.u64s[s.n64]
-	if cap(b) < n {
+	if cap(b) < max(n, 1) {
 		b = make([]uint64, n, max(n, 64))
 	} else {
 		b = b[:n]
