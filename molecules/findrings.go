@@ -20,7 +20,9 @@ type ringFinder struct {
 	nw         int      // words of an atom-set key
 	keys       []uint64 // atom-set keys of the rings found so far, nw words each
 	keyBuf     []uint64 // scratch key
-	arena      []int32  // ring storage of the current call (rings outlive the finder)
+	arena      []int32  // free part of the ring storage of the current molecule
+	arenaBlock []int32  // the first, reused ring storage block
+	arenaUsed  bool     // arenaBlock handed out for this molecule
 	deg        []int
 	active     []bool
 	doneAts    []bool
@@ -47,6 +49,8 @@ type ringFinder struct {
 	queue                    []int32 // BFS scratch
 	side, up                 []int32 // ring path scratch
 	queueLimit               bool
+	bfsRings                 [][]int32 // smallestRingsBfs result, reused
+	fragRes, res             [][]int32 // findSSSR results, reused
 }
 
 // ringKey writes the atom set of ring as f.nw words into dst.
@@ -72,10 +76,19 @@ func lessInvariant(a, b []uint64) bool {
 	return false
 }
 
-// ring returns storage for a ring of size atoms from the call's arena.
+// ring returns storage for a ring of size atoms from the finder's arena;
+// rings live until the finder is reset (storeRings copies what it keeps).
 func (f *ringFinder) ring(size int) []int32 {
 	if len(f.arena) < size {
-		f.arena = make([]int32, max(size, min(256, 2*f.n)))
+		if n := max(size, 256, 2*f.n); cap(f.arenaBlock) >= n && !f.arenaUsed {
+			f.arena = f.arenaBlock[:cap(f.arenaBlock)]
+		} else {
+			f.arena = make([]int32, n)
+			if !f.arenaUsed {
+				f.arenaBlock = f.arena
+			}
+		}
+		f.arenaUsed = true
 	}
 	r := f.arena[:0:size]
 	f.arena = f.arena[size:]
@@ -133,7 +146,8 @@ func (f *ringFinder) trimBonds(cand int32, changed *minSet, deg []int, active []
 	}
 }
 
-// smallestRingsBfs is BFSWorkspace::smallestRingsBfs.
+// smallestRingsBfs is BFSWorkspace::smallestRingsBfs. The returned slice
+// is reused by the next call (the rings themselves are not).
 func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int32) [][]int32 {
 	const white, gray, black = 0, 1, 2
 	n := f.n
@@ -149,9 +163,9 @@ func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int
 	for _, x := range forbidden {
 		done[x] = black
 	}
-	var rings [][]int32
+	rings := f.bfsRings[:0]
 	queue := append(f.queue[:0], root)
-	defer func() { f.queue = queue[:0] }()
+	defer func() { f.queue, f.bfsRings = queue[:0], rings[:0] }()
 	curSize := int(^uint(0) >> 1)
 	for head := 0; head < len(queue); {
 		if len(queue)-head >= maxBFSQueue {
@@ -371,7 +385,8 @@ func (f *ringFinder) scratchSet() *minSet {
 }
 
 func (f *ringFinder) findRingsD3Node(res *[][]int32, cand int32, active []bool) {
-	srings := f.smallestRingsBfs(cand, active, nil)
+	// own copy: later searches reuse smallestRingsBfs' result slice
+	srings := slices.Clone(f.smallestRingsBfs(cand, active, nil))
 	for _, r := range srings {
 		f.addRing(res, r, false)
 	}
@@ -549,12 +564,13 @@ func (f *ringFinder) removeExtraRings(res [][]int32) [][]int32 {
 // findSSSR returns RDKit's SSSR (in RDKit's order) and the alternative rings
 // symmetrizeSSSR may add; ok is false when the search failed and a fallback
 // is needed.
-func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
-	f := ringFinderPool.Get().(*ringFinder)
-	defer f.release()
+// The rings live in f's storage until f is reset or released.
+func (m *Mol) findSSSR(f *ringFinder) (rings [][]int32, extras [][]int32, ok bool) {
 	f.reset(m)
+	f.arenaUsed = false
 	deg, active := f.deg, f.active
-	var res [][]int32
+	res := f.res[:0]
+	defer func() { f.res = res[:0] }()
 	for fi := 0; fi+1 < len(f.fragOff); fi++ {
 		frag := f.frags[f.fragOff[fi]:f.fragOff[fi+1]]
 		if len(frag) < 3 {
@@ -576,7 +592,7 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 			}
 			continue
 		}
-		var fragRes [][]int32
+		fragRes := f.fragRes[:0]
 		doneAts := f.doneAts
 		clear(doneAts)
 		nDone := 0
@@ -655,12 +671,13 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 			fragRes = f.removeExtraRings(fragRes)
 		}
 		res = append(res, fragRes...)
+		f.fragRes = fragRes[:0]
 	}
 	return res, f.extras, true
 }
 
-// ringFinderPool recycles the finder's scratch between molecules; only
-// rings (carved from a fresh arena per call) leave a call.
+// ringFinderPool recycles the finder's scratch, ring storage included,
+// between molecules; storeRings copies the rings a molecule keeps.
 var ringFinderPool = sync.Pool{New: func() any { return new(ringFinder) }}
 
 func growBools(s []bool, n int) []bool {
@@ -685,6 +702,7 @@ func (f *ringFinder) reset(m *Mol) {
 		ringBonds: growBools(f.ringBonds, nb), ringAtoms: growBools(f.ringAtoms, n),
 		frags: growI32(f.frags, n), fragOff: f.fragOff[:0],
 		tmpSet: f.tmpSet, changedSet: f.changedSet,
+		arenaBlock: f.arenaBlock, bfsRings: f.bfsRings, res: f.res, fragRes: f.fragRes,
 		d2cand: f.d2cand, d2key: f.d2key, dkeys: f.dkeys,
 		nbrOff: growI32(f.nbrOff, n+1), nbrAtom: f.nbrAtom, nbrBond: f.nbrBond,
 	}
@@ -773,7 +791,8 @@ func (f *ringFinder) release() {
 
 // storeRings sets the ring data from RDKit's SSSR plus the alternatives that
 // symmetrizeSSSR accepts (same size, sharing a bond, and providing every bond
-// the replaced ring alone provided).
+// the replaced ring alone provided). The rings are copied: sssr and extras
+// may live in a ring finder's reused storage.
 func (m *Mol) storeRings(sssr, extras [][]int32) {
 	bondsOf := func(r []int32) []int32 {
 		out := make([]int32, len(r))
@@ -819,17 +838,21 @@ func (m *Mol) storeRings(sssr, extras [][]int32) {
 	for _, r := range final {
 		total += len(r)
 	}
-	store := make([]int32, 0, total) // every ring's bonds, one allocation
-	m.rings = make([][]int32, 0, len(final))
-	m.ringBonds = make([][]int32, 0, len(final))
-	for _, r := range final {
-		start := len(store)
+	// every ring's atoms and bonds in one block, their headers in another
+	store := make([]int32, 2*total)
+	nr := len(final)
+	hdr := make([][]int32, 2*nr)
+	m.rings, m.ringBonds = hdr[:nr:nr], hdr[nr:]
+	off := 0
+	for ri, r := range final {
+		ra := store[off : off+len(r) : off+len(r)]
+		rb := store[total+off : total+off+len(r) : total+off+len(r)]
+		off += len(r)
+		copy(ra, r)
 		for k := range r {
-			store = append(store, m.bondBetween(r[k], r[(k+1)%len(r)]))
+			rb[k] = m.bondBetween(r[k], r[(k+1)%len(r)])
 		}
-		rb := store[start:len(store):len(store)]
-		m.rings = append(m.rings, r)
-		m.ringBonds = append(m.ringBonds, rb)
+		m.rings[ri], m.ringBonds[ri] = ra, rb
 		for _, a := range r {
 			if m.atomRingCount[a] < 255 {
 				m.atomRingCount[a]++
