@@ -323,12 +323,19 @@ func (f *ringFinder) findRingsD2nodes(res *[][]int32, d2nodes []int32, deg []int
 		return // every ring found by one node only: no duplicates to resolve
 	}
 	// findSSSRforDupCands, in the map order of the ring invariants
-	order := make([]int, nKeys)
+	order := f.m.sc.intsN(nKeys)
 	for k := range order {
 		order[k] = k
 	}
-	sort.Slice(order, func(i, j int) bool {
-		return lessInvariant(dkeys[order[i]*nw:order[i]*nw+nw], dkeys[order[j]*nw:order[j]*nw+nw])
+	// keys are distinct: any sort gives the map order
+	slices.SortFunc(order, func(i, j int) int {
+		if i == j {
+			return 0
+		}
+		if lessInvariant(dkeys[i*nw:i*nw+nw], dkeys[j*nw:j*nw+nw]) {
+			return -1
+		}
+		return 1
 	})
 	for _, ki := range order {
 		nc := 0

@@ -86,7 +86,8 @@ type openRings []ringOpen
 func (r *openRings) take(num int) (ringOpen, bool) {
 	for k, ro := range *r {
 		if ro.num == num {
-			*r = append((*r)[:k], (*r)[k+1:]...)
+			copy((*r)[k:], (*r)[k+1:])
+			*r = (*r)[:len(*r)-1]
 			return ro, true
 		}
 	}
@@ -119,16 +120,22 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 	nAtoms = min(nAtoms, p.cfg.MaxAtoms+1) // longer input fails at MaxAtoms
 	nDigits = min(nDigits, 2*p.cfg.MaxRings+2)
 	m := &Mol{Atoms: make([]Atom, 0, nAtoms), Bonds: make([]Bond, 0, nAtoms+nDigits)}
+	// branch stack, open ring closures and closures start on the stack
+	var (
+		branchBuf  [16]int32
+		ringBuf    [8]ringOpen
+		closureBuf [8]closure
+	)
 	var (
 		prev     int32 = -1
-		branches []int32
+		branches       = branchBuf[:0]
 		bond     pendingBond
-		rings    openRings
+		rings          = openRings(ringBuf[:0])
 		nRings   int
-		closures []closure
+		closures       = closureBuf[:0]
 		arena    adjArena
 	)
-	if nDigits > 0 {
+	if nDigits/2+1 > len(closureBuf) {
 		closures = make([]closure, 0, nDigits/2+1)
 	}
 	arena.buf = make([]int32, 2*adjSlot*nAtoms)
