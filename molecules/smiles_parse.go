@@ -130,9 +130,9 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 		prev     int32 = -1
 		branches       = branchBuf[:0]
 		bond     pendingBond
-		rings          = openRings(ringBuf[:0])
+		rings    = openRings(ringBuf[:0])
 		nRings   int
-		closures       = closureBuf[:0]
+		closures = closureBuf[:0]
 		arena    adjArena
 	)
 	if nDigits/2+1 > len(closureBuf) {
