@@ -95,10 +95,12 @@ func (f *ringFinder) ring(size int) []int32 {
 	return r
 }
 
-// minSet is a set of atoms popped smallest first.
+// minSet is a set of atoms popped smallest first; lo bounds the smallest
+// member from below, so popping a run of atoms scans the set once.
 type minSet struct {
 	in []bool
 	n  int
+	lo int
 }
 
 func newMinSet(n int) *minSet { return &minSet{in: make([]bool, n)} }
@@ -107,14 +109,21 @@ func (s *minSet) add(a int32) {
 	if !s.in[a] {
 		s.in[a] = true
 		s.n++
+		if int(a) < s.lo {
+			s.lo = int(a)
+		}
 	}
 }
 
 func (s *minSet) popMin() int32 {
-	for i, ok := range s.in {
-		if ok {
+	if s.n == 0 {
+		return -1
+	}
+	for i := s.lo; i < len(s.in); i++ {
+		if s.in[i] {
 			s.in[i] = false
 			s.n--
+			s.lo = i + 1
 			return int32(i)
 		}
 	}
@@ -733,7 +742,7 @@ func (f *ringFinder) reset(m *Mol) {
 	for _, ms := range []*minSet{f.tmpSet, f.changedSet} {
 		ms.in = ms.in[:n]
 		clear(ms.in)
-		ms.n = 0
+		ms.n, ms.lo = 0, 0
 	}
 	for i := range m.Atoms {
 		f.deg[i] = len(m.Atoms[i].bonds)
