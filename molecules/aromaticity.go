@@ -203,9 +203,9 @@ func (m *Mol) setAromaticity() {
 	n := len(m.Atoms)
 	acand := m.sc.boolsN(n)
 	aseen := m.sc.boolsN(n)
-	edon := make([]donorType, n)
-	crings := make([][]int32, 0, len(m.rings))
-	cbrings := make([][]int32, 0, len(m.rings))
+	edon := m.sc.donorsN(n)
+	crings := m.sc.listsN(len(m.rings))
+	cbrings := m.sc.listsN(len(m.rings))
 	for ri, r := range m.rings {
 		allArom, allDummy := true, true
 		for _, a := range r {
@@ -235,7 +235,7 @@ func (m *Mol) setAromaticity() {
 	}
 	nb := ringNeighbors(m.sc, cbrings, len(m.Bonds), 24, 1)
 	fusDone := m.sc.boolsN(len(crings))
-	var fused []int
+	fused := m.sc.intsN(0)
 	for cur := 0; cur < len(crings); {
 		fused = pickFused(cur, nb, fused[:0], fusDone)
 		m.huckelFused(crings, cbrings, fused, edon, nb)
@@ -269,8 +269,8 @@ func (m *Mol) huckelFused(srings, brings [][]int32, fused []int, edon []donorTyp
 	st := &aromState{done: m.sc.boolsN(len(m.Bonds)), cnt: m.sc.int32sN(len(m.Bonds))}
 	maxFused := 6
 	count := m.sc.intsN(len(m.Atoms))
-	var cur []int
-	var unon []int32
+	cur := m.sc.intsN(0)
+	unon := m.sc.int32sN(0)
 	// RDKit tries every fused combination of up to six rings; a budget keeps
 	// pathological inputs (dozens of fused rings) from running for hours.
 	budget := 200000
@@ -281,7 +281,7 @@ func (m *Mol) huckelFused(srings, brings [][]int32, fused []int, edon []donorTyp
 		if st.nDone >= nRingBonds {
 			break
 		}
-		comb := make([]int, size)
+		comb := m.sc.intsN(size)
 		for k := range comb {
 			comb[k] = k
 		}

@@ -13,9 +13,12 @@ import (
 
 const benchSMILES = "testdata/nci5k_rdkit2022.09.tsv"
 
-func loadBenchSMILES(b *testing.B) []string {
+func loadBenchSMILES(b *testing.B) []string { return loadSMILESFile(b, benchSMILES) }
+
+// loadSMILESFile reads the SMILES column of a golden TSV file.
+func loadSMILESFile(b testing.TB, path string) []string {
 	b.Helper()
-	fh, err := os.Open(benchSMILES)
+	fh, err := os.Open(path)
 	if err != nil {
 		b.Skip(err)
 	}

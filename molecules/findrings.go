@@ -20,7 +20,9 @@ type ringFinder struct {
 	nw         int      // words of an atom-set key
 	keys       []uint64 // atom-set keys of the rings found so far, nw words each
 	keyBuf     []uint64 // scratch key
-	arena      []int32  // ring storage of the current call (rings outlive the finder)
+	arena      []int32  // free part of the ring storage of the current molecule
+	arenaBlock []int32  // the first, reused ring storage block
+	arenaUsed  bool     // arenaBlock handed out for this molecule
 	deg        []int
 	active     []bool
 	doneAts    []bool
@@ -47,6 +49,8 @@ type ringFinder struct {
 	queue                    []int32 // BFS scratch
 	side, up                 []int32 // ring path scratch
 	queueLimit               bool
+	bfsRings                 [][]int32 // smallestRingsBfs result, reused
+	fragRes, res             [][]int32 // findSSSR results, reused
 }
 
 // ringKey writes the atom set of ring as f.nw words into dst.
@@ -72,20 +76,31 @@ func lessInvariant(a, b []uint64) bool {
 	return false
 }
 
-// ring returns storage for a ring of size atoms from the call's arena.
+// ring returns storage for a ring of size atoms from the finder's arena;
+// rings live until the finder is reset (storeRings copies what it keeps).
 func (f *ringFinder) ring(size int) []int32 {
 	if len(f.arena) < size {
-		f.arena = make([]int32, max(size, min(256, 2*f.n)))
+		if n := max(size, 256, 2*f.n); cap(f.arenaBlock) >= n && !f.arenaUsed {
+			f.arena = f.arenaBlock[:cap(f.arenaBlock)]
+		} else {
+			f.arena = make([]int32, n)
+			if !f.arenaUsed {
+				f.arenaBlock = f.arena
+			}
+		}
+		f.arenaUsed = true
 	}
 	r := f.arena[:0:size]
 	f.arena = f.arena[size:]
 	return r
 }
 
-// minSet is a set of atoms popped smallest first.
+// minSet is a set of atoms popped smallest first; lo bounds the smallest
+// member from below, so popping a run of atoms scans the set once.
 type minSet struct {
 	in []bool
 	n  int
+	lo int
 }
 
 func newMinSet(n int) *minSet { return &minSet{in: make([]bool, n)} }
@@ -94,14 +109,21 @@ func (s *minSet) add(a int32) {
 	if !s.in[a] {
 		s.in[a] = true
 		s.n++
+		if int(a) < s.lo {
+			s.lo = int(a)
+		}
 	}
 }
 
 func (s *minSet) popMin() int32 {
-	for i, ok := range s.in {
-		if ok {
+	if s.n == 0 {
+		return -1
+	}
+	for i := s.lo; i < len(s.in); i++ {
+		if s.in[i] {
 			s.in[i] = false
 			s.n--
+			s.lo = i + 1
 			return int32(i)
 		}
 	}
@@ -133,7 +155,8 @@ func (f *ringFinder) trimBonds(cand int32, changed *minSet, deg []int, active []
 	}
 }
 
-// smallestRingsBfs is BFSWorkspace::smallestRingsBfs.
+// smallestRingsBfs is BFSWorkspace::smallestRingsBfs. The returned slice
+// is reused by the next call (the rings themselves are not).
 func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int32) [][]int32 {
 	const white, gray, black = 0, 1, 2
 	n := f.n
@@ -149,9 +172,9 @@ func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int
 	for _, x := range forbidden {
 		done[x] = black
 	}
-	var rings [][]int32
+	rings := f.bfsRings[:0]
 	queue := append(f.queue[:0], root)
-	defer func() { f.queue = queue[:0] }()
+	defer func() { f.queue, f.bfsRings = queue[:0], rings[:0] }()
 	curSize := int(^uint(0) >> 1)
 	for head := 0; head < len(queue); {
 		if len(queue)-head >= maxBFSQueue {
@@ -309,12 +332,19 @@ func (f *ringFinder) findRingsD2nodes(res *[][]int32, d2nodes []int32, deg []int
 		return // every ring found by one node only: no duplicates to resolve
 	}
 	// findSSSRforDupCands, in the map order of the ring invariants
-	order := make([]int, nKeys)
+	order := f.m.sc.intsN(nKeys)
 	for k := range order {
 		order[k] = k
 	}
-	sort.Slice(order, func(i, j int) bool {
-		return lessInvariant(dkeys[order[i]*nw:order[i]*nw+nw], dkeys[order[j]*nw:order[j]*nw+nw])
+	// keys are distinct: any sort gives the map order
+	slices.SortFunc(order, func(i, j int) int {
+		if i == j {
+			return 0
+		}
+		if lessInvariant(dkeys[i*nw:i*nw+nw], dkeys[j*nw:j*nw+nw]) {
+			return -1
+		}
+		return 1
 	})
 	for _, ki := range order {
 		nc := 0
@@ -371,7 +401,8 @@ func (f *ringFinder) scratchSet() *minSet {
 }
 
 func (f *ringFinder) findRingsD3Node(res *[][]int32, cand int32, active []bool) {
-	srings := f.smallestRingsBfs(cand, active, nil)
+	// own copy: later searches reuse smallestRingsBfs' result slice
+	srings := slices.Clone(f.smallestRingsBfs(cand, active, nil))
 	for _, r := range srings {
 		f.addRing(res, r, false)
 	}
@@ -549,12 +580,13 @@ func (f *ringFinder) removeExtraRings(res [][]int32) [][]int32 {
 // findSSSR returns RDKit's SSSR (in RDKit's order) and the alternative rings
 // symmetrizeSSSR may add; ok is false when the search failed and a fallback
 // is needed.
-func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
-	f := ringFinderPool.Get().(*ringFinder)
-	defer f.release()
+// The rings live in f's storage until f is reset or released.
+func (m *Mol) findSSSR(f *ringFinder) (rings [][]int32, extras [][]int32, ok bool) {
 	f.reset(m)
+	f.arenaUsed = false
 	deg, active := f.deg, f.active
-	var res [][]int32
+	res := f.res[:0]
+	defer func() { f.res = res[:0] }()
 	for fi := 0; fi+1 < len(f.fragOff); fi++ {
 		frag := f.frags[f.fragOff[fi]:f.fragOff[fi+1]]
 		if len(frag) < 3 {
@@ -576,7 +608,7 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 			}
 			continue
 		}
-		var fragRes [][]int32
+		fragRes := f.fragRes[:0]
 		doneAts := f.doneAts
 		clear(doneAts)
 		nDone := 0
@@ -655,12 +687,13 @@ func (m *Mol) findSSSR() (rings [][]int32, extras [][]int32, ok bool) {
 			fragRes = f.removeExtraRings(fragRes)
 		}
 		res = append(res, fragRes...)
+		f.fragRes = fragRes[:0]
 	}
 	return res, f.extras, true
 }
 
-// ringFinderPool recycles the finder's scratch between molecules; only
-// rings (carved from a fresh arena per call) leave a call.
+// ringFinderPool recycles the finder's scratch, ring storage included,
+// between molecules; storeRings copies the rings a molecule keeps.
 var ringFinderPool = sync.Pool{New: func() any { return new(ringFinder) }}
 
 func growBools(s []bool, n int) []bool {
@@ -685,6 +718,7 @@ func (f *ringFinder) reset(m *Mol) {
 		ringBonds: growBools(f.ringBonds, nb), ringAtoms: growBools(f.ringAtoms, n),
 		frags: growI32(f.frags, n), fragOff: f.fragOff[:0],
 		tmpSet: f.tmpSet, changedSet: f.changedSet,
+		arenaBlock: f.arenaBlock, bfsRings: f.bfsRings, res: f.res, fragRes: f.fragRes,
 		d2cand: f.d2cand, d2key: f.d2key, dkeys: f.dkeys,
 		nbrOff: growI32(f.nbrOff, n+1), nbrAtom: f.nbrAtom, nbrBond: f.nbrBond,
 	}
@@ -708,7 +742,7 @@ func (f *ringFinder) reset(m *Mol) {
 	for _, ms := range []*minSet{f.tmpSet, f.changedSet} {
 		ms.in = ms.in[:n]
 		clear(ms.in)
-		ms.n = 0
+		ms.n, ms.lo = 0, 0
 	}
 	for i := range m.Atoms {
 		f.deg[i] = len(m.Atoms[i].bonds)
@@ -773,7 +807,8 @@ func (f *ringFinder) release() {
 
 // storeRings sets the ring data from RDKit's SSSR plus the alternatives that
 // symmetrizeSSSR accepts (same size, sharing a bond, and providing every bond
-// the replaced ring alone provided).
+// the replaced ring alone provided). The rings are copied: sssr and extras
+// may live in a ring finder's reused storage.
 func (m *Mol) storeRings(sssr, extras [][]int32) {
 	bondsOf := func(r []int32) []int32 {
 		out := make([]int32, len(r))
@@ -819,17 +854,21 @@ func (m *Mol) storeRings(sssr, extras [][]int32) {
 	for _, r := range final {
 		total += len(r)
 	}
-	store := make([]int32, 0, total) // every ring's bonds, one allocation
-	m.rings = make([][]int32, 0, len(final))
-	m.ringBonds = make([][]int32, 0, len(final))
-	for _, r := range final {
-		start := len(store)
+	// every ring's atoms and bonds in one block, their headers in another
+	store := make([]int32, 2*total)
+	nr := len(final)
+	hdr := make([][]int32, 2*nr)
+	m.rings, m.ringBonds = hdr[:nr:nr], hdr[nr:]
+	off := 0
+	for ri, r := range final {
+		ra := store[off : off+len(r) : off+len(r)]
+		rb := store[total+off : total+off+len(r) : total+off+len(r)]
+		off += len(r)
+		copy(ra, r)
 		for k := range r {
-			store = append(store, m.bondBetween(r[k], r[(k+1)%len(r)]))
+			rb[k] = m.bondBetween(r[k], r[(k+1)%len(r)])
 		}
-		rb := store[start:len(store):len(store)]
-		m.rings = append(m.rings, r)
-		m.ringBonds = append(m.ringBonds, rb)
+		m.rings[ri], m.ringBonds[ri] = ra, rb
 		for _, a := range r {
 			if m.atomRingCount[a] < 255 {
 				m.atomRingCount[a]++

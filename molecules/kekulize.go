@@ -32,7 +32,7 @@ func ringNeighbors(sc *scratch, brings [][]int32, nBonds int, maxSize, maxOverla
 		}
 		clear(set)
 	}
-	nb := make([][]int, len(brings))
+	nb := sc.intListsN(len(brings))
 	back := sc.intsN(len(pairs))
 	off := 0
 	for i := range nb {
@@ -79,8 +79,8 @@ func (m *Mol) kekulize() error {
 	if !found {
 		return nil
 	}
-	arings := make([][]int32, 0, len(m.rings))
-	brings := make([][]int32, 0, len(m.rings))
+	arings := m.sc.listsN(len(m.rings))
+	brings := m.sc.listsN(len(m.rings))
 	for ri, r := range m.rings {
 		allDummy := true
 		for _, a := range r {
@@ -96,8 +96,8 @@ func (m *Mol) kekulize() error {
 	}
 	nb := ringNeighbors(m.sc, brings, len(m.Bonds), 0, 0)
 	done := m.sc.boolsN(len(arings))
-	var fused []int
-	var frings [][]int32
+	fused := m.sc.intsN(0)
+	frings := m.sc.listsN(len(arings))
 	for cur := 0; cur < len(arings); {
 		fused = pickFused(cur, nb, fused[:0], done)
 		frings = frings[:0]
@@ -309,18 +309,21 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 	queue := m.sc.int32sN(0)
 	// options[a]: the untried partners of backtracking point a (an atom has
 	// options exactly when its list is non-empty); made on first use
-	var options [][]int32
+	// (optStore[optOff[a]:][:optLen[a]]; lists are appended, never changed)
+	var optOff, optLen []int32
+	optStore := m.sc.int32sN(0)
 	optsOf := func(a int32) []int32 {
-		if options == nil {
+		if optLen == nil {
 			return nil
 		}
-		return options[a]
+		return optStore[optOff[a] : optOff[a]+optLen[a]]
 	}
 	setOpts := func(a int32, o []int32) {
-		if options == nil {
-			options = make([][]int32, len(m.Atoms))
+		if optLen == nil {
+			optOff, optLen = m.sc.int32sN(len(m.Atoms)), m.sc.int32sN(len(m.Atoms))
 		}
-		options[a] = o
+		optOff[a], optLen[a] = int32(len(optStore)), int32(len(o))
+		optStore = append(optStore, o...)
 	}
 	optBuf := m.sc.int32sN(0)
 	btmoves := m.sc.int32sN(0)
@@ -383,12 +386,12 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 						lastOpt = -1
 					}
 				} else {
-					setOpts(cur, append([]int32(nil), opts...))
+					setOpts(cur, opts)
 				}
 			} else if len(opts) > 0 {
 				lastOpt = cur
 				btmoves = append(btmoves, cur)
-				setOpts(cur, append([]int32(nil), opts...))
+				setOpts(cur, opts)
 			}
 		} else if m.Atoms[cur].Z != 0 {
 			if lastOpt >= 0 && numBT < maxBT {

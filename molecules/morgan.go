@@ -158,6 +158,7 @@ type morganScratch struct {
 	seenHash  []uint64
 	tuples    []envTuple
 	nbrs      []uint64 // packed (bondType<<32 | invariant)
+	table     []int32  // hash set over seenHash
 }
 
 var morganPool = sync.Pool{New: func() any { return new(morganScratch) }}
@@ -202,6 +203,17 @@ func morganEach(m *Mol, radius int, emit func(id uint32, atom, r int, bonds []ui
 	atomNbhd, roundNbhd := sc.atomNbhd, sc.roundNbhd
 	sc.seenWords = sc.seenWords[:0]
 	sc.seenHash = sc.seenHash[:0]
+	// open-addressing set of the bond sets seen (indices+1 into seenHash),
+	// at most half full
+	size := 16
+	for size < 2*n*radius {
+		size *= 2
+	}
+	if cap(sc.table) < size {
+		sc.table = make([]int32, size)
+	}
+	table, mask := sc.table[:size], size-1
+	clear(table)
 	for layer := 0; layer < radius; layer++ {
 		for i := range next {
 			next[i] = 0
@@ -245,33 +257,19 @@ func morganEach(m *Mol, radius int, emit func(id uint32, atom, r int, bonds []ui
 			next[i] = inv
 			tuples = append(tuples, envTuple{rn[nw-1], i * nw, inv, int32(i)})
 		}
-		slices.SortFunc(tuples, func(x, y envTuple) int {
-			// bond sets compare as numbers, most significant word first
-			if x.top != y.top {
-				if x.top < y.top {
-					return -1
-				}
-				return 1
-			}
-			if nw > 1 {
-				if c := cmpWords(roundNbhd[x.off:x.off+nw-1], roundNbhd[y.off:y.off+nw-1]); c != 0 {
-					return c
-				}
-			}
-			if x.inv != y.inv {
-				if x.inv < y.inv {
-					return -1
-				}
-				return 1
-			}
-			return int(x.atom - y.atom)
-		})
+		if nw == 1 {
+			sortTuples1(tuples)
+		} else {
+			sortTuplesN(tuples, roundNbhd, nw)
+		}
 		for _, t := range tuples {
 			w := roundNbhd[t.off : t.off+nw]
 			h := hashWords(w)
 			dup := false
-			for k, sh := range sc.seenHash {
-				if sh == h && slices.Equal(sc.seenWords[k*nw:k*nw+nw], w) {
+			slot := int(h) & mask
+			for ; table[slot] != 0; slot = (slot + 1) & mask {
+				k := int(table[slot] - 1)
+				if sc.seenHash[k] == h && slices.Equal(sc.seenWords[k*nw:k*nw+nw], w) {
 					dup = true
 					break
 				}
@@ -280,6 +278,7 @@ func morganEach(m *Mol, radius int, emit func(id uint32, atom, r int, bonds []ui
 				dead[t.atom] = true
 				continue
 			}
+			table[slot] = int32(len(sc.seenHash) + 1)
 			sc.seenHash = append(sc.seenHash, h)
 			sc.seenWords = append(sc.seenWords, w...)
 			emit(t.inv, int(t.atom), layer+1, w)
@@ -374,4 +373,65 @@ func EnvironmentAtoms(m *Mol, centre, r int) []int {
 	}
 	sort.Ints(out)
 	return out
+}
+
+// lessTuple1 orders environments of a molecule with at most 64 bonds: bond
+// set as a number, then invariant, then atom.
+func lessTuple1(x, y *envTuple) bool {
+	if x.top != y.top {
+		return x.top < y.top
+	}
+	if x.inv != y.inv {
+		return x.inv < y.inv
+	}
+	return x.atom < y.atom
+}
+
+// sortTuples1 sorts one round's environments when the bond sets fit one
+// word: insertion sort (inlined comparisons) for the usual few dozen atoms.
+func sortTuples1(t []envTuple) {
+	if len(t) > 48 {
+		slices.SortFunc(t, func(x, y envTuple) int {
+			if lessTuple1(&x, &y) {
+				return -1
+			}
+			return 1 // atoms are distinct: never equal
+		})
+		return
+	}
+	for i := 1; i < len(t); i++ {
+		x := t[i]
+		j := i
+		for j > 0 && lessTuple1(&x, &t[j-1]) {
+			t[j] = t[j-1]
+			j--
+		}
+		t[j] = x
+	}
+}
+
+// sortTuplesN sorts one round's environments by bond set (nw words in
+// words at each tuple's off, most significant word last), invariant, atom.
+func sortTuplesN(tuples []envTuple, words []uint64, nw int) {
+	slices.SortFunc(tuples, func(x, y envTuple) int {
+		// bond sets compare as numbers, most significant word first
+		if x.top != y.top {
+			if x.top < y.top {
+				return -1
+			}
+			return 1
+		}
+		if nw > 1 {
+			if c := cmpWords(words[x.off:x.off+nw-1], words[y.off:y.off+nw-1]); c != 0 {
+				return c
+			}
+		}
+		if x.inv != y.inv {
+			if x.inv < y.inv {
+				return -1
+			}
+			return 1
+		}
+		return int(x.atom - y.atom)
+	})
 }

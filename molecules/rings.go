@@ -126,10 +126,14 @@ func (m *Mol) perceiveRings() error {
 			return errMol("ring system of %d atoms exceeds the limit of %d", c, maxRingSystemAtoms)
 		}
 	}
-	if sssr, extras, ok := m.findSSSR(); ok && len(sssr) == nRings {
-		m.storeRings(sssr, extras)
+	f := ringFinderPool.Get().(*ringFinder)
+	found, extras, ok := m.findSSSR(f)
+	if ok && len(found) == nRings {
+		m.storeRings(found, extras)
+		f.release()
 		return nil
 	}
+	f.release()
 	// fallback (RDKit's search gave up): a minimum cycle basis from the
 	// Horton candidate set.
 	// candidate cycles (Horton set) from BFS trees rooted at every core atom:

@@ -1,9 +1,5 @@
 package molecules
 
-import (
-	"math"
-)
-
 // isAromaticAtom is RDKit's isAromaticAtom: flagged, or any aromatic bond.
 func (m *Mol) isAromaticAtom(i int) bool {
 	a := &m.Atoms[i]
@@ -38,39 +34,60 @@ func chargeForValence(z uint8, charge int8) int {
 	return chr
 }
 
-// calcExplicitValence mirrors Atom::calcExplicitValence (2022.09).
+// twiceValenceContrib is twice Bond::getValenceContrib for atom i (an
+// aromatic bond counts 3), so valence sums stay integers.
+func (m *Mol) twiceValenceContrib(b int32, i int32) int {
+	bd := &m.Bonds[b]
+	switch bd.Type {
+	case BondSingle:
+		return 2
+	case BondDouble:
+		return 4
+	case BondTriple:
+		return 6
+	case BondQuadruple:
+		return 8
+	case BondAromatic:
+		return 3
+	case BondDative:
+		if bd.End != i {
+			return 0
+		}
+		return 2
+	}
+	return 0
+}
+
+// calcExplicitValence mirrors Atom::calcExplicitValence (2022.09). RDKit
+// sums bond orders as doubles (aromatic 1.5); here they are summed in half
+// units, which is exact: the result round(sum + 0.1) is (2*sum + 1) / 2.
 func (m *Mol) calcExplicitValence(i int, strict bool, aromaticOverride int) (int, error) {
 	a := &m.Atoms[i]
-	accum := 0.0
+	accum := 0 // twice the valence
 	for _, b := range a.bonds {
-		accum += m.valenceContrib(b, int32(i))
+		accum += m.twiceValenceContrib(b, int32(i))
 	}
-	accum += float64(a.ExplicitHs)
+	accum += 2 * int(a.ExplicitHs)
 	el := &elementTable[a.Z]
 	dv := int(el.valences[0])
 	chr := chargeForValence(a.Z, a.Charge)
-	arom := m.isAromaticAtom(i)
-	if aromaticOverride == 0 {
-		arom = false
-	}
-	if accum > float64(dv+chr) && arom {
+	if accum > 2*(dv+chr) && aromaticOverride != 0 && m.isAromaticAtom(i) {
 		pval := dv + chr
 		for _, v := range el.valences {
 			if v == -1 {
 				break
 			}
 			val := int(v) + chr
-			if float64(val) > accum {
+			if 2*val > accum {
 				break
 			}
 			pval = val
 		}
-		if accum-float64(pval) <= 1.5 {
-			accum = float64(pval)
+		if accum-2*pval <= 3 {
+			accum = 2 * pval
 		}
 	}
-	accum += 0.1
-	res := int(math.Round(accum))
+	res := (accum + 1) / 2
 	if strict {
 		var eff int
 		if el.nOuter >= 4 {
@@ -179,9 +196,9 @@ func (m *Mol) totalValence(i int) int { return m.Atoms[i].expVal + int(m.Atoms[i
 // updatePropertyCache over every atom; it only sets the explicit valence and
 // implicit H count, which nothing reads before sanitize's strict pass
 // computes them again, so it is skipped here.
-func (m *Mol) sanitizeFromSmiles() error {
+func (m *Mol) sanitizeFromSmiles(skipStereo bool) error {
 	m.removeHs()
-	return m.sanitize()
+	return m.sanitize(skipStereo)
 }
 
 // removeHs drops [H] atoms the way RDKit's default RemoveHs does.
@@ -304,7 +321,7 @@ func (m *Mol) deleteAtoms(remove []bool) {
 }
 
 // sanitize runs RDKit's sanitizeMol steps that affect the results we report.
-func (m *Mol) sanitize() error {
+func (m *Mol) sanitize(skipStereo bool) error {
 	m.sc = getScratch()
 	defer func() {
 		m.sc.release()
@@ -326,7 +343,14 @@ func (m *Mol) sanitize() error {
 	m.setAromaticity()
 	m.adjustHs()
 	m.cleanupChirality()
-	m.assignStereo()
+	if skipStereo && !m.stereoChangesHs() {
+		m.dropStereo()
+	} else {
+		m.assignStereo()
+		if skipStereo {
+			m.dropStereo()
+		}
+	}
 	return nil
 }
 

@@ -11,6 +11,20 @@ type ParserConfig struct {
 	MaxAtoms int
 	// MaxRings caps the number of ring closures. 0 means 1,000.
 	MaxRings int
+	// SkipStereo skips stereo perception, the slowest part of sanitization
+	// for molecules with '@' or '/' '\' marks (CIP ranks, R/S, E/Z and the
+	// removal of marks on atoms that are not stereocentres). Use it when
+	// nothing downstream reads stereo: non-chiral Morgan fingerprints and
+	// environments, Crippen logP/MR and atom types, TPSA, molecular weight
+	// and every other count-based descriptor come out exactly as with the
+	// default parse, and so does every atom's TotalHs. The molecule then
+	// carries no stereo at all: every tetrahedral and double-bond mark is
+	// dropped, so CanonicalSMILES writes no '@', '/' or '\'. One detail
+	// differs from RDKit: an H written on a bracket atom whose '@' RDKit
+	// would drop (e.g. [C@H] with two identical substituents) stays an
+	// explicit bracket H, which only shows as [CH] in CanonicalSMILES; the
+	// rare atoms whose H count would change are fully perceived.
+	SkipStereo bool
 }
 
 // Parser reads SMILES into sanitized molecules. It is safe for concurrent use.
@@ -48,7 +62,7 @@ func (p *Parser) Parse(smiles string) (*Mol, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.sanitizeFromSmiles(); err != nil {
+	if err := m.sanitizeFromSmiles(p.cfg.SkipStereo); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -72,7 +86,8 @@ type openRings []ringOpen
 func (r *openRings) take(num int) (ringOpen, bool) {
 	for k, ro := range *r {
 		if ro.num == num {
-			*r = append((*r)[:k], (*r)[k+1:]...)
+			copy((*r)[k:], (*r)[k+1:])
+			*r = (*r)[:len(*r)-1]
 			return ro, true
 		}
 	}
@@ -105,16 +120,22 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 	nAtoms = min(nAtoms, p.cfg.MaxAtoms+1) // longer input fails at MaxAtoms
 	nDigits = min(nDigits, 2*p.cfg.MaxRings+2)
 	m := &Mol{Atoms: make([]Atom, 0, nAtoms), Bonds: make([]Bond, 0, nAtoms+nDigits)}
+	// branch stack, open ring closures and closures start on the stack
+	var (
+		branchBuf  [16]int32
+		ringBuf    [8]ringOpen
+		closureBuf [8]closure
+	)
 	var (
 		prev     int32 = -1
-		branches []int32
+		branches       = branchBuf[:0]
 		bond     pendingBond
-		rings    openRings
+		rings    = openRings(ringBuf[:0])
 		nRings   int
-		closures []closure
+		closures = closureBuf[:0]
 		arena    adjArena
 	)
-	if nDigits > 0 {
+	if nDigits/2+1 > len(closureBuf) {
 		closures = make([]closure, 0, nDigits/2+1)
 	}
 	arena.buf = make([]int32, 2*adjSlot*nAtoms)

@@ -180,6 +180,43 @@ func (m *Mol) assignStereo() {
 	}
 }
 
+// stereoChangesHs reports whether assignStereo's clean-up could change the
+// hydrogen count of an atom: it removes the H written with a mark it drops
+// (RDKit Issue 194), which normally leaves an equal implicit H count, but
+// not on atoms with unusual valences.
+func (m *Mol) stereoChangesHs() bool {
+	for i := range m.Atoms {
+		a := &m.Atoms[i]
+		if a.Chiral == ChiralNone || a.ExplicitHs != 1 || a.Charge != 0 || a.Aromatic {
+			continue
+		}
+		save := *a
+		a.ExplicitHs = 0
+		a.NoImplicit = false
+		m.calcExplicitValence(i, false, 1)
+		m.calcImplicitValence(i, false)
+		changed := a.TotalHs() != save.TotalHs()
+		*a = save
+		if changed {
+			return true
+		}
+	}
+	return false
+}
+
+// dropStereo removes every stereo mark (ParserConfig.SkipStereo).
+func (m *Mol) dropStereo() {
+	for i := range m.Atoms {
+		m.Atoms[i].Chiral = ChiralNone
+		m.Atoms[i].stereoNbrs = nil
+	}
+	for i := range m.Bonds {
+		b := &m.Bonds[i]
+		b.dir, b.Stereo, b.stereoA, b.stereoB = dirNone, stereoNone, -1, -1
+	}
+	m.ringStereo = nil
+}
+
 func (m *Mol) smallestBondRing(b int32) int {
 	best := 1 << 30
 	for ri, rb := range m.ringBonds {
