@@ -120,6 +120,15 @@ type Model struct {
 // Info returns the model's description.
 func (m *Model) Info() ModelInfo { return m.rec.ModelInfo }
 
+// parserConfig is the SMILES parser a model predicts with. Fingerprint
+// and descriptor features never read stereo, so MLP-only property models
+// skip its perception (a third of parsing on stereo-rich sets);
+// message-passing members read chirality and bond stereo, and GDSC models
+// look drugs up by their (stereo) canonical SMILES, so those parse fully.
+func parserConfig(rec modelRecord, graphs bool) molecules.ParserConfig {
+	return molecules.ParserConfig{SkipStereo: !graphs && rec.Dataset != GDSCName}
+}
+
 func newModel(rec modelRecord, members []*nn.MLP, graphs []*mpnn.Model) (*Model, error) {
 	if len(members) == 0 && len(graphs) == 0 {
 		return nil, fmt.Errorf("response: an ensemble needs at least one member: %w", store.ErrInvalid)
@@ -133,7 +142,7 @@ func newModel(rec modelRecord, members []*nn.MLP, graphs []*mpnn.Model) (*Model,
 	} else {
 		eng = &engine{dense: len(rec.Desc.Mean)}
 	}
-	p, err := molecules.NewParser(molecules.ParserConfig{})
+	p, err := molecules.NewParser(parserConfig(rec, len(graphs) > 0))
 	if err != nil {
 		return nil, err
 	}

@@ -234,3 +234,43 @@ func TestCrippenTypeWidth(t *testing.T) {
 		t.Fatalf("molecules has %d Crippen labels, the descriptor block %d columns", n, NumCrippenTypes)
 	}
 }
+
+// TestSkipStereoFeaturesIdentical holds parserConfig's promise: the
+// features of MLP property models (folded counts with their environments'
+// atoms, the similarity fingerprint, every descriptor block) are the same
+// whether or not stereo is perceived, on every embedded dataset molecule.
+func TestSkipStereoFeaturesIdentical(t *testing.T) {
+	full, err := molecules.NewParser(molecules.ParserConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skip, err := molecules.NewParser(molecules.ParserConfig{SkipStereo: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range Datasets() {
+		tb, err := LoadDataset(d.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line, s := range tb.SMILES {
+			a, errA := full.Parse(s)
+			b, errB := skip.Parse(s)
+			if (errA == nil) != (errB == nil) {
+				t.Fatalf("%s line %d: errors differ: %v / %v", d.Name, line, errA, errB)
+			}
+			if errA != nil {
+				continue
+			}
+			fa := featurize(a, PropertyBits, nil, true, DescPhyschem)
+			fb := featurize(b, PropertyBits, nil, true, DescPhyschem)
+			if !slices.Equal(fa.counts, fb.counts) || !slices.Equal(fa.desc, fb.desc) ||
+				!slices.Equal(fa.fp.Words, fb.fp.Words) || !slices.EqualFunc(fa.envAtoms, fb.envAtoms, slices.Equal) {
+				t.Fatalf("%s line %d %s: features differ with SkipStereo", d.Name, line, s)
+			}
+			n++
+		}
+	}
+	t.Logf("%d molecules identical", n)
+}
