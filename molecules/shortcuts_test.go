@@ -60,3 +60,30 @@ func isSimpleCycles(m *Mol) bool {
 	}
 	return true
 }
+
+// TestCrippenMemoMatchesTyping: typing each distinct environment once (and
+// hydrogens from their parent's element where the table allows) gives
+// every atom the type the full row-by-row match gives.
+func TestCrippenMemoMatchesTyping(t *testing.T) {
+	smis := allGoldenSMILES(t)
+	if !testing.Short() {
+		smis = append(smis, moleculeNetSMILES(t)...)
+	}
+	smis = append(smis, "[H]OC(=O)c1ccccc1", "OO", "[OH-]", "C[SH]", "[nH]1cccc1", "O=C(O)CC(O)=O", "[Na+].[Cl-]", "*O")
+	n := 0
+	for _, s := range smis {
+		m, err := Parse(s)
+		if err != nil {
+			continue
+		}
+		fast := make([]CrippenAtom, m.NumAtoms())
+		slow := make([]CrippenAtom, m.NumAtoms())
+		lf, mf := crippenWith(m, fast, true)
+		ls, ms := crippenWith(m, slow, false)
+		if !slices.Equal(fast, slow) || lf != ls || mf != ms {
+			t.Errorf("%s: memo types %v (logP %v), full %v (logP %v)", s, fast, lf, slow, ls)
+		}
+		n++
+	}
+	t.Logf("%d molecules typed identically", n)
+}
