@@ -293,7 +293,15 @@ func morganEach(m *Mol, radius int, emit func(id uint32, atom, r int, bonds []ui
 // MorganEnvironments returns every environment RDKit's Morgan generator
 // emits up to radius, in RDKit's emission order.
 func MorganEnvironments(m *Mol, radius int) []MorganEnv {
-	out := make([]MorganEnv, 0, len(m.Atoms)*(max(radius, 0)+1))
+	return MorganEnvironmentsInto(make([]MorganEnv, 0, len(m.Atoms)*(max(radius, 0)+1)), m, radius)
+}
+
+// MorganEnvironmentsInto is MorganEnvironments writing into dst's storage
+// (overwriting it from index 0, growing it when needed), so a caller that
+// featurizes many molecules one after the other can reuse one slice and
+// allocate nothing per molecule.
+func MorganEnvironmentsInto(dst []MorganEnv, m *Mol, radius int) []MorganEnv {
+	out := dst[:0]
 	morganEach(m, radius, func(id uint32, atom, r int, _ []uint64) {
 		out = append(out, MorganEnv{ID: id, Atom: atom, Radius: r})
 	})
