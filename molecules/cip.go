@@ -65,6 +65,12 @@ func (m *Mol) cipInvariants() []int {
 //
 // Because the new order refines the old one, each iteration re-sorts only
 // the atoms tied in the current ranks, by their neighbour entries.
+//
+// Entries are kept run-length encoded, one (value<<16 | repeats) word per
+// run of equal values. Values fall strictly from run to run, so comparing
+// the words in order compares the expanded entries: at the first differing
+// run either the values differ (the larger wins) or the value is the same
+// and the shorter run is followed by a smaller value or by the end.
 func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 	n := len(m.Atoms)
 	idx := m.sc.int32sN(n)
@@ -115,14 +121,20 @@ func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 					nbrs[y], nbrs[y-1] = nbrs[y-1], nbrs[y]
 				}
 			}
+			// run-length encoded: (value<<16 | repeats), equal values merged
 			for _, o := range nbrs {
-				for c := 0; c < counts[o]; c++ {
-					nb = append(nb, ranks[o]+1)
+				if c := counts[o]; c > 0 {
+					v := ranks[o] + 1
+					if l := len(nb); l > int(off[i]) && nb[l-1]>>16 == v {
+						nb[l-1] += c
+					} else {
+						nb = append(nb, v<<16|c)
+					}
 				}
 				counts[o] = 0
 			}
-			for h := 0; h < m.Atoms[i].TotalHs(); h++ {
-				nb = append(nb, 0)
+			if h := m.Atoms[i].TotalHs(); h > 0 {
+				nb = append(nb, h) // value 0
 			}
 			lenOf[i] = int32(len(nb)) - off[i]
 		}
