@@ -75,7 +75,7 @@ func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 	n := len(m.Atoms)
 	idx := m.sc.int32sN(n)
 	ranks := m.sc.intsN(n)
-	denseRanks(idx, ranks, func(a, b int32) int { return cmpInt(invars[a], invars[b]) })
+	denseRanksOf(m.sc, idx, ranks, invars)
 	// idx stays sorted by ranks from here on
 	maxIts := n/2 + 1
 	numIts := 0
@@ -139,13 +139,14 @@ func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 			lenOf[i] = int32(len(nb)) - off[i]
 		}
 		cmpNb := func(a, b int32) int {
-			ea, eb := nb[off[a]:off[a]+lenOf[a]], nb[off[b]:off[b]+lenOf[b]]
-			for k := 0; k < len(ea) && k < len(eb); k++ {
-				if ea[k] != eb[k] {
-					return cmpInt(ea[k], eb[k])
+			oa, ob := int(off[a]), int(off[b])
+			la, lb := int(lenOf[a]), int(lenOf[b])
+			for k := 0; k < la && k < lb; k++ {
+				if x, y := nb[oa+k], nb[ob+k]; x != y {
+					return cmpInt(x, y)
 				}
 			}
-			return cmpInt(len(ea), len(eb))
+			return cmpInt(la, lb)
 		}
 		lastNum = numRanks
 		for lo := 0; lo < n; {
@@ -153,8 +154,14 @@ func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 			for hi < n && ranks[idx[hi]] == ranks[idx[lo]] {
 				hi++
 			}
-			if hi-lo > 1 {
-				slices.SortFunc(idx[lo:hi], cmpNb)
+			if g := idx[lo:hi]; len(g) > 16 {
+				slices.SortFunc(g, cmpNb)
+			} else {
+				for x := 1; x < len(g); x++ {
+					for y := x; y > 0 && cmpNb(g[y], g[y-1]) < 0; y-- {
+						g[y], g[y-1] = g[y-1], g[y]
+					}
+				}
 			}
 			lo = hi
 		}
@@ -183,6 +190,38 @@ func countRanks(ranks []int) int {
 		}
 	}
 	return num
+}
+
+// denseRanksOf sets ranks[i] to the dense rank (0..) of invars[i] and idx
+// to the atoms in rank order (ties by index), sorting packed (value, index)
+// words when the values fit.
+func denseRanksOf(sc *scratch, idx []int32, ranks []int, invars []int) {
+	n := len(idx)
+	fits := n < 1<<20
+	for _, v := range invars {
+		if v < 0 || v >= 1<<40 {
+			fits = false
+			break
+		}
+	}
+	if !fits {
+		denseRanks(idx, ranks, func(a, b int32) int { return cmpInt(invars[a], invars[b]) })
+		return
+	}
+	keys := sc.uint64sN(n)
+	for i, v := range invars {
+		keys[i] = uint64(v)<<20 | uint64(i)
+	}
+	slices.Sort(keys)
+	cur := 0
+	for k, key := range keys {
+		i := int(key & (1<<20 - 1))
+		if k > 0 && key>>20 != keys[k-1]>>20 {
+			cur++
+		}
+		idx[k] = int32(i)
+		ranks[i] = cur
+	}
 }
 
 // denseRanks sets ranks[i] to the dense rank (0..) of item i under cmp;
