@@ -750,7 +750,7 @@ func hillKey(sym string) string {
 // the same type, so each distinct environment is typed once per molecule.
 
 // crippenMemoOK[key] (crippenKey) is true when every row for that
-// first-atom kind is such a star.
+// first-atom kind is such a star and there are enough rows to pay for it.
 var crippenMemoOK = func() []bool {
 	star := make([]bool, len(crippenTable))
 	for ri, row := range crippenTable {
@@ -758,7 +758,8 @@ var crippenMemoOK = func() []bool {
 	}
 	out := make([]bool, len(crippenRowsFor))
 	for key, rows := range crippenRowsFor {
-		ok := len(rows) > 0
+		// typing against a few rows costs less than the memo lookup
+		ok := len(rows) >= 8
 		for _, ri := range rows {
 			ok = ok && star[ri]
 		}
