@@ -65,11 +65,17 @@ func (m *Mol) cipInvariants() []int {
 //
 // Because the new order refines the old one, each iteration re-sorts only
 // the atoms tied in the current ranks, by their neighbour entries.
+//
+// Entries are kept run-length encoded, one (value<<16 | repeats) word per
+// run of equal values. Values fall strictly from run to run, so comparing
+// the words in order compares the expanded entries: at the first differing
+// run either the values differ (the larger wins) or the value is the same
+// and the shorter run is followed by a smaller value or by the end.
 func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 	n := len(m.Atoms)
 	idx := m.sc.int32sN(n)
 	ranks := m.sc.intsN(n)
-	denseRanks(idx, ranks, func(a, b int32) int { return cmpInt(invars[a], invars[b]) })
+	denseRanksOf(m.sc, idx, ranks, invars)
 	// idx stays sorted by ranks from here on
 	maxIts := n/2 + 1
 	numIts := 0
@@ -115,25 +121,32 @@ func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 					nbrs[y], nbrs[y-1] = nbrs[y-1], nbrs[y]
 				}
 			}
+			// run-length encoded: (value<<16 | repeats), equal values merged
 			for _, o := range nbrs {
-				for c := 0; c < counts[o]; c++ {
-					nb = append(nb, ranks[o]+1)
+				if c := counts[o]; c > 0 {
+					v := ranks[o] + 1
+					if l := len(nb); l > int(off[i]) && nb[l-1]>>16 == v {
+						nb[l-1] += c
+					} else {
+						nb = append(nb, v<<16|c)
+					}
 				}
 				counts[o] = 0
 			}
-			for h := 0; h < m.Atoms[i].TotalHs(); h++ {
-				nb = append(nb, 0)
+			if h := m.Atoms[i].TotalHs(); h > 0 {
+				nb = append(nb, h) // value 0
 			}
 			lenOf[i] = int32(len(nb)) - off[i]
 		}
 		cmpNb := func(a, b int32) int {
-			ea, eb := nb[off[a]:off[a]+lenOf[a]], nb[off[b]:off[b]+lenOf[b]]
-			for k := 0; k < len(ea) && k < len(eb); k++ {
-				if ea[k] != eb[k] {
-					return cmpInt(ea[k], eb[k])
+			oa, ob := int(off[a]), int(off[b])
+			la, lb := int(lenOf[a]), int(lenOf[b])
+			for k := 0; k < la && k < lb; k++ {
+				if x, y := nb[oa+k], nb[ob+k]; x != y {
+					return cmpInt(x, y)
 				}
 			}
-			return cmpInt(len(ea), len(eb))
+			return cmpInt(la, lb)
 		}
 		lastNum = numRanks
 		for lo := 0; lo < n; {
@@ -141,8 +154,14 @@ func (m *Mol) iterateCIPRanks(invars []int, seed bool) []int {
 			for hi < n && ranks[idx[hi]] == ranks[idx[lo]] {
 				hi++
 			}
-			if hi-lo > 1 {
-				slices.SortFunc(idx[lo:hi], cmpNb)
+			if g := idx[lo:hi]; len(g) > 16 {
+				slices.SortFunc(g, cmpNb)
+			} else {
+				for x := 1; x < len(g); x++ {
+					for y := x; y > 0 && cmpNb(g[y], g[y-1]) < 0; y-- {
+						g[y], g[y-1] = g[y-1], g[y]
+					}
+				}
 			}
 			lo = hi
 		}
@@ -171,6 +190,38 @@ func countRanks(ranks []int) int {
 		}
 	}
 	return num
+}
+
+// denseRanksOf sets ranks[i] to the dense rank (0..) of invars[i] and idx
+// to the atoms in rank order (ties by index), sorting packed (value, index)
+// words when the values fit.
+func denseRanksOf(sc *scratch, idx []int32, ranks []int, invars []int) {
+	n := len(idx)
+	fits := n < 1<<20
+	for _, v := range invars {
+		if v < 0 || v >= 1<<40 {
+			fits = false
+			break
+		}
+	}
+	if !fits {
+		denseRanks(idx, ranks, func(a, b int32) int { return cmpInt(invars[a], invars[b]) })
+		return
+	}
+	keys := sc.uint64sN(n)
+	for i, v := range invars {
+		keys[i] = uint64(v)<<20 | uint64(i)
+	}
+	slices.Sort(keys)
+	cur := 0
+	for k, key := range keys {
+		i := int(key & (1<<20 - 1))
+		if k > 0 && key>>20 != keys[k-1]>>20 {
+			cur++
+		}
+		idx[k] = int32(i)
+		ranks[i] = cur
+	}
 }
 
 // denseRanks sets ranks[i] to the dense rank (0..) of item i under cmp;

@@ -3,6 +3,7 @@ package molecules
 import (
 	_ "embed"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -519,15 +520,22 @@ func CrippenAtoms(m *Mol, dst []CrippenAtom) (atoms []CrippenAtom, logp, mr floa
 // crippen sums the contributions, storing each atom's typing in atoms
 // unless it is nil.
 func crippen(m *Mol, atoms []CrippenAtom) (logp, mr float64) {
+	return crippenWith(m, atoms, true)
+}
+
+// crippenWith is crippen; memo lets atoms with the same local environment
+// share one typing (tests compare it with typing every atom).
+func crippenWith(m *Mol, atoms []CrippenAtom, memo bool) (logp, mr float64) {
 	n := len(m.Atoms)
 	mt := getMatcher(m, true)
+	mt.memoReset(memo)
 	for i := 0; i < n; i++ {
-		t := mt.crippenType(i)
+		t := mt.crippenTypeMemo(i)
 		nh := m.Atoms[i].TotalHs()
 		ht := int16(-1)
 		if nh > 0 {
 			// the hydrogens of one atom are interchangeable: type the first
-			ht = mt.crippenType(int(mt.hStart[i]))
+			ht = mt.crippenTypeMemo(int(mt.hStart[i]))
 		}
 		if atoms != nil {
 			atoms[i] = CrippenAtom{Type: t, HType: ht, Hs: int8(nh)}
@@ -731,4 +739,230 @@ func hillKey(sym string) string {
 		return "1"
 	}
 	return "2" + sym
+}
+
+// Crippen typing memo. Every parameter row of most first-atom kinds is a
+// star around its first atom (every pattern bond touches it) whose other
+// atoms ask only for element, aromaticity and charge, and whose bonds ask
+// only for the bond order. Whether such a row matches an atom depends only
+// on the atom's own properties and on the multiset of (bond, neighbour
+// element, aromaticity, charge): crippenEnvKey. Atoms with equal keys get
+// the same type, so each distinct environment is typed once per molecule.
+
+// crippenMemoOK[key] (crippenKey) is true when every row for that
+// first-atom kind is such a star and there are enough rows to pay for it.
+var crippenMemoOK = func() []bool {
+	star := make([]bool, len(crippenTable))
+	for ri, row := range crippenTable {
+		star[ri] = starPattern(row.pat)
+	}
+	out := make([]bool, len(crippenRowsFor))
+	for key, rows := range crippenRowsFor {
+		// typing against a few rows costs less than the memo lookup
+		ok := len(rows) >= 8
+		for _, ri := range rows {
+			ok = ok && star[ri]
+		}
+		out[key] = ok
+	}
+	return out
+}()
+
+// starPattern reports whether every bond of p touches atom 0, atom 0's
+// query reads only properties in crippenEnvKey, the other atoms' queries
+// only element, aromaticity and charge, and the bond queries only order.
+func starPattern(p *smartsPattern) bool {
+	self := map[qkind]bool{qElem: true, qAromatic: true, qAliphatic: true, qHCount: true,
+		qDegree: true, qTotalDegree: true, qValence: true, qCharge: true, qInRing: true, qRingCount: true}
+	nbr := map[qkind]bool{qElem: true, qAromatic: true, qAliphatic: true, qCharge: true}
+	bond := map[qkind]bool{qBondSingle: true, qBondDouble: true, qBondTriple: true, qBondAromatic: true, qBondDefault: true}
+	if !queryUses(p.atoms[0], self) {
+		return false
+	}
+	for k := 1; k < len(p.atoms); k++ {
+		if !queryUses(p.atoms[k], nbr) || len(p.adj[k]) != 1 {
+			return false
+		}
+	}
+	for _, b := range p.bonds {
+		if (b.a != 0 && b.b != 0) || !queryUses(b.q, bond) {
+			return false
+		}
+	}
+	return true
+}
+
+// queryUses reports whether q's primitives are all in allowed (logical
+// nodes and True are always allowed).
+func queryUses(q *qnode, allowed map[qkind]bool) bool {
+	switch q.kind {
+	case qAnd, qLowAnd, qOr, qNot:
+		for _, k := range q.kids {
+			if !queryUses(k, allowed) {
+				return false
+			}
+		}
+		return true
+	case qTrue:
+		return true
+	}
+	return allowed[q.kind]
+}
+
+// memoReset empties the typing memo for the matcher's molecule (enabled
+// when on).
+func (mt *matcher) memoReset(on bool) {
+	mt.memoOn = on
+	mt.memoKeys = mt.memoKeys[:0]
+	mt.memoOff = mt.memoOff[:0]
+	mt.memoType = mt.memoType[:0]
+	size := 16
+	for size < 2*mt.n {
+		size *= 2
+	}
+	if cap(mt.memoTab) < size {
+		mt.memoTab = make([]int32, size)
+	}
+	mt.memoTab = mt.memoTab[:size]
+	clear(mt.memoTab)
+}
+
+// crippenEnvKey appends atom i's environment key to dst: its element,
+// aromaticity, charge, H count, degrees, valence and ring count, then one
+// word per neighbour (bond type and aromaticity, neighbour element,
+// aromaticity and charge; virtual hydrogens flagged), sorted. ok is false
+// when a value does not fit its field.
+func (mt *matcher) crippenEnvKey(dst []uint32, i int) ([]uint32, bool) {
+	a := &mt.m.Atoms[i]
+	nvirt := int(mt.hStart[i+1] - mt.hStart[i])
+	deg := len(a.bonds) + nvirt
+	hs, td, val := mt.hs[i], mt.m.totalDegree(i), mt.val[i]
+	if hs > 31 || deg > 31 || td > 255 || val > 255 || deg > 24 {
+		return dst, false
+	}
+	dst = append(dst,
+		uint32(a.Z)|b2u(a.Aromatic)<<8|uint32(uint8(a.Charge))<<9|uint32(hs)<<17|uint32(deg)<<22,
+		uint32(td)|uint32(val)<<8|uint32(mt.m.atomRingCount[i])<<16)
+	start := len(dst)
+	for _, b := range a.bonds {
+		bd := &mt.m.Bonds[b]
+		o := &mt.m.Atoms[bd.Other(int32(i))]
+		dst = append(dst, uint32(bd.Type)|b2u(bd.Aromatic)<<5|uint32(o.Z)<<6|b2u(o.Aromatic)<<14|uint32(uint8(o.Charge))<<15)
+	}
+	if nvirt > 0 {
+		v := uint32(1)<<6 | 1<<23 // a neutral aliphatic H on a virtual bond
+		for k := 0; k < nvirt; k++ {
+			dst = append(dst, v)
+		}
+	}
+	nb := dst[start:]
+	for x := 1; x < len(nb); x++ {
+		for y := x; y > 0 && nb[y] < nb[y-1]; y-- {
+			nb[y], nb[y-1] = nb[y-1], nb[y]
+		}
+	}
+	return dst, true
+}
+
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// crippenHTypeByParent[crippenKey(z, arom)] is the type of a virtual
+// hydrogen on an atom of element z and that aromaticity when the parameter
+// table decides it from the parent's element alone (every earlier hydrogen
+// row needs a different neighbour element, and a two-atom row accepts this
+// one), else -2.
+var crippenHTypeByParent = func() []int16 {
+	out := make([]int16, len(crippenRowsFor))
+	hRows := crippenRowsFor[crippenKey(1, false)]
+	for z := range elementTable {
+		for _, arom := range []bool{false, true} {
+			t := int16(-2)
+		rows:
+			for _, ri := range hRows {
+				p := crippenTable[ri].pat
+				if mayMatchElem(p.atoms[0], 1, false) != triYes {
+					break // the hydrogen itself may fail: undecided
+				}
+				nbr := triNo // can the pattern's neighbour of the H be the parent?
+				for _, bi := range p.adj[0] {
+					b := p.bonds[bi]
+					o := b.a
+					if o == 0 {
+						o = b.b
+					}
+					if mayMatchElem(p.atoms[o], z, arom) != triNo {
+						nbr = mayMatchElem(p.atoms[o], z, arom)
+					}
+					if len(p.atoms) == 2 && len(p.bonds) == 1 && nbr == triYes && virtualBondOK(b.q) {
+						t = crippenTable[ri].typ
+						break rows
+					}
+				}
+				switch {
+				case len(p.atoms) == 1:
+					t = crippenTable[ri].typ
+					break rows
+				case nbr != triNo:
+					break rows // might match: undecided
+				}
+			}
+			out[crippenKey(uint8(z), arom)] = t
+		}
+	}
+	return out
+}()
+
+// crippenTypeMemo is crippenType, typing each distinct environment of a
+// star-only atom kind once, and hydrogens whose parent's element decides.
+func (mt *matcher) crippenTypeMemo(i int) int16 {
+	if !mt.memoOn {
+		return mt.crippenType(i)
+	}
+	if i >= mt.n {
+		p := &mt.m.Atoms[mt.hParent[i-mt.n]]
+		if t := crippenHTypeByParent[crippenKey(p.Z, p.Aromatic)]; t != -2 {
+			return t
+		}
+		return mt.crippenType(i)
+	}
+	a := &mt.m.Atoms[i]
+	if !crippenMemoOK[crippenKey(a.Z, a.Aromatic)] {
+		return mt.crippenType(i)
+	}
+	start := len(mt.memoKeys)
+	keys, ok := mt.crippenEnvKey(mt.memoKeys, i)
+	if !ok {
+		mt.memoKeys = keys[:start]
+		return mt.crippenType(i)
+	}
+	key := keys[start:]
+	h := uint64(14695981039346656037)
+	for _, w := range key {
+		h ^= uint64(w)
+		h *= 1099511628211
+	}
+	mask := len(mt.memoTab) - 1
+	slot := int(h^h>>29) & mask
+	for ; mt.memoTab[slot] != 0; slot = (slot + 1) & mask {
+		e := int(mt.memoTab[slot] - 1)
+		hi := start // the last entry's key ends where this one starts
+		if e+1 < len(mt.memoOff) {
+			hi = int(mt.memoOff[e+1])
+		}
+		if slices.Equal(keys[mt.memoOff[e]:hi], key) {
+			mt.memoKeys = keys[:start]
+			return mt.memoType[e]
+		}
+	}
+	t := mt.crippenType(i)
+	mt.memoKeys = keys
+	mt.memoOff = append(mt.memoOff, int32(start))
+	mt.memoType = append(mt.memoType, t)
+	mt.memoTab[slot] = int32(len(mt.memoType))
+	return t
 }

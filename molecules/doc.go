@@ -40,7 +40,9 @@
 // Parse errors are *SMILESError values: they wrap store.ErrInvalid, carry the
 // 0-based character position (or -1 for whole-molecule chemistry problems)
 // and report the API code BAD_SMILES. A Parser built with NewParser caps
-// input length, atoms and ring closures.
+// input length, atoms and ring closures; ParserConfig.SkipStereo skips
+// stereo perception for callers that read no stereo (fingerprints,
+// descriptors), and MorganEnvironmentsInto reuses the caller's slice.
 //
 // Agreement with RDKit is pinned by golden_test.go against RDKit 2022.09.3
 // output in testdata/ (edge cases, NCI 5K, a MoleculeNet sample), and the
@@ -52,5 +54,9 @@
 // Parsing keeps allocations low: adjacency lists come from shared chunks,
 // sanitization borrows its temporary arrays from a pooled scratch, and the
 // SSSR finder and SMARTS matcher keep pooled scratch of their own. The pools
-// hold only reusable buffers, never results.
+// hold only reusable buffers, never results. Exact shortcuts skip work whose
+// answer is already known, each checked against the full computation by a
+// test over the golden and MoleculeNet SMILES and by FuzzParse: molecules
+// whose ring systems are single cycles skip RDKit's ring search, and
+// Crippen types each distinct star-shaped atom environment once.
 package molecules

@@ -188,6 +188,12 @@ func (f *ringFinder) smallestRingsBfs(root int32, active []bool, forbidden []int
 		if int(depth) > curSize {
 			break
 		}
+		// RDKit searches on until depth > curSize, but a ring closed from
+		// here has at least 2*depths[curr]+1 atoms (the partner is gray, so
+		// at least as deep): none of the smallest size is left to find
+		if 2*int(depth)-1 > curSize {
+			break
+		}
 		for k := f.nbrOff[curr]; k < f.nbrOff[curr+1]; k++ {
 			if !active[f.nbrBond[k]] {
 				continue

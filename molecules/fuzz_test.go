@@ -3,6 +3,7 @@ package molecules
 import (
 	"bufio"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -32,6 +33,10 @@ func FuzzParse(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	fast, err := NewParser(ParserConfig{MaxLength: 2000, MaxAtoms: 300, MaxRings: 100, SkipStereo: true})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		m, err := p.Parse(s)
 		if err != nil {
@@ -46,6 +51,34 @@ func FuzzParse(f *testing.F) {
 		atoms, lp, _ := CrippenAtoms(m, nil)
 		if len(atoms) != m.NumAtoms() || lp != d.LogP {
 			t.Fatalf("CrippenAtoms: %d atoms for %d, logP %v vs Describe %v", len(atoms), m.NumAtoms(), lp, d.LogP)
+		}
+		// the shortcuts agree with the full computations
+		if ms, err := fast.Parse(s); err != nil {
+			t.Fatalf("SkipStereo rejects what the default parse accepts: %v", err)
+		} else {
+			for i := range m.Atoms {
+				if m.Atoms[i].TotalHs() != ms.Atoms[i].TotalHs() {
+					t.Fatalf("atom %d: %d Hs, SkipStereo %d", i, m.Atoms[i].TotalHs(), ms.Atoms[i].TotalHs())
+				}
+			}
+			if !slices.Equal(MorganEnvironments(m, 2), MorganEnvironments(ms, 2)) || TPSA(m) != TPSA(ms) {
+				t.Fatal("SkipStereo changes Morgan environments or TPSA")
+			}
+			if a2, lp2, _ := CrippenAtoms(ms, nil); !slices.Equal(atoms, a2) || lp != lp2 {
+				t.Fatal("SkipStereo changes Crippen types")
+			}
+		}
+		slow := make([]CrippenAtom, m.NumAtoms())
+		if lps, _ := crippenWith(m, slow, false); !slices.Equal(atoms, slow) || lps != lp {
+			t.Fatalf("Crippen memo types %v, full typing %v", atoms, slow)
+		}
+		rings := slices.Clone(m.rings)
+		full := m.Clone()
+		full.rings, full.ringBonds = nil, nil // Clone shares them
+		if full.perceiveRingsWith(false) == nil {
+			if !slices.EqualFunc(rings, full.rings, slices.Equal[[]int32]) {
+				t.Fatalf("ring shortcut %v, full search %v", rings, full.rings)
+			}
 		}
 		c := m.CanonicalSMILES()
 		if c != "" {

@@ -169,13 +169,19 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 	if !hasArom {
 		return nil
 	}
-	ringNotCand := m.sc.boolsN(len(m.rings))
-	for ri, r := range m.rings {
-		ringNotCand[ri] = true
+	// nonCand[a]: rings through a with no aromatic atom in that ring alone
+	nonCand := m.sc.int32sN(n)
+	for _, r := range m.rings {
+		notCand := true
 		for _, a := range r {
 			if m.isAromaticAtom(int(a)) && m.atomRingCount[a] == 1 {
-				ringNotCand[ri] = false
+				notCand = false
 				break
+			}
+		}
+		if notCand {
+			for _, a := range r {
+				nonCand[a]++
 			}
 		}
 	}
@@ -207,17 +213,7 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 			}
 		}
 		nAtomRings := int(m.atomRingCount[ai])
-		nNonCand := 0
-		for ri, r := range m.rings {
-			for _, x := range r {
-				if x == ai {
-					if ringNotCand[ri] {
-						nNonCand++
-					}
-					break
-				}
-			}
-		}
+		nNonCand := int(nonCand[ai])
 		if at.Z == 0 && nonArNonDummy < nAtomRings && nNonCand < nAtomRings {
 			cands[ai] = true
 			questions = append(questions, ai)

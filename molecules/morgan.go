@@ -195,8 +195,9 @@ func morganEach(m *Mol, radius int, emit func(id uint32, atom, r int, bonds []ui
 		return
 	}
 	nw := (len(m.Bonds) + 63) / 64
-	if nw == 0 {
-		nw = 1
+	if nw <= 1 {
+		morganRounds1(m, radius, sc, cur, next, dead, emit)
+		return
 	}
 	sc.atomNbhd = growU64(sc.atomNbhd, n*nw)
 	sc.roundNbhd = growU64(sc.roundNbhd, n*nw)
@@ -292,7 +293,15 @@ func morganEach(m *Mol, radius int, emit func(id uint32, atom, r int, bonds []ui
 // MorganEnvironments returns every environment RDKit's Morgan generator
 // emits up to radius, in RDKit's emission order.
 func MorganEnvironments(m *Mol, radius int) []MorganEnv {
-	out := make([]MorganEnv, 0, len(m.Atoms)*(max(radius, 0)+1))
+	return MorganEnvironmentsInto(make([]MorganEnv, 0, len(m.Atoms)*(max(radius, 0)+1)), m, radius)
+}
+
+// MorganEnvironmentsInto is MorganEnvironments writing into dst's storage
+// (overwriting it from index 0, growing it when needed), so a caller that
+// featurizes many molecules one after the other can reuse one slice and
+// allocate nothing per molecule.
+func MorganEnvironmentsInto(dst []MorganEnv, m *Mol, radius int) []MorganEnv {
+	out := dst[:0]
 	morganEach(m, radius, func(id uint32, atom, r int, _ []uint64) {
 		out = append(out, MorganEnv{ID: id, Atom: atom, Radius: r})
 	})
@@ -434,4 +443,84 @@ func sortTuplesN(tuples []envTuple, words []uint64, nw int) {
 		}
 		return int(x.atom - y.atom)
 	})
+}
+
+// morganRounds1 is morganEach's rounds after the first for molecules of at
+// most 64 bonds, whose bond sets are single words.
+func morganRounds1(m *Mol, radius int, sc *morganScratch, cur, next []uint32, dead []bool, emit func(id uint32, atom, r int, bonds []uint64)) {
+	n := len(m.Atoms)
+	sc.atomNbhd = growU64(sc.atomNbhd, n)
+	sc.roundNbhd = growU64(sc.roundNbhd, n)
+	atomNbhd, roundNbhd := sc.atomNbhd, sc.roundNbhd
+	seen := sc.seenWords[:0] // the bond sets emitted so far
+	nbrs, tuples := sc.nbrs[:0], sc.tuples[:0]
+	// open-addressing set over seen (indices+1), at most half full
+	size := 16
+	for size < 2*n*radius {
+		size *= 2
+	}
+	if cap(sc.table) < size {
+		sc.table = make([]int32, size)
+	}
+	table, mask := sc.table[:size], size-1
+	clear(table)
+	for layer := 0; layer < radius; layer++ {
+		clear(next)
+		copy(roundNbhd, atomNbhd)
+		tuples = tuples[:0]
+		for i := 0; i < n; i++ {
+			if dead[i] {
+				continue
+			}
+			a := &m.Atoms[i]
+			if len(a.bonds) == 0 {
+				dead[i] = true
+				continue
+			}
+			nbrs = nbrs[:0]
+			rn := roundNbhd[i]
+			for _, b := range a.bonds {
+				bd := &m.Bonds[b]
+				o := bd.Other(int32(i))
+				rn |= 1<<(uint(b)&63) | atomNbhd[o]
+				nbrs = append(nbrs, uint64(uint32(int32(bd.Type)))<<32|uint64(cur[o]))
+			}
+			roundNbhd[i] = rn
+			// insertion sort: (bond type, invariant) lexicographic
+			for x := 1; x < len(nbrs); x++ {
+				for y := x; y > 0 && nbrs[y] < nbrs[y-1]; y-- {
+					nbrs[y], nbrs[y-1] = nbrs[y-1], nbrs[y]
+				}
+			}
+			inv := hashCombine(uint32(layer), cur[i])
+			for _, p := range nbrs {
+				inv = hashCombine(inv, hashCombine(hashCombine(0, uint32(p>>32)), uint32(p)))
+			}
+			next[i] = inv
+			tuples = append(tuples, envTuple{rn, i, inv, int32(i)})
+		}
+		sortTuples1(tuples)
+		for _, t := range tuples {
+			w := t.top
+			h := w * 0x9e3779b97f4a7c15
+			slot := int(h>>32) & mask
+			dup := false
+			for ; table[slot] != 0; slot = (slot + 1) & mask {
+				if seen[table[slot]-1] == w {
+					dup = true
+					break
+				}
+			}
+			if dup {
+				dead[t.atom] = true
+				continue
+			}
+			seen = append(seen, w)
+			table[slot] = int32(len(seen))
+			emit(t.inv, int(t.atom), layer+1, roundNbhd[t.off:t.off+1])
+		}
+		copy(cur, next)
+		copy(atomNbhd, roundNbhd)
+	}
+	sc.seenWords, sc.nbrs, sc.tuples = seen[:0], nbrs[:0], tuples[:0]
 }

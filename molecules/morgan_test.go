@@ -2,6 +2,7 @@ package molecules
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -100,4 +101,48 @@ func TestFingerprintHexRoundTrip(t *testing.T) {
 	if _, err := ParseFingerprintHex(4, "ff"); err == nil {
 		t.Error("accepted bits beyond size")
 	}
+}
+
+// TestMorganEnvironmentsInto: the reusing variant gives MorganEnvironments'
+// result, reuses dst's storage when it is large enough, and allocates
+// nothing per molecule then.
+func TestMorganEnvironmentsInto(t *testing.T) {
+	var dst []MorganEnv
+	for _, s := range []string{"CCO", "c1ccccc1C(=O)O", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C", "[Na+].[Cl-]", "C"} {
+		m, err := Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []int{0, 1, 2, 3} {
+			want := MorganEnvironments(m, r)
+			dst = MorganEnvironmentsInto(dst, m, r)
+			if !slices.Equal(dst, want) {
+				t.Errorf("%s r=%d: Into %v, want %v", s, r, dst, want)
+			}
+		}
+	}
+	m, _ := Parse("CN1C=NC2=C1C(=O)N(C(=O)N2C)C")
+	dst = MorganEnvironmentsInto(make([]MorganEnv, 0, 64), m, 2)
+	p := &dst[:1][0]
+	if allocs := testing.AllocsPerRun(20, func() { dst = MorganEnvironmentsInto(dst, m, 2) }); allocs > 0 {
+		t.Errorf("MorganEnvironmentsInto with room allocates %v times per call", allocs)
+	}
+	if &dst[0] != p {
+		t.Error("MorganEnvironmentsInto did not reuse dst")
+	}
+}
+
+func ExampleMorganEnvironmentsInto() {
+	var envs []MorganEnv // reused for every molecule
+	for _, s := range []string{"CCO", "c1ccccc1"} {
+		m, err := Parse(s)
+		if err != nil {
+			panic(err)
+		}
+		envs = MorganEnvironmentsInto(envs, m, 1)
+		fmt.Println(s, len(envs))
+	}
+	// Output:
+	// CCO 6
+	// c1ccccc1 12
 }

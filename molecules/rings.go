@@ -49,7 +49,12 @@ type cycle struct {
 // perception is quadratic in it.
 const maxRingSystemAtoms = 240
 
-func (m *Mol) perceiveRings() error {
+func (m *Mol) perceiveRings() error { return m.perceiveRingsWith(true) }
+
+// perceiveRingsWith is perceiveRings; simpleCycles enables the shortcut for
+// molecules whose ring systems are all single cycles (tests compare it with
+// the full search).
+func (m *Mol) perceiveRingsWith(simpleCycles bool) error {
 	n := len(m.Atoms)
 	nb := len(m.Bonds)
 	counts := make([]uint8, n+nb)
@@ -124,6 +129,19 @@ func (m *Mol) perceiveRings() error {
 	for _, c := range coreSize {
 		if c > maxRingSystemAtoms {
 			return errMol("ring system of %d atoms exceeds the limit of %d", c, maxRingSystemAtoms)
+		}
+	}
+	if simpleCycles {
+		simple := true
+		for i := 0; i < n; i++ {
+			if alive[i] && deg[i] != 2 {
+				simple = false
+				break
+			}
+		}
+		if simple {
+			m.storeRings(m.simpleCycles(alive, comp, nRings), nil)
+			return nil
 		}
 	}
 	f := ringFinderPool.Get().(*ringFinder)
@@ -331,6 +349,70 @@ func (m *Mol) perceiveRings() error {
 		}
 	}
 	return nil
+}
+
+// simpleCycles lists the rings of a molecule whose ring atoms (alive: the
+// 2-core) all have exactly two ring neighbours, so every ring system is one
+// cycle, exactly as RDKit's findSSSR reports them: by fragment (comp, in
+// order of lowest atom), then by lowest atom; each ring starts at its lowest
+// atom r and is the path found by the breadth-first search from r, which
+// goes first through r's first ring neighbour in bond order when the ring
+// is odd and through its second when it is even.
+func (m *Mol) simpleCycles(alive []bool, comp []int32, nRings int) [][]int32 {
+	n := len(m.Atoms)
+	rings := m.sc.listsN(nRings)
+	seen := m.sc.boolsN(n)
+	total := 0
+	for i := 0; i < n; i++ {
+		if alive[i] {
+			total++
+		}
+	}
+	store := m.sc.int32sN(total)
+	off := 0
+	for i := 0; i < n; i++ {
+		if !alive[i] || seen[i] {
+			continue
+		}
+		first := int32(-1) // the lowest atom's first ring neighbour in bond order
+		for _, b := range m.Atoms[i].bonds {
+			if o := m.Bonds[b].Other(int32(i)); alive[o] {
+				first = o
+				break
+			}
+		}
+		c := store[off:off]
+		c = append(c, int32(i))
+		seen[i] = true
+		prev, cur := int32(i), first
+		for cur != int32(i) {
+			c = append(c, cur)
+			seen[cur] = true
+			next := int32(-1)
+			for _, b := range m.Atoms[cur].bonds {
+				if o := m.Bonds[b].Other(cur); alive[o] && o != prev {
+					next = o
+					break
+				}
+			}
+			prev, cur = cur, next
+		}
+		if len(c)%2 == 0 {
+			// even: the path through the second neighbour, i.e. reversed
+			for l, r := 1, len(c)-1; l < r; l, r = l+1, r-1 {
+				c[l], c[r] = c[r], c[l]
+			}
+		}
+		off += len(c)
+		rings = append(rings, c[:len(c):len(c)])
+	}
+	// by fragment, keeping the lowest-atom order within each (stable)
+	for x := 1; x < len(rings); x++ {
+		for y := x; y > 0 && comp[rings[y][0]] < comp[rings[y-1][0]]; y-- {
+			rings[y], rings[y-1] = rings[y-1], rings[y]
+		}
+	}
+	return rings
 }
 
 func bitsetKey(b bitset) []byte {

@@ -455,6 +455,14 @@ type matcher struct {
 	cacheP  []*smartsPattern
 	cacheV  [][]int8
 	cacheN  int // cache entries in use
+	// Crippen typing memo (crippenTypeMemo): the environment keys of the
+	// typed atoms, entry e at memoKeys[memoOff[e]:memoOff[e+1]], its type,
+	// and a hash table of entries+1
+	memoOn   bool
+	memoKeys []uint32
+	memoOff  []int32
+	memoType []int16
+	memoTab  []int32
 }
 
 // virtualBond stands for the single, non-ring bond of a virtual hydrogen.

@@ -21,9 +21,10 @@ type ParserConfig struct {
 	// carries no stereo at all: every tetrahedral and double-bond mark is
 	// dropped, so CanonicalSMILES writes no '@', '/' or '\'. One detail
 	// differs from RDKit: an H written on a bracket atom whose '@' RDKit
-	// would drop (e.g. [C@H] with two identical substituents) stays an
-	// explicit bracket H, which only shows as [CH] in CanonicalSMILES; the
-	// rare atoms whose H count would change are fully perceived.
+	// would drop (e.g. [C@H] with two identical substituents) stays counted
+	// in Atom.ExplicitHs (with NoImplicit set) instead of becoming implicit;
+	// TotalHs is the same, and molecules where RDKit's clean-up would change
+	// an H count are perceived in full first.
 	SkipStereo bool
 }
 
