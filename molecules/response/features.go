@@ -61,7 +61,10 @@ type molFeat struct {
 // colOf, when not nil, maps a folded bit to its input column (−1: the bit is
 // outside the model's vocabulary and dropped); Bit then holds the column.
 func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet int) molFeat {
-	em := molecules.MorganEnvironments(m, FPRadius)
+	sc := physPool.Get().(*physScratch)
+	defer physPool.Put(sc)
+	sc.envs = molecules.MorganEnvironmentsInto(sc.envs, m, FPRadius)
+	em := sc.envs
 	var f molFeat
 	f.atoms = m.NumAtoms()
 	f.fp = molecules.NewFingerprint(PropertyBits)
@@ -72,7 +75,7 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet in
 		}
 		return b
 	}
-	cols := make([]int32, 0, len(em))
+	cols := sc.cols[:0]
 	for _, e := range em {
 		f.fp.Set(int(e.ID % PropertyBits))
 		if b := col(e.ID); b >= 0 {
@@ -80,6 +83,7 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet in
 		}
 	}
 	slices.Sort(cols)
+	sc.cols = cols
 	f.counts = make([]countFeat, 0, len(cols))
 	for _, b := range cols {
 		if n := len(f.counts); n > 0 && f.counts[n-1].Bit == b {

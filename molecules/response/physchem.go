@@ -44,9 +44,11 @@ func valenceElectrons(z uint8) (int, bool) {
 	return 0, false
 }
 
-// physScratch holds appendPhyschem's working arrays; it is pooled because
-// featurisation runs once per predicted molecule.
+// physScratch holds featurize's and appendPhyschem's working arrays; it is
+// pooled because featurisation runs once per predicted molecule.
 type physScratch struct {
+	envs            []molecules.MorganEnv // featurize
+	cols            []int32               // featurize
 	start, adj      []int32 // heavy-atom adjacency, CSR
 	invSqrt, invSqV []float64
 	onPath          []bool
