@@ -49,7 +49,7 @@ func valenceElectrons(z uint8) (int, bool) {
 type physScratch struct {
 	envs            []molecules.MorganEnv // featurize
 	cols            []int32               // featurize
-	start, adj      []int32 // heavy-atom adjacency, CSR
+	start, adj      []int32               // heavy-atom adjacency, CSR
 	invSqrt, invSqV []float64
 	onPath          []bool
 	inv, next, nb   []uint64
