@@ -51,7 +51,10 @@ type physScratch struct {
 	cols            []int32               // featurize
 	start, adj      []int32               // heavy-atom adjacency, CSR
 	invSqrt, invSqV []float64
-	onPath          []bool
+	ones, arm       []float64
+	nbSum           [3][]float64
+	mark            []int32 // pathSums: stamp of c's neighbours
+	stamp           int32
 	inv, next, nb   []uint64
 	owner, parent   []int32
 	size, count     []int32
@@ -65,13 +68,41 @@ var physPool = sync.Pool{New: func() any { return new(physScratch) }}
 func appendPhyschem(dst []float64, m *molecules.Mol) []float64 {
 	s := physPool.Get().(*physScratch)
 	defer physPool.Put(s)
+	nHeavy := s.build(m)
+	// Paths of 0–4 bonds: chi sums and the path counts kappa needs.
+	s.chi, s.chiV, s.paths = s.pathSums(m)
+	dst = append(dst, s.chi[:]...)
+	dst = append(dst, s.chiV[:]...)
+	A := float64(nHeavy)
+	kappa := func(num, p float64) float64 {
+		if p == 0 {
+			return 0
+		}
+		return num / (p * p)
+	}
+	k3 := (A - 1) * (A - 3) * (A - 3)
+	if nHeavy%2 == 0 {
+		k3 = (A - 3) * (A - 2) * (A - 2)
+	}
+	dst = append(dst, kappa(A*(A-1)*(A-1), s.paths[1]), kappa((A-1)*(A-2)*(A-2), s.paths[2]), kappa(k3, s.paths[3]))
+	classes := s.symmetryClasses(m)
+	frac := 0.0
+	if nHeavy > 0 {
+		frac = float64(classes) / A
+	}
+	dst = append(dst, float64(classes), frac)
+	systems, largest, fused := s.ringSystems(m)
+	return append(dst, float64(systems), float64(largest), float64(fused))
+}
+
+// build fills the heavy-atom adjacency, the 1/√δ and 1/√δv factors and the
+// path scratch for m, and returns the number of heavy atoms.
+func (s *physScratch) build(m *molecules.Mol) int {
 	n := m.NumAtoms()
 	s.start = grow(s.start, n+1)
 	s.adj = s.adj[:0]
 	s.invSqrt = grow(s.invSqrt, n)
 	s.invSqV = grow(s.invSqV, n)
-	s.onPath = grow(s.onPath, n)
-	clear(s.onPath)
 	nHeavy := 0
 	for i := range m.Atoms {
 		a := &m.Atoms[i]
@@ -102,75 +133,110 @@ func appendPhyschem(dst []float64, m *molecules.Mol) []float64 {
 		s.invSqV[i] = 1 / math.Sqrt(max(degV, 1e-3))
 	}
 	s.start[n] = int32(len(s.adj))
-	// Paths of 0–4 bonds: chi sums and the path counts kappa needs. Each
-	// path of ≥ 1 bond is walked once from each end, hence the halving.
-	s.chi, s.chiV, s.paths = [5]float64{}, [5]float64{}, [5]float64{}
-	for i := range m.Atoms {
-		if m.Atoms[i].Z <= 1 {
-			continue
-		}
-		s.chi[0] += s.invSqrt[i]
-		s.chiV[0] += s.invSqV[i]
-		s.onPath[i] = true
-		s.walk(int32(i), 0, s.invSqrt[i], s.invSqV[i])
-		s.onPath[i] = false
+	s.ones = grow(s.ones, n)
+	for i := range s.ones {
+		s.ones[i] = 1
 	}
-	dst = append(dst, s.chi[:]...)
-	dst = append(dst, s.chiV[:]...)
-	A := float64(nHeavy)
-	kappa := func(num, p float64) float64 {
-		if p == 0 {
-			return 0
-		}
-		return num / (p * p)
-	}
-	k3 := (A - 1) * (A - 3) * (A - 3)
-	if nHeavy%2 == 0 {
-		k3 = (A - 3) * (A - 2) * (A - 2)
-	}
-	dst = append(dst, kappa(A*(A-1)*(A-1), s.paths[1]), kappa((A-1)*(A-2)*(A-2), s.paths[2]), kappa(k3, s.paths[3]))
-	classes := s.symmetryClasses(m)
-	frac := 0.0
-	if nHeavy > 0 {
-		frac = float64(classes) / A
-	}
-	dst = append(dst, float64(classes), frac)
-	systems, largest, fused := s.ringSystems(m)
-	return append(dst, float64(systems), float64(largest), float64(fused))
+	s.mark = grow(s.mark, n)
+	clear(s.mark)
+	s.stamp = 0
+	return nHeavy
 }
 
-// walk extends the path ending at atom a (l bonds so far, products of
-// 1/√δ and 1/√δv along it) by every heavy neighbour not on it, up to 4 bonds.
-func (s *physScratch) walk(a int32, l int, p, pv float64) {
-	if l > 0 {
-		s.chi[l] += 0.5 * p
-		s.chiV[l] += 0.5 * pv
-		s.paths[l] += 0.5
+// pathSums returns, for paths of 0 to 4 bonds between heavy atoms, the sums
+// over the paths of the product over their atoms of 1/√δ (Kier and Hall's
+// χ), of 1/√δv (valence χ) and of 1 (the path counts kappa needs). Instead
+// of enumerating paths, each is counted once from its middle: 2-bond paths
+// from their centre atom, 3-bond paths from their centre bond, 4-bond paths
+// from their centre atom as pairs of two-bond arms, minus the pairs that
+// reuse an atom (arms that run into each other across a three- or
+// four-membered ring). A test holds the sums equal to brute-force
+// enumeration on every embedded molecule.
+func (s *physScratch) pathSums(m *molecules.Mol) (chi, chiV, paths [5]float64) {
+	n := m.NumAtoms()
+	w := [3][]float64{s.invSqrt, s.invSqV, s.ones}
+	// S[k][i]: sum of w[k] over i's neighbours.
+	for k := range s.nbSum {
+		s.nbSum[k] = grow(s.nbSum[k], n)
 	}
-	if l == 3 {
-		// The last bond: sum the neighbours' factors instead of a call
-		// per 4-bond path (most paths end here).
-		var si, sv, cnt float64
-		for _, j := range s.adj[s.start[a]:s.start[a+1]] {
-			if !s.onPath[j] {
-				si += s.invSqrt[j]
-				sv += s.invSqV[j]
-				cnt++
-			}
+	for i := 0; i < n; i++ {
+		var t [3]float64
+		for _, j := range s.adj[s.start[i]:s.start[i+1]] {
+			t[0] += w[0][j]
+			t[1] += w[1][j]
+			t[2]++
 		}
-		s.chi[4] += 0.5 * p * si
-		s.chiV[4] += 0.5 * pv * sv
-		s.paths[4] += 0.5 * cnt
-		return
+		s.nbSum[0][i], s.nbSum[1][i], s.nbSum[2][i] = t[0], t[1], t[2]
 	}
-	for _, j := range s.adj[s.start[a]:s.start[a+1]] {
-		if s.onPath[j] {
+	var p [3][5]float64
+	for ci := range m.Atoms {
+		if m.Atoms[ci].Z <= 1 {
 			continue
 		}
-		s.onPath[j] = true
-		s.walk(j, l+1, p*s.invSqrt[j], pv*s.invSqV[j])
-		s.onPath[j] = false
+		c := int32(ci)
+		ns := s.adj[s.start[c]:s.start[c+1]]
+		s.stamp++
+		for _, a := range ns {
+			s.mark[a] = s.stamp
+		}
+		s.arm = grow(s.arm, 3*len(ns))
+		for k := 0; k < 3; k++ {
+			wk, S := w[k], s.nbSum[k]
+			wc := wk[c]
+			p[k][0] += wc
+			sq, tSum, tSq := 0.0, 0.0, 0.0
+			for x, a := range ns {
+				wa := wk[a]
+				sq += wa * wa
+				// arms c–a–b, b ∈ N(a)∖{c}
+				t := wa * (S[a] - wc)
+				s.arm[3*x+k] = t
+				tSum += t
+				tSq += t * t
+				if a > c {
+					p[k][1] += wc * wa
+					// 3 bonds y–c–a–z around the centre bond c–a, y ≠ z;
+					// y = z are c and a's common neighbours (triangles).
+					common := 0.0
+					for _, z := range s.adj[s.start[a]:s.start[a+1]] {
+						if s.mark[z] == s.stamp {
+							common += wk[z] * wk[z]
+						}
+					}
+					p[k][3] += wc * wa * ((S[c]-wa)*(S[a]-wc) - common)
+				}
+			}
+			p[k][2] += wc * (S[c]*S[c] - sq) / 2
+			p[k][4] += wc * (tSum*tSum - tSq) / 2
+		}
+		// 4 bonds b1–a1–c–a2–b2: take out the arm pairs that share an atom.
+		for x1, a1 := range ns {
+			s.stamp++
+			for _, z := range s.adj[s.start[a1]:s.start[a1+1]] {
+				s.mark[z] = s.stamp
+			}
+			for x2 := x1 + 1; x2 < len(ns); x2++ {
+				a2 := ns[x2]
+				// b1 = a2 or b2 = a1: a1 and a2 bonded (a triangle with
+				// c); the pair with both was taken out twice.
+				if s.mark[a2] == s.stamp {
+					for k := 0; k < 3; k++ {
+						w12 := w[k][a1] * w[k][a2]
+						p[k][4] -= w[k][c] * (w12*(s.arm[3*x1+k]+s.arm[3*x2+k]) - w12*w12)
+					}
+				}
+				// b1 = b2: a common neighbour z ≠ c of a1 and a2.
+				for _, z := range s.adj[s.start[a2]:s.start[a2+1]] {
+					if z != c && s.mark[z] == s.stamp {
+						for k := 0; k < 3; k++ {
+							p[k][4] -= w[k][c] * w[k][a1] * w[k][a2] * w[k][z] * w[k][z]
+						}
+					}
+				}
+			}
+		}
 	}
+	return p[0], p[1], p[2]
 }
 
 // symmetryClasses counts the classes of heavy atoms that three rounds of

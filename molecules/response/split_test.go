@@ -274,3 +274,70 @@ func TestSkipStereoFeaturesIdentical(t *testing.T) {
 	}
 	t.Logf("%d molecules identical", n)
 }
+
+// enumeratePaths is the reference for pathSums: every simple path of 0–4
+// bonds between heavy atoms walked from both ends (hence the halving).
+func enumeratePaths(s *physScratch, m *molecules.Mol, w []float64) (p [5]float64) {
+	on := make([]bool, m.NumAtoms())
+	var walk func(a int32, l int, prod float64)
+	walk = func(a int32, l int, prod float64) {
+		if l > 0 {
+			p[l] += 0.5 * prod
+		}
+		if l == 4 {
+			return
+		}
+		for _, j := range s.adj[s.start[a]:s.start[a+1]] {
+			if !on[j] {
+				on[j] = true
+				walk(j, l+1, prod*w[j])
+				on[j] = false
+			}
+		}
+	}
+	for i := range m.Atoms {
+		if m.Atoms[i].Z > 1 {
+			p[0] += w[i]
+			on[i] = true
+			walk(int32(i), 0, w[i])
+			on[i] = false
+		}
+	}
+	return p
+}
+
+// TestPathSumsMatchEnumeration checks the centre-counted path sums (chi,
+// valence chi, path counts) against brute-force enumeration on every
+// embedded molecule and on small rings, cages and fused systems where arms
+// run into each other.
+func TestPathSumsMatchEnumeration(t *testing.T) {
+	smiles := []string{"C1CC1", "C1CCC1", "C12C3C1C23", "C12C3C4C1C4C23", "C1CC2CC1C2", "c1ccc2ccccc2c1",
+		"C12C3C4C1C5C2C3C45", "CC(C)(C)C", "C1=CC=CC=C1C1CC1", "O=C1C2C1C2", "[H]C([H])([H])C", "CCC"}
+	for _, d := range Datasets() {
+		tb, err := LoadDataset(d.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		smiles = append(smiles, tb.SMILES...)
+	}
+	s := new(physScratch)
+	n := 0
+	for _, smi := range smiles {
+		m, err := molecules.Parse(smi)
+		if err != nil {
+			continue
+		}
+		s.build(m)
+		chi, chiV, paths := s.pathSums(m)
+		for k, w := range [][]float64{s.invSqrt, s.invSqV, s.ones} {
+			got, want := [][5]float64{chi, chiV, paths}[k], enumeratePaths(s, m, w)
+			for l := range got {
+				if math.Abs(got[l]-want[l]) > 1e-9*math.Max(1, math.Abs(want[l])) {
+					t.Fatalf("%s: weights %d, %d-bond paths: %v, enumeration %v", smi, k, l, got[l], want[l])
+				}
+			}
+		}
+		n++
+	}
+	t.Logf("%d molecules", n)
+}
