@@ -48,7 +48,8 @@ func valenceElectrons(z uint8) (int, bool) {
 // pooled because featurisation runs once per predicted molecule.
 type physScratch struct {
 	envs            []molecules.MorganEnv // featurize
-	cols            []int32               // featurize
+	colCount        []uint16              // featurize: count per column (zero between calls)
+	colSeen         []uint64              // featurize: columns counted (zero between calls)
 	start, adj      []int32               // heavy-atom adjacency, CSR
 	invSqrt, invSqV []float64
 	ones, arm       []float64
