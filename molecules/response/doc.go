@@ -34,7 +34,14 @@
 // the logP and MR sums hide); with DescPhyschem also Kier–Hall connectivity
 // and kappa shape indices, a symmetry measure and ring-system counts
 // (physchemNames: size, branching and symmetry, what decides crystal packing
-// and so solubility beyond logP). Records from before DescSet read as
+// and so solubility beyond logP); with DescVSA also Labute's approximate
+// surface area and its split by the atoms' Crippen logP and MR
+// contributions (SlogP_VSA1–12, SMR_VSA1–10, vsaNames); with DescEState
+// also the surface split by Kier–Hall E-state index and the E-state split
+// by surface (EState_VSA1–11, VSA_EState1–10, estateNames). The surface
+// blocks follow RDKit's definitions and bins and agree with RDKit 2022.09
+// on every molecule of their golden file. ESOL models use DescEState,
+// the other sets DescPhyschem. Records from before DescSet read as
 // DescBasic. GDSC models use a 512-bit drug fingerprint, the same
 // descriptors, two drug-identity inputs (below) and the cell line's binary
 // features: the GDSC v17 "<GENE>_mut" columns, the recurrent copy-number
@@ -64,8 +71,14 @@
 // ArchMPNN members are directed message-passing networks (package mpnn, a
 // gorgonia graph with gather/scatter ops) over the molecular graph with the
 // standardised descriptors appended after the readout (member i uses
-// seed·1000+500+i); ArchHybrid has Ensemble members of each kind and every
-// member counts once in the mean, the spread and the attributions.
+// seed·1000+500+i); they read the descriptors of DescPhyschem, a prefix of
+// a larger set's (on ESOL the surface blocks made them worse on
+// validation). ArchHybrid has Ensemble members of each kind; the record's
+// MLPWeight can weight the two halves (w for the MLP members' mean, 1 − w
+// for the others', in the mean, the spread and the attributions alike),
+// and without one, as by default, every member counts once. Fitting w on
+// the validation split did not pay on ESOL (leave-one-out validation RMSE
+// above the even blend's), so it is not done by default.
 // MLP prediction does not run a graph: the members' first layers are fused
 // side by side into one matrix, the molecule's few set bits select its rows
 // for all members at once (kernels.SparseAccum), and the rest runs through

@@ -123,8 +123,10 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet in
 			}
 		}
 	}
+	var atoms []molecules.CrippenAtom
 	if descSet >= DescCrippen {
-		atoms, logp, mr := molecules.CrippenAtoms(m, nil)
+		var logp, mr float64
+		atoms, logp, mr = molecules.CrippenAtoms(m, nil)
 		f.desc = describeWith(m, logp, mr)
 		f.desc = appendCrippenTypes(f.desc, atoms)
 	} else {
@@ -133,6 +135,12 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet in
 	}
 	if descSet >= DescPhyschem {
 		f.desc = appendPhyschem(f.desc, m)
+	}
+	if descSet >= DescVSA {
+		f.desc = appendVSA(f.desc, m, atoms)
+	}
+	if descSet >= DescEState {
+		f.desc = appendEState(f.desc, m)
 	}
 	return f
 }
@@ -157,7 +165,7 @@ func log1pCount(c float32) float32 {
 // describeWith returns the raw descriptor vector (descriptorNames order)
 // given the molecule's Crippen logP and MR.
 func describeWith(m *molecules.Mol, logp, mr float64) []float64 {
-	out := make([]float64, len(descriptorNames), len(descriptorNames)+NumCrippenTypes+NumPhyschem)
+	out := make([]float64, len(descriptorNames), len(descriptorNames)+NumCrippenTypes+NumPhyschem+NumVSA+NumEState)
 	out[0] = molecules.MolWt(m)
 	out[1], out[2] = logp, mr
 	out[3] = molecules.TPSA(m)
@@ -382,6 +390,10 @@ const (
 	DescCrippen = 2
 	// DescPhyschem adds, after those, the topological block of physchemNames.
 	DescPhyschem = 3
+	// DescVSA adds, after those, the surface-area block of vsaNames.
+	DescVSA = 4
+	// DescEState adds, after those, the E-state block of estateNames.
+	DescEState = 5
 )
 
 // NumCrippenTypes is the width of the Wildman–Crippen atom-type block that

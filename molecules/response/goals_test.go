@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 var long = flag.Bool("response.long", false, "train the full goal models (minutes) and print the metrics table")
 var goalsOut = flag.String("response.goals", "", "also write the goals table (markdown) to this file")
+var goalSets = flag.String("response.goalsets", "", "comma-separated datasets whose goal rows TestGoals trains (default: all)")
 
 // goal is one row of the goals table.
 type goal struct {
@@ -39,6 +41,8 @@ var goals = []goal{
 // held-out metrics beside the naive baseline and the published numbers:
 //
 //	go test ./molecules/response -run TestGoals -response.long -v -timeout 2h
+//
+// -response.goalsets esol,lipo trains only those datasets' rows.
 func TestGoals(t *testing.T) {
 	if !*long {
 		t.Skip("long: run with -response.long")
@@ -47,6 +51,9 @@ func TestGoals(t *testing.T) {
 	fmt.Fprintln(&b, "| dataset | split | arch | metric | ours (5-ensemble) | naive baseline | goal | met | published | extra | train s |")
 	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, g := range goals {
+		if *goalSets != "" && !slices.Contains(strings.Split(*goalSets, ","), g.in.Dataset) {
+			continue
+		}
 		m, err := Train(context.Background(), g.in, nil)
 		if err != nil {
 			t.Fatalf("%+v: %v", g.in, err)

@@ -86,6 +86,10 @@ type modelRecord struct {
 	DescSet int `json:"descSet,omitempty"`
 	// Graph configures the message-passing members (ArchMPNN, ArchHybrid).
 	Graph *mpnn.Config `json:"graph,omitempty"`
+	// MLPWeight is a hybrid's weight of the MLP half (the message-passing
+	// half gets 1 − MLPWeight), fitted on the validation split; nil
+	// (records from before it, classification) weights every member alike.
+	MLPWeight *float64 `json:"mlpWeight,omitempty"`
 }
 
 // Member architectures.
@@ -95,7 +99,8 @@ const (
 	// ArchMPNN members are directed message-passing networks over the
 	// molecular graph (package mpnn) with the descriptors after the readout.
 	ArchMPNN = "mpnn"
-	// ArchHybrid averages Ensemble MLP and Ensemble MPNN members.
+	// ArchHybrid averages Ensemble MLP and Ensemble MPNN members, the two
+	// halves weighted by the model's MLPWeight (blend.go).
 	ArchHybrid = "mlp+mpnn"
 )
 
@@ -302,14 +307,10 @@ func (m *Model) inputs(feats []molFeat, cell func(r int, dst []float32)) ([][]co
 }
 
 // ensemble returns the per-row, per-task ensemble mean and sd in target
-// units over every member, MLP and message-passing alike.
+// units over every member, MLP and message-passing alike, the two halves of
+// a hybrid weighted by its MLP weight.
 func (m *Model) ensemble(eng *engine, feats []molFeat) (mean, sd []float64) {
-	counts, dense := m.inputs(feats, nil)
-	B, T := len(feats), len(m.rec.Tasks)
-	sum, sq := make([]float64, B*T), make([]float64, B*T)
-	m.mlpAccumulate(eng, counts, dense, nil, sum, sq)
-	m.graphAccumulate(feats, dense, sum, sq)
-	return finishEnsemble(sum, sq, len(m.members)+len(m.graphs))
+	return m.halfSums(eng, feats).combine(m.mlpWeight())
 }
 
 // ensembleInputs runs the MLP members on prepared inputs; offset (per row,
@@ -349,7 +350,8 @@ func (m *Model) mlpAccumulate(eng *engine, counts [][]countFeat, dense []float32
 
 // graphAccumulate adds every message-passing member's predictions and their
 // squares to sum and sq. The members read the standardised descriptor block
-// of dense (row width m.eng.dense) after their readout.
+// of dense (row width m.eng.dense), or its first graphExtras columns, after
+// their readout.
 func (m *Model) graphAccumulate(feats []molFeat, dense []float32, sum, sq []float64) {
 	if len(m.graphs) == 0 {
 		return
@@ -359,7 +361,7 @@ func (m *Model) graphAccumulate(feats []molFeat, dense []float32, sum, sq []floa
 	out := make([][]float64, B)
 	for r := range feats {
 		gs[r] = *feats[r].graph
-		gs[r].Extra = dense[r*D : (r+1)*D]
+		gs[r].Extra = dense[r*D : r*D+m.graphExtras()]
 		out[r] = make([]float64, T)
 	}
 	for _, g := range m.graphs {
@@ -403,13 +405,15 @@ func (m *Model) toTarget(j int, v float64) float64 {
 }
 
 // attribute computes occlusion attributions of the first task, averaged
-// over all members. An MLP member's share: per fingerprint bit, its
+// over all members with the weights of the mean (a hybrid's MLP half
+// weighted by its MLP weight). An MLP member's share: per fingerprint bit, its
 // prediction with the bit minus without it, split equally among the atoms of
 // the bit's environments. A message-passing member's: per atom, its
 // prediction minus the prediction with the atom removed from the graph.
 // cellBlock (GDSC) is the cell-line block.
 func (m *Model) attribute(eng *engine, f *molFeat, cellBlock []float32) []float64 {
 	atoms := make([]float64, f.atoms)
+	graphAtoms := make([]float64, f.atoms)
 	failed := 0
 	counts, dense := m.inputs([]molFeat{*f}, func(_ int, dst []float32) { copy(dst, cellBlock) })
 	if K := len(f.counts); len(m.members) > 0 && K > 0 && f.envAtoms != nil {
@@ -444,7 +448,7 @@ func (m *Model) attribute(eng *engine, f *molFeat, cellBlock []float32) []float6
 	}
 	if len(m.graphs) > 0 && f.graph != nil {
 		g := *f.graph
-		g.Extra = dense[:m.eng.dense]
+		g.Extra = dense[:m.graphExtras()]
 		T := len(m.rec.Tasks)
 		for _, gm := range m.graphs {
 			c, err := gm.AtomContributions(g)
@@ -454,19 +458,29 @@ func (m *Model) attribute(eng *engine, f *molFeat, cellBlock []float32) []float6
 				failed++
 				continue
 			}
-			for a := range atoms {
+			for a := range graphAtoms {
 				if a*T < len(c) {
-					atoms[a] += c[a*T]
+					graphAtoms[a] += c[a*T]
 				}
 			}
 		}
 	}
-	n := float64(len(m.members) + len(m.graphs) - failed)
-	if n == 0 {
+	// Each half is its members' mean; the halves are weighted as in the
+	// prediction (a half whose members all failed drops out).
+	nM, nG := len(m.members), len(m.graphs)-failed
+	w := blendWeight(m.rec.MLPWeight, nM, nG)
+	if nM == 0 && nG == 0 {
 		return atoms
 	}
 	for a := range atoms {
-		atoms[a] /= n
+		var v float64
+		if nM > 0 {
+			v += w * atoms[a] / float64(nM)
+		}
+		if nG > 0 {
+			v += (1 - w) * graphAtoms[a] / float64(nG)
+		}
+		atoms[a] = v
 	}
 	return atoms
 }
