@@ -1,6 +1,8 @@
 package response
 
 import (
+	"math/bits"
+
 	"github.com/rxlab/rxlab/molecules"
 )
 
@@ -76,31 +78,83 @@ func estateIndices(m *molecules.Mol, s, intrinsic []float64, dist, queue []int32
 		intrinsic[i] = (4/(N*N)*float64(dv) + 1) / float64(d)
 	}
 	copy(s, intrinsic)
+	// The graph as CSR lists (on the stack for drug-sized molecules): the
+	// n breadth-first searches below then walk plain int32 arrays.
+	var startBuf [97]int32
+	var adjBuf [256]int32
+	start, adj := startBuf[:0], adjBuf[:0]
+	if n+1 > len(startBuf) || 2*len(m.Bonds) > len(adjBuf) {
+		start, adj = make([]int32, 0, n+1), make([]int32, 0, 2*len(m.Bonds))
+	}
 	for i := 0; i < n; i++ {
-		// Breadth-first distances from i; pairs j > i only, each pair
-		// moving both atoms.
+		start = append(start, int32(len(adj)))
+		for _, bi := range m.AtomBonds(i) {
+			adj = append(adj, m.Bonds[bi].Other(int32(i)))
+		}
+	}
+	start = append(start, int32(len(adj)))
+	if n <= 64 {
+		// Bit-parallel breadth-first search: a level is a 64-bit set, the
+		// next one the union of its atoms' neighbour masks.
+		var nbr [64]uint64
+		for a := 0; a < n; a++ {
+			for _, o := range adj[start[a]:start[a+1]] {
+				nbr[a] |= 1 << uint(o)
+			}
+		}
+		for i := 0; i < n; i++ {
+			ii := intrinsic[i]
+			visited, frontier := uint64(1)<<uint(i), uint64(1)<<uint(i)
+			for d := 1; ; d++ {
+				next := uint64(0)
+				for f := frontier; f != 0; f &= f - 1 {
+					next |= nbr[bits.TrailingZeros64(f)]
+				}
+				next &^= visited
+				if next == 0 {
+					break
+				}
+				visited |= next
+				sum := 0.0
+				for f := next; f != 0; f &= f - 1 {
+					sum += intrinsic[bits.TrailingZeros64(f)]
+				}
+				p := float64(d + 1)
+				s[i] += (float64(bits.OnesCount64(next))*ii - sum) / (p * p)
+				frontier = next
+			}
+		}
+		return
+	}
+	for i := 0; i < n; i++ {
+		// Breadth-first from i, one level at a time: the atoms at distance
+		// d contribute Σj (Ii − Ij)/(d+1)² = (count·Ii − Σ Ij)/(d+1)², one
+		// division per level instead of one per pair.
 		for k := range dist[:n] {
 			dist[k] = -1
 		}
 		dist[i] = 0
 		queue[0] = int32(i)
+		ii := intrinsic[i]
 		head, tail := 0, 1
-		for head < tail {
-			a := queue[head]
-			head++
-			for _, bi := range m.AtomBonds(int(a)) {
-				o := m.Bonds[bi].Other(a)
-				if dist[o] < 0 {
-					dist[o] = dist[a] + 1
-					queue[tail] = o
-					tail++
-					if int(o) > i {
-						p := float64(dist[o] + 1)
-						t := (intrinsic[i] - intrinsic[o]) / (p * p)
-						s[i] += t
-						s[o] -= t
+		for d := int32(1); head < tail; d++ {
+			end := tail
+			cnt, sum := 0, 0.0
+			for ; head < end; head++ {
+				a := queue[head]
+				for _, o := range adj[start[a]:start[a+1]] {
+					if dist[o] < 0 {
+						dist[o] = d
+						queue[tail] = o
+						tail++
+						cnt++
+						sum += intrinsic[o]
 					}
 				}
+			}
+			if cnt > 0 {
+				p := float64(d + 1)
+				s[i] += (float64(cnt)*ii - sum) / (p * p)
 			}
 		}
 	}

@@ -152,3 +152,53 @@ func TestDescWidth(t *testing.T) {
 		prev = d
 	}
 }
+
+// TestEStateIndicesMatchPairwise checks both search paths of
+// estateIndices (bit-parallel up to 64 atoms, queue-based above) against
+// the definition summed pair by pair over all-pairs distances.
+func TestEStateIndicesMatchPairwise(t *testing.T) {
+	smiles := []string{"CCO", "c1ccccc1O", "C1CC2CCC1CC2N", "OCC(=O)N[C@@H](C)c1ccc(Cl)cc1",
+		"C" + strings.Repeat("C", 70) + "O", "c1ccc2cc3cc4cc5cc6cc7cc8cc9ccccc9cc8cc7cc6cc5cc4cc3cc2c1" + strings.Repeat("CC", 20) + "N"}
+	for _, smi := range smiles {
+		m, err := molecules.Parse(smi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := m.NumAtoms()
+		got, intrinsic := make([]float64, n), make([]float64, n)
+		estateIndices(m, got, intrinsic, make([]int32, n), make([]int32, n))
+		// Floyd–Warshall distances, then the pairwise sum.
+		const inf = 1 << 20
+		d := make([][]int, n)
+		for i := range d {
+			d[i] = make([]int, n)
+			for j := range d[i] {
+				if i != j {
+					d[i][j] = inf
+				}
+			}
+		}
+		for _, b := range m.Bonds {
+			d[b.Begin][b.End], d[b.End][b.Begin] = 1, 1
+		}
+		for k := 0; k < n; k++ {
+			for i := 0; i < n; i++ {
+				for j := 0; j < n; j++ {
+					d[i][j] = min(d[i][j], d[i][k]+d[k][j])
+				}
+			}
+		}
+		for i := 0; i < n; i++ {
+			want := intrinsic[i]
+			for j := 0; j < n; j++ {
+				if j != i && d[i][j] < inf {
+					p := float64(d[i][j] + 1)
+					want += (intrinsic[i] - intrinsic[j]) / (p * p)
+				}
+			}
+			if math.Abs(got[i]-want) > 1e-9 {
+				t.Fatalf("%d atoms, atom %d: %v, pairwise %v", n, i, got[i], want)
+			}
+		}
+	}
+}
