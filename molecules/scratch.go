@@ -8,20 +8,49 @@ import "sync"
 // up in a Mol: everything is handed back at once by release. A nil scratch
 // allocates (steps called outside sanitize).
 type scratch struct {
-	bools [][]bool
-	nb    int
-	ints  [][]int
-	ni    int
-	i32s  [][]int32
-	n32   int
-	u64s  [][]uint64
-	n64   int
-	lists [][][]int32 // lent [][]int32 (ring lists)
-	nl    int
-	ilist [][][]int // lent [][]int (ring neighbour lists)
-	nil_  int
-	dons  [][]donorType
-	nby   int
+	bools lender[bool]
+	ints  lender[int]
+	i32s  lender[int32]
+	u64s  lender[uint64]
+	lists lender[[]int32] // ring lists
+	ilist lender[[]int]   // ring neighbour lists
+	dons  lender[donorType]
+}
+
+// lender hands out the slices of one element type; next is the first not
+// lent since the last release.
+type lender[T any] struct {
+	bufs [][]T
+	next int
+}
+
+// lend returns a zeroed []T of length n (at least minCap of capacity when it
+// has to allocate).
+func (l *lender[T]) lend(n, minCap int) []T {
+	if l.next == len(l.bufs) {
+		l.bufs = append(l.bufs, nil)
+	}
+	b := l.bufs[l.next]
+	if cap(b) < max(n, 1) {
+		b = make([]T, n, max(n, minCap))
+	} else {
+		b = b[:n]
+		clear(b)
+	}
+	l.bufs[l.next] = b
+	l.next++
+	return b
+}
+
+// reset hands every slice back; with drop it also clears their whole
+// capacity, for element types that hold references into a molecule.
+func (l *lender[T]) reset(drop bool) {
+	if drop {
+		for _, b := range l.bufs[:l.next] {
+			clear(b[:cap(b)])
+		}
+	}
+	l.next = 0
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -30,15 +59,13 @@ func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 
 // release hands every lent slice back and returns s to the pool.
 func (s *scratch) release() {
-	s.nb, s.ni, s.n32, s.n64, s.nby = 0, 0, 0, 0, 0
-	// drop references into the molecule's memory
-	for _, l := range s.lists[:s.nl] {
-		clear(l[:cap(l)])
-	}
-	for _, l := range s.ilist[:s.nil_] {
-		clear(l[:cap(l)])
-	}
-	s.nl, s.nil_ = 0, 0
+	s.bools.reset(false)
+	s.ints.reset(false)
+	s.i32s.reset(false)
+	s.u64s.reset(false)
+	s.dons.reset(false)
+	s.lists.reset(true)
+	s.ilist.reset(true)
 	scratchPool.Put(s)
 }
 
@@ -47,19 +74,7 @@ func (s *scratch) boolsN(n int) []bool {
 	if s == nil {
 		return make([]bool, n)
 	}
-	if s.nb == len(s.bools) {
-		s.bools = append(s.bools, nil)
-	}
-	b := s.bools[s.nb]
-	if cap(b) < max(n, 1) {
-		b = make([]bool, n, max(n, 64))
-	} else {
-		b = b[:n]
-		clear(b)
-	}
-	s.bools[s.nb] = b
-	s.nb++
-	return b
+	return s.bools.lend(n, 64)
 }
 
 // intsN lends a zeroed []int of length n.
@@ -67,19 +82,7 @@ func (s *scratch) intsN(n int) []int {
 	if s == nil {
 		return make([]int, n)
 	}
-	if s.ni == len(s.ints) {
-		s.ints = append(s.ints, nil)
-	}
-	b := s.ints[s.ni]
-	if cap(b) < max(n, 1) {
-		b = make([]int, n, max(n, 64))
-	} else {
-		b = b[:n]
-		clear(b)
-	}
-	s.ints[s.ni] = b
-	s.ni++
-	return b
+	return s.ints.lend(n, 64)
 }
 
 // int32sN lends a zeroed []int32 of length n.
@@ -87,19 +90,7 @@ func (s *scratch) int32sN(n int) []int32 {
 	if s == nil {
 		return make([]int32, n)
 	}
-	if s.n32 == len(s.i32s) {
-		s.i32s = append(s.i32s, nil)
-	}
-	b := s.i32s[s.n32]
-	if cap(b) < max(n, 1) {
-		b = make([]int32, n, max(n, 64))
-	} else {
-		b = b[:n]
-		clear(b)
-	}
-	s.i32s[s.n32] = b
-	s.n32++
-	return b
+	return s.i32s.lend(n, 64)
 }
 
 // uint64sN lends a zeroed []uint64 of length n.
@@ -107,19 +98,7 @@ func (s *scratch) uint64sN(n int) []uint64 {
 	if s == nil {
 		return make([]uint64, n)
 	}
-	if s.n64 == len(s.u64s) {
-		s.u64s = append(s.u64s, nil)
-	}
-	b := s.u64s[s.n64]
-	if cap(b) < max(n, 1) {
-		b = make([]uint64, n, max(n, 64))
-	} else {
-		b = b[:n]
-		clear(b)
-	}
-	s.u64s[s.n64] = b
-	s.n64++
-	return b
+	return s.u64s.lend(n, 64)
 }
 
 // listsN lends an empty [][]int32 with room for n lists.
@@ -127,17 +106,7 @@ func (s *scratch) listsN(n int) [][]int32 {
 	if s == nil {
 		return make([][]int32, 0, n)
 	}
-	if s.nl == len(s.lists) {
-		s.lists = append(s.lists, nil)
-	}
-	b := s.lists[s.nl]
-	if cap(b) < max(n, 1) {
-		b = make([][]int32, 0, max(n, 16))
-	}
-	b = b[:0]
-	s.lists[s.nl] = b
-	s.nl++
-	return b
+	return s.lists.lend(n, 16)[:0]
 }
 
 // intListsN lends a [][]int of length n, every list nil.
@@ -145,19 +114,7 @@ func (s *scratch) intListsN(n int) [][]int {
 	if s == nil {
 		return make([][]int, n)
 	}
-	if s.nil_ == len(s.ilist) {
-		s.ilist = append(s.ilist, nil)
-	}
-	b := s.ilist[s.nil_]
-	if cap(b) < max(n, 1) {
-		b = make([][]int, n, max(n, 16))
-	} else {
-		b = b[:n]
-		clear(b)
-	}
-	s.ilist[s.nil_] = b
-	s.nil_++
-	return b
+	return s.ilist.lend(n, 16)
 }
 
 // donorsN lends a zeroed []donorType of length n.
@@ -165,17 +122,5 @@ func (s *scratch) donorsN(n int) []donorType {
 	if s == nil {
 		return make([]donorType, n)
 	}
-	if s.nby == len(s.dons) {
-		s.dons = append(s.dons, nil)
-	}
-	b := s.dons[s.nby]
-	if cap(b) < max(n, 1) {
-		b = make([]donorType, n, max(n, 64))
-	} else {
-		b = b[:n]
-		clear(b)
-	}
-	s.dons[s.nby] = b
-	s.nby++
-	return b
+	return s.dons.lend(n, 64)
 }

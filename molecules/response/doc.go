@@ -91,7 +91,8 @@
 //
 // nearestTrainingSimilarity is the largest Tanimoto similarity (ECFP4, 2048
 // bits) to a training molecule, found exactly through an inverted index of
-// the training fingerprints' bits. inDomain is similarity ≥ the model's
+// the training fingerprints' bits (the most frequent bits as a 64-bit mask
+// per training molecule instead of long postings). inDomain is similarity ≥ the model's
 // threshold, which is the 10th percentile of the validation molecules'
 // nearest-training similarity: a query is out of domain when it is less
 // similar to the training set than 90 % of the held-out molecules whose
@@ -126,8 +127,11 @@
 //	go test ./molecules/response -run TestSweep -response.sweep esol,lipo -v
 //	    the validation comparison (seeds 1–3) that chose the defaults;
 //	    -response.variants names the rows to run
-//	go test ./molecules/response -run XXX -bench PredictEnsemble5 -benchtime 40x
-//	    prediction throughput of a 5-member ensemble from SMILES
+//	go test ./molecules/response -run XXX -bench PredictEnsemble5 -benchtime 60x -count 6
+//	    prediction throughput of a 5-member ensemble from SMILES (MLP-only
+//	    property models parse with molecules.ParserConfig.SkipStereo: their
+//	    features never read stereo; message-passing and GDSC models parse
+//	    fully)
 //
 // # Store layout (under mdl/)
 //
