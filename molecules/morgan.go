@@ -206,15 +206,7 @@ func morganEach(m *Mol, radius int, emit func(id uint32, atom, r int, bonds []ui
 	sc.seenHash = sc.seenHash[:0]
 	// open-addressing set of the bond sets seen (indices+1 into seenHash),
 	// at most half full
-	size := 16
-	for size < 2*n*radius {
-		size *= 2
-	}
-	if cap(sc.table) < size {
-		sc.table = make([]int32, size)
-	}
-	table, mask := sc.table[:size], size-1
-	clear(table)
+	table, mask := sc.seenTable(n * radius)
 	for layer := 0; layer < radius; layer++ {
 		for i := range next {
 			next[i] = 0
@@ -455,15 +447,7 @@ func morganRounds1(m *Mol, radius int, sc *morganScratch, cur, next []uint32, de
 	seen := sc.seenWords[:0] // the bond sets emitted so far
 	nbrs, tuples := sc.nbrs[:0], sc.tuples[:0]
 	// open-addressing set over seen (indices+1), at most half full
-	size := 16
-	for size < 2*n*radius {
-		size *= 2
-	}
-	if cap(sc.table) < size {
-		sc.table = make([]int32, size)
-	}
-	table, mask := sc.table[:size], size-1
-	clear(table)
+	table, mask := sc.seenTable(n * radius)
 	for layer := 0; layer < radius; layer++ {
 		clear(next)
 		copy(roundNbhd, atomNbhd)
@@ -523,4 +507,19 @@ func morganRounds1(m *Mol, radius int, sc *morganScratch, cur, next []uint32, de
 		copy(atomNbhd, roundNbhd)
 	}
 	sc.seenWords, sc.nbrs, sc.tuples = seen[:0], nbrs[:0], tuples[:0]
+}
+
+// seenTable returns the cleared open-addressing table (and its index mask)
+// for up to entries bond sets, at most half full.
+func (sc *morganScratch) seenTable(entries int) ([]int32, int) {
+	size := 16
+	for size < 2*entries {
+		size *= 2
+	}
+	if cap(sc.table) < size {
+		sc.table = make([]int32, size)
+	}
+	table := sc.table[:size]
+	clear(table)
+	return table, size - 1
 }
