@@ -9,6 +9,8 @@ import (
 // which tetrahedral marks and double-bond marks are real stereo and to
 // label double bonds E/Z.
 
+// twiceBondType is twice a bond's order (an aromatic bond counts 3), so
+// valence and CIP sums stay integers.
 func twiceBondType(t BondType) int {
 	switch t {
 	case BondSingle, BondDative:

@@ -38,24 +38,10 @@ func chargeForValence(z uint8, charge int8) int {
 // aromatic bond counts 3), so valence sums stay integers.
 func (m *Mol) twiceValenceContrib(b int32, i int32) int {
 	bd := &m.Bonds[b]
-	switch bd.Type {
-	case BondSingle:
-		return 2
-	case BondDouble:
-		return 4
-	case BondTriple:
-		return 6
-	case BondQuadruple:
-		return 8
-	case BondAromatic:
-		return 3
-	case BondDative:
-		if bd.End != i {
-			return 0
-		}
-		return 2
+	if bd.Type == BondDative && bd.End != i {
+		return 0 // a dative bond counts for its acceptor only
 	}
-	return 0
+	return twiceBondType(bd.Type)
 }
 
 // calcExplicitValence mirrors Atom::calcExplicitValence (2022.09). RDKit
