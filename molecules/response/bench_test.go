@@ -50,6 +50,11 @@ func cpuSeconds() float64 {
 
 func benchPredict(b *testing.B, opt PredictOptions) {
 	m, smiles := benchSetup(b)
+	runPredict(b, m, smiles, opt)
+}
+
+// runPredict times m.Predict over smiles b.N times.
+func runPredict(b *testing.B, m *Model, smiles []string, opt PredictOptions) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuSeconds()
@@ -148,20 +153,7 @@ func BenchmarkPredictHybrid(b *testing.B) {
 	}
 	m := benchHybrid.m
 	smiles = smiles[:500]
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cpuSeconds()
-	n := 0
-	for i := 0; i < b.N; i++ {
-		out, err := m.Predict(context.Background(), smiles, PredictOptions{NoAttributions: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		n += len(out)
-	}
-	b.ReportMetric(float64(n)/(cpuSeconds()-cpu0), "molecules/cpu-s")
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "molecules/s")
-	b.ReportMetric(0, "ns/op")
+	runPredict(b, m, smiles, PredictOptions{NoAttributions: true})
 }
 
 // benchVariants holds the models of the descriptor-set variants of
@@ -190,20 +182,7 @@ func benchPredictDesc(b *testing.B, desc int) {
 		benchVariants.m[desc] = m
 	}
 	benchVariants.mu.Unlock()
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cpuSeconds()
-	n := 0
-	for i := 0; i < b.N; i++ {
-		out, err := m.Predict(context.Background(), smiles, PredictOptions{NoAttributions: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		n += len(out)
-	}
-	b.ReportMetric(float64(n)/(cpuSeconds()-cpu0), "molecules/cpu-s")
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "molecules/s")
-	b.ReportMetric(0, "ns/op")
+	runPredict(b, m, smiles, PredictOptions{NoAttributions: true})
 }
 
 // BenchmarkPredictEnsemble5Basic is BenchmarkPredictEnsemble5 with the
