@@ -206,8 +206,8 @@ func BenchmarkEnsembleStage(b *testing.B) {
 			feats = append(feats, featurize(mol, m.rec.Bits, m.colOf, false, m.rec.DescSet))
 		}
 	}
-	eng := m.pool.Get().(*engine)
-	defer m.pool.Put(eng)
+	eng := m.pool.get()
+	defer m.pool.put(eng)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuSeconds()

@@ -415,8 +415,8 @@ func (m *Model) pairPredict(eng *engine, drugs []*molFeat, extra [][2]float32, c
 }
 
 func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, canon []string, sp Split) {
-	eng := m.pool.Get().(*engine)
-	defer m.pool.Put(eng)
+	eng := m.pool.get()
+	defer m.pool.put(eng)
 	part := func(idx []int) (mean, sd, y []float64, drug []int) {
 		drugs := make([]*molFeat, len(idx))
 		cells := make([][]float32, len(idx))

@@ -116,7 +116,7 @@ type Model struct {
 	eng     *engine       // MLP inference; without MLP members only its dense width is set
 	index   *nearest
 	parser  *molecules.Parser
-	pool    sync.Pool // *engine clones
+	pool    enginePool
 	// gdsc-only: index of a gene feature name.
 	cellIdx map[string]int
 	colOf   []int32
@@ -152,7 +152,7 @@ func newModel(rec modelRecord, members []*nn.MLP, graphs []*mpnn.Model) (*Model,
 		return nil, err
 	}
 	m := &Model{rec: rec, members: members, graphs: graphs, eng: eng, parser: p}
-	m.pool.New = func() any { return m.eng.clone() }
+	m.pool = newEnginePool(m.eng)
 	m.colOf = colMap(rec.Vocabulary, rec.Bits)
 	m.index = &nearest{}
 	for _, s := range rec.TrainSMILES {
@@ -235,8 +235,8 @@ func (m *Model) Predict(ctx context.Context, smiles []string, opt PredictOptions
 
 // predictRange predicts smiles[s:e] into out[s:e] with one pooled engine.
 func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt PredictOptions) {
-	eng := m.pool.Get().(*engine)
-	defer m.pool.Put(eng)
+	eng := m.pool.get()
+	defer m.pool.put(eng)
 	var feats []molFeat
 	var pos []int
 	for i := s; i < e; i++ {

@@ -138,8 +138,8 @@ func TestAttributionDirection(t *testing.T) {
 	}
 	m := quickModel(t)
 	tb, _ := LoadDataset("esol")
-	eng := m.pool.Get().(*engine)
-	defer m.pool.Put(eng)
+	eng := m.pool.get()
+	defer m.pool.put(eng)
 	agree, total := 0, 0
 	for i, s := range tb.SMILES {
 		if i%5 != 0 {
@@ -327,8 +327,8 @@ func TestEngineMatchesDenseForward(t *testing.T) {
 		}
 		feats = append(feats, featurize(mol, m.rec.Bits, m.colOf, false, m.rec.DescSet))
 	}
-	eng := m.pool.Get().(*engine)
-	defer m.pool.Put(eng)
+	eng := m.pool.get()
+	defer m.pool.put(eng)
 	mean, _ := m.ensemble(eng, feats)
 	nv := len(m.rec.Vocabulary)
 	width := m.members[0].InputWidth()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 
 	"github.com/rxlab/rxlab/rl/nn"
 	"github.com/rxlab/rxlab/rl/nn/kernels"
@@ -278,6 +279,38 @@ func (e *engine) clone() *engine {
 		c.tails[i] = t.Clone()
 	}
 	return c
+}
+
+// enginePool keeps the engine clones prediction goroutines use. Unlike a
+// sync.Pool it is not emptied by garbage collection: a clone copies every
+// member's tail weights (a megabyte or more), which a pool cleared every
+// few collections made Predict redo on most calls. It holds at most one
+// clone per CPU; extra ones made under a burst are dropped.
+type enginePool struct {
+	proto *engine
+	free  chan *engine
+}
+
+func newEnginePool(proto *engine) enginePool {
+	return enginePool{proto: proto, free: make(chan *engine, min(runtime.GOMAXPROCS(0), 64))}
+}
+
+// get returns a free clone, or a new one.
+func (p enginePool) get() *engine {
+	select {
+	case e := <-p.free:
+		return e
+	default:
+		return p.proto.clone()
+	}
+}
+
+// put hands e back.
+func (p enginePool) put(e *engine) {
+	select {
+	case p.free <- e:
+	default:
+	}
 }
 
 // grow returns s resized to n, reusing its array when large enough.

@@ -107,8 +107,8 @@ func (m *Model) PredictPatients(ctx context.Context, smiles string, patients []*
 	}
 	f := featurize(mol, m.rec.Bits, m.colOf, false, DescBasic)
 	ex := m.drugExtra(mol.CanonicalSMILES())
-	eng := m.pool.Get().(*engine)
-	defer m.pool.Put(eng)
+	eng := m.pool.get()
+	defer m.pool.put(eng)
 	drugs := make([]*molFeat, len(patients))
 	cells := make([][]float32, len(patients))
 	extra := make([][2]float32, len(patients))

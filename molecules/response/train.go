@@ -446,8 +446,8 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 // threshold, with fitBlend a regression hybrid's MLP weight), test metrics
 // and the baseline.
 func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split, fitBlend bool) {
-	eng := m.pool.Get().(*engine)
-	defer m.pool.Put(eng)
+	eng := m.pool.get()
+	defer m.pool.put(eng)
 	T := len(m.rec.Tasks)
 	part := func(idx []int) (h halfSums, sim []float64, y [][]float64) {
 		fs := make([]molFeat, len(idx))
