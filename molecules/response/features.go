@@ -127,11 +127,11 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet in
 	if descSet >= DescCrippen {
 		var logp, mr float64
 		atoms, logp, mr = molecules.CrippenAtoms(m, nil)
-		f.desc = describeWith(m, logp, mr)
+		f.desc = describeWith(m, logp, mr, descWidth(descSet))
 		f.desc = appendCrippenTypes(f.desc, atoms)
 	} else {
 		logp, mr := molecules.Crippen(m)
-		f.desc = describeWith(m, logp, mr)
+		f.desc = describeWith(m, logp, mr, descWidth(descSet))
 	}
 	if descSet >= DescPhyschem {
 		f.desc = appendPhyschem(f.desc, m)
@@ -163,9 +163,10 @@ func log1pCount(c float32) float32 {
 }
 
 // describeWith returns the raw descriptor vector (descriptorNames order)
-// given the molecule's Crippen logP and MR.
-func describeWith(m *molecules.Mol, logp, mr float64) []float64 {
-	out := make([]float64, len(descriptorNames), len(descriptorNames)+NumCrippenTypes+NumPhyschem+NumVSA+NumEState)
+// given the molecule's Crippen logP and MR, with room for width values (the
+// blocks the caller appends).
+func describeWith(m *molecules.Mol, logp, mr float64, width int) []float64 {
+	out := make([]float64, len(descriptorNames), max(width, len(descriptorNames)))
 	out[0] = molecules.MolWt(m)
 	out[1], out[2] = logp, mr
 	out[3] = molecules.TPSA(m)
