@@ -758,31 +758,8 @@ func (f *ringFinder) reset(m *Mol) {
 	}
 	// components: label in order of lowest atom, then bucket atoms ascending
 	comp := growI32(f.depths, n) // borrowed: smallestRingsBfs resets depths
-	for i := range comp {
-		comp[i] = -1
-	}
-	stack := f.queue[:0]
-	nComp := int32(0)
-	for i := 0; i < n; i++ {
-		if comp[i] >= 0 {
-			continue
-		}
-		comp[i] = nComp
-		stack = append(stack[:0], int32(i))
-		for len(stack) > 0 {
-			a := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			for _, b := range m.Atoms[a].bonds {
-				o := m.Bonds[b].Other(a)
-				if comp[o] < 0 {
-					comp[o] = nComp
-					stack = append(stack, o)
-				}
-			}
-		}
-		nComp++
-	}
-	f.queue = stack[:0]
+	var nComp int32
+	nComp, f.queue = m.labelComponents(comp, f.queue[:0])
 	off := f.fragOff
 	for k := int32(0); k <= nComp; k++ {
 		off = append(off, 0)

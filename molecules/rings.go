@@ -64,31 +64,8 @@ func (m *Mol) perceiveRingsWith(simpleCycles bool) error {
 	m.ringBonds = m.ringBonds[:0]
 	// cyclomatic number: E - V + C, after pruning non-ring (bridge) bonds
 	comp := m.sc.int32sN(n)
-	for i := range comp {
-		comp[i] = -1
-	}
-	nComp := 0
-	stack := m.sc.int32sN(n)[:0]
-	for i := 0; i < n; i++ {
-		if comp[i] >= 0 {
-			continue
-		}
-		comp[i] = int32(nComp)
-		stack = append(stack[:0], int32(i))
-		for len(stack) > 0 {
-			a := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			for _, b := range m.Atoms[a].bonds {
-				o := m.Bonds[b].Other(a)
-				if comp[o] < 0 {
-					comp[o] = int32(nComp)
-					stack = append(stack, o)
-				}
-			}
-		}
-		nComp++
-	}
-	nRings := nb - n + nComp
+	nComp, stack := m.labelComponents(comp, m.sc.int32sN(n)[:0])
+	nRings := nb - n + int(nComp)
 	if nRings <= 0 {
 		return nil
 	}
@@ -120,7 +97,7 @@ func (m *Mol) perceiveRingsWith(simpleCycles bool) error {
 			}
 		}
 	}
-	coreSize := m.sc.intsN(nComp)
+	coreSize := m.sc.intsN(int(nComp))
 	for i := 0; i < n; i++ {
 		if alive[i] {
 			coreSize[comp[i]]++
@@ -490,4 +467,34 @@ func (m *Mol) isNodeSmallestRing(cyc []int32, alive []bool) bool {
 		}
 	}
 	return false
+}
+
+// labelComponents writes into comp (len = atoms) each atom's connected
+// component, numbered in order of their lowest atom, and returns the number
+// of components and the stack scratch (grown as needed) for reuse.
+func (m *Mol) labelComponents(comp, stack []int32) (int32, []int32) {
+	for i := range comp {
+		comp[i] = -1
+	}
+	nComp := int32(0)
+	for i := range comp {
+		if comp[i] >= 0 {
+			continue
+		}
+		comp[i] = nComp
+		stack = append(stack[:0], int32(i))
+		for len(stack) > 0 {
+			a := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, b := range m.Atoms[a].bonds {
+				o := m.Bonds[b].Other(a)
+				if comp[o] < 0 {
+					comp[o] = nComp
+					stack = append(stack, o)
+				}
+			}
+		}
+		nComp++
+	}
+	return nComp, stack[:0]
 }
