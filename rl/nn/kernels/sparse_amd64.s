@@ -6,6 +6,11 @@
 // For each of chunks blocks of 64 columns: dst[0:64] += Σ_k val[k]·w[idx[k]·ldw : +64],
 // the block of dst held in Y0–Y7 across the whole sum; then dst and w move
 // on by 64 floats. n ≥ 0, chunks ≥ 1, indices already checked by the caller.
+// While it sums a block it prefetches the same rows' next block: the rows
+// are scattered over megabytes, so without it each block of each row waits
+// for memory (BenchmarkSparseAccumCold: about 20 % faster; two blocks ahead
+// gained less). Past the last block the prefetches touch the next row or
+// nothing, which is harmless: a prefetch never faults.
 TEXT ·sparseAccumAVX2(SB), NOSPLIT, $0-56
 	MOVQ n+0(FP), CX
 	MOVQ w+8(FP), SI
@@ -34,6 +39,10 @@ sainner:
 	IMULQ        R8, AX
 	ADDQ         SI, AX
 	VBROADCASTSS (R10)(BX*4), Y8
+	PREFETCHT0   256(AX)
+	PREFETCHT0   320(AX)
+	PREFETCHT0   384(AX)
+	PREFETCHT0   448(AX)
 	VFMADD231PS  0(AX), Y8, Y0
 	VFMADD231PS  32(AX), Y8, Y1
 	VFMADD231PS  64(AX), Y8, Y2
