@@ -62,13 +62,56 @@ type molFeat struct {
 // colOf, when not nil, maps a folded bit to its input column (−1: the bit is
 // outside the model's vocabulary and dropped); Bit then holds the column.
 func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet int) molFeat {
+	return featurizeIn(nil, m, nBits, colOf, envs, descSet)
+}
+
+// featArena holds the per-molecule slices of one prediction batch: the
+// counts, similarity fingerprints and descriptor vectors of its molecules
+// are carved out of arrays kept from batch to batch, so that featurising a
+// batch allocates nothing once they have grown to its size. reset starts a
+// batch; the molFeats carved before it must not be used after it.
+type featArena struct {
+	counts []countFeat
+	words  []uint64
+	desc   []float64
+}
+
+func (a *featArena) reset() { a.counts, a.words, a.desc = a.counts[:0], a.words[:0], a.desc[:0] }
+
+// carve returns n zeroed elements of *buf's spare capacity, capped so that
+// appending to them cannot reach the next molecule's. When the array is
+// full it is replaced by a larger one; slices carved from the old one stay
+// valid. With a nil buf it allocates.
+func carve[T any](buf *[]T, n int) []T {
+	if buf == nil {
+		return make([]T, n)
+	}
+	b := *buf
+	if cap(b)-len(b) < n {
+		b = make([]T, 0, max(2*cap(b), 64*n))
+	}
+	s := b[len(b) : len(b)+n : len(b)+n]
+	clear(s)
+	*buf = b[:len(b)+n]
+	return s
+}
+
+// featurizeIn is featurize with the molecule's slices carved from ar (nil:
+// allocated).
+func featurizeIn(ar *featArena, m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet int) molFeat {
 	sc := physPool.Get().(*physScratch)
 	defer physPool.Put(sc)
+	var counts *[]countFeat
+	var words *[]uint64
+	var desc *[]float64
+	if ar != nil {
+		counts, words, desc = &ar.counts, &ar.words, &ar.desc
+	}
 	sc.envs = molecules.MorganEnvironmentsInto(sc.envs, m, FPRadius)
 	em := sc.envs
 	var f molFeat
 	f.atoms = m.NumAtoms()
-	f.fp = molecules.NewFingerprint(PropertyBits)
+	f.fp = molecules.Fingerprint{NBits: PropertyBits, Words: carve(words, (PropertyBits+63)/64)}
 	col := func(id uint32) int32 {
 		b := int32(id % uint32(nBits))
 		if colOf != nil {
@@ -91,7 +134,7 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet in
 			sc.colCount[b]++
 		}
 	}
-	f.counts = make([]countFeat, 0, distinct)
+	f.counts = carve(counts, distinct)[:0]
 	for k, w := range sc.colSeen {
 		for w != 0 {
 			b := int32(k*64 + bits.TrailingZeros64(w))
@@ -124,17 +167,19 @@ func featurize(m *molecules.Mol, nBits int, colOf []int32, envs bool, descSet in
 		}
 	}
 	var atoms []molecules.CrippenAtom
+	out := carve(desc, max(descWidth(descSet), len(descriptorNames)))[:len(descriptorNames)]
 	if descSet >= DescCrippen {
 		var logp, mr float64
-		atoms, logp, mr = molecules.CrippenAtoms(m, nil)
-		f.desc = describeWith(m, logp, mr, descWidth(descSet))
+		atoms, logp, mr = molecules.CrippenAtoms(m, sc.crippen)
+		sc.crippen = atoms
+		f.desc = describeInto(out, m, logp, mr, sc)
 		f.desc = appendCrippenTypes(f.desc, atoms)
 	} else {
 		logp, mr := molecules.Crippen(m)
-		f.desc = describeWith(m, logp, mr, descWidth(descSet))
+		f.desc = describeInto(out, m, logp, mr, sc)
 	}
 	if descSet >= DescPhyschem {
-		f.desc = appendPhyschem(f.desc, m)
+		f.desc = sc.appendPhyschem(f.desc, m)
 	}
 	if descSet >= DescVSA {
 		f.desc = appendVSA(f.desc, m, atoms)
@@ -166,7 +211,14 @@ func log1pCount(c float32) float32 {
 // given the molecule's Crippen logP and MR, with room for width values (the
 // blocks the caller appends).
 func describeWith(m *molecules.Mol, logp, mr float64, width int) []float64 {
-	out := make([]float64, len(descriptorNames), max(width, len(descriptorNames)))
+	sc := physPool.Get().(*physScratch)
+	defer physPool.Put(sc)
+	return describeInto(make([]float64, len(descriptorNames), max(width, len(descriptorNames))), m, logp, mr, sc)
+}
+
+// describeInto is describeWith writing into out (len(descriptorNames)
+// zeroes), with sc's arrays as scratch.
+func describeInto(out []float64, m *molecules.Mol, logp, mr float64, sc *physScratch) []float64 {
 	out[0] = molecules.MolWt(m)
 	out[1], out[2] = logp, mr
 	out[3] = molecules.TPSA(m)
@@ -227,7 +279,7 @@ func describeWith(m *molecules.Mol, logp, mr float64, width int) []float64 {
 		if b.Type != molecules.BondSingle || b.Aromatic || m.BondInRing(bi) {
 			continue
 		}
-		if len(m.Neighbors(int(b.Begin))) > 1 && len(m.Neighbors(int(b.End))) > 1 {
+		if len(m.AtomBonds(int(b.Begin))) > 1 && len(m.AtomBonds(int(b.End))) > 1 {
 			out[6]++
 		}
 	}
@@ -251,7 +303,7 @@ func describeWith(m *molecules.Mol, logp, mr float64, width int) []float64 {
 	}
 	out[21] = float64(charged)
 	out[22] = float64(hs)
-	out[23] = float64(fragments(m))
+	out[23] = float64(sc.fragments(m))
 	for i, v := range out {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			out[i] = 0
@@ -261,29 +313,32 @@ func describeWith(m *molecules.Mol, logp, mr float64, width int) []float64 {
 }
 
 // fragments counts connected components.
-func fragments(m *molecules.Mol) int {
+func (sc *physScratch) fragments(m *molecules.Mol) int {
 	n := m.NumAtoms()
-	seen := make([]bool, n)
+	seen := grow(sc.seen, n)
+	sc.seen = seen
+	clear(seen)
 	comp := 0
-	var stack []int
+	stack := sc.stack[:0]
 	for s := 0; s < n; s++ {
 		if seen[s] {
 			continue
 		}
 		comp++
 		seen[s] = true
-		stack = append(stack[:0], s)
+		stack = append(stack[:0], int32(s))
 		for len(stack) > 0 {
 			a := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			for _, b := range m.Neighbors(a) {
-				if !seen[b] {
-					seen[b] = true
-					stack = append(stack, b)
+			for _, b := range m.AtomBonds(int(a)) {
+				if o := m.Bonds[b].Other(a); !seen[o] {
+					seen[o] = true
+					stack = append(stack, o)
 				}
 			}
 		}
 	}
+	sc.stack = stack
 	return comp
 }
 

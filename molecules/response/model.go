@@ -237,6 +237,7 @@ func (m *Model) Predict(ctx context.Context, smiles []string, opt PredictOptions
 func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt PredictOptions) {
 	eng := m.pool.get()
 	defer m.pool.put(eng)
+	eng.feats.reset()
 	var feats []molFeat
 	var pos []int
 	for i := s; i < e; i++ {
@@ -250,7 +251,7 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 			out[i].Error = "empty molecule"
 			continue
 		}
-		f := featurize(mol, m.rec.Bits, m.colOf, !opt.NoAttributions, m.rec.DescSet)
+		f := featurizeIn(&eng.feats, mol, m.rec.Bits, m.colOf, !opt.NoAttributions, m.rec.DescSet)
 		if len(m.graphs) > 0 {
 			g := mpnn.GraphOf(mol, nil)
 			f.graph = &g
@@ -263,8 +264,14 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 	}
 	mean, sd := m.ensemble(eng, feats)
 	T := len(m.rec.Tasks)
+	// The answers' scalars, one allocation for the batch.
+	vals := make([]struct {
+		mu, lo, hi, sim float64
+		in              bool
+	}, len(pos))
 	for k, i := range pos {
 		p := &out[i]
+		v := &vals[k]
 		mu, s := mean[k*T], sd[k*T]
 		if math.IsNaN(mu) {
 			// A member failed on a graph this model built itself (a bug,
@@ -276,14 +283,14 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 		if m.rec.Task == Classification {
 			lo, hi = max(lo, 0), min(hi, 1)
 		}
-		p.Value, p.Low, p.High = &mu, &lo, &hi
+		v.mu, v.lo, v.hi = mu, lo, hi
+		p.Value, p.Low, p.High = &v.mu, &v.lo, &v.hi
 		if T > 1 {
 			p.Values = slices.Clone(mean[k*T : (k+1)*T])
 		}
-		var sim float64
-		sim, eng.sims = m.index.max(feats[k].fp, eng.sims)
-		in := sim >= m.rec.InDomainThreshold
-		p.NearestTrainingSimilarity, p.InDomain = &sim, &in
+		v.sim, eng.sims = m.index.max(feats[k].fp, eng.sims)
+		v.in = v.sim >= m.rec.InDomainThreshold
+		p.NearestTrainingSimilarity, p.InDomain = &v.sim, &v.in
 		if !opt.NoAttributions {
 			p.AtomContributions = m.attribute(eng, &feats[k], nil)
 		}

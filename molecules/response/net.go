@@ -221,6 +221,7 @@ type engine struct {
 	idx     []int32
 	val     []float32
 	sims    []uint16 // nearest-training search
+	feats   featArena // the batch's featurised molecules
 }
 
 func newEngine(members []*nn.MLP, bits int) (*engine, error) {

@@ -61,6 +61,9 @@ type physScratch struct {
 	size, count     []int32
 	chi, chiV       [5]float64
 	paths           [5]float64
+	crippen         []molecules.CrippenAtom // featurize: per-atom Crippen types
+	seen            []bool                  // fragments
+	stack           []int32                 // fragments
 }
 
 var physPool = sync.Pool{New: func() any { return new(physScratch) }}
@@ -69,6 +72,11 @@ var physPool = sync.Pool{New: func() any { return new(physScratch) }}
 func appendPhyschem(dst []float64, m *molecules.Mol) []float64 {
 	s := physPool.Get().(*physScratch)
 	defer physPool.Put(s)
+	return s.appendPhyschem(dst, m)
+}
+
+// appendPhyschem is the function of that name with s's arrays as scratch.
+func (s *physScratch) appendPhyschem(dst []float64, m *molecules.Mol) []float64 {
 	nHeavy := s.build(m)
 	// Paths of 0–4 bonds: chi sums and the path counts kappa needs.
 	s.chi, s.chiV, s.paths = s.pathSums(m)
