@@ -220,7 +220,7 @@ type engine struct {
 	hcat, h []float32
 	idx     []int32
 	val     []float32
-	sims    []uint16 // nearest-training search
+	sims    []uint16  // nearest-training search
 	feats   featArena // the batch's featurised molecules
 }
 

@@ -63,6 +63,7 @@ func TestSweep(t *testing.T) {
 		{"estate-hybrid", same, DescEState, 0, ArchHybrid, ep60, DescEState, false},
 		{"estate-hybrid-gphys", same, DescEState, 0, ArchHybrid, ep60, DescPhyschem, false},
 		{"estate-gphys-ep100", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false},
+		{"estate-gphys-ep150", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 150; return g }, DescPhyschem, false},
 		{"estate-gphys-ep100-d4", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Depth = 100, 4; return g }, DescPhyschem, false},
 		{"estate-gphys-ep100-ffn3", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.FFNLayers = 100, 3; return g }, DescPhyschem, false},
 	}
