@@ -838,9 +838,11 @@ func (m *Mol) storeRings(sssr, extras [][]int32) {
 		total += len(r)
 	}
 	// every ring's atoms and bonds in one block, their headers in another
-	store := make([]int32, 2*total)
+	store := grow(m.ringStore, 2*total)
+	m.ringStore = store
 	nr := len(final)
-	hdr := make([][]int32, 2*nr)
+	hdr := grow(m.ringHdr, 2*nr)
+	m.ringHdr = hdr
 	m.rings, m.ringBonds = hdr[:nr:nr], hdr[nr:]
 	off := 0
 	for ri, r := range final {

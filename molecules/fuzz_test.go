@@ -39,11 +39,20 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		m, err := p.Parse(s)
+		// ParseInto over a larger molecule must give the same answer.
+		used, _ := p.Parse("C1CC2CC3CCC4CC5CCCC5C4C3C2C1C(=O)N[C@@H](C)c1ccc(Cl)cc1/C=C/C")
+		reused, rerr := p.ParseInto(used, s)
+		if (err == nil) != (rerr == nil) {
+			t.Fatalf("Parse error %v, ParseInto error %v", err, rerr)
+		}
 		if err != nil {
 			if _, ok := err.(*SMILESError); !ok {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			return
+		}
+		if d := molDiff(m, reused); d != "" {
+			t.Fatalf("ParseInto differs from Parse: %s", d)
 		}
 		_ = m.Formula()
 		_ = Morgan(m, 3, 2048)

@@ -115,6 +115,13 @@ type Mol struct {
 	ringStereo    [][]int32 // groups of ring-stereo atoms (relative cis/trans)
 	conjugated    []bool    // per bond, computed on demand (setConjugation)
 	sc            *scratch  // temporaries lent during sanitize, nil otherwise
+
+	// Arrays kept for Parser.ParseInto to reuse: the adjacency arena, ring
+	// counts and ring storage of the molecule parsed before.
+	adjBuf    []int32
+	countBuf  []uint8
+	ringStore []int32
+	ringHdr   [][]int32
 }
 
 // NumAtoms is the number of atoms in the graph (hydrogens are implicit after Parse).
@@ -192,6 +199,24 @@ func (m *Mol) totalHsWithNbrs(i int) int {
 	return n
 }
 
+// cloneLists copies lists into one new block.
+func cloneLists(lists [][]int32) [][]int32 {
+	if lists == nil {
+		return nil
+	}
+	total := 0
+	for _, l := range lists {
+		total += len(l)
+	}
+	store := make([]int32, 0, total)
+	out := make([][]int32, len(lists))
+	for i, l := range lists {
+		store = append(store, l...)
+		out[i] = store[len(store)-len(l) : len(store) : len(store)]
+	}
+	return out
+}
+
 // Clone returns a deep copy.
 func (m *Mol) Clone() *Mol {
 	c := &Mol{Atoms: make([]Atom, len(m.Atoms)), Bonds: append([]Bond(nil), m.Bonds...)}
@@ -200,8 +225,9 @@ func (m *Mol) Clone() *Mol {
 		c.Atoms[i].bonds = append([]int32(nil), m.Atoms[i].bonds...)
 		c.Atoms[i].stereoNbrs = append([]int32(nil), m.Atoms[i].stereoNbrs...)
 	}
-	c.rings = m.rings
-	c.ringBonds = m.ringBonds
+	// The rings are copied too: ParseInto rewrites m's ring storage.
+	c.rings = cloneLists(m.rings)
+	c.ringBonds = cloneLists(m.ringBonds)
 	c.atomRingCount = append([]uint8(nil), m.atomRingCount...)
 	c.bondRingCount = append([]uint8(nil), m.bondRingCount...)
 	return c

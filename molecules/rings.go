@@ -57,7 +57,9 @@ func (m *Mol) perceiveRings() error { return m.perceiveRingsWith(true) }
 func (m *Mol) perceiveRingsWith(simpleCycles bool) error {
 	n := len(m.Atoms)
 	nb := len(m.Bonds)
-	counts := make([]uint8, n+nb)
+	counts := grow(m.countBuf, n+nb)
+	clear(counts)
+	m.countBuf = counts
 	m.atomRingCount = counts[:n:n]
 	m.bondRingCount = counts[n:]
 	m.rings = m.rings[:0]

@@ -27,7 +27,7 @@ func TestSimpleCyclesMatchRingFinder(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		fast := slices.Clone(m.rings)
+		fast := cloneLists(m.rings) // deep: the full search rewrites the ring storage
 		if err := m.perceiveRingsWith(false); err != nil {
 			t.Errorf("%s: full search: %v", s, err)
 			continue

@@ -58,8 +58,16 @@ var defaultParser, _ = NewParser(ParserConfig{})
 func Parse(smiles string) (*Mol, error) { return defaultParser.Parse(smiles) }
 
 // Parse reads and sanitizes one SMILES string.
-func (p *Parser) Parse(smiles string) (*Mol, error) {
-	m, err := p.parseRaw(smiles)
+func (p *Parser) Parse(smiles string) (*Mol, error) { return p.ParseInto(nil, smiles) }
+
+// ParseInto is Parse writing into m's storage (m may be nil, and then a new
+// molecule is made): the result is m itself, rewritten, so a loop over many
+// SMILES allocates almost nothing once m has grown to the largest of them.
+// Everything read from m before (its Atoms and Bonds, rings, neighbour
+// lists) is overwritten: only reuse a molecule nothing else refers to. On
+// error m holds no molecule, but can be passed to ParseInto again.
+func (p *Parser) ParseInto(dst *Mol, smiles string) (*Mol, error) {
+	m, err := p.parseRaw(dst, smiles)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +112,7 @@ type pendingBond struct {
 }
 
 // parseRaw builds the unsanitized graph exactly as written.
-func (p *Parser) parseRaw(s string) (*Mol, error) {
+func (p *Parser) parseRaw(dst *Mol, s string) (*Mol, error) {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c == ' ' || c == '\t' || c == '\r' || c == '\n' {
 			s = s[:i]
@@ -120,7 +128,7 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 	nAtoms, nDigits := sizeHint(s)
 	nAtoms = min(nAtoms, p.cfg.MaxAtoms+1) // longer input fails at MaxAtoms
 	nDigits = min(nDigits, 2*p.cfg.MaxRings+2)
-	m := &Mol{Atoms: make([]Atom, 0, nAtoms), Bonds: make([]Bond, 0, nAtoms+nDigits)}
+	m := dst.reset(nAtoms, nAtoms+nDigits)
 	// branch stack, open ring closures and closures start on the stack
 	var (
 		branchBuf  [16]int32
@@ -139,7 +147,9 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 	if nDigits/2+1 > len(closureBuf) {
 		closures = make([]closure, 0, nDigits/2+1)
 	}
-	arena.buf = make([]int32, 2*adjSlot*nAtoms)
+	m.adjBuf = grow(m.adjBuf, 2*adjSlot*nAtoms)
+	arena.buf = m.adjBuf
+	clear(arena.buf)
 	i := 0
 	for i < len(s) {
 		c := s[i]
@@ -381,6 +391,34 @@ func (p *Parser) parseRaw(s string) (*Mol, error) {
 		m.addBond(c.b)
 	}
 	return m, nil
+}
+
+// reset returns m emptied for a new molecule of about nAtoms atoms and
+// nBonds bonds, keeping its arrays, or a new molecule when m is nil.
+func (m *Mol) reset(nAtoms, nBonds int) *Mol {
+	if m == nil {
+		return &Mol{Atoms: make([]Atom, 0, nAtoms), Bonds: make([]Bond, 0, nBonds)}
+	}
+	atoms, bonds := m.Atoms, m.Bonds
+	if cap(atoms) < nAtoms {
+		atoms = make([]Atom, 0, nAtoms)
+	}
+	if cap(bonds) < nBonds {
+		bonds = make([]Bond, 0, nBonds)
+	}
+	*m = Mol{
+		Atoms: atoms[:0], Bonds: bonds[:0],
+		adjBuf: m.adjBuf, countBuf: m.countBuf, ringStore: m.ringStore, ringHdr: m.ringHdr,
+	}
+	return m
+}
+
+// grow returns s with length n, reusing its array when large enough.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // adjArena hands out empty adjacency lists of capacity adjSlot carved from

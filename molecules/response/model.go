@@ -242,11 +242,14 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 	var pos []int
 	for i := s; i < e; i++ {
 		out[i].SMILES = smiles[i]
-		mol, err := m.parser.Parse(smiles[i])
+		// The molecule is only read while it is featurised (the features
+		// copy what they keep), so one per engine is rewritten each time.
+		mol, err := m.parser.ParseInto(eng.mol, smiles[i])
 		if err != nil {
 			out[i].Error = err.Error()
 			continue
 		}
+		eng.mol = mol
 		if mol.NumAtoms() == 0 {
 			out[i].Error = "empty molecule"
 			continue

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 
+	"github.com/rxlab/rxlab/molecules"
 	"github.com/rxlab/rxlab/rl/nn"
 	"github.com/rxlab/rxlab/rl/nn/kernels"
 	"github.com/rxlab/rxlab/store"
@@ -220,8 +221,9 @@ type engine struct {
 	hcat, h []float32
 	idx     []int32
 	val     []float32
-	sims    []uint16  // nearest-training search
-	feats   featArena // the batch's featurised molecules
+	sims    []uint16       // nearest-training search
+	feats   featArena      // the batch's featurised molecules
+	mol     *molecules.Mol // the molecule being featurised (ParseInto)
 }
 
 func newEngine(members []*nn.MLP, bits int) (*engine, error) {
