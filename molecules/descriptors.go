@@ -747,7 +747,8 @@ func hillKey(sym string) string {
 // only for the bond order. Whether such a row matches an atom depends only
 // on the atom's own properties and on the multiset of (bond, neighbour
 // element, aromaticity, charge): crippenEnvKey. Atoms with equal keys get
-// the same type, so each distinct environment is typed once per molecule.
+// the same type, so each distinct environment is typed once, in the first
+// molecule that has it (the memo is kept from molecule to molecule).
 
 // crippenMemoOK[key] (crippenKey) is true when every row for that
 // first-atom kind is such a star and there are enough rows to pay for it.
@@ -813,10 +814,20 @@ func queryUses(q *qnode, allowed map[qkind]bool) bool {
 // when on).
 func (mt *matcher) memoReset(on bool) {
 	mt.memoOn = on
+	if !on {
+		return
+	}
+	// The memo outlives the molecule: a key describes everything the rows
+	// read, whatever molecule the atom is in, so an environment typed in
+	// one molecule is known in the next (the matcher is pooled). It starts
+	// over when this molecule's atoms could fill more than half the table.
+	if need := 2 * (len(mt.memoType) + mt.n); need <= len(mt.memoTab) {
+		return
+	}
 	mt.memoKeys = mt.memoKeys[:0]
 	mt.memoOff = mt.memoOff[:0]
 	mt.memoType = mt.memoType[:0]
-	size := 16
+	size := 4096
 	for size < 2*mt.n {
 		size *= 2
 	}

@@ -63,7 +63,10 @@ func isSimpleCycles(m *Mol) bool {
 
 // TestCrippenMemoMatchesTyping: typing each distinct environment once (and
 // hydrogens from their parent's element where the table allows) gives
-// every atom the type the full row-by-row match gives.
+// every atom the type the full row-by-row match gives. The memo is kept
+// from molecule to molecule, so most types here are recalled from earlier
+// molecules: the test checks that too (TestCrippenMemoAcrossMolecules
+// makes sure of it).
 func TestCrippenMemoMatchesTyping(t *testing.T) {
 	smis := allGoldenSMILES(t)
 	if !testing.Short() {
@@ -86,4 +89,35 @@ func TestCrippenMemoMatchesTyping(t *testing.T) {
 		n++
 	}
 	t.Logf("%d molecules typed identically", n)
+}
+
+// TestCrippenMemoAcrossMolecules: a matcher's memo answers an environment
+// typed in an earlier molecule without typing it again.
+func TestCrippenMemoAcrossMolecules(t *testing.T) {
+	a, err := Parse("c1ccccc1CCN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse("c1ccccc1") // only environments a has (fewer than a's)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt := &matcher{}
+	mt.reset(a, true)
+	mt.memoReset(true)
+	for i := range a.Atoms {
+		mt.crippenTypeMemo(i)
+	}
+	entries := len(mt.memoType)
+	if entries == 0 {
+		t.Fatal("nothing memoised")
+	}
+	mt.reset(b, true)
+	mt.memoReset(true)
+	for i := range b.Atoms {
+		mt.crippenTypeMemo(i)
+	}
+	if len(mt.memoType) != entries {
+		t.Errorf("after a second molecule with known environments the memo holds %d entries, want the first's %d", len(mt.memoType), entries)
+	}
 }
