@@ -248,6 +248,15 @@ func (s *physScratch) pathSums(m *molecules.Mol) (chi, chiV, paths [5]float64) {
 	return p[0], p[1], p[2]
 }
 
+// mix64 is SplitMix64's finaliser, a bijective 64-bit mixer.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xBF58476D1CE4E5B9
+	x ^= x >> 27
+	x *= 0x94D049BB133111EB
+	return x ^ x>>31
+}
+
 // symmetryClasses counts the classes of heavy atoms that three rounds of
 // neighbourhood refinement (element, charge, hydrogens, aromaticity, degree)
 // cannot tell apart: few classes for many atoms is a symmetric molecule.
@@ -266,22 +275,14 @@ func (s *physScratch) symmetryClasses(m *molecules.Mol) int {
 		inv[i] = uint64(a.Z)<<24 | uint64(uint8(a.Charge))<<16 | uint64(a.TotalHs())<<8 | ar<<7 | deg
 	}
 	for round := 0; round < 3; round++ {
+		// An atom's next label hashes its own with the multiset of its
+		// neighbours' labels, taken as a sum of mixed values: equal
+		// multisets give equal sums, unequal ones collide with chance
+		// 2⁻⁶⁴, and no neighbour list has to be gathered and sorted.
 		for i := range m.Atoms {
-			s.nb = s.nb[:0]
+			h := mix64(inv[i] ^ 0x632BE59BD9B4E019)
 			for _, j := range s.adj[s.start[i]:s.start[i+1]] {
-				s.nb = append(s.nb, inv[j])
-			}
-			// insertion sort: an atom has at most a handful of neighbours
-			nb := s.nb
-			for x := 1; x < len(nb); x++ {
-				for y := x; y > 0 && nb[y] < nb[y-1]; y-- {
-					nb[y], nb[y-1] = nb[y-1], nb[y]
-				}
-			}
-			h := inv[i]*0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019
-			for _, v := range s.nb {
-				h = (h^v)*0x100000001B3 + 0x9E3779B97F4A7C15
-				h ^= h >> 29
+				h += mix64(inv[j])
 			}
 			next[i] = h
 		}

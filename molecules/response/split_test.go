@@ -1,6 +1,7 @@
 package response
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -340,4 +341,69 @@ func TestPathSumsMatchEnumeration(t *testing.T) {
 		n++
 	}
 	t.Logf("%d molecules", n)
+}
+
+// TestSymmetryClassesMatchSortedRefinement: the multiset-sum labels of
+// symmetryClasses split the heavy atoms into the same number of classes as
+// the textbook refinement (a label is the atom's own with its neighbours'
+// labels, sorted, as an exact tuple), on every embedded molecule.
+func TestSymmetryClassesMatchSortedRefinement(t *testing.T) {
+	s := new(physScratch)
+	n := 0
+	for _, d := range Datasets() {
+		tb, err := LoadDataset(d.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, smi := range tb.SMILES {
+			m, err := molecules.Parse(smi)
+			if err != nil {
+				continue
+			}
+			s.build(m)
+			if got, want := s.symmetryClasses(m), sortedRefinementClasses(s, m); got != want {
+				t.Fatalf("%s: %d classes, sorted-tuple refinement %d", smi, got, want)
+			}
+			n++
+		}
+	}
+	t.Logf("%d molecules", n)
+}
+
+// sortedRefinementClasses is symmetryClasses with exact labels: strings of
+// the atom's label and its neighbours' sorted labels, renumbered each round.
+func sortedRefinementClasses(s *physScratch, m *molecules.Mol) int {
+	n := m.NumAtoms()
+	label := make([]int, n)
+	ids := map[string]int{}
+	intern := func(k string) int {
+		if v, ok := ids[k]; ok {
+			return v
+		}
+		ids[k] = len(ids)
+		return ids[k]
+	}
+	for i := range m.Atoms {
+		a := &m.Atoms[i]
+		label[i] = intern(fmt.Sprint(a.Z, a.Charge, a.TotalHs(), a.Aromatic, s.start[i+1]-s.start[i]))
+	}
+	for round := 0; round < 3; round++ {
+		next := make([]int, n)
+		for i := range m.Atoms {
+			var nb []int
+			for _, j := range s.adj[s.start[i]:s.start[i+1]] {
+				nb = append(nb, label[j])
+			}
+			slices.Sort(nb)
+			next[i] = intern(fmt.Sprint(round, label[i], nb))
+		}
+		label = next
+	}
+	classes := map[int]bool{}
+	for i := range m.Atoms {
+		if m.Atoms[i].Z > 1 {
+			classes[label[i]] = true
+		}
+	}
+	return len(classes)
 }
