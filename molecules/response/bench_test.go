@@ -86,20 +86,33 @@ func BenchmarkPredictEnsemble5Attributions(b *testing.B) { benchPredict(b, Predi
 // goroutines: the ceiling prediction throughput cannot pass.
 func BenchmarkParseFeaturize(b *testing.B) {
 	m, smiles := benchSetup(b)
+	runParallelMolecules(b, func() func() int {
+		return func() int {
+			for _, s := range smiles[:200] {
+				if mol, err := m.parser.Parse(s); err == nil {
+					_ = featurize(mol, m.rec.Bits, m.colOf, false, m.rec.DescSet)
+				}
+			}
+			return 200
+		}
+	})
+}
+
+// runParallelMolecules runs, on GOMAXPROCS goroutines, the function each
+// gets from worker until the benchmark ends; each call returns the
+// molecules it processed. It reports molecules per CPU-second and per
+// second.
+func runParallelMolecules(b *testing.B, worker func() func() int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	var mu sync.Mutex
 	n := 0
 	cpu0 := cpuSeconds()
 	b.RunParallel(func(pb *testing.PB) {
+		step := worker()
 		k := 0
 		for pb.Next() {
-			for _, s := range smiles[:200] {
-				if mol, err := m.parser.Parse(s); err == nil {
-					_ = featurize(mol, m.rec.Bits, m.colOf, false, m.rec.DescSet)
-				}
-			}
-			k += 200
+			k += step()
 		}
 		mu.Lock()
 		n += k
@@ -233,26 +246,13 @@ func BenchmarkEnsembleStageParallel(b *testing.B) {
 			feats = append(feats, featurize(mol, m.rec.Bits, m.colOf, false, m.rec.DescSet))
 		}
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := cpuSeconds()
-	var mu sync.Mutex
-	n := 0
-	b.RunParallel(func(pb *testing.PB) {
-		eng := m.pool.get()
-		defer m.pool.put(eng)
-		k := 0
-		for pb.Next() {
+	runParallelMolecules(b, func() func() int {
+		eng := m.pool.get() // each goroutine keeps its engine to the end
+		return func() int {
 			for s := 0; s < len(feats); s += 64 {
 				m.ensemble(eng, feats[s:min(s+64, len(feats))])
 			}
-			k += len(feats)
+			return len(feats)
 		}
-		mu.Lock()
-		n += k
-		mu.Unlock()
 	})
-	b.ReportMetric(float64(n)/(cpuSeconds()-cpu0), "molecules/cpu-s")
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "molecules/s")
-	b.ReportMetric(0, "ns/op")
 }

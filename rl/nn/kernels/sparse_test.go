@@ -101,18 +101,9 @@ func BenchmarkSparseAccumCold(b *testing.B) {
 		}
 	}
 	dst := make([]float32, batch*width)
-	evict := make([]byte, 8<<20)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		b.StopTimer()
-		for i := 0; i < len(evict); i += 64 {
-			evict[i]++
-		}
-		b.StartTimer()
+	benchCold(b, batch, func() {
 		for r := range idx {
 			SparseAccum(dst[r*width:(r+1)*width], w, width, idx[r], val[r])
 		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/molecule")
+	})
 }
