@@ -42,7 +42,9 @@
 // and report the API code BAD_SMILES. A Parser built with NewParser caps
 // input length, atoms and ring closures; ParserConfig.SkipStereo skips
 // stereo perception for callers that read no stereo (fingerprints,
-// descriptors), and MorganEnvironmentsInto reuses the caller's slice.
+// descriptors). For loops over many SMILES, Parser.ParseInto rewrites a
+// molecule the caller no longer needs instead of allocating a new one, and
+// MorganEnvironmentsInto reuses the caller's slice.
 //
 // Agreement with RDKit is pinned by golden_test.go against RDKit 2022.09.3
 // output in testdata/ (edge cases, NCI 5K, a MoleculeNet sample), and the
@@ -54,9 +56,12 @@
 // Parsing keeps allocations low: adjacency lists come from shared chunks,
 // sanitization borrows its temporary arrays from a pooled scratch, and the
 // SSSR finder and SMARTS matcher keep pooled scratch of their own. The pools
-// hold only reusable buffers, never results. Exact shortcuts skip work whose
+// hold reusable buffers, and one memo of answers that depend on nothing but
+// their key (below), never a molecule's results. Exact shortcuts skip work whose
 // answer is already known, each checked against the full computation by a
 // test over the golden and MoleculeNet SMILES and by FuzzParse: molecules
 // whose ring systems are single cycles skip RDKit's ring search, and
-// Crippen types each distinct star-shaped atom environment once.
+// Crippen types each distinct star-shaped atom environment once: a pooled
+// matcher remembers the type of every environment key it has typed, across
+// molecules, since the key holds all that the parameter rows read.
 package molecules
