@@ -82,8 +82,10 @@
 // MLP prediction does not run a graph: the members' first layers are fused
 // side by side into one matrix, the molecule's few set bits select its rows
 // for all members at once (kernels.SparseAccum), and the rest runs through
-// the core's batched forward path, on GOMAXPROCS workers. The
-// prediction is the members' mean; the interval is mean ± 1.96·k·sd where sd
+// the core's batched forward path, on GOMAXPROCS workers. Each worker's
+// engine parses into one reused molecule (molecules.Parser.ParseInto) and
+// carves a batch's features from arrays it keeps, so prediction allocates
+// about twice per molecule. The prediction is the members' mean; the interval is mean ± 1.96·k·sd where sd
 // is the members' standard deviation and k ≥ 1 is a calibration factor chosen
 // on the validation split so that 95 % of validation residuals fall inside
 // (deep ensembles alone are over-confident). For classification the value is
