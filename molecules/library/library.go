@@ -167,18 +167,26 @@ func (l *Library) Add(ctx context.Context, lib string, smiles, names []string) (
 		existing[rec.Canonical] = id
 	}
 	l.mu.RUnlock()
+	// One molecule is rewritten for every SMILES: only its canonical SMILES
+	// and fingerprint are kept.
+	p, err := molecules.NewParser(molecules.ParserConfig{})
+	if err != nil {
+		return res, err
+	}
+	var reuse *molecules.Mol
 	for i, s := range smiles {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return res, err
 			}
 		}
-		m, err := molecules.Parse(s)
+		m, err := p.ParseInto(reuse, s)
 		if err != nil {
 			res.Rejected++
 			res.Errors = append(res.Errors, ItemError{Location: fmt.Sprintf("smiles[%d]", i), Message: err.Error()})
 			continue
 		}
+		reuse = m
 		can := m.CanonicalSMILES()
 		if id, dup := existing[can]; dup {
 			res.Rejected++
