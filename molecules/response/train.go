@@ -255,6 +255,7 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	var ys [][]float64
 	var keys []string
 	dropped := 0
+	var reuse *molecules.Mol // the features, graph and scaffold key copy what they keep
 	for i, s := range tb.SMILES {
 		if i%256 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -265,7 +266,10 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 				labelled = true
 			}
 		}
-		mol, err := p.Parse(s)
+		mol, err := p.ParseInto(reuse, s)
+		if err == nil {
+			reuse = mol
+		}
 		if err != nil || mol.NumAtoms() == 0 || !labelled {
 			dropped++
 			continue
