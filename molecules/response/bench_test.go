@@ -2,6 +2,7 @@ package response
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sync"
 	"syscall"
@@ -169,34 +170,60 @@ func BenchmarkPredictHybrid(b *testing.B) {
 	runPredict(b, m, smiles, PredictOptions{NoAttributions: true})
 }
 
-// benchVariants holds the models of the descriptor-set variants of
-// BenchmarkPredictEnsemble5, trained once each.
+// benchVariants holds the models of the dataset and descriptor-set
+// variants of BenchmarkPredictEnsemble5, trained once each.
 var benchVariants struct {
 	mu sync.Mutex
-	m  map[int]*Model
+	m  map[string]*Model
+}
+
+// benchVariant returns the 1-epoch 5-member MLP ensemble for in, trained
+// on first use.
+func benchVariant(b *testing.B, in TrainInput) *Model {
+	key := fmt.Sprint(in.Dataset, in.Target, in.descSet)
+	benchVariants.mu.Lock()
+	defer benchVariants.mu.Unlock()
+	if m := benchVariants.m[key]; m != nil {
+		return m
+	}
+	in.Split, in.Seed, in.Ensemble, in.Epochs, in.Arch = SplitRandom, 1, 5, 1, ArchMLP
+	m, err := Train(context.Background(), in, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if benchVariants.m == nil {
+		benchVariants.m = map[string]*Model{}
+	}
+	benchVariants.m[key] = m
+	return m
 }
 
 // benchPredictDesc is BenchmarkPredictEnsemble5 with descriptor set desc.
 func benchPredictDesc(b *testing.B, desc int) {
 	_, smiles := benchSetup(b)
-	benchVariants.mu.Lock()
-	m := benchVariants.m[desc]
-	if m == nil {
-		var err error
-		m, err = Train(context.Background(),
-			TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 1, Ensemble: 5, Epochs: 1, Arch: ArchMLP, descSet: desc}, nil)
-		if err != nil {
-			benchVariants.mu.Unlock()
-			b.Fatal(err)
-		}
-		if benchVariants.m == nil {
-			benchVariants.m = map[int]*Model{}
-		}
-		benchVariants.m[desc] = m
-	}
-	benchVariants.mu.Unlock()
-	runPredict(b, m, smiles, PredictOptions{NoAttributions: true})
+	runPredict(b, benchVariant(b, TrainInput{Dataset: "esol", descSet: desc}), smiles, PredictOptions{NoAttributions: true})
 }
+
+// benchPredictDataset is BenchmarkPredictEnsemble5 for the default MLP
+// model of another dataset (its descriptor set and vocabulary, and its
+// training molecules in the nearest-neighbour search), predicting 2,000
+// BBBP molecules.
+func benchPredictDataset(b *testing.B, dataset, target string) {
+	tb, err := LoadDataset("bbbp")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := benchVariant(b, TrainInput{Dataset: dataset, Target: target, descSet: DescPhyschem})
+	runPredict(b, m, tb.SMILES[:2000], PredictOptions{NoAttributions: true})
+}
+
+// BenchmarkPredictEnsemble5Lipo is Lipophilicity's default MLP ensemble
+// (3,024 training molecules, four times ESOL's).
+func BenchmarkPredictEnsemble5Lipo(b *testing.B) { benchPredictDataset(b, "lipo", "") }
+
+// BenchmarkPredictEnsemble5Tox21 is Tox21's default 12-task MLP ensemble
+// (about 6,300 training molecules).
+func BenchmarkPredictEnsemble5Tox21(b *testing.B) { benchPredictDataset(b, "tox21", "all") }
 
 // BenchmarkPredictEnsemble5Basic is BenchmarkPredictEnsemble5 with the
 // 24-descriptor set of earlier models (no Crippen-type or physchem blocks):

@@ -68,6 +68,8 @@ func TestSweep(t *testing.T) {
 		{"estate-hybrid-gphys", same, DescEState, 0, ArchHybrid, ep60, DescPhyschem, false},
 		{"estate-gphys-ep100", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false},
 		{"estate-gphys-ep150", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 150; return g }, DescPhyschem, false},
+		{"estate-gphys-ep100-h300", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Hidden, g.FFNHidden = 100, 300, 300; return g }, DescPhyschem, false},
+		{"estate-gphys-ep100-b32", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Batch = 100, 32; return g }, DescPhyschem, false},
 		{"estate-gphys-ep100-d4", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Depth = 100, 4; return g }, DescPhyschem, false},
 		{"estate-gphys-ep100-ffn3", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.FFNLayers = 100, 3; return g }, DescPhyschem, false},
 	}
