@@ -31,6 +31,7 @@ type netGraph struct {
 	scratch                []float32
 	grads                  [][]float32
 	out                    []float32
+	mask                   []float32 // training with Dropout: the readout's dropout mask
 	lossGrad               *lossGradOp
 	extras, tasks, hidden  int
 	atomIn, readoutScaling bool
@@ -115,6 +116,12 @@ func buildNet(m *Model, c caps, train bool) (*netGraph, error) {
 	z, err := rec.apply(&readoutOp{base(rec, "Readout", rowsMol, c.mol, H), c.atom}, hv)
 	if err != nil {
 		return nil, err
+	}
+	if train && cfg.Dropout > 0 {
+		ng.mask = make([]float32, c.mol*H)
+		if z, err = rec.apply(&dropoutOp{base(rec, "Dropout", rowsMol, c.mol, H), ng.mask}, z); err != nil {
+			return nil, err
+		}
 	}
 	width := H
 	if cfg.Extras > 0 {

@@ -272,6 +272,7 @@ func TestNetworkGradient(t *testing.T) {
 		{"regression, extras, mean", Config{Hidden: 8, Depth: 3, FFNHidden: 6, Extras: 2, Tasks: 2, Seed: 3}, false},
 		{"classification, sum, depth 2", Config{Hidden: 8, Depth: 2, FFNHidden: 5, FFNLayers: 3, Tasks: 2, Classification: true, Agg: AggSum, Seed: 4}, false},
 		{"wrong message adjoint injected", Config{Hidden: 8, Depth: 3, FFNHidden: 6, Extras: 2, Tasks: 2, Seed: 3}, true},
+		{"readout dropout, fixed mask", Config{Hidden: 8, Depth: 3, FFNHidden: 6, Extras: 2, Tasks: 2, Seed: 3, Dropout: 0.4}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg.withDefaults()
@@ -286,6 +287,14 @@ func TestNetworkGradient(t *testing.T) {
 				t.Fatal(err)
 			}
 			ng.load(gs, []int{0, 1, 2, 3, 4}, ys, cfg.Agg == AggSum)
+			if cfg.Dropout > 0 {
+				if ng.mask == nil {
+					t.Fatal("training graph with Dropout has no mask")
+				}
+				for i := range ng.mask {
+					ng.mask[i] = float32(i%3) / 2 * float32(1/(1-cfg.Dropout)) // 0, ½, 1 scaled: zeros and two weights
+				}
+			}
 			if tc.inject {
 				injectWrongRev(t, ng)
 			}

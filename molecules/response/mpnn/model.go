@@ -38,7 +38,13 @@ type Config struct {
 	Patience int     // epochs without a better validation loss before stopping (Epochs: never)
 	LR       float64 // peak Adam learning rate (1e-3), warmed up from LR/10 and decayed back to LR/10
 	Warmup   int     // warm-up epochs (2)
-	Seed     uint64  // weights and shuffling; the same seed gives the same model
+	// Dropout is the probability that an element of the learned molecule
+	// vector (the readout, before the extras join it) is zeroed in a
+	// training step; kept elements are scaled by 1/(1−Dropout). Prediction
+	// reads the vector unchanged. 0: off (Chemprop's default too; its
+	// hyper-parameter search ranges over 0–0.4).
+	Dropout float64 `json:",omitempty"`
+	Seed    uint64  // weights and shuffling; the same seed gives the same model
 }
 
 func (c Config) withDefaults() Config {
@@ -94,6 +100,8 @@ func (c Config) validate() error {
 		return bad("Warmup", c.Warmup)
 	case !(c.LR > 0 && c.LR < 1):
 		return bad("LR", c.LR)
+	case !(c.Dropout >= 0 && c.Dropout < 1):
+		return bad("Dropout", c.Dropout)
 	}
 	return nil
 }
@@ -308,6 +316,9 @@ func Train(ctx context.Context, cfg Config, train, val []Graph, yTrain, yVal [][
 		mom[i], vel[i], best[i] = make([]float32, len(p)), make([]float32, len(p)), slices.Clone(p)
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x73687566))
+	// A stream of its own, so the shuffles do not depend on Dropout.
+	drop := rand.New(rand.NewPCG(cfg.Seed, 0x64726f70))
+	keep := float32(1 / (1 - cfg.Dropout))
 	perEpoch := (len(train) + bs - 1) / bs
 	total := cfg.Epochs * perEpoch
 	warm := min(cfg.Warmup*perEpoch, total)
@@ -332,6 +343,14 @@ func Train(ctx context.Context, cfg Config, train, val []Graph, yTrain, yVal [][
 			}
 			idx := order[s:min(s+bs, len(order))]
 			ng.load(train, idx, ysTr, cfg.Agg == AggSum)
+			if ng.mask != nil {
+				for i := range ng.mask[:len(idx)*cfg.Hidden] {
+					ng.mask[i] = keep
+					if drop.Float64() < cfg.Dropout {
+						ng.mask[i] = 0
+					}
+				}
+			}
 			ng.run()
 			lr := hi
 			if step < warm {

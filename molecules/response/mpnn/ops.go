@@ -530,6 +530,29 @@ func (o *concatOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{da, db}, nil
 }
 
+// dropoutOp multiplies its input element-wise by a mask the trainer redraws
+// every step (inverted dropout: entries are 0 or 1/(1−p)). Its backward is
+// the same product applied to the gradient.
+type dropoutOp struct {
+	opBase
+	mask []float32 // capacity rows × cols, owned by the netGraph
+}
+
+func (o *dropoutOp) Arity() int                       { return 1 }
+func (o *dropoutOp) Type() hm.Type                    { return fnType(1, matF32) }
+func (o *dropoutOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
+func (o *dropoutOp) run(y []float32, ins [][]float32, _ []float32) {
+	n := o.live() * o.cols()
+	for i, v := range ins[0][:n] {
+		y[i] = v * o.mask[i]
+	}
+}
+func (o *dropoutOp) DiffWRT(int) []bool { return []bool{true} }
+func (o *dropoutOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	d, err := o.rec.apply(&dropoutOp{base(o.rec, "DropoutGrad", o.kind, o.shape[0], o.shape[1]), o.mask}, grad)
+	return G.Nodes{d}, err
+}
+
 // sliceColsOp copies columns off..off+cols of a rows×width matrix (the
 // backward of concatOp; it is not itself differentiated).
 type sliceColsOp struct {
