@@ -90,6 +90,6 @@ func TestBlendFamilies(t *testing.T) {
 	}
 	for k, name := range []string{"MLP (E-state + fingerprint)", "D-MPNN", "hybrid (default)", "descriptors-only MLP", "hybrid + descriptors-only MLP", "MLP + descriptors-only MLP"} {
 		fmt.Printf("FAMILIES %-32s val %.3f %.3f %.3f mean %.3f | test %.3f %.3f %.3f mean %.3f\n", name,
-			val[k][0], val[k][1], val[k][2], mean3(val[k]), test[k][0], test[k][1], test[k][2], mean3(test[k]))
+			val[k][0], val[k][1], val[k][2], meanOf(val[k]), test[k][0], test[k][1], test[k][2], meanOf(test[k]))
 	}
 }

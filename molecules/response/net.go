@@ -30,6 +30,14 @@ type netConfig struct {
 	// EvalsPerEpoch is how often per epoch early stopping looks at the
 	// validation loss (0 or 1: once, after the epoch).
 	EvalsPerEpoch int `json:"evalsPerEpoch,omitempty"`
+	// InputDropout is the probability that a training row's fingerprint
+	// count (rows.counts leading columns) is zeroed in a step; the kept
+	// counts are scaled by 1/(1−p) (inverted dropout), so prediction reads
+	// the counts unchanged. 0: off.
+	InputDropout float64 `json:"inputDropout,omitempty"`
+	// DescDropout is the same for the standardised descriptor columns
+	// (zeroed = set to the training mean). 0: off.
+	DescDropout float64 `json:"descDropout,omitempty"`
 }
 
 // rows is a training or evaluation set as the trainer sees it: dense input
@@ -37,7 +45,10 @@ type netConfig struct {
 // standardised targets and masks.
 type rows struct {
 	n, width, out int
-	fill          func(i int, dst []float32)
+	// counts is how many leading columns hold fingerprint counts (the ones
+	// InputDropout may zero).
+	counts int
+	fill   func(i int, dst []float32)
 	// y returns the targets of row i (NaN = unlabelled) in model units.
 	y func(i int, dst []float64)
 }
@@ -178,6 +189,12 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 				return nil, 0, err
 			}
 			tr.batch(perm[s:s+bs], x, aux)
+			if cfg.InputDropout > 0 {
+				dropCounts(x, bs, tr.width, 0, tr.counts, cfg.InputDropout, rng)
+			}
+			if cfg.DescDropout > 0 {
+				dropCounts(x, bs, tr.width, tr.counts, tr.width, cfg.DescDropout, rng)
+			}
 			if _, err := trn.Step(x, aux); err != nil {
 				return nil, 0, err
 			}
@@ -202,6 +219,25 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 		}
 	}
 	return best, bestLoss, nil
+}
+
+// dropCounts applies inverted dropout with probability p to columns
+// lo…hi-1 of each of the n rows of x (width wide).
+func dropCounts(x []float32, n, width, lo, hi int, p float64, rng *rand.Rand) {
+	keep := float32(1 / (1 - p))
+	for r := 0; r < n; r++ {
+		row := x[r*width+lo : r*width+hi]
+		for i, v := range row {
+			if v == 0 {
+				continue
+			}
+			if rng.Float64() < p {
+				row[i] = 0
+			} else {
+				row[i] = v * keep
+			}
+		}
+	}
 }
 
 // engine is the forward-only inference form of an ensemble. The first

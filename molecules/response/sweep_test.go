@@ -14,6 +14,8 @@ import (
 
 var sweepVariants = flag.String("response.variants", "", "comma-separated TestSweep variant names to run (default: all)")
 
+var sweepSeeds = flag.Int("response.seeds", 3, "TestSweep: random-split seeds 1…N per variant")
+
 var sweep = flag.String("response.sweep", "", "comma-separated datasets (esol,lipo,…) to run TestSweep's hyper-parameter and feature comparison on")
 
 // sweepVariant is one configuration TestSweep compares.
@@ -63,10 +65,25 @@ func TestSweep(t *testing.T) {
 		{"estate-min5", same, DescEState, 5, ArchMLP, nil, 0, false},
 		{"estate-min10", same, DescEState, 10, ArchMLP, nil, 0, false},
 		{"estate-min20", same, DescEState, 20, ArchMLP, nil, 0, false},
+		{"estate-drop10", func(c netConfig) netConfig { c.InputDropout = 0.1; return c }, DescEState, 0, ArchMLP, nil, 0, false},
+		{"estate-drop20", func(c netConfig) netConfig { c.InputDropout = 0.2; return c }, DescEState, 0, ArchMLP, nil, 0, false},
+		{"estate-drop35", func(c netConfig) netConfig { c.InputDropout = 0.35; return c }, DescEState, 0, ArchMLP, nil, 0, false},
+		{"estate-drop50", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchMLP, nil, 0, false},
+		{"estate-drop65", func(c netConfig) netConfig { c.InputDropout = 0.65; return c }, DescEState, 0, ArchMLP, nil, 0, false},
+		{"estate-drop80", func(c netConfig) netConfig { c.InputDropout = 0.8; return c }, DescEState, 0, ArchMLP, nil, 0, false},
+		{"estate-drop50-desc10", func(c netConfig) netConfig { c.InputDropout, c.DescDropout = 0.5, 0.1; return c }, DescEState, 0, ArchMLP, nil, 0, false},
+		{"estate-drop50-desc25", func(c netConfig) netConfig { c.InputDropout, c.DescDropout = 0.5, 0.25; return c }, DescEState, 0, ArchMLP, nil, 0, false},
+		{"estate-drop50-p30", func(c netConfig) netConfig { c.InputDropout, c.Patience, c.Epochs = 0.5, 30, 150; return c }, DescEState, 0, ArchMLP, nil, 0, false},
+		{"estate-drop50-h512", func(c netConfig) netConfig { c.InputDropout, c.Hidden = 0.5, []int{512, 256}; return c }, DescEState, 0, ArchMLP, nil, 0, false},
+		{"estate-drop50-wd03", func(c netConfig) netConfig { c.InputDropout, c.WeightDecay = 0.5, 0.03; return c }, DescEState, 0, ArchMLP, nil, 0, false},
+		{"physchem-drop50", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescPhyschem, 0, ArchMLP, nil, 0, false},
 		{"estate-nofp", same, DescEState, 1 << 30, ArchMLP, nil, 0, false},
 		{"estate-hybrid", same, DescEState, 0, ArchHybrid, ep60, DescEState, false},
 		{"estate-hybrid-gphys", same, DescEState, 0, ArchHybrid, ep60, DescPhyschem, false},
 		{"estate-gphys-ep100", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false},
+		{"estate-drop50-gphys-ep100", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false},
+		{"estate-drop50-gphys-ep100-gd15", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Dropout = 100, 0.15; return g }, DescPhyschem, false},
+		{"estate-drop50-gphys-ep100-gd30", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Dropout = 100, 0.3; return g }, DescPhyschem, false},
 		{"estate-gphys-ep150", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 150; return g }, DescPhyschem, false},
 		{"estate-gphys-ep100-h300", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Hidden, g.FFNHidden = 100, 300, 300; return g }, DescPhyschem, false},
 		{"estate-gphys-ep100-b32", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Batch = 100, 32; return g }, DescPhyschem, false},
@@ -83,8 +100,13 @@ func TestSweep(t *testing.T) {
 			// and test, the halves alone, the even blend and (validation)
 			// the leave-one-out fitted blend.
 			hy := map[string][]float64{}
-			for seed := uint64(1); seed <= 3; seed++ {
-				net := v.net(propertyNet(ds))
+			for seed := uint64(1); seed <= uint64(*sweepSeeds); seed++ {
+				// Variants start from the defaults without fingerprint
+				// dropout (the baseline of every row before it was
+				// adopted); the drop* rows set it.
+				base := propertyNet(ds)
+				base.InputDropout = 0
+				net := v.net(base)
 				in := TrainInput{Dataset: ds, Split: SplitRandom, Seed: seed, net: &net, descSet: v.descSet, minBitCount: v.minCount, Arch: v.arch}
 				in.graphDesc, in.fitBlend = v.graphDesc, v.fitBlend
 				if v.graph != nil {
@@ -117,15 +139,34 @@ func TestSweep(t *testing.T) {
 				}
 				fmt.Printf("SWEEP-SEED %s %s seed %d val %.3f test %.3f train %.0f s\n", ds, v.name, seed, vs[len(vs)-1], ts[len(ts)-1], m.rec.TrainSeconds)
 			}
-			fmt.Printf("SWEEP %-8s %-28s val %.3f %.3f %.3f mean %.3f | test %.3f %.3f %.3f mean %.3f\n",
-				ds, v.name, vs[0], vs[1], vs[2], mean3(vs), ts[0], ts[1], ts[2], mean3(ts))
+			fmt.Printf("SWEEP %-8s %-28s val %s mean %.3f | test %s mean %.3f\n",
+				ds, v.name, seeds3(vs), meanOf(vs), seeds3(ts), meanOf(ts))
 			for _, k := range slices.Sorted(maps.Keys(hy)) {
-				if x := hy[k]; len(x) == 3 {
-					fmt.Printf("SWEEP %-8s %-28s   %-17s %.3f %.3f %.3f mean %.3f\n", ds, v.name, k, x[0], x[1], x[2], mean3(x))
+				if x := hy[k]; len(x) == len(vs) {
+					fmt.Printf("SWEEP %-8s %-28s   %-17s %s mean %.3f\n", ds, v.name, k, seeds3(x), meanOf(x))
 				}
 			}
 		}
 	}
 }
 
-func mean3(v []float64) float64 { return (v[0] + v[1] + v[2]) / 3 }
+// meanOf is the mean of v.
+func meanOf(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// seeds3 formats per-seed values.
+func seeds3(v []float64) string {
+	var b strings.Builder
+	for i, x := range v {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%.3f", x)
+	}
+	return b.String()
+}

@@ -157,12 +157,21 @@ func ModelID(in TrainInput) string {
 // 256-256 / 512-256 hidden layers, weight decay 0.01–0.3, learning rate
 // 3e-4–1e-3 and batch 32/64; the differences were small (ESOL RMSE
 // 0.68–0.72) and validation and test agreed on the direction.
+//
+// Dropout of half the fingerprint counts in training won on validation
+// (random split; TestSweep variants estate-drop*, physchem-drop50): ESOL
+// 0.521 → 0.497 over seeds 1–5 (lower on every seed; rates 0.1–0.8 tried),
+// FreeSolv 0.861 → 0.854, BBBP ROC-AUC 0.905 → 0.914, Tox21 0.861 → 0.864
+// (seeds 1–3). Lipophilicity tied (0.586 → 0.588) and keeps none.
 func propertyNet(dataset string) netConfig {
-	c := netConfig{Hidden: []int{256, 256}, Epochs: 80, Patience: 15, Batch: 32, LR: 1e-3, WeightDecay: 0.1}
-	if dataset == "tox21" {
+	c := netConfig{Hidden: []int{256, 256}, Epochs: 80, Patience: 15, Batch: 32, LR: 1e-3, WeightDecay: 0.1, InputDropout: 0.5}
+	switch dataset {
+	case "tox21":
 		c.Batch = 64
 		c.Epochs = 40
 		c.Patience = 8
+	case "lipo":
+		c.InputDropout = 0
 	}
 	return c
 }
@@ -353,7 +362,7 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	nv := len(rec.Vocabulary)
 	width := nv + len(rec.Desc.Mean)
 	mk := func(idx []int) rows {
-		return rows{n: len(idx), width: width, out: T,
+		return rows{n: len(idx), width: width, out: T, counts: nv,
 			fill: func(r int, dst []float32) {
 				clear(dst)
 				f := &feats[idx[r]]
