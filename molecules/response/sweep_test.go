@@ -77,6 +77,8 @@ func TestSweep(t *testing.T) {
 		{"estate-drop50-h512", func(c netConfig) netConfig { c.InputDropout, c.Hidden = 0.5, []int{512, 256}; return c }, DescEState, 0, ArchMLP, nil, 0, false},
 		{"estate-drop50-wd03", func(c netConfig) netConfig { c.InputDropout, c.WeightDecay = 0.5, 0.03; return c }, DescEState, 0, ArchMLP, nil, 0, false},
 		{"physchem-drop50", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescPhyschem, 0, ArchMLP, nil, 0, false},
+		{"estate-drop50-min1", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 1, ArchMLP, nil, 0, false},
+		{"estate-drop50-min5", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 5, ArchMLP, nil, 0, false},
 		{"estate-nofp", same, DescEState, 1 << 30, ArchMLP, nil, 0, false},
 		{"estate-hybrid", same, DescEState, 0, ArchHybrid, ep60, DescEState, false},
 		{"estate-hybrid-gphys", same, DescEState, 0, ArchHybrid, ep60, DescPhyschem, false},
