@@ -38,6 +38,9 @@ type netConfig struct {
 	// DescDropout is the same for the standardised descriptor columns
 	// (zeroed = set to the training mean). 0: off.
 	DescDropout float64 `json:"descDropout,omitempty"`
+	// HiddenDropout is the dropout probability of the hidden activations in
+	// training (nn.Trainer.SetDropout). 0: off.
+	HiddenDropout float64 `json:"hiddenDropout,omitempty"`
 }
 
 // rows is a training or evaluation set as the trainer sees it: dense input
@@ -132,6 +135,11 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 	trn, err := nn.NewTrainer(m, lossFor(task))
 	if err != nil {
 		return nil, 0, err
+	}
+	if cfg.HiddenDropout > 0 {
+		if err := trn.SetDropout(cfg.HiddenDropout, seed); err != nil {
+			return nil, 0, err
+		}
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	perm := make([]int, tr.n)

@@ -449,3 +449,74 @@ func ExampleMLP_Forward() {
 	fmt.Println(out)
 	// Output: [0.25 -1]
 }
+
+// TestDropoutGradients checks the hidden-layer dropout of SetDropout: with
+// the mask sequence restarted before every call, the analytic gradients
+// match central finite differences of the loss through the same masks; the
+// masked loss differs from the unmasked one; and p = 0 restores it.
+func TestDropoutGradients(t *testing.T) {
+	const batch, p, seed = 16, 0.4, 9
+	sizes := []int{6, 12, 10, 2}
+	acts := []Activation{ReLU, Tanh, Identity}
+	m, err := New(Config{Sizes: sizes, Activations: acts, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	x, aux := makeBatch(r, m, MSE{}, batch)
+	tr, err := NewTrainer(m, MSE{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _, err := tr.LossAndGrad(x, aux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.SetDropout(1, seed); err == nil {
+		t.Error("SetDropout(1) accepted")
+	}
+	lossAt := func() (float32, [][]float32) {
+		t.Helper()
+		if err := tr.SetDropout(p, seed); err != nil {
+			t.Fatal(err)
+		}
+		l, g, err := tr.LossAndGrad(x, aux)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l, g
+	}
+	l0, g0 := lossAt()
+	if l0 == plain {
+		t.Fatalf("dropout did not change the loss (%v)", l0)
+	}
+	grads := make([][]float32, len(g0))
+	for i, g := range g0 {
+		grads[i] = append([]float32(nil), g...)
+	}
+	const h = 1e-2
+	var worst float64
+	for pi, prm := range m.params {
+		for j := 0; j < len(prm); j += 1 + len(prm)/30 {
+			orig := prm[j]
+			prm[j] = orig + h
+			fp, _ := lossAt()
+			prm[j] = orig - h
+			fm, _ := lossAt()
+			prm[j] = orig
+			num := float64(fp-fm) / (2 * h)
+			diff := math.Abs(float64(grads[pi][j]) - num)
+			worst = max(worst, diff/(1e-2+math.Abs(num)))
+			if diff > 2e-2*math.Abs(num)+2e-3 {
+				t.Errorf("param %d[%d]: analytic %.5g, finite difference %.5g", pi, j, grads[pi][j], num)
+			}
+		}
+	}
+	t.Logf("worst scaled gradient error with dropout %.2e", worst)
+	if err := tr.SetDropout(0, seed); err != nil {
+		t.Fatal(err)
+	}
+	if back, _, err := tr.LossAndGrad(x, aux); err != nil || back != plain {
+		t.Errorf("after SetDropout(0): loss %v (err %v), want %v", back, err, plain)
+	}
+}

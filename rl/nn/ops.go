@@ -175,6 +175,28 @@ func (o *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	return G.Nodes{dx, dw, db}, nil
 }
 
+// maskOp multiplies its input element-wise by a mask the trainer redraws
+// every step (dropout; entries are 0 or 1/(1−p)). Its backward is the same
+// product applied to the gradient.
+type maskOp struct {
+	opBase
+	mask []float32 // shape-sized, owned by the Graph
+}
+
+func (o *maskOp) Arity() int                       { return 1 }
+func (o *maskOp) Type() hm.Type                    { return hm.NewFnType(matF32, matF32) }
+func (o *maskOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
+func (o *maskOp) run(y []float32, ins [][]float32, _ []float32) {
+	for i, v := range ins[0][:len(o.mask)] {
+		y[i] = v * o.mask[i]
+	}
+}
+func (o *maskOp) DiffWRT(int) []bool { return []bool{true} }
+func (o *maskOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	d, err := o.rec.apply(&maskOp{opBase{"DropoutGrad", o.shape, o.rec}, o.mask}, grad)
+	return G.Nodes{d}, err
+}
+
 // actGradOp computes dz = dy·act'(z) from the activation output y and dy.
 type actGradOp struct {
 	opBase

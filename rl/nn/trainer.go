@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/rxlab/rxlab/store"
 	G "gorgonia.org/gorgonia"
@@ -20,6 +21,10 @@ type Trainer struct {
 	loss   Loss
 	aux    int
 	graphs map[int]*Graph
+	// drop is the hidden-layer dropout probability (SetDropout); dropRNG
+	// draws its masks.
+	drop    float64
+	dropRNG *rand.Rand
 }
 
 // NewTrainer returns a trainer of m for loss.
@@ -37,6 +42,23 @@ func NewTrainer(m *MLP, loss Loss) (*Trainer, error) {
 	return &Trainer{m: m, loss: loss, aux: aux, graphs: make(map[int]*Graph)}, nil
 }
 
+// SetDropout makes every later training step drop each hidden activation
+// (the outputs of all layers but the last) with probability p: inverted
+// dropout, the kept activations scaled by 1/(1−p), a fresh mask per step.
+// The network's Forward is unchanged (it always uses every unit). seed
+// fixes the masks: calling SetDropout again with the same arguments
+// restarts the same sequence. p = 0 turns dropout off.
+func (t *Trainer) SetDropout(p float64, seed uint64) error {
+	if !(p >= 0 && p < 1) {
+		return fmt.Errorf("nn: dropout probability %v outside [0, 1): %w", p, store.ErrInvalid)
+	}
+	if (p > 0) != (t.drop > 0) {
+		clear(t.graphs) // the graphs with and without mask ops differ
+	}
+	t.drop, t.dropRNG = p, rand.New(rand.NewPCG(seed, 0x64726f70))
+	return nil
+}
+
 // AuxWidth returns the number of aux floats per sample Step expects.
 func (t *Trainer) AuxWidth() int { return t.aux }
 
@@ -49,7 +71,7 @@ func (t *Trainer) Graph(batch int) (*Graph, error) {
 	if batch < 1 || batch > MaxBatch {
 		return nil, fmt.Errorf("nn: batch %d outside 1..%d: %w", batch, MaxBatch, store.ErrInvalid)
 	}
-	g, err := buildGraph(t.m, t.loss, t.aux, batch)
+	g, err := buildGraph(t.m, t.loss, t.aux, batch, t.drop > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +119,15 @@ func (t *Trainer) prepare(x, aux []float32) (*Graph, error) {
 	}
 	copy(g.xData, x)
 	copy(g.auxData, aux)
+	keep := float32(1 / (1 - t.drop))
+	for _, mask := range g.masks {
+		for i := range mask {
+			mask[i] = keep
+			if t.dropRNG.Float64() < t.drop {
+				mask[i] = 0
+			}
+		}
+	}
 	return g, nil
 }
 
@@ -119,6 +150,7 @@ type Graph struct {
 	grads          [][]float32
 	lossOut        []float32
 	lossGrad       *lossGradOp
+	masks          [][]float32 // dropout masks of the hidden layers (SetDropout)
 }
 
 type step struct {
@@ -127,7 +159,7 @@ type step struct {
 	ins [][]float32
 }
 
-func buildGraph(m *MLP, loss Loss, auxW, batch int) (*Graph, error) {
+func buildGraph(m *MLP, loss Loss, auxW, batch int, dropout bool) (*Graph, error) {
 	rec := &recorder{children: make(map[*G.Node]G.Nodes)}
 	g := G.NewGraph()
 	gr := &Graph{G: g}
@@ -150,6 +182,13 @@ func buildGraph(m *MLP, loss Loss, auxW, batch int) (*Graph, error) {
 		var err error
 		if h, err = rec.apply(newDenseOp(rec, batch, li, lo, m.cfg.Activations[l]), h, w, b); err != nil {
 			return nil, err
+		}
+		if dropout && l < len(m.w)-1 {
+			mask := make([]float32, batch*lo)
+			gr.masks = append(gr.masks, mask)
+			if h, err = rec.apply(&maskOp{opBase{"Dropout", tensor.Shape{batch, lo}, rec}, mask}, h); err != nil {
+				return nil, err
+			}
 		}
 	}
 	gr.Out = h
