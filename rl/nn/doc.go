@@ -24,7 +24,9 @@
 // network from gorgonia's stock ops (Mul, BroadcastAdd, Tanh, ...) with
 // gorgonia's AdamSolver and TapeMachine: the reference the fast path is
 // tested and benchmarked against. MarshalBinary/UnmarshalBinary checkpoint
-// weights and Adam moments.
+// weights and Adam moments. Trainer.SetDropout adds dropout of the hidden
+// activations in training (a mask op per hidden layer, redrawn each step from
+// a seeded stream); Forward is unaffected.
 //
 // An MLP, its trainers and graphs belong to one goroutine at a time.
 package nn
