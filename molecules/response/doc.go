@@ -67,7 +67,10 @@
 // gorgonia training core (rl/nn: fused dense ops, masked MSE or masked
 // binary cross-entropy as custom losses, in-place Adam, decoupled weight
 // decay), each member from its own seed (member i uses seed·1000+i) on the
-// same training split, with early stopping on the validation split.
+// same training split, with early stopping on the validation split. In
+// training, the property MLPs drop half the fingerprint-count inputs of each
+// row (inverted dropout; not on Lipophilicity, where validation did not
+// gain); the descriptors are never dropped, and prediction reads everything.
 // ArchMPNN members are directed message-passing networks (package mpnn, a
 // gorgonia graph with gather/scatter ops) over the molecular graph with the
 // standardised descriptors appended after the readout (member i uses

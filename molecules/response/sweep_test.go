@@ -32,6 +32,8 @@ type sweepVariant struct {
 	graphDesc int
 	// fitBlend fits a hybrid's MLP weight on validation.
 	fitBlend bool
+	// ensemble is the number of members of each kind (0: the default).
+	ensemble int
 }
 
 // TestSweep trains every variant on random splits with seeds 1–3 and prints
@@ -48,52 +50,54 @@ func TestSweep(t *testing.T) {
 	// from 60 to 100 epochs keep 60 (the other sets' defaults are ≤ 60).
 	ep60 := func(g mpnn.Config) mpnn.Config { g.Epochs = min(g.Epochs, 60); return g }
 	variants := []sweepVariant{
-		{"basic", func(c netConfig) netConfig { return c }, DescBasic, 0, ArchMLP, nil, 0, false},
-		{"physchem", func(c netConfig) netConfig { return c }, DescPhyschem, 0, ArchMLP, nil, 0, false},
-		{"physchem-min20", func(c netConfig) netConfig { return c }, DescPhyschem, 20, ArchMLP, nil, 0, false},
-		{"physchem-h256-64", func(c netConfig) netConfig { c.Hidden = []int{256, 64}; return c }, DescPhyschem, 0, ArchMLP, nil, 0, false},
-		{"physchem-h128-128", func(c netConfig) netConfig { c.Hidden = []int{128, 128}; return c }, DescPhyschem, 0, ArchMLP, nil, 0, false},
-		{"crippen-h256-64", func(c netConfig) netConfig { c.Hidden = []int{256, 64}; return c }, DescCrippen, 0, ArchMLP, nil, 0, false},
-		{"crippen", func(c netConfig) netConfig { return c }, DescCrippen, 0, ArchMLP, nil, 0, false},
-		{"physchem-hybrid", func(c netConfig) netConfig { return c }, DescPhyschem, 0, ArchHybrid, ep60, 0, false},
-		{"physchem-hybrid-fit", same, DescPhyschem, 0, ArchHybrid, ep60, 0, true},
-		{"vsa-hybrid-fit", same, DescVSA, 0, ArchHybrid, ep60, DescVSA, true},
-		{"physchem-mpnn", func(c netConfig) netConfig { return c }, DescPhyschem, 0, ArchMPNN, ep60, 0, false},
-		{"vsa", same, DescVSA, 0, ArchMLP, nil, 0, false},
-		{"vsa-hybrid", same, DescVSA, 0, ArchHybrid, ep60, DescVSA, false},
-		{"estate", same, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-min5", same, DescEState, 5, ArchMLP, nil, 0, false},
-		{"estate-min10", same, DescEState, 10, ArchMLP, nil, 0, false},
-		{"estate-min20", same, DescEState, 20, ArchMLP, nil, 0, false},
-		{"estate-drop10", func(c netConfig) netConfig { c.InputDropout = 0.1; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-drop20", func(c netConfig) netConfig { c.InputDropout = 0.2; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-drop35", func(c netConfig) netConfig { c.InputDropout = 0.35; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-drop50", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-drop65", func(c netConfig) netConfig { c.InputDropout = 0.65; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-drop80", func(c netConfig) netConfig { c.InputDropout = 0.8; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-drop50-desc10", func(c netConfig) netConfig { c.InputDropout, c.DescDropout = 0.5, 0.1; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-drop50-desc25", func(c netConfig) netConfig { c.InputDropout, c.DescDropout = 0.5, 0.25; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-drop50-p30", func(c netConfig) netConfig { c.InputDropout, c.Patience, c.Epochs = 0.5, 30, 150; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-drop50-h512", func(c netConfig) netConfig { c.InputDropout, c.Hidden = 0.5, []int{512, 256}; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-drop50-wd03", func(c netConfig) netConfig { c.InputDropout, c.WeightDecay = 0.5, 0.03; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"physchem-drop50", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescPhyschem, 0, ArchMLP, nil, 0, false},
-		{"estate-drop50-min1", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 1, ArchMLP, nil, 0, false},
-		{"estate-drop50-min5", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 5, ArchMLP, nil, 0, false},
-		{"estate-drop50-hd10", func(c netConfig) netConfig { c.InputDropout, c.HiddenDropout = 0.5, 0.1; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-drop50-hd25", func(c netConfig) netConfig { c.InputDropout, c.HiddenDropout = 0.5, 0.25; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-drop50-hd40", func(c netConfig) netConfig { c.InputDropout, c.HiddenDropout = 0.5, 0.4; return c }, DescEState, 0, ArchMLP, nil, 0, false},
-		{"estate-nofp", same, DescEState, 1 << 30, ArchMLP, nil, 0, false},
-		{"estate-hybrid", same, DescEState, 0, ArchHybrid, ep60, DescEState, false},
-		{"estate-hybrid-gphys", same, DescEState, 0, ArchHybrid, ep60, DescPhyschem, false},
-		{"estate-gphys-ep100", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false},
-		{"estate-drop50-gphys-ep100", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false},
-		{"estate-drop50-gphys-ep100-gd15", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Dropout = 100, 0.15; return g }, DescPhyschem, false},
-		{"estate-drop50-gphys-ep100-gd30", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Dropout = 100, 0.3; return g }, DescPhyschem, false},
-		{"estate-gphys-ep150", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 150; return g }, DescPhyschem, false},
-		{"estate-gphys-ep100-h300", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Hidden, g.FFNHidden = 100, 300, 300; return g }, DescPhyschem, false},
-		{"estate-gphys-ep100-b32", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Batch = 100, 32; return g }, DescPhyschem, false},
-		{"estate-gphys-ep100-d4", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Depth = 100, 4; return g }, DescPhyschem, false},
-		{"estate-gphys-ep100-ffn3", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.FFNLayers = 100, 3; return g }, DescPhyschem, false},
+		{"basic", func(c netConfig) netConfig { return c }, DescBasic, 0, ArchMLP, nil, 0, false, 0},
+		{"physchem", func(c netConfig) netConfig { return c }, DescPhyschem, 0, ArchMLP, nil, 0, false, 0},
+		{"physchem-min20", func(c netConfig) netConfig { return c }, DescPhyschem, 20, ArchMLP, nil, 0, false, 0},
+		{"physchem-h256-64", func(c netConfig) netConfig { c.Hidden = []int{256, 64}; return c }, DescPhyschem, 0, ArchMLP, nil, 0, false, 0},
+		{"physchem-h128-128", func(c netConfig) netConfig { c.Hidden = []int{128, 128}; return c }, DescPhyschem, 0, ArchMLP, nil, 0, false, 0},
+		{"crippen-h256-64", func(c netConfig) netConfig { c.Hidden = []int{256, 64}; return c }, DescCrippen, 0, ArchMLP, nil, 0, false, 0},
+		{"crippen", func(c netConfig) netConfig { return c }, DescCrippen, 0, ArchMLP, nil, 0, false, 0},
+		{"physchem-hybrid", func(c netConfig) netConfig { return c }, DescPhyschem, 0, ArchHybrid, ep60, 0, false, 0},
+		{"physchem-hybrid-fit", same, DescPhyschem, 0, ArchHybrid, ep60, 0, true, 0},
+		{"vsa-hybrid-fit", same, DescVSA, 0, ArchHybrid, ep60, DescVSA, true, 0},
+		{"physchem-mpnn", func(c netConfig) netConfig { return c }, DescPhyschem, 0, ArchMPNN, ep60, 0, false, 0},
+		{"vsa", same, DescVSA, 0, ArchMLP, nil, 0, false, 0},
+		{"vsa-hybrid", same, DescVSA, 0, ArchHybrid, ep60, DescVSA, false, 0},
+		{"estate", same, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-min5", same, DescEState, 5, ArchMLP, nil, 0, false, 0},
+		{"estate-min10", same, DescEState, 10, ArchMLP, nil, 0, false, 0},
+		{"estate-min20", same, DescEState, 20, ArchMLP, nil, 0, false, 0},
+		{"estate-drop10", func(c netConfig) netConfig { c.InputDropout = 0.1; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop20", func(c netConfig) netConfig { c.InputDropout = 0.2; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop35", func(c netConfig) netConfig { c.InputDropout = 0.35; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop65", func(c netConfig) netConfig { c.InputDropout = 0.65; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop80", func(c netConfig) netConfig { c.InputDropout = 0.8; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-desc10", func(c netConfig) netConfig { c.InputDropout, c.DescDropout = 0.5, 0.1; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-desc25", func(c netConfig) netConfig { c.InputDropout, c.DescDropout = 0.5, 0.25; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-p30", func(c netConfig) netConfig { c.InputDropout, c.Patience, c.Epochs = 0.5, 30, 150; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-h512", func(c netConfig) netConfig { c.InputDropout, c.Hidden = 0.5, []int{512, 256}; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-wd03", func(c netConfig) netConfig { c.InputDropout, c.WeightDecay = 0.5, 0.03; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"physchem-drop50", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescPhyschem, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-min1", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 1, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-min5", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 5, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-hd10", func(c netConfig) netConfig { c.InputDropout, c.HiddenDropout = 0.5, 0.1; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-hd25", func(c netConfig) netConfig { c.InputDropout, c.HiddenDropout = 0.5, 0.25; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-hd40", func(c netConfig) netConfig { c.InputDropout, c.HiddenDropout = 0.5, 0.4; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-e10", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchMLP, nil, 0, false, 10},
+		{"estate-drop50-e20", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchMLP, nil, 0, false, 20},
+		{"estate-nofp", same, DescEState, 1 << 30, ArchMLP, nil, 0, false, 0},
+		{"estate-hybrid", same, DescEState, 0, ArchHybrid, ep60, DescEState, false, 0},
+		{"estate-hybrid-gphys", same, DescEState, 0, ArchHybrid, ep60, DescPhyschem, false, 0},
+		{"estate-gphys-ep100", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
+		{"estate-drop50-gphys-ep100", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
+		{"estate-drop50-gphys-ep100-gd15", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Dropout = 100, 0.15; return g }, DescPhyschem, false, 0},
+		{"estate-drop50-gphys-ep100-gd30", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Dropout = 100, 0.3; return g }, DescPhyschem, false, 0},
+		{"estate-gphys-ep150", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 150; return g }, DescPhyschem, false, 0},
+		{"estate-gphys-ep100-h300", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Hidden, g.FFNHidden = 100, 300, 300; return g }, DescPhyschem, false, 0},
+		{"estate-gphys-ep100-b32", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Batch = 100, 32; return g }, DescPhyschem, false, 0},
+		{"estate-gphys-ep100-d4", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Depth = 100, 4; return g }, DescPhyschem, false, 0},
+		{"estate-gphys-ep100-ffn3", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.FFNLayers = 100, 3; return g }, DescPhyschem, false, 0},
 	}
 	for _, ds := range strings.Split(*sweep, ",") {
 		for _, v := range variants {
@@ -112,7 +116,7 @@ func TestSweep(t *testing.T) {
 				base := propertyNet(ds)
 				base.InputDropout = 0
 				net := v.net(base)
-				in := TrainInput{Dataset: ds, Split: SplitRandom, Seed: seed, net: &net, descSet: v.descSet, minBitCount: v.minCount, Arch: v.arch}
+				in := TrainInput{Dataset: ds, Split: SplitRandom, Seed: seed, net: &net, descSet: v.descSet, minBitCount: v.minCount, Arch: v.arch, Ensemble: v.ensemble}
 				in.graphDesc, in.fitBlend = v.graphDesc, v.fitBlend
 				if v.graph != nil {
 					g := v.graph(propertyGraph(ds))
