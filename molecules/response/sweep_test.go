@@ -100,6 +100,7 @@ func TestSweep(t *testing.T) {
 		{"estate-drop50-gphys-ep100-gd15", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Dropout = 100, 0.15; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-gphys-ep100-gd30", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Dropout = 100, 0.3; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-gphys-ep100-fit", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, true, 0},
+		{"estate-drop50-gphys-ep100-gwd10", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.WeightDecay = 100, 0.1; return g }, DescPhyschem, false, 0},
 		{"estate-gphys-ep150", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 150; return g }, DescPhyschem, false, 0},
 		{"estate-gphys-ep100-h300", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Hidden, g.FFNHidden = 100, 300, 300; return g }, DescPhyschem, false, 0},
 		{"estate-gphys-ep100-b32", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Batch = 100, 32; return g }, DescPhyschem, false, 0},

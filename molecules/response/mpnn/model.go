@@ -44,7 +44,10 @@ type Config struct {
 	// reads the vector unchanged. 0: off (Chemprop's default too; its
 	// hyper-parameter search ranges over 0–0.4).
 	Dropout float64 `json:",omitempty"`
-	Seed    uint64  // weights and shuffling; the same seed gives the same model
+	// WeightDecay is a decoupled L2 shrink after each step (as AdamW, and
+	// as the MLP members): w ← w·(1 − lr·WeightDecay). 0: off.
+	WeightDecay float64 `json:",omitempty"`
+	Seed        uint64  // weights and shuffling; the same seed gives the same model
 }
 
 func (c Config) withDefaults() Config {
@@ -102,6 +105,8 @@ func (c Config) validate() error {
 		return bad("LR", c.LR)
 	case !(c.Dropout >= 0 && c.Dropout < 1):
 		return bad("Dropout", c.Dropout)
+	case !(c.WeightDecay >= 0 && c.WeightDecay < 100):
+		return bad("WeightDecay", c.WeightDecay)
 	}
 	return nil
 }
@@ -366,6 +371,14 @@ func Train(ctx context.Context, cfg Config, train, val []Graph, yTrain, yVal [][
 			}
 			for i, p := range m.params {
 				kernels.Adam(as, p, ng.grads[i], mom[i], vel[i])
+			}
+			if cfg.WeightDecay > 0 {
+				shrink := float32(1 - lr*cfg.WeightDecay)
+				for _, p := range m.params {
+					for j := range p {
+						p[j] *= shrink
+					}
+				}
 			}
 		}
 		m.info.Epochs = ep

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -191,6 +192,37 @@ func TestCancel(t *testing.T) {
 	}
 }
 
+// TestRegularisers checks that readout dropout and weight decay change the
+// trained network's predictions (not just the stored configuration) and
+// that they keep training deterministic for a seed.
+func TestRegularisers(t *testing.T) {
+	gs, ys := esolSubset(t, 90)
+	train := func(c mpnn.Config) (*mpnn.Model, []byte) {
+		c.Hidden, c.Depth, c.Epochs, c.Batch, c.Seed = 16, 2, 3, 16, 7
+		m, err := mpnn.Train(context.Background(), c, gs[:70], gs[70:], ys[:70], ys[70:], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := m.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, b
+	}
+	plain, _ := train(mpnn.Config{})
+	want := predictAll(t, plain, gs[70:])
+	for _, c := range []mpnn.Config{{Dropout: 0.3}, {WeightDecay: 0.5}} {
+		ma, a := train(c)
+		_, b := train(c)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%+v: the same seed gave different models", c)
+		}
+		if slices.Equal(predictAll(t, ma, gs[70:]), want) {
+			t.Errorf("%+v: predicts exactly as without it", c)
+		}
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	gs, ys := esolSubset(t, 10)
 	withExtra := []mpnn.Graph{gs[0]}
@@ -212,6 +244,8 @@ func TestBadInput(t *testing.T) {
 		{"negative hidden", mpnn.Config{Hidden: -1}, gs, ys, true},
 		{"bad aggregation", mpnn.Config{Agg: "max"}, gs, ys, true},
 		{"bad LR", mpnn.Config{LR: 2}, gs, ys, true},
+		{"dropout 1", mpnn.Config{Dropout: 1}, gs, ys, true},
+		{"negative weight decay", mpnn.Config{WeightDecay: -0.1}, gs, ys, true},
 		{"task count", mpnn.Config{Tasks: 2}, gs, ys, true},
 		{"unexpected extras", mpnn.Config{}, withExtra, ys[:1], true},
 		{"bond to a missing atom", mpnn.Config{}, broken, ys[:1], true},
