@@ -98,7 +98,6 @@ func TestSweep(t *testing.T) {
 		{"estate-gphys-ep100", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-gphys-ep100", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-gphys-ep100-gd15", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Dropout = 100, 0.15; return g }, DescPhyschem, false, 0},
-		{"estate-drop50-gphys-ep100-gd30", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Dropout = 100, 0.3; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-gphys-ep100-fit", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, true, 0},
 		{"estate-drop50-gphys-ep100-gwd10", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.WeightDecay = 100, 0.1; return g }, DescPhyschem, false, 0},
 		{"estate-gphys-ep150", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 150; return g }, DescPhyschem, false, 0},
@@ -157,10 +156,10 @@ func TestSweep(t *testing.T) {
 				fmt.Printf("SWEEP-SEED %s %s seed %d val %.3f test %.3f train %.0f s\n", ds, v.name, seed, vs[len(vs)-1], ts[len(ts)-1], m.rec.TrainSeconds)
 			}
 			fmt.Printf("SWEEP %-8s %-28s val %s mean %.3f | test %s mean %.3f\n",
-				ds, v.name, seeds3(vs), meanOf(vs), seeds3(ts), meanOf(ts))
+				ds, v.name, perSeed(vs), meanOf(vs), perSeed(ts), meanOf(ts))
 			for _, k := range slices.Sorted(maps.Keys(hy)) {
 				if x := hy[k]; len(x) == len(vs) {
-					fmt.Printf("SWEEP %-8s %-28s   %-17s %s mean %.3f\n", ds, v.name, k, seeds3(x), meanOf(x))
+					fmt.Printf("SWEEP %-8s %-28s   %-17s %s mean %.3f\n", ds, v.name, k, perSeed(x), meanOf(x))
 				}
 			}
 		}
@@ -176,8 +175,8 @@ func meanOf(v []float64) float64 {
 	return s / float64(len(v))
 }
 
-// seeds3 formats per-seed values.
-func seeds3(v []float64) string {
+// perSeed formats per-seed values.
+func perSeed(v []float64) string {
 	var b strings.Builder
 	for i, x := range v {
 		if i > 0 {

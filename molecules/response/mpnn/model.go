@@ -44,8 +44,9 @@ type Config struct {
 	// reads the vector unchanged. 0: off (Chemprop's default too; its
 	// hyper-parameter search ranges over 0–0.4).
 	Dropout float64 `json:",omitempty"`
-	// WeightDecay is a decoupled L2 shrink after each step (as AdamW, and
-	// as the MLP members): w ← w·(1 − lr·WeightDecay). 0: off.
+	// WeightDecay is a decoupled L2 shrink of every parameter, biases
+	// included, after each step (as AdamW): p ← p·(1 − lr·WeightDecay),
+	// with the step's scheduled lr. 0: off.
 	WeightDecay float64 `json:",omitempty"`
 	Seed        uint64  // weights and shuffling; the same seed gives the same model
 }
