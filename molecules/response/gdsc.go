@@ -342,7 +342,7 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	members := make([]*nn.MLP, in.Ensemble)
 	for k := range members {
 		msg := fmt.Sprintf("training member %d of %d", k+1, in.Ensemble)
-		m, _, err := trainMember(ctx, trRows, vaRows, rec.Net, Regression, in.Seed*1000+uint64(k), func(f float64) {
+		m, _, err := trainMember(ctx, trRows, vaRows, rec.Net, Regression, in.Seed*1000+uint64(k), 0, func(f float64) {
 			progress((float64(k)+f)/float64(in.Ensemble)*0.95, msg)
 		})
 		if err != nil {

@@ -90,6 +90,11 @@ type modelRecord struct {
 	// half gets 1 − MLPWeight), fitted on the validation split; nil
 	// (records from before it, classification) weights every member alike.
 	MLPWeight *float64 `json:"mlpWeight,omitempty"`
+	// Refit says the members were retrained on the training and
+	// validation rows after the early-stopped ensemble calibrated the
+	// record on the validation rows (TrainInput.refit); TrainSMILES then
+	// lists both parts.
+	Refit bool `json:"refit,omitempty"`
 }
 
 // Member architectures.

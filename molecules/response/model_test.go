@@ -424,3 +424,66 @@ func TestHybridModel(t *testing.T) {
 		}
 	}
 }
+
+// TestRefit trains a small hybrid with and without the refit on training
+// plus validation rows. The refit must keep the early-stopped ensemble's
+// calibration and validation scores (they come from rows the refit then
+// trains on), report that ensemble's test RMSE beside its own, index the
+// validation molecules as training molecules, and predict with retrained
+// members.
+func TestRefit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two small hybrids")
+	}
+	ctx := context.Background()
+	small := mpnn.Config{Hidden: 32, Depth: 2, Epochs: 4, Batch: 32}
+	in := TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 2, Ensemble: 2, Epochs: 4, MaxRows: 200, Arch: ArchHybrid, graph: &small}
+	off, on := false, true
+	in.refit = &off
+	plain, err := Train(ctx, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.refit = &on
+	var msgs []string
+	refit, err := Train(ctx, in, func(_ float64, msg string) {
+		if len(msgs) == 0 || msgs[len(msgs)-1] != msg {
+			msgs = append(msgs, msg)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, r := plain.rec, refit.rec
+	if p.Refit || !r.Refit {
+		t.Fatalf("Refit flags: plain %v, refit %v", p.Refit, r.Refit)
+	}
+	if p.IntervalScale != r.IntervalScale || p.InDomainThreshold != r.InDomainThreshold {
+		t.Errorf("calibration changed: k %v → %v, threshold %v → %v", p.IntervalScale, r.IntervalScale, p.InDomainThreshold, r.InDomainThreshold)
+	}
+	for k, v := range p.Validation {
+		if r.Validation[k] != v {
+			t.Errorf("validation %s: %v without refit, %v with", k, v, r.Validation[k])
+		}
+	}
+	if r.Metrics["rmseBeforeRefit"] != p.Metrics["rmse"] || r.Metrics["rmse"] == p.Metrics["rmse"] {
+		t.Errorf("test rmse: plain %v, refit %v, refit's record of the early-stopped one %v", p.Metrics["rmse"], r.Metrics["rmse"], r.Metrics["rmseBeforeRefit"])
+	}
+	if want := len(p.Rows.Train) + len(p.Rows.Val); len(r.TrainSMILES) != want || len(p.TrainSMILES) != len(p.Rows.Train) {
+		t.Errorf("indexed %d molecules after the refit (%d before), want %d", len(r.TrainSMILES), len(p.TrainSMILES), want)
+	}
+	if !slices.Equal(p.Rows.Test, r.Rows.Test) {
+		t.Error("the refit changed the test rows")
+	}
+	if !slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "refitting message-passing member 2 of 2") }) {
+		t.Errorf("progress messages %q do not report the refit", msgs)
+	}
+	smiles := []string{"CCO", "c1ccccc1Cl"}
+	pp, _ := plain.Predict(ctx, smiles, PredictOptions{NoAttributions: true})
+	pr, _ := refit.Predict(ctx, smiles, PredictOptions{NoAttributions: true})
+	for i := range smiles {
+		if *pp[i].Value == *pr[i].Value {
+			t.Errorf("%s: the refit predicts exactly as before it (%v)", smiles[i], *pp[i].Value)
+		}
+	}
+}

@@ -117,10 +117,21 @@ func evalLoss(m *nn.MLP, r rows, task string) (float64, error) {
 	return float64(lossFor(task).Eval(pred, aux, r.n, r.out, nil)), nil
 }
 
+// memberFit is what early stopping found for one member: its best
+// validation loss and when it was reached, in epochs of its training rows
+// (fractional when the validation loss is checked within epochs).
+type memberFit struct {
+	loss   float64
+	epochs float64
+}
+
 // trainMember trains one MLP on tr with early stopping on val and returns
-// the weights of the best validation epoch. progress is called after every
-// epoch with the fraction of the epoch budget done.
-func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, seed uint64, progress func(frac float64)) (*nn.MLP, float64, error) {
+// the weights of the best validation check. With stopAt > 0 it instead
+// trains for stopAt epochs of tr without validation (val is not read) and
+// returns the final weights: the refit of a member on more rows for the
+// epochs early stopping chose before. progress is called after every epoch
+// with the fraction of the epoch budget done.
+func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, seed uint64, stopAt float64, progress func(frac float64)) (*nn.MLP, memberFit, error) {
 	sizes := append([]int{tr.width}, cfg.Hidden...)
 	sizes = append(sizes, tr.out)
 	acts := make([]nn.Activation, len(sizes)-1)
@@ -130,15 +141,15 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 	acts[len(acts)-1] = nn.Identity
 	m, err := nn.New(nn.Config{Sizes: sizes, Activations: acts, Seed: seed, Adam: nn.AdamConfig{LR: cfg.LR}})
 	if err != nil {
-		return nil, 0, err
+		return nil, memberFit{}, err
 	}
 	trn, err := nn.NewTrainer(m, lossFor(task))
 	if err != nil {
-		return nil, 0, err
+		return nil, memberFit{}, err
 	}
 	if cfg.HiddenDropout > 0 {
 		if err := trn.SetDropout(cfg.HiddenDropout, seed); err != nil {
-			return nil, 0, err
+			return nil, memberFit{}, err
 		}
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
@@ -154,13 +165,21 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 		clear(w)
 		clear(b)
 	}
-	best, bestLoss, since := m.Clone(), math.Inf(1), 0
-	if cfg.ZeroOutput {
+	steps := tr.n / bs
+	refit := stopAt > 0
+	// stopStep ends a refit: stopAt epochs of tr, at least one step.
+	stopStep := max(1, int(math.Round(stopAt*float64(steps))))
+	var best *nn.MLP
+	bestLoss, bestStep, since, done := math.Inf(1), 0, 0, 0
+	if !refit {
+		best = m.Clone()
+	}
+	if cfg.ZeroOutput && !refit {
 		if bestLoss, err = evalLoss(m, val, task); err != nil {
-			return nil, 0, err
+			return nil, memberFit{}, err
 		}
 	}
-	steps := tr.n / bs
+	fit := func() memberFit { return memberFit{loss: bestLoss, epochs: float64(bestStep) / float64(steps)} }
 	evalAt := steps + 1
 	if cfg.EvalsPerEpoch > 1 {
 		evalAt = max(1, steps/cfg.EvalsPerEpoch)
@@ -173,28 +192,35 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 			return false, err
 		}
 		if vl < bestLoss {
-			bestLoss, since = vl, 0
+			bestLoss, bestStep, since = vl, done, 0
 			return false, best.CopyFrom(m)
 		}
 		since++
 		return since >= cfg.Patience*max(1, cfg.EvalsPerEpoch), nil
 	}
 	shrink := float32(1 - cfg.LR*cfg.WeightDecay)
-	for ep := 0; ep < cfg.Epochs; ep++ {
+	epochs := cfg.Epochs
+	if refit {
+		epochs = (stopStep + steps - 1) / steps
+	}
+	for ep := 0; ep < epochs; ep++ {
 		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		// Drop the ragged tail so every step uses one graph (it is reshuffled next epoch).
 		for st, s := 0, 0; s+bs <= tr.n; st, s = st+1, s+bs {
-			if st > 0 && st%evalAt == 0 && st+evalAt <= steps {
+			if refit && done == stopStep {
+				break
+			}
+			if !refit && st > 0 && st%evalAt == 0 && st+evalAt <= steps {
 				stop, err := check()
 				if err != nil {
-					return nil, 0, err
+					return nil, memberFit{}, err
 				}
 				if stop {
-					return best, bestLoss, nil
+					return best, fit(), nil
 				}
 			}
 			if err := ctx.Err(); err != nil {
-				return nil, 0, err
+				return nil, memberFit{}, err
 			}
 			tr.batch(perm[s:s+bs], x, aux)
 			if cfg.InputDropout > 0 {
@@ -204,7 +230,7 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 				dropCounts(x, bs, tr.width, tr.counts, tr.width, cfg.DescDropout, rng)
 			}
 			if _, err := trn.Step(x, aux); err != nil {
-				return nil, 0, err
+				return nil, memberFit{}, err
 			}
 			if shrink < 1 {
 				for l := 0; l < m.Layers(); l++ {
@@ -214,19 +240,26 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 					}
 				}
 			}
+			done++
+		}
+		if progress != nil {
+			progress(float64(ep+1) / float64(epochs))
+		}
+		if refit {
+			continue
 		}
 		stop, err := check()
 		if err != nil {
-			return nil, 0, err
+			return nil, memberFit{}, err
 		}
 		if stop {
 			break
 		}
-		if progress != nil {
-			progress(float64(ep+1) / float64(cfg.Epochs))
-		}
 	}
-	return best, bestLoss, nil
+	if refit {
+		return m, memberFit{loss: math.NaN(), epochs: float64(done) / float64(steps)}, nil
+	}
+	return best, fit(), nil
 }
 
 // dropCounts applies inverted dropout with probability p to columns

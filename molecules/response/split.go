@@ -132,3 +132,17 @@ func checkSplit(name string, allowed ...string) error {
 	}
 	return fmt.Errorf("response: split %q is not one of %v: %w", name, allowed, store.ErrInvalid)
 }
+
+// nestSplit moves s one level in for experiments that must not read the
+// test rows: a part of the training rows drawn with seed, as large as the
+// validation part, becomes the validation part; the rest of the training
+// rows train; the validation part becomes the test part; the test rows are
+// left out.
+func nestSplit(s Split, seed uint64) Split {
+	tr := slices.Clone(s.Train)
+	newRand(seed, 7).Shuffle(len(tr), func(i, j int) { tr[i], tr[j] = tr[j], tr[i] })
+	nVal := min(len(s.Val), len(tr)/2)
+	n := Split{Train: tr[nVal:], Val: tr[:nVal], Test: slices.Clone(s.Val)}
+	n.sort()
+	return n
+}

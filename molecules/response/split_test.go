@@ -407,3 +407,25 @@ func sortedRefinementClasses(s *physScratch, m *molecules.Mol) int {
 	}
 	return len(classes)
 }
+
+// TestNestSplit checks the experiments' inner split: the outer validation
+// rows become the test rows, a validation part of the same size comes from
+// the training rows, and no outer test row is used.
+func TestNestSplit(t *testing.T) {
+	outer := RandomSplit(1000, 4)
+	in := nestSplit(outer, 4)
+	if !slices.Equal(in.Test, outer.Val) {
+		t.Error("inner test rows are not the outer validation rows")
+	}
+	if len(in.Val) != len(outer.Val) || len(in.Train)+len(in.Val) != len(outer.Train) {
+		t.Errorf("inner parts %d/%d from %d training rows", len(in.Train), len(in.Val), len(outer.Train))
+	}
+	got := append(slices.Clone(in.Train), in.Val...)
+	slices.Sort(got)
+	if !slices.Equal(got, outer.Train) {
+		t.Error("inner training and validation rows are not the outer training rows")
+	}
+	if other := nestSplit(outer, 5); slices.Equal(other.Val, in.Val) {
+		t.Error("the seed does not choose the inner validation rows")
+	}
+}

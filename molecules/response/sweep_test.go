@@ -18,6 +18,10 @@ var sweepSeeds = flag.Int("response.seeds", 3, "TestSweep: random-split seeds 1â
 
 var sweepSeed0 = flag.Int("response.seed0", 1, "TestSweep: first seed (to split a sweep over processes)")
 
+var sweepNested = flag.Bool("response.nested", false, "TestSweep: score on the validation split, with a part of the training split validating (nestSplit); the test split is not read")
+
+var sweepRefit = flag.Bool("response.refit", false, "TestSweep: refit every member on training plus validation rows (TrainInput.refit); without it no variant refits")
+
 var sweep = flag.String("response.sweep", "", "comma-separated datasets (esol,lipo,â€¦) to run TestSweep's hyper-parameter and feature comparison on")
 
 // sweepVariant is one configuration TestSweep compares.
@@ -81,6 +85,7 @@ func TestSweep(t *testing.T) {
 		{"estate-drop50-h512", func(c netConfig) netConfig { c.InputDropout, c.Hidden = 0.5, []int{512, 256}; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
 		{"estate-drop50-wd03", func(c netConfig) netConfig { c.InputDropout, c.WeightDecay = 0.5, 0.03; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
 		{"physchem-drop50", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescPhyschem, 0, ArchMLP, nil, 0, false, 0},
+		{"physchem-drop50-hybrid", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescPhyschem, 0, ArchHybrid, nil, 0, false, 0},
 		{"estate-drop50-min1", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 1, ArchMLP, nil, 0, false, 0},
 		{"estate-drop50-min5", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 5, ArchMLP, nil, 0, false, 0},
 		{"estate-drop50-hd10", func(c netConfig) netConfig { c.InputDropout, c.HiddenDropout = 0.5, 0.1; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
@@ -125,6 +130,7 @@ func TestSweep(t *testing.T) {
 				net := v.net(base)
 				in := TrainInput{Dataset: ds, Split: SplitRandom, Seed: seed, net: &net, descSet: v.descSet, minBitCount: v.minCount, Arch: v.arch, Ensemble: v.ensemble}
 				in.graphDesc, in.fitBlend = v.graphDesc, v.fitBlend
+				in.nested, in.refit = *sweepNested, sweepRefit
 				if v.graph != nil {
 					g := v.graph(propertyGraph(ds))
 					in.graph = &g
@@ -145,7 +151,7 @@ func TestSweep(t *testing.T) {
 				if m.rec.MLPWeight != nil {
 					hy["mlp weight"] = append(hy["mlp weight"], *m.rec.MLPWeight)
 				}
-				for _, k := range []string{"rmseMLP", "rmseGraph", "rmseEven", "rmseBlendLOO"} {
+				for _, k := range []string{"rmseMLP", "rmseGraph", "rmseEven", "rmseBlendLOO", "rmseBeforeRefit", "rmseMLPBeforeRefit", "rmseGraphBeforeRefit", "rocAucBeforeRefit"} {
 					if v, ok := m.rec.Validation[k]; ok {
 						hy["val "+k] = append(hy["val "+k], v)
 					}
@@ -155,8 +161,16 @@ func TestSweep(t *testing.T) {
 				}
 				fmt.Printf("SWEEP-SEED %s %s seed %d val %.3f test %.3f train %.0f s\n", ds, v.name, seed, vs[len(vs)-1], ts[len(ts)-1], m.rec.TrainSeconds)
 			}
+			name := v.name
+			if *sweepRefit {
+				name += "+refit"
+			}
+			if *sweepNested {
+				// The "test" column is the outer validation split.
+				name += " (nested)"
+			}
 			fmt.Printf("SWEEP %-8s %-28s val %s mean %.3f | test %s mean %.3f\n",
-				ds, v.name, perSeed(vs), meanOf(vs), perSeed(ts), meanOf(ts))
+				ds, name, perSeed(vs), meanOf(vs), perSeed(ts), meanOf(ts))
 			for _, k := range slices.Sorted(maps.Keys(hy)) {
 				if x := hy[k]; len(x) == len(vs) {
 					fmt.Printf("SWEEP %-8s %-28s   %-17s %s mean %.3f\n", ds, v.name, k, perSeed(x), meanOf(x))

@@ -61,6 +61,17 @@ type TrainInput struct {
 	// descSet's) the message-passing members read; 0 takes the dataset's
 	// default (propertyGraphDesc); a set larger than descSet reads all.
 	graphDesc int
+	// refit, when set (tests and experiments), replaces the default of
+	// propertyRefit: whether every member is retrained on training plus
+	// validation rows for the epochs early stopping chose for it, after
+	// the validation rows have calibrated the model (see trainProperty).
+	refit *bool
+	// nested (experiments) moves the split one level in: a seeded part of
+	// the training rows, as large as the validation split, becomes the
+	// validation split and the validation split becomes the test split,
+	// so that a choice such as refit can be scored on validation rows
+	// without reading the test split.
+	nested bool
 }
 
 var idUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
@@ -209,6 +220,22 @@ func propertyArch(dataset string) string {
 	return ArchMLP
 }
 
+// propertyRefit says whether a property model's members are refitted on
+// the training and validation rows once the validation rows have chosen
+// their epochs and calibrated the model: for ESOL and FreeSolv models with
+// message-passing members. Scored on validation rows by moving the split
+// one level in (TestSweep -response.nested: a part of the training rows
+// early-stops, the validation rows score), the refit lowered the default
+// hybrid's RMSE on ESOL from 0.536 to 0.526 (seeds 1–5, lower on 4) and on
+// FreeSolv from 0.895 to 0.862 (seeds 1–3, lower on all), through its
+// D-MPNN half (ESOL 0.558 → 0.537, FreeSolv 0.899 → 0.834); the MLP half
+// tied (RESULTS.md, "ESOL, fifth round"). MLP ensembles alone tied too
+// (ESOL 0.546 both, seeds 1–5), so they are not refitted, and the other
+// sets' hybrids were not measured.
+func propertyRefit(dataset, arch string) bool {
+	return (dataset == "esol" || dataset == "freesolv") && hasGraph(arch)
+}
+
 // propertyGraph is the default configuration of message-passing members,
 // chosen on validation RMSE (molecules/response/mpnn/RESULTS.md): hidden
 // 256 for 60 epochs on ESOL (60 beat 30; mean readout beat sum), then 100
@@ -316,6 +343,9 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	} else {
 		sp = RandomSplit(len(feats), in.Seed)
 	}
+	if in.nested {
+		sp = nestSplit(sp, in.Seed)
+	}
 	T := len(targets)
 	rec := modelRecord{ModelInfo: ModelInfo{
 		ID: ModelID(in), Dataset: in.Dataset, Target: in.Target, Tasks: targets, Task: d.Task, Unit: d.Unit,
@@ -389,20 +419,30 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	if hasGraph(in.Arch) {
 		slots += in.Ensemble
 	}
+	refit := propertyRefit(in.Dataset, in.Arch)
+	if in.refit != nil {
+		refit = *in.refit
+	}
+	if refit {
+		slots *= 2
+	}
 	slot := 0
 	var members []*nn.MLP
+	var fits []memberFit
 	for k := 0; hasMLP(in.Arch) && k < in.Ensemble; k++ {
 		msg := fmt.Sprintf("training MLP member %d of %d", k+1, in.Ensemble)
-		m, _, err := trainMember(ctx, trRows, vaRows, rec.Net, d.Task, in.Seed*1000+uint64(k), func(f float64) {
+		m, fit, err := trainMember(ctx, trRows, vaRows, rec.Net, d.Task, in.Seed*1000+uint64(k), 0, func(f float64) {
 			progress((float64(slot)+f)/float64(slots)*0.95, msg)
 		})
 		if err != nil {
 			return nil, err
 		}
-		members = append(members, m)
+		members, fits = append(members, m), append(fits, fit)
 		slot++
 	}
 	var graphs []*mpnn.Model
+	var trG, vaG []mpnn.Graph
+	var trY, vaY [][]float64
 	if hasGraph(in.Arch) {
 		gc := propertyGraph(in.Dataset)
 		if in.graph != nil {
@@ -427,8 +467,8 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 			}
 			return gs, y
 		}
-		trG, trY := part(sp.Train)
-		vaG, vaY := part(sp.Val)
+		trG, trY = part(sp.Train)
+		vaG, vaY = part(sp.Val)
 		for k := 0; k < in.Ensemble; k++ {
 			msg := fmt.Sprintf("training message-passing member %d of %d", k+1, in.Ensemble)
 			c := gc
@@ -448,7 +488,67 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	if err != nil {
 		return nil, err
 	}
-	model.evaluate(feats, ys, sp, in.fitBlend)
+	model.evaluate(feats, ys, sp, in.fitBlend, true)
+	if refit {
+		// Refit: the early-stopped ensemble has calibrated the interval,
+		// the domain threshold and any blend weight on the validation
+		// rows, and reported its validation metrics. Each member is now
+		// trained again from the same seed on training plus validation
+		// rows for the epochs early stopping chose for it (epochs, not
+		// steps: each epoch has the rows of both parts). The refitted
+		// model keeps that calibration and is scored on the test rows,
+		// which neither stage read. The vocabulary, descriptor scaling and
+		// target standardisation stay those of the training rows.
+		all := append(slices.Clone(sp.Train), sp.Val...)
+		allRows := mk(all)
+		var members2 []*nn.MLP
+		for k, fit := range fits {
+			msg := fmt.Sprintf("refitting MLP member %d of %d on training and validation rows", k+1, len(fits))
+			m := members[k]
+			if fit.epochs > 0 {
+				m, _, err = trainMember(ctx, allRows, rows{}, rec.Net, d.Task, in.Seed*1000+uint64(k), fit.epochs, func(f float64) {
+					progress((float64(slot)+f)/float64(slots)*0.95, msg)
+				})
+				if err != nil {
+					return nil, err
+				}
+			}
+			members2 = append(members2, m)
+			slot++
+		}
+		var graphs2 []*mpnn.Model
+		allG, allY := append(slices.Clone(trG), vaG...), append(slices.Clone(trY), vaY...)
+		for k, g := range graphs {
+			msg := fmt.Sprintf("refitting message-passing member %d of %d on training and validation rows", k+1, len(graphs))
+			c := g.Config()
+			c.Stop = g.Info().BestEpoch
+			g2, err := mpnn.Train(ctx, c, allG, nil, allY, nil, func(f float64) {
+				progress((float64(slot)+f)/float64(slots)*0.95, msg)
+			})
+			if err != nil {
+				return nil, err
+			}
+			graphs2 = append(graphs2, g2)
+			slot++
+		}
+		rec2 := model.rec
+		rec2.Refit = true
+		rec2.TrainSMILES = slices.Clip(rec2.TrainSMILES)
+		for _, i := range sp.Val {
+			rec2.TrainSMILES = append(rec2.TrainSMILES, smiles[i])
+		}
+		before := model.rec.Metrics
+		if model, err = newModel(rec2, members2, graphs2); err != nil {
+			return nil, err
+		}
+		model.evaluate(feats, ys, sp, false, false)
+		// The early-stopped ensemble's test scores, beside the refit's.
+		for _, k := range []string{"rmse", "rocAuc", "rmseMLP", "rmseGraph"} {
+			if v, ok := before[k]; ok {
+				model.rec.Metrics[k+"BeforeRefit"] = v
+			}
+		}
+	}
 	model.rec.TrainedAt = time.Now().UTC()
 	model.rec.TrainSeconds = time.Since(start).Seconds()
 	model.rec.Metrics["dropped"] = float64(dropped)
@@ -458,7 +558,11 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 // evaluate computes validation-derived calibration (interval scale, domain
 // threshold, with fitBlend a regression hybrid's MLP weight), test metrics
 // and the baseline.
-func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split, fitBlend bool) {
+//
+// With calibrate false (a refitted model, which has trained on the
+// validation rows) the calibration and validation metrics already in the
+// record are kept, and only the test rows are scored.
+func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split, fitBlend, calibrate bool) {
 	eng := m.pool.get()
 	defer m.pool.put(eng)
 	T := len(m.rec.Tasks)
@@ -491,7 +595,7 @@ func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split, fitBlend boo
 	// interval below is calibrated on the weighted ensemble.
 	hybrid := m.rec.Task == Regression && len(m.members) > 0 && len(m.graphs) > 0
 	var vLOO []float64
-	if hybrid && fitBlend {
+	if hybrid && fitBlend && calibrate {
 		a, b := vHalves.halfMeans()
 		yv, scale := make([]float64, len(a)), make([]float64, len(a))
 		for i := range yv {
@@ -502,8 +606,10 @@ func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split, fitBlend boo
 	}
 	vMean, vSD := vHalves.combine(m.mlpWeight())
 	// Interval calibration: k so that 95 % of validation |residual|/sd ≤ 1.96·k.
-	m.rec.IntervalScale = 1
-	if m.rec.Task == Regression {
+	if calibrate {
+		m.rec.IntervalScale = 1
+	}
+	if m.rec.Task == Regression && calibrate {
 		var z []float64
 		for i, y := range vY[0] {
 			if !math.IsNaN(y) && vSD[i*T] > 0 {
@@ -512,7 +618,9 @@ func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split, fitBlend boo
 		}
 		m.rec.IntervalScale = max(1, percentile(z, 95)/IntervalZ)
 	}
-	m.rec.InDomainThreshold = percentile(vSim, DomainPercentile)
+	if calibrate {
+		m.rec.InDomainThreshold = percentile(vSim, DomainPercentile)
+	}
 	tHalves, tSim, tY := part(sp.Test)
 	tMean, tSD := tHalves.combine(m.mlpWeight())
 	score := func(pred, y []float64) Metrics {
@@ -549,7 +657,10 @@ func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split, fitBlend boo
 		}
 		mb = append(mb, score(base, tY[j]))
 	}
-	m.rec.Metrics, m.rec.Validation, m.rec.Baseline = avg(mt), avg(mv), avg(mb)
+	m.rec.Metrics, m.rec.Baseline = avg(mt), avg(mb)
+	if calibrate {
+		m.rec.Validation = avg(mv)
+	}
 	if hybrid {
 		// Each half alone; with a fitted weight also the even blend and
 		// (on validation) the leave-one-out blend, whose weight never saw
@@ -568,7 +679,9 @@ func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split, fitBlend boo
 				into[name] = avg(parts)["rmse"]
 			}
 		}
-		halves(vHalves, vY, m.rec.Validation)
+		if calibrate {
+			halves(vHalves, vY, m.rec.Validation)
+		}
 		halves(tHalves, tY, m.rec.Metrics)
 		if vLOO != nil {
 			var parts []Metrics

@@ -48,7 +48,13 @@ type Config struct {
 	// included, after each step (as AdamW): p ← p·(1 − lr·WeightDecay),
 	// with the step's scheduled lr. 0: off.
 	WeightDecay float64 `json:",omitempty"`
-	Seed        uint64  // weights and shuffling; the same seed gives the same model
+	// Stop, when > 0, ends training after epoch Stop of the Epochs
+	// schedule: the learning rate still warms up and decays as if all
+	// Epochs ran. It refits a model on more data (training plus
+	// validation) for the epoch count that early stopping chose before.
+	// 0: run up to Epochs.
+	Stop int    `json:",omitempty"`
+	Seed uint64 // weights and shuffling; the same seed gives the same model
 }
 
 func (c Config) withDefaults() Config {
@@ -108,6 +114,8 @@ func (c Config) validate() error {
 		return bad("Dropout", c.Dropout)
 	case !(c.WeightDecay >= 0 && c.WeightDecay < 100):
 		return bad("WeightDecay", c.WeightDecay)
+	case c.Stop < 0 || c.Stop > c.Epochs:
+		return bad("Stop", c.Stop)
 	}
 	return nil
 }
@@ -402,6 +410,9 @@ func Train(ctx context.Context, cfg Config, train, val []Graph, yTrain, yVal [][
 		}
 		if progress != nil {
 			progress(float64(ep) / float64(cfg.Epochs))
+		}
+		if ep == cfg.Stop {
+			break
 		}
 	}
 	if len(val) > 0 {

@@ -223,6 +223,39 @@ func TestRegularisers(t *testing.T) {
 	}
 }
 
+// TestStopReproducesEarlyStop checks Config.Stop: trained without
+// validation on the same graphs and stopped at the epoch early stopping
+// kept, a model must reach exactly the kept weights, because the
+// learning-rate schedule still spans Epochs. It fails if Stop shortened the
+// schedule or stopped an epoch early or late.
+func TestStopReproducesEarlyStop(t *testing.T) {
+	gs, ys := esolSubset(t, 90)
+	for seed := uint64(1); seed <= 10; seed++ {
+		c := mpnn.Config{Hidden: 16, Depth: 2, Epochs: 12, Batch: 16, LR: 1e-2, Seed: seed}
+		m, err := mpnn.Train(context.Background(), c, gs[:70], gs[70:], ys[:70], ys[70:], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := m.Info().BestEpoch
+		if best == c.Epochs {
+			continue // the schedule's end: Stop would not be exercised
+		}
+		c.Stop = best
+		r, err := mpnn.Train(context.Background(), c, gs[:70], nil, ys[:70], nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Info().Epochs != best {
+			t.Errorf("seed %d: stopped after %d epochs, want %d", seed, r.Info().Epochs, best)
+		}
+		if a, b := predictAll(t, m, gs), predictAll(t, r, gs); !slices.Equal(a, b) {
+			t.Errorf("seed %d: stopped at epoch %d, predicts unlike the early-stopped model", seed, best)
+		}
+		return
+	}
+	t.Fatal("no seed stopped before the last epoch: the test exercised nothing")
+}
+
 func TestBadInput(t *testing.T) {
 	gs, ys := esolSubset(t, 10)
 	withExtra := []mpnn.Graph{gs[0]}
@@ -246,6 +279,7 @@ func TestBadInput(t *testing.T) {
 		{"bad LR", mpnn.Config{LR: 2}, gs, ys, true},
 		{"dropout 1", mpnn.Config{Dropout: 1}, gs, ys, true},
 		{"negative weight decay", mpnn.Config{WeightDecay: -0.1}, gs, ys, true},
+		{"stop after the last epoch", mpnn.Config{Stop: 2}, gs, ys, true},
 		{"task count", mpnn.Config{Tasks: 2}, gs, ys, true},
 		{"unexpected extras", mpnn.Config{}, withExtra, ys[:1], true},
 		{"bond to a missing atom", mpnn.Config{}, broken, ys[:1], true},
