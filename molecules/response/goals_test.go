@@ -69,7 +69,7 @@ func TestGoals(t *testing.T) {
 			met = map[bool]string{true: "yes", false: "NO"}[ok]
 		}
 		var extra []string
-		for _, k := range []string{"rmse", "mae", "r2", "pearson", "meanPerDrugPearson", "intervalCoverage", "rmseInDomain", "rmseOutOfDomain", "rocAucInDomain", "rocAucOutOfDomain"} {
+		for _, k := range []string{"rmse", "rmseBeforeRefit", "mae", "r2", "pearson", "meanPerDrugPearson", "intervalCoverage", "rmseInDomain", "rmseOutOfDomain", "rocAucInDomain", "rocAucOutOfDomain"} {
 			if v, ok := info.Metrics[k]; ok && k != g.metric {
 				s := fmt.Sprintf("%s %.3f", k, v)
 				if bv, ok := info.Baseline[k]; ok {

@@ -5,8 +5,9 @@
 // here (gather, scatter-sum, bond-message, segment readout, fused dense
 // layers, masked losses), its symbolic backward pass from gorgonia.Grad, an
 // allocation-free executor for that graph, training with Adam and early
-// stopping, batched prediction, per-atom occlusion attributions and a
-// binary model format.
+// stopping (or, to refit on more rows, a stop at a chosen epoch of the
+// same learning-rate schedule: Config.Stop), batched prediction, per-atom
+// occlusion attributions and a binary model format.
 //
 // The network, for a molecule with atom features f_v and bond features f_vw:
 //
