@@ -119,6 +119,15 @@
 // errors the validation metrics describe. The test metrics include the RMSE
 // (or ROC-AUC) of the in-domain and out-of-domain test molecules separately.
 //
+// The headline test metric carries a 95 % percentile-bootstrap interval
+// (<metric>Low95, <metric>High95; BootstrapResamples resamples, seeded by
+// the model's seed): a test split of a hundred molecules leaves an RMSE
+// uncertain by about ±10 %, and differences inside that are not evidence.
+// Property sets resample molecules (a multi-task molecule with all its
+// assays). GDSC models report intervals for RMSE and Pearson r. They
+// resample what their split holds out whole: cell lines, drugs, or pairs.
+// Pairs that share an unseen drug are not independent.
+//
 // atomContributions are occlusion attributions of the fingerprint bits
 // mapped back to atoms: for every set bit the ensemble prediction is
 // recomputed with that bit's input set to zero; the difference (prediction

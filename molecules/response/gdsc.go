@@ -457,6 +457,30 @@ func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, canon []string, sp Split)
 	m.rec.Validation["baselineRmse"] = RegressionMetrics(m.perDrugBaseline(g, sp, sp.Val), vY)["rmse"]
 	m.rec.Metrics = RegressionMetrics(tMean, tY)
 	m.rec.Metrics["meanPerDrugPearson"], _ = meanPearsonByGroup(tMean, tY, tDrug)
+	// 95 % bootstrap intervals of the test RMSE and Pearson r, resampling
+	// what the split holds out whole: cell lines, drugs, or pairs.
+	var group []int
+	switch m.rec.Split {
+	case SplitCell:
+		for _, i := range sp.Test {
+			group = append(group, g.PairCell[i])
+		}
+	case SplitDrug:
+		group = tDrug
+	}
+	var p, y []float64
+	sample := func(rows []int) Metrics {
+		p, y = p[:0], y[:0]
+		for _, i := range rows {
+			p, y = append(p, tMean[i]), append(y, tY[i])
+		}
+		return RegressionMetrics(p, y)
+	}
+	for _, key := range []string{"rmse", "pearson"} {
+		m.rec.Metrics[key+"Low95"], m.rec.Metrics[key+"High95"] = bootstrapCI(len(tY), group, m.rec.Seed, func(rows []int) float64 {
+			return sample(rows)[key]
+		})
+	}
 	cover := 0.0
 	for i := range tY {
 		if math.Abs(tY[i]-tMean[i]) <= IntervalZ*m.rec.IntervalScale*tSD[i] {

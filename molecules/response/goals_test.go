@@ -69,6 +69,9 @@ func TestGoals(t *testing.T) {
 			met = map[bool]string{true: "yes", false: "NO"}[ok]
 		}
 		var extra []string
+		if lo, ok := info.Metrics[g.metric+"Low95"]; ok {
+			extra = append(extra, fmt.Sprintf("%s 95%% CI %.3f–%.3f", g.metric, lo, info.Metrics[g.metric+"High95"]))
+		}
 		for _, k := range []string{"rmse", "rmseBeforeRefit", "mae", "r2", "pearson", "meanPerDrugPearson", "intervalCoverage", "rmseInDomain", "rmseOutOfDomain", "rocAucInDomain", "rocAucOutOfDomain"} {
 			if v, ok := info.Metrics[k]; ok && k != g.metric {
 				s := fmt.Sprintf("%s %.3f", k, v)

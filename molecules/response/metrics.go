@@ -120,3 +120,54 @@ func meanPearsonByGroup(pred, y []float64, group []int) (float64, int) {
 	}
 	return sum / float64(n), n
 }
+
+// BootstrapResamples is the number of resamples behind a metric's 95 %
+// interval (the Low95/High95 metrics).
+const BootstrapResamples = 1000
+
+// bootstrapCI is the 95 % percentile-bootstrap interval of stat over the n
+// rows of a held-out set: BootstrapResamples resamples, drawn with seed, of
+// whole clusters with replacement. group[i] names row i's cluster (nil:
+// every row is its own), so that rows which are not independent (the pairs
+// of one unseen drug) are resampled together. stat receives the resampled
+// row indices; resamples where it is NaN are skipped, and with fewer than
+// half left both bounds are NaN.
+func bootstrapCI(n int, group []int, seed uint64, stat func(rows []int) float64) (lo, hi float64) {
+	var clusters [][]int
+	if group == nil {
+		clusters = make([][]int, n)
+		for i := range clusters {
+			clusters[i] = []int{i}
+		}
+	} else {
+		at := map[int]int{}
+		for i, g := range group[:n] {
+			k, ok := at[g]
+			if !ok {
+				k = len(clusters)
+				at[g] = k
+				clusters = append(clusters, nil)
+			}
+			clusters[k] = append(clusters[k], i)
+		}
+	}
+	if len(clusters) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	rng := newRand(seed, 0xb007)
+	rows := make([]int, 0, n)
+	vals := make([]float64, 0, BootstrapResamples)
+	for b := 0; b < BootstrapResamples; b++ {
+		rows = rows[:0]
+		for range clusters {
+			rows = append(rows, clusters[rng.IntN(len(clusters))]...)
+		}
+		if v := stat(rows); !math.IsNaN(v) {
+			vals = append(vals, v)
+		}
+	}
+	if len(vals) < BootstrapResamples/2 {
+		return math.NaN(), math.NaN()
+	}
+	return percentile(vals, 2.5), percentile(vals, 97.5)
+}

@@ -65,6 +65,9 @@ func TestTrainDeterministic(t *testing.T) {
 	if a.rec.Metrics["rmse"] != b.rec.Metrics["rmse"] || !slices.Equal(a.rec.Rows.Test, b.rec.Rows.Test) {
 		t.Error("same seed, different metrics or split")
 	}
+	if lo, hi := a.rec.Metrics["rmseLow95"], a.rec.Metrics["rmseHigh95"]; !(lo < a.rec.Metrics["rmse"] && a.rec.Metrics["rmse"] < hi) || lo != b.rec.Metrics["rmseLow95"] {
+		t.Errorf("test rmse %.3f, bootstrap interval [%.3f, %.3f] (same seed: low %.3f)", a.rec.Metrics["rmse"], lo, hi, b.rec.Metrics["rmseLow95"])
+	}
 	// The quick model must still beat the mean predictor clearly.
 	if a.rec.Metrics["rmse"] > 0.7*a.rec.Baseline["rmse"] {
 		t.Errorf("rmse %.3f vs baseline %.3f", a.rec.Metrics["rmse"], a.rec.Baseline["rmse"])
@@ -485,5 +488,23 @@ func TestRefit(t *testing.T) {
 		if *pp[i].Value == *pr[i].Value {
 			t.Errorf("%s: the refit predicts exactly as before it (%v)", smiles[i], *pp[i].Value)
 		}
+	}
+}
+
+// TestClassificationInterval trains a small multi-task classifier: its test
+// ROC-AUC (the mean over the Tox21 assays) must lie inside its bootstrap
+// interval, which resamples molecules with all their assays together.
+func TestClassificationInterval(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small model")
+	}
+	m, err := Train(context.Background(), TrainInput{Dataset: "tox21", Target: "all", Split: SplitRandom, Seed: 1, Ensemble: 1, Epochs: 2, MaxRows: 800, Arch: ArchMLP}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auc, lo, hi := m.rec.Metrics["rocAuc"], m.rec.Metrics["rocAucLow95"], m.rec.Metrics["rocAucHigh95"]
+	t.Logf("rocAuc %.3f in [%.3f, %.3f] over %d test molecules", auc, lo, hi, len(m.rec.Rows.Test))
+	if !(lo < auc && auc < hi && hi-lo < 0.5) {
+		t.Errorf("rocAuc %.3f, interval [%.3f, %.3f]", auc, lo, hi)
 	}
 }

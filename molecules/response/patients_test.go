@@ -76,6 +76,11 @@ func TestPredictPatients(t *testing.T) {
 	if info.Baseline["rmse"] == 0 || info.Metrics["rmse"] == 0 || info.Unit == "" {
 		t.Fatalf("metrics missing: %+v", info)
 	}
+	for _, k := range []string{"rmse", "pearson"} {
+		if lo, hi := info.Metrics[k+"Low95"], info.Metrics[k+"High95"]; !(lo < info.Metrics[k] && info.Metrics[k] < hi) {
+			t.Errorf("test %s %.3f outside its bootstrap interval [%.3f, %.3f] (cell lines resampled)", k, info.Metrics[k], lo, hi)
+		}
+	}
 	patients := []*cohorts.Patient{
 		{ID: "P3", Conditions: []cohorts.ClinicalCode{{System: cohorts.SysICD10, Code: "C91.0"}}},
 		{ID: "P1", Variants: []cohorts.Variant{variant("BRAF", genomics.Missense, genomics.Somatic)},

@@ -3,6 +3,7 @@ package response
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -427,5 +428,62 @@ func TestNestSplit(t *testing.T) {
 	}
 	if other := nestSplit(outer, 5); slices.Equal(other.Val, in.Val) {
 		t.Error("the seed does not choose the inner validation rows")
+	}
+}
+
+// TestBootstrapCI checks the metric intervals: for normal residuals the
+// RMSE interval holds the RMSE and is as wide as theory says (±1.96·σ/√(2n));
+// resampling whole clusters widens it when rows of a cluster share an
+// error; the seed fixes it; and a statistic that is never defined gives
+// NaN bounds.
+func TestBootstrapCI(t *testing.T) {
+	const n = 400
+	rng := rand.New(rand.NewPCG(3, 4))
+	pred, y, group := make([]float64, n), make([]float64, n), make([]int, n)
+	offset := make([]float64, 20)
+	for c := range offset {
+		offset[c] = rng.NormFloat64()
+	}
+	for i := range y {
+		group[i] = i / 20
+		y[i] = rng.NormFloat64()
+	}
+	rmse := func(rows []int) float64 {
+		p, yy := make([]float64, len(rows)), make([]float64, len(rows))
+		for k, i := range rows {
+			p[k], yy[k] = pred[i], y[i]
+		}
+		return RegressionMetrics(p, yy)["rmse"]
+	}
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	lo, hi := bootstrapCI(n, nil, 1, rmse)
+	point := rmse(all)
+	if !(lo < point && point < hi) || hi-lo < 0.10 || hi-lo > 0.18 {
+		t.Errorf("rmse %.3f, interval [%.3f, %.3f]: want it inside, width near 0.139", point, lo, hi)
+	}
+	if lo2, hi2 := bootstrapCI(n, nil, 1, rmse); lo2 != lo || hi2 != hi {
+		t.Error("the same seed gave another interval")
+	}
+	if lo2, _ := bootstrapCI(n, nil, 2, rmse); lo2 == lo {
+		t.Error("another seed gave the same interval")
+	}
+	// Rows of a cluster share an offset: the residuals are not independent.
+	for i := range y {
+		y[i] = 0.3*y[i] + offset[group[i]]
+	}
+	rlo, rhi := bootstrapCI(n, nil, 1, rmse)
+	clo, chi := bootstrapCI(n, group, 1, rmse)
+	t.Logf("independent rows: rmse %.3f in [%.3f, %.3f]; clustered: rows [%.3f, %.3f], clusters [%.3f, %.3f]", point, lo, hi, rlo, rhi, clo, chi)
+	if chi-clo < 2*(rhi-rlo) {
+		t.Errorf("clustered interval [%.3f, %.3f] is not much wider than the row interval [%.3f, %.3f]", clo, chi, rlo, rhi)
+	}
+	if lo, hi := bootstrapCI(n, nil, 1, func([]int) float64 { return math.NaN() }); !math.IsNaN(lo) || !math.IsNaN(hi) {
+		t.Errorf("undefined statistic gave [%v, %v]", lo, hi)
+	}
+	if lo, hi := bootstrapCI(0, nil, 1, rmse); !math.IsNaN(lo) || !math.IsNaN(hi) {
+		t.Errorf("no rows gave [%v, %v]", lo, hi)
 	}
 }

@@ -103,6 +103,7 @@ func TestSweep(t *testing.T) {
 		{"estate-gphys-ep100", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-gphys-ep100", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-gphys-ep100-gd15", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Dropout = 100, 0.15; return g }, DescPhyschem, false, 0},
+		{"estate-drop50-gphys-ep100-e10", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 10},
 		{"estate-drop50-gphys-ep100-fit", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, true, 0},
 		{"estate-drop50-gphys-ep100-gwd10", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.WeightDecay = 100, 0.1; return g }, DescPhyschem, false, 0},
 		{"estate-gphys-ep150", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 150; return g }, DescPhyschem, false, 0},
