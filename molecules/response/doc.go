@@ -124,9 +124,13 @@
 // the model's seed): a test split of a hundred molecules leaves an RMSE
 // uncertain by about ±10 %, and differences inside that are not evidence.
 // Property sets resample molecules (a multi-task molecule with all its
-// assays). GDSC models report intervals for RMSE and Pearson r. They
-// resample what their split holds out whole: cell lines, drugs, or pairs.
-// Pairs that share an unseen drug are not independent.
+// assays). GDSC models report intervals for RMSE, Pearson r and the mean
+// per-drug Pearson r. They resample what their split holds out whole: cell
+// lines, drugs, or pairs (pairs that share an unseen drug are not
+// independent). They also report the paired interval of their RMSE minus
+// the per-drug-mean baseline's over the same resamples
+// (rmseVsBaselineLow95/High95; below zero = better than the baseline
+// beyond the noise).
 //
 // atomContributions are occlusion attributions of the fingerprint bits
 // mapped back to atoms: for every set bit the ensemble prediction is

@@ -481,6 +481,32 @@ func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, canon []string, sp Split)
 			return sample(rows)[key]
 		})
 	}
+	var gd []int
+	m.rec.Metrics["meanPerDrugPearsonLow95"], m.rec.Metrics["meanPerDrugPearsonHigh95"] = bootstrapCI(len(tY), group, m.rec.Seed, func(rows []int) float64 {
+		sample(rows) // fills p and y
+		gd = gd[:0]
+		for _, i := range rows {
+			gd = append(gd, tDrug[i])
+		}
+		r, n := meanPearsonByGroup(p, y, gd)
+		if n == 0 {
+			return math.NaN()
+		}
+		return r
+	})
+	// The paired interval of the RMSE difference from the per-drug-mean
+	// baseline (model − baseline, negative = better) on the same
+	// resamples: whether the model beats the baseline beyond the noise.
+	base := m.perDrugBaseline(g, sp, sp.Test)
+	var pb []float64
+	m.rec.Metrics["rmseVsBaselineLow95"], m.rec.Metrics["rmseVsBaselineHigh95"] = bootstrapCI(len(tY), group, m.rec.Seed, func(rows []int) float64 {
+		pb = pb[:0]
+		for _, i := range rows {
+			pb = append(pb, base[i])
+		}
+		model := sample(rows)["rmse"] // fills y with the resampled targets
+		return model - RegressionMetrics(pb, y)["rmse"]
+	})
 	cover := 0.0
 	for i := range tY {
 		if math.Abs(tY[i]-tMean[i]) <= IntervalZ*m.rec.IntervalScale*tSD[i] {
@@ -488,7 +514,6 @@ func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, canon []string, sp Split)
 		}
 	}
 	m.rec.Metrics["intervalCoverage"] = cover / float64(max(len(tY), 1))
-	base := m.perDrugBaseline(g, sp, sp.Test)
 	m.rec.Baseline = RegressionMetrics(base, tY)
 	m.rec.Baseline["meanPerDrugPearson"], _ = meanPearsonByGroup(base, tY, tDrug)
 	for _, mm := range []Metrics{m.rec.Metrics, m.rec.Baseline, m.rec.Validation} {

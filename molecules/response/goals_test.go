@@ -72,6 +72,12 @@ func TestGoals(t *testing.T) {
 		if lo, ok := info.Metrics[g.metric+"Low95"]; ok {
 			extra = append(extra, fmt.Sprintf("%s 95%% CI %.3f–%.3f", g.metric, lo, info.Metrics[g.metric+"High95"]))
 		}
+		if lo, ok := info.Metrics["meanPerDrugPearsonLow95"]; ok {
+			extra = append(extra, fmt.Sprintf("meanPerDrugPearson 95%% CI %.3f–%.3f", lo, info.Metrics["meanPerDrugPearsonHigh95"]))
+		}
+		if lo, ok := info.Metrics["rmseVsBaselineLow95"]; ok {
+			extra = append(extra, fmt.Sprintf("rmse − baseline 95%% CI %.3f–%.3f", lo, info.Metrics["rmseVsBaselineHigh95"]))
+		}
 		for _, k := range []string{"rmse", "rmseBeforeRefit", "mae", "r2", "pearson", "meanPerDrugPearson", "intervalCoverage", "rmseInDomain", "rmseOutOfDomain", "rocAucInDomain", "rocAucOutOfDomain"} {
 			if v, ok := info.Metrics[k]; ok && k != g.metric {
 				s := fmt.Sprintf("%s %.3f", k, v)

@@ -76,10 +76,13 @@ func TestPredictPatients(t *testing.T) {
 	if info.Baseline["rmse"] == 0 || info.Metrics["rmse"] == 0 || info.Unit == "" {
 		t.Fatalf("metrics missing: %+v", info)
 	}
-	for _, k := range []string{"rmse", "pearson"} {
+	for _, k := range []string{"rmse", "pearson", "meanPerDrugPearson"} {
 		if lo, hi := info.Metrics[k+"Low95"], info.Metrics[k+"High95"]; !(lo < info.Metrics[k] && info.Metrics[k] < hi) {
 			t.Errorf("test %s %.3f outside its bootstrap interval [%.3f, %.3f] (cell lines resampled)", k, info.Metrics[k], lo, hi)
 		}
+	}
+	if d, lo, hi := info.Metrics["rmse"]-info.Baseline["rmse"], info.Metrics["rmseVsBaselineLow95"], info.Metrics["rmseVsBaselineHigh95"]; !(lo < d && d < hi) {
+		t.Errorf("rmse − baseline %.3f outside its paired interval [%.3f, %.3f]", d, lo, hi)
 	}
 	patients := []*cohorts.Patient{
 		{ID: "P3", Conditions: []cohorts.ClinicalCode{{System: cohorts.SysICD10, Code: "C91.0"}}},
