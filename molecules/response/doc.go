@@ -159,7 +159,9 @@
 //	    held-out metrics beside the naive baseline and published results
 //	go test ./molecules/response -run TestSweep -response.sweep esol,lipo -v
 //	    the validation comparison (seeds 1–3) that chose the defaults;
-//	    -response.variants names the rows to run
+//	    -response.variants names the rows to run, -response.seeds more
+//	    seeds; -response.nested -response.refit scores the refit one level
+//	    in (training rows early-stop, validation rows score)
 //	go test ./molecules/response -run XXX -bench PredictEnsemble5 -benchtime 60x -count 6
 //	    prediction throughput of a 5-member ensemble from SMILES (MLP-only
 //	    property models parse with molecules.ParserConfig.SkipStereo: their
