@@ -608,17 +608,15 @@ func (m *Model) evaluate(feats []molFeat, ys [][]float64, sp Split, fitBlend, ca
 	// Interval calibration: k so that 95 % of validation |residual|/sd ≤ 1.96·k.
 	if calibrate {
 		m.rec.IntervalScale = 1
-	}
-	if m.rec.Task == Regression && calibrate {
-		var z []float64
-		for i, y := range vY[0] {
-			if !math.IsNaN(y) && vSD[i*T] > 0 {
-				z = append(z, math.Abs(y-vMean[i*T])/vSD[i*T])
+		if m.rec.Task == Regression {
+			var z []float64
+			for i, y := range vY[0] {
+				if !math.IsNaN(y) && vSD[i*T] > 0 {
+					z = append(z, math.Abs(y-vMean[i*T])/vSD[i*T])
+				}
 			}
+			m.rec.IntervalScale = max(1, percentile(z, 95)/IntervalZ)
 		}
-		m.rec.IntervalScale = max(1, percentile(z, 95)/IntervalZ)
-	}
-	if calibrate {
 		m.rec.InDomainThreshold = percentile(vSim, DomainPercentile)
 	}
 	tHalves, tSim, tY := part(sp.Test)
