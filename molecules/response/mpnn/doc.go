@@ -6,8 +6,10 @@
 // layers, masked losses), its symbolic backward pass from gorgonia.Grad, an
 // allocation-free executor for that graph, training with Adam and early
 // stopping (or, to refit on more rows, a stop at a chosen epoch of the
-// same learning-rate schedule: Config.Stop), batched prediction, per-atom
-// occlusion attributions and a binary model format.
+// same learning-rate schedule: Config.Stop), fine-tuning from another
+// model's encoder (TrainFrom, for pretraining), optional per-atom features
+// after the built-in ones (Config.AtomExtras, WithAtomFeatures), batched
+// prediction, per-atom occlusion attributions and a binary model format.
 //
 // The network, for a molecule with atom features f_v and bond features f_vw:
 //

@@ -34,6 +34,7 @@ type netGraph struct {
 	mask                   []float32 // training with Dropout: the readout's dropout mask
 	lossGrad               *lossGradOp
 	extras, tasks, hidden  int
+	aw                     int // atom input width: AtomDim + Config.AtomExtras
 	atomIn, readoutScaling bool
 }
 
@@ -61,8 +62,10 @@ func buildNet(m *Model, c caps, train bool) (*netGraph, error) {
 		return d, G.NewMatrix(g, G.Float32, G.WithShape(rows, cols), G.WithName(name),
 			G.WithValue(tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(d))))
 	}
-	ng.xb, ng.XB = input("xbond", c.edge, AtomDim+BondDim)
-	ng.xa, ng.XA = input("xatom", c.atom, AtomDim)
+	AW := cfg.atomWidth()
+	ng.aw = AW
+	ng.xb, ng.XB = input("xbond", c.edge, AW+BondDim)
+	ng.xa, ng.XA = input("xatom", c.atom, AW)
 	if cfg.Extras > 0 {
 		ng.ext, ng.EXT = input("extra", c.mol, cfg.Extras)
 	}
@@ -76,7 +79,7 @@ func buildNet(m *Model, c caps, train bool) (*netGraph, error) {
 	next := func() *G.Node { p++; return params[p-1] }
 	// h0 = W_i·[f_v, f_vw] (pre-activation, reused at every depth)
 	wi := next()
-	h0, err := rec.apply(newDenseOp(rec, rowsEdge, c.edge, AtomDim+BondDim, H, false, false, false), ng.XB, wi)
+	h0, err := rec.apply(newDenseOp(rec, rowsEdge, c.edge, AW+BondDim, H, false, false, false), ng.XB, wi)
 	if err != nil {
 		return nil, err
 	}
@@ -104,12 +107,12 @@ func buildNet(m *Model, c caps, train bool) (*netGraph, error) {
 	if err != nil {
 		return nil, err
 	}
-	cat, err := rec.apply(&concatOp{base(rec, "Concat", rowsAtom, c.atom, AtomDim+H), AtomDim, H}, ng.XA, a)
+	cat, err := rec.apply(&concatOp{base(rec, "Concat", rowsAtom, c.atom, AW+H), AW, H}, ng.XA, a)
 	if err != nil {
 		return nil, err
 	}
 	wo, bo := next(), next()
-	hv, err := rec.apply(newDenseOp(rec, rowsAtom, c.atom, AtomDim+H, H, true, false, true), cat, wo, bo)
+	hv, err := rec.apply(newDenseOp(rec, rowsAtom, c.atom, AW+H, H, true, false, true), cat, wo, bo)
 	if err != nil {
 		return nil, err
 	}
@@ -294,20 +297,21 @@ func (c caps) fits(gs []Graph, idx []int) bool {
 func (ng *netGraph) load(gs []Graph, idx []int, y [][]float64, sum bool) {
 	b := ng.b
 	b.nMol, b.nAtom, b.nEdge = len(idx), 0, 0
-	const fin = AtomDim + BondDim
+	aw := ng.aw
+	fin := aw + BondDim
 	for k, i := range idx {
 		g := &gs[i]
 		off := int32(b.nAtom)
 		b.molStart[k] = off
-		copy(ng.xa[b.nAtom*AtomDim:], g.AtomF)
+		copy(ng.xa[b.nAtom*aw:], g.AtomF)
 		for v := 0; v < g.Atoms; v++ {
 			b.atomMol[b.nAtom+v] = int32(k)
 		}
 		for e := range g.Src {
 			row := ng.xb[(b.nEdge+e)*fin : (b.nEdge+e+1)*fin]
 			s := int(g.Src[e])
-			copy(row[:AtomDim], g.AtomF[s*AtomDim:(s+1)*AtomDim])
-			copy(row[AtomDim:], g.BondF[e*BondDim:(e+1)*BondDim])
+			copy(row[:aw], g.AtomF[s*aw:(s+1)*aw])
+			copy(row[aw:], g.BondF[e*BondDim:(e+1)*BondDim])
 			b.src[b.nEdge+e] = g.Src[e] + off
 			b.dst[b.nEdge+e] = g.Dst[e] + off
 		}

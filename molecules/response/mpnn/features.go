@@ -74,7 +74,8 @@ const (
 type Graph struct {
 	// Atoms is the number of atoms (hydrogens are implicit).
 	Atoms int
-	// AtomF holds Atoms rows of AtomDim features.
+	// AtomF holds Atoms rows of AtomDim features, each followed by the
+	// graph's per-atom extras when it has them (WithAtomFeatures).
 	AtomF []float32
 	// Src and Dst are the endpoints of each directed bond.
 	Src, Dst []int32
@@ -222,12 +223,13 @@ func hybridSlot(a *molecules.Atom, deg, hs, pi int) int {
 
 // validate checks that a graph is well formed for a model expecting extras
 // extra features; i names the graph in errors.
-func (g *Graph) validate(i, extras int) error {
+func (g *Graph) validate(i, extras, atomExtras int) error {
 	switch {
 	case g.Atoms < 1:
 		return fmt.Errorf("mpnn: graph %d has no atoms: %w", i, store.ErrInvalid)
-	case len(g.AtomF) != g.Atoms*AtomDim:
-		return fmt.Errorf("mpnn: graph %d: %d atom features, want %d×%d: %w", i, len(g.AtomF), g.Atoms, AtomDim, store.ErrInvalid)
+	case len(g.AtomF) != g.Atoms*(AtomDim+atomExtras):
+		return fmt.Errorf("mpnn: graph %d: %d atom features, want %d×%d (%d built-in, %d extra per atom): %w",
+			i, len(g.AtomF), g.Atoms, AtomDim+atomExtras, AtomDim, atomExtras, store.ErrInvalid)
 	case len(g.Dst) != len(g.Src) || len(g.Src)%2 != 0 || len(g.BondF) != len(g.Src)*BondDim:
 		return fmt.Errorf("mpnn: graph %d: inconsistent bond arrays (%d src, %d dst, %d features): %w", i, len(g.Src), len(g.Dst), len(g.BondF), store.ErrInvalid)
 	case len(g.Extra) != extras:
@@ -259,9 +261,10 @@ func (g *Graph) validate(i, extras int) error {
 // used by AtomContributions). Atom indices above k shift down by one.
 func (g *Graph) without(k int) Graph {
 	o := Graph{Atoms: g.Atoms - 1, Extra: g.Extra}
-	o.AtomF = make([]float32, 0, (g.Atoms-1)*AtomDim)
-	o.AtomF = append(o.AtomF, g.AtomF[:k*AtomDim]...)
-	o.AtomF = append(o.AtomF, g.AtomF[(k+1)*AtomDim:]...)
+	aw := len(g.AtomF) / g.Atoms
+	o.AtomF = make([]float32, 0, (g.Atoms-1)*aw)
+	o.AtomF = append(o.AtomF, g.AtomF[:k*aw]...)
+	o.AtomF = append(o.AtomF, g.AtomF[(k+1)*aw:]...)
 	shift := func(a int32) int32 {
 		if int(a) > k {
 			return a - 1
@@ -277,4 +280,22 @@ func (g *Graph) without(k int) Graph {
 		o.BondF = append(o.BondF, g.BondF[e*BondDim:(e+2)*BondDim]...)
 	}
 	return o
+}
+
+// WithAtomFeatures returns g with k extra features per atom appended to
+// each atom row: x holds Atoms rows of k values, in atom order. It is for a
+// model whose Config.AtomExtras is k. g must have no atom extras yet.
+func WithAtomFeatures(g Graph, x []float32, k int) (Graph, error) {
+	if k < 1 || len(x) != g.Atoms*k || len(g.AtomF) != g.Atoms*AtomDim {
+		return Graph{}, fmt.Errorf("mpnn: %d per-atom features for %d atoms of %d each, on rows of %d: %w",
+			len(x), g.Atoms, k, len(g.AtomF)/max(g.Atoms, 1), store.ErrInvalid)
+	}
+	o := g
+	w := AtomDim + k
+	o.AtomF = make([]float32, g.Atoms*w)
+	for i := 0; i < g.Atoms; i++ {
+		copy(o.AtomF[i*w:], g.AtomF[i*AtomDim:(i+1)*AtomDim])
+		copy(o.AtomF[i*w+AtomDim:(i+1)*w], x[i*k:(i+1)*k])
+	}
+	return o, nil
 }

@@ -41,7 +41,7 @@ func TestGraphOf(t *testing.T) {
 				t.Fatal(err)
 			}
 			g := GraphOf(m, []float32{1, 2})
-			if err := g.validate(0, 2); err != nil {
+			if err := g.validate(0, 2, 0); err != nil {
 				t.Fatal(err)
 			}
 			if g.Atoms != c.atoms || g.Edges() != 2*c.bnds {
@@ -123,7 +123,7 @@ func TestWithout(t *testing.T) {
 	if o.Atoms != 3 || o.Edges() != 4 {
 		t.Fatalf("without OH: %d atoms %d edges", o.Atoms, o.Edges())
 	}
-	if err := o.validate(0, 0); err != nil {
+	if err := o.validate(0, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -273,11 +273,24 @@ func TestNetworkGradient(t *testing.T) {
 		{"classification, sum, depth 2", Config{Hidden: 8, Depth: 2, FFNHidden: 5, FFNLayers: 3, Tasks: 2, Classification: true, Agg: AggSum, Seed: 4}, false},
 		{"wrong message adjoint injected", Config{Hidden: 8, Depth: 3, FFNHidden: 6, Extras: 2, Tasks: 2, Seed: 3}, true},
 		{"readout dropout, fixed mask", Config{Hidden: 8, Depth: 3, FFNHidden: 6, Extras: 2, Tasks: 2, Seed: 3, Dropout: 0.4}, false},
+		{"per-atom extras", Config{Hidden: 8, Depth: 3, FFNHidden: 6, Extras: 2, AtomExtras: 3, Tasks: 2, Seed: 4}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg.withDefaults()
 			m := newModel(cfg)
+			var err error
 			gs := tinyGraphs(t, cfg.Extras)
+			if k := cfg.AtomExtras; k > 0 {
+				for i, g := range gs {
+					x := make([]float32, g.Atoms*k)
+					for j := range x {
+						x[j] = float32((i+j)%5-2) * 0.4
+					}
+					if gs[i], err = WithAtomFeatures(g, x, k); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
 			ys := [][]float64{{0.5, math.NaN()}, {-1, 1}, {1.2, 0}, {0, 1}, {math.NaN(), 0}}
 			if cfg.Classification {
 				ys = [][]float64{{1, math.NaN()}, {0, 1}, {1, 0}, {0, 1}, {math.NaN(), 0}}
@@ -287,6 +300,22 @@ func TestNetworkGradient(t *testing.T) {
 				t.Fatal(err)
 			}
 			ng.load(gs, []int{0, 1, 2, 3, 4}, ys, cfg.Agg == AggSum)
+			if cfg.AtomExtras > 0 {
+				// The extras reach the network: W_i's and W_o's extra rows
+				// have gradients.
+				aw := cfg.atomWidth()
+				ng.run()
+				var gi, go_ float64
+				for r := AtomDim; r < aw; r++ {
+					for c := 0; c < cfg.Hidden; c++ {
+						gi += math.Abs(float64(ng.grads[0][r*cfg.Hidden+c]))
+						go_ += math.Abs(float64(ng.grads[2][r*cfg.Hidden+c]))
+					}
+				}
+				if gi == 0 || go_ == 0 {
+					t.Errorf("per-atom extras: gradient mass on their W_i rows %g, W_o rows %g; want both > 0", gi, go_)
+				}
+			}
 			if cfg.Dropout > 0 {
 				if ng.mask == nil {
 					t.Fatal("training graph with Dropout has no mask")

@@ -55,7 +55,15 @@ type Config struct {
 	// 0: run up to Epochs.
 	Stop int    `json:",omitempty"`
 	Seed uint64 // weights and shuffling; the same seed gives the same model
+	// AtomExtras is the number of per-atom features every graph carries
+	// after the AtomDim built-in ones (WithAtomFeatures; Chemprop's atom
+	// descriptors): they join the atom's row wherever it enters the
+	// network. 0: none.
+	AtomExtras int `json:",omitempty"`
 }
+
+// atomWidth is the width of an atom input row: AtomDim + AtomExtras.
+func (c Config) atomWidth() int { return AtomDim + c.AtomExtras }
 
 func (c Config) withDefaults() Config {
 	def := func(v *int, d int) {
@@ -96,6 +104,8 @@ func (c Config) validate() error {
 		return bad("FFNLayers", c.FFNLayers)
 	case c.Extras < 0 || c.Extras > 1<<16:
 		return bad("Extras", c.Extras)
+	case c.AtomExtras < 0 || c.AtomExtras > 1024:
+		return bad("AtomExtras", c.AtomExtras)
 	case c.Tasks < 1 || c.Tasks > 4096:
 		return bad("Tasks", c.Tasks)
 	case c.Agg != AggMean && c.Agg != AggSum:
@@ -180,11 +190,11 @@ func paramShapes(cfg Config) []paramShape {
 	var out []paramShape
 	H := cfg.Hidden
 	add := func(name string, rows, cols int) { out = append(out, paramShape{name, rows, cols}) }
-	add("W_i", AtomDim+BondDim, H)
+	add("W_i", cfg.atomWidth()+BondDim, H)
 	if cfg.Depth > 1 {
 		add("W_h", H, H)
 	}
-	add("W_o", AtomDim+H, H)
+	add("W_o", cfg.atomWidth()+H, H)
 	add("b_o", 1, H)
 	in := H + cfg.Extras
 	for l := 0; l < cfg.FFNLayers; l++ {
@@ -214,12 +224,12 @@ func (m *Model) NumParams() int {
 	return n
 }
 
-func checkData(gs []Graph, ys [][]float64, extras, tasks int, what string) error {
+func checkData(gs []Graph, ys [][]float64, extras, atomExtras, tasks int, what string) error {
 	if len(ys) != len(gs) {
 		return fmt.Errorf("mpnn: %s: %d graphs but %d target rows: %w", what, len(gs), len(ys), store.ErrInvalid)
 	}
 	for i := range gs {
-		if err := gs[i].validate(i, extras); err != nil {
+		if err := gs[i].validate(i, extras, atomExtras); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		if len(ys[i]) != tasks {
@@ -243,6 +253,32 @@ func checkData(gs []Graph, ys [][]float64, extras, tasks int, what string) error
 // fraction done after each epoch. The same config, data and seed give a
 // bit-identical model.
 func Train(ctx context.Context, cfg Config, train, val []Graph, yTrain, yVal [][]float64, progress func(frac float64)) (*Model, error) {
+	return trainFrom(ctx, nil, cfg, train, val, yTrain, yVal, progress)
+}
+
+// TrainFrom is Train with the message-passing encoder (W_i, W_h, W_o,
+// b_o) starting from base's weights instead of random ones: fine-tuning a
+// model pretrained on another task. The feed-forward layers after the
+// readout start random, so base may have other Extras and Tasks, but it
+// must have cfg's Hidden, Depth and AtomExtras. The same base, config, data and seed
+// give a bit-identical model.
+func TrainFrom(ctx context.Context, base *Model, cfg Config, train, val []Graph, yTrain, yVal [][]float64, progress func(frac float64)) (*Model, error) {
+	if base == nil {
+		return nil, fmt.Errorf("mpnn: no base model to fine-tune: %w", store.ErrInvalid)
+	}
+	return trainFrom(ctx, base, cfg, train, val, yTrain, yVal, progress)
+}
+
+// encoderParams is the number of leading parameter tensors that make up
+// the message-passing encoder of cfg (W_i, W_h when Depth > 1, W_o, b_o).
+func encoderParams(cfg Config) int {
+	if cfg.Depth > 1 {
+		return 4
+	}
+	return 3
+}
+
+func trainFrom(ctx context.Context, base *Model, cfg Config, train, val []Graph, yTrain, yVal [][]float64, progress func(frac float64)) (*Model, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -250,13 +286,22 @@ func Train(ctx context.Context, cfg Config, train, val []Graph, yTrain, yVal [][
 	if len(train) == 0 {
 		return nil, fmt.Errorf("mpnn: no training graphs: %w", store.ErrInvalid)
 	}
-	if err := checkData(train, yTrain, cfg.Extras, cfg.Tasks, "training set"); err != nil {
+	if err := checkData(train, yTrain, cfg.Extras, cfg.AtomExtras, cfg.Tasks, "training set"); err != nil {
 		return nil, err
 	}
-	if err := checkData(val, yVal, cfg.Extras, cfg.Tasks, "validation set"); err != nil {
+	if err := checkData(val, yVal, cfg.Extras, cfg.AtomExtras, cfg.Tasks, "validation set"); err != nil {
 		return nil, err
 	}
 	m := newModel(cfg)
+	if base != nil {
+		if bc := base.cfg; bc.Hidden != cfg.Hidden || bc.Depth != cfg.Depth || bc.AtomExtras != cfg.AtomExtras {
+			return nil, fmt.Errorf("mpnn: base model has hidden %d, depth %d, %d atom extras; fine-tuning needs hidden %d, depth %d, %d atom extras: %w",
+				bc.Hidden, bc.Depth, bc.AtomExtras, cfg.Hidden, cfg.Depth, cfg.AtomExtras, store.ErrInvalid)
+		}
+		for i := 0; i < encoderParams(cfg); i++ {
+			copy(m.params[i], base.params[i])
+		}
+	}
 	if !cfg.Classification {
 		for t := 0; t < cfg.Tasks; t++ {
 			var s, s2 float64
@@ -465,7 +510,7 @@ func (m *Model) Predict(gs []Graph, out [][]float64) error {
 		return fmt.Errorf("mpnn: Predict: %d graphs but %d output rows: %w", len(gs), len(out), store.ErrInvalid)
 	}
 	for i := range gs {
-		if err := gs[i].validate(i, m.cfg.Extras); err != nil {
+		if err := gs[i].validate(i, m.cfg.Extras, m.cfg.AtomExtras); err != nil {
 			return err
 		}
 		if len(out[i]) != m.cfg.Tasks {
@@ -552,7 +597,7 @@ func (m *Model) predictRaw(gs []Graph, out []float64) error {
 // removed (the readout then averages the remaining atoms). Units are those
 // of Predict.
 func (m *Model) AtomContributions(g Graph) ([]float64, error) {
-	if err := g.validate(0, m.cfg.Extras); err != nil {
+	if err := g.validate(0, m.cfg.Extras, m.cfg.AtomExtras); err != nil {
 		return nil, err
 	}
 	gs := make([]Graph, 0, g.Atoms+1)
