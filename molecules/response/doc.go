@@ -161,7 +161,11 @@
 //	    the validation comparison (seeds 1–3) that chose the defaults;
 //	    -response.variants names the rows to run, -response.seeds more
 //	    seeds; -response.nested -response.refit scores the refit one level
-//	    in (training rows early-stop, validation rows score)
+//	    in (training rows early-stop, validation rows score); variants
+//	    named -prelipoN pretrain the message-passing encoders on
+//	    Lipophilicity for N epochs first, and -atomdesc ones give their
+//	    atoms per-atom descriptors (atomDescriptors; both tried on ESOL,
+//	    not adopted: RESULTS.md, "ESOL, sixth round")
 //	go test ./molecules/response -run XXX -bench PredictEnsemble5 -benchtime 60x -count 6
 //	    prediction throughput of a 5-member ensemble from SMILES (MLP-only
 //	    property models parse with molecules.ParserConfig.SkipStereo: their

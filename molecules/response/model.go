@@ -261,7 +261,11 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 		}
 		f := featurizeIn(&eng.feats, mol, m.rec.Bits, m.colOf, !opt.NoAttributions, m.rec.DescSet)
 		if len(m.graphs) > 0 {
-			g := mpnn.GraphOf(mol, nil)
+			g, err := graphOf(mol, m.rec.Graph.AtomExtras)
+			if err != nil {
+				out[i].Error = err.Error()
+				continue
+			}
 			f.graph = &g
 		}
 		feats = append(feats, f)

@@ -86,6 +86,7 @@ func TestSweep(t *testing.T) {
 		{"estate-drop50-wd03", func(c netConfig) netConfig { c.InputDropout, c.WeightDecay = 0.5, 0.03; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
 		{"physchem-drop50", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescPhyschem, 0, ArchMLP, nil, 0, false, 0},
 		{"physchem-drop50-hybrid", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescPhyschem, 0, ArchHybrid, nil, 0, false, 0},
+		{"physchem-drop50-hybrid-atomdesc", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescPhyschem, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.AtomExtras = numAtomDesc; return g }, 0, false, 0},
 		{"estate-drop50-min1", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 1, ArchMLP, nil, 0, false, 0},
 		{"estate-drop50-min5", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 5, ArchMLP, nil, 0, false, 0},
 		{"estate-drop50-hd10", func(c netConfig) netConfig { c.InputDropout, c.HiddenDropout = 0.5, 0.1; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
@@ -110,6 +111,9 @@ func TestSweep(t *testing.T) {
 		{"estate-gphys-ep100-h300", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Hidden, g.FFNHidden = 100, 300, 300; return g }, DescPhyschem, false, 0},
 		{"estate-gphys-ep100-b32", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Batch = 100, 32; return g }, DescPhyschem, false, 0},
 		{"estate-gphys-ep100-d4", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Depth = 100, 4; return g }, DescPhyschem, false, 0},
+		{"estate-drop50-gphys-ep100-prelipo10", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
+		{"estate-drop50-gphys-ep100-prelipo30", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
+		{"estate-drop50-gphys-ep100-atomdesc", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.AtomExtras = 100, numAtomDesc; return g }, DescPhyschem, false, 0},
 		{"estate-gphys-ep100-ffn3", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.FFNLayers = 100, 3; return g }, DescPhyschem, false, 0},
 	}
 	for _, ds := range strings.Split(*sweep, ",") {
@@ -132,6 +136,14 @@ func TestSweep(t *testing.T) {
 				in := TrainInput{Dataset: ds, Split: SplitRandom, Seed: seed, net: &net, descSet: v.descSet, minBitCount: v.minCount, Arch: v.arch, Ensemble: v.ensemble}
 				in.graphDesc, in.fitBlend = v.graphDesc, v.fitBlend
 				in.nested, in.refit = *sweepNested, sweepRefit
+				// "-prelipoN": the message-passing encoders are
+				// pretrained on Lipophilicity for N epochs.
+				if _, after, ok := strings.Cut(v.name, "-prelipo"); ok {
+					in.pretrain = "lipo"
+					if _, err := fmt.Sscan(after, &in.pretrainEpochs); err != nil {
+						t.Fatal(err)
+					}
+				}
 				if v.graph != nil {
 					g := v.graph(propertyGraph(ds))
 					in.graph = &g

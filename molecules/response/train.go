@@ -72,6 +72,12 @@ type TrainInput struct {
 	// so that a choice such as refit can be scored on validation rows
 	// without reading the test split.
 	nested bool
+	// pretrain (experiments), when set, names a regression set whose
+	// first target pretrains every message-passing member's encoder for
+	// pretrainEpochs epochs (all its rows, no molecule-level extras) before the member
+	// is fine-tuned on this set from those weights (mpnn.TrainFrom).
+	pretrain       string
+	pretrainEpochs int
 }
 
 var idUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
@@ -285,6 +291,15 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 		return nil, err
 	}
 	progress(0, "featurising")
+	// The message-passing members' configuration, needed before
+	// featurising: it says whether their graphs carry per-atom descriptors.
+	gc := propertyGraph(in.Dataset)
+	if in.graph != nil {
+		gc = *in.graph
+	}
+	if gc.AtomExtras != 0 && gc.AtomExtras != numAtomDesc {
+		return nil, fmt.Errorf("response: message-passing members read %d per-atom descriptors, not %d: %w", gc.AtomExtras, numAtomDesc, store.ErrInvalid)
+	}
 	p, _ := molecules.NewParser(molecules.ParserConfig{})
 	var feats []molFeat
 	var smiles []string
@@ -312,7 +327,10 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 		}
 		f := featurize(mol, PropertyBits, nil, false, in.descSet)
 		if hasGraph(in.Arch) {
-			g := mpnn.GraphOf(mol, nil)
+			g, err := graphOf(mol, gc.AtomExtras)
+			if err != nil {
+				return nil, err
+			}
 			f.graph = &g
 		}
 		feats = append(feats, f)
@@ -440,14 +458,10 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 		members, fits = append(members, m), append(fits, fit)
 		slot++
 	}
-	var graphs []*mpnn.Model
+	var graphs, bases []*mpnn.Model
 	var trG, vaG []mpnn.Graph
 	var trY, vaY [][]float64
 	if hasGraph(in.Arch) {
-		gc := propertyGraph(in.Dataset)
-		if in.graph != nil {
-			gc = *in.graph
-		}
 		gc.Extras, gc.Tasks, gc.Classification = len(rec.Desc.Mean), T, d.Task == Classification
 		if gd := in.graphDesc; gd > 0 && gd <= in.descSet {
 			gc.Extras = descWidth(gd)
@@ -469,15 +483,41 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 		}
 		trG, trY = part(sp.Train)
 		vaG, vaY = part(sp.Val)
+		var preG []mpnn.Graph
+		var preY [][]float64
+		if in.pretrain != "" {
+			if preG, preY, err = pretrainGraphs(ctx, in.pretrain, gc.AtomExtras); err != nil {
+				return nil, err
+			}
+		}
 		for k := 0; k < in.Ensemble; k++ {
 			msg := fmt.Sprintf("training message-passing member %d of %d", k+1, in.Ensemble)
 			c := gc
 			c.Seed = in.Seed*1000 + 500 + uint64(k)
-			g, err := mpnn.Train(ctx, c, trG, vaG, trY, vaY, func(f float64) {
-				progress((float64(slot)+f)/float64(slots)*0.95, msg)
-			})
-			if err != nil {
-				return nil, err
+			var g *mpnn.Model
+			if preG != nil {
+				pc := c
+				pc.Extras, pc.Tasks, pc.Classification, pc.Epochs, pc.Patience, pc.Stop = 0, 1, false, in.pretrainEpochs, 0, 0
+				base, err := mpnn.Train(ctx, pc, preG, nil, preY, nil, func(f float64) {
+					progress((float64(slot)+f/2)/float64(slots)*0.95, msg+" (pretraining)")
+				})
+				if err != nil {
+					return nil, err
+				}
+				bases = append(bases, base)
+				g, err = mpnn.TrainFrom(ctx, base, c, trG, vaG, trY, vaY, func(f float64) {
+					progress((float64(slot)+0.5+f/2)/float64(slots)*0.95, msg)
+				})
+				if err != nil {
+					return nil, err
+				}
+			} else {
+				g, err = mpnn.Train(ctx, c, trG, vaG, trY, vaY, func(f float64) {
+					progress((float64(slot)+f)/float64(slots)*0.95, msg)
+				})
+				if err != nil {
+					return nil, err
+				}
 			}
 			graphs = append(graphs, g)
 			slot++
@@ -522,9 +562,14 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 			msg := fmt.Sprintf("refitting message-passing member %d of %d on training and validation rows", k+1, len(graphs))
 			c := g.Config()
 			c.Stop = g.Info().BestEpoch
-			g2, err := mpnn.Train(ctx, c, allG, nil, allY, nil, func(f float64) {
-				progress((float64(slot)+f)/float64(slots)*0.95, msg)
-			})
+			fit := func(f float64) { progress((float64(slot)+f)/float64(slots)*0.95, msg) }
+			var g2 *mpnn.Model
+			var err error
+			if bases != nil {
+				g2, err = mpnn.TrainFrom(ctx, bases[k], c, allG, nil, allY, nil, fit)
+			} else {
+				g2, err = mpnn.Train(ctx, c, allG, nil, allY, nil, fit)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -779,4 +824,40 @@ func countLabelled(y []float64) int {
 		}
 	}
 	return n
+}
+
+// pretrainGraphs featurises every parsable row of a regression set with a
+// label in its first target, as graphs without extras, for pretraining.
+func pretrainGraphs(ctx context.Context, name string, atomExtras int) ([]mpnn.Graph, [][]float64, error) {
+	d, ok := datasetInfo(name)
+	if !ok || d.Task != Regression {
+		return nil, nil, fmt.Errorf("response: pretraining set %q is not a regression set: %w", name, store.ErrInvalid)
+	}
+	raw, err := readEmbedded(d.File)
+	if err != nil {
+		return nil, nil, err
+	}
+	tb, err := ParseTable(bytes.NewReader(raw), d.Targets[:1])
+	if err != nil {
+		return nil, nil, err
+	}
+	p, _ := molecules.NewParser(molecules.ParserConfig{})
+	var gs []mpnn.Graph
+	var ys [][]float64
+	for i, s := range tb.SMILES {
+		if i%256 == 0 && ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		mol, err := p.Parse(s)
+		if err != nil || mol.NumAtoms() == 0 || math.IsNaN(tb.Y[i][0]) {
+			continue
+		}
+		g, err := graphOf(mol, atomExtras)
+		if err != nil {
+			return nil, nil, err
+		}
+		gs = append(gs, g)
+		ys = append(ys, tb.Y[i][:1])
+	}
+	return gs, ys, nil
 }
