@@ -24,21 +24,13 @@ func (m *Model) halfSums(eng *engine, feats []molFeat) halfSums {
 	counts, dense := m.inputs(feats, nil)
 	n := len(feats) * len(m.rec.Tasks)
 	h := halfSums{nM: len(m.members), nG: len(m.graphs)}
-	var off []float64 // the linear prior per row, standardised units
-	if p := m.rec.Prior; p != nil {
-		off = make([]float64, len(feats))
-		D := m.eng.dense
-		for r := range off {
-			off[r] = p.at(dense[r*D : (r+1)*D])
-		}
-	}
 	if h.nM > 0 {
 		h.sumM, h.sqM = make([]float64, n), make([]float64, n)
-		m.mlpAccumulate(eng, counts, dense, off, h.sumM, h.sqM)
+		m.mlpAccumulate(eng, counts, dense, nil, h.sumM, h.sqM)
 	}
 	if h.nG > 0 {
 		h.sumG, h.sqG = make([]float64, n), make([]float64, n)
-		m.graphAccumulate(feats, dense, off, h.sumG, h.sqG)
+		m.graphAccumulate(feats, dense, h.sumG, h.sqG)
 	}
 	return h
 }

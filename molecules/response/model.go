@@ -81,9 +81,6 @@ type modelRecord struct {
 	// DrugMeans maps a training drug's canonical SMILES to its standardised
 	// training mean ln IC50 (GDSC models).
 	DrugMeans map[string]float64 `json:"drugMeans,omitempty"`
-	// Prior (single-task regression, optional) is the linear line the
-	// members learn the residual from (prior.go).
-	Prior *linearPrior `json:"prior,omitempty"`
 	// DescSet says which descriptor blocks the model reads (DescBasic,
 	// DescCrippen, DescPhyschem); older records have none (DescBasic).
 	DescSet int `json:"descSet,omitempty"`
@@ -371,11 +368,10 @@ func (m *Model) mlpAccumulate(eng *engine, counts [][]countFeat, dense []float32
 }
 
 // graphAccumulate adds every message-passing member's predictions and their
-// squares to sum and sq, each plus off[r] (the linear prior, standardised
-// units; may be nil). The members read the standardised descriptor block
+// squares to sum and sq. The members read the standardised descriptor block
 // of dense (row width m.eng.dense), or its first graphExtras columns, after
 // their readout.
-func (m *Model) graphAccumulate(feats []molFeat, dense []float32, off []float64, sum, sq []float64) {
+func (m *Model) graphAccumulate(feats []molFeat, dense []float32, sum, sq []float64) {
 	if len(m.graphs) == 0 {
 		return
 	}
@@ -399,9 +395,6 @@ func (m *Model) graphAccumulate(feats []molFeat, dense []float32, off []float64,
 		}
 		for r := range out {
 			for t, y := range out[r] {
-				if off != nil { // single task: the prior in target units
-					y += off[r] * m.rec.YSD[0]
-				}
 				sum[r*T+t] += y
 				sq[r*T+t] += y * y
 			}

@@ -113,8 +113,6 @@ func TestSweep(t *testing.T) {
 		{"estate-gphys-ep100-d4", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Depth = 100, 4; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-gphys-ep100-prelipo10", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-gphys-ep100-prelipo30", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
-		{"estate-drop50-prior", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
-		{"estate-drop50-gphys-ep100-prior", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-gphys-ep100-atomdesc", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.AtomExtras = 100, numAtomDesc; return g }, DescPhyschem, false, 0},
 		{"estate-gphys-ep100-ffn3", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.FFNLayers = 100, 3; return g }, DescPhyschem, false, 0},
 	}
@@ -146,8 +144,6 @@ func TestSweep(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				// "-prior": members learn the residual from a linear prior.
-				in.prior = strings.HasSuffix(v.name, "-prior")
 				if v.graph != nil {
 					g := v.graph(propertyGraph(ds))
 					in.graph = &g

@@ -78,10 +78,6 @@ type TrainInput struct {
 	// is fine-tuned on this set from those weights (mpnn.TrainFrom).
 	pretrain       string
 	pretrainEpochs int
-	// prior (experiments) makes a single-task regression model's members
-	// learn the residual from a linear prior on Delaney's descriptors
-	// (prior.go).
-	prior bool
 }
 
 var idUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
@@ -411,29 +407,6 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 		s := fitScaler(col)
 		rec.YMean[j], rec.YSD[j] = s.Mean[0], s.SD[0]
 	}
-	// off[i] is row i's prior in standardised target units (nil: none).
-	var off []float64
-	if in.prior {
-		if d.Task != Regression || T != 1 {
-			return nil, fmt.Errorf("response: a linear prior needs a single regression target: %w", store.ErrInvalid)
-		}
-		std := make([][]float32, len(feats))
-		for i := range feats {
-			std[i] = make([]float32, len(rec.Desc.Mean))
-			rec.Desc.apply(feats[i].desc, std[i])
-		}
-		tr, ty := make([][]float32, len(sp.Train)), make([]float64, len(sp.Train))
-		for k, i := range sp.Train {
-			tr[k], ty[k] = std[i], (ys[i][0]-rec.YMean[0])/rec.YSD[0]
-		}
-		if rec.Prior, err = fitPrior(tr, ty, priorColumns); err != nil {
-			return nil, err
-		}
-		off = make([]float64, len(feats))
-		for i := range feats {
-			off[i] = rec.Prior.at(std[i])
-		}
-	}
 	nv := len(rec.Vocabulary)
 	width := nv + len(rec.Desc.Mean)
 	mk := func(idx []int) rows {
@@ -450,9 +423,6 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 				for j, v := range ys[idx[r]] {
 					if d.Task == Regression {
 						dst[j] = (v - rec.YMean[j]) / rec.YSD[j]
-						if off != nil {
-							dst[j] -= off[idx[r]]
-						}
 					} else {
 						dst[j] = v
 					}
@@ -508,9 +478,6 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 				rec.Desc.apply(feats[i].desc, extra)
 				gs[k].Extra = extra[:gc.Extras]
 				y[k] = ys[i]
-				if off != nil {
-					y[k] = []float64{ys[i][0] - off[i]*rec.YSD[0]}
-				}
 			}
 			return gs, y
 		}
