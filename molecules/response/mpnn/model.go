@@ -260,8 +260,8 @@ func Train(ctx context.Context, cfg Config, train, val []Graph, yTrain, yVal [][
 // b_o) starting from base's weights instead of random ones: fine-tuning a
 // model pretrained on another task. The feed-forward layers after the
 // readout start random, so base may have other Extras and Tasks, but it
-// must have cfg's Hidden, Depth and AtomExtras. The same base, config, data and seed
-// give a bit-identical model.
+// must have cfg's Hidden, Depth and AtomExtras. The same base, config,
+// data and seed give a bit-identical model.
 func TrainFrom(ctx context.Context, base *Model, cfg Config, train, val []Graph, yTrain, yVal [][]float64, progress func(frac float64)) (*Model, error) {
 	if base == nil {
 		return nil, fmt.Errorf("mpnn: no base model to fine-tune: %w", store.ErrInvalid)
