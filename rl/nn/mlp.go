@@ -151,6 +151,15 @@ func (m *MLP) Forward(x []float32, batch int, out []float32) error {
 	return nil
 }
 
+// SetLR changes Adam's learning rate for the following steps (a schedule).
+func (m *MLP) SetLR(lr float64) error {
+	if !(lr > 0) {
+		return fmt.Errorf("nn: learning rate %v, want > 0: %w", lr, store.ErrInvalid)
+	}
+	m.adam.LR = lr
+	return nil
+}
+
 // adamStep applies one in-place Adam update with the given gradients,
 // parallel to m.params.
 func (m *MLP) adamStep(grads [][]float32) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/rxlab/rxlab/store"
@@ -518,5 +519,43 @@ func TestDropoutGradients(t *testing.T) {
 	}
 	if back, _, err := tr.LossAndGrad(x, aux); err != nil || back != plain {
 		t.Errorf("after SetDropout(0): loss %v (err %v), want %v", back, err, plain)
+	}
+}
+
+// TestSetLR checks that a learning rate set between steps governs the next
+// Adam step: Adam's first step moves every weight by about LR, whatever its
+// gradient's size, so a step at LR/100 moves the weights about a hundredth
+// as far. Bad rates are refused.
+func TestSetLR(t *testing.T) {
+	move := func(lr float64) float64 {
+		m, _ := New(Config{Sizes: []int{4, 8, 2}, Activations: []Activation{Tanh, Identity}, Seed: 2})
+		tr, _ := NewTrainer(m, MSE{})
+		x, y := makeBatch(rand.New(rand.NewPCG(3, 3)), m, MSE{}, 5)
+		before, _, _ := m.Weights(0)
+		before = slices.Clone(before)
+		if lr > 0 {
+			if err := m.SetLR(lr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := tr.Step(x, y); err != nil {
+			t.Fatal(err)
+		}
+		after, _, _ := m.Weights(0)
+		var d float64
+		for i := range after {
+			d = max(d, math.Abs(float64(after[i]-before[i])))
+		}
+		return d
+	}
+	full, small := move(0), move(1e-5)
+	if r := small / full; r < 0.005 || r > 0.02 {
+		t.Errorf("largest weight move at LR 1e-5 is %.3g of the move at 1e-3, want about 0.01", r)
+	}
+	m, _ := New(Config{Sizes: []int{4, 8, 2}, Activations: []Activation{Tanh, Identity}, Seed: 2})
+	for _, lr := range []float64{0, -1, math.NaN()} {
+		if err := m.SetLR(lr); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("SetLR(%v): err = %v, want ErrInvalid", lr, err)
+		}
 	}
 }
