@@ -71,6 +71,9 @@
 // training, the property MLPs drop half the fingerprint-count inputs of each
 // row (inverted dropout; not on Lipophilicity, where validation did not
 // gain); the descriptors are never dropped, and prediction reads everything.
+// ESOL's MLPs decay their learning rate exponentially from 1e-3 to 1e-5
+// over the epoch budget (netConfig.LRFinal; the other sets' tied with a
+// constant rate on validation, or were not measured).
 // ArchMPNN members are directed message-passing networks (package mpnn, a
 // gorgonia graph with gather/scatter ops) over the molecular graph with the
 // standardised descriptors appended after the readout (member i uses

@@ -41,6 +41,11 @@ type netConfig struct {
 	// HiddenDropout is the dropout probability of the hidden activations in
 	// training (nn.Trainer.SetDropout). 0: off.
 	HiddenDropout float64 `json:"hiddenDropout,omitempty"`
+	// LRFinal, when > 0, decays the learning rate exponentially from LR
+	// to LR·LRFinal over the whole epoch budget (by step, so a refit for
+	// a member's early-stopped epochs follows the same schedule). 0: a
+	// constant LR.
+	LRFinal float64 `json:"lrFinal,omitempty"`
 }
 
 // rows is a training or evaluation set as the trainer sees it: dense input
@@ -228,6 +233,12 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 			}
 			if cfg.DescDropout > 0 {
 				dropCounts(x, bs, tr.width, tr.counts, tr.width, cfg.DescDropout, rng)
+			}
+			if cfg.LRFinal > 0 {
+				total := float64(cfg.Epochs * steps)
+				if err := m.SetLR(cfg.LR * math.Pow(cfg.LRFinal, float64(done)/total)); err != nil {
+					return nil, memberFit{}, err
+				}
 			}
 			if _, err := trn.Step(x, aux); err != nil {
 				return nil, memberFit{}, err

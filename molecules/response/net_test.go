@@ -83,12 +83,17 @@ func synthRows(from, to int) rows {
 // on the same rows for the epochs that early stopping reported, it must
 // reach exactly the weights early stopping kept (same seed, same shuffles
 // and dropout masks), with the validation loss checked once or several
-// times per epoch. It fails if the refit stops a step early or late, or if
-// the reported epochs are not where the best weights were taken.
+// times per epoch, and with a decaying learning rate. It fails if the refit
+// stops a step early or late, if the reported epochs are not where the best
+// weights were taken, or if the refit's schedule is not the full budget's.
 func TestRefitReproducesEarlyStop(t *testing.T) {
 	tr, val := synthRows(0, 96), synthRows(96, 128)
-	for _, evals := range []int{1, 3} {
-		cfg := netConfig{Hidden: []int{32}, Epochs: 60, Patience: 4, Batch: 8, LR: 3e-2, WeightDecay: 0.1, InputDropout: 0.2, EvalsPerEpoch: evals}
+	for _, tc := range []struct {
+		evals   int
+		lrFinal float64
+	}{{1, 0}, {3, 0}, {1, 0.01}} {
+		evals := tc.evals
+		cfg := netConfig{Hidden: []int{32}, Epochs: 60, Patience: 4, Batch: 8, LR: 3e-2, WeightDecay: 0.1, InputDropout: 0.2, EvalsPerEpoch: evals, LRFinal: tc.lrFinal}
 		best, fit, err := trainMember(context.Background(), tr, val, cfg, Regression, 5, 0, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -111,6 +116,6 @@ func TestRefitReproducesEarlyStop(t *testing.T) {
 				t.Fatalf("evals %d: layer %d differs between the early-stopped member (%v epochs) and its refit", evals, l, fit.epochs)
 			}
 		}
-		t.Logf("evals per epoch %d: best after %v epochs, loss %.4f", evals, fit.epochs, fit.loss)
+		t.Logf("evals per epoch %d, final LR factor %v: best after %v epochs, loss %.4f", evals, tc.lrFinal, fit.epochs, fit.loss)
 	}
 }

@@ -113,6 +113,15 @@ func TestSweep(t *testing.T) {
 		{"estate-gphys-ep100-d4", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.Depth = 100, 4; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-gphys-ep100-prelipo10", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-gphys-ep100-prelipo30", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
+		{"estate-drop50-lrf10", func(c netConfig) netConfig { c.InputDropout, c.LRFinal = 0.5, 0.1; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-lrf100", func(c netConfig) netConfig { c.InputDropout, c.LRFinal = 0.5, 0.01; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-lrf1000", func(c netConfig) netConfig { c.InputDropout, c.LRFinal = 0.5, 0.001; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-lrf100-lr2e-3", func(c netConfig) netConfig { c.InputDropout, c.LRFinal, c.LR = 0.5, 0.01, 2e-3; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-lrf100-p30", func(c netConfig) netConfig { c.InputDropout, c.LRFinal, c.Patience = 0.5, 0.01, 30; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-lrf100-gphys-ep100", func(c netConfig) netConfig { c.InputDropout, c.LRFinal = 0.5, 0.01; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
+		{"physchem-drop50-lrf100", func(c netConfig) netConfig { c.InputDropout, c.LRFinal = 0.5, 0.01; return c }, DescPhyschem, 0, ArchMLP, nil, 0, false, 0},
+		{"physchem-lrf100", func(c netConfig) netConfig { c.LRFinal = 0.01; return c }, DescPhyschem, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-lrf10-lr2e-3", func(c netConfig) netConfig { c.InputDropout, c.LRFinal, c.LR = 0.5, 0.1, 2e-3; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
 		{"estate-drop50-gphys-ep100-atomdesc", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.AtomExtras = 100, numAtomDesc; return g }, DescPhyschem, false, 0},
 		{"estate-gphys-ep100-ffn3", same, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs, g.FFNLayers = 100, 3; return g }, DescPhyschem, false, 0},
 	}
@@ -128,10 +137,11 @@ func TestSweep(t *testing.T) {
 			hy := map[string][]float64{}
 			for seed := uint64(*sweepSeed0); seed <= uint64(*sweepSeeds); seed++ {
 				// Variants start from the defaults without fingerprint
-				// dropout (the baseline of every row before it was
-				// adopted); the drop* rows set it.
+				// dropout and with a constant learning rate (the
+				// baseline of every row before they were adopted); the
+				// drop* and lrf* rows set them.
 				base := propertyNet(ds)
-				base.InputDropout = 0
+				base.InputDropout, base.LRFinal = 0, 0
 				net := v.net(base)
 				in := TrainInput{Dataset: ds, Split: SplitRandom, Seed: seed, net: &net, descSet: v.descSet, minBitCount: v.minCount, Arch: v.arch, Ensemble: v.ensemble}
 				in.graphDesc, in.fitBlend = v.graphDesc, v.fitBlend

@@ -180,9 +180,16 @@ func ModelID(in TrainInput) string {
 // 0.521 → 0.497 over seeds 1–5 (lower on every seed; rates 0.1–0.8 tried),
 // FreeSolv 0.861 → 0.854, BBBP ROC-AUC 0.905 → 0.914, Tox21 0.861 → 0.864
 // (seeds 1–3). Lipophilicity tied (0.586 → 0.588) and keeps none.
+//
+// ESOL's learning rate decays from 1e-3 to 1e-5 over the 80-epoch budget
+// (LRFinal 0.01; nested validation, seeds 1–5: MLP alone 0.546 → 0.537,
+// the refitted hybrid 0.526 → 0.521, lower on every seed). FreeSolv's and
+// BBBP's MLPs tied with it and keep a constant rate.
 func propertyNet(dataset string) netConfig {
 	c := netConfig{Hidden: []int{256, 256}, Epochs: 80, Patience: 15, Batch: 32, LR: 1e-3, WeightDecay: 0.1, InputDropout: 0.5}
 	switch dataset {
+	case "esol":
+		c.LRFinal = 0.01
 	case "tox21":
 		c.Batch = 64
 		c.Epochs = 40
