@@ -43,8 +43,8 @@ type netConfig struct {
 	HiddenDropout float64 `json:"hiddenDropout,omitempty"`
 	// LRFinal, when > 0, decays the learning rate exponentially from LR
 	// to LR·LRFinal over the whole epoch budget (by step, so a refit for
-	// a member's early-stopped epochs follows the same schedule). 0: a
-	// constant LR.
+	// a member's early-stopped epochs follows the same schedule). The
+	// decoupled weight decay keeps LR's shrink. 0: a constant LR.
 	LRFinal float64 `json:"lrFinal,omitempty"`
 }
 
