@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,6 +82,13 @@ type modelRecord struct {
 	// DrugMeans maps a training drug's canonical SMILES to its standardised
 	// training mean ln IC50 (GDSC models).
 	DrugMeans map[string]float64 `json:"drugMeans,omitempty"`
+	// TissueOffsets maps a training drug's canonical SMILES and a tissue
+	// (a "tissue:" cell feature without its prefix) to the shrunk mean
+	// standardised residual of that drug's training cell lines of that
+	// tissue from the drug's mean (gdscTissueShrink). GDSC models add it
+	// to the drug's mean, so the network learns the residual from the
+	// drug-by-tissue mean; absent (older records, unseen drugs): 0.
+	TissueOffsets map[string]map[string]float64 `json:"tissueOffsets,omitempty"`
 	// DescSet says which descriptor blocks the model reads (DescBasic,
 	// DescCrippen, DescPhyschem); older records have none (DescBasic).
 	DescSet int `json:"descSet,omitempty"`
@@ -124,7 +132,10 @@ type Model struct {
 	pool    enginePool
 	// gdsc-only: index of a gene feature name.
 	cellIdx map[string]int
-	colOf   []int32
+	// gdsc-only: the tissue feature columns and their tissue names.
+	tissueCols  []int
+	tissueNames []string
+	colOf       []int32
 }
 
 // Info returns the model's description.
@@ -172,6 +183,9 @@ func newModel(rec modelRecord, members []*nn.MLP, graphs []*mpnn.Model) (*Model,
 		m.cellIdx = make(map[string]int, len(rec.CellFeatures))
 		for i, f := range rec.CellFeatures {
 			m.cellIdx[f] = i
+			if t, ok := strings.CutPrefix(f, tissuePrefix); ok {
+				m.tissueCols, m.tissueNames = append(m.tissueCols, i), append(m.tissueNames, t)
+			}
 		}
 	}
 	return m, nil

@@ -106,12 +106,14 @@ func (m *Model) PredictPatients(ctx context.Context, smiles string, patients []*
 		return nil, fmt.Errorf("response: smiles: %w", err)
 	}
 	f := featurize(mol, m.rec.Bits, m.colOf, false, DescBasic)
-	ex := m.drugExtra(mol.CanonicalSMILES())
+	canonical := mol.CanonicalSMILES()
+	ex := m.drugExtra(canonical)
 	eng := m.pool.get()
 	defer m.pool.put(eng)
 	drugs := make([]*molFeat, len(patients))
 	cells := make([][]float32, len(patients))
 	extra := make([][2]float32, len(patients))
+	toff := make([]float32, len(patients))
 	out := make([]PatientPrediction, len(patients))
 	for i, p := range patients {
 		if i%1024 == 0 && ctx.Err() != nil {
@@ -122,9 +124,10 @@ func (m *Model) PredictPatients(ctx context.Context, smiles string, patients []*
 		}
 		drugs[i], extra[i] = &f, ex
 		cells[i], out[i].Features = m.PatientFeatures(p)
+		toff[i] = m.tissueOffset(canonical, cells[i])
 		out[i].PatientID = p.ID
 	}
-	mean, sd := m.pairPredict(eng, drugs, extra, cells)
+	mean, sd := m.pairPredict(eng, drugs, extra, cells, toff)
 	for i := range out {
 		half := IntervalZ * m.rec.IntervalScale * sd[i]
 		out[i].Value, out[i].Low, out[i].High = mean[i], mean[i]-half, mean[i]+half

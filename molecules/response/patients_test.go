@@ -3,6 +3,7 @@ package response
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -127,6 +128,89 @@ func TestPredictPatients(t *testing.T) {
 	}
 	if s := Summarize(nil, 3); s.Patients != 0 || s.Top != nil {
 		t.Errorf("empty summary %+v", s)
+	}
+	// The drug-by-tissue offset is added to the prediction: raising the
+	// melanoma patient's (P1, C43.9: skin) offset for dabrafenib by 1 SD
+	// moves P1 by exactly YSD and leaves the patient without a tissue (P2)
+	// where it was.
+	if _, ok := info.Metrics["drugTissueBaselineRmse"]; !ok || len(m.rec.TissueOffsets) == 0 {
+		t.Fatalf("no drug-by-tissue offsets or baseline: %v", info.Metrics)
+	}
+	mol, err := m.parser.Parse(dabrafenib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs := m.rec.TissueOffsets[mol.CanonicalSMILES()]
+	if offs == nil {
+		t.Fatal("dabrafenib has no drug-by-tissue offsets")
+	}
+	byID := func(ps []PatientPrediction) map[string]float64 {
+		out := map[string]float64{}
+		for _, p := range ps {
+			out[p.PatientID] = p.Value
+		}
+		return out
+	}
+	before := byID(preds)
+	was, had := offs["skin"]
+	offs["skin"] = was + 1
+	after, err := m.PredictPatients(ctx, dabrafenib, patients)
+	if had {
+		offs["skin"] = was
+	} else {
+		delete(offs, "skin")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byID(after)
+	if d := got["P1"] - before["P1"]; math.Abs(d-m.rec.YSD[0]) > 1e-4 {
+		t.Errorf("skin offset +1 SD moved P1 by %.5f, want %.5f", d, m.rec.YSD[0])
+	}
+	if got["P2"] != before["P2"] {
+		t.Errorf("patient without a tissue moved: %v → %v", before["P2"], got["P2"])
+	}
+}
+
+// TestTissueOffsets checks the drug-by-tissue offsets on a small table:
+// each is the sum of the drug's residuals in the tissue over n + k, and a
+// training pair's own offset leaves its residual out.
+func TestTissueOffsets(t *testing.T) {
+	g := &GDSC{
+		Features:     []string{"TP53_mut", tissuePrefix + "skin", tissuePrefix + "lung"},
+		CellFeatures: [][]float32{{0, 1, 0}, {1, 1, 0}, {0, 0, 1}, {0, 0, 0}},
+		PairDrug:     []int{0, 0, 0, 0, 1, 1},
+		PairCell:     []int{0, 1, 2, 3, 0, 2},
+		LnIC50:       []float64{3, 5, 1, 7, 2, 4},
+	}
+	if got := cellTissues(g); !slices.Equal(got, []string{"skin", "skin", "lung", ""}) {
+		t.Fatalf("tissues %q", got)
+	}
+	canon := []string{"A", "B"}
+	// yMean 1, ySD 2; drug A's mean residual base 1, drug B's 0.
+	means := map[string]float64{"A": 1, "B": 0}
+	rowOff := make([]float64, len(g.LnIC50))
+	offs := tissueOffsets(g, []int{0, 1, 2, 3, 4}, canon, means, 1, 2, rowOff)
+	k := float64(gdscTissueShrink)
+	// Standardised residuals: A: (3−1)/2−1 = 0, (5−1)/2−1 = 1, (1−1)/2−1 = −1; B: (2−1)/2 = 0.5.
+	want := map[string]map[string]float64{"A": {"skin": 1 / (2 + k), "lung": -1 / (1 + k)}, "B": {"skin": 0.5 / (1 + k)}}
+	for d, ts := range want {
+		for tis, w := range ts {
+			if math.Abs(offs[d][tis]-w) > 1e-12 {
+				t.Errorf("offset %s/%s = %v, want %v", d, tis, offs[d][tis], w)
+			}
+		}
+		if len(offs[d]) != len(ts) {
+			t.Errorf("drug %s has offsets %v, want %v", d, offs[d], ts)
+		}
+	}
+	// Leave-one-out: pair 0 (A, skin, residual 0) sees only pair 1's 1;
+	// pair 2 is alone in lung; pair 3 has no tissue; pair 5 is not training.
+	wantRow := []float64{1 / (1 + k), 0 / (1 + k), 0, 0, 0, 0}
+	for i, w := range wantRow {
+		if math.Abs(rowOff[i]-w) > 1e-12 {
+			t.Errorf("row %d offset %v, want %v", i, rowOff[i], w)
+		}
 	}
 }
 

@@ -146,3 +146,39 @@ func nestSplit(s Split, seed uint64) Split {
 	n.sort()
 	return n
 }
+
+// nestGroupSplit is nestSplit for splits that hold out whole groups (GDSC
+// cell lines or drugs; groupOf[i] is row i's group): a seeded part of the
+// training groups, as many as the validation part has, validates, so the
+// inner validation rows hold out whole groups too.
+func nestGroupSplit(s Split, groupOf []int, seed uint64) Split {
+	count := func(rows []int) []int {
+		seen := map[int]bool{}
+		var ids []int
+		for _, i := range rows {
+			if g := groupOf[i]; !seen[g] {
+				seen[g] = true
+				ids = append(ids, g)
+			}
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	tr, nVal := count(s.Train), len(count(s.Val))
+	newRand(seed, 7).Shuffle(len(tr), func(i, j int) { tr[i], tr[j] = tr[j], tr[i] })
+	nVal = min(nVal, len(tr)/2)
+	inVal := map[int]bool{}
+	for _, g := range tr[:nVal] {
+		inVal[g] = true
+	}
+	n := Split{Test: slices.Clone(s.Val)}
+	for _, i := range s.Train {
+		if inVal[groupOf[i]] {
+			n.Val = append(n.Val, i)
+		} else {
+			n.Train = append(n.Train, i)
+		}
+	}
+	n.sort()
+	return n
+}

@@ -431,6 +431,46 @@ func TestNestSplit(t *testing.T) {
 	}
 }
 
+// TestNestGroupSplit checks that the group-wise nesting keeps groups whole:
+// the inner validation rows are whole training groups, as many as the
+// outer validation part has, and the outer validation rows become the
+// inner test rows.
+func TestNestGroupSplit(t *testing.T) {
+	groupOf := make([]int, 3000)
+	for i := range groupOf {
+		groupOf[i] = (i * 7919) % 100
+	}
+	outer := splitByGroupIDs(groupOf, 3)
+	in := nestGroupSplit(outer, groupOf, 3)
+	if !slices.Equal(in.Test, outer.Val) {
+		t.Error("inner test rows are not the outer validation rows")
+	}
+	got := append(slices.Clone(in.Train), in.Val...)
+	slices.Sort(got)
+	if !slices.Equal(got, outer.Train) {
+		t.Error("inner training and validation rows are not the outer training rows")
+	}
+	groups := func(rows []int) map[int]bool {
+		m := map[int]bool{}
+		for _, i := range rows {
+			m[groupOf[i]] = true
+		}
+		return m
+	}
+	tg, vg := groups(in.Train), groups(in.Val)
+	for g := range vg {
+		if tg[g] {
+			t.Fatalf("group %d is in both inner parts", g)
+		}
+	}
+	if len(vg) != len(groups(outer.Val)) {
+		t.Errorf("inner validation has %d groups, outer %d", len(vg), len(groups(outer.Val)))
+	}
+	if other := nestGroupSplit(outer, groupOf, 4); slices.Equal(other.Val, in.Val) {
+		t.Error("the seed does not choose the inner validation groups")
+	}
+}
+
 // TestBootstrapCI checks the metric intervals: for normal residuals the
 // RMSE interval holds the RMSE and is as wide as theory says (±1.96·σ/√(2n));
 // resampling whole clusters widens it when rows of a cluster share an

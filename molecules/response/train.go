@@ -78,6 +78,13 @@ type TrainInput struct {
 	// is fine-tuned on this set from those weights (mpnn.TrainFrom).
 	pretrain       string
 	pretrainEpochs int
+	// noTissueOffsets (experiments) trains a GDSC model without the
+	// drug-by-tissue offsets (TissueOffsets), as before they existed.
+	noTissueOffsets bool
+	// poolScreens (experiments) gives a GDSC compound screened under two
+	// drug ids one mean for both in training and evaluation, as before
+	// each id kept its own.
+	poolScreens bool
 }
 
 var idUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
