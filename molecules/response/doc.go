@@ -55,17 +55,21 @@
 // drug's mean and, for unseen cell lines, a drug-by-tissue offset (the
 // shrunk mean residual of the drug's training cell lines of the same
 // tissue, leave-one-out for training pairs; TissueOffsets,
-// gdscTissueShrink, useTissueOffsets). Its network predicts the residual
-// from that sum with a zero-initialised output layer: it starts as the
-// per-drug (or drug-by-tissue) baseline, and early stopping only keeps
+// gdscTissueShrink, useTissueOffsets) plus the drug's linear effect of the
+// mutation and copy-number features (ridge weights per drug, fitted on
+// the residuals from the drug-by-tissue means; GenomicWeights,
+// gdsc_genomic.go). Its network predicts the residual from that sum with
+// a zero-initialised output layer: it starts as the per-drug (or
+// drug-by-tissue plus genomic) baseline, and early stopping only keeps
 // what improves on it. The record keeps the means and offsets by canonical
 // SMILES, and a molecule asked by SMILES gets those. GDSC screened 15
 // compounds under two drug ids whose values differ, so training and the
 // held-out metrics take each pair's own id's mean and offsets (a
 // measurement's screen is known), as the per-drug-mean baseline does.
 // On nested validation of unseen cell lines (seeds 1–5, lower on every
-// seed) the offsets took the RMSE from 1.383 to 1.315 and the screens' own
-// means to 1.300; the per-drug-mean baseline there is 1.416. Such a model
+// seed) the offsets took the RMSE from 1.383 to 1.315, the screens' own
+// means to 1.300 and the genomic weights to 1.293; the per-drug-mean
+// baseline there is 1.416. Such a model
 // reports the drug-by-tissue baseline beside the per-drug one
 // (drugTissueBaselineRmse). The unseen-drug split's model never gets these
 // inputs and predicts from structure alone; a random/cell model asked
@@ -84,9 +88,9 @@
 // training, the property MLPs drop half the fingerprint-count inputs of each
 // row (inverted dropout; not on Lipophilicity, where validation did not
 // gain); the descriptors are never dropped, and prediction reads everything.
-// ESOL's MLPs decay their learning rate exponentially from 1e-3 to 1e-5
-// over the epoch budget (netConfig.LRFinal; the other sets' tied with a
-// constant rate on validation, or were not measured).
+// ESOL's and Lipophilicity's MLPs decay their learning rate exponentially
+// from 1e-3 to 1e-5 over the epoch budget (netConfig.LRFinal; the other
+// sets' tied with a constant rate on validation, or were not measured).
 // ArchMPNN members are directed message-passing networks (package mpnn, a
 // gorgonia graph with gather/scatter ops) over the molecular graph with the
 // standardised descriptors appended after the readout (member i uses
@@ -119,11 +123,19 @@
 // the core's batched forward path, on GOMAXPROCS workers. Each worker's
 // engine parses into one reused molecule (molecules.Parser.ParseInto) and
 // carves a batch's features from arrays it keeps, so prediction allocates
-// about twice per molecule. The prediction is the members' mean; the interval is mean ± 1.96·k·sd where sd
-// is the members' standard deviation and k ≥ 1 is a calibration factor chosen
+// about twice per molecule. The prediction is the members' mean; the
+// interval is mean ± 1.96·k·sd where sd is the members' standard deviation
+// and k ≥ 1 is a calibration factor chosen
 // on the validation split so that 95 % of validation residuals fall inside
 // (deep ensembles alone are over-confident). For classification the value is
-// the mean probability and the interval is clipped to [0, 1].
+// the mean probability and the interval is clipped to [0, 1]. A GDSC model
+// with drug means adds the drug's residual spread to the members'
+// disagreement, sd = √(sd_members² + spread²) (DrugResidSD: the root mean
+// square of the drug's training pairs' residuals from the trained model):
+// on unseen cell lines the members often all stay at the zero-initialised
+// output their early stopping keeps, and their disagreement alone then
+// says nothing (nested validation: k up to 10⁸ and 9 % coverage on three
+// of five seeds; with the spread k is 1.04–1.10 and coverage 0.95–0.96).
 //
 // nearestTrainingSimilarity is the largest Tanimoto similarity (ECFP4, 2048
 // bits) to a training molecule, found exactly through an inverted index of

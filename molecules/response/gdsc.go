@@ -333,12 +333,42 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	// not hold a share of its own value. The record keeps the offsets by
 	// structure.
 	rowOff := make([]float64, len(g.LnIC50))
+	// rowGen[i] is pair i's per-drug genomic effect (gdsc_genomic.go).
+	rowGen := make([]float64, len(g.LnIC50))
+	// canonOff is rowOff by structure (the record's offsets), for the
+	// record's genomic weights and residual spreads.
+	canonOff := make([]float64, len(g.LnIC50))
+	std := func(i int) float64 { return (g.LnIC50[i] - rec.YMean[0]) / rec.YSD[0] }
 	if useDrugMeans(in.Split) && useTissueOffsets(in.Split) && !in.noTissueOffsets {
-		rec.TissueOffsets = tissueOffsets(g, sp.Train, canon, rec.DrugMeans, rec.YMean[0], rec.YSD[0], nil)
+		rec.TissueOffsets = tissueOffsets(g, sp.Train, canon, rec.DrugMeans, rec.YMean[0], rec.YSD[0], canonOff)
 		byScreen := tissueOffsets(g, sp.Train, screenKey, screenMeans, rec.YMean[0], rec.YSD[0], rowOff)
 		tissueOf := cellTissues(g)
 		for _, i := range slices.Concat(sp.Val, sp.Test) {
 			rowOff[i] = byScreen[screenKey[g.PairDrug[i]]][tissueOf[g.PairCell[i]]]
+		}
+		if !in.noGenomicWeights {
+			// Per-drug genomic weights on the residuals from the
+			// drug-by-tissue means (the training pairs' leave-one-out
+			// ones), by screen for training and the metrics and by
+			// structure for the record. Every pair's offset then
+			// includes its drug's genomic effect (in-sample for
+			// training pairs).
+			cols := genomicColumns(g, sp.Train)
+			screenW, err := genomicWeights(g, sp.Train, screenKey, cols, func(i int) float64 {
+				return std(i) - screenMeans[screenKey[g.PairDrug[i]]] - rowOff[i]
+			})
+			if err != nil {
+				return nil, err
+			}
+			if rec.GenomicWeights, err = genomicWeights(g, sp.Train, canon, cols, func(i int) float64 {
+				return std(i) - rec.DrugMeans[canon[g.PairDrug[i]]] - canonOff[i]
+			}); err != nil {
+				return nil, err
+			}
+			rec.GenomicCols = cols
+			for i := range rowGen {
+				rowGen[i] = genomicEffect(screenW[screenKey[g.PairDrug[i]]], cols, g.CellFeatures[g.PairCell[i]])
+			}
 		}
 	}
 	nv, nd := len(rec.Vocabulary), NumDescriptors+drugExtraWidth
@@ -370,7 +400,7 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 				i := idx[r]
 				dst[0] = (g.LnIC50[i] - rec.YMean[0]) / rec.YSD[0]
 				if !drop(i) {
-					dst[0] -= float64(drugExtra[g.PairDrug[i]][0]) + rowOff[i]
+					dst[0] -= float64(drugExtra[g.PairDrug[i]][0]) + rowOff[i] + rowGen[i]
 				}
 			}}
 	}
@@ -399,7 +429,25 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	if err != nil {
 		return nil, err
 	}
-	model.evaluateGDSC(g, feats, sp, drugExtra, rowOff)
+	// The drugs' residual spreads around the trained model, on the
+	// training pairs, which the intervals add to the members'
+	// disagreement: by screen for the metrics, by structure (pooled over
+	// its screens) for the record.
+	rowNoise := make([]float64, len(g.LnIC50))
+	if useDrugMeans(in.Split) && !in.noDrugNoise {
+		fit := model.gdscPredict(g, feats, sp.Train, drugExtra, rowOff, rowGen)
+		resid := make([]float64, len(g.LnIC50))
+		for k, i := range sp.Train {
+			resid[i] = (g.LnIC50[i] - fit[k]) / rec.YSD[0]
+		}
+		r := func(i int) float64 { return resid[i] }
+		model.rec.DrugResidSD = residualSpread(g, sp.Train, canon, r, rec.YSD[0])
+		byScreen := residualSpread(g, sp.Train, screenKey, r, rec.YSD[0])
+		for _, i := range slices.Concat(sp.Val, sp.Test) {
+			rowNoise[i] = byScreen[screenKey[g.PairDrug[i]]]
+		}
+	}
+	model.evaluateGDSC(g, feats, sp, drugExtra, rowOff, rowGen, rowNoise)
 	model.rec.TrainedAt = time.Now().UTC()
 	model.rec.TrainSeconds = time.Since(start).Seconds()
 	return model, nil
@@ -420,6 +468,23 @@ const drugExtraWidth = 2
 // with the inputs, asked about a molecule it never saw, predicts from the
 // global training mean plus the cell-line effects it learned.
 func useDrugMeans(split string) bool { return split != SplitDrug }
+
+// residualSpread returns, for every drug key (key[d]), the root mean
+// square of its training pairs' standardised residuals resid(i), in
+// target units (times ySD).
+func residualSpread(g *GDSC, train []int, key []string, resid func(i int) float64, ySD float64) map[string]float64 {
+	sum, cnt := map[string]float64{}, map[string]float64{}
+	for _, i := range train {
+		k := key[g.PairDrug[i]]
+		r := resid(i)
+		sum[k] += r * r
+		cnt[k]++
+	}
+	for k := range sum {
+		sum[k] = math.Sqrt(sum[k]/cnt[k]) * ySD
+	}
+	return sum
+}
 
 // gdscTissueShrink is the prior count k of the drug-by-tissue offsets: a
 // drug's offset for a tissue is the sum of its n training cell lines'
@@ -522,8 +587,11 @@ func (m *Model) drugExtra(canonical string) [2]float32 {
 }
 
 // pairPredict predicts ln IC50 (mean, sd) for pairs given as drug features,
-// drug-identity inputs, cell vectors and drug-by-tissue offsets (nil: none).
-func (m *Model) pairPredict(eng *engine, drugs []*molFeat, extra [][2]float32, cells [][]float32, toff []float32) (mean, sd []float64) {
+// drug-identity inputs, cell vectors, offsets added to the output
+// (standardised: drug-by-tissue and genomic; nil: none) and the drug's
+// residual spread (ln IC50; nil: none), which joins the members'
+// disagreement in sd.
+func (m *Model) pairPredict(eng *engine, drugs []*molFeat, extra [][2]float32, cells [][]float32, toff []float32, noise []float64) (mean, sd []float64) {
 	const chunk = 512
 	nd := len(m.rec.Desc.Mean) + drugExtraWidth
 	D := eng.dense
@@ -547,17 +615,43 @@ func (m *Model) pairPredict(eng *engine, drugs []*molFeat, extra [][2]float32, c
 			}
 		}
 		mu, sg := m.ensembleInputs(eng, counts, dense, off)
+		if noise != nil {
+			for r := s; r < e; r++ {
+				sg[r-s] = math.Hypot(sg[r-s], noise[r])
+			}
+		}
 		copy(mean[s:e], mu)
 		copy(sd[s:e], sg)
 	}
 	return mean, sd
 }
 
+// gdscPredict returns the model's mean ln IC50 of the pairs idx, with the
+// drug-identity inputs, offsets and genomic effects of training (as
+// evaluateGDSC takes them).
+func (m *Model) gdscPredict(g *GDSC, feats []molFeat, idx []int, drugExtra [][2]float32, rowOff, rowGen []float64) []float64 {
+	eng := m.pool.get()
+	defer m.pool.put(eng)
+	drugs := make([]*molFeat, len(idx))
+	cells := make([][]float32, len(idx))
+	extra := make([][2]float32, len(idx))
+	toff := make([]float32, len(idx))
+	for k, i := range idx {
+		drugs[k] = &feats[g.PairDrug[i]]
+		extra[k] = drugExtra[g.PairDrug[i]]
+		cells[k] = g.CellFeatures[g.PairCell[i]]
+		toff[k] = float32(rowOff[i] + rowGen[i])
+	}
+	mean, _ := m.pairPredict(eng, drugs, extra, cells, toff, nil)
+	return mean
+}
+
 // evaluateGDSC calibrates the model on the validation pairs and scores it
-// on the test pairs. drugExtra and rowOff are the drug-identity inputs (by
-// drug) and the drug-by-tissue offsets (by pair) the model was trained
-// with: those of each pair's own screen (drug id).
-func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, sp Split, drugExtra [][2]float32, rowOff []float64) {
+// on the test pairs. drugExtra, rowOff and rowGen are the drug-identity
+// inputs (by drug), the drug-by-tissue offsets and the per-drug genomic
+// effects (by pair) the model was trained with: those of each pair's own
+// screen (drug id); rowNoise is the pairs' drug residual spread.
+func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, sp Split, drugExtra [][2]float32, rowOff, rowGen, rowNoise []float64) {
 	eng := m.pool.get()
 	defer m.pool.put(eng)
 	part := func(idx []int) (mean, sd, y []float64, drug []int) {
@@ -565,15 +659,17 @@ func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, sp Split, drugExtra [][2]
 		cells := make([][]float32, len(idx))
 		extra := make([][2]float32, len(idx))
 		toff := make([]float32, len(idx))
+		noise := make([]float64, len(idx))
 		for k, i := range idx {
 			drugs[k] = &feats[g.PairDrug[i]]
 			extra[k] = drugExtra[g.PairDrug[i]]
 			cells[k] = g.CellFeatures[g.PairCell[i]]
-			toff[k] = float32(rowOff[i])
+			toff[k] = float32(rowOff[i] + rowGen[i])
+			noise[k] = rowNoise[i]
 			y = append(y, g.LnIC50[i])
 			drug = append(drug, g.PairDrug[i])
 		}
-		mean, sd = m.pairPredict(eng, drugs, extra, cells, toff)
+		mean, sd = m.pairPredict(eng, drugs, extra, cells, toff, noise)
 		return
 	}
 	vMean, vSD, vY, _ := part(sp.Val)
@@ -659,6 +755,11 @@ func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, sp Split, drugExtra [][2]
 		}
 	}
 	m.rec.Metrics["intervalCoverage"] = cover / float64(max(len(tY), 1))
+	half := 0.0
+	for i := range tY {
+		half += IntervalZ * m.rec.IntervalScale * tSD[i]
+	}
+	m.rec.Metrics["intervalHalfWidth"] = half / float64(max(len(tY), 1))
 	m.rec.Baseline = RegressionMetrics(base, tY)
 	m.rec.Baseline["meanPerDrugPearson"], _ = meanPearsonByGroup(base, tY, tDrug)
 	// The drug-by-tissue means alone, a stronger baseline than the goal's

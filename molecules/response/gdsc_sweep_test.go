@@ -35,6 +35,8 @@ func TestGDSCSweep(t *testing.T) {
 		{"default", func(c netConfig) netConfig { return c }},
 		{"notissue", func(c netConfig) netConfig { return c }},
 		{"pooled", func(c netConfig) netConfig { return c }},
+		{"nogenomic", func(c netConfig) netConfig { return c }},
+		{"nonoise", func(c netConfig) netConfig { return c }},
 		{"notissue-pooled", func(c netConfig) netConfig { return c }},
 		{"hd10", func(c netConfig) netConfig { c.HiddenDropout = 0.1; return c }},
 		{"hd25", func(c netConfig) netConfig { c.HiddenDropout = 0.25; return c }},
@@ -58,6 +60,8 @@ func TestGDSCSweep(t *testing.T) {
 			in := TrainInput{Dataset: GDSCName, Split: *gdscSweepSplit, Seed: seed, net: &net, nested: *sweepNested}
 			in.noTissueOffsets = strings.HasPrefix(v.name, "notissue")
 			in.poolScreens = strings.HasSuffix(v.name, "pooled")
+			in.noGenomicWeights = v.name == "nogenomic"
+			in.noDrugNoise = v.name == "nonoise"
 			m, err := Train(context.Background(), in, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -67,7 +71,7 @@ func TestGDSCSweep(t *testing.T) {
 			diff = append(diff, rm[len(rm)-1]-base[len(base)-1])
 			r = append(r, m.rec.Metrics["meanPerDrugPearson"])
 			tb = append(tb, m.rec.Metrics["drugTissueBaselineRmse"])
-			fmt.Printf("GDSC-SEED %s %s seed %d rmse %.4f base %.4f drug×tissue %.4f r %.3f train %.0f s\n", *gdscSweepSplit, v.name, seed, rm[len(rm)-1], base[len(base)-1], tb[len(tb)-1], r[len(r)-1], m.rec.TrainSeconds)
+			fmt.Printf("GDSC-SEED %s %s seed %d rmse %.4f base %.4f drug×tissue %.4f r %.3f k %.2f coverage %.3f half-width %.3f train %.0f s\n", *gdscSweepSplit, v.name, seed, rm[len(rm)-1], base[len(base)-1], tb[len(tb)-1], r[len(r)-1], m.rec.IntervalScale, m.rec.Metrics["intervalCoverage"], m.rec.Metrics["intervalHalfWidth"], m.rec.TrainSeconds)
 		}
 		name := v.name
 		if *sweepNested {

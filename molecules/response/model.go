@@ -89,6 +89,19 @@ type modelRecord struct {
 	// to the drug's mean, so the network learns the residual from the
 	// drug-by-tissue mean; absent (older records, unseen drugs): 0.
 	TissueOffsets map[string]map[string]float64 `json:"tissueOffsets,omitempty"`
+	// GenomicWeights maps a training drug's canonical SMILES to its ridge
+	// weights over the cell-feature columns GenomicCols (gdsc_genomic.go):
+	// the drug's linear effect (standardised) of the mutation and
+	// copy-number features on the residual from its drug-by-tissue mean.
+	// GDSC models add it with the offsets; absent (older records): 0.
+	GenomicWeights map[string][]float64 `json:"genomicWeights,omitempty"`
+	GenomicCols    []int                `json:"genomicCols,omitempty"`
+	// DrugResidSD maps a training drug's canonical SMILES to the spread
+	// (ln IC50, root mean square) of its training pairs' residuals from
+	// the trained model. A GDSC model's sd adds it to the members'
+	// disagreement: √(sd² + spread²). Absent (older records, new
+	// molecules): the disagreement alone.
+	DrugResidSD map[string]float64 `json:"drugResidSD,omitempty"`
 	// DescSet says which descriptor blocks the model reads (DescBasic,
 	// DescCrippen, DescPhyschem); older records have none (DescBasic).
 	DescSet int `json:"descSet,omitempty"`

@@ -114,6 +114,7 @@ func (m *Model) PredictPatients(ctx context.Context, smiles string, patients []*
 	cells := make([][]float32, len(patients))
 	extra := make([][2]float32, len(patients))
 	toff := make([]float32, len(patients))
+	noise := make([]float64, len(patients))
 	out := make([]PatientPrediction, len(patients))
 	for i, p := range patients {
 		if i%1024 == 0 && ctx.Err() != nil {
@@ -124,10 +125,11 @@ func (m *Model) PredictPatients(ctx context.Context, smiles string, patients []*
 		}
 		drugs[i], extra[i] = &f, ex
 		cells[i], out[i].Features = m.PatientFeatures(p)
-		toff[i] = m.tissueOffset(canonical, cells[i])
+		toff[i] = m.tissueOffset(canonical, cells[i]) + m.genomicOffset(canonical, cells[i])
+		noise[i] = m.rec.DrugResidSD[canonical]
 		out[i].PatientID = p.ID
 	}
-	mean, sd := m.pairPredict(eng, drugs, extra, cells, toff)
+	mean, sd := m.pairPredict(eng, drugs, extra, cells, toff, noise)
 	for i := range out {
 		half := IntervalZ * m.rec.IntervalScale * sd[i]
 		out[i].Value, out[i].Low, out[i].High = mean[i], mean[i]-half, mean[i]+half

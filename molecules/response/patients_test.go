@@ -11,6 +11,7 @@ import (
 	"github.com/rxlab/rxlab/cohorts"
 	"github.com/rxlab/rxlab/genomics"
 	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/jobs"
 )
 
 func variant(gene string, class genomics.VariantClass, origin genomics.Origin) cohorts.Variant {
@@ -170,6 +171,120 @@ func TestPredictPatients(t *testing.T) {
 	if got["P2"] != before["P2"] {
 		t.Errorf("patient without a tissue moved: %v → %v", before["P2"], got["P2"])
 	}
+	// The per-drug genomic weights are added too: raising dabrafenib's
+	// weight of a feature P4 carries (TP53 mutation or CCNE1 gain) by 1
+	// moves P4 by exactly YSD and leaves P2, who carries none, where it was.
+	w := m.rec.GenomicWeights[mol.CanonicalSMILES()]
+	if len(w) == 0 || len(w) != len(m.rec.GenomicCols) {
+		t.Fatalf("dabrafenib has %d genomic weights over %d columns", len(w), len(m.rec.GenomicCols))
+	}
+	cell4, _ := m.PatientFeatures(patients[3])
+	u := slices.IndexFunc(m.rec.GenomicCols, func(j int) bool { return cell4[j] > 0 })
+	if u < 0 {
+		t.Fatal("none of P4's features has genomic weights")
+	}
+	w[u]++
+	after, err = m.PredictPatients(ctx, dabrafenib, patients)
+	w[u]--
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = byID(after)
+	// The drug's residual spread joins the interval: with a spread of 100
+	// every patient's half-width is 1.96·k·√(sd² + 100²), so between
+	// 1.96·k·100 and 1.96·k·√(100² + 5²) for an ensemble sd under 5.
+	spread, ok := m.rec.DrugResidSD[mol.CanonicalSMILES()]
+	if !ok || !(spread > 0) {
+		t.Fatalf("dabrafenib has no residual spread (%v)", spread)
+	}
+	m.rec.DrugResidSD[mol.CanonicalSMILES()] = 100
+	wide, err := m.PredictPatients(ctx, dabrafenib, patients)
+	m.rec.DrugResidSD[mol.CanonicalSMILES()] = spread
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range wide {
+		half, lo := (p.High-p.Low)/2, IntervalZ*m.rec.IntervalScale*100
+		if half < lo-1e-6 || half > IntervalZ*m.rec.IntervalScale*math.Hypot(100, 5) {
+			t.Errorf("%s: half-width %.3f with a spread of 100, want about %.3f", p.PatientID, half, lo)
+		}
+	}
+	if d := got["P4"] - before["P4"]; math.Abs(d-m.rec.YSD[0]) > 1e-4 {
+		t.Errorf("weight of %s +1 moved P4 by %.5f, want %.5f", m.rec.CellFeatures[m.rec.GenomicCols[u]], d, m.rec.YSD[0])
+	}
+	if got["P2"] != before["P2"] {
+		t.Errorf("patient without features moved: %v → %v", before["P2"], got["P2"])
+	}
+}
+
+// TestGenomicWeights checks the per-drug ridge weights on a small table:
+// the columns are the non-tissue features set in enough training cell
+// lines, and each drug's weights solve (XᵀX + λI)·w = Xᵀr.
+func TestGenomicWeights(t *testing.T) {
+	// 24 cell lines: feature A on cell lines 0–11, feature B on 6–17,
+	// feature C on 0 only, one tissue column on all.
+	g := &GDSC{Features: []string{"A_mut", "B_mut", "C_mut", tissuePrefix + "skin"}}
+	for c := 0; c < 24; c++ {
+		g.CellFeatures = append(g.CellFeatures, []float32{b2f(c < 12), b2f(c >= 6 && c < 18), b2f(c == 0), 1})
+		// Drug 0 responds to A (+2) and B (−1); drug 1 to nothing.
+		for d := 0; d < 2; d++ {
+			y := 0.0
+			if d == 0 {
+				y = 2*float64(b2f(c < 12)) - float64(b2f(c >= 6 && c < 18))
+			}
+			g.PairDrug, g.PairCell, g.LnIC50 = append(g.PairDrug, d), append(g.PairCell, c), append(g.LnIC50, y)
+		}
+	}
+	train := make([]int, len(g.LnIC50))
+	for i := range train {
+		train[i] = i
+	}
+	cols := genomicColumns(g, train)
+	if !slices.Equal(cols, []int{0, 1}) {
+		t.Fatalf("columns %v, want [0 1] (C is too rare, tissue is not genomic)", cols)
+	}
+	w, err := genomicWeights(g, train, []string{"d0", "d1"}, cols, func(i int) float64 { return g.LnIC50[i] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// XᵀX = [[12, 6], [6, 12]]; Xᵀy = [2·12 − 6, 2·6 − 12] = [18, 0].
+	l := float64(gdscGenomicRidge)
+	a11, a12, a22, b1, b2 := 12+l, 6.0, 12+l, 18.0, 0.0
+	det := a11*a22 - a12*a12
+	want := []float64{(a22*b1 - a12*b2) / det, (a11*b2 - a12*b1) / det}
+	for u := range want {
+		if math.Abs(w["d0"][u]-want[u]) > 1e-9 {
+			t.Errorf("drug 0 weight %d = %v, want %v", u, w["d0"][u], want[u])
+		}
+		if w["d1"][u] != 0 {
+			t.Errorf("drug 1 weight %d = %v, want 0", u, w["d1"][u])
+		}
+	}
+	if e := genomicEffect(w["d0"], cols, g.CellFeatures[7]); math.Abs(e-(want[0]+want[1])) > 1e-9 {
+		t.Errorf("effect on a cell line with A and B %v, want %v", e, want[0]+want[1])
+	}
+}
+
+// TestResidualSpread checks the per-drug spread: the root mean square of
+// a drug's standardised residuals times the target SD.
+func TestResidualSpread(t *testing.T) {
+	g := &GDSC{PairDrug: []int{0, 0, 1, 1, 1}, PairCell: []int{0, 1, 0, 1, 2}}
+	res := []float64{3, -1, 2, 2, -2}
+	got := residualSpread(g, []int{0, 1, 2, 3}, []string{"a", "b"}, func(i int) float64 { return res[i] }, 0.5)
+	// a: √((9 + 1)/2)·0.5; b: √((4 + 4)/2)·0.5 (pair 4 is not training).
+	if want := math.Sqrt(5) * 0.5; math.Abs(got["a"]-want) > 1e-12 {
+		t.Errorf("spread a = %v, want %v", got["a"], want)
+	}
+	if want := 1.0; math.Abs(got["b"]-want) > 1e-12 {
+		t.Errorf("spread b = %v, want %v", got["b"], want)
+	}
+}
+
+func b2f(b bool) float32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // TestTissueOffsets checks the drug-by-tissue offsets on a small table:
@@ -235,6 +350,42 @@ func TestPredictCohort(t *testing.T) {
 	}
 	if err := s.Save(ctx, m); err != nil {
 		t.Fatal(err)
+	}
+	// A service that has not cached the model loads it from Badger with
+	// its drug means, tissue offsets and genomic weights, and predicts
+	// patients exactly as the trained model does.
+	if len(m.rec.TissueOffsets) == 0 || len(m.rec.GenomicWeights) == 0 {
+		t.Fatalf("cell-line model without offsets (%d) or genomic weights (%d)", len(m.rec.TissueOffsets), len(m.rec.GenomicWeights))
+	}
+	r2, err := jobs.New(jobs.Config{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Shutdown(ctx)
+	s2, err := New(Config{DB: db, Jobs: r2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := s2.Model(ctx, m.Info().ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := []*cohorts.Patient{
+		{ID: "A", Variants: []cohorts.Variant{variant("TP53", genomics.Nonsense, genomics.Somatic)},
+			Conditions: []cohorts.ClinicalCode{{System: cohorts.SysICD10, Code: "C34.1"}}},
+		{ID: "B", Conditions: []cohorts.ClinicalCode{{System: cohorts.SysICD10, Code: "C50.9"}}},
+	}
+	erlotinib := "COCCOc1cc2ncnc(Nc3cccc(C#C)c3)c2cc1OCCOC"
+	want, err := m.PredictPatients(ctx, erlotinib, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := loaded.PredictPatients(ctx, erlotinib, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the stored model predicts %+v, the trained one %+v", got, want)
 	}
 	crit := cohorts.Criteria{Age: &cohorts.Range{Min: ptr(18.0)}}
 	page, err := cs.PatientIDs(ctx, crit, 0, "")

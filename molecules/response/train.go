@@ -85,6 +85,12 @@ type TrainInput struct {
 	// drug ids one mean for both in training and evaluation, as before
 	// each id kept its own.
 	poolScreens bool
+	// noGenomicWeights (experiments) trains a GDSC model with
+	// drug-by-tissue offsets but without per-drug genomic weights.
+	noGenomicWeights bool
+	// noDrugNoise (experiments) leaves a GDSC model's intervals to the
+	// members' disagreement alone, without the drug's residual spread.
+	noDrugNoise bool
 }
 
 var idUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
