@@ -435,7 +435,7 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	// its screens) for the record.
 	rowNoise := make([]float64, len(g.LnIC50))
 	if useDrugMeans(in.Split) && !in.noDrugNoise {
-		fit := model.gdscPredict(g, feats, sp.Train, drugExtra, rowOff, rowGen)
+		fit, _ := model.gdscPredict(g, feats, sp.Train, drugExtra, rowOff, rowGen, nil)
 		resid := make([]float64, len(g.LnIC50))
 		for k, i := range sp.Train {
 			resid[i] = (g.LnIC50[i] - fit[k]) / rec.YSD[0]
@@ -626,50 +626,43 @@ func (m *Model) pairPredict(eng *engine, drugs []*molFeat, extra [][2]float32, c
 	return mean, sd
 }
 
-// gdscPredict returns the model's mean ln IC50 of the pairs idx, with the
-// drug-identity inputs, offsets and genomic effects of training (as
-// evaluateGDSC takes them).
-func (m *Model) gdscPredict(g *GDSC, feats []molFeat, idx []int, drugExtra [][2]float32, rowOff, rowGen []float64) []float64 {
+// gdscPredict predicts ln IC50 (mean, sd) of the pairs idx with the
+// drug-identity inputs (by drug), the drug-by-tissue offsets and per-drug
+// genomic effects (by pair) the model was trained with: those of each
+// pair's own screen (drug id). rowNoise is the pairs' drug residual spread
+// (nil: the members' disagreement alone).
+func (m *Model) gdscPredict(g *GDSC, feats []molFeat, idx []int, drugExtra [][2]float32, rowOff, rowGen, rowNoise []float64) (mean, sd []float64) {
 	eng := m.pool.get()
 	defer m.pool.put(eng)
 	drugs := make([]*molFeat, len(idx))
 	cells := make([][]float32, len(idx))
 	extra := make([][2]float32, len(idx))
 	toff := make([]float32, len(idx))
+	var noise []float64
+	if rowNoise != nil {
+		noise = make([]float64, len(idx))
+	}
 	for k, i := range idx {
 		drugs[k] = &feats[g.PairDrug[i]]
 		extra[k] = drugExtra[g.PairDrug[i]]
 		cells[k] = g.CellFeatures[g.PairCell[i]]
 		toff[k] = float32(rowOff[i] + rowGen[i])
+		if noise != nil {
+			noise[k] = rowNoise[i]
+		}
 	}
-	mean, _ := m.pairPredict(eng, drugs, extra, cells, toff, nil)
-	return mean
+	return m.pairPredict(eng, drugs, extra, cells, toff, noise)
 }
 
 // evaluateGDSC calibrates the model on the validation pairs and scores it
-// on the test pairs. drugExtra, rowOff and rowGen are the drug-identity
-// inputs (by drug), the drug-by-tissue offsets and the per-drug genomic
-// effects (by pair) the model was trained with: those of each pair's own
-// screen (drug id); rowNoise is the pairs' drug residual spread.
+// on the test pairs, predicting them as gdscPredict does.
 func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, sp Split, drugExtra [][2]float32, rowOff, rowGen, rowNoise []float64) {
-	eng := m.pool.get()
-	defer m.pool.put(eng)
 	part := func(idx []int) (mean, sd, y []float64, drug []int) {
-		drugs := make([]*molFeat, len(idx))
-		cells := make([][]float32, len(idx))
-		extra := make([][2]float32, len(idx))
-		toff := make([]float32, len(idx))
-		noise := make([]float64, len(idx))
-		for k, i := range idx {
-			drugs[k] = &feats[g.PairDrug[i]]
-			extra[k] = drugExtra[g.PairDrug[i]]
-			cells[k] = g.CellFeatures[g.PairCell[i]]
-			toff[k] = float32(rowOff[i] + rowGen[i])
-			noise[k] = rowNoise[i]
+		for _, i := range idx {
 			y = append(y, g.LnIC50[i])
 			drug = append(drug, g.PairDrug[i])
 		}
-		mean, sd = m.pairPredict(eng, drugs, extra, cells, toff, noise)
+		mean, sd = m.gdscPredict(g, feats, idx, drugExtra, rowOff, rowGen, rowNoise)
 		return
 	}
 	vMean, vSD, vY, _ := part(sp.Val)
