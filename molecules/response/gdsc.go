@@ -456,10 +456,11 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 // drugExtraWidth is the number of drug-identity inputs of GDSC models: the
 // drug's standardised training mean ln IC50 and a 1 flag when the drug was
 // seen in training (both 0 for a new molecule). When they are present the
-// network predicts the residual from that mean plus the drug-by-tissue
-// offset (the output is mean + offset + network), so a fresh network starts
-// at the drug-by-tissue baseline and learns the cell lines' deviations; for
-// a new molecule it predicts the value from structure alone.
+// network predicts the residual from that mean (for unseen cell lines also
+// the drug-by-tissue offset and the drug's genomic effect: the output is
+// mean + offsets + network), so a fresh network starts at that baseline and
+// learns the cell lines' deviations; for a new molecule it predicts the
+// value from structure alone.
 const drugExtraWidth = 2
 
 // useDrugMeans says whether a split's model gets the drug-identity inputs:
@@ -498,9 +499,10 @@ const gdscTissueShrink = 5
 // useTissueOffsets says whether a split's model adds drug-by-tissue
 // offsets: only the unseen-cell-line split's. Nested validation, seeds
 // 1–5 (TestGDSCSweep, screens pooled): unseen cell lines 1.383 → 1.315,
-// lower on every seed; random pairs 1.098 → 1.103 (worse on 4 of 5 seeds): there
-// the test cell lines are training cell lines too, and the network learns
-// each one's sensitivity from its features better than its tissue's mean.
+// lower on every seed; random pairs 1.098 → 1.103 (worse on 4 of 5
+// seeds): there the test cell lines are training cell lines too, and the
+// network learns each one's sensitivity from its features better than its
+// tissue's mean.
 func useTissueOffsets(split string) bool { return split == SplitCell }
 
 // cellTissues returns each cell line's tissue (its "tissue:" feature
