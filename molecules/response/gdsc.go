@@ -354,13 +354,13 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 			// includes its drug's genomic effect (in-sample for
 			// training pairs).
 			cols := genomicColumns(g, sp.Train)
-			screenW, err := genomicWeights(g, sp.Train, screenKey, cols, func(i int) float64 {
+			screenW, err := genomicWeights(g, sp.Train, screenKey, cols, gdscGenomicRidge, func(i int) float64 {
 				return std(i) - screenMeans[screenKey[g.PairDrug[i]]] - rowOff[i]
 			})
 			if err != nil {
 				return nil, err
 			}
-			if rec.GenomicWeights, err = genomicWeights(g, sp.Train, canon, cols, func(i int) float64 {
+			if rec.GenomicWeights, err = genomicWeights(g, sp.Train, canon, cols, gdscGenomicRidge, func(i int) float64 {
 				return std(i) - rec.DrugMeans[canon[g.PairDrug[i]]] - canonOff[i]
 			}); err != nil {
 				return nil, err

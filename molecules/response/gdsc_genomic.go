@@ -22,7 +22,7 @@ const (
 	// gdscGenomicRidge is the ridge penalty λ of the per-drug weights
 	// (on 0/1 features and standardised residuals). Nested validation,
 	// unseen cell lines, seeds 1–5 (TestRidgeProbe): λ = 30, 100, 300,
-	// 1000 gave 1.311, 1.294, 1.294, 1.298 against 1.302 without weights.
+	// 1000 gave 1.309, 1.293, 1.294, 1.298 against 1.302 without weights.
 	gdscGenomicRidge = 100
 	// gdscGenomicMinCells is how many training cell lines must carry a
 	// feature for it to get per-drug weights: rarer ones cannot be
@@ -59,8 +59,9 @@ func genomicColumns(g *GDSC, train []int) []int {
 
 // genomicWeights fits, for every drug key (key[d]: its canonical SMILES or
 // its GDSC id), the ridge weights over cols of its training pairs'
-// residuals resid(i), solving (XᵀX + λI)·w = Xᵀr by Cholesky factorisation.
-func genomicWeights(g *GDSC, train []int, key []string, cols []int, resid func(i int) float64) (map[string][]float64, error) {
+// residuals resid(i), solving (XᵀX + λI)·w = Xᵀr by Cholesky factorisation
+// (models use λ = gdscGenomicRidge).
+func genomicWeights(g *GDSC, train []int, key []string, cols []int, lambda float64, resid func(i int) float64) (map[string][]float64, error) {
 	byKey := map[string][]int{}
 	var keys []string
 	for _, i := range train {
@@ -84,7 +85,7 @@ func genomicWeights(g *GDSC, train []int, key []string, cols []int, resid func(i
 		a.Zero()
 		b.Zero()
 		for u := 0; u < p; u++ {
-			a.SetSym(u, u, gdscGenomicRidge)
+			a.SetSym(u, u, lambda)
 		}
 		for _, i := range byKey[k] {
 			x := g.CellFeatures[g.PairCell[i]]

@@ -243,7 +243,7 @@ func TestGenomicWeights(t *testing.T) {
 	if !slices.Equal(cols, []int{0, 1}) {
 		t.Fatalf("columns %v, want [0 1] (C is too rare, tissue is not genomic)", cols)
 	}
-	w, err := genomicWeights(g, train, []string{"d0", "d1"}, cols, func(i int) float64 { return g.LnIC50[i] })
+	w, err := genomicWeights(g, train, []string{"d0", "d1"}, cols, gdscGenomicRidge, func(i int) float64 { return g.LnIC50[i] })
 	if err != nil {
 		t.Fatal(err)
 	}
