@@ -72,6 +72,9 @@ type TrainInput struct {
 	// so that a choice such as refit can be scored on validation rows
 	// without reading the test split.
 	nested bool
+	// rows (experiments), when set, replaces the split: row indices into
+	// the dataset's parsed, labelled molecules in file order.
+	rows *Split
 	// pretrain (experiments), when set, names a regression set whose
 	// first target pretrains every message-passing member's encoder for
 	// pretrainEpochs epochs (all its rows, no molecule-level extras) before the member
@@ -386,6 +389,9 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	}
 	if in.nested {
 		sp = nestSplit(sp, in.Seed)
+	}
+	if in.rows != nil {
+		sp = *in.rows
 	}
 	T := len(targets)
 	rec := modelRecord{ModelInfo: ModelInfo{
