@@ -371,6 +371,22 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 			}
 		}
 	}
+	if useCellOffsets(in.Split) && !in.noCellOffsets {
+		// Unseen drugs: every pair starts from its cell line's offset
+		// (training pairs leave themselves out), and the record keeps the
+		// features' estimate of it for patients (gdsc_cells.go).
+		resid := func(i int) float64 { return std(i) - screenMeans[screenKey[g.PairDrug[i]]] }
+		offs := cellOffsets(g, sp.Train, resid, rowOff)
+		for _, i := range slices.Concat(sp.Val, sp.Test) {
+			rowOff[i] = offs[g.PairCell[i]]
+		}
+		cols := cellSensColumns(g, sp.Train)
+		w, err := genomicWeights(g, sp.Train, make([]string, len(feats)), cols, gdscGenomicRidge, resid)
+		if err != nil {
+			return nil, err
+		}
+		rec.CellSensWeights, rec.CellSensCols = w[""], cols
+	}
 	nv, nd := len(rec.Vocabulary), NumDescriptors+drugExtraWidth
 	width := nv + nd + len(g.Features)
 	// Without drug means (unseen-drug split) the identity inputs are zero
@@ -394,13 +410,14 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 				copy(dst[nv+nd:], g.CellFeatures[g.PairCell[i]])
 			},
 			// The network learns the residual from the drug's training mean
-			// plus its drug-by-tissue offset when the drug-identity inputs
-			// are present, the full value otherwise.
+			// plus its drug-by-tissue offset and genomic effect when the
+			// drug-identity inputs are present; without them (unseen
+			// drugs) the residual from the cell line's offset.
 			y: func(r int, dst []float64) {
 				i := idx[r]
-				dst[0] = (g.LnIC50[i] - rec.YMean[0]) / rec.YSD[0]
+				dst[0] = (g.LnIC50[i]-rec.YMean[0])/rec.YSD[0] - rowOff[i] - rowGen[i]
 				if !drop(i) {
-					dst[0] -= float64(drugExtra[g.PairDrug[i]][0]) + rowOff[i] + rowGen[i]
+					dst[0] -= float64(drugExtra[g.PairDrug[i]][0])
 				}
 			}}
 	}
@@ -433,18 +450,38 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	// training pairs, which the intervals add to the members'
 	// disagreement: by screen for the metrics, by structure (pooled over
 	// its screens) for the record.
+	// Unseen drugs have no spread of their own: they take ResidSD, the
+	// spread of all training pairs' residuals combined with that of the
+	// training drugs' means, as a new molecule does in the other splits.
 	rowNoise := make([]float64, len(g.LnIC50))
-	if useDrugMeans(in.Split) && !in.noDrugNoise {
+	if !in.noDrugNoise {
 		fit, _ := model.gdscPredict(g, feats, sp.Train, drugExtra, rowOff, rowGen, nil)
 		resid := make([]float64, len(g.LnIC50))
+		var sse float64
 		for k, i := range sp.Train {
 			resid[i] = (g.LnIC50[i] - fit[k]) / rec.YSD[0]
+			sse += resid[i] * resid[i]
 		}
+		// A molecule without a drug mean of its own is also as uncertain
+		// about its mean as the training drugs' means are spread.
+		var between float64
+		for _, mu := range screenMeans {
+			between += mu * mu
+		}
+		between = math.Sqrt(between / float64(max(len(screenMeans), 1)))
+		model.rec.ResidSD = math.Hypot(math.Sqrt(sse/float64(len(sp.Train))), between) * rec.YSD[0]
 		r := func(i int) float64 { return resid[i] }
-		model.rec.DrugResidSD = residualSpread(g, sp.Train, canon, r, rec.YSD[0])
-		byScreen := residualSpread(g, sp.Train, screenKey, r, rec.YSD[0])
+		var byScreen map[string]float64
+		if useDrugMeans(in.Split) {
+			model.rec.DrugResidSD = residualSpread(g, sp.Train, canon, r, rec.YSD[0])
+			byScreen = residualSpread(g, sp.Train, screenKey, r, rec.YSD[0])
+		}
 		for _, i := range slices.Concat(sp.Val, sp.Test) {
-			rowNoise[i] = byScreen[screenKey[g.PairDrug[i]]]
+			if v, ok := byScreen[screenKey[g.PairDrug[i]]]; ok {
+				rowNoise[i] = v
+			} else {
+				rowNoise[i] = model.rec.ResidSD
+			}
 		}
 	}
 	model.evaluateGDSC(g, feats, sp, drugExtra, rowOff, rowGen, rowNoise)
@@ -757,9 +794,18 @@ func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, sp Split, drugExtra [][2]
 	m.rec.Metrics["intervalHalfWidth"] = half / float64(max(len(tY), 1))
 	m.rec.Baseline = RegressionMetrics(base, tY)
 	m.rec.Baseline["meanPerDrugPearson"], _ = meanPearsonByGroup(base, tY, tDrug)
-	// The drug-by-tissue means alone, a stronger baseline than the goal's
-	// per-drug mean, reported beside it.
-	if m.rec.TissueOffsets != nil {
+	// The lookup the model starts from, alone, a stronger baseline than
+	// the goal's, reported beside it: the drug-by-tissue means (unseen
+	// cell lines) or the global mean plus the cell line's offset (unseen
+	// drugs).
+	prefix := ""
+	switch {
+	case m.rec.TissueOffsets != nil:
+		prefix = "drugTissueBaseline"
+	case m.rec.CellSensWeights != nil:
+		prefix = "cellMeanBaseline"
+	}
+	if prefix != "" {
 		tb := func(idx []int) []float64 {
 			out := make([]float64, len(idx))
 			for k, i := range idx {
@@ -767,10 +813,14 @@ func (m *Model) evaluateGDSC(g *GDSC, feats []molFeat, sp Split, drugExtra [][2]
 			}
 			return out
 		}
-		m.rec.Validation["drugTissueBaselineRmse"] = RegressionMetrics(tb(sp.Val), vY)["rmse"]
+		m.rec.Validation[prefix+"Rmse"] = RegressionMetrics(tb(sp.Val), vY)["rmse"]
 		tt := tb(sp.Test)
-		m.rec.Metrics["drugTissueBaselineRmse"] = RegressionMetrics(tt, tY)["rmse"]
-		m.rec.Metrics["drugTissueBaselineMeanPerDrugPearson"], _ = meanPearsonByGroup(tt, tY, tDrug)
+		tm := RegressionMetrics(tt, tY)
+		m.rec.Metrics[prefix+"Rmse"] = tm["rmse"]
+		if prefix == "cellMeanBaseline" {
+			m.rec.Metrics[prefix+"Pearson"] = tm["pearson"]
+		}
+		m.rec.Metrics[prefix+"MeanPerDrugPearson"], _ = meanPearsonByGroup(tt, tY, tDrug)
 	}
 	for _, mm := range []Metrics{m.rec.Metrics, m.rec.Baseline, m.rec.Validation} {
 		for k, v := range mm {

@@ -37,6 +37,7 @@ func TestGDSCSweep(t *testing.T) {
 		{"pooled", func(c netConfig) netConfig { return c }},
 		{"nogenomic", func(c netConfig) netConfig { return c }},
 		{"nonoise", func(c netConfig) netConfig { return c }},
+		{"nocelloff", func(c netConfig) netConfig { return c }},
 		{"notissue-pooled", func(c netConfig) netConfig { return c }},
 		{"hd10", func(c netConfig) netConfig { c.HiddenDropout = 0.1; return c }},
 		{"hd25", func(c netConfig) netConfig { c.HiddenDropout = 0.25; return c }},
@@ -46,6 +47,8 @@ func TestGDSCSweep(t *testing.T) {
 		{"lr1e-4", func(c netConfig) netConfig { c.LR, c.Epochs = 1e-4, 30; return c }},
 		{"wd1", func(c netConfig) netConfig { c.WeightDecay = 1; return c }},
 		{"wd0", func(c netConfig) netConfig { c.WeightDecay = 0; return c }},
+		{"p8", func(c netConfig) netConfig { c.Patience = 8; return c }},
+		{"p8-e24", func(c netConfig) netConfig { c.Patience, c.Epochs = 8, 24; return c }},
 		{"p4", func(c netConfig) netConfig { c.Patience, c.Epochs = 4, 24; return c }},
 		{"b64", func(c netConfig) netConfig { c.Batch = 64; return c }},
 		{"lrf100", func(c netConfig) netConfig { c.LRFinal = 0.01; return c }},
@@ -62,6 +65,7 @@ func TestGDSCSweep(t *testing.T) {
 			in.poolScreens = strings.HasSuffix(v.name, "pooled")
 			in.noGenomicWeights = v.name == "nogenomic"
 			in.noDrugNoise = v.name == "nonoise"
+			in.noCellOffsets = v.name == "nocelloff"
 			m, err := Train(context.Background(), in, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -70,14 +74,14 @@ func TestGDSCSweep(t *testing.T) {
 			base = append(base, m.rec.Baseline["rmse"])
 			diff = append(diff, rm[len(rm)-1]-base[len(base)-1])
 			r = append(r, m.rec.Metrics["meanPerDrugPearson"])
-			tb = append(tb, m.rec.Metrics["drugTissueBaselineRmse"])
-			fmt.Printf("GDSC-SEED %s %s seed %d rmse %.4f base %.4f drug×tissue %.4f r %.3f k %.2f coverage %.3f half-width %.3f train %.0f s\n", *gdscSweepSplit, v.name, seed, rm[len(rm)-1], base[len(base)-1], tb[len(tb)-1], r[len(r)-1], m.rec.IntervalScale, m.rec.Metrics["intervalCoverage"], m.rec.Metrics["intervalHalfWidth"], m.rec.TrainSeconds)
+			tb = append(tb, m.rec.Metrics["drugTissueBaselineRmse"]+m.rec.Metrics["cellMeanBaselineRmse"])
+			fmt.Printf("GDSC-SEED %s %s seed %d rmse %.4f base %.4f lookup %.4f r %.3f pearson %.3f k %.2f coverage %.3f half-width %.3f train %.0f s\n", *gdscSweepSplit, v.name, seed, rm[len(rm)-1], base[len(base)-1], tb[len(tb)-1], r[len(r)-1], m.rec.Metrics["pearson"], m.rec.IntervalScale, m.rec.Metrics["intervalCoverage"], m.rec.Metrics["intervalHalfWidth"], m.rec.TrainSeconds)
 		}
 		name := v.name
 		if *sweepNested {
 			name += " (nested)"
 		}
-		fmt.Printf("GDSC %s %-16s rmse %s mean %.4f | −base %s mean %.4f | per-drug r %s mean %.3f | drug×tissue baseline mean %.4f\n",
+		fmt.Printf("GDSC %s %-16s rmse %s mean %.4f | −base %s mean %.4f | per-drug r %s mean %.3f | lookup baseline mean %.4f\n",
 			*gdscSweepSplit, name, perSeed(rm), meanOf(rm), perSeed(diff), meanOf(diff), perSeed(r), meanOf(r), meanOf(tb))
 	}
 }

@@ -78,7 +78,7 @@ func TestGoals(t *testing.T) {
 		if lo, ok := info.Metrics["rmseVsBaselineLow95"]; ok {
 			extra = append(extra, fmt.Sprintf("rmse − baseline 95%% CI %.3f–%.3f", lo, info.Metrics["rmseVsBaselineHigh95"]))
 		}
-		for _, k := range []string{"rmse", "rmseBeforeRefit", "mae", "r2", "pearson", "meanPerDrugPearson", "intervalCoverage", "rmseInDomain", "rmseOutOfDomain", "rocAucInDomain", "rocAucOutOfDomain", "drugTissueBaselineRmse", "drugTissueBaselineMeanPerDrugPearson", "intervalHalfWidth"} {
+		for _, k := range []string{"rmse", "rmseBeforeRefit", "mae", "r2", "pearson", "meanPerDrugPearson", "intervalCoverage", "rmseInDomain", "rmseOutOfDomain", "rocAucInDomain", "rocAucOutOfDomain", "drugTissueBaselineRmse", "drugTissueBaselineMeanPerDrugPearson", "cellMeanBaselineRmse", "cellMeanBaselinePearson", "cellMeanBaselineMeanPerDrugPearson", "intervalHalfWidth"} {
 			if v, ok := info.Metrics[k]; ok && k != g.metric {
 				s := fmt.Sprintf("%s %.3f", k, v)
 				if bv, ok := info.Baseline[k]; ok {

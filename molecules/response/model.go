@@ -102,6 +102,20 @@ type modelRecord struct {
 	// disagreement: √(sd² + spread²). Absent (older records, new
 	// molecules): the disagreement alone.
 	DrugResidSD map[string]float64 `json:"drugResidSD,omitempty"`
+	// ResidSD is a GDSC model's spread (ln IC50) for a molecule without a
+	// DrugResidSD of its own (unseen-drug models, new molecules): the root
+	// mean square of all training pairs' residuals from the trained model
+	// combined with that of the training drugs' standardised means around
+	// the global mean (√(a² + b²)), since the molecule's own mean is not
+	// known. Absent (older records): the disagreement alone.
+	ResidSD float64 `json:"residSD,omitempty"`
+	// CellSensWeights (unseen-drug GDSC models) are ridge weights over the
+	// cell-feature columns CellSensCols (tissue, mutations, copy number):
+	// a cell's general sensitivity, its standardised residual from the
+	// drugs' means, estimated from its features. The model adds it for a
+	// patient, whose cell-line mean is unknown (gdsc_cells.go); absent: 0.
+	CellSensWeights []float64 `json:"cellSensWeights,omitempty"`
+	CellSensCols    []int     `json:"cellSensCols,omitempty"`
 	// DescSet says which descriptor blocks the model reads (DescBasic,
 	// DescCrippen, DescPhyschem); older records have none (DescBasic).
 	DescSet int `json:"descSet,omitempty"`

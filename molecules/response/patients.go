@@ -125,8 +125,8 @@ func (m *Model) PredictPatients(ctx context.Context, smiles string, patients []*
 		}
 		drugs[i], extra[i] = &f, ex
 		cells[i], out[i].Features = m.PatientFeatures(p)
-		toff[i] = m.tissueOffset(canonical, cells[i]) + m.genomicOffset(canonical, cells[i])
-		noise[i] = m.rec.DrugResidSD[canonical]
+		toff[i] = m.tissueOffset(canonical, cells[i]) + m.genomicOffset(canonical, cells[i]) + m.cellSensOffset(cells[i])
+		noise[i] = m.residSD(canonical)
 		out[i].PatientID = p.ID
 	}
 	mean, sd := m.pairPredict(eng, drugs, extra, cells, toff, noise)

@@ -414,3 +414,101 @@ func TestPredictCohort(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestCellOffsets checks the cell lines' offsets on a small table: each is
+// the sum of the cell line's residuals over n + k, and a training pair's
+// own offset leaves its residual out.
+func TestCellOffsets(t *testing.T) {
+	g := &GDSC{
+		PairDrug: []int{0, 1, 2, 0, 1, 2},
+		PairCell: []int{0, 0, 0, 1, 1, 2},
+	}
+	resid := []float64{1, 2, 3, -1, 0.5, 4}
+	rowOff := make([]float64, len(resid))
+	offs := cellOffsets(g, []int{0, 1, 2, 3, 4}, func(i int) float64 { return resid[i] }, rowOff)
+	k := float64(gdscCellShrink)
+	want := map[int]float64{0: 6 / (3 + k), 1: -0.5 / (2 + k)}
+	if len(offs) != len(want) {
+		t.Fatalf("offsets %v, want %v (cell 2 has no training pairs)", offs, want)
+	}
+	for c, w := range want {
+		if math.Abs(offs[c]-w) > 1e-12 {
+			t.Errorf("cell %d offset %v, want %v", c, offs[c], w)
+		}
+	}
+	wantRow := []float64{5 / (2 + k), 4 / (2 + k), 3 / (2 + k), 0.5 / (1 + k), -1 / (1 + k), 0}
+	for i, w := range wantRow {
+		if math.Abs(rowOff[i]-w) > 1e-12 {
+			t.Errorf("row %d offset %v, want %v", i, rowOff[i], w)
+		}
+	}
+}
+
+// TestPredictPatientsUnseenDrug checks what an unseen-drug model adds for
+// patients: the general sensitivity its CellSensWeights estimate from the
+// patient's features, and the model's overall residual spread in every
+// interval (such a model has no spread per drug).
+func TestPredictPatientsUnseenDrug(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small GDSC model")
+	}
+	ctx := context.Background()
+	m, err := Train(ctx, TrainInput{Dataset: GDSCName, Split: SplitDrug, Seed: 2, Ensemble: 2, Epochs: 2, MaxRows: 6000}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := m.Info()
+	for _, k := range []string{"cellMeanBaselineRmse", "cellMeanBaselinePearson", "cellMeanBaselineMeanPerDrugPearson", "intervalCoverage"} {
+		if _, ok := info.Metrics[k]; !ok {
+			t.Errorf("metric %s missing: %v", k, info.Metrics)
+		}
+	}
+	if len(m.rec.CellSensWeights) == 0 || len(m.rec.CellSensWeights) != len(m.rec.CellSensCols) {
+		t.Fatalf("%d general-sensitivity weights over %d columns", len(m.rec.CellSensWeights), len(m.rec.CellSensCols))
+	}
+	if !(m.rec.ResidSD > 0) || len(m.rec.DrugResidSD) != 0 || len(m.rec.TissueOffsets) != 0 {
+		t.Fatalf("spread %v, %d drug spreads, %d drug-by-tissue offsets", m.rec.ResidSD, len(m.rec.DrugResidSD), len(m.rec.TissueOffsets))
+	}
+	patients := []*cohorts.Patient{
+		{ID: "P2"},
+		{ID: "P4", Variants: []cohorts.Variant{variant("TP53", genomics.Nonsense, genomics.Somatic)},
+			CNVs:       []genomics.CNV{{Gene: "CCNE1", Type: genomics.Amplification}},
+			Conditions: []cohorts.ClinicalCode{{System: cohorts.SysICD10, Code: "C43.9"}}},
+	}
+	smiles := "CC(C)(C)c1nc(-c2cccc(NS(=O)(=O)c3c(F)cccc3F)c2F)c(-c2ccnc(N)n2)s1"
+	value := func() (map[string]float64, map[string]float64) {
+		preds, err := m.PredictPatients(ctx, smiles, patients)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, half := map[string]float64{}, map[string]float64{}
+		for _, p := range preds {
+			v[p.PatientID], half[p.PatientID] = p.Value, (p.High-p.Low)/2
+		}
+		return v, half
+	}
+	before, _ := value()
+	cell4, _ := m.PatientFeatures(patients[1])
+	u := slices.IndexFunc(m.rec.CellSensCols, func(j int) bool { return cell4[j] > 0 })
+	if u < 0 {
+		t.Fatal("none of P4's features has a general-sensitivity weight")
+	}
+	m.rec.CellSensWeights[u]++
+	got, _ := value()
+	m.rec.CellSensWeights[u]--
+	if d := got["P4"] - before["P4"]; math.Abs(d-m.rec.YSD[0]) > 1e-4 {
+		t.Errorf("weight of %s +1 moved P4 by %.5f, want %.5f", m.rec.CellFeatures[m.rec.CellSensCols[u]], d, m.rec.YSD[0])
+	}
+	if got["P2"] != before["P2"] {
+		t.Errorf("patient without features moved: %v → %v", before["P2"], got["P2"])
+	}
+	spread := m.rec.ResidSD
+	m.rec.ResidSD = 100
+	_, half := value()
+	m.rec.ResidSD = spread
+	for id, h := range half {
+		if lo := IntervalZ * m.rec.IntervalScale * 100; h < lo-1e-6 || h > IntervalZ*m.rec.IntervalScale*math.Hypot(100, 5) {
+			t.Errorf("%s: half-width %.3f with a spread of 100, want about %.3f", id, h, lo)
+		}
+	}
+}

@@ -91,6 +91,9 @@ type TrainInput struct {
 	// noGenomicWeights (experiments) trains a GDSC model with
 	// drug-by-tissue offsets but without per-drug genomic weights.
 	noGenomicWeights bool
+	// noCellOffsets (experiments) trains an unseen-drug GDSC model
+	// without the cell lines' mean offsets (gdsc_cells.go).
+	noCellOffsets bool
 	// noDrugNoise (experiments) leaves a GDSC model's intervals to the
 	// members' disagreement alone, without the drug's residual spread.
 	noDrugNoise bool
