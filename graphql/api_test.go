@@ -34,6 +34,8 @@ type testServer struct {
 	tokens *auth.Tokens
 	admin  string
 	api    *API
+	// jobs is the server's job runner, for domains that run jobs.
+	jobs *jobs.Runner
 }
 
 func newTestServer(t testing.TB, domains ...Domain) *testServer {
@@ -56,7 +58,7 @@ func newTestServerWith(t testing.TB, domains func(ts *testServer) []Domain) *tes
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
-	ts := &testServer{t: t, db: db, tokens: toks, admin: strings.TrimSpace(string(b))}
+	ts := &testServer{t: t, db: db, tokens: toks, admin: strings.TrimSpace(string(b)), jobs: runner}
 	api, err := New(Config{DB: db, Jobs: runner, Tokens: toks, Version: "test", Domains: domains(ts)})
 	if err != nil {
 		t.Fatal(err)

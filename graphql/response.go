@@ -93,15 +93,17 @@ func (d *Response) Register(r *Registry) error {
 			if !exact && res.Patients > 0 && res.Patients < small {
 				return nil, fmt.Errorf("%w: the cohort has fewer than %d patients; its predictions are withheld from roles without patients:read", store.ErrPermission, small)
 			}
-			out := map[string]any{"patients": res.Patients, "quantiles": res.Quantiles}
+			out := map[string]any{"patients": res.Patients, "quantiles": res.Quantiles,
+				"nearestTrainingSimilarity": res.Drug.NearestTrainingSimilarity, "inDomain": res.Drug.InDomain, "knownDrug": res.Drug.Known}
 			if res.Patients > 0 {
 				out["mean"] = res.Mean
+				out["meanIntervalHalfWidth"] = res.MeanHalfWidth
 			}
 			if exact {
 				tops := make([]any, len(res.Top))
 				for i, t := range res.Top {
 					AddTarget(ctx, "patient:"+t.PatientID)
-					tops[i] = map[string]any{"patientId": t.PatientID, "value": t.Value}
+					tops[i] = map[string]any{"patientId": t.PatientID, "value": t.Value, "low": t.Low, "high": t.High}
 				}
 				out["top"] = tops
 			}

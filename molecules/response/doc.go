@@ -84,6 +84,12 @@
 // model reports the lookup alone beside the baselines
 // (cellMeanBaselineRmse). A random/cell model asked about a molecule it
 // never saw predicts the global training mean plus the cell-line effects.
+// PredictCohort ranks a cohort's patients with their intervals and
+// summarises them (count, mean, quantiles, mean interval half-width) with
+// the molecule's relation to the training drugs (DrugDomain: nearest
+// training-drug similarity, inDomain against the validation drugs'
+// threshold, and whether the model has the molecule's own measured mean),
+// so that a trial designer can tell a known drug from an extrapolation.
 //
 // # Models and uncertainty
 //

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rxlab/rxlab/cohorts"
 	"github.com/rxlab/rxlab/genomics"
+	"github.com/rxlab/rxlab/molecules"
 	"github.com/rxlab/rxlab/store"
 )
 
@@ -33,6 +34,44 @@ type PatientResponse struct {
 	Quantiles []float64 `json:"quantiles"`
 	// Top are the most sensitive patients (lowest predicted ln IC50).
 	Top []PatientPrediction `json:"top"`
+	// MeanHalfWidth is the mean half-width of the patients' 95 %
+	// intervals (ln IC50).
+	MeanHalfWidth float64 `json:"meanHalfWidth"`
+	// Drug says how the molecule relates to the model's training drugs.
+	Drug DrugDomain `json:"drug"`
+}
+
+// DrugDomain says how a molecule relates to a GDSC model's training drugs.
+type DrugDomain struct {
+	// CanonicalSMILES is the molecule's canonical SMILES.
+	CanonicalSMILES string `json:"canonicalSmiles"`
+	// NearestTrainingSimilarity is its largest Tanimoto similarity (ECFP4,
+	// 2048 bits) to a training drug.
+	NearestTrainingSimilarity float64 `json:"nearestTrainingSimilarity"`
+	// InDomain is NearestTrainingSimilarity ≥ the model's threshold (the
+	// 10th percentile of the validation drugs' similarities).
+	InDomain bool `json:"inDomain"`
+	// Known says the model has the molecule's own training mean (it was
+	// measured in training and the split gives drug means): predictions
+	// then start from it instead of from structure alone.
+	Known bool `json:"known"`
+}
+
+// DrugDomain parses smiles and says how it relates to the model's
+// training drugs (GDSC models only).
+func (m *Model) DrugDomain(smiles string) (DrugDomain, error) {
+	if m.rec.Dataset != GDSCName {
+		return DrugDomain{}, fmt.Errorf("response: model %s is not a drug-response (gdsc) model: %w", m.rec.ID, store.ErrInvalid)
+	}
+	mol, err := m.parser.Parse(smiles)
+	if err != nil {
+		return DrugDomain{}, fmt.Errorf("response: smiles: %w", err)
+	}
+	d := DrugDomain{CanonicalSMILES: mol.CanonicalSMILES()}
+	d.NearestTrainingSimilarity, _ = m.index.max(molecules.Morgan(mol, FPRadius, PropertyBits), nil)
+	d.InDomain = d.NearestTrainingSimilarity >= m.rec.InDomainThreshold
+	_, d.Known = m.rec.DrugMeans[d.CanonicalSMILES]
+	return d, nil
 }
 
 // summaryQuantiles are the percentiles reported by Summarize.
@@ -157,6 +196,10 @@ func Summarize(preds []PatientPrediction, top int) PatientResponse {
 		r.Mean += p.Value
 	}
 	r.Mean /= float64(len(v))
+	for _, p := range preds {
+		r.MeanHalfWidth += (p.High - p.Low) / 2
+	}
+	r.MeanHalfWidth /= float64(len(preds))
 	for _, q := range summaryQuantiles {
 		r.Quantiles = append(r.Quantiles, percentile(v, q))
 	}
@@ -212,5 +255,9 @@ func (s *Service) PredictCohort(ctx context.Context, cs *cohorts.Service, modelI
 	if err != nil {
 		return PatientResponse{}, err
 	}
-	return Summarize(preds, top), nil
+	r := Summarize(preds, top)
+	if r.Drug, err = m.DrugDomain(smiles); err != nil {
+		return PatientResponse{}, err
+	}
+	return r, nil
 }

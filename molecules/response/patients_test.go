@@ -411,6 +411,32 @@ func TestPredictCohort(t *testing.T) {
 	if _, err := s.PredictCohort(ctx, nil, m.Info().ID, "CCO", crit, 1); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("nil cohort service: %v", err)
 	}
+	// The summary carries the intervals' mean half-width and how the
+	// molecule relates to the training drugs.
+	half := 0.0
+	for _, p := range want {
+		half += (p.High - p.Low) / 2
+	}
+	if sum := Summarize(want, 0); math.Abs(sum.MeanHalfWidth-half/float64(len(want))) > 1e-9 || !(half > 0) {
+		t.Errorf("mean half-width %v, want %v", sum.MeanHalfWidth, half/float64(len(want)))
+	}
+	if d, err := m.DrugDomain(erlotinib); err != nil || d != res.Drug {
+		t.Errorf("cohort's drug domain %+v, the model's %+v (%v)", res.Drug, d, err)
+	}
+	known, err := m.DrugDomain(m.rec.TrainSMILES[0])
+	if err != nil || !known.Known || !known.InDomain || math.Abs(known.NearestTrainingSimilarity-1) > 1e-12 {
+		t.Errorf("a training drug: %+v (%v)", known, err)
+	}
+	octanol, err := m.DrugDomain("CCCCCCCCO")
+	if err != nil || octanol.Known || !(octanol.NearestTrainingSimilarity < 1) || octanol.CanonicalSMILES != "CCCCCCCCO" {
+		t.Errorf("octanol: %+v (%v)", octanol, err)
+	}
+	if _, err := m.DrugDomain("C1CC"); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("bad SMILES: %v", err)
+	}
+	if _, err := quickModel(t).DrugDomain("CCO"); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("property model: %v", err)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
