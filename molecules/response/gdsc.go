@@ -202,9 +202,18 @@ func cnaGenes(name string) []string {
 	return out
 }
 
-func gdscNet() netConfig {
-	return netConfig{Hidden: []int{128, 64}, Epochs: 12, Patience: 2, Batch: 256, LR: 3e-4, WeightDecay: 0.1,
+// gdscNet is the GDSC members' configuration for a split. The unseen-drug
+// members train at 1e-3 instead of 3e-4: on nested validation (seeds
+// 1–10) their RMSE was lower on 5 seeds and equal on the other 5, where
+// every member kept its starting point (the cell-line offsets) at either
+// rate; 2.662 → 2.632 on the mean. On unseen cell lines 1e-3 tied.
+func gdscNet(split string) netConfig {
+	c := netConfig{Hidden: []int{128, 64}, Epochs: 12, Patience: 2, Batch: 256, LR: 3e-4, WeightDecay: 0.1,
 		ZeroOutput: true, EvalsPerEpoch: 4}
+	if split == SplitDrug {
+		c.LR = 1e-3
+	}
+	return c
 }
 
 func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string)) (*Model, error) {
@@ -267,7 +276,7 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	rec := modelRecord{ModelInfo: ModelInfo{
 		ID: ModelID(in), Dataset: GDSCName, Target: in.Target, Tasks: []string{in.Target}, Task: Regression,
 		Unit: "ln(IC50/µM)", Split: in.Split, Seed: in.Seed, Ensemble: in.Ensemble, DatasetHash: g.Hash,
-		Bits: GDSCDrugBits, Net: gdscNet(),
+		Bits: GDSCDrugBits, Net: gdscNet(in.Split),
 	}, Rows: sp, CellFeatures: g.Features}
 	if in.net != nil {
 		rec.Net = *in.net

@@ -59,7 +59,7 @@ func TestGDSCSweep(t *testing.T) {
 		}
 		var rm, base, diff, r, tb []float64
 		for seed := uint64(*sweepSeed0); seed <= uint64(*sweepSeeds); seed++ {
-			net := v.net(gdscNet())
+			net := v.net(gdscNet(*gdscSweepSplit))
 			in := TrainInput{Dataset: GDSCName, Split: *gdscSweepSplit, Seed: seed, net: &net, nested: *sweepNested}
 			in.noTissueOffsets = strings.HasPrefix(v.name, "notissue")
 			in.poolScreens = strings.HasSuffix(v.name, "pooled")
