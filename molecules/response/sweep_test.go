@@ -115,6 +115,10 @@ func TestSweep(t *testing.T) {
 		{"estate-drop50-gphys-ep100-prelipo30", func(c netConfig) netConfig { c.InputDropout = 0.5; return c }, DescEState, 0, ArchHybrid, func(g mpnn.Config) mpnn.Config { g.Epochs = 100; return g }, DescPhyschem, false, 0},
 		{"estate-drop50-lrf10", func(c netConfig) netConfig { c.InputDropout, c.LRFinal = 0.5, 0.1; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
 		{"estate-drop50-lrf100", func(c netConfig) netConfig { c.InputDropout, c.LRFinal = 0.5, 0.01; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		// Lipophilicity (and FreeSolv) molecules as extra training tasks (TrainInput.aux).
+		{"estate-drop50-lrf100-auxlipo", func(c netConfig) netConfig { c.InputDropout, c.LRFinal = 0.5, 0.01; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-lrf100-auxlipofs", func(c netConfig) netConfig { c.InputDropout, c.LRFinal = 0.5, 0.01; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
+		{"estate-drop50-lrf100-auxfs", func(c netConfig) netConfig { c.InputDropout, c.LRFinal = 0.5, 0.01; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
 		{"estate-drop50-lrf1000", func(c netConfig) netConfig { c.InputDropout, c.LRFinal = 0.5, 0.001; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
 		{"estate-drop50-lrf100-lr2e-3", func(c netConfig) netConfig { c.InputDropout, c.LRFinal, c.LR = 0.5, 0.01, 2e-3; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
 		{"estate-drop50-lrf100-p30", func(c netConfig) netConfig { c.InputDropout, c.LRFinal, c.Patience = 0.5, 0.01, 30; return c }, DescEState, 0, ArchMLP, nil, 0, false, 0},
@@ -144,6 +148,14 @@ func TestSweep(t *testing.T) {
 				base.InputDropout, base.LRFinal = 0, 0
 				net := v.net(base)
 				in := TrainInput{Dataset: ds, Split: SplitRandom, Seed: seed, net: &net, descSet: v.descSet, minBitCount: v.minCount, Arch: v.arch, Ensemble: v.ensemble}
+				switch {
+				case strings.HasSuffix(v.name, "-auxlipo"):
+					in.aux = []string{"lipo"}
+				case strings.HasSuffix(v.name, "-auxlipofs"):
+					in.aux = []string{"lipo", "freesolv"}
+				case strings.HasSuffix(v.name, "-auxfs"):
+					in.aux = []string{"freesolv"}
+				}
 				in.graphDesc, in.fitBlend = v.graphDesc, v.fitBlend
 				in.nested, in.refit = *sweepNested, sweepRefit
 				// "-prelipoN": the message-passing encoders are

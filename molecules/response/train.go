@@ -75,6 +75,10 @@ type TrainInput struct {
 	// rows (experiments), when set, replaces the split: row indices into
 	// the dataset's parsed, labelled molecules in file order.
 	rows *Split
+	// aux (experiments) names regression sets whose molecules join the
+	// training rows with their first target as an extra task (masked
+	// elsewhere); molecules of the dataset itself are left out of them.
+	aux []string
 	// pretrain (experiments), when set, names a regression set whose
 	// first target pretrains every message-passing member's encoder for
 	// pretrainEpochs epochs (all its rows, no molecule-level extras) before the member
@@ -395,6 +399,11 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	}
 	if in.rows != nil {
 		sp = *in.rows
+	}
+	if len(in.aux) > 0 {
+		if targets, feats, smiles, ys, err = appendAuxRows(p, in, &sp, targets, feats, smiles, ys); err != nil {
+			return nil, err
+		}
 	}
 	T := len(targets)
 	rec := modelRecord{ModelInfo: ModelInfo{
@@ -892,4 +901,58 @@ func pretrainGraphs(ctx context.Context, name string, atomExtras int) ([]mpnn.Gr
 		ys = append(ys, tb.Y[i][:1])
 	}
 	return gs, ys, nil
+}
+
+// appendAuxRows (experiments: TrainInput.aux) appends the molecules of the
+// auxiliary regression sets, except those of the dataset itself, to the
+// training rows, each labelled in its own extra task column and masked
+// (NaN) elsewhere; the dataset's rows get NaN in the extra columns.
+func appendAuxRows(p *molecules.Parser, in TrainInput, sp *Split, targets []string, feats []molFeat, smiles []string, ys [][]float64) ([]string, []molFeat, []string, [][]float64, error) {
+	if hasGraph(in.Arch) {
+		return nil, nil, nil, nil, fmt.Errorf("response: auxiliary sets train MLP members only: %w", store.ErrInvalid)
+	}
+	own := map[string]bool{}
+	for _, s := range smiles {
+		if mol, err := p.Parse(s); err == nil {
+			own[mol.CanonicalSMILES()] = true
+		}
+	}
+	T0 := len(targets)
+	width := T0 + len(in.aux)
+	for i := range ys {
+		ys[i] = append(ys[i], make([]float64, len(in.aux))...)
+		for j := T0; j < width; j++ {
+			ys[i][j] = math.NaN()
+		}
+	}
+	for a, name := range in.aux {
+		ad, ok := datasetInfo(name)
+		if !ok || ad.Task != Regression {
+			return nil, nil, nil, nil, fmt.Errorf("response: auxiliary set %q is not a regression set: %w", name, store.ErrInvalid)
+		}
+		raw, err := readEmbedded(ad.File)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		at, err := ParseTable(bytes.NewReader(raw), ad.Targets[:1])
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		targets = append(targets, name)
+		for i, s := range at.SMILES {
+			mol, err := p.Parse(s)
+			if err != nil || mol.NumAtoms() == 0 || math.IsNaN(at.Y[i][0]) || own[mol.CanonicalSMILES()] {
+				continue
+			}
+			y := make([]float64, width)
+			for j := range y {
+				y[j] = math.NaN()
+			}
+			y[T0+a] = at.Y[i][0]
+			sp.Train = append(sp.Train, len(feats))
+			feats = append(feats, featurize(mol, PropertyBits, nil, false, in.descSet))
+			smiles, ys = append(smiles, s), append(ys, y)
+		}
+	}
+	return targets, feats, smiles, ys, nil
 }
