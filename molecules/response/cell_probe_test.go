@@ -64,28 +64,7 @@ func TestCellMeanProbe(t *testing.T) {
 		for seed := uint64(1); seed <= 5; seed++ {
 			sp := nestGroupSplit(splitByGroupIDs(g.PairDrug, seed), g.PairDrug, seed)
 			train := slices.Concat(sp.Train, sp.Val) // the model early-stops on Val; a lookup can use it
-			var mu float64
-			for _, i := range train {
-				mu += g.LnIC50[i]
-			}
-			mu /= float64(len(train))
-			// drug means over training drugs
-			dSum, dN := map[int]float64{}, map[int]float64{}
-			for _, i := range train {
-				dSum[g.PairDrug[i]] += g.LnIC50[i] - mu
-				dN[g.PairDrug[i]]++
-			}
-			cSum, cN := map[int]float64{}, map[int]float64{}
-			for _, i := range train {
-				d := g.PairDrug[i]
-				cSum[g.PairCell[i]] += g.LnIC50[i] - mu - dSum[d]/dN[d]
-				cN[g.PairCell[i]]++
-			}
-			var trainDrugs []int
-			for d := range dSum {
-				trainDrugs = append(trainDrugs, d)
-			}
-			slices.Sort(trainDrugs)
+			mu, dSum, dN, cSum, cN, trainDrugs := lookupSums(g, train)
 			drugOff := map[int]float64{}
 			if v.knn > 0 {
 				type nb struct {
@@ -214,27 +193,7 @@ func TestDrugMeanProbe(t *testing.T) {
 			for seed := uint64(1); seed <= 5; seed++ {
 				sp := nestGroupSplit(splitByGroupIDs(g.PairDrug, seed), g.PairDrug, seed)
 				train := slices.Concat(sp.Train, sp.Val)
-				var mu float64
-				for _, i := range train {
-					mu += g.LnIC50[i]
-				}
-				mu /= float64(len(train))
-				dSum, dN := map[int]float64{}, map[int]float64{}
-				for _, i := range train {
-					dSum[g.PairDrug[i]] += g.LnIC50[i] - mu
-					dN[g.PairDrug[i]]++
-				}
-				cSum, cN := map[int]float64{}, map[int]float64{}
-				for _, i := range train {
-					d := g.PairDrug[i]
-					cSum[g.PairCell[i]] += g.LnIC50[i] - mu - dSum[d]/dN[d]
-					cN[g.PairCell[i]]++
-				}
-				var drugs []int
-				for d := range dSum {
-					drugs = append(drugs, d)
-				}
-				slices.Sort(drugs)
+				mu, dSum, dN, cSum, cN, drugs := lookupSums(g, train)
 				var rows [][]float64
 				for _, d := range drugs {
 					rows = append(rows, feats[d].desc)
@@ -326,4 +285,32 @@ func ridgeFit(t *testing.T, X [][]float64, y []float64, lambda float64) []float6
 		t.Fatal(err)
 	}
 	return w.RawVector().Data
+}
+
+// lookupSums returns what the lookups of the probes are built from, over
+// the training pairs train: the global mean; per drug the sum of its
+// residuals from that mean and its pair count; per cell line the sum of
+// its residuals from the drugs' means and its pair count; and the training
+// drugs in order.
+func lookupSums(g *GDSC, train []int) (mu float64, dSum, dN, cSum, cN map[int]float64, drugs []int) {
+	for _, i := range train {
+		mu += g.LnIC50[i]
+	}
+	mu /= float64(len(train))
+	dSum, dN = map[int]float64{}, map[int]float64{}
+	for _, i := range train {
+		dSum[g.PairDrug[i]] += g.LnIC50[i] - mu
+		dN[g.PairDrug[i]]++
+	}
+	cSum, cN = map[int]float64{}, map[int]float64{}
+	for _, i := range train {
+		d := g.PairDrug[i]
+		cSum[g.PairCell[i]] += g.LnIC50[i] - mu - dSum[d]/dN[d]
+		cN[g.PairCell[i]]++
+	}
+	for d := range dSum {
+		drugs = append(drugs, d)
+	}
+	slices.Sort(drugs)
+	return
 }
