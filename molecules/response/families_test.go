@@ -1,7 +1,6 @@
 package response
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -23,11 +22,7 @@ func TestBlendFamilies(t *testing.T) {
 	if !*families {
 		t.Skip("run with -response.families")
 	}
-	d, _ := datasetInfo("esol")
-	raw, err := readEmbedded(d.File)
-	if err != nil {
-		t.Fatal(err)
-	}
+	smiles, _, ys := trainRows(t, "esol")
 	var val, test [6][]float64 // MLP, graph, hybrid, nofp, hybrid+nofp (thirds), MLP+nofp
 	for seed := uint64(1); seed <= 3; seed++ {
 		hy, err := Train(context.Background(), TrainInput{Dataset: "esol", Split: SplitRandom, Seed: seed}, nil)
@@ -37,18 +32,6 @@ func TestBlendFamilies(t *testing.T) {
 		nofp, err := Train(context.Background(), TrainInput{Dataset: "esol", Split: SplitRandom, Seed: seed, Arch: ArchMLP, descSet: DescEState, minBitCount: 1 << 30}, nil)
 		if err != nil {
 			t.Fatal(err)
-		}
-		tb, err := ParseTable(bytes.NewReader(raw), hy.rec.Tasks)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// the rows Train kept, in its order (Rows index them)
-		var smiles []string
-		var ys []float64
-		for i, s := range tb.SMILES {
-			if mol, err := hy.parser.Parse(s); err == nil && mol.NumAtoms() > 0 && !math.IsNaN(tb.Y[i][0]) {
-				smiles, ys = append(smiles, s), append(ys, tb.Y[i][0])
-			}
 		}
 		if !slices.Equal(hy.rec.Rows.Test, nofp.rec.Rows.Test) || !slices.Equal(hy.rec.Rows.Val, nofp.rec.Rows.Val) {
 			t.Fatal("the two models' splits differ")

@@ -1,7 +1,6 @@
 package response
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -29,26 +28,10 @@ func TestKNNProbe(t *testing.T) {
 		t.Skip("set -response.knnprobe to run")
 	}
 	ctx := context.Background()
-	d, _ := datasetInfo("esol")
-	raw, err := readEmbedded(d.File)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, err := ParseTable(bytes.NewReader(raw), []string{d.Targets[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := molecules.NewParser(molecules.ParserConfig{})
-	var smiles []string
-	var ys []float64
-	var fps []molecules.Fingerprint
-	for i, s := range tb.SMILES {
-		mol, err := p.Parse(s)
-		if err != nil || mol.NumAtoms() == 0 || math.IsNaN(tb.Y[i][0]) {
-			continue
-		}
-		smiles, ys = append(smiles, s), append(ys, tb.Y[i][0])
-		fps = append(fps, molecules.Morgan(mol, 2, PropertyBits))
+	smiles, mols, ys := trainRows(t, "esol")
+	fps := make([]molecules.Fingerprint, len(mols))
+	for i, mol := range mols {
+		fps[i] = molecules.Morgan(mol, 2, PropertyBits)
 	}
 	n := len(smiles)
 	predict := func(m *Model, idx []int) []float64 {

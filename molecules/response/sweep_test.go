@@ -1,14 +1,17 @@
 package response
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/rxlab/rxlab/molecules"
 	"github.com/rxlab/rxlab/molecules/response/mpnn"
 )
 
@@ -234,4 +237,29 @@ func perSeed(v []float64) string {
 		fmt.Fprintf(&b, "%.3f", x)
 	}
 	return b.String()
+}
+
+// trainRows returns the rows Train keeps of a property set, in its order
+// (a model's Rows index them): the SMILES that parse to a non-empty
+// molecule with a first-target label, their molecules and those labels.
+func trainRows(t *testing.T, dataset string) (smiles []string, mols []*molecules.Mol, ys []float64) {
+	t.Helper()
+	d, _ := datasetInfo(dataset)
+	raw, err := readEmbedded(d.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := ParseTable(bytes.NewReader(raw), d.Targets[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := molecules.NewParser(molecules.ParserConfig{})
+	for i, s := range tb.SMILES {
+		mol, err := p.Parse(s)
+		if err != nil || mol.NumAtoms() == 0 || math.IsNaN(tb.Y[i][0]) {
+			continue
+		}
+		smiles, mols, ys = append(smiles, s), append(mols, mol), append(ys, tb.Y[i][0])
+	}
+	return smiles, mols, ys
 }

@@ -1,14 +1,12 @@
 package response
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"math"
 	"testing"
 
-	"github.com/rxlab/rxlab/molecules"
 	"github.com/rxlab/rxlab/molecules/response/mpnn"
 )
 
@@ -25,25 +23,7 @@ func TestVarBlendProbe(t *testing.T) {
 	if !*varBlendProbe {
 		t.Skip("set -response.varblendprobe to run")
 	}
-	d, _ := datasetInfo("esol")
-	raw, err := readEmbedded(d.File)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, err := ParseTable(bytes.NewReader(raw), d.Targets[:1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := molecules.NewParser(molecules.ParserConfig{})
-	var mols []*molecules.Mol
-	var ys []float64
-	for i, s := range tb.SMILES {
-		mol, err := p.Parse(s)
-		if err != nil || mol.NumAtoms() == 0 || math.IsNaN(tb.Y[i][0]) {
-			continue
-		}
-		mols, ys = append(mols, mol), append(ys, tb.Y[i][0])
-	}
+	_, mols, ys := trainRows(t, "esol")
 	alphas := []float64{0, 0.25, 0.5, 0.75, 1}
 	for seed := uint64(*sweepSeed0); seed <= uint64(*sweepSeeds); seed++ {
 		m, err := Train(context.Background(), TrainInput{Dataset: "esol", Split: SplitRandom, Seed: seed, nested: true}, nil)
