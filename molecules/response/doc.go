@@ -203,6 +203,17 @@
 // "drug" (unseen drugs), 80/10/10 of pairs, cell lines or drugs. The split's
 // indices are stored with the model.
 //
+// "full" trains a property model for use rather than for scoring: every
+// row trains. The random split's validation rows (same seed) early-stop
+// each member and calibrate the interval and the domain threshold; then
+// every member, whatever its architecture, is trained again from its seed
+// on all rows for the epochs it stopped at, as the ESOL and FreeSolv
+// hybrids' refit does. Nothing is held out, so the model's test metrics
+// are empty; its validation metrics are the early-stopped ensemble's, and
+// the random split with the same seed (which is the full model less a
+// tenth of the rows) or TestCrossValidation estimates how it does on new
+// molecules.
+//
 // # Reproducing the numbers
 //
 //	go test ./molecules/response -run TestGoals -response.long -v -timeout 2h

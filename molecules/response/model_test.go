@@ -491,6 +491,83 @@ func TestRefit(t *testing.T) {
 	}
 }
 
+// TestFullSplit trains models of every row: each member early-stops on the
+// random split's validation rows and is refitted on all rows, the model
+// indexes every molecule, and there are no test metrics to report (the
+// validation ones are the early-stopped ensemble's).
+func TestFullSplit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two small ensembles")
+	}
+	ctx := context.Background()
+	for _, in := range []TrainInput{
+		{Dataset: "esol", Split: SplitFull, Seed: 2, Ensemble: 2, Epochs: 4, MaxRows: 200, Arch: ArchMLP},
+		{Dataset: "bbbp", Split: SplitFull, Seed: 2, Ensemble: 2, Epochs: 4, MaxRows: 300, Arch: ArchMLP},
+	} {
+		t.Run(in.Dataset, func(t *testing.T) {
+			var msgs []string
+			m, err := Train(ctx, in, func(_ float64, msg string) {
+				if len(msgs) == 0 || msgs[len(msgs)-1] != msg {
+					msgs = append(msgs, msg)
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := m.rec
+			if !r.Refit || len(r.Rows.Test) != 0 || len(r.TrainSMILES) != in.MaxRows {
+				t.Fatalf("refit %v, %d test rows, %d indexed molecules; want a refit on all %d rows", r.Refit, len(r.Rows.Test), len(r.TrainSMILES), in.MaxRows)
+			}
+			if !slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "refitting MLP member 2 of 2") }) {
+				t.Errorf("progress messages %q do not report the refit", msgs)
+			}
+			key := "rmse"
+			if r.Task == Classification {
+				key = "rocAuc"
+			}
+			if _, ok := r.Metrics[key]; ok {
+				t.Errorf("a model of every row reports a test %s: %v", key, r.Metrics)
+			}
+			if v, ok := r.Validation[key]; !ok || math.IsNaN(v) {
+				t.Errorf("validation %s missing: %v", key, r.Validation)
+			}
+			if r.IntervalScale < 1 || r.InDomainThreshold <= 0 {
+				t.Errorf("calibration k %v, domain threshold %v", r.IntervalScale, r.InDomainThreshold)
+			}
+			random := in
+			random.Split = SplitRandom
+			rm, err := Train(ctx, random, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(rm.rec.Rows.Val, r.Rows.Val) {
+				t.Error("the full split's validation rows are not the random split's")
+			}
+			// The random split's test molecules are training molecules of
+			// the full model: the nearest training similarity is 1.
+			t.Logf("metrics %v; baseline %v; validation %v", r.Metrics, r.Baseline, r.Validation)
+			var test []string
+			for _, s := range r.TrainSMILES {
+				if !slices.Contains(rm.rec.TrainSMILES, s) {
+					test = append(test, s)
+				}
+			}
+			if len(test) == 0 {
+				t.Fatal("the full model indexes no molecule beyond the random split's training rows")
+			}
+			p, err := m.Predict(ctx, test, PredictOptions{NoAttributions: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, q := range p {
+				if q.Error != "" || q.Value == nil || *q.NearestTrainingSimilarity != 1 {
+					t.Fatalf("%s: %+v", test[i], q)
+				}
+			}
+		})
+	}
+}
+
 // TestClassificationInterval trains a small multi-task classifier: its test
 // ROC-AUC (the mean over the Tox21 assays) must lie inside its bootstrap
 // interval, which resamples molecules with all their assays together.

@@ -16,6 +16,11 @@ const (
 	SplitCell = "cell"
 	// SplitDrug holds out whole drugs (GDSC).
 	SplitDrug = "drug"
+	// SplitFull trains a property model on every row: a seeded tenth
+	// early-stops and calibrates, then every member is refitted on all
+	// rows. Nothing is held out, so the model has no test metrics; the
+	// random split with the same seed estimates them.
+	SplitFull = "full"
 )
 
 // Split holds row indices of the three parts.
@@ -35,6 +40,16 @@ func RandomSplit(n int, seed uint64) Split {
 	nTest := n / 10
 	nVal := n / 10
 	s := Split{Test: idx[:nTest], Val: idx[nTest : nTest+nVal], Train: idx[nTest+nVal:]}
+	s.sort()
+	return s
+}
+
+// FullSplit is RandomSplit(n, seed) with its test rows moved to training:
+// 90/10 training and validation rows, no test rows (SplitFull).
+func FullSplit(n int, seed uint64) Split {
+	idx := newRand(seed, 1).Perm(n)
+	nTest, nVal := n/10, n/10
+	s := Split{Val: idx[nTest : nTest+nVal], Train: append(idx[:nTest:nTest], idx[nTest+nVal:]...)}
 	s.sort()
 	return s
 }

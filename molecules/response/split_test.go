@@ -64,6 +64,14 @@ func TestSplits(t *testing.T) {
 	if !slices.Equal(r1.Test, r2.Test) || slices.Equal(r1.Test, r3.Test) {
 		t.Error("random split not fixed by seed")
 	}
+	f1 := FullSplit(1000, 7)
+	check(t, f1, 1000)
+	if len(f1.Test) != 0 || !slices.Equal(f1.Val, r1.Val) {
+		t.Errorf("full split: %d test rows, validation rows equal to the random split's: %v", len(f1.Test), slices.Equal(f1.Val, r1.Val))
+	}
+	if tr := append(slices.Clone(r1.Train), r1.Test...); !slices.Equal(f1.Train, slices.Sorted(slices.Values(tr))) {
+		t.Error("full split's training rows are not the random split's training and test rows")
+	}
 	tb, err := LoadDataset("esol")
 	if err != nil {
 		t.Fatal(err)

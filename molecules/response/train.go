@@ -167,7 +167,7 @@ func (in TrainInput) normalize() (TrainInput, error) {
 	if in.Arch != ArchMLP && in.Arch != ArchMPNN && in.Arch != ArchHybrid {
 		return in, fmt.Errorf("response: input.arch %q is not one of %s, %s, %s: %w", in.Arch, ArchMLP, ArchMPNN, ArchHybrid, store.ErrInvalid)
 	}
-	if err := checkSplit(in.Split, SplitRandom, SplitScaffold); err != nil {
+	if err := checkSplit(in.Split, SplitRandom, SplitScaffold, SplitFull); err != nil {
 		return in, fmt.Errorf("input.split: %w", err)
 	}
 	return in, nil
@@ -389,9 +389,12 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 		feats, smiles, ys, keys = f2, s2, y2, k2
 	}
 	var sp Split
-	if in.Split == SplitScaffold {
+	switch in.Split {
+	case SplitScaffold:
 		sp = GroupSplit(keys, in.Seed)
-	} else {
+	case SplitFull:
+		sp = FullSplit(len(feats), in.Seed)
+	default:
 		sp = RandomSplit(len(feats), in.Seed)
 	}
 	if in.nested {
@@ -482,6 +485,9 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	if in.refit != nil {
 		refit = *in.refit
 	}
+	// A model of every row refits whatever its architecture: otherwise
+	// its validation tenth would never train.
+	refit = refit || in.Split == SplitFull
 	if refit {
 		slots *= 2
 	}
