@@ -67,15 +67,15 @@ func TestCVSplit(t *testing.T) {
 
 // cvRow is one test molecule's outcome in its fold.
 type cvRow struct {
-	Fold     int     `json:"fold"`
-	Row      int     `json:"row"`
-	Y        float64 `json:"y"`
-	Pred     float64 `json:"pred"`
-	MLP      float64 `json:"mlp"`
-	Graph    float64 `json:"graph"`
-	Baseline float64 `json:"baseline"`
-	InDomain bool    `json:"inDomain"`
-	Covered  bool    `json:"covered"`
+	Fold     int      `json:"fold"`
+	Row      int      `json:"row"`
+	Y        float64  `json:"y"`
+	Pred     float64  `json:"pred"`
+	MLP      *float64 `json:"mlp,omitempty"`
+	Graph    *float64 `json:"graph,omitempty"`
+	Baseline float64  `json:"baseline"`
+	InDomain bool     `json:"inDomain"`
+	Covered  bool     `json:"covered"`
 }
 
 // TestCrossValidation scores a property set's default model (refit,
@@ -161,13 +161,13 @@ func TestCrossValidation(t *testing.T) {
 		for r, i := range sp.Test {
 			sim, _ := m.index.max(feats[r].fp, nil)
 			half := IntervalZ * m.rec.IntervalScale * sd[r]
-			c := cvRow{Fold: f, Row: i, Y: ys[i], Pred: mean[r], Baseline: base, MLP: math.NaN(), Graph: math.NaN(),
+			c := cvRow{Fold: f, Row: i, Y: ys[i], Pred: mean[r], Baseline: base,
 				InDomain: sim >= m.rec.InDomainThreshold, Covered: math.Abs(ys[i]-mean[r]) <= half}
 			if mlp != nil {
-				c.MLP = mlp[r]
+				c.MLP = &mlp[r]
 			}
 			if graph != nil {
-				c.Graph = graph[r]
+				c.Graph = &graph[r]
 			}
 			out = append(out, c)
 			sse += (mean[r] - ys[i]) * (mean[r] - ys[i])
@@ -240,7 +240,35 @@ func TestCrossValidation(t *testing.T) {
 	lo, hi := bootstrapCI(len(all), nil, seed, func(rows []int) float64 { return rmseOf(rows, model) })
 	fmt.Printf("cv %s seed %d, %d folds, %d molecules: pooled rmse %.4f (95%% CI %.3f–%.3f), mean of folds %.4f (folds %s), MLP half %.4f, graph half %.4f, training-mean baseline %.4f; in domain %.4f (%d), out of domain %.4f (%d); interval coverage %.3f\n",
 		dataset, seed, k, len(all), pooled, lo, hi, meanOf(foldRMSE), perSeed(foldRMSE),
-		rmseOf(idx, func(r cvRow) float64 { return r.MLP }), rmseOf(idx, func(r cvRow) float64 { return r.Graph }),
+		rmseOf(idx, func(r cvRow) float64 { return orNaN(r.MLP) }), rmseOf(idx, func(r cvRow) float64 { return orNaN(r.Graph) }),
 		rmseOf(idx, func(r cvRow) float64 { return r.Baseline }),
 		rmseOf(inD, model), len(inD), rmseOf(outD, model), len(outD), float64(covered)/float64(len(all)))
+	// The random split's test rows (seed -response.cvseed), each predicted
+	// by the fold model that did not train on it: how hard that one tenth
+	// is compared with the whole set.
+	at := make(map[int]int, len(all))
+	for i, r := range all {
+		at[r.Row] = i
+	}
+	var tenth []int
+	for _, i := range RandomSplit(n, seed).Test {
+		tenth = append(tenth, at[i])
+	}
+	lo, hi = bootstrapCI(len(tenth), nil, seed, func(rows []int) float64 {
+		sub := make([]int, len(rows))
+		for k, r := range rows {
+			sub[k] = tenth[r]
+		}
+		return rmseOf(sub, model)
+	})
+	fmt.Printf("cv %s seed %d: the random split's %d test molecules (seed %d) score %.4f (95%% CI %.3f–%.3f) under cross-validation\n",
+		dataset, seed, len(tenth), seed, rmseOf(tenth, model), lo, hi)
+}
+
+// orNaN is *p, or NaN for nil.
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
 }

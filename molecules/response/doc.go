@@ -228,6 +228,12 @@
 //	    Lipophilicity for N epochs first, and -atomdesc ones give their
 //	    atoms per-atom descriptors (atomDescriptors; both tried on ESOL,
 //	    not adopted: RESULTS.md, "ESOL, sixth round")
+//	go test ./molecules/response -run TestCrossValidation -response.cv esol -response.cvdir /tmp/cv -v -timeout 3h
+//	    ten-fold cross-validation of a regression set's default model:
+//	    every molecule is a test molecule once (each fold's training rows
+//	    early-stop, calibrate and refit as the random split's do), so the
+//	    pooled RMSE rests on the whole set; -response.cvonly 0-4 and 5-9
+//	    share the folds between two processes
 //	go test ./molecules/response -run XXX -bench PredictEnsemble5 -benchtime 60x -count 6
 //	    prediction throughput of a 5-member ensemble from SMILES (MLP-only
 //	    property models parse with molecules.ParserConfig.SkipStereo: their
