@@ -121,8 +121,11 @@ func TestCrossValidation(t *testing.T) {
 	}
 	_, mols, ys := trainRows(t, dataset)
 	n := len(ys)
+	foldPath := func(f int) string {
+		return filepath.Join(dir, fmt.Sprintf("%s-s%d-k%d-fold%d.json", dataset, seed, k, f))
+	}
 	for f := 0; f < k; f++ {
-		path := filepath.Join(dir, fmt.Sprintf("%s-s%d-k%d-fold%d.json", dataset, seed, k, f))
+		path := foldPath(f)
 		if _, err := os.Stat(path); err == nil || !folds[f] {
 			continue
 		}
@@ -183,13 +186,17 @@ func TestCrossValidation(t *testing.T) {
 		if err := os.WriteFile(path, raw, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		fmt.Printf("cv %s seed %d fold %d/%d: rmse %.4f (MLP half %.4f, graph half %.4f) over %d molecules, %.0f s\n",
-			dataset, seed, f, k, m.rec.Metrics["rmse"], m.rec.Metrics["rmseMLP"], m.rec.Metrics["rmseGraph"], len(out), m.rec.TrainSeconds)
+		halves := ""
+		if v, ok := m.rec.Metrics["rmseMLP"]; ok {
+			halves = fmt.Sprintf(" (MLP half %.4f, graph half %.4f)", v, m.rec.Metrics["rmseGraph"])
+		}
+		fmt.Printf("cv %s seed %d fold %d/%d: rmse %.4f%s over %d molecules, %.0f s\n",
+			dataset, seed, f, k, m.rec.Metrics["rmse"], halves, len(out), m.rec.TrainSeconds)
 	}
 	var all []cvRow
 	var foldRMSE []float64
 	for f := 0; f < k; f++ {
-		raw, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%s-s%d-k%d-fold%d.json", dataset, seed, k, f)))
+		raw, err := os.ReadFile(foldPath(f))
 		if err != nil {
 			t.Logf("fold %d not trained yet: no pooled report", f)
 			return
