@@ -59,9 +59,17 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "Python with torch for -peers")
 	threads := flag.Int("peer-threads", 1, "torch.set_num_threads for the peer (ours is single-threaded)")
 	wall := flag.Bool("wall", false, "rate per wall-clock second instead of per process CPU-second")
+	lc := registerLoadFlags(flag.CommandLine)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if lc.on {
+		if err := runLoad(ctx, os.Stdout, lc, *jsonOut); err != nil {
+			fmt.Fprintln(os.Stderr, "bench -load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	clk := clock{cpu: !*wall, t0: time.Now()}
 	if err := run(ctx, os.Stdout, clk, *peers, *jsonOut, *rounds, *per, *python, *threads); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
