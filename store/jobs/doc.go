@@ -5,8 +5,18 @@
 // (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED), progress 0..1, a message,
 // its owner and its parameters. A Runner executes at most Concurrency jobs at
 // once; each gets a context that Cancel or Shutdown ends. Kinds are
-// registered by the packages that own the work. At start-up, Recover requeues
-// the interrupted jobs of resumable kinds (they continue from their own
-// checkpoints) and marks the others FAILED with a message, so no job is left
-// RUNNING forever after a crash.
+// registered by the packages that own the work.
+//
+// Across a restart (Shutdown, or a crash, then New, Register and Recover):
+//   - a QUEUED job never started: Shutdown leaves it QUEUED and Recover
+//     launches it again, in creation order;
+//   - a RUNNING job of a resumable kind saved a checkpoint (its Func returns
+//     when ctx ends) and is left RUNNING by Shutdown; Recover queues it again
+//     and it continues from the checkpoint;
+//   - a RUNNING job of any other kind is marked FAILED with a message saying
+//     it was interrupted and must be started again.
+//
+// No job is left RUNNING forever. Enqueue creates a job inside a caller's
+// transaction, so the record that names a job (a training run) and the job
+// land together; Cancel stops queued and running jobs alike.
 package jobs

@@ -130,6 +130,10 @@ type Runner struct {
 // errShutdown is the cancellation cause used by Shutdown.
 var errShutdown = errors.New("server shutting down")
 
+// msgInterrupted is the error of a job of a kind that cannot resume when
+// the server stopped while it ran.
+const msgInterrupted = "interrupted: the server stopped while this job ran, and jobs of this kind do not resume; start it again"
+
 // New returns a Runner; register kinds, call Recover, then Start jobs.
 func New(cfg Config) (*Runner, error) {
 	if cfg.DB == nil {
@@ -170,6 +174,25 @@ func jobKey(id string) []byte { return []byte("job/" + id) }
 // Start persists a new QUEUED job of the kind with params and runs it when a
 // slot frees up. The caller's audit context (if any) audits the creation.
 func (r *Runner) Start(ctx context.Context, kind, owner string, params any) (Job, error) {
+	var j Job
+	err := r.db.Update(ctx, func(tx *store.Txn) error {
+		var err error
+		j, err = r.Enqueue(tx, kind, owner, params)
+		return err
+	})
+	if err != nil {
+		return Job{}, err
+	}
+	r.Launch(j)
+	return j, nil
+}
+
+// Enqueue persists a new QUEUED job inside the caller's transaction, so a
+// record that names the job (a training run, an evaluation) and the job
+// itself land together or not at all. Call Launch with the job once the
+// transaction has committed; a job that is never launched stays QUEUED and
+// runs after the next start (Recover).
+func (r *Runner) Enqueue(tx *store.Txn, kind, owner string, params any) (Job, error) {
 	r.mu.Lock()
 	_, ok := r.kinds[kind]
 	stopping := r.stopping
@@ -184,22 +207,18 @@ func (r *Runner) Start(ctx context.Context, kind, owner string, params any) (Job
 	if err != nil {
 		return Job{}, fmt.Errorf("jobs: params: %w", err)
 	}
-	var j Job
-	err = r.db.Update(ctx, func(tx *store.Txn) error {
-		n, err := tx.NextID("job")
-		if err != nil {
-			return err
-		}
-		j = Job{ID: fmt.Sprintf("J%d", n), Kind: kind, State: Queued, Owner: owner, Params: p, CreatedAt: time.Now().UTC()}
-		tx.Touch("job:" + j.ID)
-		return tx.Put(jobKey(j.ID), j)
-	})
+	n, err := tx.NextID("job")
 	if err != nil {
 		return Job{}, err
 	}
-	r.launch(j)
-	return j, nil
+	j := Job{ID: fmt.Sprintf("J%d", n), Kind: kind, State: Queued, Owner: owner, Params: p, CreatedAt: time.Now().UTC()}
+	tx.Touch("job:" + j.ID)
+	return j, tx.Put(jobKey(j.ID), j)
 }
+
+// Launch runs a job that Enqueue persisted, when a slot frees up. During
+// shutdown it does nothing: the job stays QUEUED for the next start.
+func (r *Runner) Launch(j Job) { r.launch(j) }
 
 func (r *Runner) launch(j Job) {
 	r.mu.Lock()
@@ -207,10 +226,29 @@ func (r *Runner) launch(j Job) {
 	if r.stopping {
 		return
 	}
+	if _, dup := r.running[j.ID]; dup {
+		return
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	r.running[j.ID] = cancel
 	r.wg.Add(1)
 	go r.run(ctx, j)
+}
+
+// msgStillQueued is the message of a job that shutdown caught before it
+// started: it keeps its place and runs after the next start.
+const msgStillQueued = "queued: the server stopped before this job started; it runs after the next start"
+
+// stayQueued records that a queued job was left for the next start.
+func (r *Runner) stayQueued(id string) {
+	err := r.update(context.Background(), id, func(cur *Job) {
+		if cur.State == Queued {
+			cur.Message = msgStillQueued
+		}
+	})
+	if err != nil {
+		r.log.Error("job left queued", "job", id, "err", err)
+	}
 }
 
 func (r *Runner) run(ctx context.Context, j Job) {
@@ -226,10 +264,22 @@ func (r *Runner) run(ctx context.Context, j Job) {
 	select {
 	case r.slots <- struct{}{}:
 	case <-ctx.Done():
+		if errors.Is(context.Cause(ctx), errShutdown) {
+			r.stayQueued(j.ID)
+			return
+		}
 		r.finish(j.ID, ctx, nil)
 		return
 	}
 	defer func() { <-r.slots }()
+	if ctx.Err() != nil { // cancelled or shut down while it took the slot
+		if errors.Is(context.Cause(ctx), errShutdown) {
+			r.stayQueued(j.ID)
+		} else {
+			r.finish(j.ID, ctx, nil)
+		}
+		return
+	}
 
 	r.mu.Lock()
 	k := r.kinds[j.Kind]
@@ -238,12 +288,19 @@ func (r *Runner) run(ctx context.Context, j Job) {
 	err := r.update(context.Background(), j.ID, func(cur *Job) {
 		cur.State, cur.StartedAt = Running, &now
 		cur.Attempts++
+		if cur.Message == msgStillQueued {
+			cur.Message = ""
+		}
 	})
 	if err != nil {
 		r.log.Error("job start", "job", j.ID, "err", err)
 		return
 	}
 	j.State, j.StartedAt = Running, &now
+	j.Attempts++
+	if j.Message == msgStillQueued {
+		j.Message = ""
+	}
 	h := &Handle{r: r, job: j}
 	runErr := func() (err error) {
 		defer func() {
@@ -279,7 +336,7 @@ func (r *Runner) finishWith(id string, ctx context.Context, runErr error, prog f
 			cur.Message = "paused by shutdown; resumes at the next start"
 			return
 		case errors.Is(cause, errShutdown):
-			cur.State, cur.Error = Failed, "the server shut down while this job ran"
+			cur.State, cur.Error = Failed, msgInterrupted
 		case ctx.Err() != nil:
 			cur.State, cur.Message = Cancelled, "cancelled"
 		default:
@@ -369,23 +426,38 @@ func (r *Runner) Cancel(ctx context.Context, id string) (Job, error) {
 	return r.Get(ctx, id)
 }
 
-// Recover handles jobs that were QUEUED or RUNNING when the process last
-// stopped: resumable kinds are started again, the others marked FAILED.
-// Call it once at start-up after registering the kinds.
+// Recover handles the jobs that were QUEUED or RUNNING when the process
+// last stopped (shut down or crashed). Queued jobs never started: they keep
+// their place and run now. Running jobs of resumable kinds are queued again
+// and continue from their own checkpoints; running jobs of other kinds are
+// marked FAILED with a message saying to start them again. Jobs of a kind no
+// longer registered fail too. Call it once at start-up after registering the
+// kinds; resumed counts the jobs launched again.
 func (r *Runner) Recover(ctx context.Context) (resumed, failed int, err error) {
 	stale, err := r.List(ctx, "", "", 1<<30)
 	if err != nil {
 		return 0, 0, err
 	}
-	sort.Slice(stale, func(a, b int) bool { return stale[a].CreatedAt.Before(stale[b].CreatedAt) })
+	sort.SliceStable(stale, func(a, b int) bool { return stale[a].CreatedAt.Before(stale[b].CreatedAt) })
 	for _, j := range stale {
+		if err := ctx.Err(); err != nil {
+			return resumed, failed, err
+		}
 		if j.State.Final() {
 			continue
 		}
 		r.mu.Lock()
 		k, ok := r.kinds[j.Kind]
 		r.mu.Unlock()
-		if ok && k.Resumable {
+		var reason string
+		switch {
+		case !ok:
+			reason = "interrupted: this server no longer runs jobs of this kind"
+		case j.State == Queued:
+			r.launch(j)
+			resumed++
+			continue
+		case k.Resumable:
 			err := r.update(ctx, j.ID, func(cur *Job) { cur.State, cur.Message = Queued, "resuming after restart" })
 			if err != nil {
 				return resumed, failed, err
@@ -394,11 +466,12 @@ func (r *Runner) Recover(ctx context.Context) (resumed, failed int, err error) {
 			r.launch(j)
 			resumed++
 			continue
+		default:
+			reason = msgInterrupted
 		}
 		now := time.Now().UTC()
 		err := r.update(ctx, j.ID, func(cur *Job) {
-			cur.State, cur.FinishedAt = Failed, &now
-			cur.Error = "interrupted: the server stopped while this job ran"
+			cur.State, cur.FinishedAt, cur.Error = Failed, &now, reason
 		})
 		if err != nil {
 			return resumed, failed, err

@@ -158,3 +158,101 @@ func TestShutdownKeepsResumableJobs(t *testing.T) {
 		t.Errorf("Start after shutdown = %v", err)
 	}
 }
+
+// TestQueuedJobsSurviveRestart stops a runner while one job runs and two
+// wait for the single slot, reopens the store with a new runner, and checks
+// that the waiting jobs were never failed and run after Recover, while the
+// interrupted job of a non-resumable kind fails with a clear message.
+func TestQueuedJobsSurviveRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(store.Config{Dir: dir, GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRunner(t, db, 1)
+	block := func(ctx context.Context, h *Handle) error { <-ctx.Done(); return ctx.Err() }
+	r.Register(Kind{Name: "eval", Run: block})
+	r.Register(Kind{Name: "train", Resumable: true, Run: block})
+	running, _ := r.Start(ctx, "eval", "u", nil)
+	waitState(t, r, running.ID, Running)
+	q1, _ := r.Start(ctx, "eval", "u", map[string]int{"n": 1})
+	q2, _ := r.Start(ctx, "train", "u", nil)
+	if err := r.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{q1.ID, q2.ID} {
+		j, _ := r.Get(ctx, id)
+		if j.State != Queued || j.Attempts != 0 || j.Error != "" || !strings.Contains(j.Message, "next start") {
+			t.Errorf("queued job %s after shutdown: %s attempts %d %q %q", id, j.State, j.Attempts, j.Message, j.Error)
+		}
+	}
+	if j, _ := r.Get(ctx, running.ID); j.State != Failed || !strings.Contains(j.Error, "start it again") {
+		t.Errorf("interrupted non-resumable job: %s %q", j.State, j.Error)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = store.Open(store.Config{Dir: dir, GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r = newRunner(t, db, 1)
+	ran := make(chan string, 2)
+	done := func(ctx context.Context, h *Handle) error { ran <- h.Job().ID; return nil }
+	r.Register(Kind{Name: "eval", Run: done})
+	r.Register(Kind{Name: "train", Resumable: true, Run: done})
+	resumed, failed, err := r.Recover(ctx)
+	if err != nil || resumed != 2 || failed != 0 {
+		t.Fatalf("Recover = %d resumed, %d failed, %v", resumed, failed, err)
+	}
+	for _, id := range []string{q1.ID, q2.ID} {
+		if j := waitState(t, r, id, Succeeded); j.Attempts != 1 || j.Message == msgStillQueued {
+			t.Errorf("job %s after restart: attempts %d, message %q", id, j.Attempts, j.Message)
+		}
+	}
+	if a, b := <-ran, <-ran; a != q1.ID || b != q2.ID {
+		t.Errorf("ran %s then %s, want creation order %s, %s", a, b, q1.ID, q2.ID)
+	}
+	if j, _ := r.Get(ctx, running.ID); j.State != Failed {
+		t.Errorf("failed job changed at restart: %s", j.State)
+	}
+	r.Shutdown(ctx)
+}
+
+// TestCancelQueuedAndRunning cancels a job waiting for a slot, one running,
+// and one persisted QUEUED that no runner has launched.
+func TestCancelQueuedAndRunning(t *testing.T) {
+	ctx := context.Background()
+	db, _ := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
+	defer db.Close()
+	r := newRunner(t, db, 1)
+	r.Register(Kind{Name: "block", Run: func(ctx context.Context, h *Handle) error { <-ctx.Done(); return ctx.Err() }})
+	run, _ := r.Start(ctx, "block", "u", nil)
+	waitState(t, r, run.ID, Running)
+	queued, _ := r.Start(ctx, "block", "u", nil)
+	var idle Job
+	err := db.Update(ctx, func(tx *store.Txn) error {
+		var err error
+		idle, err = r.Enqueue(tx, "block", "u", nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		id   string
+	}{{"waiting for a slot", queued.ID}, {"running", run.ID}, {"never launched", idle.ID}} {
+		j, err := r.Cancel(ctx, tc.id)
+		if err != nil || j.State != Cancelled || j.FinishedAt == nil {
+			t.Errorf("Cancel(%s) = %s, %v", tc.name, j.State, err)
+		}
+	}
+	if j, _ := r.Cancel(ctx, run.ID); j.State != Cancelled {
+		t.Errorf("Cancel of a finished job changed it: %s", j.State)
+	}
+	r.Shutdown(ctx)
+}
