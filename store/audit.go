@@ -51,6 +51,15 @@ type AuditRecord struct {
 	Operation string   `json:"operation"`
 	Targets   []string `json:"targets"`
 	Outcome   string   `json:"outcome"`
+	// TargetCount, TargetsKey and TargetsSHA256 describe the whole target
+	// list of a staged write too large to list here (Targets then names
+	// the first ones): its count, the key prefix of the JSON chunk records
+	// holding it in order, and the SHA-256 over every target followed by a
+	// newline. VerifyAudit checks the chunks against the hash. Empty on
+	// ordinary records, so their encoding is unchanged.
+	TargetCount   int    `json:"targetCount,omitempty"`
+	TargetsKey    string `json:"targetsKey,omitempty"`
+	TargetsSHA256 string `json:"targetsSha256,omitempty"`
 	// Prev is the hash of the previous record (hex; empty for the first).
 	Prev string `json:"prev"`
 	// Hash is SHA-256 over this record's JSON encoding with Hash empty.
@@ -81,6 +90,12 @@ func auditKeyFor(seq uint64) []byte { return []byte("aud/" + Hex16(seq)) }
 func (tx *Txn) Touch(target string) { tx.targets = append(tx.targets, target) }
 
 func (tx *Txn) appendAudit(a AuditInfo, outcome string) error {
+	return tx.appendAuditWith(a, outcome, nil)
+}
+
+// appendAuditWith appends one record; extra, when set, adds to it (a
+// stage's target summary) before it is hashed.
+func (tx *Txn) appendAuditWith(a AuditInfo, outcome string, extra func(*AuditRecord)) error {
 	var head auditHead
 	if err := tx.Get(auditHeadKey, &head); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
@@ -99,6 +114,9 @@ func (tx *Txn) appendAudit(a AuditInfo, outcome string) error {
 		Targets:   targets,
 		Outcome:   outcome,
 		Prev:      head.Hash,
+	}
+	if extra != nil {
+		extra(&rec)
 	}
 	if rec.Targets == nil {
 		rec.Targets = []string{}
@@ -188,6 +206,11 @@ func (db *DB) VerifyAudit(ctx context.Context) (int, error) {
 			if h != rec.Hash {
 				return fmt.Errorf("%w: record %d was changed after it was written", ErrTampered, rec.Seq)
 			}
+			if rec.TargetsKey != "" {
+				if err := verifyTargets(tx, rec); err != nil {
+					return err
+				}
+			}
 			prev = rec.Hash
 			want++
 			n++
@@ -202,4 +225,30 @@ func (db *DB) VerifyAudit(ctx context.Context) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// verifyTargets checks a staged write's target chunks against the count and
+// hash its audit record holds.
+func verifyTargets(tx *Txn, rec AuditRecord) error {
+	h := sha256.New()
+	n := 0
+	err := tx.Scan([]byte(rec.TargetsKey), nil, func(r Record) error {
+		var part []string
+		if err := r.Decode(&part); err != nil {
+			return err
+		}
+		for _, t := range part {
+			h.Write([]byte(t))
+			h.Write([]byte{'\n'})
+		}
+		n += len(part)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: record %d: target list: %v", ErrTampered, rec.Seq, err)
+	}
+	if n != rec.TargetCount || hex.EncodeToString(h.Sum(nil)) != rec.TargetsSHA256 {
+		return fmt.Errorf("%w: record %d: its target list (%d stored, %d recorded) does not match its hash", ErrTampered, rec.Seq, n, rec.TargetCount)
+	}
+	return nil
 }

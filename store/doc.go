@@ -31,6 +31,11 @@
 //	mol/...                      molecule libraries (package molecules)
 //	mdl/...                      response models
 //	rl/...                       training runs, checkpoints, policies, evaluations
+//	chk/<sha256(key)[:16] hex>/<i:08x>  chunk i of a raw value over 1 MB stored at key
+//	stg/<id>/h                   a stage's head (label, start time), written at BeginStage
+//	stg/<id>/d/<key>             a staged entry: 'P' + encoded record, or 'D' (delete)
+//	stg/<id>/c                   a stage's commit record: present = committed
+//	aut/<stage id>/<i:08x>       the target list of a staged write's audit record (JSON, 4096 a record)
 //
 // Each domain package documents the layout below its own namespace.
 //

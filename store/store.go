@@ -44,6 +44,15 @@ type DB struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	closed sync.Once
+
+	// rf is held shared by every write transaction and exclusively while a
+	// committed stage is rolled forward (stage_commit.go).
+	rf sync.RWMutex
+	// pmu guards pending and rollErr, and orders View's snapshot against
+	// the pending list (overlay.go).
+	pmu     sync.Mutex
+	pending []string
+	rollErr error
 }
 
 // Open opens (or creates) the database in cfg.Dir.
@@ -92,6 +101,10 @@ func Open(cfg Config) (*DB, error) {
 	}
 	db := &DB{bdb: bdb, log: log, now: now, stop: make(chan struct{})}
 	if err := db.checkFormat(); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	if err := db.recoverStages(); err != nil {
 		bdb.Close()
 		return nil, err
 	}
@@ -168,8 +181,20 @@ const maxRetries = 20
 // when the commit conflicts with a concurrent transaction, so fn must not
 // have side effects outside the transaction. When ctx carries audit
 // information (see WithAudit), one audit record is appended in the same
-// transaction.
+// transaction. ctx is checked right before the commit, so an error from a
+// done context means nothing was written. A transaction over Badger's
+// budget (about 4.8 MB) is refused with an error wrapping ErrInvalid before
+// anything is written; larger writes go through a Stage. Update waits while
+// a committed stage is being rolled forward.
 func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
+	db.rf.RLock()
+	defer db.rf.RUnlock()
+	db.pmu.Lock()
+	rollErr := db.rollErr
+	db.pmu.Unlock()
+	if rollErr != nil {
+		return rollErr
+	}
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -180,6 +205,10 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
 		a, audited := auditFrom(ctx)
 		if err == nil && audited {
 			err = tx.appendAudit(a, "ok")
+		}
+		if err == nil {
+			// The last moment a deadline can still cancel the write.
+			err = ctx.Err()
 		}
 		if err == nil {
 			err = txn.Commit()
@@ -196,21 +225,35 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
 			continue
 		case errors.Is(err, badger.ErrConflict):
 			return fmt.Errorf("store: %w: transaction kept conflicting after %d attempts", ErrConflict, attempt+1)
-		case errors.Is(err, badger.ErrTxnTooBig):
-			return fmt.Errorf("store: %w: transaction too big; write in smaller batches", ErrInvalid)
+		case isTooBig(err):
+			return errTooBig("the write")
 		}
 		return err
 	}
 }
 
-// View runs fn in a read-only snapshot.
+// View runs fn in a read-only snapshot. A stage committed but still being
+// rolled forward is seen whole through an overlay (overlay.go); View never
+// waits for writers.
 func (db *DB) View(ctx context.Context, fn func(tx *Txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	db.pmu.Lock()
+	var ids []string
+	if len(db.pending) > 0 {
+		ids = append(ids, db.pending...)
+	}
 	txn := db.bdb.NewTransaction(false)
+	db.pmu.Unlock()
 	defer txn.Discard()
-	return fn(&Txn{t: txn, db: db})
+	tx := &Txn{t: txn, db: db}
+	if len(ids) > 0 {
+		if err := tx.setOverlay(ids); err != nil {
+			return err
+		}
+	}
+	return fn(tx)
 }
 
 // Backup writes a full backup of the database to w in Badger's stream format.

@@ -25,6 +25,9 @@ type Txn struct {
 	db      *DB
 	write   bool
 	targets []string
+	// over lists the data prefixes (stg/<id>/d/) of committed stages that
+	// are still being rolled forward; reads look there first (overlay.go).
+	over [][]byte
 }
 
 func encodeJSON(v any) ([]byte, error) {
@@ -64,26 +67,53 @@ func decode(key, val []byte, v any) error {
 
 // Get decodes the record at key into v, or returns an error wrapping ErrNotFound.
 func (tx *Txn) Get(key []byte, v any) error {
-	item, err := tx.t.Get(key)
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	val, ok, err := tx.getVal(key)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return fmt.Errorf("store: %q: %w", key, ErrNotFound)
 	}
-	if err != nil {
-		return fmt.Errorf("store: get: %w", err)
-	}
-	return item.Value(func(val []byte) error { return decode(key, val, v) })
+	return decode(key, val, v)
 }
 
 // Has reports whether a record exists at key.
 func (tx *Txn) Has(key []byte) (bool, error) {
-	_, err := tx.t.Get(key)
+	_, ok, err := tx.getVal(key)
+	return ok, err
+}
+
+// getVal returns a copy of the encoded record at key, looking first in the
+// committed stages being rolled forward.
+func (tx *Txn) getVal(key []byte) ([]byte, bool, error) {
+	for i := len(tx.over) - 1; i >= 0; i-- {
+		sv, ok, err := tx.getBadger(append(bytes.Clone(tx.over[i]), key...))
+		if err != nil || ok {
+			if !ok || err != nil {
+				return nil, false, err
+			}
+			if sv[0] == opDelete {
+				return nil, false, nil
+			}
+			return sv[1:], true, nil
+		}
+	}
+	return tx.getBadger(key)
+}
+
+func (tx *Txn) getBadger(key []byte) ([]byte, bool, error) {
+	item, err := tx.t.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return false, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("store: get: %w", err)
+		return nil, false, fmt.Errorf("store: get: %w", err)
 	}
-	return true, nil
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: get: %w", err)
+	}
+	return v, true, nil
 }
 
 // Put encodes v as a JSON record and writes it at key.
@@ -109,43 +139,70 @@ func (tx *Txn) set(key, val []byte) error {
 }
 
 // PutRaw writes caller-encoded bytes (a bitmap, a weight blob) at key.
+// Values larger than chunkSize are split into chunk records transparently;
+// all of them still go into this one transaction, so a value that does not
+// fit one transaction must be written through a Stage.
 func (tx *Txn) PutRaw(key, p []byte) error {
 	if !tx.write {
 		return fmt.Errorf("store: put in a read-only transaction: %w", ErrInvalid)
 	}
-	val := make([]byte, 2+len(p))
-	val[0], val[1] = RecordVersion, codecRaw
-	copy(val[2:], p)
-	return tx.set(key, val)
+	old, _, err := tx.getVal(key)
+	if err != nil {
+		return err
+	}
+	return tx.setEntries(rawEntries(key, p, chunkCount(key, old)))
+}
+
+func (tx *Txn) setEntries(es []entry) error {
+	for _, e := range es {
+		var err error
+		if e.val == nil {
+			err = tx.Delete(e.key)
+		} else {
+			err = tx.set(e.key, e.val)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetRaw returns a copy of the raw bytes stored at key by PutRaw.
 func (tx *Txn) GetRaw(key []byte) ([]byte, error) {
-	item, err := tx.t.Get(key)
-	if errors.Is(err, badger.ErrKeyNotFound) {
+	val, ok, err := tx.getVal(key)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, fmt.Errorf("store: %q: %w", key, ErrNotFound)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("store: get: %w", err)
-	}
-	var out []byte
-	err = item.Value(func(val []byte) error {
-		p, err := checkHeader(key, val, codecRaw)
-		if err != nil {
-			return err
-		}
-		out = bytes.Clone(p)
-		return nil
-	})
-	return out, err
+	return readRaw(key, val, tx.getVal)
 }
 
-// Delete removes the record at key; deleting a missing key is not an error.
+// Delete removes the record at key (and the chunks of a chunked raw
+// value); deleting a missing key is not an error.
 func (tx *Txn) Delete(key []byte) error {
 	if !tx.write {
 		return fmt.Errorf("store: delete in a read-only transaction: %w", ErrInvalid)
 	}
+	old, _, err := tx.getVal(key)
+	if err != nil {
+		return err
+	}
+	for i := range chunkCount(key, old) {
+		if err := tx.del(chunkKey(key, i)); err != nil {
+			return err
+		}
+	}
+	return tx.del(key)
+}
+
+func (tx *Txn) del(key []byte) error {
 	if err := tx.t.Delete(bytes.Clone(key)); err != nil {
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			return err
+		}
 		return fmt.Errorf("store: delete: %w", err)
 	}
 	return nil
@@ -156,13 +213,20 @@ func (tx *Txn) Delete(key []byte) error {
 type Record struct {
 	Key []byte
 	val []byte
+	tx  *Txn
 }
 
 // Decode decodes a JSON record into v.
 func (r Record) Decode(v any) error { return decode(r.Key, r.val, v) }
 
-// Raw returns the payload of a raw record, valid only during the callback.
-func (r Record) Raw() ([]byte, error) { return checkHeader(r.Key, r.val, codecRaw) }
+// Raw returns the payload of a raw record, valid only during the callback
+// (a chunked value is assembled into a fresh copy).
+func (r Record) Raw() ([]byte, error) {
+	if len(r.val) >= 2 && r.val[1] == codecChunked && r.tx != nil {
+		return readRaw(r.Key, r.val, r.tx.getVal)
+	}
+	return checkHeader(r.Key, r.val, codecRaw)
+}
 
 // ErrStop may be returned by a Scan callback to end the scan early without error.
 var ErrStop = errors.New("store: stop scan")
@@ -170,6 +234,11 @@ var ErrStop = errors.New("store: stop scan")
 // Scan calls fn for each record whose key starts with prefix, in key order,
 // starting at start when start is not nil (start must have the prefix).
 func (tx *Txn) Scan(prefix, start []byte, fn func(r Record) error) error {
+	if len(tx.over) > 0 {
+		return tx.mergeScan(prefix, start, true, func(k, v []byte) error {
+			return fn(Record{Key: k, val: v, tx: tx})
+		})
+	}
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = prefix
 	it := tx.t.NewIterator(opts)
@@ -181,7 +250,7 @@ func (tx *Txn) Scan(prefix, start []byte, fn func(r Record) error) error {
 	for it.Seek(seek); it.ValidForPrefix(prefix); it.Next() {
 		item := it.Item()
 		err := item.Value(func(val []byte) error {
-			return fn(Record{Key: item.Key(), val: val})
+			return fn(Record{Key: item.Key(), val: val, tx: tx})
 		})
 		if errors.Is(err, ErrStop) {
 			return nil
@@ -195,6 +264,9 @@ func (tx *Txn) Scan(prefix, start []byte, fn func(r Record) error) error {
 
 // ScanKeys calls fn for each key with the prefix without reading values.
 func (tx *Txn) ScanKeys(prefix []byte, fn func(key []byte) error) error {
+	if len(tx.over) > 0 {
+		return tx.mergeScan(prefix, nil, false, func(k, _ []byte) error { return fn(k) })
+	}
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = prefix
 	opts.PrefetchValues = false
