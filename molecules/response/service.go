@@ -3,15 +3,13 @@ package response
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"sort"
-	"sync"
 
-	"github.com/rxlab/rxlab/molecules/response/mpnn"
-	"github.com/rxlab/rxlab/rl/nn"
+	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/molecules/internal/lru"
 	"github.com/rxlab/rxlab/store"
 	"github.com/rxlab/rxlab/store/jobs"
 )
@@ -25,7 +23,15 @@ type Config struct {
 	Jobs *jobs.Runner
 	// Logger receives training events; nil discards them.
 	Logger *slog.Logger
+	// ModelCacheBytes bounds the memory of the loaded models kept for
+	// prediction (estimated as twice their stored bytes); 0 means
+	// DefaultModelCacheBytes. A model larger than the budget is loaded for
+	// each call and not kept.
+	ModelCacheBytes int64
 }
+
+// DefaultModelCacheBytes is the default budget of the loaded-model cache.
+const DefaultModelCacheBytes = 512 << 20
 
 // Service trains, stores and serves response models.
 type Service struct {
@@ -33,19 +39,28 @@ type Service struct {
 	jobs *jobs.Runner
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	loaded map[string]*Model
+	models *lru.Cache[string, *Model]
 }
 
-// New builds the service and registers the "train-response-model" job kind
-// with the runner (call it before the runner's Recover).
+// New builds the service, deletes what unfinished model saves left behind
+// (persist.go) and registers the "train-response-model" job kind with the
+// runner (call it before the runner's Recover).
 func New(cfg Config) (*Service, error) {
 	if cfg.DB == nil || cfg.Jobs == nil {
 		return nil, fmt.Errorf("response: New needs a database and a job runner: %w", store.ErrInvalid)
 	}
-	s := &Service{db: cfg.DB, jobs: cfg.Jobs, log: cfg.Logger, loaded: map[string]*Model{}}
+	if cfg.ModelCacheBytes < 0 {
+		return nil, fmt.Errorf("response: ModelCacheBytes must not be negative: %w", store.ErrInvalid)
+	}
+	if cfg.ModelCacheBytes == 0 {
+		cfg.ModelCacheBytes = DefaultModelCacheBytes
+	}
+	s := &Service{db: cfg.DB, jobs: cfg.Jobs, log: cfg.Logger, models: lru.New[string, *Model](cfg.ModelCacheBytes)}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := s.removeOrphans(context.Background()); err != nil {
+		return nil, fmt.Errorf("response: clean up unfinished model saves: %w", err)
 	}
 	if err := cfg.Jobs.Register(jobs.Kind{Name: KindTrain, Run: s.runTrain}); err != nil {
 		return nil, err
@@ -93,52 +108,6 @@ func (s *Service) runTrain(ctx context.Context, h *jobs.Handle) error {
 	return h.SetResult(ctx, map[string]string{"model": id})
 }
 
-// Save stores a trained model (record and member weights) and makes it
-// available to Predict.
-func (s *Service) Save(ctx context.Context, m *Model) error {
-	blobs := make([][]byte, len(m.members))
-	for k, mem := range m.members {
-		b, err := mem.MarshalBinary()
-		if err != nil {
-			return err
-		}
-		blobs[k] = b
-	}
-	gblobs := make([][]byte, len(m.graphs))
-	for k, g := range m.graphs {
-		b, err := g.MarshalBinary()
-		if err != nil {
-			return err
-		}
-		gblobs[k] = b
-	}
-	id := m.rec.ID
-	err := s.db.Update(ctx, func(tx *store.Txn) error {
-		tx.Touch("model:" + id)
-		if err := tx.Put(modelKey(id), m.rec); err != nil {
-			return err
-		}
-		for k, b := range blobs {
-			if err := tx.PutRaw(weightKey(id, k), b); err != nil {
-				return err
-			}
-		}
-		for k, b := range gblobs {
-			if err := tx.PutRaw(graphKey(id, k), b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.loaded[id] = m
-	s.mu.Unlock()
-	return nil
-}
-
 // Models lists the stored models, sorted by id.
 func (s *Service) Models(ctx context.Context) ([]ModelInfo, error) {
 	var out []ModelInfo
@@ -156,66 +125,27 @@ func (s *Service) Models(ctx context.Context) ([]ModelInfo, error) {
 	return out, err
 }
 
-// Model loads a stored model (cached after the first load).
+// Model loads a stored model. Loaded models are kept in a least-recently
+// used cache bounded by Config.ModelCacheBytes.
 func (s *Service) Model(ctx context.Context, id string) (*Model, error) {
-	s.mu.Lock()
-	m, ok := s.loaded[id]
-	s.mu.Unlock()
-	if ok {
+	if m, ok := s.models.Get(id); ok {
 		return m, nil
 	}
-	var rec modelRecord
-	var members []*nn.MLP
-	var graphs []*mpnn.Model
-	err := s.db.View(ctx, func(tx *store.Txn) error {
-		if err := tx.Get(modelKey(id), &rec); err != nil {
-			return err
-		}
-		if hasGraph(rec.Arch) {
-			for k := 0; k < rec.Ensemble; k++ {
-				b, err := tx.GetRaw(graphKey(id, k))
-				if err != nil {
-					return err
-				}
-				g, err := mpnn.Load(b)
-				if err != nil {
-					return fmt.Errorf("response: model %s graph member %d: %w", id, k, err)
-				}
-				graphs = append(graphs, g)
-			}
-		}
-		for k := 0; hasMLP(rec.Arch) && k < rec.Ensemble; k++ {
-			b, err := tx.GetRaw(weightKey(id, k))
-			if err != nil {
-				return err
-			}
-			mem, err := nn.Load(b)
-			if err != nil {
-				return fmt.Errorf("response: model %s member %d: %w", id, k, err)
-			}
-			members = append(members, mem)
-		}
-		return nil
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("response: model %q: %w", id, store.ErrNotFound)
-	}
+	m, size, err := s.loadModel(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	m, err = newModel(rec, members, graphs)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	if cur, ok := s.loaded[id]; ok {
-		m = cur
-	} else {
-		s.loaded[id] = m
-	}
-	s.mu.Unlock()
+	s.models.Add(id, m, modelMemory(size))
 	return m, nil
 }
+
+// modelMemory estimates what a loaded model keeps alive from its stored
+// size: the members (weights and Adam moments, as stored) plus the
+// prediction engine's fused copy of the MLP weights and its parsers.
+func modelMemory(stored int64) int64 { return 2 * stored }
+
+// CacheStats reports the loaded-model cache.
+func (s *Service) CacheStats() molecules.CacheStats { return s.models.Stats() }
 
 // Predict predicts every SMILES with a stored property model, attributions
 // included; bad SMILES get a per-item Error and the rest are predicted.
