@@ -42,6 +42,13 @@ type Config struct {
 	Web http.Handler
 	// Domains are the capabilities that have landed; each adds resolvers.
 	Domains []Domain
+	// SpoolDir holds uploads while they are imported; spool files left
+	// there by an earlier process are removed at start. Empty: a fresh
+	// temporary directory.
+	SpoolDir string
+	// TrustForwardedFor counts failed authentications under the last
+	// X-Forwarded-For address instead of the peer's (behind a proxy only).
+	TrustForwardedFor bool
 }
 
 // Domain is one capability's contribution to the API: it registers the
@@ -61,6 +68,7 @@ type API struct {
 	reg     *Registry
 	metrics *metrics
 	mux     *http.ServeMux
+	guard   *guard
 }
 
 // Resolver is one registered field resolver.
@@ -124,9 +132,7 @@ func New(cfg Config) (*API, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 30 * time.Second
 	}
-	if cfg.Limits == (Limits{}) {
-		cfg.Limits = DefaultLimits()
-	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	a := &API{cfg: cfg, log: cfg.Logger}
 	a.reg = &Registry{resolvers: map[string]Resolver{}, handlers: map[string]http.Handler{}, api: a}
 	if err := registerCore(a, a.reg); err != nil {
@@ -144,6 +150,9 @@ func New(cfg Config) (*API, error) {
 	a.schema = s
 	a.sdl = printSchema(s)
 	a.metrics = newMetrics(cfg.Version)
+	if a.guard, err = newGuard(cfg, a.metrics.reg); err != nil {
+		return nil, err
+	}
 	a.routes()
 	return a, nil
 }
@@ -193,7 +202,7 @@ func (a *API) resolverFor(typeName, field string) gql.FieldResolveFn {
 		opName = typeName + "." + field
 	}
 	return func(p gql.ResolveParams) (any, error) {
-		ctx := p.Context
+		ctx := requestContext(p.Context)
 		pr, _ := auth.FromContext(ctx)
 		info := store.AuditInfo{Actor: pr.TokenID, Role: string(pr.Role), Operation: opName, Recorded: new(atomic.Int32)}
 		if res.Perm != "" && !pr.Can(res.Perm) {

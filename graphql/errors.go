@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"regexp"
 
 	"github.com/rxlab/rxlab/graphql/auth"
@@ -22,7 +23,52 @@ const (
 	CodeNotImplemented  = "NOT_IMPLEMENTED"
 	CodeTimeout         = "TIMEOUT"
 	CodeInternal        = "INTERNAL"
+	// CodeCanceled: the client went away before the answer (nobody reads
+	// it; it is what the audit log records).
+	CodeCanceled = "CANCELED"
+	// CodeRateLimited: too many failed authentications from one address (429).
+	CodeRateLimited = "RATE_LIMITED"
+	// CodeTooLarge: a body, upload or inflated upload over its limit (413).
+	CodeTooLarge = "PAYLOAD_TOO_LARGE"
+	// CodeSpoolQuota: uploads in progress hold the whole spool quota (503).
+	CodeSpoolQuota = "SPOOL_QUOTA_EXCEEDED"
 )
+
+// The messages of the context's two ends.
+const (
+	msgTimeout  = "the request ran past its deadline"
+	msgCanceled = "the client went away before the answer"
+)
+
+// statusOfCode is the HTTP status of an error answered outside GraphQL
+// execution (authentication, imports).
+func statusOfCode(code string) int {
+	switch code {
+	case CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case CodeForbidden:
+		return http.StatusForbidden
+	case CodeNotFound:
+		return http.StatusNotFound
+	case CodeConflict:
+		return http.StatusConflict
+	case CodeNotImplemented:
+		return http.StatusNotImplemented
+	case CodeTimeout:
+		return http.StatusGatewayTimeout
+	case CodeCanceled:
+		return 499 // nginx's "client closed request"; nobody reads it
+	case CodeRateLimited:
+		return http.StatusTooManyRequests
+	case CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case CodeSpoolQuota:
+		return http.StatusServiceUnavailable
+	case CodeInternal:
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
 
 // apiError is an error as a client sees it: a safe message and a code.
 type apiError struct {
@@ -44,9 +90,15 @@ func (e *apiError) Extensions() map[string]any {
 }
 
 // errorCode is the one mapping from an error's kind to its extensions.code.
+// The context's end comes first: a parser or a store that wraps it in its
+// own invalid-input error still timed out.
 func errorCode(err error) string {
 	var c store.Coder
 	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return CodeTimeout
+	case errors.Is(err, context.Canceled):
+		return CodeCanceled
 	case errors.As(err, &c):
 		return c.Code()
 	case errors.Is(err, auth.ErrUnauthenticated):
@@ -61,8 +113,6 @@ func errorCode(err error) string {
 		return CodeConflict
 	case errors.Is(err, store.ErrNotImplemented):
 		return CodeNotImplemented
-	case errors.Is(err, context.DeadlineExceeded):
-		return CodeTimeout
 	}
 	return CodeInternal
 }
@@ -76,8 +126,14 @@ func redact(msg string) string { return quoted.ReplaceAllString(msg, `"…"`) }
 
 // publicError converts any error into what the client may see. Internal
 // errors are logged (by kind and operation only) and replaced by a generic
-// message, so stack traces and stored data never leave the server.
+// message, so stack traces and stored data never leave the server. When
+// ctx has ended, the error is that end, whatever the code below reported
+// (a deadline is TIMEOUT, never BAD_USER_INPUT; a client that left is
+// CANCELED, logged at info, never INTERNAL).
 func publicError(ctx context.Context, log *slog.Logger, op string, err error) *apiError {
+	if ctx != nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae
@@ -88,7 +144,10 @@ func publicError(ctx context.Context, log *slog.Logger, op string, err error) *a
 		log.ErrorContext(ctx, "internal error", "op", op, "err", redact(err.Error()))
 		return &apiError{msg: "internal error; the server log has the details", code: code}
 	case CodeTimeout:
-		return &apiError{msg: "the request ran past its deadline", code: code}
+		return &apiError{msg: msgTimeout, code: code}
+	case CodeCanceled:
+		log.InfoContext(ctx, "client went away", "op", op)
+		return &apiError{msg: msgCanceled, code: code}
 	}
 	out := &apiError{msg: err.Error(), code: code}
 	var se *molecules.SMILESError

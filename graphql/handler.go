@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,29 +43,49 @@ func (a *API) routes() {
 	a.mux = mux
 }
 
-// authenticated checks the bearer token and puts the caller in the request's context.
+// authenticated checks the bearer token and puts the caller in the request's
+// context. Every token that fails — malformed, unknown or revoked — gets the
+// same answer (status, message, headers), and failures are counted per
+// client address: past AuthFreeFailures the client waits, doubling each
+// time, and meanwhile gets 429 with Retry-After without its token being
+// looked at. A failure is logged with the client and the reason, never the token.
 func (a *API) authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || tok == "" {
+		tok, ok := bearerToken(r.Header.Get("Authorization"))
+		if !ok {
 			a.metrics.rejected.WithLabelValues("unauthenticated").Inc()
 			w.Header().Set("WWW-Authenticate", `Bearer realm="rxlab"`)
 			writeErrors(w, http.StatusUnauthorized, &apiError{msg: "missing bearer token: send Authorization: Bearer <token>", code: CodeUnauthenticated})
 			return
 		}
-		p, err := a.cfg.Tokens.Verify(r.Context(), strings.TrimSpace(tok))
-		if err != nil {
-			a.metrics.rejected.WithLabelValues("unauthenticated").Inc()
-			w.Header().Set("WWW-Authenticate", `Bearer realm="rxlab", error="invalid_token"`)
-			code := http.StatusUnauthorized
-			perr := publicError(r.Context(), a.log, "authenticate", err)
-			if perr.code != CodeUnauthenticated {
-				code = http.StatusInternalServerError
-			}
-			writeErrors(w, code, perr)
+		client := a.guard.clientAddr(r)
+		if wait := a.guard.fails.Wait(client); wait > 0 {
+			a.guard.authFailures.WithLabelValues("throttled").Inc()
+			a.metrics.rejected.WithLabelValues("auth-throttled").Inc()
+			w.Header().Set("Retry-After", retryAfter(wait))
+			writeErrors(w, http.StatusTooManyRequests, &apiError{
+				msg:  fmt.Sprintf("too many failed authentications from this address; retry in %s s", retryAfter(wait)),
+				code: CodeRateLimited,
+			})
 			return
 		}
+		p, err := a.cfg.Tokens.Verify(r.Context(), tok)
+		switch {
+		case errors.Is(err, auth.ErrUnauthenticated):
+			n, wait := a.guard.fails.Fail(client)
+			a.guard.authFailures.WithLabelValues("invalid").Inc()
+			a.metrics.rejected.WithLabelValues("unauthenticated").Inc()
+			a.log.WarnContext(r.Context(), "authentication failed", "client", client, "reason", redact(err.Error()),
+				"failures", n, "wait", wait.String(), "path", r.URL.Path)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="rxlab", error="invalid_token"`)
+			writeErrors(w, http.StatusUnauthorized, &apiError{msg: "the bearer token is not valid", code: CodeUnauthenticated})
+			return
+		case err != nil:
+			perr := publicError(r.Context(), a.log, "authenticate", err)
+			writeErrors(w, statusOfCode(perr.code), perr)
+			return
+		}
+		a.guard.fails.Succeed(client)
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
 }
@@ -111,52 +132,96 @@ func (a *API) reject(w http.ResponseWriter, status int, reason, msg, code string
 	writeErrors(w, status, &apiError{msg: msg, code: code})
 }
 
+// readRequest decodes a GraphQL-over-HTTP request from a POST body or a
+// GET's parameters. The body's size and arrival rate are bounded while it is
+// read, and its JSON nesting and element count before it is decoded.
+func (a *API) readRequest(w http.ResponseWriter, r *http.Request) (request, *rejection) {
+	l := a.cfg.Limits
+	var req request
+	switch r.Method {
+	case http.MethodPost:
+		body, err := readLimited(w, r, l.MaxBodyBytes, "MaxBodyBytes", l)
+		if err != nil {
+			perr := publicError(r.Context(), a.log, "read request", err)
+			return req, &rejection{statusOf(err), "body", perr}
+		}
+		if err := prescanJSON(body, "request body", 1, l); err != nil {
+			return req, &rejection{http.StatusBadRequest, "limits", &apiError{msg: err.Error(), code: CodeBadInput}}
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if err := dec.Decode(&req); err != nil {
+			return req, &rejection{http.StatusBadRequest, "bad-json", &apiError{msg: "request body is not a GraphQL JSON request: " + err.Error(), code: CodeBadInput}}
+		}
+		req.Variables = normalizeNumbers(req.Variables).(map[string]any)
+	case http.MethodGet:
+		if int64(len(r.URL.RawQuery)) > l.MaxBodyBytes {
+			return req, &rejection{http.StatusRequestEntityTooLarge, "body-size", &apiError{
+				msg: (&tooLarge{size: int64(len(r.URL.RawQuery)), limit: l.MaxBodyBytes, field: "MaxBodyBytes"}).Error(), code: CodeTooLarge}}
+		}
+		q := r.URL.Query()
+		req.Query, req.OperationName = q.Get("query"), q.Get("operationName")
+		if v := q.Get("variables"); v != "" {
+			if err := prescanJSON([]byte(v), "variables parameter", 0, l); err != nil {
+				return req, &rejection{http.StatusBadRequest, "limits", &apiError{msg: err.Error(), code: CodeBadInput}}
+			}
+			dec := json.NewDecoder(strings.NewReader(v))
+			dec.UseNumber()
+			if err := dec.Decode(&req.Variables); err != nil {
+				return req, &rejection{http.StatusBadRequest, "bad-json", &apiError{msg: "variables parameter is not a JSON object", code: CodeBadInput}}
+			}
+			req.Variables = normalizeNumbers(req.Variables).(map[string]any)
+		}
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		return req, &rejection{http.StatusMethodNotAllowed, "method", &apiError{msg: "use POST (or GET for queries)", code: CodeBadInput}}
+	}
+	return req, nil
+}
+
+// rejection is a request refused before execution.
+type rejection struct {
+	status int
+	reason string // the rxlab_http_rejected_total label
+	err    *apiError
+}
+
+// parseRequest pre-scans, parses and checks the limits of the query, so
+// only a bounded document reaches graphql-go's recursive parser.
+func (a *API) parseRequest(req request) (*ast.Document, *rejection) {
+	bad := func(reason, msg string) *rejection {
+		return &rejection{http.StatusBadRequest, reason, &apiError{msg: msg, code: CodeBadInput}}
+	}
+	if strings.TrimSpace(req.Query) == "" {
+		return nil, bad("empty", "no query in the request")
+	}
+	if err := prescanQuery(req.Query, a.cfg.Limits); err != nil {
+		return nil, bad("limits", err.Error())
+	}
+	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(req.Query), Name: "request"})})
+	if err != nil {
+		return nil, bad("syntax", err.Error())
+	}
+	if err := checkLimits(doc, req.OperationName, req.Variables, a.cfg.Limits); err != nil {
+		return nil, bad("limits", err.Error())
+	}
+	return doc, nil
+}
+
 // serveGraphQL parses, checks limits, validates and executes one request.
 // Every check runs before execution, so a hostile request costs parsing only.
 func (a *API) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	var req request
-	switch r.Method {
-	case http.MethodPost:
-		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.Limits.MaxBodyBytes)
-		dec := json.NewDecoder(r.Body)
-		dec.UseNumber()
-		if err := dec.Decode(&req); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				a.reject(w, http.StatusRequestEntityTooLarge, "body-size",
-					fmt.Sprintf("request body exceeds %d bytes; send large imports to the streaming endpoints", a.cfg.Limits.MaxBodyBytes), CodeBadInput)
-				return
-			}
-			a.reject(w, http.StatusBadRequest, "bad-json", "request body is not a GraphQL JSON request: "+err.Error(), CodeBadInput)
-			return
-		}
-		req.Variables = normalizeNumbers(req.Variables).(map[string]any)
-	case http.MethodGet:
-		q := r.URL.Query()
-		req.Query, req.OperationName = q.Get("query"), q.Get("operationName")
-		if v := q.Get("variables"); v != "" {
-			if err := json.Unmarshal([]byte(v), &req.Variables); err != nil {
-				a.reject(w, http.StatusBadRequest, "bad-json", "variables parameter is not a JSON object", CodeBadInput)
-				return
-			}
-		}
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		a.reject(w, http.StatusMethodNotAllowed, "method", "use POST (or GET for queries)", CodeBadInput)
-		return
+	// The answer must be written within the request's deadline and a margin.
+	_ = http.NewResponseController(w).SetWriteDeadline(start.Add(a.cfg.RequestTimeout + writeMargin))
+	req, rej := a.readRequest(w, r)
+	var doc *ast.Document
+	if rej == nil {
+		doc, rej = a.parseRequest(req)
 	}
-	if strings.TrimSpace(req.Query) == "" {
-		a.reject(w, http.StatusBadRequest, "empty", "no query in the request", CodeBadInput)
-		return
-	}
-	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(req.Query), Name: "request"})})
-	if err != nil {
-		a.reject(w, http.StatusBadRequest, "syntax", err.Error(), CodeBadInput)
-		return
-	}
-	if err := checkLimits(doc, req.OperationName, req.Variables, a.cfg.Limits); err != nil {
-		a.reject(w, http.StatusBadRequest, "limits", err.Error(), CodeBadInput)
+	if rej != nil {
+		a.metrics.rejected.WithLabelValues(rej.reason).Inc()
+		writeErrors(w, rej.status, rej.err)
 		return
 	}
 	op := operationOf(doc, req.OperationName)
@@ -174,32 +239,74 @@ func (a *API) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, errs...)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.RequestTimeout)
+	if op == "" {
+		op = "query"
+	}
+	out := a.execute(r.Context(), doc, req, op)
+	outcome := "ok"
+	if len(out.Errors) > 0 {
+		outcome = "error"
+	}
+	a.metrics.requests.WithLabelValues(op, outcome).Inc()
+	a.metrics.duration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	writeJSON(w, http.StatusOK, out)
+}
+
+// writeMargin is how long past the request's deadline its answer may take to write.
+const writeMargin = 30 * time.Second
+
+// reqCtxKey carries the request's own context through graphql-go to the resolvers.
+type reqCtxKey struct{}
+
+// requestContext returns the request's context (with its deadline) inside
+// a resolver: a mutation runs under a context graphql-go cannot see end.
+func requestContext(ctx context.Context) context.Context {
+	if rc, ok := ctx.Value(reqCtxKey{}).(context.Context); ok {
+		return rc
+	}
+	return ctx
+}
+
+// execute runs the operation under the request's deadline.
+//
+// graphql-go returns as soon as the context it is given ends, while the
+// resolvers go on in the background. For a query that is harmless; for a
+// mutation it would answer TIMEOUT while the write may still commit. So a
+// mutation's resolvers get the request's context (through requestContext)
+// and graphql-go one it cannot see end: the answer waits for the resolvers,
+// the store refuses to commit past the deadline, and a TIMEOUT answer
+// therefore means nothing was committed.
+func (a *API) execute(rctx context.Context, doc *ast.Document, req request, op string) httpResponse {
+	ctx, cancel := context.WithTimeout(rctx, a.cfg.RequestTimeout)
 	defer cancel()
+	execCtx := ctx
+	if op == "mutation" {
+		execCtx = context.WithValue(context.WithoutCancel(ctx), reqCtxKey{}, ctx)
+	}
 	res := gql.Execute(gql.ExecuteParams{
 		Schema:        a.schema,
 		AST:           doc,
 		OperationName: req.OperationName,
 		Args:          req.Variables,
-		Context:       ctx,
+		Context:       execCtx,
 	})
-	outcome := "ok"
-	if len(res.Errors) > 0 {
-		outcome = "error"
-	}
-	if op == "" {
-		op = "query"
-	}
-	a.metrics.requests.WithLabelValues(op, outcome).Inc()
-	a.metrics.duration.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	out := httpResponse{Data: res.Data}
+	timedOut := false
 	for _, e := range res.Errors {
-		out.Errors = append(out.Errors, formatError(e))
+		m := formatError(e)
+		if ext, _ := m["extensions"].(map[string]any); ext != nil && ext["code"] == CodeTimeout {
+			timedOut = true
+		}
+		out.Errors = append(out.Errors, m)
 	}
-	if ctx.Err() != nil && res.Data == nil {
-		out.Errors = append(out.Errors, map[string]any{"message": "the request ran past its deadline", "extensions": map[string]any{"code": CodeTimeout}})
+	if err := ctx.Err(); err != nil && res.Data == nil && !timedOut {
+		pe := publicError(ctx, a.log, op, err)
+		out.Errors = append(out.Errors, map[string]any{"message": pe.msg, "extensions": pe.Extensions()})
 	}
-	writeJSON(w, http.StatusOK, out)
+	if errors.Is(rctx.Err(), context.Canceled) {
+		a.log.InfoContext(rctx, "client went away before the answer", "op", op, "operationName", req.OperationName)
+	}
+	return out
 }
 
 // formatError keeps graphql-go's message, locations and path, and makes
@@ -215,7 +322,18 @@ func formatError(e gqlerrors.FormattedError) map[string]any {
 	}
 	ext := e.Extensions
 	if ext == nil {
-		ext = map[string]any{"code": CodeBadInput}
+		// graphql-go's own errors: its deadline error when the context
+		// ends first, else the caller's input (bad variable values).
+		switch orig := e.OriginalError(); {
+		case errors.Is(orig, context.DeadlineExceeded):
+			m["message"] = msgTimeout
+			ext = map[string]any{"code": CodeTimeout}
+		case errors.Is(orig, context.Canceled):
+			m["message"] = msgCanceled
+			ext = map[string]any{"code": CodeCanceled}
+		default:
+			ext = map[string]any{"code": CodeBadInput}
+		}
 	}
 	m["extensions"] = ext
 	return m

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/rxlab/rxlab/cohorts"
 	"github.com/rxlab/rxlab/genomics"
@@ -24,10 +24,6 @@ type inputSource func() (io.ReadCloser, error)
 
 func stringSource(s string) inputSource {
 	return func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(s)), nil }
-}
-
-func fileSource(path string) inputSource {
-	return func() (io.ReadCloser, error) { return os.Open(path) }
 }
 
 // batchSize is how many variants go to the store in one batch.
@@ -175,28 +171,22 @@ func (d *Cohorts) importMAF(ctx context.Context, originName string, src inputSou
 	return g.Finish()
 }
 
-// maxUpload bounds one streamed import file.
-const maxUpload = 8 << 30
-
-// spool copies the request body to a temporary file so the import can read it twice.
-func spool(r *http.Request) (string, error) {
-	f, err := os.CreateTemp("", "rxlab-import-*")
-	if err != nil {
-		return "", err
+// receive spools an import's body under the upload limits: a declared
+// Content-Length over MaxUploadBytes or over what the spool quota has left
+// is refused before a byte is read; the body must arrive at MinUploadRate.
+func (a *API) receive(w http.ResponseWriter, r *http.Request) (*spool, error) {
+	l := a.cfg.Limits
+	if err := declaredTooLarge(r, l.MaxUploadBytes, "MaxUploadBytes"); err != nil {
+		return nil, err
 	}
-	_, err = io.Copy(f, http.MaxBytesReader(nil, r.Body, maxUpload))
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	rr := newRateReader(w, r.Body, l)
+	defer rr.done()
+	sp, err := a.guard.spool.write(http.MaxBytesReader(w, rr, l.MaxUploadBytes), r.ContentLength)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, &tooLarge{size: -1, limit: l.MaxUploadBytes, field: "MaxUploadBytes"}
 	}
-	if err != nil {
-		os.Remove(f.Name())
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return "", fmt.Errorf("%w: the file exceeds %d bytes", errInvalid, int64(maxUpload))
-		}
-		return "", fmt.Errorf("reading the upload: %w", err)
-	}
-	return f.Name(), nil
+	return sp, err
 }
 
 // importHandler serves one streaming import endpoint: POST the file as the
@@ -209,6 +199,9 @@ func (d *Cohorts) importHandler(r *Registry, op string, run func(ctx context.Con
 			writeErrors(w, http.StatusMethodNotAllowed, &apiError{msg: "POST the file as the request body", code: CodeBadInput})
 			return
 		}
+		// An import may take long: no write deadline; reads are bounded by
+		// the upload rate instead.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 		pr, _ := auth.FromContext(req.Context())
 		info := store.AuditInfo{Actor: pr.TokenID, Role: string(pr.Role), Operation: op}
 		q := map[string]string{}
@@ -224,26 +217,24 @@ func (d *Cohorts) importHandler(r *Registry, op string, run func(ctx context.Con
 			writeErrors(w, http.StatusForbidden, &apiError{msg: fmt.Sprintf("role %s may not import patients (it needs %s)", pr.Role, auth.PatientsWrite), code: CodeForbidden})
 			return
 		}
-		path, err := spool(req)
+		sp, err := a.receive(w, req)
 		if err == nil {
-			defer os.Remove(path)
+			defer sp.close()
 			var res cohorts.ImportResult
-			res, err = run(store.WithAudit(ctx, info), q, fileSource(path))
+			res, err = run(store.WithAudit(ctx, info), q, guardedSource(ctx, sp.path, a.cfg.Limits))
 			if err == nil {
 				writeJSON(w, http.StatusOK, importView(res))
 				return
 			}
 		}
 		perr := publicError(ctx, a.log, op, err)
-		a.audit(ctx, info, "error: "+perr.code)
-		status := http.StatusBadRequest
-		switch perr.code {
-		case CodeInternal:
-			status = http.StatusInternalServerError
-		case CodeConflict:
-			status = http.StatusConflict
-		case CodeTimeout:
-			status = http.StatusGatewayTimeout
+		a.audit(context.WithoutCancel(ctx), info, "error: "+perr.code)
+		status := statusOfCode(perr.code)
+		if s := statusOf(err); s == http.StatusRequestTimeout {
+			status = s // the client sent too slowly
+		}
+		if perr.code == CodeSpoolQuota {
+			w.Header().Set("Retry-After", "30")
 		}
 		writeErrors(w, status, perr)
 	})

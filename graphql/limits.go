@@ -2,12 +2,17 @@ package graphql
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/graphql-go/graphql/language/ast"
 )
 
-// Limits bound what one request may ask for. graphql-go has none of its own,
-// so they are checked on the parsed document before validation and execution.
+// Limits bound what one request may ask for and spend. graphql-go has none
+// of its own: the lexical ones (MaxNesting, MaxTokens, MaxStringBytes, the
+// variables' JSON) are checked by a pre-scan before graphql-go parses
+// anything (prescan.go), the shape ones on the parsed document before
+// validation and execution, the HTTP ones while the body is read.
+// A zero field takes its DefaultLimits value.
 type Limits struct {
 	// MaxDepth bounds the nesting of selection sets (fragments expanded).
 	MaxDepth int
@@ -19,8 +24,49 @@ type Limits struct {
 	MaxFirst int
 	// MaxListItems bounds the length of any list argument.
 	MaxListItems int
-	// MaxBodyBytes bounds the HTTP request body.
+	// MaxBodyBytes bounds the HTTP request body of /graphql (and a GET's URL).
 	MaxBodyBytes int64
+
+	// MaxNesting bounds the nesting of brackets of every kind ({ [ ( ) in
+	// the query text, so graphql-go's recursive parser cannot overflow.
+	MaxNesting int
+	// MaxTokens bounds the number of lexical tokens in the query text.
+	MaxTokens int
+	// MaxStringBytes bounds one string or block string in the query text
+	// (large inputs belong in variables).
+	MaxStringBytes int
+	// MaxVariableNesting bounds the JSON nesting of the variables.
+	MaxVariableNesting int
+	// MaxVariableElements bounds the JSON values (array elements, object
+	// members, containers) of the request body.
+	MaxVariableElements int
+
+	// MaxUploadBytes bounds one streamed import body (/import/vcf, /import/maf).
+	MaxUploadBytes int64
+	// MaxSpoolBytes bounds the bytes spooled to disk by all imports at once.
+	MaxSpoolBytes int64
+	// MaxDecompressedBytes bounds what one gzip upload may inflate to.
+	MaxDecompressedBytes int64
+	// MaxDecompressionRatio bounds inflated/compressed bytes of a gzip
+	// upload (past its first MiB).
+	MaxDecompressionRatio int64
+	// MinUploadRate is the slowest a request body may arrive, in bytes per
+	// second averaged over UploadRateWindow; a slower client gets 408.
+	MinUploadRate int64
+	// UploadRateWindow is the window MinUploadRate is measured over.
+	UploadRateWindow time.Duration
+
+	// AuthFreeFailures is how many failed authentications one client
+	// address may make before it must wait.
+	AuthFreeFailures int
+	// AuthBackoff is the first wait after the free failures; each further
+	// failure doubles it, up to AuthMaxBackoff.
+	AuthBackoff time.Duration
+	// AuthMaxBackoff caps the wait.
+	AuthMaxBackoff time.Duration
+	// AuthTrackedClients bounds how many client addresses the failure
+	// counter remembers (least recently failed are forgotten first).
+	AuthTrackedClients int
 }
 
 // DefaultLimits returns limits generous for real clients (GraphiQL's
@@ -33,7 +79,69 @@ func DefaultLimits() Limits {
 		MaxFirst:      1000,
 		MaxListItems:  10000,
 		MaxBodyBytes:  4 << 20,
+
+		MaxNesting:          128,
+		MaxTokens:           100_000,
+		MaxStringBytes:      1 << 20,
+		MaxVariableNesting:  64,
+		MaxVariableElements: 200_000,
+
+		MaxUploadBytes:        8 << 30,
+		MaxSpoolBytes:         16 << 30,
+		MaxDecompressedBytes:  32 << 30,
+		MaxDecompressionRatio: 200,
+		MinUploadRate:         16 << 10,
+		UploadRateWindow:      10 * time.Second,
+
+		AuthFreeFailures:   10,
+		AuthBackoff:        time.Second,
+		AuthMaxBackoff:     5 * time.Minute,
+		AuthTrackedClients: 10_000,
 	}
+}
+
+// withDefaults fills every zero field from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	set := func(v *int, def int) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	set64 := func(v *int64, def int64) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	set(&l.MaxDepth, d.MaxDepth)
+	set(&l.MaxAliases, d.MaxAliases)
+	set(&l.MaxSelections, d.MaxSelections)
+	set(&l.MaxFirst, d.MaxFirst)
+	set(&l.MaxListItems, d.MaxListItems)
+	set64(&l.MaxBodyBytes, d.MaxBodyBytes)
+	set(&l.MaxNesting, d.MaxNesting)
+	set(&l.MaxTokens, d.MaxTokens)
+	set(&l.MaxStringBytes, d.MaxStringBytes)
+	set(&l.MaxVariableNesting, d.MaxVariableNesting)
+	set(&l.MaxVariableElements, d.MaxVariableElements)
+	set64(&l.MaxUploadBytes, d.MaxUploadBytes)
+	set64(&l.MaxSpoolBytes, d.MaxSpoolBytes)
+	set64(&l.MaxDecompressedBytes, d.MaxDecompressedBytes)
+	set64(&l.MaxDecompressionRatio, d.MaxDecompressionRatio)
+	set64(&l.MinUploadRate, d.MinUploadRate)
+	set(&l.AuthFreeFailures, d.AuthFreeFailures)
+	set(&l.AuthTrackedClients, d.AuthTrackedClients)
+	for _, p := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&l.UploadRateWindow, d.UploadRateWindow}, {&l.AuthBackoff, d.AuthBackoff}, {&l.AuthMaxBackoff, d.AuthMaxBackoff},
+	} {
+		if *p.v <= 0 {
+			*p.v = p.def
+		}
+	}
+	return l
 }
 
 // checkLimits walks the operation's selections, expanding fragments, and
