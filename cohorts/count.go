@@ -66,20 +66,21 @@ func (s *Service) display(c *cell) (*int, string) {
 
 // Count returns how many patients meet the criteria, with attrition and
 // breakdown. Without canSeeExact, small cells are suppressed (doc.go).
+// It evaluates one index snapshot without holding any lock for the
+// duration, refuses trees over Config.Limits (ComplexityError,
+// QUERY_TOO_COMPLEX) before any work, and stops with the context's error
+// (wrapped) when ctx ends.
 func (s *Service) Count(ctx context.Context, c Criteria, canSeeExact bool) (CohortCount, error) {
-	if err := c.Validate(); err != nil {
+	e, err := s.prepare(ctx, &c, nil)
+	if err != nil {
 		return CohortCount{}, err
 	}
-	if err := ctx.Err(); err != nil {
-		return CohortCount{}, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.countLocked(&c, canSeeExact)
+	return s.count(e, &c, canSeeExact)
 }
 
-func (s *Service) countLocked(c *Criteria, canSeeExact bool) (CohortCount, error) {
-	e := s.evaluator()
+// count evaluates c with e and builds the answer.
+func (s *Service) count(e *evaluator, c *Criteria, canSeeExact bool) (CohortCount, error) {
+	ix := e.ix
 	type step struct {
 		rule             string
 		remaining, alone int
@@ -88,7 +89,7 @@ func (s *Service) countLocked(c *Criteria, canSeeExact bool) (CohortCount, error
 	var result *roaring.Bitmap
 	if c.All != nil {
 		var running *roaring.Bitmap
-		allN := int(s.ix.all().GetCardinality())
+		allN := int(ix.all().GetCardinality())
 		for i := range c.All {
 			rule := &c.All[i]
 			neg := rule.Not != nil
@@ -102,7 +103,7 @@ func (s *Service) countLocked(c *Criteria, canSeeExact bool) (CohortCount, error
 			alone := int(b.GetCardinality())
 			switch {
 			case neg && running == nil:
-				running = roaring.AndNot(s.ix.all(), b)
+				running = roaring.AndNot(ix.all(), b)
 			case neg:
 				running.AndNot(b)
 			case running == nil:
@@ -126,7 +127,10 @@ func (s *Service) countLocked(c *Criteria, canSeeExact bool) (CohortCount, error
 		steps = append(steps, step{rule: c.Label(), remaining: n, alone: n})
 	}
 	total := int(result.GetCardinality())
-	dims := s.breakdownLocked(e, result)
+	if err := e.stopped(); err != nil {
+		return CohortCount{}, err
+	}
+	dims := s.breakdown(e, result)
 
 	// Build cells and apply the suppression rule.
 	tc := &cell{n: total}
@@ -264,12 +268,13 @@ var ageBands = []string{"0-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-
 // for an unknown birth date; cached until the index changes.
 func (s *Service) bandBitmaps(e *evaluator) []*roaring.Bitmap {
 	day := dayOf(e.at)
+	ix := e.ix
 	s.lazyMu.Lock()
 	defer s.lazyMu.Unlock()
-	if s.ix.bandCache == nil {
-		s.ix.bandCache = map[int32][]*roaring.Bitmap{}
+	if ix.bandCache == nil {
+		ix.bandCache = map[int32][]*roaring.Bitmap{}
 	}
-	if b, ok := s.ix.bandCache[day]; ok {
+	if b, ok := ix.bandCache[day]; ok {
 		return b
 	}
 	var out []*roaring.Bitmap
@@ -282,18 +287,18 @@ func (s *Service) bandBitmaps(e *evaluator) []*roaring.Bitmap {
 			r.Max = &mx
 		}
 		lo, ls, hi, hs := birthBounds(r, e.at)
-		b := s.ix.birthInterval(lo, ls, hi, hs)
+		b := ix.birthInterval(lo, ls, hi, hs)
 		known.Or(b)
 		out = append(out, b)
 	}
-	out = append(out, roaring.AndNot(s.ix.all(), known))
-	s.ix.bandCache[day] = out
+	out = append(out, roaring.AndNot(ix.all(), known))
+	ix.bandCache[day] = out
 	return out
 }
 
-// breakdownLocked counts the result by sex, age band and race.
-func (s *Service) breakdownLocked(e *evaluator, result *roaring.Bitmap) []dimension {
-	ix := s.ix
+// breakdown counts the result by sex, age band and race.
+func (s *Service) breakdown(e *evaluator, result *roaring.Bitmap) []dimension {
+	ix := e.ix
 	var dims []dimension
 	sex := dimension{name: "sex"}
 	for _, v := range []string{"FEMALE", "MALE", "OTHER", "UNKNOWN"} {
@@ -332,10 +337,6 @@ func (s *Service) breakdownLocked(e *evaluator, result *roaring.Bitmap) []dimens
 	return dims
 }
 
-func (s *Service) evaluator() *evaluator {
-	return &evaluator{s: s, ix: s.ix, at: s.indexDate(), visiting: map[string]bool{}}
-}
-
 func (s *Service) indexDate() time.Time {
 	t := s.now().UTC()
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
@@ -353,23 +354,21 @@ type PatientPage struct {
 // id, first at most, after the cursor (an id; exclusive). The caller must
 // hold patients:read and audit the read.
 func (s *Service) PatientIDs(ctx context.Context, c Criteria, first int, after string) (PatientPage, error) {
-	if err := c.Validate(); err != nil {
-		return PatientPage{}, err
-	}
 	if first < 0 || first > 10000 {
 		return PatientPage{}, invalidf("first", "must be between 0 and 10000, got %d", first)
 	}
-	if err := ctx.Err(); err != nil {
+	e, err := s.prepare(ctx, &c, nil)
+	if err != nil {
 		return PatientPage{}, err
 	}
-	s.mu.Lock() // ranks may be rebuilt
-	defer s.mu.Unlock()
-	e := s.evaluator()
 	b, err := e.eval(&c)
 	if err != nil {
 		return PatientPage{}, err
 	}
-	rank, byRank := s.ix.ranks()
+	ix := e.ix
+	s.lazyMu.Lock() // ranks may be rebuilt
+	rank, byRank := ix.ranks()
+	s.lazyMu.Unlock()
 	ranks := roaring.New()
 	it := b.Iterator()
 	buf := make([]uint32, 0, 1024)
@@ -378,18 +377,21 @@ func (s *Service) PatientIDs(ctx context.Context, c Criteria, first int, after s
 		if len(buf) == cap(buf) {
 			ranks.AddMany(buf)
 			buf = buf[:0]
+			if err := e.stopped(); err != nil {
+				return PatientPage{}, err
+			}
 		}
 	}
 	ranks.AddMany(buf)
 	page := PatientPage{IDs: []string{}, Total: int(b.GetCardinality())}
 	start := uint32(0)
 	if after != "" {
-		start = uint32(sort.Search(len(byRank), func(i int) bool { return s.ix.ids[byRank[i]] > after }))
+		start = uint32(sort.Search(len(byRank), func(i int) bool { return ix.ids[byRank[i]] > after }))
 	}
 	ri := ranks.Iterator()
 	ri.AdvanceIfNeeded(start)
 	for ri.HasNext() && len(page.IDs) < first {
-		page.IDs = append(page.IDs, s.ix.ids[byRank[ri.Next()]])
+		page.IDs = append(page.IDs, ix.ids[byRank[ri.Next()]])
 	}
 	page.HasNextPage = ri.HasNext()
 	if len(page.IDs) > 0 {

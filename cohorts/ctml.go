@@ -633,8 +633,6 @@ func (s *Service) PatientTrials(ctx context.Context, patientID string) ([]TrialM
 	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	at := s.indexDate()
 	out := []TrialMatch{}
 	for _, t := range trials {

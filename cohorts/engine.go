@@ -1,8 +1,10 @@
 package cohorts
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,17 +69,36 @@ func opBounds(op string, v float64) (lo *float64, loStrict bool, hi *float64, hi
 	return nil, false, nil, false
 }
 
-// evaluator evaluates criteria trees against the index under the read lock.
+// evaluator evaluates criteria trees against one index snapshot. It
+// checks its context at every node and inside loops over index keys.
 type evaluator struct {
 	s        *Service
+	ctx      context.Context
 	ix       *index
 	at       time.Time
-	visiting map[string]bool
+	resolved map[string]*SavedCohort   // saved-cohort references, resolved once by the cost check
+	visiting map[string]bool           // saved cohorts being evaluated (cycle guard)
+	memo     map[string]*roaring.Bitmap // saved cohorts evaluated by this request (read-only)
 }
 
 func (e *evaluator) cutoff(days int) int32 { return dayOf(e.at) - int32(days) }
 
+// stopped returns the context's error, wrapped, once the caller is gone or
+// the deadline passed; graphql maps context.DeadlineExceeded to TIMEOUT.
+func (e *evaluator) stopped() error {
+	if err := e.ctx.Err(); err != nil {
+		return fmt.Errorf("cohorts: evaluation stopped: %w", err)
+	}
+	return nil
+}
+
+// checkEvery is how many loop iterations pass between context checks.
+const checkEvery = 4096
+
 func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
+	if err := e.stopped(); err != nil {
+		return nil, err
+	}
 	ix := e.ix
 	switch {
 	case c.All != nil:
@@ -124,26 +145,7 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 		}
 		return roaring.AndNot(ix.all(), b), nil
 	case c.AtLeast != nil:
-		// level[j] holds the patients meeting at least j of the rules seen so far.
-		n := c.AtLeast.N
-		if n == 0 {
-			return ix.all().Clone(), nil
-		}
-		level := make([]*roaring.Bitmap, n+1)
-		level[0] = ix.all()
-		for j := 1; j <= n; j++ {
-			level[j] = roaring.New()
-		}
-		for i := range c.AtLeast.Of {
-			b, err := e.eval(&c.AtLeast.Of[i])
-			if err != nil {
-				return nil, err
-			}
-			for j := min(n, i+1); j >= 1; j-- {
-				level[j] = roaring.Or(level[j], roaring.And(level[j-1], b))
-			}
-		}
-		return level[n], nil
+		return e.atLeast(c.AtLeast)
 	case c.Age != nil:
 		lo, ls, hi, hs := birthBounds(c.Age, e.at)
 		return e.birthInterval(lo, ls, hi, hs), nil
@@ -160,9 +162,9 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 		}
 		return roaring.FastOr(parts...), nil
 	case c.Condition != nil:
-		return e.code("c", c.Condition), nil
+		return e.code("c", c.Condition)
 	case c.Medication != nil:
-		return e.code("m", c.Medication), nil
+		return e.code("m", c.Medication)
 	case c.Lab != nil:
 		col, v, err := labQuery(c.Lab)
 		if err != nil {
@@ -226,7 +228,13 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 		case c.Pgx.ActivityScore != nil:
 			prefix := "pa|" + g + "|"
 			var parts []*roaring.Bitmap
+			i := 0
 			for k, b := range ix.bm {
+				if i++; i%checkEvery == 0 {
+					if err := e.stopped(); err != nil {
+						return nil, err
+					}
+				}
 				if !strings.HasPrefix(k, prefix) {
 					continue
 				}
@@ -243,16 +251,7 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 	case c.Biomarker != nil:
 		return ix.get(keyBiomarker(c.Biomarker.Name, c.Biomarker.Value)).Clone(), nil
 	case c.Cohort != nil:
-		sc, err := e.s.cohortLocked(*c.Cohort)
-		if err != nil {
-			return nil, err
-		}
-		if e.visiting[sc.ID] {
-			return nil, fmt.Errorf("cohort %s refers to itself: %w", sc.ID, store.ErrInvalid)
-		}
-		e.visiting[sc.ID] = true
-		defer delete(e.visiting, sc.ID)
-		return e.eval(&sc.Criteria)
+		return e.cohort(*c.Cohort)
 	}
 	return nil, fmt.Errorf("empty criteria node: %w", store.ErrInvalid)
 }
@@ -302,55 +301,101 @@ func queryCode(c *Code) (sys, code string, desc bool) {
 }
 
 // code evaluates a condition or medication leaf.
-func (e *evaluator) code(kind string, c *Code) *roaring.Bitmap {
+func (e *evaluator) code(kind string, c *Code) (*roaring.Bitmap, error) {
 	ix := e.ix
 	sys, code, desc := queryCode(c)
 	if sys == SysText {
 		needle := strings.ToLower(strings.TrimSpace(c.Code))
 		prefix := kind + "t|"
 		var parts []*roaring.Bitmap
+		i := 0
 		for k, b := range ix.bm {
+			if i++; i%checkEvery == 0 {
+				if err := e.stopped(); err != nil {
+					return nil, err
+				}
+			}
 			if strings.HasPrefix(k, prefix) && strings.Contains(k[len(prefix):], needle) {
 				if c.WithinDays != nil {
-					parts = append(parts, e.dated(k, *c.WithinDays))
+					d, err := e.dated(k, *c.WithinDays)
+					if err != nil {
+						return nil, err
+					}
+					parts = append(parts, d)
 				} else {
 					parts = append(parts, b)
 				}
 			}
 		}
-		return roaring.FastOr(parts...)
+		return roaring.FastOr(parts...), nil
 	}
 	if c.WithinDays == nil {
 		if desc {
-			return ix.get(keyCodeDesc(kind, sys, code)).Clone()
+			return ix.get(keyCodeDesc(kind, sys, code)).Clone(), nil
 		}
-		return ix.get(keyCodeExact(kind, sys, code)).Clone()
+		return ix.get(keyCodeExact(kind, sys, code)).Clone(), nil
 	}
 	if !desc {
 		return e.dated(keyCodeExact(kind, sys, code), *c.WithinDays)
 	}
 	prefix := kind + "x|" + sys + "|"
 	var parts []*roaring.Bitmap
+	i := 0
 	for k := range ix.dates {
+		if i++; i%checkEvery == 0 {
+			if err := e.stopped(); err != nil {
+				return nil, err
+			}
+		}
 		if strings.HasPrefix(k, prefix) && codeMatches(sys, k[len(prefix):], code, true) {
-			parts = append(parts, e.dated(k, *c.WithinDays))
+			d, err := e.dated(k, *c.WithinDays)
+			if err != nil {
+				return nil, err
+			}
+			parts = append(parts, d)
 		}
 	}
-	return roaring.FastOr(parts...)
+	return roaring.FastOr(parts...), nil
 }
 
 // dated returns the patients whose latest record under key is dated on or
 // after the cutoff.
-func (e *evaluator) dated(key string, days int) *roaring.Bitmap {
+func (e *evaluator) dated(key string, days int) (*roaring.Bitmap, error) {
 	cut := e.cutoff(days)
 	var ps []uint32
+	i := 0
 	for p, d := range e.ix.dates[key] {
+		if i++; i%checkEvery == 0 {
+			if err := e.stopped(); err != nil {
+				return nil, err
+			}
+		}
 		if d >= cut {
 			ps = append(ps, p)
 		}
 	}
-	sort.Slice(ps, func(a, b int) bool { return ps[a] < ps[b] })
+	slices.Sort(ps)
 	b := roaring.New()
 	b.AddMany(ps)
-	return b
+	return b, nil
+}
+
+// atLeast evaluates an at-least-n-of-k node: n = 0 is everyone, n = 1 the
+// union, n = k the intersection, a tiny node the ladder, anything else
+// the bit-sliced counter (atleast.go). The rules are evaluated one at a
+// time and dropped after they are counted.
+func (e *evaluator) atLeast(a *AtLeast) (*roaring.Bitmap, error) {
+	n, k := a.N, len(a.Of)
+	next := func(i int) (*roaring.Bitmap, error) { return e.eval(&a.Of[i]) }
+	switch {
+	case n <= 0:
+		return e.ix.all().Clone(), nil
+	case n == 1:
+		return e.eval(&Criteria{Any: a.Of})
+	case n >= k:
+		return e.eval(&Criteria{All: a.Of})
+	case n*k <= ladderMax:
+		return ladder(e.ix.all(), n, k, next)
+	}
+	return countAtLeast(len(e.ix.ids), n, k, next)
 }

@@ -241,7 +241,7 @@ func TestIncrementalViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.lazyMu.Lock()
-	stale := s.ix.birthStale.GetCardinality()
+	stale := s.snapshot().birthStale.GetCardinality()
 	s.lazyMu.Unlock()
 	if stale == 0 {
 		t.Fatal("views were rebuilt instead of corrected; the test does not exercise the stale set")

@@ -80,7 +80,7 @@ func (r *recordEval) eval(p *Patient, c *Criteria, neg bool) (bool, error) {
 		}
 		return n >= c.AtLeast.N, nil
 	case c.Cohort != nil:
-		sc, err := r.s.cohortLocked(*c.Cohort)
+		sc, err := r.s.lookupCohort(*c.Cohort, nil)
 		if err != nil {
 			return false, err
 		}
@@ -331,15 +331,13 @@ func (r *recordEval) leaf(p *Patient, c *Criteria) (bool, []string, error) {
 // Explain evaluates the criteria for one patient and reports every leaf
 // with its evidence. The caller must hold patients:read and audit the read.
 func (s *Service) Explain(ctx context.Context, patientID string, c Criteria) (MatchExplanation, error) {
-	if err := c.Validate(); err != nil {
+	if _, err := s.prepare(ctx, &c, nil); err != nil { // validation and cost
 		return MatchExplanation{}, err
 	}
 	p, err := s.Patient(ctx, patientID)
 	if err != nil {
 		return MatchExplanation{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	r := &recordEval{s: s, at: s.indexDate(), visiting: map[string]bool{}}
 	m, err := r.eval(p, &c, false)
 	if err != nil {

@@ -3,11 +3,13 @@ package cohorts
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -235,8 +237,15 @@ type feat struct {
 // index is the in-memory query structure: one bitmap per coded value, a
 // birth-date column, lab columns and code-date columns, over dense patient
 // numbers.
+//
+// A published index (Service.snapshot) is immutable: readers use it
+// without a lock. Only its lazily built views (birthView, birthStale,
+// labCol views, bandCache, rank) change after publication, under
+// Service.lazyMu. A writer changes a private copy (cloneForWrite), which
+// copies each part on its first change (own records what it copied), and
+// publishes it whole; see snapshot.go.
 type index struct {
-	ids        []string
+	ids        []string // append-only; versions share the backing array
 	byID       map[string]uint32
 	rank       []uint32 // rank[pid] = position of ids[pid] in id order; nil when stale
 	byRank     []uint32 // byRank[r] = pid
@@ -246,11 +255,23 @@ type index struct {
 	birthStale *roaring.Bitmap // patients whose birth date changed since birthView was built
 	labs       map[string]*labCol
 	dates      map[string]map[uint32]int32
-	gen        uint64
+	gen        uint64 // set by Service.publish; strictly increasing per Service
 
+	// dirtyKeys and dirtyPids name what the next flush writes. They belong
+	// to the write path (guarded by Service.imu) and are shared by every
+	// version of the index; readers never touch them.
 	dirtyKeys map[string]bool
 	dirtyPids map[uint32]bool
 	bandCache map[int32][]*roaring.Bitmap
+
+	own  *owned      // nil: everything is private (a fresh index); else what this copy owns
+	lazy *sync.Mutex // guards the lazy views of a published index (Service.lazyMu)
+}
+
+// owned records which parts a copy-on-write index has already copied.
+type owned struct {
+	bm, labs, dates   map[string]bool
+	byID, birth, bStl bool
 }
 
 func newIndex() *index {
@@ -262,6 +283,90 @@ func newIndex() *index {
 		dirtyKeys: map[string]bool{},
 		dirtyPids: map[uint32]bool{},
 	}
+}
+
+// cloneForWrite returns a private copy of a published index sharing every
+// part until it is changed. The caller holds ix.lazy (the source's lazy
+// views may be rebuilt concurrently otherwise).
+func (ix *index) cloneForWrite() *index {
+	return &index{
+		ids: ix.ids, byID: ix.byID, rank: ix.rank, byRank: ix.byRank,
+		bm: maps.Clone(ix.bm), birth: ix.birth, birthView: ix.birthView, birthStale: ix.birthStale,
+		labs: maps.Clone(ix.labs), dates: maps.Clone(ix.dates), gen: ix.gen,
+		dirtyKeys: ix.dirtyKeys, dirtyPids: ix.dirtyPids,
+		own:  &owned{bm: map[string]bool{}, labs: map[string]bool{}, dates: map[string]bool{}},
+		lazy: ix.lazy,
+	}
+}
+
+// wbm returns a writable bitmap for key, creating it when absent.
+func (ix *index) wbm(k string) *roaring.Bitmap {
+	b, ok := ix.bm[k]
+	switch {
+	case !ok:
+		b = roaring.New()
+		ix.bm[k] = b
+	case ix.own != nil && !ix.own.bm[k]:
+		b = b.Clone()
+		ix.bm[k] = b
+	default:
+		return b
+	}
+	if ix.own != nil {
+		ix.own.bm[k] = true
+	}
+	return b
+}
+
+// wlab returns a writable lab column, creating it when absent.
+func (ix *index) wlab(col string) *labCol {
+	c, ok := ix.labs[col]
+	switch {
+	case !ok:
+		c = &labCol{has: roaring.New(), stale: roaring.New()}
+	case ix.own != nil && !ix.own.labs[col]:
+		ix.lazy.Lock() // a reader may be rebuilding the shared column's views
+		c = &labCol{val: slices.Clone(c.val), day: slices.Clone(c.day), has: c.has.Clone(),
+			byVal: c.byVal, byDay: c.byDay, stale: c.stale.Clone()}
+		ix.lazy.Unlock()
+	default:
+		return c
+	}
+	ix.labs[col] = c
+	if ix.own != nil {
+		ix.own.labs[col] = true
+	}
+	return c
+}
+
+// wdates returns a writable code-date map for key, creating it when absent.
+func (ix *index) wdates(k string) map[uint32]int32 {
+	m, ok := ix.dates[k]
+	switch {
+	case !ok:
+		m = map[uint32]int32{}
+	case ix.own != nil && !ix.own.dates[k]:
+		m = maps.Clone(m)
+	default:
+		return m
+	}
+	ix.dates[k] = m
+	if ix.own != nil {
+		ix.own.dates[k] = true
+	}
+	return m
+}
+
+// wbirth makes the birth column (and its staleness set) writable.
+func (ix *index) wbirth() {
+	if ix.own == nil || ix.own.birth {
+		return
+	}
+	ix.birth = slices.Clone(ix.birth)
+	if ix.birthStale != nil {
+		ix.birthStale = ix.birthStale.Clone()
+	}
+	ix.own.birth = true
 }
 
 var emptyBM = roaring.New()
@@ -284,56 +389,54 @@ func (ix *index) pid(id string, create bool) (uint32, bool) {
 	if !create {
 		return 0, false
 	}
+	if ix.own != nil && !ix.own.byID {
+		ix.byID = maps.Clone(ix.byID)
+		ix.own.byID = true
+	}
+	ix.wbirth()
 	p := uint32(len(ix.ids))
 	ix.ids = append(ix.ids, id)
 	ix.byID[id] = p
 	ix.birth = append(ix.birth, noDay)
-	ix.rank = nil
+	ix.rank, ix.byRank = nil, nil
 	return p, true
-}
-
-func (ix *index) changed() {
-	ix.gen++
-	ix.bandCache = nil
 }
 
 // remove takes a patient's features out of the index.
 func (ix *index) remove(p uint32, f *feat) {
 	for _, k := range f.keys {
-		if b, ok := ix.bm[k]; ok {
-			b.Remove(p)
+		if _, ok := ix.bm[k]; ok {
+			ix.wbm(k).Remove(p)
 			ix.dirtyKeys[k] = true
 		}
 	}
+	ix.wbirth()
 	ix.birth[p] = noDay
 	if ix.birthStale != nil {
 		ix.birthStale.Add(p)
 	}
 	for _, l := range f.labs {
-		if c, ok := ix.labs[l.col]; ok {
+		if _, ok := ix.labs[l.col]; ok {
+			c := ix.wlab(l.col)
 			c.val[p], c.day[p] = math.NaN(), noDay
 			c.has.Remove(p)
 			c.stale.Add(p)
 		}
 	}
 	for k := range f.dates {
-		if m, ok := ix.dates[k]; ok {
-			delete(m, p)
+		if _, ok := ix.dates[k]; ok {
+			delete(ix.wdates(k), p)
 		}
 	}
 	ix.dirtyPids[p] = true
-	ix.changed()
+	ix.bandCache = nil
 }
 
 // setColumns stores a patient's lab values and code dates in the numeric
 // columns; stale marks the lab columns for re-sorting (a change, not a load).
 func (ix *index) setColumns(p uint32, f *feat, stale bool) {
 	for _, l := range f.labs {
-		c, ok := ix.labs[l.col]
-		if !ok {
-			c = &labCol{has: roaring.New(), stale: roaring.New()}
-			ix.labs[l.col] = c
-		}
+		c := ix.wlab(l.col)
 		c.grow(len(ix.ids))
 		c.val[p], c.day[p] = l.v, l.day
 		c.has.Add(p)
@@ -342,33 +445,24 @@ func (ix *index) setColumns(p uint32, f *feat, stale bool) {
 		}
 	}
 	for k, d := range f.dates {
-		m, ok := ix.dates[k]
-		if !ok {
-			m = map[uint32]int32{}
-			ix.dates[k] = m
-		}
-		m[p] = d
+		ix.wdates(k)[p] = d
 	}
 }
 
 // add puts a patient's features into the index.
 func (ix *index) add(p uint32, f *feat) {
 	for _, k := range f.keys {
-		b, ok := ix.bm[k]
-		if !ok {
-			b = roaring.New()
-			ix.bm[k] = b
-		}
-		b.Add(p)
+		ix.wbm(k).Add(p)
 		ix.dirtyKeys[k] = true
 	}
+	ix.wbirth()
 	ix.birth[p] = f.birth
 	if ix.birthStale != nil {
 		ix.birthStale.Add(p)
 	}
 	ix.setColumns(p, f, true)
 	ix.dirtyPids[p] = true
-	ix.changed()
+	ix.bandCache = nil
 }
 
 func (ix *index) birthSorted() *sview {

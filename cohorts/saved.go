@@ -68,6 +68,10 @@ func (s *Service) cohortLocked(ref string) (*SavedCohort, error) {
 }
 
 // SaveCohort stores criteria under name as a new version (1 for a new name).
+// The tree must pass the cost check with saved cohorts expanded and
+// evaluate; a tree that refers to the cohort being saved (by its name,
+// directly or through other cohorts) is refused. The bitmap evaluated here
+// is kept in the saved-cohort cache, so the first count reuses it.
 func (s *Service) SaveCohort(ctx context.Context, name string, c Criteria) (*SavedCohort, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 200 {
@@ -78,9 +82,7 @@ func (s *Service) SaveCohort(ctx context.Context, name string, c Criteria) (*Sav
 	}
 	s.imu.Lock()
 	defer s.imu.Unlock()
-	// Check that referenced cohorts exist and the tree evaluates.
 	s.mu.RLock()
-	_, err := s.evaluator().eval(&c)
 	version := 1
 	for _, x := range s.cohorts {
 		if x.Name == name && x.Version >= version {
@@ -88,10 +90,17 @@ func (s *Service) SaveCohort(ctx context.Context, name string, c Criteria) (*Sav
 		}
 	}
 	s.mu.RUnlock()
+	sc := &SavedCohort{Name: name, Version: version, Criteria: c, CreatedAt: s.now().UTC().Format("2006-01-02T15:04:05Z")}
+	// Check that referenced cohorts exist, nothing refers back to this
+	// one, and the tree evaluates.
+	e, err := s.prepare(ctx, &c, sc)
 	if err != nil {
 		return nil, err
 	}
-	sc := &SavedCohort{Name: name, Version: version, Criteria: c, CreatedAt: s.now().UTC().Format("2006-01-02T15:04:05Z")}
+	b, err := e.eval(&c)
+	if err != nil {
+		return nil, err
+	}
 	err = s.db.Update(ctx, func(tx *store.Txn) error {
 		n, err := tx.NextID("cohort")
 		if err != nil {
@@ -106,6 +115,7 @@ func (s *Service) SaveCohort(ctx context.Context, name string, c Criteria) (*Sav
 	s.mu.Lock()
 	s.cohorts[sc.ID] = sc
 	s.mu.Unlock()
+	s.cohortCache.put(cohortCacheKey{id: sc.ID, gen: e.ix.gen, day: dayOf(e.at)}, b)
 	return sc, nil
 }
 
@@ -131,32 +141,34 @@ func (s *Service) Cohorts(ctx context.Context) ([]*SavedCohort, error) {
 
 // Cohort returns one saved cohort by id, or the latest version by name.
 func (s *Service) Cohort(ctx context.Context, ref string) (*SavedCohort, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.cohortLocked(ref)
+	return s.lookupCohort(ref, nil)
 }
 
 // CohortCount returns a saved cohort's current count. It is recomputed
 // when the data changed since the last call (the index generation moved)
 // or the index date changed, and cached otherwise.
+//
+// Like Count it evaluates one index snapshot without holding a lock, runs
+// the cost check and stops when ctx ends.
 func (s *Service) CohortCount(ctx context.Context, ref string, canSeeExact bool) (CohortCount, error) {
-	s.mu.RLock()
-	sc, err := s.cohortLocked(ref)
+	sc, err := s.lookupCohort(ref, nil)
 	if err != nil {
-		s.mu.RUnlock()
 		return CohortCount{}, err
 	}
 	key := fmt.Sprintf("%s|%v", sc.ID, canSeeExact)
-	gen, day := s.ix.gen, dayOf(s.indexDate())
+	gen, day := s.snapshot().gen, dayOf(s.indexDate())
 	s.lazyMu.Lock()
 	cc, ok := s.counts[key]
 	s.lazyMu.Unlock()
 	if ok && cc.gen == gen && cc.day == day {
-		s.mu.RUnlock()
 		return cc.cc, nil
 	}
-	out, err := s.countLocked(&sc.Criteria, canSeeExact)
-	s.mu.RUnlock()
+	e, err := s.prepare(ctx, &sc.Criteria, nil)
+	if err != nil {
+		return CohortCount{}, err
+	}
+	gen = e.ix.gen
+	out, err := s.count(e, &sc.Criteria, canSeeExact)
 	if err != nil {
 		return CohortCount{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -24,6 +25,12 @@ type Config struct {
 	// Now returns the current time; the index date of every query is its
 	// UTC date. Nil means time.Now.
 	Now func() time.Time
+	// Limits bounds the work of one criteria tree (cost.go); zero fields
+	// take the defaults.
+	Limits Limits
+	// CohortCacheBytes bounds the memory of evaluated saved-cohort bitmaps
+	// kept for reuse. Zero means DefaultCohortCacheBytes (64 MiB).
+	CohortCacheBytes int64
 }
 
 // Service owns the patient records, their indexes, saved cohorts and
@@ -33,16 +40,19 @@ type Service struct {
 	small int
 	now   func() time.Time
 
-	imu    sync.Mutex   // serializes writers
-	mu     sync.RWMutex // guards ix, cohorts, trials
-	lazyMu sync.Mutex   // guards lazily built views inside ix
-	ix     *index
+	imu    sync.Mutex            // serializes writers
+	mu     sync.RWMutex          // guards cohorts, trials (held only briefly)
+	lazyMu sync.Mutex            // guards lazily built views inside published indexes
+	cur    atomic.Pointer[index] // the published index (snapshot.go)
 
 	dirtyRows map[uint32][]byte // rows to persist at the next flush (guarded by imu)
 
 	cohorts map[string]*SavedCohort
 	trials  map[string]*Trial
 	counts  map[string]cachedCount // saved-cohort counts by id+exactness, per index generation
+
+	limits      Limits
+	cohortCache *bitmapCache // saved-cohort bitmaps per version, generation and date
 }
 
 type cachedCount struct {
@@ -81,16 +91,26 @@ func New(cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("cohorts: %w: SmallCell %d is negative", store.ErrInvalid, cfg.SmallCell)
 	}
 	s := &Service{db: cfg.DB, small: cfg.SmallCell, now: cfg.Now,
-		ix: newIndex(), dirtyRows: map[uint32][]byte{},
-		cohorts: map[string]*SavedCohort{}, trials: map[string]*Trial{}, counts: map[string]cachedCount{}}
+		dirtyRows: map[uint32][]byte{},
+		cohorts:   map[string]*SavedCohort{}, trials: map[string]*Trial{}, counts: map[string]cachedCount{}}
 	if s.small == 0 {
 		s.small = 11
 	}
+	if cfg.CohortCacheBytes < 0 {
+		return nil, fmt.Errorf("cohorts: %w: CohortCacheBytes %d is negative", store.ErrInvalid, cfg.CohortCacheBytes)
+	}
+	s.limits = cfg.Limits.withDefaults()
+	cacheBytes := cfg.CohortCacheBytes
+	if cacheBytes == 0 {
+		cacheBytes = DefaultCohortCacheBytes
+	}
+	s.cohortCache = newBitmapCache(cacheBytes)
 	if s.now == nil {
 		s.now = time.Now
 	}
 	ctx := context.Background()
 	rebuild := false
+	ix := newIndex()
 	err := s.db.View(ctx, func(tx *store.Txn) error {
 		if ok, err := tx.Has(keyDirty); err != nil {
 			return err
@@ -110,7 +130,7 @@ func New(cfg Config) (*Service, error) {
 			rebuild = true
 			return nil
 		}
-		if err := s.loadIndex(tx); err != nil {
+		if err := loadIndex(tx, ix); err != nil {
 			return err
 		}
 		return nil
@@ -118,8 +138,8 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cohorts: load index: %w", err)
 	}
+	s.publish(ix)
 	if rebuild {
-		s.ix = newIndex()
 		if err := s.rebuild(ctx); err != nil {
 			return nil, fmt.Errorf("cohorts: rebuild index: %w", err)
 		}
@@ -130,8 +150,7 @@ func New(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-func (s *Service) loadIndex(tx *store.Txn) error {
-	ix := s.ix
+func loadIndex(tx *store.Txn, ix *index) error {
 	err := tx.Scan([]byte("idx/r/"), nil, func(r store.Record) error {
 		raw, err := r.Raw()
 		if err != nil {
@@ -179,15 +198,14 @@ func (s *Service) rebuild(ctx context.Context) error {
 	s.imu.Lock()
 	defer s.imu.Unlock()
 	var ps []*Patient
+	ix := newIndex()
 	flushBatch := func() {
-		s.mu.Lock()
 		for _, p := range ps {
 			f := features(p)
-			pid, _ := s.ix.pid(p.ID, true)
-			s.ix.add(pid, f)
+			pid, _ := ix.pid(p.ID, true)
+			ix.add(pid, f)
 			s.dirtyRows[pid] = encodeRow(f)
 		}
-		s.mu.Unlock()
 		ps = ps[:0]
 	}
 	err := s.db.View(ctx, func(tx *store.Txn) error {
@@ -207,6 +225,7 @@ func (s *Service) rebuild(ctx context.Context) error {
 		return err
 	}
 	flushBatch()
+	s.publish(ix)
 	// Drop any persisted bitmaps and rows first: the rebuild rewrites all.
 	if err := s.deletePrefix(ctx, "idx/b/"); err != nil {
 		return err
@@ -277,15 +296,15 @@ func (s *Service) flush(ctx context.Context) error {
 		batch, size = batch[:0], 0
 		return err
 	}
-	s.mu.RLock()
-	keys := make([]string, 0, len(s.ix.dirtyKeys))
-	for k := range s.ix.dirtyKeys {
+	ix := s.snapshot() // published bitmaps never change, so no lock is needed
+	keys := make([]string, 0, len(ix.dirtyKeys))
+	for k := range ix.dirtyKeys {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var err error
 	for _, k := range keys {
-		b := s.ix.bm[k]
+		b := ix.bm[k]
 		var v []byte
 		if b != nil && !b.IsEmpty() {
 			// No RunOptimize here: readers hold the read lock too.
@@ -302,8 +321,7 @@ func (s *Service) flush(ctx context.Context) error {
 			}
 		}
 	}
-	n := len(s.ix.ids)
-	s.mu.RUnlock()
+	n := len(ix.ids)
 	if err != nil {
 		return err
 	}
@@ -334,10 +352,8 @@ func (s *Service) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.ix.dirtyKeys = map[string]bool{}
-	s.ix.dirtyPids = map[uint32]bool{}
-	s.mu.Unlock()
+	clear(ix.dirtyKeys) // shared by every version of the index (index.go)
+	clear(ix.dirtyPids)
 	s.dirtyRows = map[uint32][]byte{}
 	return nil
 }
@@ -395,10 +411,14 @@ func validID(id string) error {
 	return nil
 }
 
-// apply runs mutations in batched transactions, updates the in-memory
-// index after each commit, and reports per-record rejections into res.
-// The caller holds imu and flushes afterwards.
+// apply runs mutations in batched transactions, updates a private copy of
+// the in-memory index after each commit and publishes it once at the end
+// (also after an error, so the index matches the committed batches), and
+// reports per-record rejections into res. The caller holds imu and
+// flushes afterwards.
 func (s *Service) apply(ctx context.Context, muts []mutation, res *ImportResult) error {
+	ix := s.begin()
+	defer s.publish(ix)
 	type pair struct {
 		old, new *Patient
 		records  int
@@ -460,17 +480,15 @@ func (s *Service) apply(ctx context.Context, muts []mutation, res *ImportResult)
 		for _, pr := range pairs {
 			res.Accepted += pr.records
 		}
-		s.mu.Lock()
 		for _, pr := range pairs {
-			pid, _ := s.ix.pid(pr.new.ID, true)
+			pid, _ := ix.pid(pr.new.ID, true)
 			if pr.old != nil {
-				s.ix.remove(pid, features(pr.old))
+				ix.remove(pid, features(pr.old))
 			}
 			f := features(pr.new)
-			s.ix.add(pid, f)
+			ix.add(pid, f)
 			s.dirtyRows[pid] = encodeRow(f)
 		}
-		s.mu.Unlock()
 	}
 	return nil
 }
@@ -504,9 +522,7 @@ func (s *Service) Patient(ctx context.Context, id string) (*Patient, error) {
 
 // PatientCount returns the number of patients with a record.
 func (s *Service) PatientCount() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return int(s.ix.all().GetCardinality())
+	return int(s.snapshot().all().GetCardinality())
 }
 
 // IndexDate returns the date queries are evaluated at (today, UTC).

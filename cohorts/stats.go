@@ -14,11 +14,9 @@ type IndexStats struct {
 // Stats returns the size of the in-memory index (bitmaps as serialized,
 // columns as held, sorted views included once built).
 func (s *Service) Stats() IndexStats {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	ix := s.snapshot()
 	s.lazyMu.Lock()
 	defer s.lazyMu.Unlock()
-	ix := s.ix
 	st := IndexStats{Patients: int(ix.all().GetCardinality()), Keys: len(ix.bm), Generation: int64(ix.gen)}
 	for _, b := range ix.bm {
 		st.BitmapBytes += int64(b.GetSizeInBytes())
