@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"sort"
 	"sync"
+	"unsafe"
 
 	"github.com/rxlab/rxlab/store"
 )
@@ -307,4 +308,20 @@ func (x *Index) ScanAll(query Fingerprint, fn func(id string, sim float64)) erro
 		}
 	}
 	return nil
+}
+
+// Bytes estimates the memory the index keeps alive: the fingerprints, the
+// ids and their insertion numbers, and the per-popcount buckets.
+func (x *Index) Bytes() int64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	n := int64(len(x.buckets)) * int64(unsafe.Sizeof(fpBucket{}))
+	for c := range x.buckets {
+		b := &x.buckets[c]
+		n += int64(cap(b.words))*8 + int64(cap(b.ids))*16 + int64(cap(b.seq))*8
+		for _, id := range b.ids {
+			n += int64(len(id))
+		}
+	}
+	return n
 }

@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 
 	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/molecules/internal/lru"
 	"github.com/rxlab/rxlab/store"
 )
 
@@ -28,7 +30,18 @@ const (
 // Config configures a Library.
 type Config struct {
 	DB *store.DB
+	// IndexCacheBytes bounds the memory of the search indexes built for
+	// fingerprint shapes other than the stored one (radius 2, 2048 bits),
+	// kept in a least-recently-used cache; 0 means
+	// DefaultIndexCacheBytes. The stored shape's index is the library
+	// itself and is not counted.
+	IndexCacheBytes int64
 }
+
+// DefaultIndexCacheBytes is the default budget of the index cache: every
+// allowed shape of the demo's 5,300-molecule default library (28 indexes,
+// about 40 MB) fits.
+const DefaultIndexCacheBytes = 64 << 20
 
 // Library is the set of stored molecule libraries and their search indexes.
 type Library struct {
@@ -36,12 +49,26 @@ type Library struct {
 
 	mu      sync.RWMutex
 	mols    map[string]map[string]record // library → id → record
-	indexes map[indexKey]*molecules.Index
+	stored  map[string]*molecules.Index  // library → index of the stored shape
+	version map[string]uint64            // library → changes so far, to drop stale builds
+	// derived holds indexes of other shapes, built on demand; building
+	// lists the builds under way so that concurrent requests for one shape
+	// wait for one build.
+	derived  *lru.Cache[indexKey, *molecules.Index]
+	building map[indexKey]*build
 }
 
+// indexKey names an index: a library and a fingerprint shape.
 type indexKey struct {
 	lib           string
 	radius, nBits int
+}
+
+// build is an index build under way; done is closed when idx or err is set.
+type build struct {
+	done chan struct{}
+	idx  *molecules.Index
+	err  error
 }
 
 // record is one stored molecule.
@@ -87,7 +114,15 @@ func New(cfg Config) (*Library, error) {
 	if cfg.DB == nil {
 		return nil, fmt.Errorf("library: %w: nil store", store.ErrInvalid)
 	}
-	l := &Library{db: cfg.DB, mols: map[string]map[string]record{}, indexes: map[indexKey]*molecules.Index{}}
+	if cfg.IndexCacheBytes < 0 {
+		return nil, fmt.Errorf("library: %w: IndexCacheBytes must not be negative", store.ErrInvalid)
+	}
+	if cfg.IndexCacheBytes == 0 {
+		cfg.IndexCacheBytes = DefaultIndexCacheBytes
+	}
+	l := &Library{db: cfg.DB, mols: map[string]map[string]record{}, stored: map[string]*molecules.Index{},
+		version: map[string]uint64{}, derived: lru.New[indexKey, *molecules.Index](cfg.IndexCacheBytes),
+		building: map[indexKey]*build{}}
 	err := cfg.DB.View(context.Background(), func(tx *store.Txn) error {
 		return tx.Scan([]byte("mol/m/"), nil, func(r store.Record) error {
 			var rec record
@@ -109,26 +144,26 @@ func (l *Library) addMemory(lib string, rec record) error {
 		l.mols[lib] = map[string]record{}
 	}
 	l.mols[lib][rec.ID] = rec
-	k := indexKey{lib, storedRadius, storedBits}
-	idx := l.indexes[k]
+	idx := l.stored[lib]
 	if idx == nil {
 		var err error
 		if idx, err = molecules.NewIndex(storedBits); err != nil {
 			return err
 		}
-		l.indexes[k] = idx
+		l.stored[lib] = idx
 	}
 	if err := idx.Add(rec.ID, molecules.Fingerprint{NBits: storedBits, Words: rec.FP}); err != nil {
 		return err
 	}
-	// Indexes of other shapes are rebuilt on their next use.
-	for key := range l.indexes {
-		if key.lib == lib && (key.radius != storedRadius || key.nBits != storedBits) {
-			delete(l.indexes, key)
-		}
-	}
+	// Indexes of other shapes are rebuilt on their next use; builds under
+	// way see the version change and do not keep what they build.
+	l.version[lib]++
+	l.derived.RemoveIf(func(k indexKey) bool { return k.lib == lib })
 	return nil
 }
+
+// CacheStats reports the cache of indexes of non-stored shapes.
+func (l *Library) CacheStats() molecules.CacheStats { return l.derived.Stats() }
 
 func checkLibrary(lib string) error {
 	if lib == "" || len(lib) > 64 || strings.ContainsAny(lib, "/ \t\n") {
@@ -257,11 +292,10 @@ func (l *Library) Similar(ctx context.Context, lib, smiles string, minSim float6
 	if err := checkLibrary(lib); err != nil {
 		return nil, err
 	}
+	if err := molecules.CheckFingerprintShape(radius, nBits); err != nil {
+		return nil, err
+	}
 	switch {
-	case radius < 0 || radius > 6:
-		return nil, fmt.Errorf("library: %w: radius %d out of range 0..6", store.ErrInvalid, radius)
-	case nBits < 64 || nBits > 16384:
-		return nil, fmt.Errorf("library: %w: nBits %d out of range 64..16384", store.ErrInvalid, nBits)
 	case minSim < 0 || minSim > 1:
 		return nil, fmt.Errorf("library: %w: minSimilarity %v out of range 0..1", store.ErrInvalid, minSim)
 	case first < 0:
@@ -289,47 +323,95 @@ func (l *Library) Similar(ctx context.Context, lib, smiles string, minSim float6
 	return out, nil
 }
 
-// index returns the search index of lib for a fingerprint shape, building
-// it from the stored molecules when the shape is not the stored one.
+// index returns the search index of lib for a fingerprint shape: the
+// stored one, or one from the cache, built from the stored molecules when
+// missing (one build per shape at a time; others wait for it).
 func (l *Library) index(ctx context.Context, lib string, radius, nBits int) (*molecules.Index, error) {
-	k := indexKey{lib, radius, nBits}
-	l.mu.RLock()
-	idx := l.indexes[k]
-	recs := l.mols[lib]
-	l.mu.RUnlock()
-	if idx != nil {
-		return idx, nil
+	for {
+		idx, err := l.indexOnce(ctx, lib, radius, nBits)
+		// A build stopped by its own caller's context is redone for a
+		// caller whose context is still live.
+		if (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) && ctx.Err() == nil {
+			continue
+		}
+		return idx, err
 	}
-	if recs == nil {
+}
+
+func (l *Library) indexOnce(ctx context.Context, lib string, radius, nBits int) (*molecules.Index, error) {
+	k := indexKey{lib, radius, nBits}
+	l.mu.Lock()
+	if _, ok := l.mols[lib]; !ok {
+		l.mu.Unlock()
 		return nil, fmt.Errorf("library: %q: %w", lib, store.ErrNotFound)
 	}
+	if radius == storedRadius && nBits == storedBits {
+		idx := l.stored[lib]
+		l.mu.Unlock()
+		return idx, nil
+	}
+	if idx, ok := l.derived.Get(k); ok {
+		l.mu.Unlock()
+		return idx, nil
+	}
+	if b, ok := l.building[k]; ok {
+		l.mu.Unlock()
+		select {
+		case <-b.done:
+			return b.idx, b.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	b := &build{done: make(chan struct{})}
+	l.building[k] = b
+	ver := l.version[lib]
+	list := make([]record, 0, len(l.mols[lib]))
+	for _, r := range l.mols[lib] {
+		list = append(list, r)
+	}
+	l.mu.Unlock()
+	// The stored index holds molecules in key order; ties in a search go
+	// by insertion, so every index inserts in that order.
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+
+	b.idx, b.err = buildIndex(ctx, list, radius, nBits)
+	l.mu.Lock()
+	delete(l.building, k)
+	if b.err == nil && l.version[lib] == ver {
+		l.derived.Add(k, b.idx, b.idx.Bytes())
+	}
+	l.mu.Unlock()
+	close(b.done)
+	return b.idx, b.err
+}
+
+// buildIndex fingerprints every record in one shape.
+func buildIndex(ctx context.Context, list []record, radius, nBits int) (*molecules.Index, error) {
 	idx, err := molecules.NewIndex(nBits)
 	if err != nil {
 		return nil, err
 	}
-	l.mu.RLock()
-	list := make([]record, 0, len(recs))
-	for _, r := range recs {
-		list = append(list, r)
+	p, err := molecules.NewParser(molecules.ParserConfig{})
+	if err != nil {
+		return nil, err
 	}
-	l.mu.RUnlock()
+	var reuse *molecules.Mol
 	for i, r := range list {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		m, err := molecules.Parse(r.Canonical)
+		m, err := p.ParseInto(reuse, r.Canonical)
 		if err != nil {
 			return nil, fmt.Errorf("library: stored molecule %s does not parse: %w", r.ID, err)
 		}
+		reuse = m
 		if err := idx.Add(r.ID, molecules.Morgan(m, radius, nBits)); err != nil {
 			return nil, err
 		}
 	}
-	l.mu.Lock()
-	l.indexes[k] = idx
-	l.mu.Unlock()
 	return idx, nil
 }
 
