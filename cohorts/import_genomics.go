@@ -15,9 +15,13 @@ import (
 // first batch for a patient replaces that patient's variants of the
 // origin; later batches append. Tested genes accumulate; PGx calls replace
 // the calls of the same genes; CNVs and fusions (when given) replace the
-// patient's CNVs and fusions. While an import is open, other writers wait.
+// patient's CNVs and fusions. While an import is open, other writers
+// wait. The whole import is one staged write (see write.go): Finish
+// commits all of it, or nothing when any step failed.
 type GenomicsImport struct {
 	s        *Service
+	w        *writer
+	err      error // the first failure; Finish then aborts
 	ctx      context.Context
 	origin   genomics.Origin
 	pending  []mutation
@@ -40,7 +44,12 @@ func (s *Service) BeginGenomics(ctx context.Context, origin genomics.Origin) (*G
 		return nil, fmt.Errorf("origin: %q, want GERMLINE or SOMATIC: %w", origin, store.ErrInvalid)
 	}
 	s.imu.Lock()
-	return &GenomicsImport{s: s, ctx: ctx, origin: o, replaced: map[string]bool{}, seenCNV: map[string]bool{}, res: ImportResult{Errors: []ImportError{}}}, nil
+	w, err := s.beginWrite(ctx, "cohorts genomic import")
+	if err != nil {
+		s.imu.Unlock()
+		return nil, err
+	}
+	return &GenomicsImport{s: s, w: w, ctx: ctx, origin: o, replaced: map[string]bool{}, seenCNV: map[string]bool{}, res: ImportResult{Errors: []ImportError{}}}, nil
 }
 
 // Add queues one patient's batch. Variants without a gene symbol are not
@@ -49,6 +58,9 @@ func (s *Service) BeginGenomics(ctx context.Context, origin genomics.Origin) (*G
 func (g *GenomicsImport) Add(patientID string, variants []genomics.Variant, testedGenes []string, pgx []genomics.PgxResult, cnvs []genomics.CNV, fusions []genomics.Fusion) error {
 	if g.done {
 		return fmt.Errorf("genomic import already finished: %w", store.ErrInvalid)
+	}
+	if g.err != nil {
+		return g.err
 	}
 	var vs []Variant
 	for i, v := range variants {
@@ -128,27 +140,43 @@ func (g *GenomicsImport) write() error {
 	if len(g.pending) == 0 {
 		return nil
 	}
-	err := g.s.apply(g.ctx, g.pending, &g.res)
+	err := g.w.apply(g.ctx, g.pending, &g.res)
 	g.pending, g.variants = nil, 0
+	if err != nil && g.err == nil {
+		g.err = err
+	}
 	return err
 }
 
-// Finish writes what is queued and the indexes, and ends the import. It
-// must be called once, also after an error (it then only releases the
-// import).
+// Finish writes what is queued and the indexes and commits the import
+// (ImportResult.Committed). It must be called once, also after an error:
+// then it stores nothing and returns the first error.
 func (g *GenomicsImport) Finish() (ImportResult, error) {
 	if g.done {
-		return g.res, nil
+		return g.res, g.err
 	}
 	g.done = true
 	defer g.s.imu.Unlock()
-	if err := g.write(); err != nil {
-		return g.res, err
+	if g.err == nil {
+		g.write()
 	}
-	if err := g.s.flush(g.ctx); err != nil {
+	if g.err != nil {
+		g.w.abort()
+		return g.res, g.err
+	}
+	if err := g.w.commit(g.ctx, &g.res); err != nil {
+		g.err = err
 		return g.res, err
 	}
 	return g.res, nil
+}
+
+// Fail ends the import without storing anything (after its caller's own
+// error); Finish then returns err.
+func (g *GenomicsImport) Fail(err error) {
+	if g.err == nil {
+		g.err = err
+	}
 }
 
 // ImportGenomics imports one patient's genomic data in one call (see

@@ -37,21 +37,12 @@ func (s *Service) Seed(ctx context.Context, n int, seed int64) error {
 			}})
 		}
 		res := ImportResult{}
-		s.imu.Lock()
-		err := s.apply(ctx, muts, &res)
-		s.imu.Unlock()
-		if err != nil {
+		if err := s.importMutations(ctx, muts, &res); err != nil {
 			return err
 		}
 		if res.Rejected > 0 {
 			return fmt.Errorf("seed: generated patient rejected: %s: %s", res.Errors[0].Location, res.Errors[0].Message)
 		}
-	}
-	s.imu.Lock()
-	err := s.flush(ctx)
-	s.imu.Unlock()
-	if err != nil {
-		return err
 	}
 	for _, t := range demoTrials {
 		if _, err := s.ImportTrial(ctx, t); err != nil {

@@ -17,8 +17,8 @@ import (
 // per-transaction budget (15 % of the 32 MB memtable, about 4.8 MB, and a
 // bounded entry count).
 const (
-	stageBatchBytes   = 2 << 20
-	stageBatchEntries = 8192
+	stageBatchBytes   = 3 << 20
+	stageBatchEntries = 30000
 )
 
 // stageHead is the record at stg/<id>/h, written when a stage begins.

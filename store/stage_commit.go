@@ -197,35 +197,25 @@ func (db *DB) rollForward(id string) error {
 	return w.commit()
 }
 
-// dropStage deletes every key of a stage, in batches.
+// dropStage deletes every key of a stage, in batches, walking one
+// snapshot (rescanning from the start would step over ever more deletion
+// markers).
 func (db *DB) dropStage(id string) error {
 	pre := stagePrefix(id)
-	for {
-		var keys [][]byte
-		err := db.bdb.View(func(txn *badger.Txn) error {
-			opts := badger.DefaultIteratorOptions
-			opts.Prefix, opts.PrefetchValues = pre, false
-			it := txn.NewIterator(opts)
-			defer it.Close()
-			for it.Rewind(); it.ValidForPrefix(pre) && len(keys) < stageBatchEntries; it.Next() {
-				keys = append(keys, it.Item().KeyCopy(nil))
-			}
-			return nil
-		})
-		if err != nil || len(keys) == 0 {
-			return err
-		}
-		w := newBatcher(db)
-		for _, k := range keys {
-			if err := w.put(k, nil); err != nil {
-				w.discard()
-				return err
-			}
-		}
-		if err := w.commit(); err != nil {
+	rtxn := db.bdb.NewTransaction(false)
+	defer rtxn.Discard()
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix, opts.PrefetchValues = pre, false
+	it := rtxn.NewIterator(opts)
+	defer it.Close()
+	w := newBatcher(db)
+	defer w.discard()
+	for it.Rewind(); it.ValidForPrefix(pre); it.Next() {
+		if err := w.put(it.Item().KeyCopy(nil), nil); err != nil {
 			return err
 		}
 	}
+	return w.commit()
 }
 
 // recoverStages runs at Open: committed stages are rolled forward, and
