@@ -4,26 +4,54 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	gql "github.com/graphql-go/graphql"
 
 	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/cohorts/disclosure"
 	"github.com/rxlab/rxlab/genomics/ingest"
 	"github.com/rxlab/rxlab/graphql/auth"
+	"github.com/rxlab/rxlab/store"
 )
 
 // Cohorts serves patients, cohorts, trials and patient imports.
 type Cohorts struct {
 	Service *cohorts.Service
 	Ingest  *ingest.Extractor
+	// Privacy releases every aggregate to roles without patients:read;
+	// nil means a guard over the registry's store with threshold SmallCell.
+	Privacy *disclosure.Guard
+	// SmallCell is that guard's threshold (default 11).
+	SmallCell int
 }
 
-// Count reports stored patients for health.
+// Count reports stored patients for health: exact for patients:read,
+// otherwise a noisy count released through the guard (one count of budget
+// per period; below the threshold it reads as 0).
 func (d *Cohorts) Count(ctx context.Context, kind string) (int, bool, error) {
 	if kind != "patients" {
 		return 0, false, nil
 	}
-	return d.Service.PatientCount(), true, nil
+	if canSeeExact(ctx) {
+		return d.Service.PatientCount(), true, nil
+	}
+	if d.Privacy == nil {
+		return 0, true, fmt.Errorf("health.patients: %w: no disclosure control is wired", store.ErrNotImplemented)
+	}
+	var n int
+	_, err := d.Privacy.Release(ctx, callerOf(ctx, "health"), disclosure.Request{Kind: "health.patients", Query: []byte("all"), Units: 1},
+		func(nz *disclosure.Noise) (any, error) {
+			v := int(math.Round(nz.Count(d.Service.PatientCount())))
+			if v < d.Privacy.K() {
+				v = 0
+			}
+			return v, nil
+		}, &n)
+	if err != nil {
+		return 0, true, privacyError(err)
+	}
+	return n, true, nil
 }
 
 // criteriaArg converts a CriteriaInput argument and validates it; errors
@@ -124,6 +152,15 @@ func importView(r cohorts.ImportResult) map[string]any {
 // Register adds the cohort resolvers and the streaming import endpoints.
 func (d *Cohorts) Register(r *Registry) error {
 	s := d.Service
+	g, err := guardFor(r, d.Privacy, d.SmallCell)
+	if err != nil {
+		return err
+	}
+	d.Privacy = g
+	// The budgets' admin operations come with the data they protect.
+	if err := (&Privacy{Guard: g}).Register(r); err != nil {
+		return err
+	}
 	r.Handle("/import/vcf", d.vcfHandler(r))
 	r.Handle("/import/maf", d.mafHandler(r))
 	return registerAll(r, []field{
@@ -141,7 +178,7 @@ func (d *Cohorts) Register(r *Registry) error {
 			if err != nil {
 				return nil, err
 			}
-			return s.Count(ctx, c, canSeeExact(ctx))
+			return releaseCount(ctx, g, p, "cohortCount", c, func() (cohorts.CohortCount, error) { return s.Count(ctx, c, true) })
 		}}},
 		{"Query", "cohortPatients", Resolver{Perm: auth.PatientsRead, PatientRead: true, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			c, err := criteriaArg(p.Args["criteria"])
@@ -180,7 +217,11 @@ func (d *Cohorts) Register(r *Registry) error {
 		{"Cohort", "count", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			src, _ := p.Source.(map[string]any)
 			id, _ := src["id"].(string)
-			return s.CohortCount(ctx, id, canSeeExact(ctx))
+			sc, err := s.Cohort(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return releaseCount(ctx, g, p, "cohorts", sc.Criteria, func() (cohorts.CohortCount, error) { return s.CohortCount(ctx, id, true) })
 		}}},
 		{"Query", "trials", Resolver{Perm: auth.CohortsCount, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			list, err := s.Trials(ctx)
@@ -194,7 +235,11 @@ func (d *Cohorts) Register(r *Registry) error {
 			return out, nil
 		}}},
 		{"Query", "trialMatchCount", Resolver{Perm: auth.CohortsCount, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
-			return s.TrialMatchCount(ctx, argString(p, "trialId"), canSeeExact(ctx))
+			t, err := s.Trial(ctx, argString(p, "trialId"))
+			if err != nil {
+				return nil, err
+			}
+			return releaseCount(ctx, g, p, "trialMatchCount", t.TrialCriteria(), func() (cohorts.CohortCount, error) { return s.TrialMatchCount(ctx, t.ID, true) })
 		}}},
 		{"Query", "patientTrials", Resolver{Perm: auth.PatientsRead, PatientRead: true, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			id := argString(p, "patientId")

@@ -8,9 +8,9 @@ import (
 	gql "github.com/graphql-go/graphql"
 
 	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/cohorts/disclosure"
 	"github.com/rxlab/rxlab/graphql/auth"
 	"github.com/rxlab/rxlab/molecules/response"
-	"github.com/rxlab/rxlab/store"
 )
 
 // Response serves the response models: listing, prediction for molecules
@@ -21,6 +21,9 @@ type Response struct {
 	// SmallCell is the cohort size below which aggregate predictions are
 	// withheld from roles without patients:read (default 11).
 	SmallCell int
+	// Privacy releases the aggregate predictions to roles without
+	// patients:read; nil means a guard over the registry's store.
+	Privacy *disclosure.Guard
 }
 
 func modelView(m response.ModelInfo) map[string]any {
@@ -46,9 +49,9 @@ func predictionView(p response.Prediction) map[string]any {
 // Register adds the response-model resolvers.
 func (d *Response) Register(r *Registry) error {
 	s := d.Service
-	small := d.SmallCell
-	if small <= 0 {
-		small = 11
+	g, err := guardFor(r, d.Privacy, d.SmallCell)
+	if err != nil {
+		return err
 	}
 	return registerAll(r, []field{
 		{"Query", "responseModels", Resolver{Perm: auth.ModelsRead, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
@@ -74,40 +77,7 @@ func (d *Response) Register(r *Registry) error {
 			return out, nil
 		}}},
 		{"Query", "predictPatientResponse", Resolver{Perm: auth.ModelsRead, PatientRead: true, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
-			if d.Cohorts == nil {
-				return nil, fmt.Errorf("patient predictions: %w", store.ErrNotImplemented)
-			}
-			c, err := criteriaArg(p.Args["criteria"])
-			if err != nil {
-				return nil, err
-			}
-			exact := canSeeExact(ctx)
-			top := 0
-			if exact {
-				top = 20
-			}
-			res, err := s.PredictCohort(ctx, d.Cohorts, argString(p, "model"), argString(p, "smiles"), c, top)
-			if err != nil {
-				return nil, err
-			}
-			if !exact && res.Patients > 0 && res.Patients < small {
-				return nil, fmt.Errorf("%w: the cohort has fewer than %d patients; its predictions are withheld from roles without patients:read", store.ErrPermission, small)
-			}
-			out := map[string]any{"patients": res.Patients, "quantiles": res.Quantiles,
-				"nearestTrainingSimilarity": res.Drug.NearestTrainingSimilarity, "inDomain": res.Drug.InDomain, "knownDrug": res.Drug.Known}
-			if res.Patients > 0 {
-				out["mean"] = res.Mean
-				out["meanIntervalHalfWidth"] = res.MeanHalfWidth
-			}
-			if exact {
-				tops := make([]any, len(res.Top))
-				for i, t := range res.Top {
-					AddTarget(ctx, "patient:"+t.PatientID)
-					tops[i] = map[string]any{"patientId": t.PatientID, "value": t.Value, "low": t.Low, "high": t.High}
-				}
-				out["top"] = tops
-			}
-			return out, nil
+			return d.predictPatientResponse(ctx, p, g)
 		}}},
 		{"Mutation", "trainResponseModel", Resolver{Perm: auth.ModelsTrain, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			var in response.TrainInput

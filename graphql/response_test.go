@@ -2,9 +2,11 @@ package graphql
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/cohorts/disclosure"
 	"github.com/rxlab/rxlab/graphql/auth"
 	"github.com/rxlab/rxlab/molecules/response"
 )
@@ -15,8 +17,8 @@ const patientResponseQuery = `query($m: ID!, $s: String!, $c: CriteriaInput!) { 
 // TestPredictPatientResponse runs predictPatientResponse over HTTP against a
 // seeded demo cohort and a small GDSC model stored in Badger: the exact
 // view (patients:read) ranks the top patients with their intervals; a
-// designer gets the aggregates without ids, and nothing for a cohort below
-// the small-cell threshold; bad input gets a coded error.
+// designer gets noisy aggregates without ids, and COHORT_TOO_SMALL for a
+// cohort below the threshold; bad input gets a coded error.
 func TestPredictPatientResponse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a small GDSC model and seeds a demo cohort")
@@ -77,33 +79,55 @@ func TestPredictPatientResponse(t *testing.T) {
 		prev = v
 	}
 
-	// A designer may read models but not patients: aggregates, no ids.
+	// A designer may read models and count cohorts but not read patients:
+	// aggregates released with noise (issue 21), no ids; the same question
+	// gives the same answer and costs nothing the second time.
 	designer := ts.token(auth.Designer)
-	r = ts.query(designer, patientResponseQuery, map[string]any{"m": id, "s": erlotinib, "c": adults})
+	q := patientResponseQuery[:len(patientResponseQuery)-4] + ` disclosure { exact noiseSigma valueBounds repeated countsSpent } } }`
+	r = ts.query(designer, q, map[string]any{"m": id, "s": erlotinib, "c": adults})
 	if r.code() != "" {
 		t.Fatalf("designer: %+v", r.Errors)
 	}
 	res2 := r.Data["predictPatientResponse"].(map[string]any)
-	if res2["top"] != nil || res2["patients"] != res["patients"] || res2["mean"] != res["mean"] {
-		t.Errorf("designer view %v, admin's %v", res2, res)
+	dis := res2["disclosure"].(map[string]any)
+	if res2["top"] != nil || dis["exact"] != false || dis["repeated"] != false || len(dis["valueBounds"].([]any)) != 2 {
+		t.Errorf("designer view %v", res2)
 	}
-	// A one-year age band below the small-cell threshold is withheld from
-	// the designer and answered for the admin.
+	if d := res2["patients"].(float64) - res["patients"].(float64); d < -15 || d > 15 {
+		t.Errorf("designer's noisy count is %v off the true %v", d, res["patients"])
+	}
+	if d := res2["mean"].(float64) - res["mean"].(float64); d < -2 || d > 2 {
+		t.Errorf("designer's noisy mean is %v off the true %v", d, res["mean"])
+	}
+	qs := res2["quantiles"].([]any)
+	for i := 1; i < len(qs); i++ {
+		if qs[i].(float64) < qs[i-1].(float64) {
+			t.Errorf("designer's quantiles decrease: %v", qs)
+		}
+	}
+	r = ts.query(designer, q, map[string]any{"m": id, "s": erlotinib, "c": adults})
+	again := r.Data["predictPatientResponse"].(map[string]any)
+	if again["mean"] != res2["mean"] || again["disclosure"].(map[string]any)["repeated"] != true {
+		t.Errorf("asking again: %v, first %v", again, res2)
+	}
+	// A one-year age band with at most 3 patients is below the minimum for
+	// the designer (COHORT_TOO_SMALL, naming no attribute) and answered for
+	// the admin.
 	small := false
 	for age := 20; age < 90 && !small; age++ {
 		band := map[string]any{"age": map[string]any{"min": age, "max": float64(age) + 0.99}}
 		r = ts.query(ts.admin, patientResponseQuery, map[string]any{"m": id, "s": erlotinib, "c": band})
-		if k := r.Data["predictPatientResponse"].(map[string]any)["patients"].(float64); k == 0 || k >= 11 {
+		if k := r.Data["predictPatientResponse"].(map[string]any)["patients"].(float64); k == 0 || k > 3 {
 			continue
 		}
 		small = true
 		r = ts.query(designer, patientResponseQuery, map[string]any{"m": id, "s": erlotinib, "c": band})
-		if r.code() != CodeForbidden || r.Data["predictPatientResponse"] != nil {
+		if r.code() != disclosure.CodeTooSmall || r.Data["predictPatientResponse"] != nil || strings.Contains(r.Errors[0].Message, "age") {
 			t.Errorf("small cohort for a designer: %+v %v", r.Errors, r.Data)
 		}
 	}
 	if !small {
-		t.Fatal("no one-year age band with 1–10 patients in the demo cohort")
+		t.Fatal("no one-year age band with 1–3 patients in the demo cohort")
 	}
 
 	// Bad input: a SMILES that does not parse, a property model, an
@@ -114,6 +138,7 @@ func TestPredictPatientResponse(t *testing.T) {
 		{"bad SMILES", id, "C1CC", ts.admin, "BAD_SMILES"},
 		{"unknown model", "nope", erlotinib, ts.admin, CodeNotFound},
 		{"clinician lacks models:read", id, erlotinib, ts.token(auth.Clinician), CodeForbidden},
+		{"chemist lacks cohorts:count", id, erlotinib, ts.token(auth.Chemist), CodeForbidden},
 	} {
 		r := ts.query(c.token, patientResponseQuery, map[string]any{"m": c.model, "s": c.smiles, "c": adults})
 		if r.code() != c.code {
