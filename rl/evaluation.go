@@ -41,8 +41,8 @@ type EvaluationArm struct {
 	TimeSevere        float64 `json:"timeSevere"`
 }
 
-// Evaluation is a stored evaluation (Job is the job id; Arms are filled
-// when the job has finished).
+// Evaluation is a stored evaluation (Job is the job id; Arms and Skipped
+// are filled when the job has finished).
 type Evaluation struct {
 	ID        string          `json:"id"`
 	Job       string          `json:"job"`
@@ -50,12 +50,12 @@ type Evaluation struct {
 	Input     EvaluationInput `json:"input"`
 	Arms      []EvaluationArm `json:"arms"`
 	CreatedAt time.Time       `json:"createdAt"`
+	// Skipped counts, by reason, the matching stored patients left out of
+	// a population drawn from stored patients (empty otherwise).
+	Skipped []SkipCount `json:"skipped,omitempty"`
 }
 
 func evalKey(id string) []byte { return []byte("rl/eval/" + id) }
-
-// Days an evaluation may simulate.
-const maxEvalDays = dosing.MaxDays
 
 func (s *Service) validateEvaluation(ctx context.Context, in EvaluationInput) error {
 	m, err := checkModel("input.model", in.Model)
@@ -78,8 +78,15 @@ func (s *Service) validateEvaluation(ctx context.Context, in EvaluationInput) er
 	if err := in.Population.validate("input.population"); err != nil {
 		return err
 	}
-	if in.Days < 1 || in.Days > maxEvalDays {
-		return fmt.Errorf("input.days must be within 1–%d: %w", maxEvalDays, store.ErrInvalid)
+	if err := checkRange("input.days", int64(in.Days), 1, MaxEvaluationDays, "days"); err != nil {
+		return err
+	}
+	arms := int64(len(in.Baselines))
+	if in.PolicyID != "" {
+		arms++
+	}
+	if work(int64(in.Population.Size), int64(in.Days), arms) > MaxEvaluationPatientDays {
+		return &LimitError{Field: "input (population.size × days × arms)", Limit: MaxEvaluationPatientDays, Unit: "simulated patient-days"}
 	}
 	if in.Population.hasCriteria() && s.twins == nil {
 		return fmt.Errorf("input.population.criteria: virtual twins of stored patients are not wired yet: %w", store.ErrNotImplemented)
@@ -102,39 +109,36 @@ func (s *Service) validateEvaluation(ctx context.Context, in EvaluationInput) er
 	return nil
 }
 
-// EvaluatePolicy validates the input, stores the evaluation and starts its
-// job; Evaluation(ctx, id) returns the arms once the job has finished.
+// EvaluatePolicy validates the input (budgets included), stores the
+// evaluation and queues its job in one transaction; Evaluation(ctx, id)
+// returns the arms once the job has finished.
 func (s *Service) EvaluatePolicy(ctx context.Context, owner string, in EvaluationInput) (Evaluation, error) {
 	if err := s.validateEvaluation(ctx, in); err != nil {
 		return Evaluation{}, err
 	}
+	if err := s.checkTwins(ctx, "input.population", in.Population); err != nil {
+		return Evaluation{}, err
+	}
 	var ev Evaluation
+	var job jobs.Job
 	err := s.db.Update(ctx, func(tx *store.Txn) error {
 		n, err := tx.NextID("rl-eval")
 		if err != nil {
 			return err
 		}
 		ev = Evaluation{ID: fmt.Sprintf("E%d", n), Owner: owner, Input: in, Arms: []EvaluationArm{}, CreatedAt: time.Now().UTC()}
+		if job, err = s.jobs.Enqueue(tx, KindEvaluation, owner, jobParams{Evaluation: ev.ID}); err != nil {
+			return err
+		}
+		ev.Job = job.ID
 		tx.Touch("evaluation:" + ev.ID)
 		return tx.Put(evalKey(ev.ID), ev)
 	})
 	if err != nil {
 		return Evaluation{}, err
 	}
-	job, err := s.jobs.Start(ctx, KindEvaluation, owner, jobParams{Evaluation: ev.ID})
-	if err != nil {
-		return Evaluation{}, err
-	}
-	err = s.db.Update(ctx, func(tx *store.Txn) error {
-		var cur Evaluation
-		if err := tx.Get(evalKey(ev.ID), &cur); err != nil {
-			return err
-		}
-		cur.Job = job.ID
-		ev = cur
-		return tx.Put(evalKey(ev.ID), cur)
-	})
-	return ev, err
+	s.jobs.Launch(job)
+	return ev, nil
 }
 
 // Evaluation returns a stored evaluation, or an error wrapping
@@ -157,7 +161,7 @@ func (s *Service) runEvaluation(ctx context.Context, h *jobs.Handle) error {
 	if err != nil {
 		return err
 	}
-	arms, err := s.Evaluate(ctx, ev.Input, func(done, total int, arm string) {
+	arms, skipped, err := s.Evaluate(ctx, ev.Input, func(done, total int, arm string) {
 		h.Progress(ctx, float64(done)/float64(total), "arm "+arm)
 	})
 	if err != nil {
@@ -168,7 +172,7 @@ func (s *Service) runEvaluation(ctx context.Context, h *jobs.Handle) error {
 		if err := tx.Get(evalKey(ev.ID), &cur); err != nil {
 			return err
 		}
-		cur.Arms = arms
+		cur.Arms, cur.Skipped = arms, skipped
 		return tx.Put(evalKey(ev.ID), cur)
 	})
 	if err != nil {
@@ -179,45 +183,57 @@ func (s *Service) runEvaluation(ctx context.Context, h *jobs.Handle) error {
 
 // Evaluate runs an evaluation synchronously (the job's work): every arm on
 // the same virtual patients with the same random numbers (patient k uses
-// seed + k), between-subject variability and measurement noise on. progress,
-// when not nil, is told after each arm.
-func (s *Service) Evaluate(ctx context.Context, in EvaluationInput, progress func(done, total int, arm string)) ([]EvaluationArm, error) {
+// seed + k), between-subject variability and measurement noise on. A
+// population drawn from stored patients leaves out the patients some arm
+// or the model cannot take (under 18, no weight or height where a method
+// needs it, …); the second result counts them by reason. progress, when not
+// nil, is told after each arm.
+func (s *Service) Evaluate(ctx context.Context, in EvaluationInput, progress func(done, total int, arm string)) ([]EvaluationArm, []SkipCount, error) {
 	if err := s.validateEvaluation(ctx, in); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, _ := dosing.Model(in.Model)
-	pats, err := s.population(ctx, "input.population", in.Population)
-	if err != nil {
-		return nil, err
-	}
 	type arm struct {
 		name string
 		reg  dosing.Regimen
+		pol  dosing.Policy
 	}
 	var arms []arm
 	if in.PolicyID != "" {
 		pol, err := s.PolicyFor(ctx, in.PolicyID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		arms = append(arms, arm{"policy " + in.PolicyID, dosing.Regimen{Policy: pol}})
+		arms = append(arms, arm{"policy " + in.PolicyID, dosing.Regimen{Policy: pol}, pol})
 	}
 	for _, b := range in.Baselines {
-		arms = append(arms, arm{b, dosing.Regimen{Method: b}})
+		pol, err := dosing.Method(m, "input.baselines", b)
+		if err != nil {
+			return nil, nil, err
+		}
+		arms = append(arms, arm{b, dosing.Regimen{Method: b}, pol})
+	}
+	pols := make([]dosing.Policy, len(arms))
+	for i, a := range arms {
+		pols[i] = a.pol
+	}
+	pats, skipped, err := s.population(ctx, "input.population", in.Population, eligibility(m, pols))
+	if err != nil {
+		return nil, nil, err
 	}
 	seed := uint64(in.Population.Seed)*0x9e3779b97f4a7c15 + 0xe7a1
 	out := make([]EvaluationArm, 0, len(arms))
 	for i, a := range arms {
 		res, err := evaluateArm(ctx, m, a.name, pats, a.reg, in.Days, seed)
 		if err != nil {
-			return nil, fmt.Errorf("arm %s: %w", a.name, err)
+			return nil, nil, fmt.Errorf("arm %s: %w", a.name, err)
 		}
 		out = append(out, res)
 		if progress != nil {
 			progress(i+1, len(arms), a.name)
 		}
 	}
-	return out, nil
+	return out, skipped, nil
 }
 
 // evaluateArm simulates each patient (dosing.Simulate) and summarizes the

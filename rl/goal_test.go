@@ -51,7 +51,7 @@ func goal(t *testing.T, in TrainingInput, patients, days int) ([]EvaluationArm, 
 	ev := EvaluationInput{PolicyID: run.Policy, Model: in.Model, Baselines: m.Baselines,
 		Population: PopulationInput{Size: patients, Seed: in.Population.Seed + 1000}, Days: days}
 	start = time.Now()
-	arms, err := h.svc.Evaluate(ctx, ev, nil)
+	arms, _, err := h.svc.Evaluate(ctx, ev, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

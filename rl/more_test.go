@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,21 +15,60 @@ import (
 	"github.com/rxlab/rxlab/store/jobs"
 )
 
+// hookTwins is a Twins over a synthetic pool (the real one, over stored
+// patients, is in package server): the pool is a Ravvaz population with
+// some patients made minors and some stripped of weight and height.
+type hookTwins struct {
+	calls  []string
+	minors int
+	noBody int
+}
+
+func (h *hookTwins) Check(ctx context.Context, criteria json.RawMessage) error {
+	if string(criteria) == `{"few":true}` {
+		return fmt.Errorf("too few: %w", store.ErrInvalid)
+	}
+	return nil
+}
+
+func (h *hookTwins) Draw(ctx context.Context, req TwinsRequest) (TwinsResult, error) {
+	h.calls = append(h.calls, string(req.Criteria))
+	if string(req.Criteria) == `{"none":true}` {
+		return TwinsResult{}, nil
+	}
+	pool, err := dosing.RavvazPopulation(60, req.Seed)
+	if err != nil {
+		return TwinsResult{}, err
+	}
+	for i := range h.minors {
+		pool[i].Age = 12
+	}
+	for i := h.minors; i < h.minors+h.noBody; i++ {
+		pool[i].WeightKg, pool[i].HeightCm = 0, 0
+	}
+	res := TwinsResult{Skipped: map[string]int{}}
+	var ok []*dosing.Patient
+	for _, p := range pool {
+		if why := req.Eligible(p); why != "" {
+			res.Skipped[why]++
+			continue
+		}
+		ok = append(ok, p)
+	}
+	for i := range req.N {
+		res.Patients = append(res.Patients, ok[i%len(ok)])
+	}
+	return res, nil
+}
+
 func TestTwinsHook(t *testing.T) {
 	db, err := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	runner, _ := jobs.New(jobs.Config{DB: db})
-	var calls []string
-	twins := func(ctx context.Context, criteria json.RawMessage, n int, seed uint64) ([]*dosing.Patient, error) {
-		calls = append(calls, string(criteria))
-		if string(criteria) == `{"none":true}` {
-			return nil, nil
-		}
-		return dosing.RavvazPopulation(n, seed)
-	}
-	svc, err := New(Config{DB: db, Jobs: runner, Twins: twins})
+	tw := &hookTwins{minors: 2, noBody: 3}
+	svc, err := New(Config{DB: db, Jobs: runner, Twins: tw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +84,29 @@ func TestTwinsHook(t *testing.T) {
 	if j := h.wait(t, run.Job, time.Minute); j.State != jobs.Succeeded {
 		t.Fatalf("job %s: %s", j.State, j.Error)
 	}
-	if len(calls) != 1 || calls[0] != `{"sex":"FEMALE"}` {
-		t.Fatalf("twins calls = %q", calls)
+	if len(tw.calls) != 1 || tw.calls[0] != `{"sex":"FEMALE"}` {
+		t.Fatalf("twins calls = %q", tw.calls)
+	}
+	// Warfarin training needs adults only: the minors are skipped.
+	run, _ = svc.TrainingRun(ctx, run.ID)
+	if want := []SkipCount{{SkipUnderAge, 2}}; !reflect.DeepEqual(run.Skipped, want) {
+		t.Errorf("training skipped %v, want %v", run.Skipped, want)
+	}
+	// An evaluation with the IWPC method also needs weight and height.
+	ev, err := svc.EvaluatePolicy(ctx, "tester", EvaluationInput{Model: dosing.WarfarinHamberg, Baselines: []string{"fixed", "iwpc-pgx"},
+		Population: PopulationInput{Size: 20, Seed: 4, Criteria: json.RawMessage(`{"sex":"MALE"}`)}, Days: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := h.wait(t, ev.Job, time.Minute); j.State != jobs.Succeeded {
+		t.Fatalf("evaluation job %s: %s", j.State, j.Error)
+	}
+	ev, _ = svc.Evaluation(ctx, ev.ID)
+	if want := []SkipCount{{SkipUnderAge, 2}, {SkipBodySize, 3}}; !reflect.DeepEqual(ev.Skipped, want) {
+		t.Errorf("evaluation skipped %v, want %v", ev.Skipped, want)
+	}
+	if len(ev.Arms) != 2 || ev.Arms[0].Patients != 20 {
+		t.Errorf("arms %+v", ev.Arms)
 	}
 	in.Population.Criteria = json.RawMessage(`{"none":true}`)
 	run, err = svc.StartTraining(ctx, "tester", in)
@@ -52,6 +115,10 @@ func TestTwinsHook(t *testing.T) {
 	}
 	if j := h.wait(t, run.Job, time.Minute); j.State != jobs.Failed {
 		t.Fatalf("a criteria matching nobody: job %s, want FAILED", j.State)
+	}
+	in.Population.Criteria = json.RawMessage(`{"few":true}`)
+	if _, err := svc.StartTraining(ctx, "tester", in); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "input.population.criteria") {
+		t.Fatalf("Check's error before the job: %v", err)
 	}
 	if _, err := svc.EvaluatePolicy(ctx, "tester", EvaluationInput{Model: dosing.WarfarinHamberg, Baselines: []string{"aurora"},
 		Population: PopulationInput{Size: 5, Criteria: json.RawMessage(`{"broken"`)}, Days: 10}); !errors.Is(err, store.ErrInvalid) {

@@ -421,3 +421,74 @@ func TestShutdownCheckpointsAndResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestJobBudgets checks that inputs over a job's budget are refused before
+// anything is stored or queued, with LIMIT_EXCEEDED naming the field and
+// the limit.
+func TestJobBudgets(t *testing.T) {
+	h := open(t, t.TempDir())
+	ctx := context.Background()
+	train := func(f func(*TrainingInput)) func() error {
+		return func() error {
+			in := tiny(3)
+			f(&in)
+			_, err := h.svc.StartTraining(ctx, "tester", in)
+			return err
+		}
+	}
+	eval := func(f func(*EvaluationInput)) func() error {
+		return func() error {
+			in := EvaluationInput{Model: dosing.WarfarinHamberg, Baselines: []string{"fixed"}, Population: PopulationInput{Size: 10, Seed: 2}, Days: 10}
+			f(&in)
+			_, err := h.svc.EvaluatePolicy(ctx, "tester", in)
+			return err
+		}
+	}
+	cases := []struct {
+		name  string
+		try   func() error
+		field string
+		limit string
+	}{
+		{"iterations", train(func(in *TrainingInput) { in.Iterations = MaxIterations + 1 }), "input.iterations", "10000 iterations"},
+		{"training population", train(func(in *TrainingInput) { in.Population.Size = MaxPopulationSize + 1 }), "input.population.size", "100000 patients"},
+		{"training work", train(func(in *TrainingInput) {
+			in.Iterations = MaxIterations
+			in.Hyperparameters = map[string]any{"envs": 4096.0}
+		}), "iterations × hyperparameters.envs", "200000000 simulated patient-days"},
+		{"docetaxel cycles count 21 days", train(func(in *TrainingInput) {
+			in.Model, in.Iterations = dosing.DocetaxelFriberg, 5000
+			in.Hyperparameters = map[string]any{"envs": 512.0, "episodeSteps": 6.0}
+		}), "iterations × hyperparameters.envs", "simulated patient-days"},
+		{"evaluation days", eval(func(in *EvaluationInput) { in.Days = MaxEvaluationDays + 1 }), "input.days", "365 days"},
+		{"evaluation population", eval(func(in *EvaluationInput) { in.Population.Size = MaxPopulationSize + 1 }), "input.population.size", "100000 patients"},
+		{"evaluation work", eval(func(in *EvaluationInput) {
+			in.Population.Size, in.Days = MaxPopulationSize, 365
+			in.Baselines = []string{"fixed", "aurora"}
+		}), "population.size × days × arms", "20000000 simulated patient-days"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.try()
+			var le *LimitError
+			if !errors.As(err, &le) || le.Code() != "LIMIT_EXCEEDED" || !errors.Is(err, store.ErrInvalid) {
+				t.Fatalf("err = %v, want a LimitError", err)
+			}
+			if !strings.Contains(err.Error(), c.field) || !strings.Contains(err.Error(), c.limit) {
+				t.Fatalf("err = %q, want it to name %q and %q", err, c.field, c.limit)
+			}
+		})
+	}
+	runs, _ := h.svc.TrainingRuns(ctx)
+	list, _ := h.runner.List(ctx, "", "", 100)
+	if len(runs) != 0 || len(list) != 0 {
+		t.Fatalf("over-budget inputs stored %d runs and %d jobs", len(runs), len(list))
+	}
+	// Within budget: the largest default-sized docetaxel run is accepted by validation.
+	in := tiny(3)
+	in.Model, in.Iterations = dosing.DocetaxelFriberg, 60
+	in.Hyperparameters = map[string]any{"envs": 256.0}
+	if _, err := in.validate(); err != nil {
+		t.Fatalf("the docetaxel goal run is over budget: %v", err)
+	}
+}

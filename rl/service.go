@@ -18,15 +18,37 @@ const (
 	KindEvaluation = "rl-evaluation"
 )
 
-// Limits of the API's inputs.
-const (
-	MaxIterations     = 10000
-	MaxPopulationSize = 100000
-)
+// TwinsRequest asks for N virtual patients drawn (with Seed, with
+// replacement) from the stored patients matching Criteria (the API's
+// CriteriaInput, as JSON).
+type TwinsRequest struct {
+	Criteria json.RawMessage
+	N        int
+	Seed     uint64
+	// Eligible says why a stored patient's twin cannot take part in the
+	// job (one of the Skip… reasons), or "" when it can. Ineligible
+	// patients are left out of the draw and counted by reason.
+	Eligible func(*dosing.Patient) string
+}
 
-// TwinsFunc draws n virtual patients whose covariates follow the stored
-// patients matching criteria (the API's CriteriaInput, as JSON).
-type TwinsFunc func(ctx context.Context, criteria json.RawMessage, n int, seed uint64) ([]*dosing.Patient, error)
+// TwinsResult is a drawn population of virtual twins.
+type TwinsResult struct {
+	Patients []*dosing.Patient
+	// Skipped counts the matching stored patients left out, by reason.
+	Skipped map[string]int
+}
+
+// Twins draws virtual patients whose covariates follow stored patients.
+// Implementations enforce the minimum number of stored patients a
+// population may be drawn from (the small-cell threshold), and their errors
+// never name a patient or a patient's value.
+type Twins interface {
+	// Check validates criteria and that enough stored patients match; it is
+	// cheap and runs before a job is queued.
+	Check(ctx context.Context, criteria json.RawMessage) error
+	// Draw draws the population; it runs inside the job.
+	Draw(ctx context.Context, req TwinsRequest) (TwinsResult, error)
+}
 
 // Config configures a Service.
 type Config struct {
@@ -36,7 +58,7 @@ type Config struct {
 	Logger *slog.Logger
 	// Twins resolves PopulationInput.Criteria; nil makes criteria an error
 	// wrapping store.ErrNotImplemented.
-	Twins TwinsFunc
+	Twins Twins
 }
 
 // Service trains, stores, evaluates and serves dosing policies.
@@ -44,7 +66,7 @@ type Service struct {
 	db    *store.DB
 	jobs  *jobs.Runner
 	log   *slog.Logger
-	twins TwinsFunc
+	twins Twins
 }
 
 // New builds the service and registers its job kinds with the runner; call
@@ -76,8 +98,8 @@ type PopulationInput struct {
 }
 
 func (p PopulationInput) validate(field string) error {
-	if p.Size < 1 || p.Size > MaxPopulationSize {
-		return fmt.Errorf("%s.size must be within 1–%d: %w", field, MaxPopulationSize, store.ErrInvalid)
+	if err := checkRange(field+".size", int64(p.Size), 1, MaxPopulationSize, "patients"); err != nil {
+		return err
 	}
 	if p.Seed < 0 {
 		return fmt.Errorf("%s.seed must be ≥ 0: %w", field, store.ErrInvalid)
@@ -92,22 +114,39 @@ func (p PopulationInput) hasCriteria() bool {
 	return len(p.Criteria) > 0 && string(p.Criteria) != "null"
 }
 
-// population draws the patients of p.
-func (s *Service) population(ctx context.Context, field string, p PopulationInput) ([]*dosing.Patient, error) {
-	if p.hasCriteria() {
-		if s.twins == nil {
-			return nil, fmt.Errorf("%s.criteria: virtual twins of stored patients are not wired yet: %w", field, store.ErrNotImplemented)
-		}
-		pats, err := s.twins(ctx, p.Criteria, p.Size, uint64(p.Seed))
-		if err != nil {
-			return nil, fmt.Errorf("%s.criteria: %w", field, err)
-		}
-		if len(pats) == 0 {
-			return nil, fmt.Errorf("%s.criteria matches no stored patient: %w", field, store.ErrInvalid)
-		}
-		return pats, nil
+// checkTwins runs the cheap checks of a population drawn from stored
+// patients before its job is queued.
+func (s *Service) checkTwins(ctx context.Context, field string, p PopulationInput) error {
+	if !p.hasCriteria() {
+		return nil
 	}
-	return dosing.RavvazPopulation(p.Size, uint64(p.Seed))
+	if s.twins == nil {
+		return fmt.Errorf("%s.criteria: virtual twins of stored patients are not wired yet: %w", field, store.ErrNotImplemented)
+	}
+	if err := s.twins.Check(ctx, p.Criteria); err != nil {
+		return fmt.Errorf("%s.criteria: %w", field, err)
+	}
+	return nil
+}
+
+// population draws the patients of p. Twins of stored patients that
+// eligible rejects are left out and counted in the skipped result.
+func (s *Service) population(ctx context.Context, field string, p PopulationInput, eligible func(*dosing.Patient) string) ([]*dosing.Patient, []SkipCount, error) {
+	if !p.hasCriteria() {
+		pats, err := dosing.RavvazPopulation(p.Size, uint64(p.Seed))
+		return pats, []SkipCount{}, err
+	}
+	if s.twins == nil {
+		return nil, nil, fmt.Errorf("%s.criteria: virtual twins of stored patients are not wired yet: %w", field, store.ErrNotImplemented)
+	}
+	res, err := s.twins.Draw(ctx, TwinsRequest{Criteria: p.Criteria, N: p.Size, Seed: uint64(p.Seed), Eligible: eligible})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s.criteria: %w", field, err)
+	}
+	if len(res.Patients) == 0 {
+		return nil, nil, fmt.Errorf("%s.criteria matches no eligible stored patient: %w", field, store.ErrInvalid)
+	}
+	return res.Patients, skipCounts(res.Skipped), nil
 }
 
 func checkModel(field, id string) (*dosing.DrugModel, error) {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/rxlab/rxlab/rl/dosing"
 	"github.com/rxlab/rxlab/rl/ppo"
 	"github.com/rxlab/rxlab/store"
 	"github.com/rxlab/rxlab/store/jobs"
@@ -55,6 +56,10 @@ type TrainingRun struct {
 	Policy     string           `json:"policy,omitempty"`
 	CreatedAt  time.Time        `json:"createdAt"`
 	Checkpoint int              `json:"checkpoint"`
+	// Skipped counts, by reason, the matching stored patients left out of
+	// a training population drawn from stored patients (set when the job
+	// has drawn it).
+	Skipped []SkipCount `json:"skipped,omitempty"`
 }
 
 const defaultCheckpointEvery = 5
@@ -178,8 +183,8 @@ func (in *TrainingInput) validate() (trainingSettings, error) {
 	default:
 		return trainingSettings{}, fmt.Errorf("input.algorithm: unknown algorithm (known: ppo): %w", store.ErrInvalid)
 	}
-	if in.Iterations < 1 || in.Iterations > MaxIterations {
-		return trainingSettings{}, fmt.Errorf("input.iterations must be within 1–%d: %w", MaxIterations, store.ErrInvalid)
+	if err := checkRange("input.iterations", int64(in.Iterations), 1, MaxIterations, "iterations"); err != nil {
+		return trainingSettings{}, err
 	}
 	if in.Seed < 0 {
 		return trainingSettings{}, fmt.Errorf("input.seed must be ≥ 0: %w", store.ErrInvalid)
@@ -187,24 +192,53 @@ func (in *TrainingInput) validate() (trainingSettings, error) {
 	if err := in.Population.validate("input.population"); err != nil {
 		return trainingSettings{}, err
 	}
-	return parseHyperparameters(in.Hyperparameters)
+	st, err := parseHyperparameters(in.Hyperparameters)
+	if err != nil {
+		return st, err
+	}
+	if trainingWork(in.Model, in.Iterations, st.hp) > MaxTrainingPatientDays {
+		return st, &LimitError{Field: "input (iterations × hyperparameters.envs × episode days)", Limit: MaxTrainingPatientDays, Unit: "simulated patient-days"}
+	}
+	return st, nil
+}
+
+// trainingWork is the simulated patient-days of a run: iterations × envs ×
+// episode steps × days per step, with the environment's defaults.
+func trainingWork(model string, iterations int, hp ppo.Hyperparameters) int64 {
+	hp = hp.WithDefaults()
+	steps, days := hp.EpisodeSteps, 1
+	switch model {
+	case dosing.DocetaxelFriberg:
+		days = 21
+		if steps == 0 {
+			steps = 6
+		}
+	default:
+		if steps == 0 {
+			steps = 90
+		}
+	}
+	return work(int64(iterations), int64(hp.Envs), int64(steps), int64(days))
 }
 
 func runKey(id string) []byte  { return []byte("rl/run/" + id) }
 func ckptKey(id string) []byte { return []byte("rl/ckpt/" + id) }
 
-// StartTraining validates the input, stores the run and starts its job.
-// Invalid input gives an error naming the field (e.g. "input.iterations")
-// and wrapping store.ErrInvalid; population criteria without a Twins hook
-// give store.ErrNotImplemented.
+// StartTraining validates the input (budgets included), then stores the
+// run and queues its job in one transaction, so a run always names a job
+// that exists. Invalid input gives an error naming the field (e.g.
+// "input.iterations") and wrapping store.ErrInvalid (a LimitError when over
+// a budget); population criteria without a Twins hook give
+// store.ErrNotImplemented.
 func (s *Service) StartTraining(ctx context.Context, owner string, in TrainingInput) (TrainingRun, error) {
 	if _, err := in.validate(); err != nil {
 		return TrainingRun{}, err
 	}
-	if in.Population.hasCriteria() && s.twins == nil {
-		return TrainingRun{}, fmt.Errorf("input.population.criteria: virtual twins of stored patients are not wired yet: %w", store.ErrNotImplemented)
+	if err := s.checkTwins(ctx, "input.population", in.Population); err != nil {
+		return TrainingRun{}, err
 	}
 	var run TrainingRun
+	var job jobs.Job
 	err := s.db.Update(ctx, func(tx *store.Txn) error {
 		n, err := tx.NextID("rl-run")
 		if err != nil {
@@ -212,26 +246,18 @@ func (s *Service) StartTraining(ctx context.Context, owner string, in TrainingIn
 		}
 		run = TrainingRun{ID: fmt.Sprintf("R%d", n), Owner: owner, Model: in.Model, Algorithm: in.Algorithm,
 			Input: in, Metrics: []TrainingMetric{}, CreatedAt: time.Now().UTC()}
+		if job, err = s.jobs.Enqueue(tx, KindTraining, owner, jobParams{Run: run.ID}); err != nil {
+			return err
+		}
+		run.Job = job.ID
 		tx.Touch("training:" + run.ID)
 		return tx.Put(runKey(run.ID), run)
 	})
 	if err != nil {
 		return TrainingRun{}, err
 	}
-	job, err := s.jobs.Start(ctx, KindTraining, owner, jobParams{Run: run.ID})
-	if err != nil {
-		return TrainingRun{}, err
-	}
-	err = s.db.Update(ctx, func(tx *store.Txn) error {
-		var cur TrainingRun
-		if err := tx.Get(runKey(run.ID), &cur); err != nil {
-			return err
-		}
-		cur.Job = job.ID
-		run = cur
-		return tx.Put(runKey(run.ID), cur)
-	})
-	return run, err
+	s.jobs.Launch(job)
+	return run, nil
 }
 
 type jobParams struct {
@@ -266,17 +292,22 @@ func (s *Service) TrainingRuns(ctx context.Context) ([]TrainingRun, error) {
 	return out, err
 }
 
-// trainerConfig builds the PPO configuration of a run.
-func (s *Service) trainerConfig(ctx context.Context, run TrainingRun) (ppo.Config, trainingSettings, error) {
+// trainerConfig builds the PPO configuration of a run; the third result
+// counts the stored patients left out of its population.
+func (s *Service) trainerConfig(ctx context.Context, run TrainingRun) (ppo.Config, trainingSettings, []SkipCount, error) {
 	st, err := run.Input.validate()
 	if err != nil {
-		return ppo.Config{}, st, err
+		return ppo.Config{}, st, nil, err
 	}
-	pop, err := s.population(ctx, "input.population", run.Input.Population)
+	m, err := checkModel("input.model", run.Model)
 	if err != nil {
-		return ppo.Config{}, st, err
+		return ppo.Config{}, st, nil, err
 	}
-	return ppo.Config{Model: run.Model, Population: pop, Seed: uint64(run.Input.Seed), Hyperparameters: st.hp}, st, nil
+	pop, skipped, err := s.population(ctx, "input.population", run.Input.Population, eligibility(m, nil))
+	if err != nil {
+		return ppo.Config{}, st, nil, err
+	}
+	return ppo.Config{Model: run.Model, Population: pop, Seed: uint64(run.Input.Seed), Hyperparameters: st.hp}, st, skipped, nil
 }
 
 // runTraining is the job: restore the checkpoint if any, iterate, checkpoint
@@ -293,7 +324,7 @@ func (s *Service) runTraining(ctx context.Context, h *jobs.Handle) error {
 	if run.Policy != "" {
 		return h.SetResult(ctx, map[string]string{"run": run.ID, "policy": run.Policy})
 	}
-	cfg, st, err := s.trainerConfig(ctx, run)
+	cfg, st, skipped, err := s.trainerConfig(ctx, run)
 	if err != nil {
 		return err
 	}
@@ -328,6 +359,7 @@ func (s *Service) runTraining(ctx context.Context, h *jobs.Handle) error {
 			cur.Metrics = cur.Metrics[:tr.Iteration()]
 		}
 		cur.Iteration = tr.Iteration()
+		cur.Skipped = skipped
 		run = cur
 		return tx.Put(runKey(run.ID), cur)
 	}); err != nil {

@@ -8,64 +8,157 @@ import (
 	"strings"
 
 	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/rl"
 	"github.com/rxlab/rxlab/rl/dosing"
 	"github.com/rxlab/rxlab/store"
 )
 
-// maxTwinSource bounds how many matching patients a population draws from.
+// maxTwinSource bounds how many matching stored patients a population is
+// drawn from; each is read once per job.
 const maxTwinSource = 200_000
 
-// twins builds the rl.TwinsFunc that turns stored patients matching a
-// criteria tree into virtual patients: n draws with replacement (seeded),
-// each carrying the patient's age, sex, race, most recent weight and height,
-// CYP2C9 diplotype, VKORC1 genotype, and amiodarone or enzyme-inducer use.
-// Covariates the dosing models do not know are left out rather than failing
-// the population. Nothing about the patients leaves the job: only their
-// simulated outcomes are aggregated.
-func twins(svc *cohorts.Service) func(ctx context.Context, criteria json.RawMessage, n int, seed uint64) ([]*dosing.Patient, error) {
-	return func(ctx context.Context, criteria json.RawMessage, n int, seed uint64) ([]*dosing.Patient, error) {
-		c, err := cohorts.ParseCriteria(criteria)
+// TooFewPatientsError says a population would be drawn from fewer stored
+// patients than the small-cell threshold allows. It names neither a
+// patient nor an attribute, only the minimum; code POPULATION_TOO_SMALL,
+// an input error (store.ErrInvalid).
+//
+// NOTE: issue #21 plans one disclosure package (cohorts/disclosure) for
+// such minimum sizes; it did not exist when this check was written, so the
+// check lives here with k taken from the cohorts small-cell setting.
+type TooFewPatientsError struct {
+	// Min is the threshold k.
+	Min int
+	// Eligible is true when enough patients match but too few of them can
+	// take part in the job.
+	Eligible bool
+}
+
+// Error implements error.
+func (e *TooFewPatientsError) Error() string {
+	what := "match the criteria"
+	if e.Eligible {
+		what = "match the criteria and can take part in this job"
+	}
+	return fmt.Sprintf("a population drawn from stored patients needs at least %d patients who %s; fewer do: %v", e.Min, what, store.ErrInvalid)
+}
+
+// Code implements store.Coder.
+func (e *TooFewPatientsError) Code() string { return "POPULATION_TOO_SMALL" }
+
+// Unwrap makes the error an input error.
+func (e *TooFewPatientsError) Unwrap() error { return store.ErrInvalid }
+
+// twinSource is rl.Twins over the cohorts service: it turns stored patients
+// matching a criteria tree into virtual patients. Nothing about the
+// patients leaves the job: only simulated outcomes are aggregated, and
+// skipped patients are reported as counts by reason.
+type twinSource struct {
+	svc *cohorts.Service
+	// min is the fewest distinct stored patients a population may be drawn
+	// from (the small-cell threshold k).
+	min int
+}
+
+// newTwins returns the twins of svc's patients; minPatients is k.
+func newTwins(svc *cohorts.Service, minPatients int) (*twinSource, error) {
+	if svc == nil || minPatients < 1 {
+		return nil, fmt.Errorf("twins: %w: need a cohorts service and a minimum of at least 1", store.ErrInvalid)
+	}
+	return &twinSource{svc: svc, min: minPatients}, nil
+}
+
+func (t *twinSource) criteria(raw json.RawMessage) (cohorts.Criteria, error) {
+	c, err := cohorts.ParseCriteria(raw)
+	if err != nil {
+		return c, fmt.Errorf("population.criteria: %w", err)
+	}
+	return c, nil
+}
+
+// Check implements rl.Twins: the criteria parse and at least k stored
+// patients match.
+func (t *twinSource) Check(ctx context.Context, raw json.RawMessage) error {
+	c, err := t.criteria(raw)
+	if err != nil {
+		return err
+	}
+	page, err := t.svc.PatientIDs(ctx, c, 0, "")
+	if err != nil {
+		return err
+	}
+	if page.Total < t.min {
+		return &TooFewPatientsError{Min: t.min}
+	}
+	return nil
+}
+
+// Draw implements rl.Twins: every matching stored patient (up to
+// maxTwinSource) becomes a twin; those req.Eligible rejects are counted by
+// reason and left out; at least k must remain; then req.N twins are drawn
+// with replacement, seeded.
+func (t *twinSource) Draw(ctx context.Context, req rl.TwinsRequest) (rl.TwinsResult, error) {
+	c, err := t.criteria(req.Criteria)
+	if err != nil {
+		return rl.TwinsResult{}, err
+	}
+	ids, err := t.matching(ctx, c)
+	if err != nil {
+		return rl.TwinsResult{}, err
+	}
+	if len(ids) < t.min {
+		return rl.TwinsResult{}, &TooFewPatientsError{Min: t.min}
+	}
+	res := rl.TwinsResult{Skipped: map[string]int{}}
+	pool := make([]*dosing.Patient, 0, len(ids))
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return rl.TwinsResult{}, err
+		}
+		p, err := t.svc.Patient(ctx, id)
 		if err != nil {
-			return nil, fmt.Errorf("population.criteria: %w", err)
+			return rl.TwinsResult{}, err
 		}
-		var ids []string
-		after := ""
-		for {
-			page, err := svc.PatientIDs(ctx, c, 1000, after)
-			if err != nil {
-				return nil, err
+		tw := twinOf(p, t.svc)
+		if req.Eligible != nil {
+			if why := req.Eligible(tw); why != "" {
+				res.Skipped[why]++
+				continue
 			}
-			ids = append(ids, page.IDs...)
-			if !page.HasNextPage || page.EndCursor == nil || len(ids) >= maxTwinSource {
-				break
-			}
-			after = *page.EndCursor
 		}
-		if len(ids) == 0 {
-			return nil, fmt.Errorf("population.criteria: %w: no stored patient matches", store.ErrInvalid)
+		pool = append(pool, tw)
+	}
+	if len(pool) < t.min {
+		return rl.TwinsResult{}, &TooFewPatientsError{Min: t.min, Eligible: true}
+	}
+	rng := rand.New(rand.NewPCG(req.Seed, 0x7477696e73))
+	res.Patients = make([]*dosing.Patient, req.N)
+	for i := range res.Patients {
+		cp := *pool[rng.IntN(len(pool))]
+		res.Patients[i] = &cp
+	}
+	return res, nil
+}
+
+// matching lists the ids of the stored patients matching c, in id order.
+func (t *twinSource) matching(ctx context.Context, c cohorts.Criteria) ([]string, error) {
+	var ids []string
+	after := ""
+	for {
+		page, err := t.svc.PatientIDs(ctx, c, 1000, after)
+		if err != nil {
+			return nil, err
 		}
-		rng := rand.New(rand.NewPCG(seed, 0x7477696e73))
-		cache := map[string]*dosing.Patient{}
-		out := make([]*dosing.Patient, n)
-		for i := range out {
-			id := ids[rng.IntN(len(ids))]
-			tw, ok := cache[id]
-			if !ok {
-				p, err := svc.Patient(ctx, id)
-				if err != nil {
-					return nil, err
-				}
-				tw = twinOf(p, svc)
-				cache[id] = tw
-			}
-			cp := *tw
-			out[i] = &cp
+		ids = append(ids, page.IDs...)
+		if !page.HasNextPage || page.EndCursor == nil || len(ids) >= maxTwinSource {
+			return ids, nil
 		}
-		return out, nil
+		after = *page.EndCursor
 	}
 }
 
-// twinOf converts one stored patient's covariates.
+// twinOf converts one stored patient's covariates: age, sex, race, most
+// recent weight and height, CYP2C9 diplotype, VKORC1 genotype, and
+// amiodarone or enzyme-inducer use.
 func twinOf(p *cohorts.Patient, svc *cohorts.Service) *dosing.Patient {
 	t := &dosing.Patient{Sex: p.Sex, Race: p.Race, Genotypes: map[string]string{}}
 	if p.BirthDate != "" {
@@ -110,9 +203,15 @@ func twinOf(p *cohorts.Patient, svc *cohorts.Service) *dosing.Patient {
 			t.EnzymeInducer = true
 		}
 	}
-	// Keep what validates: out-of-range weight or height is dropped, and so
-	// is a genotype the models do not know (e.g. a rare star allele); the
-	// simulators then use typical values.
+	keepValid(t)
+	return t
+}
+
+// keepValid keeps what validates: an out-of-range weight or height is
+// dropped, and so is a genotype the models do not know (e.g. a rare star
+// allele); the simulators then use typical values. Age is kept as it is,
+// so the job's eligibility check can count minors instead of hiding them.
+func keepValid(t *dosing.Patient) {
 	genos := t.Genotypes
 	t.Genotypes = map[string]string{}
 	if t.Validate() != nil {
@@ -124,5 +223,4 @@ func twinOf(p *cohorts.Patient, svc *cohorts.Service) *dosing.Patient {
 			delete(t.Genotypes, gene)
 		}
 	}
-	return t
 }

@@ -64,11 +64,17 @@ func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log
 	}})
 	// The RL service registers its job kinds now, before the runner's
 	// Recover, so interrupted training resumes at start-up.
-	rls, err := rl.New(rl.Config{DB: db, Jobs: runner, Logger: log, Twins: twins(coh)})
+	// Populations drawn from stored patients need at least k of them, k the
+	// small-cell threshold.
+	tw, err := newTwins(coh, c.smallCell)
 	if err != nil {
 		return nil, err
 	}
-	w.domains = append(w.domains, &graphql.Dosing{Policies: rls.PolicyFor}, &graphql.RL{Service: rls, Jobs: runner})
+	rls, err := rl.New(rl.Config{DB: db, Jobs: runner, Logger: log, Twins: tw})
+	if err != nil {
+		return nil, err
+	}
+	w.domains = append(w.domains, &graphql.Dosing{Policies: rls.PolicyFor}, &graphql.RL{Service: rls, Jobs: runner, SmallCell: c.smallCell})
 
 	// Response models register their job kind now too; the demo seed
 	// starts training jobs for the fast property models.

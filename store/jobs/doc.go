@@ -4,7 +4,7 @@
 // A job is a record in the store (key job/<id>) with a kind, a state
 // (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED), progress 0..1, a message,
 // its owner and its parameters. A Runner executes at most Concurrency jobs at
-// once; each gets a context that Cancel or Shutdown ends. Kinds are
+// once, first come first served; each gets a context that Cancel or Shutdown ends. Kinds are
 // registered by the packages that own the work.
 //
 // Across a restart (Shutdown, or a crash, then New, Register and Recover):

@@ -114,17 +114,29 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-// Runner executes jobs with bounded concurrency.
+// Runner executes jobs with bounded concurrency, first come first served.
 type Runner struct {
-	db    *store.DB
-	log   *slog.Logger
-	slots chan struct{}
+	db   *store.DB
+	log  *slog.Logger
+	conc int
 
-	mu       sync.Mutex
-	kinds    map[string]Kind
-	running  map[string]context.CancelCauseFunc
+	mu    sync.Mutex
+	kinds map[string]Kind
+	// running holds the cancel func of every launched job, waiting or not.
+	running map[string]context.CancelCauseFunc
+	// queue holds the launched jobs waiting for a slot, oldest first;
+	// active counts the slots in use.
+	queue    []waiting
+	active   int
 	stopping bool
 	wg       sync.WaitGroup
+}
+
+// waiting is a launched job waiting for a slot; start is closed when it
+// gets one.
+type waiting struct {
+	id    string
+	start chan struct{}
 }
 
 // errShutdown is the cancellation cause used by Shutdown.
@@ -149,7 +161,7 @@ func New(cfg Config) (*Runner, error) {
 	return &Runner{
 		db:      cfg.DB,
 		log:     log,
-		slots:   make(chan struct{}, cfg.Concurrency),
+		conc:    cfg.Concurrency,
 		kinds:   map[string]Kind{},
 		running: map[string]context.CancelCauseFunc{},
 	}, nil
@@ -231,8 +243,44 @@ func (r *Runner) launch(j Job) {
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	r.running[j.ID] = cancel
+	w := waiting{id: j.ID, start: make(chan struct{})}
+	r.queue = append(r.queue, w)
 	r.wg.Add(1)
-	go r.run(ctx, j)
+	go r.run(ctx, j, w.start)
+	r.dispatchLocked()
+}
+
+// dispatchLocked hands free slots to the longest-waiting jobs.
+func (r *Runner) dispatchLocked() {
+	for r.active < r.conc && len(r.queue) > 0 {
+		w := r.queue[0]
+		r.queue = r.queue[1:]
+		r.active++
+		close(w.start)
+	}
+}
+
+// leave takes a job that stopped waiting out of the queue, or gives back
+// its slot when the dispatcher had already handed it one.
+func (r *Runner) leave(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, w := range r.queue {
+		if w.id == id {
+			r.queue = append(r.queue[:i], r.queue[i+1:]...)
+			return
+		}
+	}
+	r.active--
+	r.dispatchLocked()
+}
+
+// done gives back a slot.
+func (r *Runner) done() {
+	r.mu.Lock()
+	r.active--
+	r.dispatchLocked()
+	r.mu.Unlock()
 }
 
 // msgStillQueued is the message of a job that shutdown caught before it
@@ -251,7 +299,7 @@ func (r *Runner) stayQueued(id string) {
 	}
 }
 
-func (r *Runner) run(ctx context.Context, j Job) {
+func (r *Runner) run(ctx context.Context, j Job, start <-chan struct{}) {
 	defer r.wg.Done()
 	defer func() {
 		r.mu.Lock()
@@ -262,8 +310,9 @@ func (r *Runner) run(ctx context.Context, j Job) {
 		r.mu.Unlock()
 	}()
 	select {
-	case r.slots <- struct{}{}:
+	case <-start:
 	case <-ctx.Done():
+		r.leave(j.ID)
 		if errors.Is(context.Cause(ctx), errShutdown) {
 			r.stayQueued(j.ID)
 			return
@@ -271,7 +320,7 @@ func (r *Runner) run(ctx context.Context, j Job) {
 		r.finish(j.ID, ctx, nil)
 		return
 	}
-	defer func() { <-r.slots }()
+	defer r.done()
 	if ctx.Err() != nil { // cancelled or shut down while it took the slot
 		if errors.Is(context.Cause(ctx), errShutdown) {
 			r.stayQueued(j.ID)
