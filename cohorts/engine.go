@@ -76,8 +76,8 @@ type evaluator struct {
 	ctx      context.Context
 	ix       *index
 	at       time.Time
-	resolved map[string]*SavedCohort   // saved-cohort references, resolved once by the cost check
-	visiting map[string]bool           // saved cohorts being evaluated (cycle guard)
+	resolved map[string]*SavedCohort    // saved-cohort references, resolved once by the cost check
+	visiting map[string]bool            // saved cohorts being evaluated (cycle guard)
 	memo     map[string]*roaring.Bitmap // saved cohorts evaluated by this request (read-only)
 }
 
