@@ -255,90 +255,22 @@ func fhirMutations(data []byte, res *ImportResult) ([]mutation, error) {
 				subject = refID(r.Subject.Reference)
 			}
 		}
-		switch r.ResourceType {
-		case "Patient":
-			p := get(r.ID)
-			bd, ok := normDate(r.BirthDate)
-			if !ok {
-				res.reject(loc+".birthDate", "unreadable date")
-				continue
-			}
-			dd, _ := normDate(r.DeceasedDateTime)
-			p.demo = &Patient{ID: r.ID, Sex: normSex(r.Gender), BirthDate: bd, DeathDate: dd, Race: fhirRace(r.Extension)}
-			p.records++
-		case "Condition", "MedicationRequest", "MedicationStatement":
-			if subject == "" {
-				res.reject(loc+".subject", "missing patient reference")
-				continue
-			}
-			concept := r.Code
-			date := firstDate(r.OnsetDateTime, r.RecordedDate)
-			if r.ResourceType != "Condition" {
-				concept = r.MedicationCodeableConcept
-				start := ""
-				if r.EffectivePeriod != nil {
-					start = r.EffectivePeriod.Start
-				}
-				date = firstDate(r.AuthoredOn, r.EffectiveDateTime, start)
-			}
-			if concept == nil {
-				res.reject(loc, "no code (medication given by reference is not supported)")
-				continue
-			}
-			var codes []ClinicalCode
-			for _, c := range concept.Coding {
-				if sys, ok := fhirSystems[c.System]; ok && c.Code != "" {
-					disp := c.Display
-					if disp == "" {
-						disp = concept.Text
-					}
-					codes = append(codes, ClinicalCode{System: sys, Code: normCode(sys, c.Code), Display: disp, Date: date})
-				}
-			}
-			if len(codes) == 0 {
-				res.reject(loc+".code", "no coding in a known system (SNOMED, ICD-10-CM, RxNorm, ATC)")
-				continue
-			}
-			p := get(subject)
-			if r.ResourceType == "Condition" {
-				p.conditions = append(p.conditions, codes...)
-			} else {
-				p.medications = append(p.medications, codes...)
-			}
-			p.records++
-		case "Observation":
-			if subject == "" {
-				res.reject(loc+".subject", "missing patient reference")
-				continue
-			}
-			date := firstDate(r.EffectiveDateTime, r.Issued)
-			var labs []LabValue
-			add := func(c *fhirConcept, q *fhirQuantity) {
-				if c == nil || q == nil || q.Value == nil {
-					return
-				}
-				for _, cd := range c.Coding {
-					if cd.System == "http://loinc.org" && cd.Code != "" {
-						unit := q.Code
-						if unit == "" {
-							unit = q.Unit
-						}
-						labs = append(labs, LabValue{Loinc: cd.Code, Value: *q.Value, Unit: unit, Date: date})
-						return
-					}
-				}
-			}
-			add(r.Code, r.ValueQuantity)
-			for _, comp := range r.Component {
-				add(comp.Code, comp.ValueQuantity)
-			}
-			if len(labs) == 0 {
-				continue // not numeric (e.g. a survey answer): nothing to index
-			}
-			p := get(subject)
-			p.labs = append(p.labs, labs...)
-			p.records++
+		pt, ok := fhirResourcePart(r, subject, loc, res)
+		if !ok {
+			continue
 		}
+		p := get(pt.id)
+		switch pt.kind {
+		case "Patient":
+			p.demo = pt.demo
+		case "Condition":
+			p.conditions = append(p.conditions, pt.codes...)
+		case "Medication":
+			p.medications = append(p.medications, pt.codes...)
+		case "Observation":
+			p.labs = append(p.labs, pt.labs...)
+		}
+		p.records++
 	}
 	muts := make([]mutation, 0, len(order))
 	for _, id := range order {
@@ -357,4 +289,103 @@ func fhirMutations(data []byte, res *ImportResult) ([]mutation, error) {
 		}})
 	}
 	return muts, nil
+}
+
+// fhirPart is what one FHIR resource gives its patient.
+type fhirPart struct {
+	id    string
+	kind  string // Patient, Condition, Medication or Observation
+	demo  *Patient
+	codes []ClinicalCode
+	labs  []LabValue
+}
+
+// fhirResourcePart reads one resource whose patient is subject (the
+// resource's own id for a Patient); false when it was rejected (res says
+// why) or carries nothing rxlab indexes.
+func fhirResourcePart(r *fhirResource, subject, loc string, res *ImportResult) (fhirPart, bool) {
+	switch r.ResourceType {
+	case "Patient":
+		bd, ok := normDate(r.BirthDate)
+		if !ok {
+			res.reject(loc+".birthDate", "unreadable date")
+			return fhirPart{}, false
+		}
+		dd, _ := normDate(r.DeceasedDateTime)
+		return fhirPart{id: r.ID, kind: "Patient", demo: &Patient{ID: r.ID, Sex: normSex(r.Gender), BirthDate: bd, DeathDate: dd, Race: fhirRace(r.Extension)}}, true
+	case "Condition", "MedicationRequest", "MedicationStatement":
+		if subject == "" {
+			res.reject(loc+".subject", "missing patient reference")
+			return fhirPart{}, false
+		}
+		concept := r.Code
+		date := firstDate(r.OnsetDateTime, r.RecordedDate)
+		kind := "Condition"
+		if r.ResourceType != "Condition" {
+			kind = "Medication"
+			concept = r.MedicationCodeableConcept
+			start := ""
+			if r.EffectivePeriod != nil {
+				start = r.EffectivePeriod.Start
+			}
+			date = firstDate(r.AuthoredOn, r.EffectiveDateTime, start)
+		}
+		if concept == nil {
+			res.reject(loc, "no code (medication given by reference is not supported)")
+			return fhirPart{}, false
+		}
+		var codes []ClinicalCode
+		for _, c := range concept.Coding {
+			if sys, ok := fhirSystems[c.System]; ok && c.Code != "" {
+				disp := c.Display
+				if disp == "" {
+					disp = concept.Text
+				}
+				codes = append(codes, ClinicalCode{System: sys, Code: normCode(sys, c.Code), Display: disp, Date: date})
+			}
+		}
+		if len(codes) == 0 {
+			res.reject(loc+".code", "no coding in a known system (SNOMED, ICD-10-CM, RxNorm, ATC)")
+			return fhirPart{}, false
+		}
+		return fhirPart{id: subject, kind: kind, codes: codes}, true
+	case "Observation":
+		if subject == "" {
+			res.reject(loc+".subject", "missing patient reference")
+			return fhirPart{}, false
+		}
+		labs := fhirLabs(r)
+		if len(labs) == 0 {
+			return fhirPart{}, false // not numeric (e.g. a survey answer): nothing to index
+		}
+		return fhirPart{id: subject, kind: "Observation", labs: labs}, true
+	}
+	return fhirPart{}, false
+}
+
+// fhirLabs reads an Observation's LOINC-coded quantities (its value and
+// its components').
+func fhirLabs(r *fhirResource) []LabValue {
+	date := firstDate(r.EffectiveDateTime, r.Issued)
+	var labs []LabValue
+	add := func(c *fhirConcept, q *fhirQuantity) {
+		if c == nil || q == nil || q.Value == nil {
+			return
+		}
+		for _, cd := range c.Coding {
+			if cd.System == "http://loinc.org" && cd.Code != "" {
+				unit := q.Code
+				if unit == "" {
+					unit = q.Unit
+				}
+				labs = append(labs, LabValue{Loinc: cd.Code, Value: *q.Value, Unit: unit, Date: date})
+				return
+			}
+		}
+	}
+	add(r.Code, r.ValueQuantity)
+	for _, comp := range r.Component {
+		add(comp.Code, comp.ValueQuantity)
+	}
+	return labs
 }

@@ -60,18 +60,6 @@ func readCSV(name, text string) (*table, error) {
 	return t, nil
 }
 
-func need(t *table, cols ...string) error {
-	if len(t.rows) == 0 {
-		return nil
-	}
-	for _, c := range cols {
-		if _, ok := t.rows[0][c]; !ok {
-			return fmt.Errorf("%s: missing column %s: %w", t.name, c, store.ErrInvalid)
-		}
-	}
-	return nil
-}
-
 // syntheaMutations reads Synthea CSV tables (a JSON object mapping table
 // name to CSV text): patients, conditions, medications, observations.
 // Each table replaces that kind of record for the patients it mentions.
@@ -97,127 +85,180 @@ func syntheaMutations(data string, res *ImportResult) ([]mutation, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch kind {
-		case "patients":
-			if err := need(t, "ID", "BIRTHDATE", "GENDER"); err != nil {
+		if len(t.rows) > 0 {
+			if err := syntheaNeed(kind, t.rows[0]); err != nil {
 				return nil, err
 			}
-			for i, row := range t.rows {
-				loc := fmt.Sprintf("patients.csv line %d", t.line[i])
-				bd, ok1 := normDate(row["BIRTHDATE"])
-				dd, ok2 := normDate(row["DEATHDATE"])
-				if !ok1 || bd == "" {
-					res.reject(loc+" BIRTHDATE", "unreadable or empty date")
-					continue
-				}
-				if !ok2 {
-					res.reject(loc+" DEATHDATE", "unreadable date")
-					continue
-				}
-				if row["ID"] == "" {
-					res.reject(loc+" Id", "empty patient id")
-					continue
-				}
-				sex, race := normSex(row["GENDER"]), normRace(row["RACE"])
-				muts = append(muts, mutation{id: row["ID"], loc: loc, records: 1, fn: func(p *Patient) error {
-					p.Sex, p.BirthDate, p.DeathDate, p.Race = sex, bd, dd, race
-					return nil
-				}})
+		}
+		// Rows are grouped per patient: each table replaces that kind of
+		// record of the patients it mentions.
+		by := map[string]*Patient{}
+		count := map[string]int{}
+		var order []string
+		for i, row := range t.rows {
+			pt, ok := syntheaRow(kind, row, fmt.Sprintf("%s.csv line %d", kind, t.line[i]), res)
+			if !ok {
+				continue
 			}
-		case "conditions", "medications":
-			dateCol := "START"
-			if err := need(t, dateCol, "PATIENT", "CODE"); err != nil {
-				return nil, err
+			if kind == "patients" {
+				muts = append(muts, pt.mutation(false))
+				continue
 			}
-			sys := SysSNOMED
-			if kind == "medications" {
-				sys = SysRxNorm
+			acc, seen := by[pt.id]
+			if !seen {
+				acc = &Patient{}
+				by[pt.id] = acc
+				order = append(order, pt.id)
 			}
-			by := map[string][]ClinicalCode{}
-			count := map[string]int{}
-			var order []string
-			for i, row := range t.rows {
-				loc := fmt.Sprintf("%s.csv line %d", kind, t.line[i])
-				d, ok := normDate(row[dateCol])
-				if !ok {
-					res.reject(loc+" "+dateCol, "unreadable date")
-					continue
-				}
-				if row["PATIENT"] == "" || row["CODE"] == "" {
-					res.reject(loc, "empty PATIENT or CODE")
-					continue
-				}
-				rsys := sys
-				if s := strings.ToUpper(row["SYSTEM"]); s != "" { // newer Synthea exports name the system
-					switch {
-					case strings.Contains(s, "SNOMED"):
-						rsys = SysSNOMED
-					case strings.Contains(s, "ICD"):
-						rsys = SysICD10
-					case strings.Contains(s, "RXNORM"):
-						rsys = SysRxNorm
-					}
-				}
-				id := row["PATIENT"]
-				if _, ok := by[id]; !ok {
-					order = append(order, id)
-				}
-				by[id] = append(by[id], ClinicalCode{System: rsys, Code: normCode(rsys, row["CODE"]), Display: row["DESCRIPTION"], Date: d})
-				count[id]++
-			}
-			for _, id := range order {
-				list := by[id]
-				isCond := kind == "conditions"
-				muts = append(muts, mutation{id: id, loc: kind + ".csv", records: count[id], fn: func(p *Patient) error {
-					if isCond {
-						p.Conditions = list
-					} else {
-						p.Medications = list
-					}
-					return nil
-				}})
-			}
-		case "observations":
-			if err := need(t, "DATE", "PATIENT", "CODE", "VALUE"); err != nil {
-				return nil, err
-			}
-			by := map[string][]LabValue{}
-			var order []string
-			for i, row := range t.rows {
-				loc := fmt.Sprintf("observations.csv line %d", t.line[i])
-				if tp := strings.ToLower(row["TYPE"]); tp != "" && tp != "numeric" {
-					continue // text observations carry no value to compare
-				}
-				d, ok := normDate(row["DATE"])
-				if !ok {
-					res.reject(loc+" DATE", "unreadable date")
-					continue
-				}
-				v, err := strconv.ParseFloat(row["VALUE"], 64)
-				if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-					res.reject(loc+" VALUE", "not a number")
-					continue
-				}
-				if row["PATIENT"] == "" || row["CODE"] == "" {
-					res.reject(loc, "empty PATIENT or CODE")
-					continue
-				}
-				id := row["PATIENT"]
-				if _, ok := by[id]; !ok {
-					order = append(order, id)
-				}
-				by[id] = append(by[id], LabValue{Loinc: row["CODE"], Value: v, Unit: row["UNITS"], Date: d})
-			}
-			for _, id := range order {
-				list := by[id]
-				muts = append(muts, mutation{id: id, loc: "observations.csv", records: len(list), fn: func(p *Patient) error {
-					p.Labs = list
-					return nil
-				}})
-			}
+			pt.into(acc)
+			count[pt.id]++
+		}
+		for _, id := range order {
+			acc := by[id]
+			muts = append(muts, syntheaPart{id: id, kind: kind, codes: append(acc.Conditions, acc.Medications...), labs: acc.Labs}.withRecords(count[id]).mutation(true))
 		}
 	}
 	return muts, nil
+}
+
+// syntheaColumns are the columns each Synthea table needs.
+var syntheaColumns = map[string][]string{
+	"patients":     {"ID", "BIRTHDATE", "GENDER"},
+	"conditions":   {"START", "PATIENT", "CODE"},
+	"medications":  {"START", "PATIENT", "CODE"},
+	"observations": {"DATE", "PATIENT", "CODE", "VALUE"},
+}
+
+// syntheaNeed checks that a table's header (any row's keys) has the columns
+// its kind needs.
+func syntheaNeed(kind string, row map[string]string) error {
+	for _, c := range syntheaColumns[kind] {
+		if _, ok := row[c]; !ok {
+			return fmt.Errorf("%s.csv: missing column %s: %w", kind, c, store.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// syntheaPart is what one or more Synthea rows of one table give a patient.
+type syntheaPart struct {
+	id      string
+	kind    string // patients, conditions, medications, observations
+	demo    Patient
+	codes   []ClinicalCode
+	labs    []LabValue
+	records int
+}
+
+func (pt syntheaPart) withRecords(n int) syntheaPart { pt.records = n; return pt }
+
+// into appends the part's codes or labs to acc (grouping rows).
+func (pt syntheaPart) into(acc *Patient) {
+	if pt.kind == "medications" {
+		acc.Medications = append(acc.Medications, pt.codes...)
+	} else {
+		acc.Conditions = append(acc.Conditions, pt.codes...)
+	}
+	acc.Labs = append(acc.Labs, pt.labs...)
+}
+
+// mutation applies the part: demographics, or the codes or labs, replacing
+// that kind of record when replace is set and appending otherwise.
+func (pt syntheaPart) mutation(replace bool) mutation {
+	return mutation{id: pt.id, loc: pt.kind + ".csv", records: max(pt.records, 1), fn: func(p *Patient) error {
+		pt.apply(p, replace)
+		return nil
+	}}
+}
+
+func (pt syntheaPart) apply(p *Patient, replace bool) {
+	switch pt.kind {
+	case "patients":
+		p.Sex, p.BirthDate, p.DeathDate, p.Race = pt.demo.Sex, pt.demo.BirthDate, pt.demo.DeathDate, pt.demo.Race
+	case "conditions":
+		if replace {
+			p.Conditions = nil
+		}
+		p.Conditions = append(p.Conditions, pt.codes...)
+	case "medications":
+		if replace {
+			p.Medications = nil
+		}
+		p.Medications = append(p.Medications, pt.codes...)
+	case "observations":
+		if replace {
+			p.Labs = nil
+		}
+		p.Labs = append(p.Labs, pt.labs...)
+	}
+}
+
+// syntheaRow reads one row of a Synthea table; false when it was rejected
+// (res says why) or carries nothing to index (a text observation).
+func syntheaRow(kind string, row map[string]string, loc string, res *ImportResult) (syntheaPart, bool) {
+	switch kind {
+	case "patients":
+		bd, ok1 := normDate(row["BIRTHDATE"])
+		dd, ok2 := normDate(row["DEATHDATE"])
+		switch {
+		case !ok1 || bd == "":
+			res.reject(loc+" BIRTHDATE", "unreadable or empty date")
+		case !ok2:
+			res.reject(loc+" DEATHDATE", "unreadable date")
+		case row["ID"] == "":
+			res.reject(loc+" Id", "empty patient id")
+		default:
+			return syntheaPart{id: row["ID"], kind: kind, records: 1, demo: Patient{Sex: normSex(row["GENDER"]), BirthDate: bd, DeathDate: dd, Race: normRace(row["RACE"])}}, true
+		}
+		return syntheaPart{}, false
+	case "conditions", "medications":
+		d, ok := normDate(row["START"])
+		if !ok {
+			res.reject(loc+" START", "unreadable date")
+			return syntheaPart{}, false
+		}
+		if row["PATIENT"] == "" || row["CODE"] == "" {
+			res.reject(loc, "empty PATIENT or CODE")
+			return syntheaPart{}, false
+		}
+		sys := SysSNOMED
+		if kind == "medications" {
+			sys = SysRxNorm
+		}
+		if s := strings.ToUpper(row["SYSTEM"]); s != "" { // newer Synthea exports name the system
+			switch {
+			case strings.Contains(s, "SNOMED"):
+				sys = SysSNOMED
+			case strings.Contains(s, "ICD"):
+				sys = SysICD10
+			case strings.Contains(s, "RXNORM"):
+				sys = SysRxNorm
+			}
+		}
+		c := ClinicalCode{System: sys, Code: normCode(sys, row["CODE"]), Display: row["DESCRIPTION"], Date: d}
+		return syntheaPart{id: row["PATIENT"], kind: kind, records: 1, codes: []ClinicalCode{c}}, true
+	case "observations":
+		if tp := strings.ToLower(row["TYPE"]); tp != "" && tp != "numeric" {
+			return syntheaPart{}, false // text observations carry no value to compare
+		}
+		d, ok := normDate(row["DATE"])
+		if !ok {
+			res.reject(loc+" DATE", "unreadable date")
+			return syntheaPart{}, false
+		}
+		v, err := strconv.ParseFloat(row["VALUE"], 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			res.reject(loc+" VALUE", "not a number")
+			return syntheaPart{}, false
+		}
+		if row["PATIENT"] == "" || row["CODE"] == "" {
+			res.reject(loc, "empty PATIENT or CODE")
+			return syntheaPart{}, false
+		}
+		l := LabValue{Loinc: row["CODE"], Value: v, Unit: row["UNITS"], Date: d}
+		return syntheaPart{id: row["PATIENT"], kind: kind, records: 1, labs: []LabValue{l}}, true
+	}
+	return syntheaPart{}, false
 }
 
 func tableOrder(n string) int {
@@ -336,58 +377,66 @@ func matchminerClinical(data string, res *ImportResult) ([]mutation, error) {
 	}
 	var muts []mutation
 	for i, row := range rows {
-		loc := locs[i]
-		id := mmID(row)
-		if id == "" {
-			res.reject(loc+" SAMPLE_ID", "missing sample id")
-			continue
+		if m, ok := mmClinicalRow(row, locs[i], res); ok {
+			muts = append(muts, m)
 		}
-		bd, ok := normDate(row["BIRTH_DATE"])
-		if !ok {
-			res.reject(loc+" BIRTH_DATE", "unreadable date")
-			continue
-		}
-		report, _ := normDate(row["REPORT_DATE"])
-		dx := row["ONCOTREE_PRIMARY_DIAGNOSIS_NAME"]
-		if dx == "" {
-			dx = row["ONCOTREE_PRIMARY_DIAGNOSIS"]
-		}
-		var tmb *LabValue
-		if t := row["TUMOR_MUTATIONAL_BURDEN_PER_MEGABASE"]; t != "" {
-			v, err := strconv.ParseFloat(t, 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				res.reject(loc+" TUMOR_MUTATIONAL_BURDEN_PER_MEGABASE", "not a number")
-				continue
-			}
-			tmb = &LabValue{Loinc: loincTMB, Value: v, Unit: "/mb", Date: report}
-		}
-		sex := normSex(row["GENDER"])
-		muts = append(muts, mutation{id: id, loc: loc, records: 1, fn: func(p *Patient) error {
-			p.Sex, p.BirthDate = sex, bd
-			var conds []ClinicalCode
-			for _, c := range p.Conditions {
-				if c.System != SysOncotree {
-					conds = append(conds, c)
-				}
-			}
-			if dx != "" {
-				conds = append(conds, ClinicalCode{System: SysOncotree, Code: onco.oncoCode(dx), Display: dx, Date: report})
-			}
-			p.Conditions = conds
-			var labs []LabValue
-			for _, l := range p.Labs {
-				if l.Loinc != loincTMB {
-					labs = append(labs, l)
-				}
-			}
-			if tmb != nil {
-				labs = append(labs, *tmb)
-			}
-			p.Labs = labs
-			return nil
-		}})
 	}
 	return muts, nil
+}
+
+// mmClinicalRow reads one MatchMiner clinical record into a mutation that
+// replaces the patient's demographics, OncoTree diagnosis and tumour
+// mutational burden; false when it was rejected (res says why).
+func mmClinicalRow(row map[string]string, loc string, res *ImportResult) (mutation, bool) {
+	id := mmID(row)
+	if id == "" {
+		res.reject(loc+" SAMPLE_ID", "missing sample id")
+		return mutation{}, false
+	}
+	bd, ok := normDate(row["BIRTH_DATE"])
+	if !ok {
+		res.reject(loc+" BIRTH_DATE", "unreadable date")
+		return mutation{}, false
+	}
+	report, _ := normDate(row["REPORT_DATE"])
+	dx := row["ONCOTREE_PRIMARY_DIAGNOSIS_NAME"]
+	if dx == "" {
+		dx = row["ONCOTREE_PRIMARY_DIAGNOSIS"]
+	}
+	var tmb *LabValue
+	if t := row["TUMOR_MUTATIONAL_BURDEN_PER_MEGABASE"]; t != "" {
+		v, err := strconv.ParseFloat(t, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			res.reject(loc+" TUMOR_MUTATIONAL_BURDEN_PER_MEGABASE", "not a number")
+			return mutation{}, false
+		}
+		tmb = &LabValue{Loinc: loincTMB, Value: v, Unit: "/mb", Date: report}
+	}
+	sex := normSex(row["GENDER"])
+	return mutation{id: id, loc: loc, records: 1, fn: func(p *Patient) error {
+		p.Sex, p.BirthDate = sex, bd
+		var conds []ClinicalCode
+		for _, c := range p.Conditions {
+			if c.System != SysOncotree {
+				conds = append(conds, c)
+			}
+		}
+		if dx != "" {
+			conds = append(conds, ClinicalCode{System: SysOncotree, Code: onco.oncoCode(dx), Display: dx, Date: report})
+		}
+		p.Conditions = conds
+		var labs []LabValue
+		for _, l := range p.Labs {
+			if l.Loinc != loincTMB {
+				labs = append(labs, l)
+			}
+		}
+		if tmb != nil {
+			labs = append(labs, *tmb)
+		}
+		p.Labs = labs
+		return nil
+	}}, true
 }
 
 // mafClass maps MAF variant classifications onto the contract's classes.
@@ -461,6 +510,109 @@ type mmGenomic struct {
 	records  int
 }
 
+// add reads one MatchMiner genomic record into g; false when it was
+// rejected (res says why).
+func (g *mmGenomic) add(row map[string]string, loc string, res *ImportResult) bool {
+	hugo := gene(row)
+	cat := strings.ToUpper(row["VARIANT_CATEGORY"])
+	wild := strings.EqualFold(row["WILDTYPE"], "true")
+	switch {
+	case wild || cat == "WT":
+		if hugo == "" {
+			res.reject(loc+" TRUE_HUGO_SYMBOL", "wild-type record without a gene")
+			return false
+		}
+		g.tested = append(g.tested, hugo)
+	case cat == "MUTATION":
+		if hugo == "" {
+			res.reject(loc+" TRUE_HUGO_SYMBOL", "mutation without a gene")
+			return false
+		}
+		v := Variant{Variant: genomics.Variant{Gene: hugo, Origin: genomics.Somatic}}
+		if strings.Contains(strings.ToLower(row["SOMATIC_STATUS"]), "germline") {
+			v.Origin = genomics.Germline
+		}
+		if pc := firstNonEmpty(row["TRUE_PROTEIN_CHANGE"], row["HARMONIZED_PROTEIN_CHANGE"]); pc != "" {
+			if _, _, ok := parseProtein(pc); ok {
+				v.ProteinChange = normProtein(pc)
+			}
+		}
+		v.Class = mafClass(firstNonEmpty(row["TRUE_VARIANT_CLASSIFICATION"], row["HARMONIZED_VARIANT_CLASSIFICATION"]))
+		v.Chrom = strings.TrimPrefix(row["CHROMOSOME"], "chr")
+		if ps := row["POSITION"]; ps != "" {
+			f, err := strconv.ParseFloat(ps, 64)
+			if err != nil || f < 0 {
+				res.reject(loc+" POSITION", "not a position")
+				return false
+			}
+			v.Pos = int64(f)
+		}
+		v.Ref, v.Alt = row["REFERENCE_ALLELE"], row["ALTERNATE_ALLELE"]
+		if ex := firstNonEmpty(row["TRUE_TRANSCRIPT_EXON"], row["HARMONIZED_TRANSCRIPT_EXON"]); ex != "" {
+			f, err := strconv.ParseFloat(ex, 64)
+			if err != nil || f < 0 || f > 10000 {
+				res.reject(loc+" TRUE_TRANSCRIPT_EXON", "not an exon number")
+				return false
+			}
+			v.Exon = int(f)
+		}
+		g.variants = append(g.variants, v)
+	case cat == "CNV" || cat == "COPY NUMBER VARIATION":
+		t, ok := cnvCall(row["CNV_CALL"])
+		if hugo == "" || !ok {
+			res.reject(loc+" CNV_CALL", "CNV record needs a gene and a known CNV_CALL")
+			return false
+		}
+		g.cnvs = append(g.cnvs, genomics.CNV{Gene: hugo, Type: t})
+	case cat == "SV" || cat == "STRUCTURAL VARIATION":
+		left := normGene(firstNonEmpty(row["LEFT_PARTNER_GENE"], row["HARMONIZED_LEFT_PARTNER_GENE"]))
+		right := normGene(firstNonEmpty(row["FUSION_PARTNER_HUGO_SYMBOL"], row["RIGHT_PARTNER_GENE"], row["HARMONIZED_RIGHT_PARTNER_GENE"]))
+		if hugo == "" {
+			hugo = left
+		} else if right == "" && left != hugo {
+			right = left
+		}
+		if hugo == "" {
+			// Unstructured SV: take gene symbols from the free-text comment.
+			genes := commentGenes(row["STRUCTURAL_VARIANT_COMMENT"])
+			if len(genes) == 0 {
+				res.reject(loc+" STRUCTURAL_VARIANT_COMMENT", "structural variant without a gene")
+				return false
+			}
+			hugo = genes[0]
+			if len(genes) > 1 {
+				right = genes[1]
+			}
+		}
+		partner := right
+		if partner == hugo {
+			partner = ""
+		}
+		g.fusions = append(g.fusions, genomics.Fusion{Gene: hugo, Partner: partner})
+	case cat == "SIGNATURE":
+		found := false
+		if st, ok := mmrStatus(row["MMR_STATUS"]); ok {
+			g.markers = append(g.markers, Biomarker{Name: "MMR", Value: st})
+			found = true
+		}
+		for col, name := range mmSignatures {
+			if v := strings.ToUpper(row[col]); v == "YES" || v == "NO" {
+				g.markers = append(g.markers, Biomarker{Name: name, Value: v})
+				found = true
+			}
+		}
+		if !found {
+			res.reject(loc, "signature record without MMR_STATUS or signature statuses")
+			return false
+		}
+	default:
+		res.reject(loc+" VARIANT_CATEGORY", "unknown category %q", row["VARIANT_CATEGORY"])
+		return false
+	}
+	g.records++
+	return true
+}
+
 func gene(row map[string]string) string {
 	for _, k := range []string{"TRUE_HUGO_SYMBOL", "HARMONIZED_HUGO_SYMBOL", "HUGO_SYMBOL"} {
 		if g := row[k]; g != "" && !strings.EqualFold(g, "none") {
@@ -493,103 +645,7 @@ func matchminerGenomic(data string, res *ImportResult) ([]mutation, error) {
 			by[id] = g
 			order = append(order, id)
 		}
-		hugo := gene(row)
-		cat := strings.ToUpper(row["VARIANT_CATEGORY"])
-		wild := strings.EqualFold(row["WILDTYPE"], "true")
-		switch {
-		case wild || cat == "WT":
-			if hugo == "" {
-				res.reject(loc+" TRUE_HUGO_SYMBOL", "wild-type record without a gene")
-				continue
-			}
-			g.tested = append(g.tested, hugo)
-		case cat == "MUTATION":
-			if hugo == "" {
-				res.reject(loc+" TRUE_HUGO_SYMBOL", "mutation without a gene")
-				continue
-			}
-			v := Variant{Variant: genomics.Variant{Gene: hugo, Origin: genomics.Somatic}}
-			if strings.Contains(strings.ToLower(row["SOMATIC_STATUS"]), "germline") {
-				v.Origin = genomics.Germline
-			}
-			if pc := firstNonEmpty(row["TRUE_PROTEIN_CHANGE"], row["HARMONIZED_PROTEIN_CHANGE"]); pc != "" {
-				if _, _, ok := parseProtein(pc); ok {
-					v.ProteinChange = normProtein(pc)
-				}
-			}
-			v.Class = mafClass(firstNonEmpty(row["TRUE_VARIANT_CLASSIFICATION"], row["HARMONIZED_VARIANT_CLASSIFICATION"]))
-			v.Chrom = strings.TrimPrefix(row["CHROMOSOME"], "chr")
-			if ps := row["POSITION"]; ps != "" {
-				f, err := strconv.ParseFloat(ps, 64)
-				if err != nil || f < 0 {
-					res.reject(loc+" POSITION", "not a position")
-					continue
-				}
-				v.Pos = int64(f)
-			}
-			v.Ref, v.Alt = row["REFERENCE_ALLELE"], row["ALTERNATE_ALLELE"]
-			if ex := firstNonEmpty(row["TRUE_TRANSCRIPT_EXON"], row["HARMONIZED_TRANSCRIPT_EXON"]); ex != "" {
-				f, err := strconv.ParseFloat(ex, 64)
-				if err != nil || f < 0 || f > 10000 {
-					res.reject(loc+" TRUE_TRANSCRIPT_EXON", "not an exon number")
-					continue
-				}
-				v.Exon = int(f)
-			}
-			g.variants = append(g.variants, v)
-		case cat == "CNV" || cat == "COPY NUMBER VARIATION":
-			t, ok := cnvCall(row["CNV_CALL"])
-			if hugo == "" || !ok {
-				res.reject(loc+" CNV_CALL", "CNV record needs a gene and a known CNV_CALL")
-				continue
-			}
-			g.cnvs = append(g.cnvs, genomics.CNV{Gene: hugo, Type: t})
-		case cat == "SV" || cat == "STRUCTURAL VARIATION":
-			left := normGene(firstNonEmpty(row["LEFT_PARTNER_GENE"], row["HARMONIZED_LEFT_PARTNER_GENE"]))
-			right := normGene(firstNonEmpty(row["FUSION_PARTNER_HUGO_SYMBOL"], row["RIGHT_PARTNER_GENE"], row["HARMONIZED_RIGHT_PARTNER_GENE"]))
-			if hugo == "" {
-				hugo = left
-			} else if right == "" && left != hugo {
-				right = left
-			}
-			if hugo == "" {
-				// Unstructured SV: take gene symbols from the free-text comment.
-				genes := commentGenes(row["STRUCTURAL_VARIANT_COMMENT"])
-				if len(genes) == 0 {
-					res.reject(loc+" STRUCTURAL_VARIANT_COMMENT", "structural variant without a gene")
-					continue
-				}
-				hugo = genes[0]
-				if len(genes) > 1 {
-					right = genes[1]
-				}
-			}
-			partner := right
-			if partner == hugo {
-				partner = ""
-			}
-			g.fusions = append(g.fusions, genomics.Fusion{Gene: hugo, Partner: partner})
-		case cat == "SIGNATURE":
-			found := false
-			if st, ok := mmrStatus(row["MMR_STATUS"]); ok {
-				g.markers = append(g.markers, Biomarker{Name: "MMR", Value: st})
-				found = true
-			}
-			for col, name := range mmSignatures {
-				if v := strings.ToUpper(row[col]); v == "YES" || v == "NO" {
-					g.markers = append(g.markers, Biomarker{Name: name, Value: v})
-					found = true
-				}
-			}
-			if !found {
-				res.reject(loc, "signature record without MMR_STATUS or signature statuses")
-				continue
-			}
-		default:
-			res.reject(loc+" VARIANT_CATEGORY", "unknown category %q", row["VARIANT_CATEGORY"])
-			continue
-		}
-		g.records++
+		g.add(row, loc, res)
 	}
 	var muts []mutation
 	for _, id := range order {
