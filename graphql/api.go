@@ -88,6 +88,16 @@ type Registry struct {
 	resolvers map[string]Resolver
 	handlers  map[string]http.Handler
 	api       *API
+	// collectors are domains' Prometheus series (e.g. cache sizes), served
+	// at /metrics with the API's own.
+	collectors []prometheus.Collector
+}
+
+// Collect adds a domain's Prometheus collectors to /metrics.
+func (r *Registry) Collect(cs ...prometheus.Collector) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.collectors = append(r.collectors, cs...)
 }
 
 // Field registers the resolver of typeName.field; registering one twice is an error.
@@ -150,6 +160,11 @@ func New(cfg Config) (*API, error) {
 	a.schema = s
 	a.sdl = printSchema(s)
 	a.metrics = newMetrics(cfg.Version)
+	for _, c := range a.reg.collectors {
+		if err := a.metrics.reg.Register(c); err != nil {
+			return nil, fmt.Errorf("graphql: domain metrics: %w", err)
+		}
+	}
 	if a.guard, err = newGuard(cfg, a.metrics.reg); err != nil {
 		return nil, err
 	}

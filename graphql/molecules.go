@@ -67,8 +67,10 @@ func descriptorsView(d molecules.Descriptors) map[string]any {
 	}
 }
 
-// Register adds the molecule resolvers.
+// Register adds the molecule resolvers and the library's index-cache
+// metrics (cache="library_index").
 func (d *Molecules) Register(r *Registry) error {
+	r.Collect(newCacheCollector("library_index", d.Library.CacheStats))
 	return registerAll(r, []field{
 		{"Query", "molecule", Resolver{Perm: auth.MoleculesRead, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			s := argString(p, "smiles")
@@ -116,11 +118,8 @@ func (d *Molecules) Register(r *Registry) error {
 				return nil, err
 			}
 			radius, nBits := argInt(p, "radius", 2), argInt(p, "nBits", 2048)
-			if radius < 0 || radius > 6 {
-				return nil, fmt.Errorf("%w: radius %d out of range 0..6", errInvalid, radius)
-			}
-			if nBits < 8 || nBits > 16384 {
-				return nil, fmt.Errorf("%w: nBits %d out of range 8..16384", errInvalid, nBits)
+			if err := molecules.CheckFingerprintShape(radius, nBits); err != nil {
+				return nil, err
 			}
 			fp := molecules.Morgan(m, radius, nBits)
 			return map[string]any{"radius": radius, "nBits": nBits, "onBits": fp.OnBits(), "hex": fp.Hex()}, nil
