@@ -74,9 +74,81 @@
 // 1,024, so a range is one ANDNOT, a few bucket ORs and at most 2,048
 // single entries. Patients changed since a view was built are corrected
 // per query; past n/32 changes the view is rebuilt. A query is
-// bitmap algebra (AND, OR, ANDNOT, an at-least-n ladder) plus range
-// lookups on the sorted views; it never reads patient records. Explain and
-// PatientTrials read the one patient's record.
+// bitmap algebra (AND, OR, ANDNOT, at-least-n) plus range lookups on the
+// sorted views; it never reads patient records. Explain and PatientTrials
+// read the one patient's record.
+//
+// atLeast n of k: n = 0 is everyone, n = 1 the union, n = k the
+// intersection; a tiny node (n·k ≤ 32) uses the ladder (level j = patients
+// meeting j of the rules so far, O(n·k) bitmap operations); anything else a
+// bit-sliced counter: bits.Len(k) bit planes of ⌈patients/64⌉ words, each
+// rule's bitmap added with a ripple carry (word by word when dense, bit by
+// bit when sparse), then one comparison with n. That is linear in k
+// whatever n is, and only one rule's bitmap is alive at a time.
+//
+// # Cost of a criteria tree (cost.go)
+//
+// Every query (Count, PatientIDs, CohortCount, TrialMatchCount, Explain)
+// and SaveCohort first validates the tree (errors name the node path), then
+// costs it against Config.Limits before touching a bitmap, with saved
+// cohorts expanded transitively (each distinct cohort once, as it is
+// evaluated once per request):
+//
+//   - MaxLeaves (default 20,000): leaf rules of the expanded tree;
+//   - MaxDepth (default 64): levels of the expanded tree, a saved-cohort
+//     reference replaced by its tree (one tree alone is also held to 64
+//     levels by validation);
+//   - MaxAtLeastOf (default 10,000): rules of one atLeast;
+//   - MaxCohorts (default 1,000): distinct saved cohorts one tree expands
+//     (at save time the cohort being saved counts too).
+//
+// Over a limit the answer is a *ComplexityError (code QUERY_TOO_COMPLEX
+// through store.Coder, a kind of store.ErrInvalid) whose message names the
+// measure, its value and the limit, e.g. `criteria too complex: 100000
+// leaves (limit 20000)`. A saved cohort that refers to itself, directly or
+// through others, by id or by name, is refused at save time (and, were one
+// stored, at query time): `cohort C3 refers to itself`.
+//
+// Evaluation checks the request's context at every node and every 4,096
+// iterations of loops over index keys, code dates and result pages, and
+// stops with `cohorts: evaluation stopped: <ctx error>` wrapping
+// context.DeadlineExceeded (graphql: TIMEOUT) or context.Canceled.
+//
+// # Saved cohorts are evaluated once
+//
+// A saved cohort's bitmap is cached per (version id, index generation,
+// index date) in a least-recently-used cache bounded by the bitmaps' bytes
+// (Config.CohortCacheBytes, default 64 MiB; entries of older generations
+// or dates are dropped first; CohortCacheStats reports entries, bytes,
+// hits, misses, evictions). Within one request each cohort is evaluated
+// at most once however often it is referenced; SaveCohort evaluates the
+// new version once and stores that bitmap, so the first count reuses it.
+//
+// # Snapshots: readers never wait for writers
+//
+// The index is immutable once published: Service.cur is an atomic pointer
+// to the current *index. A reader calls s.snapshot() once per request and
+// evaluates that version without holding s.mu (s.mu guards only the saved
+// cohort and trial maps, held for a map lookup); lazily built views inside
+// a published index (sorted birth and lab views, age bands, id ranks) are
+// built under s.lazyMu. A writer holds s.imu and:
+//
+//	ix := s.begin()          // private copy-on-write clone of the snapshot
+//	pid, _ := ix.pid(id, true)
+//	ix.remove(pid, oldFeat)  // or ix.add / ix.setColumns
+//	...
+//	s.publish(ix)            // atomically visible, next generation
+//
+// or s.update(func(ix *index) error) to publish only when fn succeeds.
+// The clone shares everything and copies a part on its first change: one
+// bitmap per key (Clone), one lab column (values, dates, presence bitmap;
+// the sorted views are shared and corrected through the stale set), one
+// code-date map, the birth column, the id map when a patient is added
+// (ids are append-only and share their backing array). Publish once per
+// import, not per batch: copying is per part per clone. dirtyKeys and
+// dirtyPids (what the next flush writes) belong to the write path and are
+// shared by every version. A reader in the middle of an evaluation keeps
+// its snapshot: it answers for the data as it was when it started.
 //
 // # Store layout (under the pat/ and idx/ namespaces of package store)
 //
