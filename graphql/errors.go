@@ -129,9 +129,12 @@ func redact(msg string) string { return quoted.ReplaceAllString(msg, `"…"`) }
 // message, so stack traces and stored data never leave the server. When
 // ctx has ended, the error is that end, whatever the code below reported
 // (a deadline is TIMEOUT, never BAD_USER_INPUT; a client that left is
-// CANCELED, logged at info, never INTERNAL).
+// CANCELED, logged at info, never INTERNAL) — unless the error is the
+// cause of that end: net/http cancels the context of a request whose body
+// read failed, e.g. on a client that sent too slowly.
 func publicError(ctx context.Context, log *slog.Logger, op string, err error) *apiError {
-	if ctx != nil && ctx.Err() != nil {
+	var own interface{ ownCause() }
+	if ctx != nil && ctx.Err() != nil && !errors.As(err, &own) {
 		err = ctx.Err()
 	}
 	var ae *apiError
@@ -144,6 +147,9 @@ func publicError(ctx context.Context, log *slog.Logger, op string, err error) *a
 		log.ErrorContext(ctx, "internal error", "op", op, "err", redact(err.Error()))
 		return &apiError{msg: "internal error; the server log has the details", code: code}
 	case CodeTimeout:
+		if errors.As(err, &own) {
+			return &apiError{msg: err.Error(), code: code} // names the limit
+		}
 		return &apiError{msg: msgTimeout, code: code}
 	case CodeCanceled:
 		log.InfoContext(ctx, "client went away", "op", op)

@@ -176,12 +176,12 @@ func (d *Cohorts) importMAF(ctx context.Context, originName string, src inputSou
 // is refused before a byte is read; the body must arrive at MinUploadRate.
 func (a *API) receive(w http.ResponseWriter, r *http.Request) (*spool, error) {
 	l := a.cfg.Limits
-	if err := declaredTooLarge(r, l.MaxUploadBytes, "MaxUploadBytes"); err != nil {
+	if err := declaredTooLarge(w, r, l.MaxUploadBytes, "MaxUploadBytes"); err != nil {
 		return nil, err
 	}
 	rr := newRateReader(w, r.Body, l)
-	defer rr.done()
 	sp, err := a.guard.spool.write(http.MaxBytesReader(w, rr, l.MaxUploadBytes), r.ContentLength)
+	rr.done(w, err)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, &tooLarge{size: -1, limit: l.MaxUploadBytes, field: "MaxUploadBytes"}

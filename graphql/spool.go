@@ -3,7 +3,6 @@ package graphql
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,6 +32,8 @@ func (e *quotaError) Error() string {
 
 // Code implements store.Coder.
 func (e *quotaError) Code() string { return CodeSpoolQuota }
+
+func (e *quotaError) ownCause() {}
 
 // spooler owns the spool directory and the quota.
 type spooler struct {
@@ -241,9 +242,4 @@ func guardedSource(ctx context.Context, path string, l Limits) inputSource {
 type readCloser struct {
 	io.Reader
 	io.Closer
-}
-
-// isClientGone reports an error caused by the client leaving.
-func isClientGone(ctx context.Context, err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled)
 }

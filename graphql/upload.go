@@ -31,6 +31,8 @@ func (e *errSlowUpload) Error() string {
 // Code implements store.Coder.
 func (e *errSlowUpload) Code() string { return CodeTimeout }
 
+func (e *errSlowUpload) ownCause() {}
+
 // rateReader reads a request body at no less than a minimum rate.
 type rateReader struct {
 	r        io.ReadCloser
@@ -80,10 +82,19 @@ func (rr *rateReader) Read(p []byte) (int, error) {
 // Close closes the body.
 func (rr *rateReader) Close() error { return rr.r.Close() }
 
-// done lifts the read deadline once the body is read: a deadline left on
-// the connection would fire while the handler works and net/http would
-// take it for a client that went away.
-func (rr *rateReader) done() { _ = rr.rc.SetReadDeadline(time.Time{}) }
+// done ends the body's reading. Read whole, the read deadline is lifted: a
+// deadline left on the connection would fire while the handler works and
+// net/http would take it for a client that went away. Cut short, the
+// connection is closed after the answer (net/http would otherwise try to
+// read the rest of the body first) and reads fail at once.
+func (rr *rateReader) done(w http.ResponseWriter, err error) {
+	if err == nil {
+		_ = rr.rc.SetReadDeadline(time.Time{})
+		return
+	}
+	w.Header().Set("Connection", "close")
+	_ = rr.rc.SetReadDeadline(time.Now())
+}
 
 // tooLarge is a body over its limit (413).
 type tooLarge struct {
@@ -102,10 +113,13 @@ func (e *tooLarge) Error() string {
 // Code implements store.Coder.
 func (e *tooLarge) Code() string { return CodeTooLarge }
 
+func (e *tooLarge) ownCause() {}
+
 // declaredTooLarge refuses a body whose Content-Length is over limit before
 // a byte of it is read.
-func declaredTooLarge(r *http.Request, limit int64, field string) error {
+func declaredTooLarge(w http.ResponseWriter, r *http.Request, limit int64, field string) error {
 	if r.ContentLength > limit {
+		w.Header().Set("Connection", "close")
 		return &tooLarge{size: r.ContentLength, limit: limit, field: field}
 	}
 	return nil
@@ -113,12 +127,12 @@ func declaredTooLarge(r *http.Request, limit int64, field string) error {
 
 // readLimited reads all of r's body: at most limit bytes, at the minimum rate.
 func readLimited(w http.ResponseWriter, r *http.Request, limit int64, field string, l Limits) ([]byte, error) {
-	if err := declaredTooLarge(r, limit, field); err != nil {
+	if err := declaredTooLarge(w, r, limit, field); err != nil {
 		return nil, err
 	}
 	rr := newRateReader(w, r.Body, l)
-	defer rr.done()
 	b, err := io.ReadAll(http.MaxBytesReader(w, rr, limit))
+	rr.done(w, err)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, &tooLarge{size: -1, limit: limit, field: field}
