@@ -111,7 +111,7 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 			if ch.Not != nil {
 				ch, target = ch.Not, &negs
 			}
-			b, err := e.eval(ch)
+			b, err := e.child(ch)
 			if err != nil {
 				return nil, err
 			}
@@ -131,7 +131,7 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 	case c.Any != nil:
 		parts := make([]*roaring.Bitmap, len(c.Any))
 		for i := range c.Any {
-			b, err := e.eval(&c.Any[i])
+			b, err := e.child(&c.Any[i])
 			if err != nil {
 				return nil, err
 			}
@@ -139,7 +139,7 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 		}
 		return roaring.FastOr(parts...), nil
 	case c.Not != nil:
-		b, err := e.eval(c.Not)
+		b, err := e.child(c.Not)
 		if err != nil {
 			return nil, err
 		}
@@ -210,21 +210,11 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 			parts = append(parts, ix.get(keyVariant(gene, pc, cl, origin)))
 		}
 		return roaring.FastOr(parts...), nil
-	case c.CNV != nil:
-		return ix.get(keyCNV(normGene(c.CNV.Gene), strings.ToUpper(c.CNV.Type))).Clone(), nil
-	case c.Fusion != nil:
-		partner := "*"
-		if c.Fusion.Partner != nil && strings.TrimSpace(*c.Fusion.Partner) != "" {
-			partner = normGene(*c.Fusion.Partner)
-		}
-		return ix.get(keyFusion(normGene(c.Fusion.Gene), partner)).Clone(), nil
+	case c.CNV != nil, c.Fusion != nil, c.TestedGene != nil, c.Biomarker != nil:
+		return e.shared(c).Clone(), nil
 	case c.Pgx != nil:
 		g := normGene(c.Pgx.Gene)
 		switch {
-		case c.Pgx.Phenotype != nil:
-			return ix.get(keyPgxPheno(g, *c.Pgx.Phenotype)).Clone(), nil
-		case c.Pgx.Diplotype != nil:
-			return ix.get(keyPgxDiplo(g, *c.Pgx.Diplotype)).Clone(), nil
 		case c.Pgx.ActivityScore != nil:
 			prefix := "pa|" + g + "|"
 			var parts []*roaring.Bitmap
@@ -245,15 +235,70 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 			}
 			return roaring.FastOr(parts...), nil
 		}
-		return ix.get(keyPgxAny(g)).Clone(), nil
-	case c.TestedGene != nil:
-		return ix.get(keyTested(normGene(*c.TestedGene))).Clone(), nil
-	case c.Biomarker != nil:
-		return ix.get(keyBiomarker(c.Biomarker.Name, c.Biomarker.Value)).Clone(), nil
+		return e.shared(c).Clone(), nil
 	case c.Cohort != nil:
 		return e.cohort(*c.Cohort)
 	}
 	return nil, fmt.Errorf("empty criteria node: %w", store.ErrInvalid)
+}
+
+// shared returns the index's own bitmap (read-only) for a leaf that is
+// exactly one index key: cnv, fusion, testedGene, biomarker, pgx by
+// phenotype, diplotype or gene, and condition or medication by code
+// without withinDays. Other nodes give nil.
+func (e *evaluator) shared(c *Criteria) *roaring.Bitmap {
+	ix := e.ix
+	switch {
+	case c.CNV != nil:
+		return ix.get(keyCNV(normGene(c.CNV.Gene), strings.ToUpper(c.CNV.Type)))
+	case c.Fusion != nil:
+		partner := "*"
+		if c.Fusion.Partner != nil && strings.TrimSpace(*c.Fusion.Partner) != "" {
+			partner = normGene(*c.Fusion.Partner)
+		}
+		return ix.get(keyFusion(normGene(c.Fusion.Gene), partner))
+	case c.TestedGene != nil:
+		return ix.get(keyTested(normGene(*c.TestedGene)))
+	case c.Biomarker != nil:
+		return ix.get(keyBiomarker(c.Biomarker.Name, c.Biomarker.Value))
+	case c.Pgx != nil:
+		g := normGene(c.Pgx.Gene)
+		switch {
+		case c.Pgx.Phenotype != nil:
+			return ix.get(keyPgxPheno(g, *c.Pgx.Phenotype))
+		case c.Pgx.Diplotype != nil:
+			return ix.get(keyPgxDiplo(g, *c.Pgx.Diplotype))
+		case c.Pgx.ActivityScore == nil:
+			return ix.get(keyPgxAny(g))
+		}
+	case c.Condition != nil || c.Medication != nil:
+		kind, cd := "c", c.Condition
+		if cd == nil {
+			kind, cd = "m", c.Medication
+		}
+		sys, code, desc := queryCode(cd)
+		if sys == SysText || cd.WithinDays != nil {
+			return nil
+		}
+		if desc {
+			return ix.get(keyCodeDesc(kind, sys, code))
+		}
+		return ix.get(keyCodeExact(kind, sys, code))
+	}
+	return nil
+}
+
+// child evaluates c for read-only use by an aggregate (union,
+// intersection, difference, counter): a one-key leaf is the index's own
+// bitmap, not a copy.
+func (e *evaluator) child(c *Criteria) (*roaring.Bitmap, error) {
+	if b := e.shared(c); b != nil {
+		if err := e.stopped(); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return e.eval(c)
 }
 
 // birthInterval builds the birth view lazily under lazyMu, so concurrent
@@ -386,7 +431,7 @@ func (e *evaluator) dated(key string, days int) (*roaring.Bitmap, error) {
 // time and dropped after they are counted.
 func (e *evaluator) atLeast(a *AtLeast) (*roaring.Bitmap, error) {
 	n, k := a.N, len(a.Of)
-	next := func(i int) (*roaring.Bitmap, error) { return e.eval(&a.Of[i]) }
+	next := func(i int) (*roaring.Bitmap, error) { return e.child(&a.Of[i]) }
 	switch {
 	case n <= 0:
 		return e.ix.all().Clone(), nil
