@@ -31,6 +31,33 @@
 // after a crash resumes training where the last checkpoint left it. The
 // metrics of iterations after the checkpoint are dropped and recomputed,
 // identically, because each iteration is a function of the checkpointed
-// state. "rl-evaluation" is not resumable: an interrupted evaluation is
-// marked failed and can be started again.
+// state. "rl-evaluation" is not resumable: an evaluation interrupted while
+// it ran is marked failed and can be started again; one still waiting for
+// a slot stays queued across a restart (package store/jobs). A run or an
+// evaluation is stored in the same transaction as its job, so it always
+// names a job that exists.
+//
+// # Budgets
+//
+// Inputs are checked before a job is queued (budget.go): population size,
+// iterations and days each have a maximum, and so has the work of one job
+// in simulated patient-days (training: iterations × envs × episode days;
+// evaluation: size × days × arms). Over a limit is a LimitError (code
+// LIMIT_EXCEEDED) naming the field and the limit. The jobs check ctx in
+// every loop over patients and iterations, so cancelJob and shutdown stop
+// them promptly.
+//
+// # Populations drawn from stored patients
+//
+// With PopulationInput.Criteria the patients are virtual twins of stored
+// patients (the Twins hook, implemented in package server over cohorts).
+// Each stored patient is checked against the model and every compared
+// dosing method (eligibility.go); the ones that cannot take part (under
+// 18, no age, no weight or height where body-surface area or the IWPC
+// algorithms need them, covariates out of range, a method that cannot dose
+// them) are left out and counted by reason in the run's or evaluation's
+// Skipped. Only reason categories and counts are kept, never a patient or a
+// value. The Twins hook refuses populations drawn from fewer than k stored
+// patients (the small-cell threshold), before the job when fewer match and
+// in the job when fewer are eligible.
 package rl
