@@ -149,7 +149,7 @@ func TestQueuedJobSurvivesRestart(t *testing.T) {
 // women, then evaluates and trains on the men over HTTP: the jobs succeed,
 // leave out the boys, and report it as a count by reason — exact for an
 // admin, "<11" for the pharmacologist who ran them. A population of the 5
-// women is refused before any job with POPULATION_TOO_SMALL.
+// women is refused before any job with COHORT_TOO_SMALL.
 func TestStoredPopulationSkipsMinors(t *testing.T) {
 	dir := t.TempDir()
 	c := startChild(t, "-data", dir, "-addr", "127.0.0.1:0", "-demo=false")
@@ -193,7 +193,7 @@ func TestStoredPopulationSkipsMinors(t *testing.T) {
 		}
 	}
 	_, code, msg := gql(t, c.addr, ph, evalQ, map[string]any{"c": map[string]any{"sex": []any{"FEMALE"}}})
-	if code != "POPULATION_TOO_SMALL" || !strings.Contains(msg, "at least 11") {
+	if code != "COHORT_TOO_SMALL" || !strings.Contains(msg, "at least 11") {
 		t.Errorf("a population of 5 stored patients: %s %s", code, msg)
 	}
 	for _, attr := range []string{"age", "sex", "female", "birth"} {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/cohorts/disclosure"
 	"github.com/rxlab/rxlab/rl"
 	"github.com/rxlab/rxlab/rl/dosing"
 	"github.com/rxlab/rxlab/store"
@@ -17,41 +18,13 @@ import (
 // drawn from; each is read once per job.
 const maxTwinSource = 200_000
 
-// TooFewPatientsError says a population would be drawn from fewer stored
-// patients than the small-cell threshold allows. It names neither a
-// patient nor an attribute, only the minimum; code POPULATION_TOO_SMALL,
-// an input error (store.ErrInvalid).
-//
-// NOTE: issue #21 plans one disclosure package (cohorts/disclosure) for
-// such minimum sizes; it did not exist when this check was written, so the
-// check lives here with k taken from the cohorts small-cell setting.
-type TooFewPatientsError struct {
-	// Min is the threshold k.
-	Min int
-	// Eligible is true when enough patients match but too few of them can
-	// take part in the job.
-	Eligible bool
-}
-
-// Error implements error.
-func (e *TooFewPatientsError) Error() string {
-	what := "match the criteria"
-	if e.Eligible {
-		what = "match the criteria and can take part in this job"
-	}
-	return fmt.Sprintf("a population drawn from stored patients needs at least %d patients who %s; fewer do: %v", e.Min, what, store.ErrInvalid)
-}
-
-// Code implements store.Coder.
-func (e *TooFewPatientsError) Code() string { return "POPULATION_TOO_SMALL" }
-
-// Unwrap makes the error an input error.
-func (e *TooFewPatientsError) Unwrap() error { return store.ErrInvalid }
-
 // twinSource is rl.Twins over the cohorts service: it turns stored patients
 // matching a criteria tree into virtual patients. Nothing about the
 // patients leaves the job: only simulated outcomes are aggregated, and
-// skipped patients are reported as counts by reason.
+// skipped patients are reported as counts by reason. Populations are drawn
+// from at least k stored patients (disclosure.CheckMinimum, code
+// COHORT_TOO_SMALL): Check counts the matching ones before a job is
+// queued, Draw the eligible ones inside it.
 type twinSource struct {
 	svc *cohorts.Service
 	// min is the fewest distinct stored patients a population may be drawn
@@ -86,10 +59,7 @@ func (t *twinSource) Check(ctx context.Context, raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	if page.Total < t.min {
-		return &TooFewPatientsError{Min: t.min}
-	}
-	return nil
+	return disclosure.CheckMinimum(page.Total, t.min)
 }
 
 // Draw implements rl.Twins: every matching stored patient (up to
@@ -105,8 +75,8 @@ func (t *twinSource) Draw(ctx context.Context, req rl.TwinsRequest) (rl.TwinsRes
 	if err != nil {
 		return rl.TwinsResult{}, err
 	}
-	if len(ids) < t.min {
-		return rl.TwinsResult{}, &TooFewPatientsError{Min: t.min}
+	if err := disclosure.CheckMinimum(len(ids), t.min); err != nil {
+		return rl.TwinsResult{}, err
 	}
 	res := rl.TwinsResult{Skipped: map[string]int{}}
 	pool := make([]*dosing.Patient, 0, len(ids))
@@ -127,8 +97,8 @@ func (t *twinSource) Draw(ctx context.Context, req rl.TwinsRequest) (rl.TwinsRes
 		}
 		pool = append(pool, tw)
 	}
-	if len(pool) < t.min {
-		return rl.TwinsResult{}, &TooFewPatientsError{Min: t.min, Eligible: true}
+	if err := disclosure.CheckMinimum(len(pool), t.min); err != nil {
+		return rl.TwinsResult{}, fmt.Errorf("after leaving out the patients who cannot take part in this job: %w", err)
 	}
 	rng := rand.New(rand.NewPCG(req.Seed, 0x7477696e73))
 	res.Patients = make([]*dosing.Patient, req.N)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/cohorts/disclosure"
 	"github.com/rxlab/rxlab/rl"
 	"github.com/rxlab/rxlab/rl/dosing"
 	"github.com/rxlab/rxlab/store"
@@ -79,7 +80,7 @@ func TestTwinsFromStoredPatients(t *testing.T) {
 // TestTwinsMinimumSize checks the small-cell minimum k on populations drawn
 // from stored patients: Check counts the matching patients before a job is
 // queued; Draw counts those left after the job's eligibility check. The
-// errors carry POPULATION_TOO_SMALL and name no patient attribute.
+// errors carry COHORT_TOO_SMALL and name no patient attribute.
 func TestTwinsMinimumSize(t *testing.T) {
 	ctx := context.Background()
 	db, err := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
@@ -125,15 +126,15 @@ func TestTwinsMinimumSize(t *testing.T) {
 			errs = append(errs, err)
 			for i, want := range []bool{c.checkErr, c.drawErr} {
 				err := errs[i]
-				var tf *TooFewPatientsError
+				var tf *disclosure.MinimumError
 				if !want {
 					if err != nil {
 						t.Fatalf("call %d: %v", i, err)
 					}
 					continue
 				}
-				if !errors.As(err, &tf) || tf.Code() != "POPULATION_TOO_SMALL" || !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "at least 11") {
-					t.Fatalf("call %d: %v, want POPULATION_TOO_SMALL", i, err)
+				if !errors.As(err, &tf) || tf.Code() != "COHORT_TOO_SMALL" || !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "at least 11") {
+					t.Fatalf("call %d: %v, want COHORT_TOO_SMALL", i, err)
 				}
 				for _, attr := range []string{"age", "sex", "male", "female", "birth", "18"} {
 					if strings.Contains(strings.ToLower(err.Error()), attr) {
