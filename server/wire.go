@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/rxlab/rxlab/cohorts"
+	"github.com/rxlab/rxlab/cohorts/disclosure"
 	"github.com/rxlab/rxlab/genomics/ingest"
 	"github.com/rxlab/rxlab/genomics/pgx"
 	"github.com/rxlab/rxlab/graphql"
@@ -58,7 +59,13 @@ func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log
 	if err != nil {
 		return nil, err
 	}
-	w.domains = append(w.domains, &graphql.Cohorts{Service: coh, Ingest: extract})
+	// One disclosure guard releases every aggregate about stored patients
+	// to roles without patients:read (noise, budgets, threshold k).
+	guard, err := disclosure.New(disclosure.Config{DB: db, K: c.smallCell})
+	if err != nil {
+		return nil, err
+	}
+	w.domains = append(w.domains, &graphql.Cohorts{Service: coh, Ingest: extract, Privacy: guard, SmallCell: c.smallCell})
 	w.seeders = append(w.seeders, seeder{"patients", func(ctx context.Context) error {
 		return coh.Seed(ctx, c.demoPatients, 1)
 	}})
@@ -82,7 +89,7 @@ func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log
 	if err != nil {
 		return nil, err
 	}
-	w.domains = append(w.domains, &graphql.Response{Service: resp, Cohorts: coh, SmallCell: c.smallCell})
+	w.domains = append(w.domains, &graphql.Response{Service: resp, Cohorts: coh, SmallCell: c.smallCell, Privacy: guard})
 	w.seeders = append(w.seeders, seeder{"response-models", func(ctx context.Context) error {
 		_, err := resp.Seed(ctx)
 		return err
