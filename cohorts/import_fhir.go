@@ -22,7 +22,8 @@ const (
 const maxImportBytes = 512 << 20
 
 // ImportPatients imports patients in one of the formats FormatFHIRBundle,
-// FormatSyntheaCSV, FormatMatchMinerClinical or FormatMatchMinerGenomic.
+// FormatFHIRNDJSON, FormatSyntheaCSV, FormatMatchMinerClinical or
+// FormatMatchMinerGenomic, in one staged write (ImportResult.Committed).
 // Bad records are rejected one by one (ImportResult.Errors says where and
 // why); good ones are kept. A document that cannot be read at all is an
 // error wrapping store.ErrInvalid.
@@ -42,9 +43,11 @@ func (s *Service) ImportPatients(ctx context.Context, format, data string) (Impo
 		muts, err = matchminerClinical(data, &res)
 	case FormatMatchMinerGenomic:
 		muts, err = matchminerGenomic(data, &res)
+	case FormatFHIRNDJSON:
+		return s.ImportPatientStream(ctx, format, strings.NewReader(data), StreamOptions{})
 	default:
-		return ImportResult{}, fmt.Errorf("format: unknown import format %q (want %s, %s, %s or %s): %w", format,
-			FormatFHIRBundle, FormatSyntheaCSV, FormatMatchMinerClinical, FormatMatchMinerGenomic, store.ErrInvalid)
+		return ImportResult{}, fmt.Errorf("format: unknown import format %q (want %s, %s, %s, %s or %s): %w", format,
+			FormatFHIRBundle, FormatFHIRNDJSON, FormatSyntheaCSV, FormatMatchMinerClinical, FormatMatchMinerGenomic, store.ErrInvalid)
 	}
 	if err != nil {
 		return ImportResult{}, err

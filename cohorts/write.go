@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/rxlab/rxlab/store"
 )
 
@@ -51,6 +52,20 @@ type mutation struct {
 	loc     string
 	records int // source records this mutation carries (counted as accepted)
 	fn      func(p *Patient) error
+	// kind, when set, replaces fn by fnFirst, told whether this is the
+	// import's first accepted mutation of that kind for the patient (a
+	// streaming import replaces a kind of record the first time it meets
+	// it and appends afterwards).
+	kind    string
+	fnFirst func(p *Patient, first bool) error
+}
+
+// run applies the mutation to p; first is ignored unless m.kind is set.
+func (m mutation) run(p *Patient, first bool) error {
+	if m.kind != "" {
+		return m.fnFirst(p, first)
+	}
+	return m.fn(p)
 }
 
 // maxIDLen bounds a patient id's length.
@@ -77,6 +92,9 @@ type writer struct {
 	s  *Service
 	st *store.Stage
 	ix *index // private copy, published by commit
+	// touched holds, per mutation kind, the patients this write already
+	// changed with that kind (see mutation.kind).
+	touched map[string]*roaring.Bitmap
 }
 
 func (s *Service) beginWrite(ctx context.Context, label string) (*writer, error) {
@@ -119,7 +137,13 @@ func (w *writer) one(m mutation, res *ImportResult) error {
 	default:
 		return err
 	}
-	if err := m.fn(&cur); err != nil {
+	first := true
+	if m.kind != "" {
+		if p, ok := w.ix.pid(m.id, false); ok && w.touched[m.kind] != nil {
+			first = !w.touched[m.kind].Contains(p)
+		}
+	}
+	if err := m.run(&cur, first); err != nil {
 		res.reject(m.loc, "%s", err)
 		return nil
 	}
@@ -140,6 +164,15 @@ func (w *writer) one(m mutation, res *ImportResult) error {
 	w.ix.add(pid, f)
 	if err := w.st.PutRaw(rowKey(pid), encodeRow(f)); err != nil {
 		return err
+	}
+	if m.kind != "" {
+		if w.touched == nil {
+			w.touched = map[string]*roaring.Bitmap{}
+		}
+		if w.touched[m.kind] == nil {
+			w.touched[m.kind] = roaring.New()
+		}
+		w.touched[m.kind].Add(pid)
 	}
 	res.Accepted += m.records
 	return nil
