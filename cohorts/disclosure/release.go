@@ -252,3 +252,15 @@ func CheckMinimum(n, k int) error {
 
 // CheckMinimum is CheckMinimum with the guard's K.
 func (g *Guard) CheckMinimum(n int) error { return CheckMinimum(n, g.k) }
+
+// ReleaseCounts releases independent counts (each patient in at most one
+// of them, e.g. the patients a job skipped, by reason; cost: one count
+// each when disjoint, else one per count a patient can fall in): noisy,
+// rounded, and below K as nil with display "<K".
+func (g *Guard) ReleaseCounts(exact []int, n *Noise) (counts []*int, displays []string) {
+	counts, displays = make([]*int, len(exact)), make([]string, len(exact))
+	for i, v := range exact {
+		counts[i], displays[i] = g.shown(roundCount(n.Count(v)))
+	}
+	return counts, displays
+}
