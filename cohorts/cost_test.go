@@ -1,9 +1,12 @@
 package cohorts
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rxlab/rxlab/store"
 )
@@ -195,4 +198,47 @@ func TestSavedCohortCycles(t *testing.T) {
 	if _, err := s.CohortCount(bg, "B", true); err != nil {
 		t.Fatalf("B after A v2: %v", err)
 	}
+}
+
+// TestCohortDiamond: 25 levels of saved cohorts, each referring to the
+// one below twice (2^25 paths when every reference is expanded), are
+// counted, paged and explained in time linear in the distinct cohorts.
+func TestCohortDiamond(t *testing.T) {
+	s, _, _ := newService(t, "2026-01-15")
+	if err := s.Seed(bg, 300, 5); err != nil {
+		t.Fatal(err)
+	}
+	base := Criteria{Sex: []string{"FEMALE"}}
+	if _, err := s.SaveCohort(bg, "D0", base); err != nil {
+		t.Fatal(err)
+	}
+	for k := 1; k <= 25; k++ {
+		prev := Criteria{Cohort: ptr(fmt.Sprintf("D%d", k-1))}
+		c := Criteria{Any: []Criteria{prev, {All: []Criteria{prev, leafN(k)}}}}
+		if _, err := s.SaveCohort(bg, fmt.Sprintf("D%d", k), c); err != nil {
+			t.Fatalf("D%d: %v", k, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
+	defer cancel()
+	top := Criteria{Cohort: ptr("D25")}
+	got, err := s.Count(ctx, top, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := s.Count(ctx, base, true)
+	if *got.Count != *want.Count {
+		t.Errorf("D25 = %d, want %d (the same as D0)", *got.Count, *want.Count)
+	}
+	if _, err := s.PatientIDs(ctx, top, 10, ""); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := s.Explain(ctx, "DEMO-0000001", top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Leaves) > 2*26 {
+		t.Errorf("explanation lists %d leaves; each cohort's leaves should appear once", len(ex.Leaves))
+	}
+	compareWithLoop(t, s, []Criteria{top, {Not: &top}})
 }

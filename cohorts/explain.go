@@ -32,17 +32,34 @@ type LeafResult struct {
 // recordEval evaluates criteria against one patient record, the
 // straightforward way: it is the reference the bitmap engine is tested
 // against, and the source of explanations and trial-match reasons.
+//
+// A saved cohort is evaluated once per polarity (under an even or odd
+// number of nots): later references reuse the result and do not list its
+// leaves again, so cohorts that share sub-cohorts (a diamond, repeated
+// down many levels) cost their distinct size, not their expanded size.
 type recordEval struct {
 	s        *Service
+	ctx      context.Context // nil: not checked
 	at       time.Time
 	leaves   []LeafResult
 	visiting map[string]bool
+	memo     map[cohortPolarity]bool
+}
+
+type cohortPolarity struct {
+	id  string
+	neg bool
 }
 
 // maxEvidence bounds the evidence strings one leaf reports.
 const maxEvidence = 5
 
 func (r *recordEval) eval(p *Patient, c *Criteria, neg bool) (bool, error) {
+	if r.ctx != nil {
+		if err := r.ctx.Err(); err != nil {
+			return false, fmt.Errorf("cohorts: evaluation stopped: %w", err)
+		}
+	}
 	switch {
 	case c.All != nil:
 		ok := true
@@ -84,12 +101,23 @@ func (r *recordEval) eval(p *Patient, c *Criteria, neg bool) (bool, error) {
 		if err != nil {
 			return false, err
 		}
+		key := cohortPolarity{sc.ID, neg}
+		if m, ok := r.memo[key]; ok {
+			return m, nil
+		}
 		if r.visiting[sc.ID] {
 			return false, fmt.Errorf("cohort %s refers to itself: %w", sc.ID, store.ErrInvalid)
 		}
 		r.visiting[sc.ID] = true
 		defer delete(r.visiting, sc.ID)
-		return r.eval(p, &sc.Criteria, neg)
+		m, err := r.eval(p, &sc.Criteria, neg)
+		if err == nil {
+			if r.memo == nil {
+				r.memo = map[cohortPolarity]bool{}
+			}
+			r.memo[key] = m
+		}
+		return m, err
 	}
 	m, ev, err := r.leaf(p, c)
 	if err != nil {
@@ -338,7 +366,7 @@ func (s *Service) Explain(ctx context.Context, patientID string, c Criteria) (Ma
 	if err != nil {
 		return MatchExplanation{}, err
 	}
-	r := &recordEval{s: s, at: s.indexDate(), visiting: map[string]bool{}}
+	r := &recordEval{s: s, ctx: ctx, at: s.indexDate(), visiting: map[string]bool{}}
 	m, err := r.eval(p, &c, false)
 	if err != nil {
 		return MatchExplanation{}, err
