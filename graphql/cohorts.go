@@ -163,6 +163,7 @@ func (d *Cohorts) Register(r *Registry) error {
 	}
 	r.Handle("/import/vcf", d.vcfHandler(r))
 	r.Handle("/import/maf", d.mafHandler(r))
+	r.Handle("/import/patients", d.patientsHandler(r))
 	return registerAll(r, []field{
 		{"Query", "patient", Resolver{Perm: auth.PatientsRead, PatientRead: true, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			id := argString(p, "id")
@@ -221,7 +222,7 @@ func (d *Cohorts) Register(r *Registry) error {
 			if err != nil {
 				return nil, err
 			}
-			return releaseCount(ctx, g, p, "cohorts", sc.Criteria, func() (cohorts.CohortCount, error) { return s.CohortCount(ctx, id, true) })
+			return releaseCount(ctx, g, p, "Cohort.count", sc.Criteria, func() (cohorts.CohortCount, error) { return s.CohortCount(ctx, id, true) })
 		}}},
 		{"Query", "trials", Resolver{Perm: auth.CohortsCount, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			list, err := s.Trials(ctx)
