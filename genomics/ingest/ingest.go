@@ -22,17 +22,22 @@ type Config struct {
 	DisablePGx bool
 	// PGx is the caller to use; nil means pgx.New().
 	PGx *pgx.Caller
+	// VCF bounds the VCF files read (header lines and bytes, line length,
+	// samples, records, decompression ratio); zero fields take
+	// vcf.DefaultLimits.
+	VCF vcf.Limits
 }
 
 // Extractor streams VCF and MAF files into variants. It is safe for
 // concurrent use once built.
 type Extractor struct {
 	pgx *pgx.Caller
+	vcf vcf.Limits
 }
 
 // New builds an Extractor.
 func New(cfg Config) (*Extractor, error) {
-	e := &Extractor{pgx: cfg.PGx}
+	e := &Extractor{pgx: cfg.PGx, vcf: cfg.VCF}
 	if !cfg.DisablePGx && e.pgx == nil {
 		c, err := pgx.New()
 		if err != nil {
@@ -81,7 +86,7 @@ func (e *Extractor) VCF(ctx context.Context, r io.Reader, opt VCFOptions, fn fun
 	if opt.Origin != genomics.Germline && opt.Origin != genomics.Somatic {
 		return nil, fmt.Errorf("ingest: origin must be GERMLINE or SOMATIC: %w", store.ErrInvalid)
 	}
-	vr, err := vcf.NewReader(r)
+	vr, err := vcf.NewReaderContext(ctx, r, e.vcf)
 	if err != nil {
 		return nil, err
 	}

@@ -43,13 +43,26 @@ type locusRef struct {
 	gene, locus int
 }
 
-// Config tunes a Caller. The zero value is PharmCAT's default behaviour.
+// Config tunes a Caller. The zero value is PharmCAT's default behaviour
+// with the default limits.
 type Config struct {
 	// AllCandidates reports every diplotype that explains the genotypes,
 	// best score first, instead of only the top-scoring ones (PharmCAT's
 	// "-ma"/all-matches mode; its unit tests run this way).
 	AllCandidates bool
+	// MaxSamples bounds the samples one Call calls (every sample of the
+	// file when no sample is named); 0 means DefaultMaxSamples. A file
+	// with more is refused after its header, before any record is read,
+	// with a *genomics.LimitError naming MaxSamples.
+	MaxSamples int
+	// VCF bounds the files Call reads (zero fields: vcf.DefaultLimits).
+	VCF vcf.Limits
 }
+
+// DefaultMaxSamples is the default of Config.MaxSamples: a call's memory
+// and work grow with samples × allele-defining positions (about 60,000
+// samples took more than 4 GB).
+const DefaultMaxSamples = 1000
 
 // New loads the embedded allele definitions and phenotype tables with the
 // default Config.
@@ -57,6 +70,12 @@ func New() (*Caller, error) { return NewWithConfig(Config{}) }
 
 // NewWithConfig is New with explicit configuration.
 func NewWithConfig(cfg Config) (*Caller, error) {
+	if cfg.MaxSamples < 0 {
+		return nil, fmt.Errorf("pgx: MaxSamples must not be negative: %w", store.ErrInvalid)
+	}
+	if cfg.MaxSamples == 0 {
+		cfg.MaxSamples = DefaultMaxSamples
+	}
 	c := &Caller{cfg: cfg, index: map[siteKey][]locusRef{}}
 	for gi, name := range supportedGenes {
 		g, err := loadGene(name)
@@ -229,8 +248,18 @@ func (k *Collector) Covered(gene string) bool {
 // Results calls every supported gene for every collected sample, samples in
 // collection order and genes in SupportedGenes order.
 func (k *Collector) Results() []Result {
+	out, _ := k.ResultsContext(context.Background())
+	return out
+}
+
+// ResultsContext is Results stopping with ctx's error once ctx is done
+// (checked before each sample).
+func (k *Collector) ResultsContext(ctx context.Context) ([]Result, error) {
 	out := make([]Result, 0, len(k.samples)*len(k.c.genes))
 	for s, name := range k.samples {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		for gi, g := range k.c.genes {
 			o := make([]obs, len(g.loci))
 			for li := range g.loci {
@@ -239,7 +268,7 @@ func (k *Collector) Results() []Result {
 			out = append(out, g.call(name, o, k.c.cfg.AllCandidates))
 		}
 	}
-	return out
+	return out, nil
 }
 
 // call produces the result for one gene and sample.
@@ -346,9 +375,12 @@ func (c *Caller) Call(ctx context.Context, r io.Reader, sample string) ([]genomi
 	return out, nil
 }
 
-// CallDetailed is Call returning the ambiguity details as well.
+// CallDetailed is Call returning the ambiguity details as well. The VCF is
+// read within Config.VCF's limits, at most Config.MaxSamples samples are
+// called, and the work stops with ctx's error once ctx is done (the client
+// left, or the deadline passed).
 func (c *Caller) CallDetailed(ctx context.Context, r io.Reader, sample string) ([]Result, error) {
-	vr, err := vcf.NewReader(r)
+	vr, err := vcf.NewReaderContext(ctx, r, c.cfg.VCF)
 	if err != nil {
 		return nil, err
 	}
@@ -360,6 +392,10 @@ func (c *Caller) CallDetailed(ctx context.Context, r io.Reader, sample string) (
 	var names []string
 	var cols []int
 	if sample == "" {
+		if len(h.Samples) > c.cfg.MaxSamples {
+			return nil, &genomics.LimitError{Source: "pgx", Limit: "MaxSamples", Max: int64(c.cfg.MaxSamples),
+				What: "samples in one call; name one with sample, or split the file"}
+		}
 		names = h.Samples
 		for i := range names {
 			cols = append(cols, i)
@@ -395,5 +431,5 @@ func (c *Caller) CallDetailed(ctx context.Context, r io.Reader, sample string) (
 			return nil, err
 		}
 	}
-	return k.Results(), nil
+	return k.ResultsContext(ctx)
 }

@@ -36,4 +36,11 @@
 // is treated as unphased); structural alleles (gene deletions, CYP2D6) and
 // outside calls are out of scope; when two records describe the same
 // position the first carrying an ALT call wins.
+//
+// Limits: a call's memory and work grow with samples × allele-defining
+// positions, so Call calls at most Config.MaxSamples samples (default
+// 1,000; a file with more and no sample named is refused right after its
+// header with a *genomics.LimitError naming MaxSamples), reads the VCF
+// within Config.VCF (vcf.Limits), and stops with the context's error once
+// the context is done, while reading and between samples while calling.
 package pgx

@@ -17,4 +17,17 @@
 //
 // Errors are *ParseError values that carry the 1-based line number and the
 // reason and wrap store.ErrInvalid. The reader never panics on bad input.
+//
+// # Limits
+//
+// NewReaderContext reads within Limits (DefaultLimits for zero fields):
+// 20,000 header lines, 8 MiB of header, 16 MiB a line, 100,000 sample
+// columns, 50 million records, and for gzip and bgzip input at most 200
+// decompressed bytes per compressed byte past the first MiB. Each is
+// checked as the input arrives, before the memory it guards is taken;
+// passing one stops the reader with a *genomics.LimitError naming the
+// field and the line (code PAYLOAD_TOO_LARGE). The reader checks its
+// context every 1,024 lines, header lines included, and stops with the
+// context's error. Decompress applies the default ratio too, so the MAF
+// reader gets it.
 package vcf

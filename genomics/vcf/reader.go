@@ -3,38 +3,49 @@ package vcf
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 )
 
-// MaxLineBytes bounds one VCF line so that a malformed file cannot exhaust
-// memory; longer lines are rejected with a ParseError.
-const MaxLineBytes = 256 << 20
-
-// Reader streams records from a VCF. It holds one line at a time.
+// Reader streams records from a VCF. It holds one line at a time, within
+// the bounds of its Limits, and checks its context every checkEvery lines.
 type Reader struct {
-	src    io.ReadCloser
-	br     *bufio.Reader
-	line   []byte // current line (may alias br's buffer or long)
-	long   []byte // accumulation buffer for lines longer than br's buffer
-	lineNo int
-	hdr    *Header
-	rec    Record
-	comp   Compression
-	err    error
-	chrom  string // last CHROM string, reused to avoid allocations
+	ctx     context.Context
+	lim     Limits
+	src     io.ReadCloser
+	br      *bufio.Reader
+	line    []byte // current line (may alias br's buffer or long)
+	long    []byte // accumulation buffer for lines longer than br's buffer
+	lineNo  int
+	records int64
+	hdr     *Header
+	rec     Record
+	comp    Compression
+	err     error
+	chrom   string // last CHROM string, reused to avoid allocations
 }
 
-// NewReader detects the compression of r, reads the header and returns a
-// Reader positioned at the first record.
+// NewReader is NewReaderContext with context.Background() and the default
+// Limits.
 func NewReader(r io.Reader) (*Reader, error) {
-	src, comp, err := Decompress(r)
+	return NewReaderContext(context.Background(), r, Limits{})
+}
+
+// NewReaderContext detects the compression of r, reads the header and
+// returns a Reader positioned at the first record. The reader stops with
+// ctx's error once ctx is done (checked every 1,024 lines, header lines
+// included) and with a *genomics.LimitError when the input passes one of
+// lim's fields (zero fields take DefaultLimits).
+func NewReaderContext(ctx context.Context, r io.Reader, lim Limits) (*Reader, error) {
+	lim = lim.withDefaults()
+	src, comp, err := DecompressLimit(r, lim.MaxDecompressionRatio)
 	if err != nil {
 		return nil, err
 	}
-	vr := &Reader{src: src, br: bufio.NewReaderSize(src, 1<<20), comp: comp}
+	vr := &Reader{ctx: ctx, lim: lim, src: src, br: bufio.NewReaderSize(src, 1<<20), comp: comp}
 	if err := vr.readHeader(); err != nil {
 		_ = src.Close()
 		return nil, err
@@ -56,24 +67,39 @@ func (r *Reader) Close() error { return r.src.Close() }
 
 // readLine returns the next line without its line terminator ("\n", "\r\n").
 func (r *Reader) readLine() ([]byte, error) {
+	if r.lineNo%checkEvery == 0 {
+		if err := r.ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	max := r.lim.MaxLineBytes
 	b, err := r.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		r.long = append(r.long[:0], b...)
 		for err == bufio.ErrBufferFull {
+			if len(r.long) > max {
+				break
+			}
 			b, err = r.br.ReadSlice('\n')
 			r.long = append(r.long, b...)
-			if len(r.long) > MaxLineBytes {
-				r.lineNo++
-				return nil, perr(r.lineNo, "", "line longer than %d bytes", MaxLineBytes)
-			}
 		}
 		b = r.long
+	}
+	if len(bytes.TrimRight(b, "\r\n")) > max {
+		return nil, limitErr(r.lineNo+1, "MaxLineBytes", int64(max), "bytes in one line")
 	}
 	if err != nil && err != io.EOF {
 		var pe *ParseError
 		if errors.As(err, &pe) {
 			pe.Line = r.lineNo + 1
 			return nil, pe
+		}
+		if le, ok := asLimit(err); ok {
+			return nil, le
+		}
+		if r.comp != Plain && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			// A truncated or corrupt gzip stream is bad input.
+			return nil, perr(r.lineNo+1, "", "%s input is truncated or corrupt: %v", r.comp, err)
 		}
 		return nil, fmt.Errorf("vcf: line %d: read: %w", r.lineNo+1, err)
 	}
@@ -94,6 +120,7 @@ func (r *Reader) readHeader() error {
 	h := &Header{Info: map[string]FieldDef{}, Format: map[string]FieldDef{}, sampleIdx: map[string]int{}}
 	r.hdr = h
 	first := true
+	var bytesSoFar int64
 	for {
 		b, err := r.readLine()
 		if err == io.EOF {
@@ -101,6 +128,12 @@ func (r *Reader) readHeader() error {
 		}
 		if err != nil {
 			return err
+		}
+		if r.lineNo > r.lim.MaxHeaderLines {
+			return limitErr(r.lineNo, "MaxHeaderLines", int64(r.lim.MaxHeaderLines), "header lines")
+		}
+		if bytesSoFar += int64(len(b)) + 1; bytesSoFar > r.lim.MaxHeaderBytes {
+			return limitErr(r.lineNo, "MaxHeaderBytes", r.lim.MaxHeaderBytes, "bytes of header")
 		}
 		if first {
 			first = false
@@ -133,6 +166,9 @@ func (r *Reader) readHeader() error {
 
 func (r *Reader) parseColumns(s string) error {
 	h := r.hdr
+	if n := strings.Count(s, "\t") - 8; n > r.lim.MaxSamples {
+		return limitErr(r.lineNo, "MaxSamples", int64(r.lim.MaxSamples), "sample columns")
+	}
 	cols := strings.Split(s, "\t")
 	if len(cols) < 8 {
 		// Some writers use spaces in the #CHROM line; accept whitespace.
@@ -183,6 +219,10 @@ func (r *Reader) Next() (*Record, error) {
 		}
 		if b[0] == '#' {
 			r.err = perr(r.lineNo, "", "header line after the #CHROM line")
+			return nil, r.err
+		}
+		if r.records++; r.records > r.lim.MaxRecords {
+			r.err = limitErr(r.lineNo, "MaxRecords", r.lim.MaxRecords, "records")
 			return nil, r.err
 		}
 		if err := r.rec.parse(r, b); err != nil {
