@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	gql "github.com/graphql-go/graphql"
@@ -120,10 +121,14 @@ func guardFor(r *Registry, g *disclosure.Guard, k int) (*disclosure.Guard, error
 	return disclosure.New(disclosure.Config{DB: r.DB(), K: k})
 }
 
-// callerOf is the disclosure caller of a request.
+// callerOf is the disclosure caller of a request; op is a root query's
+// name ("cohortCount" → "query cohortCount") or a field's ("Cohort.count").
 func callerOf(ctx context.Context, op string) disclosure.Caller {
 	pr, _ := auth.FromContext(ctx)
-	return disclosure.Caller{TokenID: pr.TokenID, Role: string(pr.Role), Operation: "query " + op}
+	if !strings.ContainsAny(op, " .") {
+		op = "query " + op
+	}
+	return disclosure.Caller{TokenID: pr.TokenID, Role: string(pr.Role), Operation: op}
 }
 
 // privacyError gives a spent budget its code and when it renews.
