@@ -3,12 +3,13 @@ package graphql
 import (
 	"context"
 	"fmt"
-	"maps"
+	"math"
 	"strconv"
 	"time"
 
 	gql "github.com/graphql-go/graphql"
 
+	"github.com/rxlab/rxlab/cohorts/disclosure"
 	"github.com/rxlab/rxlab/graphql/auth"
 	"github.com/rxlab/rxlab/rl"
 	"github.com/rxlab/rxlab/store"
@@ -22,8 +23,10 @@ import (
 type RL struct {
 	Service *rl.Service
 	Jobs    *jobs.Runner
-	// SmallCell is k: counts of skipped stored patients from 1 to k-1 are
-	// hidden from callers without patients:read. Zero means 11.
+	// Privacy releases the counts of skipped stored patients to roles
+	// without patients:read; nil builds a guard with threshold SmallCell.
+	Privacy *disclosure.Guard
+	// SmallCell is k when Privacy is nil; zero means 11.
 	SmallCell int
 }
 
@@ -45,46 +48,103 @@ func visible(ctx context.Context, owner string) bool {
 	return pr.Role == auth.Admin || owner == pr.TokenID
 }
 
-// skippedView shows the stored patients left out of a population, by
-// reason. For callers without patients:read each count from 1 to k-1 is
-// hidden ("<k"), and so is the total when any reason is hidden, so a
-// hidden count is never the difference of shown ones.
-func skippedView(ctx context.Context, sk []rl.SkipCount, k int) map[string]any {
-	pr, _ := auth.FromContext(ctx)
-	exact := pr.Can(auth.PatientsRead)
-	small := func(n int) bool { return !exact && n > 0 && n < k }
-	total, anyHidden := 0, false
-	reasons := make([]any, len(sk))
-	for i, c := range sk {
-		total += c.Count
-		r := map[string]any{"reason": c.Reason, "count": c.Count, "display": strconv.Itoa(c.Count), "suppressed": false}
-		if small(c.Count) {
-			r["count"], r["display"], r["suppressed"] = nil, "<"+strconv.Itoa(k), true
-			anyHidden = true
-		}
-		reasons[i] = r
-	}
-	out := map[string]any{"skipped": total, "skippedDisplay": strconv.Itoa(total), "skippedReasons": reasons}
-	if anyHidden || small(total) {
-		out["skipped"], out["skippedDisplay"] = nil, "<"+strconv.Itoa(k)
-		if total >= k {
-			out["skippedDisplay"] = "≥" + strconv.Itoa(k)
-		}
-	}
-	return out
+// skippedSource is what the skipped fields of a run or an evaluation
+// resolve from.
+type skippedSource struct {
+	key     string         // "evaluation:E1", the release's query
+	stored  bool           // the population was drawn from stored patients
+	skipped []rl.SkipCount // nil until the job has drawn the population
 }
 
-func runView(ctx context.Context, r rl.TrainingRun, k int) map[string]any {
+// skippedView shows the stored patients left out of a population, by
+// reason. Callers with patients:read see exact counts; everyone else gets
+// them released through the disclosure guard: every reason category (so
+// which ones occur is not shown), each count with noise, hidden below k,
+// and the total as their noisy sum. Adding or removing one patient moves
+// one category by one, so the release costs one count of budget, once
+// per token and period.
+func (d *RL) skippedView(ctx context.Context, src skippedSource) (map[string]any, error) {
+	k := d.Privacy.K()
+	out := map[string]any{"skipped": 0, "skippedDisplay": "0", "skippedReasons": []any{}}
+	switch {
+	case src.skipped == nil:
+		out["skipped"], out["skippedDisplay"] = nil, "pending"
+		return out, nil
+	case !src.stored:
+		return out, nil
+	}
+	exact := map[string]int{}
+	for _, c := range src.skipped {
+		exact[c.Reason] = c.Count
+	}
+	if canSeeExact(ctx) {
+		total, reasons := 0, []any{}
+		for _, r := range rl.SkipReasons() {
+			total += exact[r]
+			reasons = append(reasons, map[string]any{"reason": r, "count": exact[r], "display": strconv.Itoa(exact[r]), "suppressed": false})
+		}
+		return map[string]any{"skipped": total, "skippedDisplay": strconv.Itoa(total), "skippedReasons": reasons}, nil
+	}
+	type cell struct {
+		Reason  string `json:"reason"`
+		Count   *int   `json:"count"`
+		Display string `json:"display"`
+	}
+	type released struct {
+		Total   *int   `json:"total"`
+		Display string `json:"display"`
+		Cells   []cell `json:"cells"`
+	}
+	shown := func(v float64) (*int, string) {
+		n := int(math.Round(math.Max(v, 0)))
+		if n < k {
+			return nil, "<" + strconv.Itoa(k)
+		}
+		return &n, strconv.Itoa(n)
+	}
+	var rel released
+	_, err := d.Privacy.Release(ctx, callerOf(ctx, "skipped patients"), disclosure.Request{Kind: "rl.skipped", Query: []byte(src.key), Units: 1},
+		func(nz *disclosure.Noise) (any, error) {
+			var r released
+			sum := 0.0
+			for _, reason := range rl.SkipReasons() {
+				v := nz.Count(exact[reason])
+				sum += v
+				c := cell{Reason: reason}
+				c.Count, c.Display = shown(v)
+				r.Cells = append(r.Cells, c)
+			}
+			r.Total, r.Display = shown(sum)
+			return r, nil
+		}, &rel)
+	if err != nil {
+		return nil, privacyError(err)
+	}
+	reasons := make([]any, len(rel.Cells))
+	for i, c := range rel.Cells {
+		var count any
+		if c.Count != nil {
+			count = *c.Count
+		}
+		reasons[i] = map[string]any{"reason": c.Reason, "count": count, "display": c.Display, "suppressed": c.Count == nil}
+	}
+	var total any
+	if rel.Total != nil {
+		total = *rel.Total
+	}
+	return map[string]any{"skipped": total, "skippedDisplay": rel.Display, "skippedReasons": reasons}, nil
+}
+
+func runView(r rl.TrainingRun) map[string]any {
 	ms := make([]any, len(r.Metrics))
 	for i, m := range r.Metrics {
 		ms[i] = map[string]any{"iteration": m.Iteration, "envSteps": m.EnvSteps, "meanReturn": m.MeanReturn,
 			"timeInRange": m.TimeInRange, "policyLoss": m.PolicyLoss, "valueLoss": m.ValueLoss,
 			"entropy": m.Entropy, "seconds": m.Seconds}
 	}
-	out := map[string]any{"id": r.ID, "_job": r.Job, "_policy": r.Policy, "model": r.Model,
-		"algorithm": r.Algorithm, "iteration": r.Iteration, "metrics": ms}
-	maps.Copy(out, skippedView(ctx, r.Skipped, k))
-	return out
+	return map[string]any{"id": r.ID, "_job": r.Job, "_policy": r.Policy, "model": r.Model,
+		"algorithm": r.Algorithm, "iteration": r.Iteration, "metrics": ms,
+		"_skipped": skippedSource{key: "training:" + r.ID, stored: r.Input.Population.Criteria != nil && string(r.Input.Population.Criteria) != "null", skipped: r.Skipped}}
 }
 
 func policyView(p rl.PolicyRecord) map[string]any {
@@ -92,7 +152,7 @@ func policyView(p rl.PolicyRecord) map[string]any {
 		"createdAt": p.CreatedAt.Format(time.RFC3339), "parameters": p.Parameters}
 }
 
-func evaluationView(ctx context.Context, e rl.Evaluation, k int) map[string]any {
+func evaluationView(e rl.Evaluation) map[string]any {
 	arms := make([]any, len(e.Arms))
 	for i, a := range e.Arms {
 		arms[i] = map[string]any{"name": a.Name, "patients": a.Patients, "timeInRange": a.TimeInRange,
@@ -100,9 +160,8 @@ func evaluationView(ctx context.Context, e rl.Evaluation, k int) map[string]any 
 			"timeAbove": a.TimeAbove, "timeBelow": a.TimeBelow, "meanDailyDose": a.MeanDailyDose,
 			"timeSevere": a.TimeSevere}
 	}
-	out := map[string]any{"id": e.ID, "_job": e.Job, "arms": arms}
-	maps.Copy(out, skippedView(ctx, e.Skipped, k))
-	return out
+	return map[string]any{"id": e.ID, "_job": e.Job, "arms": arms,
+		"_skipped": skippedSource{key: "evaluation:" + e.ID, stored: e.Input.Population.Criteria != nil && string(e.Input.Population.Criteria) != "null", skipped: e.Skipped}}
 }
 
 func sourceString(p gql.ResolveParams, key string) string {
@@ -116,14 +175,37 @@ func owner(ctx context.Context) string {
 	return p.TokenID
 }
 
+// skippedFields resolves the skipped fields of runs and evaluations.
+func (d *RL) skippedFields() []field {
+	skipped := func(name string) Resolver {
+		return Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			m, _ := p.Source.(map[string]any)
+			src, _ := m["_skipped"].(skippedSource)
+			v, err := d.skippedView(ctx, src)
+			if err != nil {
+				return nil, err
+			}
+			return v[name], nil
+		}}
+	}
+	var fields []field
+	for _, typ := range []string{"TrainingRun", "Evaluation"} {
+		for _, f := range []string{"skipped", "skippedDisplay", "skippedReasons"} {
+			fields = append(fields, field{typ, f, skipped(f)})
+		}
+	}
+	return fields
+}
+
 // Register adds the RL resolvers.
 func (d *RL) Register(r *Registry) error {
 	s := d.Service
-	k := d.SmallCell
-	if k <= 0 {
-		k = 11
+	g, err := guardFor(r, d.Privacy, d.SmallCell)
+	if err != nil {
+		return err
 	}
-	return registerAll(r, []field{
+	d.Privacy = g
+	return registerAll(r, append(d.skippedFields(), []field{
 		{"Mutation", "startTraining", Resolver{Perm: auth.Training, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			var in rl.TrainingInput
 			if err := DecodeArg(p.Args["input"], &in); err != nil {
@@ -133,7 +215,7 @@ func (d *RL) Register(r *Registry) error {
 			if err != nil {
 				return nil, err
 			}
-			return runView(ctx, run, k), nil
+			return runView(run), nil
 		}}},
 		{"Query", "trainingRun", Resolver{Perm: auth.Training, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			run, err := s.TrainingRun(ctx, argString(p, "id"))
@@ -143,7 +225,7 @@ func (d *RL) Register(r *Registry) error {
 			if !visible(ctx, run.Owner) {
 				return nil, fmt.Errorf("training run %s: %w", run.ID, store.ErrNotFound)
 			}
-			return runView(ctx, run, k), nil
+			return runView(run), nil
 		}}},
 		{"Query", "trainingRuns", Resolver{Perm: auth.Training, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			runs, err := s.TrainingRuns(ctx)
@@ -153,7 +235,7 @@ func (d *RL) Register(r *Registry) error {
 			out := make([]any, 0, len(runs))
 			for _, run := range runs {
 				if visible(ctx, run.Owner) {
-					out = append(out, runView(ctx, run, k))
+					out = append(out, runView(run))
 				}
 			}
 			return out, nil
@@ -195,7 +277,7 @@ func (d *RL) Register(r *Registry) error {
 			if err != nil {
 				return nil, err
 			}
-			return evaluationView(ctx, e, k), nil
+			return evaluationView(e), nil
 		}}},
 		{"Query", "evaluation", Resolver{Perm: auth.Training, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			e, err := s.Evaluation(ctx, argString(p, "id"))
@@ -205,10 +287,10 @@ func (d *RL) Register(r *Registry) error {
 			if !visible(ctx, e.Owner) {
 				return nil, fmt.Errorf("evaluation %s: %w", e.ID, store.ErrNotFound)
 			}
-			return evaluationView(ctx, e, k), nil
+			return evaluationView(e), nil
 		}}},
 		{"Evaluation", "job", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			return d.jobOf(ctx, sourceString(p, "_job"))
 		}}},
-	})
+	}...))
 }

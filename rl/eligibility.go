@@ -23,6 +23,12 @@ const (
 	SkipMethod = "not supported by a compared dosing method"
 )
 
+// SkipReasons lists every reason, so a report can show each category
+// whether or not it occurred (which categories occur is itself data).
+func SkipReasons() []string {
+	return []string{SkipAgeMissing, SkipOutOfRange, SkipMethod, SkipUnderAge, SkipBodySize}
+}
+
 // SkipCount is how many stored patients were left out for one reason.
 type SkipCount struct {
 	Reason string `json:"reason"`

@@ -51,8 +51,9 @@ type Evaluation struct {
 	Arms      []EvaluationArm `json:"arms"`
 	CreatedAt time.Time       `json:"createdAt"`
 	// Skipped counts, by reason, the matching stored patients left out of
-	// a population drawn from stored patients (empty otherwise).
-	Skipped []SkipCount `json:"skipped,omitempty"`
+	// a population drawn from stored patients (empty otherwise); nil until
+	// the job has finished.
+	Skipped []SkipCount `json:"skipped"`
 }
 
 func evalKey(id string) []byte { return []byte("rl/eval/" + id) }

@@ -57,9 +57,9 @@ type TrainingRun struct {
 	CreatedAt  time.Time        `json:"createdAt"`
 	Checkpoint int              `json:"checkpoint"`
 	// Skipped counts, by reason, the matching stored patients left out of
-	// a training population drawn from stored patients (set when the job
-	// has drawn it).
-	Skipped []SkipCount `json:"skipped,omitempty"`
+	// a training population drawn from stored patients (empty for other
+	// populations); nil until the job has drawn it.
+	Skipped []SkipCount `json:"skipped"`
 }
 
 const defaultCheckpointEvery = 5

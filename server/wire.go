@@ -81,7 +81,7 @@ func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log
 	if err != nil {
 		return nil, err
 	}
-	w.domains = append(w.domains, &graphql.Dosing{Policies: rls.PolicyFor}, &graphql.RL{Service: rls, Jobs: runner, SmallCell: c.smallCell})
+	w.domains = append(w.domains, &graphql.Dosing{Policies: rls.PolicyFor}, &graphql.RL{Service: rls, Jobs: runner, Privacy: guard})
 
 	// Response models register their job kind now too; the demo seed
 	// starts training jobs for the fast property models.
