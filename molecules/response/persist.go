@@ -160,7 +160,7 @@ func (s *Service) Save(ctx context.Context, m *Model) error {
 	if old != nil && old.Gen != man.Gen {
 		s.dropGeneration(context.WithoutCancel(ctx), id, old.Gen)
 	}
-	s.models.Add(id, m, man.Size)
+	s.models.Add(id, m, modelMemory(man.Size))
 	return nil
 }
 

@@ -341,3 +341,50 @@ func TestCorruptChunk(t *testing.T) {
 		t.Fatalf("corrupt model: %v", err)
 	}
 }
+
+// TestModelCacheBudget loads three models into a cache with room for two:
+// the least recently used is evicted, the cache stays within its budget,
+// and an evicted model loads again from the store.
+func TestModelCacheBudget(t *testing.T) {
+	ctx := context.Background()
+	var ms []*Model
+	for seed := uint64(1); seed <= 3; seed++ {
+		ms = append(ms, tinyModel(t, seed))
+	}
+	dir := t.TempDir()
+	s, r, db := openService(t, dir)
+	for _, m := range ms {
+		if err := s.Save(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, size := storedBytes(t, db, "mdl/c/"+ms[0].rec.ID+"/")
+	r.Shutdown(ctx)
+	db.Close()
+	budget := modelMemory(int64(size))*2 + modelMemory(int64(size))/2 // two models, not three
+	db2, err := store.Open(store.Config{Dir: dir, GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	s2, err := New(Config{DB: db2, Jobs: r2(t, db2), ModelCacheBytes: budget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		load      int
+		evictions uint64
+		entries   int
+	}{{0, 0, 1}, {1, 0, 2}, {0, 0, 2}, {2, 1, 2}, {1, 2, 2}}
+	for i, st := range steps {
+		got, err := s2.Model(ctx, ms[st.load].rec.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		samePredictions(t, ms[st.load], got)
+		cs := s2.CacheStats()
+		if cs.Evictions != st.evictions || cs.Entries != st.entries || cs.Bytes > cs.Budget {
+			t.Errorf("step %d (model %d): %+v, want %d evictions and %d entries", i, st.load, cs, st.evictions, st.entries)
+		}
+	}
+}
