@@ -41,8 +41,10 @@
 // the breakdown (which sexes and races occur at all); the total number of
 // stored patients to within a few; anything a role with patients:read sees;
 // and timing. Populations for virtual twins and evaluations use stored
-// patients inside a job; CheckMinimum keeps them at K or more, and the
-// job reports only simulated outcomes.
+// patients inside a job; CheckMinimum keeps them at K or more (on the
+// exact number, so whether a population reaches K is one exact bit per
+// job), and the job reports only simulated outcomes and noisy counts of
+// the patients it skipped.
 //
 // # Mechanism
 //
