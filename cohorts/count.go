@@ -270,11 +270,9 @@ func (s *Service) bandBitmaps(e *evaluator) []*roaring.Bitmap {
 	day := dayOf(e.at)
 	ix := e.ix
 	s.lazyMu.Lock()
-	defer s.lazyMu.Unlock()
-	if ix.bandCache == nil {
-		ix.bandCache = map[int32][]*roaring.Bitmap{}
-	}
-	if b, ok := ix.bandCache[day]; ok {
+	b, ok := ix.bandCache[day]
+	s.lazyMu.Unlock()
+	if ok {
 		return b
 	}
 	var out []*roaring.Bitmap
@@ -287,11 +285,19 @@ func (s *Service) bandBitmaps(e *evaluator) []*roaring.Bitmap {
 			r.Max = &mx
 		}
 		lo, ls, hi, hs := birthBounds(r, e.at)
-		b := ix.birthInterval(lo, ls, hi, hs)
+		b := ix.birthInterval(&s.lazyMu, lo, ls, hi, hs)
 		known.Or(b)
 		out = append(out, b)
 	}
 	out = append(out, roaring.AndNot(ix.all(), known))
+	s.lazyMu.Lock()
+	defer s.lazyMu.Unlock()
+	if b, ok := ix.bandCache[day]; ok { // another reader finished first
+		return b
+	}
+	if ix.bandCache == nil {
+		ix.bandCache = map[int32][]*roaring.Bitmap{}
+	}
 	ix.bandCache[day] = out
 	return out
 }

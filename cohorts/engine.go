@@ -175,12 +175,10 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 			return roaring.New(), nil
 		}
 		lo, ls, hi, hs := opBounds(c.Lab.Op, v)
-		e.s.lazyMu.Lock()
-		defer e.s.lazyMu.Unlock()
-		b := lc.interval(false, lo, ls, hi, hs)
+		b := lc.interval(&e.s.lazyMu, false, lo, ls, hi, hs)
 		if c.Lab.WithinDays != nil {
 			cut := float64(e.cutoff(*c.Lab.WithinDays))
-			b.And(lc.interval(true, &cut, false, nil, false))
+			b.And(lc.interval(&e.s.lazyMu, true, &cut, false, nil, false))
 		}
 		return b, nil
 	case c.Variant != nil:
@@ -301,12 +299,10 @@ func (e *evaluator) child(c *Criteria) (*roaring.Bitmap, error) {
 	return e.eval(c)
 }
 
-// birthInterval builds the birth view lazily under lazyMu, so concurrent
-// readers holding the read lock never race on it.
+// birthInterval answers a birth-day range; the view is built lazily under
+// lazyMu, so concurrent readers never race on it.
 func (e *evaluator) birthInterval(lo *float64, ls bool, hi *float64, hs bool) *roaring.Bitmap {
-	e.s.lazyMu.Lock()
-	defer e.s.lazyMu.Unlock()
-	return e.ix.birthInterval(lo, ls, hi, hs)
+	return e.ix.birthInterval(&e.s.lazyMu, lo, ls, hi, hs)
 }
 
 func inRange(x float64, r *Range) bool {

@@ -189,17 +189,23 @@ func (c *labCol) views() (*sview, *sview) {
 
 // interval answers a range on the value (byDay false) or date (byDay
 // true) of the most recent result, correcting the sorted view for the
-// patients changed since it was built.
-func (c *labCol) interval(byDay bool, lo *float64, ls bool, hi *float64, hs bool) *roaring.Bitmap {
+// patients changed since it was built. lazy (Service.lazyMu) is held only
+// to fetch or build the views: a published column's values, presence set
+// and stale set never change, and a rebuild replaces views and stale set
+// instead of changing them, so the range itself is computed unlocked.
+func (c *labCol) interval(lazy *sync.Mutex, byDay bool, lo *float64, ls bool, hi *float64, hs bool) *roaring.Bitmap {
+	lazy.Lock()
 	vv, dv := c.views()
+	stale := c.stale
+	lazy.Unlock()
 	v := vv
 	if byDay {
 		v = dv
 	}
 	b := v.interval(lo, ls, hi, hs)
-	if !c.stale.IsEmpty() {
-		b.AndNot(c.stale)
-		it := c.stale.Iterator()
+	if !stale.IsEmpty() {
+		b.AndNot(stale)
+		it := stale.Iterator()
 		for it.HasNext() {
 			p := it.Next()
 			if !c.has.Contains(p) {
@@ -482,12 +488,17 @@ func (ix *index) birthSorted() *sview {
 }
 
 // birthInterval answers a birth-day range, correcting the sorted view for
-// patients changed since it was built. The caller holds lazyMu.
-func (ix *index) birthInterval(lo *float64, ls bool, hi *float64, hs bool) *roaring.Bitmap {
-	b := ix.birthSorted().interval(lo, ls, hi, hs)
-	if !ix.birthStale.IsEmpty() {
-		b.AndNot(ix.birthStale)
-		it := ix.birthStale.Iterator()
+// patients changed since it was built. lazy (Service.lazyMu) is held only
+// to fetch or build the view (see labCol.interval).
+func (ix *index) birthInterval(lazy *sync.Mutex, lo *float64, ls bool, hi *float64, hs bool) *roaring.Bitmap {
+	lazy.Lock()
+	view := ix.birthSorted()
+	stale := ix.birthStale
+	lazy.Unlock()
+	b := view.interval(lo, ls, hi, hs)
+	if !stale.IsEmpty() {
+		b.AndNot(stale)
+		it := stale.Iterator()
 		for it.HasNext() {
 			p := it.Next()
 			if d := ix.birth[p]; d != noDay && inBounds(float64(d), lo, ls, hi, hs) {
