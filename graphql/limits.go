@@ -37,8 +37,8 @@ type Limits struct {
 	MaxStringBytes int
 	// MaxVariableNesting bounds the JSON nesting of the variables.
 	MaxVariableNesting int
-	// MaxVariableElements bounds the JSON values (array elements, object
-	// members, containers) of the request body.
+	// MaxVariableElements bounds the JSON values and member keys of the
+	// request body (or of a GET's variables).
 	MaxVariableElements int
 
 	// MaxUploadBytes bounds one streamed import body (/import/vcf, /import/maf).

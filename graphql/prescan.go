@@ -194,6 +194,7 @@ func prescanJSON(b []byte, in string, extra int, l Limits) error {
 		case '\n':
 			pos.newline(i + 1)
 		case '"':
+			elems++ // a string value or a member's key: both cost memory
 			i++
 			for i < len(b) && b[i] != '"' {
 				if b[i] == '\\' {
@@ -209,8 +210,13 @@ func prescanJSON(b []byte, in string, extra int, l Limits) error {
 			}
 		case '}', ']':
 			depth--
-		case ',':
-			elems++
+		default:
+			if isWordByte(b[i]) { // a number, true, false or null
+				elems++
+				for i+1 < len(b) && isWordByte(b[i+1]) {
+					i++
+				}
+			}
 		}
 		if elems > l.MaxVariableElements {
 			return limitAt(pos, b, i, in, fmt.Sprintf("JSON has more than %d elements", l.MaxVariableElements), "MaxVariableElements")
