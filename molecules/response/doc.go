@@ -242,31 +242,20 @@
 //
 // # Store layout (under mdl/)
 //
-//	mdl/m/<id>            the model's head (JSON): its ModelInfo and the
-//	                      manifest of its stored bytes (generation, chunk
-//	                      count, sizes, SHA-256)
-//	mdl/c/<id>/<gen:016x>/<n:08x>
-//	                      chunk n (512 KiB) of generation gen: the model
-//	                      record (JSON: scalers, thresholds, split indices,
-//	                      training SMILES), then each MLP member's rl/nn
-//	                      checkpoint and each message-passing member's
-//	                      mpnn.Model.MarshalBinary bytes
-//
-// A save writes the chunks of a fresh generation a few per transaction and
-// then flips the head in one small transaction, so a model of any size
-// saves (one record per member failed with "transaction too big" for the
-// default ESOL and FreeSolv hybrids) and is stored whole or not at all;
-// chunks no head names (a failed or killed save) are deleted when the
-// service starts (persist.go). Models saved before chunking keep the whole
-// record at mdl/m/<id> and their members at
-//
+//	mdl/m/<id>            model record (JSON): metadata, metrics, baseline,
+//	                      scalers, thresholds, split indices
 //	mdl/w/<id>/<k:02x>    MLP member k's weights (raw rl/nn checkpoint bytes)
 //	mdl/g/<id>/<k:02x>    message-passing member k (mpnn.Model.MarshalBinary)
 //
-// and load as they did; saving such a model again moves it to chunks.
-// Loaded models are kept for prediction in a least-recently-used cache
-// bounded by Config.ModelCacheBytes (default 512 MiB, estimated as twice
-// the stored bytes); Service.CacheStats reports it.
+// A save goes through a store.Stage (persist.go): the record and members
+// are staged in small batches (the store chunks raw values over 1 MB) and
+// one small commit record makes them visible together, so a model of any
+// size saves whole or not at all (in one transaction the default ESOL and
+// FreeSolv hybrids failed with "transaction too big"); saving over a model
+// with more members removes the extra ones in the same stage. Loaded
+// models are kept for prediction in a least-recently-used cache bounded by
+// Config.ModelCacheBytes (default 512 MiB, a model counted as twice its
+// stored bytes); Service.CacheStats reports it.
 //
 // A model id is derived from its training input
 // (<dataset>.<target>.<split>.s<seed>.e<ensemble>, then .mpnn or .mlp-mpnn

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -48,15 +47,26 @@ func widen(t *testing.T, m *Model, hidden int) *Model {
 	return w
 }
 
-// storedBytes sums the raw bytes under prefix.
+// storedBytes sums the raw values of the keys under prefix (as GetRaw
+// returns them: chunked values whole).
 func storedBytes(t *testing.T, db *store.DB, prefix string) (keys int, size int) {
 	t.Helper()
 	err := db.View(context.Background(), func(tx *store.Txn) error {
-		return tx.Scan([]byte(prefix), nil, func(r store.Record) error {
-			p, err := r.Raw()
-			keys, size = keys+1, size+len(p)
+		var list [][]byte
+		if err := tx.ScanKeys([]byte(prefix), func(k []byte) error {
+			list = append(list, bytes.Clone(k))
+			return nil
+		}); err != nil {
 			return err
-		})
+		}
+		for _, k := range list {
+			p, err := tx.GetRaw(k)
+			if err != nil {
+				return err
+			}
+			keys, size = keys+1, size+len(p)
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +95,7 @@ func samePredictions(t *testing.T, a, b *Model) {
 }
 
 // TestSaveLargeModel saves models far larger than one Badger transaction
-// may hold (about 4.8 MB here) — the single-record layout failed with
+// may hold (about 4.8 MB here) — in one transaction the save failed with
 // "transaction too big" — reopens the store and predicts the same.
 func TestSaveLargeModel(t *testing.T) {
 	base := tinyModel(t, 1)
@@ -109,11 +119,11 @@ func TestSaveLargeModel(t *testing.T) {
 			if err := s.Save(ctx, m); err != nil {
 				t.Fatal(err)
 			}
-			n, size := storedBytes(t, db, "mdl/c/")
-			if size < tc.atLeast || n < 1 {
-				t.Fatalf("%d bytes in %d chunks, want at least %d bytes", size, n, tc.atLeast)
+			n, size := storedBytes(t, db, "mdl/w/")
+			if size < tc.atLeast || n != len(m.members) {
+				t.Fatalf("%d bytes in %d members, want at least %d bytes", size, n, tc.atLeast)
 			}
-			t.Logf("%d bytes in %d chunks", size, n)
+			t.Logf("%d bytes in %d members", size, n)
 			r.Shutdown(ctx)
 			db.Close()
 			s2, r2, db2 := openService(t, dir)
@@ -132,36 +142,27 @@ func TestSaveLargeModel(t *testing.T) {
 	}
 }
 
-// TestSaveReplaces saves a model over one in the layout before chunking and
-// over a chunked one: each save leaves only its own generation's chunks and
-// no single-record member keys, and the newest model is the one served.
+// TestSaveReplaces saves versions of one model over each other, with two
+// members and with one: each save leaves exactly its own members stored
+// (a smaller ensemble removes the extra member) and is the one served.
 func TestSaveReplaces(t *testing.T) {
 	ctx := context.Background()
 	a, b := tinyModel(t, 1), tinyModel(t, 2)
-	b.rec.ID = a.rec.ID // two versions of one model
+	rec := b.rec
+	rec.ID, rec.Ensemble = a.rec.ID, 1
+	one, err := newModel(rec, b.members[:1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s, r, db := openService(t, t.TempDir())
 	defer db.Close()
 	defer r.Shutdown(ctx)
-	writeOldLayout(t, db, a)
-	old, err := s.Model(ctx, a.rec.ID)
-	if err != nil {
-		t.Fatalf("model in the old layout: %v", err)
-	}
-	samePredictions(t, a, old)
-	steps := []struct {
-		m    *Model
-		want *Model
-	}{{b, b}, {a, a}, {b, b}}
-	for i, st := range steps {
-		if err := s.Save(ctx, st.m); err != nil {
+	for i, m := range []*Model{a, one, a, one} {
+		if err := s.Save(ctx, m); err != nil {
 			t.Fatal(err)
 		}
-		if n, _ := storedBytes(t, db, "mdl/w/"); n != 0 {
-			t.Errorf("step %d: %d member records of the old layout left", i, n)
-		}
-		gens := generations(t, db)
-		if len(gens) != 1 {
-			t.Errorf("step %d: chunk generations %v, want one", i, gens)
+		if n, _ := storedBytes(t, db, "mdl/w/"+a.rec.ID+"/"); n != len(m.members) {
+			t.Errorf("step %d: %d members stored, want %d", i, n, len(m.members))
 		}
 		s2, err := New(Config{DB: db, Jobs: r2(t, db)})
 		if err != nil {
@@ -171,7 +172,7 @@ func TestSaveReplaces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		samePredictions(t, st.want, got)
+		samePredictions(t, m, got)
 	}
 }
 
@@ -186,78 +187,53 @@ func r2(t *testing.T, db *store.DB) *jobs.Runner {
 	return r
 }
 
-// writeOldLayout stores m as saves did before chunking: the whole record at
-// mdl/m/<id> and one raw record per member, in one transaction.
-func writeOldLayout(t *testing.T, db *store.DB, m *Model) {
+// stageKeys counts the store's staging keys (stg/): what unfinished stages
+// leave behind.
+func stageKeys(t *testing.T, db *store.DB) int {
 	t.Helper()
-	err := db.Update(context.Background(), func(tx *store.Txn) error {
-		if err := tx.Put(modelKey(m.rec.ID), m.rec); err != nil {
-			return err
-		}
-		for k, mem := range m.members {
-			b, err := mem.MarshalBinary()
-			if err != nil {
-				return err
-			}
-			if err := tx.PutRaw(weightKey(m.rec.ID, k), b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// generations lists the distinct <id>/<gen> prefixes under mdl/c/.
-func generations(t *testing.T, db *store.DB) []string {
-	t.Helper()
-	var out []string
+	n := 0
 	err := db.View(context.Background(), func(tx *store.Txn) error {
-		return tx.ScanKeys([]byte("mdl/c/"), func(k []byte) error {
-			parts := strings.Split(string(k), "/")
-			g := parts[2] + "/" + parts[3]
-			if len(out) == 0 || out[len(out)-1] != g {
-				out = append(out, g)
-			}
-			return nil
-		})
+		return tx.ScanKeys([]byte("stg/"), func([]byte) error { n++; return nil })
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return n
 }
 
-// TestUnfinishedSave leaves what a save killed before its flip, or stopped
-// by its context, would leave: the stored model stays the old one, and the
-// orphan chunks are gone after the next start (or at once when the save
-// itself fails).
+// TestUnfinishedSave replaces a stored model by a large one and stops the
+// save before its commit — killed after staging every member, or canceled
+// while staging: the stored model stays the one served, and nothing of the
+// unfinished save remains after the next start (or at once, when the save
+// itself saw the cancellation).
 func TestUnfinishedSave(t *testing.T) {
 	ctx := context.Background()
 	a := tinyModel(t, 1)
 	big := widen(t, a, 4096)
 	cases := []struct {
 		name string
-		run  func(s *Service) error
+		run  func(t *testing.T, s *Service) error
 	}{
-		{"killed after staging", func(s *Service) error {
-			p, man, err := encodeModel(big)
+		{"killed after staging", func(t *testing.T, s *Service) error {
+			st, err := s.db.BeginStage(ctx, "response model")
 			if err != nil {
 				return err
 			}
-			man.Gen = 999
-			return s.stage(ctx, big.rec.ID, man, p) // no flip: as if killed here
+			blobs := [][]byte{}
+			for _, m := range big.members {
+				b, _ := m.MarshalBinary()
+				blobs = append(blobs, b)
+			}
+			return stageModel(ctx, st, big.rec, blobs, nil) // no Commit: as if killed here
 		}},
-		{"context canceled while staging", func(s *Service) error {
+		{"context canceled while staging", func(t *testing.T, s *Service) error {
 			cctx := &cancelAfter{Context: ctx}
-			cctx.left.Store(3) // the generation number and two staging transactions
+			cctx.left.Store(2) // BeginStage and the first member
 			if err := s.Save(cctx, big); !errors.Is(err, context.Canceled) {
 				t.Errorf("Save canceled while staging: %v", err)
 			}
-			if g := generations(t, s.db); len(g) != 1 {
-				t.Errorf("chunk generations %v after the failed save, want only the stored model's", g)
+			if n := stageKeys(t, s.db); n != 0 {
+				t.Errorf("%d staging keys left by the canceled save", n)
 			}
 			return nil
 		}},
@@ -269,8 +245,7 @@ func TestUnfinishedSave(t *testing.T) {
 			if err := s.Save(ctx, a); err != nil {
 				t.Fatal(err)
 			}
-			before := generations(t, db)
-			if err := tc.run(s); err != nil {
+			if err := tc.run(t, s); err != nil {
 				t.Fatal(err)
 			}
 			r.Shutdown(ctx)
@@ -278,8 +253,8 @@ func TestUnfinishedSave(t *testing.T) {
 			s2, r2, db2 := openService(t, dir)
 			defer db2.Close()
 			defer r2.Shutdown(ctx)
-			if after := generations(t, db2); len(after) != 1 || after[0] != before[0] {
-				t.Errorf("chunk generations after restart %v, want %v", after, before)
+			if n := stageKeys(t, db2); n != 0 {
+				t.Errorf("%d staging keys after the restart", n)
 			}
 			got, err := s2.Model(ctx, a.rec.ID)
 			if err != nil {
@@ -291,7 +266,7 @@ func TestUnfinishedSave(t *testing.T) {
 }
 
 // cancelAfter is a context that reports itself canceled after left calls
-// of Err: Update checks Err once per transaction.
+// of Err.
 type cancelAfter struct {
 	context.Context
 	left atomic.Int32
@@ -302,44 +277,6 @@ func (c *cancelAfter) Err() error {
 		return context.Canceled
 	}
 	return nil
-}
-
-// TestCorruptChunk changes one stored byte: the model is refused with a
-// clear error instead of predicting from damaged weights.
-func TestCorruptChunk(t *testing.T) {
-	ctx := context.Background()
-	a := tinyModel(t, 1)
-	s, r, db := openService(t, t.TempDir())
-	defer db.Close()
-	defer r.Shutdown(ctx)
-	if err := s.Save(ctx, a); err != nil {
-		t.Fatal(err)
-	}
-	err := db.Update(ctx, func(tx *store.Txn) error {
-		var key, val []byte
-		if err := tx.Scan([]byte("mdl/c/"), nil, func(r store.Record) error {
-			p, err := r.Raw()
-			key, val = bytes.Clone(r.Key), bytes.Clone(p)
-			if err == nil {
-				err = store.ErrStop
-			}
-			return err
-		}); err != nil {
-			return err
-		}
-		val[len(val)/2] ^= 1
-		return tx.PutRaw(key, val)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s2, err := New(Config{DB: db, Jobs: r2(t, db)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s2.Model(ctx, a.rec.ID); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "SHA-256") {
-		t.Fatalf("corrupt model: %v", err)
-	}
 }
 
 // TestModelCacheBudget loads three models into a cache with room for two:
@@ -358,7 +295,7 @@ func TestModelCacheBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, size := storedBytes(t, db, "mdl/c/"+ms[0].rec.ID+"/")
+	_, size := storedBytes(t, db, "mdl/w/"+ms[0].rec.ID+"/")
 	r.Shutdown(ctx)
 	db.Close()
 	budget := modelMemory(int64(size))*2 + modelMemory(int64(size))/2 // two models, not three

@@ -42,9 +42,8 @@ type Service struct {
 	models *lru.Cache[string, *Model]
 }
 
-// New builds the service, deletes what unfinished model saves left behind
-// (persist.go) and registers the "train-response-model" job kind with the
-// runner (call it before the runner's Recover).
+// New builds the service and registers the "train-response-model" job kind
+// with the runner (call it before the runner's Recover).
 func New(cfg Config) (*Service, error) {
 	if cfg.DB == nil || cfg.Jobs == nil {
 		return nil, fmt.Errorf("response: New needs a database and a job runner: %w", store.ErrInvalid)
@@ -58,9 +57,6 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{db: cfg.DB, jobs: cfg.Jobs, log: cfg.Logger, models: lru.New[string, *Model](cfg.ModelCacheBytes)}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if err := s.removeOrphans(context.Background()); err != nil {
-		return nil, fmt.Errorf("response: clean up unfinished model saves: %w", err)
 	}
 	if err := cfg.Jobs.Register(jobs.Kind{Name: KindTrain, Run: s.runTrain}); err != nil {
 		return nil, err
