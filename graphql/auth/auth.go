@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -191,27 +192,37 @@ func (t *Tokens) Create(ctx context.Context, role Role, name string) (string, To
 }
 
 // Verify returns the principal of a token, or an error wrapping
-// ErrUnauthenticated for a malformed, unknown or revoked one.
+// ErrUnauthenticated for a malformed, unknown or revoked one. The three take
+// the same path — hash, one store lookup — so their timing does not tell an
+// unknown token from a revoked one; the error's text names the reason for
+// the server's log, and callers answer all three alike.
 func (t *Tokens) Verify(ctx context.Context, tok string) (Principal, error) {
-	if !strings.HasPrefix(tok, tokenPrefix) || len(tok) != len(tokenPrefix)+43 {
-		return Principal{}, fmt.Errorf("auth: %w: malformed token", ErrUnauthenticated)
-	}
 	h := hashToken(tok)
 	var info TokenInfo
 	err := t.db.View(ctx, func(tx *store.Txn) error { return tx.Get([]byte("tok/"+h), &info) })
 	if errors.Is(err, store.ErrNotFound) {
-		return Principal{}, fmt.Errorf("auth: %w: unknown token", ErrUnauthenticated)
-	}
-	if err != nil {
-		return Principal{}, err
+		// Decode a record of the same shape, as a found token costs.
+		var dummy TokenInfo
+		_ = json.Unmarshal([]byte(dummyTokenInfo), &dummy)
 	}
 	// Tokens are looked up by their SHA-256, so the lookup never compares
 	// secret bytes with attacker-chosen ones.
-	if info.Revoked {
-		return Principal{}, fmt.Errorf("auth: %w: token revoked", ErrUnauthenticated)
+	switch {
+	case !strings.HasPrefix(tok, tokenPrefix) || len(tok) != len(tokenPrefix)+43:
+		return Principal{}, fmt.Errorf("auth: %w: malformed token", ErrUnauthenticated)
+	case errors.Is(err, store.ErrNotFound):
+		return Principal{}, fmt.Errorf("auth: %w: unknown token", ErrUnauthenticated)
+	case err != nil:
+		return Principal{}, err
+	case info.Revoked:
+		return Principal{}, fmt.Errorf("auth: %w: revoked token", ErrUnauthenticated)
 	}
 	return Principal{TokenID: info.ID, Role: info.Role}, nil
 }
+
+// dummyTokenInfo is a token record as stored, decoded for unknown tokens
+// so that they cost what a found one does.
+const dummyTokenInfo = `{"id":"T100","role":"designer","name":"a token label of usual length","createdAt":"2026-01-01T00:00:00.000000000Z","revoked":true}`
 
 // Revoke disables the token with id.
 func (t *Tokens) Revoke(ctx context.Context, id string) error {
