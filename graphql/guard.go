@@ -99,3 +99,9 @@ func bearerToken(h string) (string, bool) {
 	tok = strings.TrimSpace(tok)
 	return tok, tok != ""
 }
+
+// Spool returns the directory uploads are spooled to and how many stale
+// spool files were removed from it when the API started.
+func (a *API) Spool() (dir string, staleRemoved int) {
+	return a.guard.spool.dir, a.guard.staleRemoved
+}

@@ -242,6 +242,10 @@ func (a *API) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	if op == "" {
 		op = "query"
 	}
+	// The body is read: lift the server's ReadTimeout, which would
+	// otherwise fire during a long execution and cancel the request as if
+	// the client had gone.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 	out := a.execute(r.Context(), doc, req, op)
 	outcome := "ok"
 	if len(out.Errors) > 0 {

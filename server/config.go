@@ -4,10 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"time"
 
+	"github.com/rxlab/rxlab/graphql"
 	"github.com/rxlab/rxlab/store"
 )
 
@@ -35,6 +37,27 @@ type config struct {
 	timeout      time.Duration
 	concurrency  int
 	smallCell    int
+
+	spoolDir          string
+	spoolQuota        int64
+	maxUpload         int64
+	minUploadRate     int64
+	trustForwardedFor bool
+}
+
+// limits are the API's limits with the ones set by flags; zero fields take
+// graphql.DefaultLimits.
+func (c *config) limits() graphql.Limits {
+	return graphql.Limits{MaxSpoolBytes: c.spoolQuota, MaxUploadBytes: c.maxUpload, MinUploadRate: c.minUploadRate}
+}
+
+func envInt64(name string, def int64) int64 {
+	if v, ok := os.LookupEnv(name); ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+	}
+	return def
 }
 
 func env(name, def string) string {
@@ -90,12 +113,24 @@ func parseServe(args []string) (*config, error) {
 	fs.IntVar(&c.demoPatients, "demo-patients", envInt("RXLAB_DEMO_PATIENTS", 10000), "patients in the demo world (env RXLAB_DEMO_PATIENTS)")
 	fs.DurationVar(&c.timeout, "request-timeout", 30*time.Second, "deadline of one API request")
 	fs.IntVar(&c.concurrency, "jobs", 1, "jobs that may run at once")
+	d := graphql.DefaultLimits()
+	fs.StringVar(&c.spoolDir, "spool-dir", env("RXLAB_SPOOL_DIR", ""), "directory uploads are spooled to while imported; stale spools there are removed at start (default DATA/spool; env RXLAB_SPOOL_DIR)")
+	fs.Int64Var(&c.spoolQuota, "spool-quota", envInt64("RXLAB_SPOOL_QUOTA", d.MaxSpoolBytes), "bytes all uploads being imported may hold on disk at once (env RXLAB_SPOOL_QUOTA)")
+	fs.Int64Var(&c.maxUpload, "max-upload", envInt64("RXLAB_MAX_UPLOAD", d.MaxUploadBytes), "bytes of one upload to /import/vcf or /import/maf (env RXLAB_MAX_UPLOAD)")
+	fs.Int64Var(&c.minUploadRate, "min-upload-rate", envInt64("RXLAB_MIN_UPLOAD_RATE", d.MinUploadRate), "bytes/s below which a request body is cut with 408, averaged over 10 s (env RXLAB_MIN_UPLOAD_RATE)")
+	fs.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", envBool("RXLAB_TRUST_FORWARDED_FOR", false), "count failed logins under the last X-Forwarded-For address (only behind a proxy that sets it; env RXLAB_TRUST_FORWARDED_FOR)")
 	fs.IntVar(&c.smallCell, "small-cell", envInt("RXLAB_SMALL_CELL", 11), "counts below this are suppressed for roles without patients:read (env RXLAB_SMALL_CELL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if c.spoolDir == "" {
+		c.spoolDir = filepath.Join(c.data, "spool")
+	}
+	if c.spoolQuota <= 0 || c.maxUpload <= 0 || c.minUploadRate <= 0 {
+		return nil, fmt.Errorf("serve: -spool-quota, -max-upload and -min-upload-rate must be positive")
 	}
 	if c.smallCell < 1 || c.smallCell > 1000 {
 		return nil, fmt.Errorf("serve: -small-cell %d out of range 1..1000", c.smallCell)

@@ -72,20 +72,19 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	api, err := graphql.New(graphql.Config{
 		DB: db, Jobs: runner, Tokens: toks, Logger: log, Version: versionString(),
 		RequestTimeout: c.timeout, Web: w.web, Domains: w.domains,
+		Limits: c.limits(), SpoolDir: c.spoolDir, TrustForwardedFor: c.trustForwardedFor,
 	})
 	if err != nil {
 		return err
+	}
+	if dir, stale := api.Spool(); stale > 0 {
+		log.Info("removed spool files an earlier process left", "dir", dir, "files", stale)
 	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           api,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(api, c.timeout, log)
 	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	serveErr := make(chan error, 1)
@@ -149,4 +148,22 @@ func seedAll(ctx context.Context, db *store.DB, seeders []seeder, log *slog.Logg
 		log.Info("seeded demo data", "part", s.name, "seconds", time.Since(start).Seconds())
 	}
 	return nil
+}
+
+// newHTTPServer bounds every connection's time: headers must arrive within
+// 10 s; a whole request within ReadTimeout and its answer within
+// WriteTimeout unless the route sets its own deadlines — /graphql reads
+// its body at the minimum upload rate and answers within the request
+// timeout plus a margin, the import endpoints read at the minimum rate and
+// may answer as late as the import takes (see graphql/upload.go).
+func newHTTPServer(h http.Handler, requestTimeout time.Duration, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      requestTimeout + time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
