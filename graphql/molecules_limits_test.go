@@ -14,6 +14,7 @@ import (
 	"github.com/rxlab/rxlab/graphql/auth"
 	"github.com/rxlab/rxlab/molecules"
 	"github.com/rxlab/rxlab/molecules/library"
+	"github.com/rxlab/rxlab/molecules/response"
 )
 
 // libraryServer serves the molecules domain over a library of n molecules
@@ -149,5 +150,24 @@ func TestSimilarMoleculesMemory(t *testing.T) {
 	t.Logf("live heap %d → %d bytes (%+d) over 3 requests of 28 shapes", before, after, int64(after)-int64(before))
 	if int64(after)-int64(before) > budget+4<<20 {
 		t.Errorf("heap grew %d bytes; the cache budget is %d", int64(after)-int64(before), budget)
+	}
+}
+
+// TestResponseModelCacheMetrics reads the loaded-model cache's series from
+// /metrics: its budget is the service's ModelCacheBytes.
+func TestResponseModelCacheMetrics(t *testing.T) {
+	const budget = 64 << 20
+	ts := newTestServerWith(t, func(ts *testServer) []Domain {
+		svc, err := response.New(response.Config{DB: ts.db, Jobs: ts.jobs, ModelCacheBytes: budget})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []Domain{&Response{Service: svc}}
+	})
+	if b := ts.metricValue(t, `rxlab_cache_budget_bytes{cache="response_models"}`); b != budget {
+		t.Errorf("budget metric %v, want %d", b, budget)
+	}
+	if b := ts.metricValue(t, `rxlab_cache_bytes{cache="response_models"}`); b != 0 {
+		t.Errorf("an unused cache holds %v bytes", b)
 	}
 }

@@ -46,9 +46,11 @@ func predictionView(p response.Prediction) map[string]any {
 	return m
 }
 
-// Register adds the response-model resolvers.
+// Register adds the response-model resolvers and the loaded-model cache's
+// metrics (cache="response_models").
 func (d *Response) Register(r *Registry) error {
 	s := d.Service
+	r.Collect(newCacheCollector("response_models", s.CacheStats))
 	g, err := guardFor(r, d.Privacy, d.SmallCell)
 	if err != nil {
 		return err
