@@ -22,6 +22,7 @@ type hxServer struct {
 	t     *testing.T // the test that owns the process (restart registers its cleanup there)
 	c     *child
 	dir   string
+	args  []string // the flags it was started with
 	admin string
 	roles map[string]string
 }
@@ -32,7 +33,7 @@ func hxStart(t *testing.T, extra ...string) *hxServer {
 	t.Helper()
 	dir := t.TempDir()
 	args := append([]string{"-data", dir, "-addr", "127.0.0.1:0", "-demo=false"}, extra...)
-	s := &hxServer{t: t, c: startChild(t, args...), dir: dir, roles: map[string]string{}}
+	s := &hxServer{t: t, c: startChild(t, args...), dir: dir, args: args, roles: map[string]string{}}
 	s.admin = readToken(t, dir)
 	return s
 }
@@ -48,6 +49,24 @@ func (s *hxServer) restart(t *testing.T, extra ...string) {
 	}
 	args := append([]string{"-data", s.dir, "-addr", "127.0.0.1:0", "-demo=false"}, extra...)
 	s.c = startChild(s.t, args...)
+}
+
+// revive starts the server again on its data when its process has died,
+// so one crashing case does not fail the ones after it; it reports whether
+// it had to.
+func (s *hxServer) revive() bool {
+	if resp, err := hxClient("", 2*time.Second).Get("http://" + s.c.addr + "/healthz"); err == nil {
+		resp.Body.Close()
+		return false
+	}
+	select {
+	case <-s.c.done:
+	case <-time.After(5 * time.Second):
+		s.c.cmd.Process.Kill()
+		<-s.c.done
+	}
+	s.c = startChild(s.t, s.args...)
+	return true
 }
 
 // token returns a token for role, created once through createToken.

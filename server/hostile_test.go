@@ -55,6 +55,9 @@ func runCases(t *testing.T, s *hxServer, cases []hxCase) {
 			if why, ok := awaitingFix[c.id]; ok {
 				t.Skip("awaiting fix: " + why)
 			}
+			if s.revive() {
+				t.Log("restarted the server, which an earlier case killed")
+			}
 			before := s.counts(t)
 			mem := startMem(s.c.cmd.Process.Pid)
 			c.run(t, s)
