@@ -37,15 +37,22 @@ func registerCore(a *API, r *Registry) error {
 	}
 	fields := []field{
 		{"Query", "health", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
-			pats, err := count(ctx, "patients")
-			if err != nil {
-				return nil, err
+			out := map[string]any{"ok": true, "version": a.cfg.Version}
+			// Counts are computed only when selected: for roles without
+			// patients:read the patient count is a noisy release that
+			// spends privacy budget, which "health { ok }" must not.
+			sel := selectedFields(p)
+			for _, kind := range []string{"patients", "molecules"} {
+				if !sel[kind] {
+					continue
+				}
+				n, err := count(ctx, kind)
+				if err != nil {
+					return nil, err
+				}
+				out[kind] = n
 			}
-			mols, err := count(ctx, "molecules")
-			if err != nil {
-				return nil, err
-			}
-			return map[string]any{"ok": true, "version": a.cfg.Version, "patients": pats, "molecules": mols}, nil
+			return out, nil
 		}}},
 		{"Query", "job", Resolver{Perm: auth.JobsRead, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			j, err := a.cfg.Jobs.Get(ctx, argString(p, "id"))

@@ -141,7 +141,15 @@ func TestPrivacyViews(t *testing.T) {
 	if sc := sv.Data["saveCohort"].(map[string]any)["count"].(map[string]any); sc["count"] != d["count"] || sc["disclosure"].(map[string]any)["repeated"] != true {
 		t.Errorf("the saved cohort's count %v differs from the same criteria's %v", sc, d["count"])
 	}
-	// health.patients is noisy for the designer, exact for the clinician.
+	// health { ok } spends nothing; health.patients is noisy for the
+	// designer (one count a period), exact for the clinician.
+	fresh := ts.token(auth.Designer)
+	if r := ts.query(fresh, `{ health { ok version molecules } }`, nil); r.code() != "" {
+		t.Fatalf("health: %v", r.Errors)
+	}
+	if _, n := spentEpsilon(t, ts, fresh); n != 0 {
+		t.Errorf("health without patients spent %d answers", n)
+	}
 	hc := ts.query(clin, `{ health { patients } }`, nil).Data["health"].(map[string]any)["patients"].(float64)
 	hd := ts.query(des, `{ health { patients } }`, nil).Data["health"].(map[string]any)["patients"].(float64)
 	if hc != 1000 || hd < 985 || hd > 1015 {
