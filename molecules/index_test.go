@@ -136,3 +136,29 @@ func ExampleIndex_Search() {
 	// aspirin 1.000
 	// salicylic 0.448
 }
+
+// TestIndexBytes checks the memory estimate the index cache budgets by: it
+// covers at least the fingerprint words and ids, and grows with each add.
+func TestIndexBytes(t *testing.T) {
+	for _, nBits := range FingerprintSizes() {
+		x, err := NewIndex(nBits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev := x.Bytes()
+		for i, s := range []string{"CCO", "c1ccccc1", "CC(=O)Oc1ccccc1C(=O)O", "CCN(CC)CC"} {
+			m, err := Parse(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := x.Add(fmt.Sprintf("M%d", i), Morgan(m, 2, nBits)); err != nil {
+				t.Fatal(err)
+			}
+			b := x.Bytes()
+			if b <= prev || b < int64((i+1)*nBits/8) {
+				t.Errorf("nBits %d: %d bytes after %d adds (before %d)", nBits, b, i+1, prev)
+			}
+			prev = b
+		}
+	}
+}
