@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -175,11 +176,24 @@ func TestBudget(t *testing.T) {
 	if spends != 2 || denied != 1 {
 		t.Errorf("audit has %d spends and %d denials, want 2 and 1", spends, denied)
 	}
-	// The next period starts afresh with fresh noise.
+	// The next period starts afresh with fresh noise, and forgets the
+	// earlier period's ledger.
 	now = now.Add(24 * time.Hour)
 	var next int
 	if r, err := g.Release(ctx, c, Request{Kind: "count:c", Query: []byte("q1"), Units: 1}, build(500), &next); err != nil || r.Repeated {
 		t.Fatalf("next period: %v %+v", err, r)
+	}
+	keys := 0
+	db.View(ctx, func(tx *store.Txn) error {
+		return tx.ScanKeys([]byte("dp/"), func(k []byte) error {
+			if strings.HasPrefix(string(k), "dp/ans/T9/") || strings.HasPrefix(string(k), "dp/spent/T9/") {
+				keys++
+			}
+			return nil
+		})
+	})
+	if keys != 2 {
+		t.Errorf("the ledger holds %d records of T9 after a new period, want 2 (one answer, one spend)", keys)
 	}
 }
 

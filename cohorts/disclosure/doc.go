@@ -127,7 +127,8 @@
 //	                                    {kind, rho, released answer JSON}
 //
 // Released answers are the noisy numbers the token already saw; no exact
-// count is stored here. Old periods' records are kept (they are small:
-// about 1 KB per answer); a store compaction may drop periods before the
-// current one.
+// count is stored here. A token's first answer in a period deletes its
+// records of earlier periods in the same transaction, so the ledger holds
+// about one period per token (about 1 KB per answer); the audit log keeps
+// the history of spends.
 package disclosure

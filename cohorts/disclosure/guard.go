@@ -204,6 +204,12 @@ func (g *Guard) Release(ctx context.Context, c Caller, req Request, build func(n
 			exhausted = &BudgetExhaustedError{RenewsAt: g.renews(p), Need: req.Units, Left: math.Max(left, 0) / g.UnitRho()}
 			return exhausted
 		}
+		if sp.Answers == 0 {
+			// The token's first answer this period: forget earlier periods.
+			if err := g.pruneTx(ctx, tx, c.TokenID, p); err != nil {
+				return err
+			}
+		}
 		sp.Role, sp.Rho, sp.Answers = c.Role, sp.Rho+rho, sp.Answers+1
 		if err := tx.Put(keySpent(c.TokenID, p), sp); err != nil {
 			return err
@@ -223,6 +229,31 @@ func (g *Guard) Release(ctx context.Context, c Caller, req Request, build func(n
 		return Receipt{}, err
 	}
 	return rec, json.Unmarshal(raw, out)
+}
+
+// pruneTx deletes a token's spending and remembered answers of periods
+// before p, so the ledger holds at most one period per token (plus the
+// current one).
+func (g *Guard) pruneTx(ctx context.Context, tx *store.Txn, tok string, p int64) error {
+	cur := store.Hex16(uint64(p))
+	var old [][]byte
+	for _, prefix := range []string{"dp/ans/" + tok + "/", "dp/spent/" + tok + "/"} {
+		err := tx.ScanKeys([]byte(prefix), func(k []byte) error {
+			if rest := strings.TrimPrefix(string(k), prefix); len(rest) >= 16 && rest[:16] < cur {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return ctx.Err()
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, k := range old {
+		if err := tx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // errRepeat ends a spend transaction that found the answer already
