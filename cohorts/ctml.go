@@ -58,6 +58,9 @@ func ParseCTML(text string) (*Trial, error) {
 	if t.ID == "" {
 		return nil, fmt.Errorf("ctml.protocol_no: missing: %w", store.ErrInvalid)
 	}
+	if err := store.CheckName("ctml.protocol_no", t.ID); err != nil {
+		return nil, err
+	}
 	t.Title = firstNonEmpty(str(m["short_title"]), str(m["long_title"]), str(m["title"]), t.ID)
 	var top *Criteria
 	if mt, ok := m["match"]; ok {

@@ -74,6 +74,9 @@ func (s *Service) cohortLocked(ref string) (*SavedCohort, error) {
 // is kept in the saved-cohort cache, so the first count reuses it.
 func (s *Service) SaveCohort(ctx context.Context, name string, c Criteria) (*SavedCohort, error) {
 	name = strings.TrimSpace(name)
+	if err := store.CheckName("name", name); err != nil {
+		return nil, err
+	}
 	if name == "" || len(name) > 200 {
 		return nil, fmt.Errorf("name: must be 1..200 characters: %w", store.ErrInvalid)
 	}

@@ -72,6 +72,9 @@ func (m mutation) run(p *Patient, first bool) error {
 const maxIDLen = 256
 
 func validID(id string) error {
+	if err := store.CheckName("patient id", id); err != nil {
+		return err
+	}
 	if id == "" {
 		return fmt.Errorf("empty patient id")
 	}

@@ -90,7 +90,7 @@ func DefaultLimits() Limits {
 		MaxSpoolBytes:         16 << 30,
 		MaxDecompressedBytes:  32 << 30,
 		MaxDecompressionRatio: 200,
-		MinUploadRate:         16 << 10,
+		MinUploadRate:         8 << 10,
 		UploadRateWindow:      10 * time.Second,
 
 		AuthFreeFailures:   10,

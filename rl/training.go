@@ -231,6 +231,9 @@ func ckptKey(id string) []byte { return []byte("rl/ckpt/" + id) }
 // a budget); population criteria without a Twins hook give
 // store.ErrNotImplemented.
 func (s *Service) StartTraining(ctx context.Context, owner string, in TrainingInput) (TrainingRun, error) {
+	if err := store.CheckName("input.model", in.Model); err != nil {
+		return TrainingRun{}, err
+	}
 	if _, err := in.validate(); err != nil {
 		return TrainingRun{}, err
 	}

@@ -166,6 +166,11 @@ func (t *Tokens) Create(ctx context.Context, role Role, name string) (string, To
 	if _, err := ParseRole(string(role)); err != nil {
 		return "", TokenInfo{}, err
 	}
+	if name != "" {
+		if err := store.CheckName("name", name); err != nil {
+			return "", TokenInfo{}, err
+		}
+	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", TokenInfo{}, fmt.Errorf("auth: random: %w", err)

@@ -166,6 +166,9 @@ func (l *Library) addMemory(lib string, rec record) error {
 func (l *Library) CacheStats() molecules.CacheStats { return l.derived.Stats() }
 
 func checkLibrary(lib string) error {
+	if err := store.CheckName("library", lib); err != nil {
+		return err
+	}
 	if lib == "" || len(lib) > 64 || strings.ContainsAny(lib, "/ \t\n") {
 		return fmt.Errorf("library: %w: library name %q must be 1-64 characters without '/' or spaces", store.ErrInvalid, lib)
 	}

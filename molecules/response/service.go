@@ -151,6 +151,9 @@ func (s *Service) Predict(ctx context.Context, modelID string, smiles []string) 
 
 // PredictWith is Predict with options (e.g. without attributions).
 func (s *Service) PredictWith(ctx context.Context, modelID string, smiles []string, opt PredictOptions) ([]Prediction, error) {
+	if err := store.CheckName("model", modelID); err != nil {
+		return nil, err
+	}
 	if len(smiles) > MaxPredictBatch {
 		return nil, fmt.Errorf("response: smiles: at most %d per call: %w", MaxPredictBatch, store.ErrInvalid)
 	}
