@@ -44,5 +44,43 @@
 // Update runs a function in one read-write Badger transaction and retries it
 // on conflict. When the context carries audit information (WithAudit), Update
 // appends exactly one audit record to the chain in the same transaction, so a
-// write can never land without its audit record and vice versa.
+// write can never land without its audit record and vice versa. ctx is
+// checked right before the commit, so a deadline error means nothing was
+// written. A transaction is bounded by Badger (15 % of the 32 MB memtable,
+// about 4.8 MB of values under 1 MB); Update refuses a bigger one with an
+// error wrapping ErrInvalid before anything is written.
+//
+// # Large values
+//
+// A raw value over 1 MB (PutRaw) is stored as a head record (codec 3: its
+// chunk count, size and SHA-256) plus chunk records under chk/; GetRaw and
+// Record.Raw reassemble and check it. Values of 1 MB and more go to Badger's
+// value log, so their bytes do not count against the transaction budget.
+//
+// # Stages: writes of any size, all or nothing
+//
+// BeginStage returns a Stage whose Put/PutRaw/Delete are buffered and
+// written in batches of at most 3 MB or 30,000 entries under stg/<id>/d/,
+// where no reader looks; Stage.Get reads the stage's own writes first.
+// Commit writes the commit record stg/<id>/c, the caller's final writes and
+// one audit record in one small transaction (the flip; ctx is checked right
+// before it), then copies the entries into their real keys in batches
+// (roll-forward), deletes the commit record and then the stage's data.
+// Open rolls forward every stage whose commit record exists and deletes
+// every other stage's data before it returns, so a crash at any moment
+// leaves a stage wholly applied or wholly absent.
+//
+// While a roll-forward runs, View overlays the stage's entries on the real
+// keys (overlay.go): readers see the stage whole and are never blocked.
+// Writers are not blocked either, except an Update that sets a key the
+// stage holds: it waits for the roll-forward to end and runs again, so a
+// roll-forward never overwrites a newer write. Stage commits are
+// serialized. Staged writes are otherwise blind (last writer wins), so
+// callers serialize writers of the same keys. Roll-forward costs about
+// 5 µs of CPU per record (BenchmarkStageCommit); staging and the cleanup
+// cost about as much again each.
+//
+// The audit record of a stage names its first 100 targets, their count and
+// the SHA-256 of the whole list, which is stored under aut/<stage id>/;
+// VerifyAudit checks the list against the hash.
 package store

@@ -21,10 +21,51 @@ import (
 // snapshot that saw the id always sees all of the stage's data, and one that
 // did not see it was opened either before the flip or after the
 // roll-forward ended. Readers therefore see a stage whole or not at all and
-// are never blocked. Writers (Update, the flips of other stages) wait for a
-// roll-forward to end (db.rf), so a roll-forward never overwrites a newer
-// write; a Badger read-write transaction may hold only one iterator, so
-// write transactions carry no overlay.
+// are never blocked.
+//
+// Writers are not blocked either, unless they write a key the stage holds:
+// before it commits, Update looks up each key it set in the data of the
+// stage being rolled forward and, when one is there, waits for the
+// roll-forward to end and runs again, so a roll-forward never overwrites a
+// newer write. The check and the commit happen under db.gate held shared,
+// and a roll-forward is announced under it held exclusively, so no Update
+// can pass the check before the announcement and commit after it. A Badger
+// read-write transaction may hold only one iterator, so write transactions
+// carry no overlay: an Update that reads a key of a stage being rolled
+// forward may read its old value (it then conflicts with the roll-forward
+// and runs again if it writes after it). Stage commits are serialized
+// (db.cmu).
+
+// rollForward is one announced roll-forward; done is closed at its end.
+type rollForward struct {
+	id   string
+	done chan struct{}
+}
+
+// stagedConflict returns the roll-forward to wait for when tx wrote a key
+// that the stage being rolled forward holds. The caller holds db.gate
+// shared.
+func (db *DB) stagedConflict(tx *Txn) (<-chan struct{}, error) {
+	db.pmu.Lock()
+	r := db.rolling
+	db.pmu.Unlock()
+	if r == nil || len(tx.written) == 0 {
+		return nil, nil
+	}
+	view := db.bdb.NewTransaction(false)
+	defer view.Discard()
+	pre := stageDataPrefix(r.id)
+	for _, k := range tx.written {
+		_, err := view.Get(append(bytes.Clone(pre), k...))
+		if err == nil {
+			return r.done, nil
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return nil, fmt.Errorf("store: staged-key check: %w", err)
+		}
+	}
+	return nil, nil
+}
 
 // Staged entry ops: the first byte of a value under stg/<id>/d/.
 const (

@@ -87,37 +87,53 @@ func (s *Stage) Commit(ctx context.Context, final func(tx *Txn) error) error {
 		return err
 	}
 	db := s.db
-	db.rf.Lock()
+	db.cmu.Lock()
+	defer db.cmu.Unlock()
+	r := &rollForward{id: s.id, done: make(chan struct{})}
+	db.gate.Lock()
 	db.pmu.Lock()
 	db.pending = append(db.pending, s.id)
+	db.rolling = r
 	db.pmu.Unlock()
+	db.gate.Unlock()
 	if err := s.flip(ctx, final); err != nil {
-		db.removePending(s.id)
-		db.rf.Unlock()
+		db.endRoll(r)
 		s.Abort()
 		return err
 	}
 	s.done = true
 	err := db.rollForward(s.id)
 	if err == nil {
-		db.removePending(s.id)
 		err = db.uncommit(s.id)
 	}
 	if err != nil {
-		// Committed, but not yet in place: readers keep the overlay, writers
-		// are refused until a restart finishes the roll-forward.
+		// Committed, but not (known to be) in place: readers keep the
+		// overlay, writers are refused until a restart finishes it.
 		db.pmu.Lock()
 		db.rollErr = fmt.Errorf("store: a committed write (%s) could not be rolled forward; restart to finish it: %w", s.label, err)
+		db.rolling = nil
 		db.pmu.Unlock()
+		close(r.done)
 		db.log.Error("stage roll-forward", "stage", s.label, "err", err)
-		db.rf.Unlock()
 		return nil
 	}
-	db.rf.Unlock()
+	db.endRoll(r)
 	if err := db.dropStage(s.id); err != nil {
 		db.log.Warn("stage cleanup; Open retries it", "stage", s.label, "err", err)
 	}
 	return nil
+}
+
+// endRoll takes a stage off the pending list and releases the writers
+// that wait for its roll-forward.
+func (db *DB) endRoll(r *rollForward) {
+	db.removePending(r.id)
+	db.pmu.Lock()
+	if db.rolling == r {
+		db.rolling = nil
+	}
+	db.pmu.Unlock()
+	close(r.done)
 }
 
 // flip writes the commit record, final's writes and the audit record in one

@@ -404,3 +404,56 @@ func TestUpdateDeadlineBeforeCommit(t *testing.T) {
 		t.Fatalf("%d records written by a timed-out Update", n)
 	}
 }
+
+// TestWritersDuringRollForward checks that a roll-forward blocks only the
+// writers of its own keys, and that those write after it.
+func TestWritersDuringRollForward(t *testing.T) {
+	db := openTest(t, t.TempDir(), nil)
+	defer db.Close()
+	ctx := WithAudit(context.Background(), AuditInfo{Actor: "t", Operation: "w"})
+	st, _ := db.BeginStage(ctx, "t")
+	if err := st.Put([]byte("k/1"), thing{N: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.flush(); err != nil {
+		t.Fatal(err)
+	}
+	// Announce and flip by hand, as Commit does, and hold the roll-forward.
+	r := &rollForward{id: st.id, done: make(chan struct{})}
+	db.pending, db.rolling = append(db.pending, st.id), r
+	rec, _ := encodeJSON(stageCommit{})
+	if err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(stageCommitKey(st.id), rec) }); err != nil {
+		t.Fatal(err)
+	}
+	// Another key, and an audited write: not blocked.
+	if err := db.Update(ctx, func(tx *Txn) error { return tx.Put([]byte("other/x"), thing{N: 2}) }); err != nil {
+		t.Fatal(err)
+	}
+	// The stage's key: waits for the roll-forward, then writes after it.
+	done := make(chan error, 1)
+	go func() {
+		done <- db.Update(ctx, func(tx *Txn) error { return tx.Put([]byte("k/1"), thing{N: 3}) })
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("a write of a staged key did not wait for the roll-forward (%v)", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := db.rollForward(st.id); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.uncommit(st.id); err != nil {
+		t.Fatal(err)
+	}
+	db.endRoll(r)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var got thing
+	if err := db.View(context.Background(), func(tx *Txn) error { return tx.Get([]byte("k/1"), &got) }); err != nil || got.N != 3 {
+		t.Fatalf("k/1 = %+v, %v; want the write made after the roll-forward", got, err)
+	}
+	if _, err := db.VerifyAudit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -45,13 +45,17 @@ type DB struct {
 	wg     sync.WaitGroup
 	closed sync.Once
 
-	// rf is held shared by every write transaction and exclusively while a
-	// committed stage is rolled forward (stage_commit.go).
-	rf sync.RWMutex
-	// pmu guards pending and rollErr, and orders View's snapshot against
-	// the pending list (overlay.go).
+	// cmu serializes stage commits (flip and roll-forward).
+	cmu sync.Mutex
+	// gate is held shared by Update from its staged-key check to its
+	// commit, and exclusively while a roll-forward is announced, so an
+	// Update either commits before a roll-forward starts or sees it.
+	gate sync.RWMutex
+	// pmu guards pending, rolling and rollErr, and orders View's snapshot
+	// against the pending list (overlay.go).
 	pmu     sync.Mutex
 	pending []string
+	rolling *rollForward // the roll-forward under way, or nil
 	rollErr error
 }
 
@@ -184,20 +188,19 @@ const maxRetries = 20
 // transaction. ctx is checked right before the commit, so an error from a
 // done context means nothing was written. A transaction over Badger's
 // budget (about 4.8 MB) is refused with an error wrapping ErrInvalid before
-// anything is written; larger writes go through a Stage. Update waits while
-// a committed stage is being rolled forward.
+// anything is written; larger writes go through a Stage. An Update that
+// sets a key of a committed stage still being rolled forward waits until
+// the roll-forward ends (other Updates do not wait).
 func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
-	db.rf.RLock()
-	defer db.rf.RUnlock()
-	db.pmu.Lock()
-	rollErr := db.rollErr
-	db.pmu.Unlock()
-	if rollErr != nil {
-		return rollErr
-	}
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		db.pmu.Lock()
+		rollErr := db.rollErr
+		db.pmu.Unlock()
+		if rollErr != nil {
+			return rollErr
 		}
 		txn := db.bdb.NewTransaction(true)
 		tx := &Txn{t: txn, db: db, write: true}
@@ -206,14 +209,31 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
 		if err == nil && audited {
 			err = tx.appendAudit(a, "ok")
 		}
+		var wait <-chan struct{}
 		if err == nil {
-			// The last moment a deadline can still cancel the write.
-			err = ctx.Err()
-		}
-		if err == nil {
-			err = txn.Commit()
+			db.gate.RLock()
+			wait, err = db.stagedConflict(tx)
+			if wait == nil && err == nil {
+				// The last moment a deadline can still cancel the write.
+				err = ctx.Err()
+				if err == nil {
+					err = txn.Commit()
+				}
+			}
+			db.gate.RUnlock()
 		}
 		txn.Discard()
+		if wait != nil {
+			// A key this write sets is being rolled forward by a committed
+			// stage: write after it, not under it.
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			attempt--
+			continue
+		}
 		switch {
 		case err == nil:
 			if audited && a.Recorded != nil {

@@ -28,6 +28,9 @@ type Txn struct {
 	// over lists the data prefixes (stg/<id>/d/) of committed stages that
 	// are still being rolled forward; reads look there first (overlay.go).
 	over [][]byte
+	// written lists the keys a write transaction set or deleted, for the
+	// staged-key check before its commit (overlay.go).
+	written [][]byte
 }
 
 func encodeJSON(v any) ([]byte, error) {
@@ -129,7 +132,9 @@ func (tx *Txn) Put(key []byte, v any) error {
 }
 
 func (tx *Txn) set(key, val []byte) error {
-	if err := tx.t.Set(bytes.Clone(key), val); err != nil {
+	k := bytes.Clone(key)
+	tx.written = append(tx.written, k)
+	if err := tx.t.Set(k, val); err != nil {
 		if errors.Is(err, badger.ErrTxnTooBig) {
 			return err
 		}
@@ -199,7 +204,9 @@ func (tx *Txn) Delete(key []byte) error {
 }
 
 func (tx *Txn) del(key []byte) error {
-	if err := tx.t.Delete(bytes.Clone(key)); err != nil {
+	k := bytes.Clone(key)
+	tx.written = append(tx.written, k)
+	if err := tx.t.Delete(k); err != nil {
 		if errors.Is(err, badger.ErrTxnTooBig) {
 			return err
 		}
