@@ -162,11 +162,12 @@ func (g *GenomicsImport) Finish() (ImportResult, error) {
 	}
 	if g.err != nil {
 		g.w.abort()
+		g.err = notStored(g.err)
 		return g.res, g.err
 	}
 	if err := g.w.commit(g.ctx, &g.res); err != nil {
-		g.err = err
-		return g.res, err
+		g.err = notStored(err)
+		return g.res, g.err
 	}
 	return g.res, nil
 }

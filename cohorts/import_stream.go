@@ -82,7 +82,7 @@ func (s *Service) ImportPatientStream(ctx context.Context, format string, r io.R
 	defer s.imu.Unlock()
 	w, err := s.beginWrite(ctx, "cohorts streaming import")
 	if err != nil {
-		return res, err
+		return res, notStored(err)
 	}
 	var batch []mutation
 	flush := func() error {
@@ -102,9 +102,9 @@ func (s *Service) ImportPatientStream(ctx context.Context, format string, r io.R
 	}
 	if err != nil {
 		w.abort()
-		return res, err
+		return res, notStored(err)
 	}
-	return res, w.commit(ctx, &res)
+	return res, notStored(w.commit(ctx, &res))
 }
 
 // streamPatients reads the input record by record and hands each

@@ -263,13 +263,22 @@ func (s *Service) importMutations(ctx context.Context, muts []mutation, res *Imp
 	defer s.imu.Unlock()
 	w, err := s.beginWrite(ctx, "cohorts import")
 	if err != nil {
-		return err
+		return notStored(err)
 	}
 	if err := w.apply(ctx, muts, res); err != nil {
 		w.abort()
-		return err
+		return notStored(err)
 	}
-	return w.commit(ctx, res)
+	return notStored(w.commit(ctx, res))
+}
+
+// notStored says, on a failed import, that nothing of it was stored; nil
+// stays nil.
+func notStored(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("nothing of this import was stored: %w", err)
 }
 
 // rebuild recomputes the whole index from the patient records and stores
