@@ -27,6 +27,15 @@ func FuzzRequest(f *testing.F) {
 		`{"query":"{ health { ok } }","operationName":"nope"}`,
 		`{"query":"{ __schema { types { name fields { name type { ofType { ofType { name } } } } } } }"}`,
 		`{"query":1}`, `[]`, `{`, `{"query":"{ health { ok `, `null`,
+		// Deeper than MaxNesting, of every bracket kind and in variables.
+		mustJSON(map[string]any{"query": nest("{ health ", "ok", "}", 200)}),
+		mustJSON(map[string]any{"query": "{ jobs(first: " + nest("[", "1", "]", 200) + ") { id } }"}),
+		mustJSON(map[string]any{"query": "{ cohortCount(criteria: " + nest("{not: ", "{}", "}", 200) + ") { count } }"}),
+		mustJSON(map[string]any{"query": "{ health" + strings.Repeat("(", 200) + " }"}),
+		mustJSON(map[string]any{"query": "query($v: " + nest("[", "Int", "]", 200) + ") { health { ok } }"}),
+		mustJSON(map[string]any{"query": "fragment F on Query " + nest("{ ... on Query ", "{ health { ok } }", "}", 200) + " { ...F }"}),
+		`{"query":"{ health { ok } }","variables":{"x":` + nest("[", "", "]", 200) + `}}`,
+		mustJSON(map[string]any{"query": `{ health { ok } } # {{{{{{{{ "` + "\n" + `"""{{{{"""`}),
 	} {
 		f.Add(s)
 	}

@@ -755,3 +755,32 @@ func TestHostileNames(t *testing.T) {
 	}
 	hs.healthy(t)
 }
+
+// TestClientAddr: failures count under the peer's address unless the API
+// is told it sits behind a proxy; IPv6 peers count by /64.
+func TestClientAddr(t *testing.T) {
+	cases := []struct {
+		trust  bool
+		remote string
+		xff    []string
+		want   string
+	}{
+		{false, "192.0.2.1:4000", nil, "192.0.2.1"},
+		{false, "192.0.2.1:4000", []string{"203.0.113.9"}, "192.0.2.1"},
+		{true, "192.0.2.1:4000", []string{"198.51.100.1, 203.0.113.9"}, "203.0.113.9"},
+		{true, "192.0.2.1:4000", []string{"1.1.1.1", "203.0.113.7"}, "203.0.113.7"},
+		{true, "192.0.2.1:4000", nil, "192.0.2.1"},
+		{false, "[2001:db8:0:1:aaaa::1]:4000", nil, "2001:db8:0:1::/64"},
+	}
+	for i, c := range cases {
+		g := &guard{trustForward: c.trust}
+		r := httptest.NewRequest("GET", "/graphql", nil)
+		r.RemoteAddr = c.remote
+		for _, v := range c.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := g.clientAddr(r); got != c.want {
+			t.Errorf("case %d: %q, want %q", i, got, c.want)
+		}
+	}
+}
