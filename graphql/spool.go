@@ -207,7 +207,8 @@ func (g *guardedReader) Read(p []byte) (int, error) {
 		if g.out > g.maxOut {
 			return n, &inflateError{fmt.Sprintf("the gzip upload inflates to more than %d bytes (limit MaxDecompressedBytes)", g.maxOut)}
 		}
-		if g.out > ratioFree && g.out > g.maxRatio*g.in.n {
+		// out/ratio > in rather than out > ratio·in: no overflow for any ratio.
+		if g.out > ratioFree && g.out/g.maxRatio > g.in.n {
 			return n, &inflateError{fmt.Sprintf("the gzip upload inflates more than %d times (limit MaxDecompressionRatio)", g.maxRatio)}
 		}
 	}
