@@ -53,6 +53,7 @@ func (a *API) authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := bearerToken(r.Header.Get("Authorization"))
 		if !ok {
+			closeUnread(w, r)
 			a.metrics.rejected.WithLabelValues("unauthenticated").Inc()
 			w.Header().Set("WWW-Authenticate", `Bearer realm="rxlab"`)
 			writeErrors(w, http.StatusUnauthorized, &apiError{msg: "missing bearer token: send Authorization: Bearer <token>", code: CodeUnauthenticated})
@@ -60,6 +61,7 @@ func (a *API) authenticated(next http.Handler) http.Handler {
 		}
 		client := a.guard.clientAddr(r)
 		if wait := a.guard.fails.Wait(client); wait > 0 {
+			closeUnread(w, r)
 			a.guard.authFailures.WithLabelValues("throttled").Inc()
 			a.metrics.rejected.WithLabelValues("auth-throttled").Inc()
 			w.Header().Set("Retry-After", retryAfter(wait))
@@ -72,6 +74,7 @@ func (a *API) authenticated(next http.Handler) http.Handler {
 		p, err := a.cfg.Tokens.Verify(r.Context(), tok)
 		switch {
 		case errors.Is(err, auth.ErrUnauthenticated):
+			closeUnread(w, r)
 			n, wait := a.guard.fails.Fail(client)
 			a.guard.authFailures.WithLabelValues("invalid").Inc()
 			a.metrics.rejected.WithLabelValues("unauthenticated").Inc()
@@ -94,6 +97,7 @@ func (a *API) requirePerm(perm auth.Permission, next http.Handler) http.Handler 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := auth.FromContext(r.Context())
 		if !p.Can(perm) {
+			closeUnread(w, r)
 			writeErrors(w, http.StatusForbidden, &apiError{msg: fmt.Sprintf("role %s lacks %s", p.Role, perm), code: CodeForbidden})
 			return
 		}

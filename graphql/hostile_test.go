@@ -326,6 +326,9 @@ func TestHostileHTTP(t *testing.T) {
 		{"/import/maf declaring 10 GB", head("/import/maf", 10<<30), nil, 413, CodeTooLarge, "MaxUploadBytes"},
 		{"/import/vcf over the spool quota", head("/import/vcf?patient=P1&origin=GERMLINE", 2<<20), nil, 503, CodeSpoolQuota, "MaxSpoolBytes"},
 		{"/graphql sending nothing", head("/graphql", 100), nil, 408, CodeTimeout, "MinUploadRate"},
+		// Refusals that never read the body answer at once, not after waiting for it.
+		{"no token, body withheld", "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", nil, 401, CodeUnauthenticated, "missing bearer"},
+		{"wrong token, body withheld", "POST /import/vcf HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer rx_nope\r\nContent-Length: 100000\r\n\r\n", nil, 401, CodeUnauthenticated, "not valid"},
 		{"/import/vcf sending 10 bytes of 10 GB", head("/import/vcf?patient=P1&origin=GERMLINE", 512<<10), []byte("##fileform"), 408, CodeTimeout, "MinUploadRate"},
 	}
 	for _, c := range cases {
@@ -748,6 +751,11 @@ func TestHostileNames(t *testing.T) {
 				t.Errorf("%s %q: %+v", op.name, n, r.Errors)
 			}
 		}
+	}
+	// A patient id in an import's query string is refused before the upload is read.
+	a := hs.raw(t, fmt.Sprintf("POST /import/vcf?patient=%s&origin=GERMLINE HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Length: 100000\r\n\r\n", url.QueryEscape("P\u202E1"), hs.admin), nil, 5*time.Second)
+	if a.status != 400 || a.code != CodeBadInput || !strings.Contains(a.msg, "query parameter patient") {
+		t.Errorf("bidi patient id in /import/vcf: %d %s %q", a.status, a.code, a.msg)
 	}
 	// Good names still pass.
 	if r := hs.query(hs.admin, ops[0].q, map[string]any{"n": "Étude α — EGFR+"}); r.code() != "" {

@@ -194,6 +194,8 @@ func (a *API) receive(w http.ResponseWriter, r *http.Request) (*spool, error) {
 func (d *Cohorts) importHandler(r *Registry, op string, run func(ctx context.Context, q map[string]string, src inputSource) (cohorts.ImportResult, error)) http.Handler {
 	a := r.api
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// Every refusal below comes before the body is read.
+		closeUnread(w, req)
 		if req.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
 			writeErrors(w, http.StatusMethodNotAllowed, &apiError{msg: "POST the file as the request body", code: CodeBadInput})
@@ -209,6 +211,12 @@ func (d *Cohorts) importHandler(r *Registry, op string, run func(ctx context.Con
 			q[k] = req.URL.Query().Get(k)
 		}
 		if p := q["patient"]; p != "" {
+			// Checked before the upload is read, and before it can reach
+			// the audit record.
+			if err := store.CheckName("query parameter patient", p); err != nil {
+				a.reject(w, http.StatusBadRequest, "name", err.Error(), CodeBadInput)
+				return
+			}
 			info.Targets = []string{"patient:" + p}
 		}
 		ctx := req.Context()
@@ -217,6 +225,7 @@ func (d *Cohorts) importHandler(r *Registry, op string, run func(ctx context.Con
 			writeErrors(w, http.StatusForbidden, &apiError{msg: fmt.Sprintf("role %s may not import patients (it needs %s)", pr.Role, auth.PatientsWrite), code: CodeForbidden})
 			return
 		}
+		w.Header().Del("Connection")
 		sp, err := a.receive(w, req)
 		if err == nil {
 			defer sp.close()
@@ -233,8 +242,14 @@ func (d *Cohorts) importHandler(r *Registry, op string, run func(ctx context.Con
 		if s := statusOf(err); s == http.StatusRequestTimeout {
 			status = s // the client sent too slowly
 		}
-		if perr.code == CodeSpoolQuota {
+		switch status {
+		case http.StatusServiceUnavailable:
 			w.Header().Set("Retry-After", "30")
+			a.metrics.rejected.WithLabelValues("spool-quota").Inc()
+		case http.StatusRequestEntityTooLarge:
+			a.metrics.rejected.WithLabelValues("upload-size").Inc()
+		case http.StatusRequestTimeout:
+			a.metrics.rejected.WithLabelValues("upload-rate").Inc()
 		}
 		writeErrors(w, status, perr)
 	})

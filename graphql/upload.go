@@ -155,3 +155,13 @@ func statusOf(err error) int {
 	}
 	return http.StatusBadRequest
 }
+
+// closeUnread marks the connection to close after an answer given without
+// reading the request's body. net/http would otherwise read the rest of
+// the body (up to 256 KB) before sending the answer, waiting on a client
+// that never sends it.
+func closeUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 {
+		w.Header().Set("Connection", "close")
+	}
+}
