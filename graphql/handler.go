@@ -88,7 +88,10 @@ func (a *API) authenticated(next http.Handler) http.Handler {
 			writeErrors(w, statusOfCode(perr.code), perr)
 			return
 		}
-		a.guard.fails.Succeed(client)
+		// A success does not clear the address's failures: clients behind
+		// one NAT share an address, and a colleague's valid requests must
+		// not refill an attacker's free attempts. Failures are forgotten
+		// after a quiet period instead.
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
 }

@@ -112,7 +112,9 @@ func (l *FailureLimiter) Fail(client string) (int, time.Duration) {
 	return f.n, wait
 }
 
-// Succeed forgets client's failures after a successful authentication.
+// Succeed forgets client's failures. The API does not call it on a
+// successful request (an address may be shared by an attacker and a
+// colleague); an administrator's tooling may, to unblock an address.
 func (l *FailureLimiter) Succeed(client string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
