@@ -102,10 +102,12 @@ func (s *Stage) Commit(ctx context.Context, final func(tx *Txn) error) error {
 		return err
 	}
 	s.done = true
+	start := time.Now()
 	err := db.rollForward(s.id)
 	if err == nil {
 		err = db.uncommit(s.id)
 	}
+	rolled := time.Since(start)
 	if err != nil {
 		// Committed, but not (known to be) in place: readers keep the
 		// overlay, writers are refused until a restart finishes it.
@@ -118,9 +120,20 @@ func (s *Stage) Commit(ctx context.Context, final func(tx *Txn) error) error {
 		return nil
 	}
 	db.endRoll(r)
-	if err := db.dropStage(s.id); err != nil {
-		db.log.Warn("stage cleanup; Open retries it", "stage", s.label, "err", err)
-	}
+	db.log.Info("stage committed", "stage", s.label, "entries", s.entries, "rollForward", rolled)
+	// The stage's data is unreachable now (no commit record, off the
+	// pending list); removing it does not hold up the caller. Close waits
+	// for it, and Open removes what a crash left.
+	db.cleanup.Add(1)
+	go func() {
+		defer db.cleanup.Done()
+		start := time.Now()
+		if err := db.dropStage(s.id); err != nil {
+			db.log.Warn("stage cleanup; Open retries it", "stage", s.label, "err", err)
+			return
+		}
+		db.log.Info("stage cleaned up", "stage", s.label, "took", time.Since(start))
+	}()
 	return nil
 }
 

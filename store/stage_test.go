@@ -95,8 +95,9 @@ func TestStageCommit(t *testing.T) {
 	if c := countPrefix(t, db, "x/old/"); c != 5 {
 		t.Fatalf("%d old records left, want 5", c)
 	}
+	db.cleanup.Wait()
 	if c := countPrefix(t, db, "stg/"); c != 0 {
-		t.Fatalf("%d stage keys left after Commit", c)
+		t.Fatalf("%d stage keys left after Commit's cleanup", c)
 	}
 	err = db.View(context.Background(), func(tx *Txn) error {
 		p, err := tx.GetRaw([]byte("x/blob"))

@@ -45,6 +45,9 @@ type DB struct {
 	wg     sync.WaitGroup
 	closed sync.Once
 
+	// cleanup counts the removals of committed stages' data under way;
+	// Close waits for them.
+	cleanup sync.WaitGroup
 	// cmu serializes stage commits (flip and roll-forward).
 	cmu sync.Mutex
 	// gate is held shared by Update from its staged-key check to its
@@ -173,6 +176,7 @@ func (db *DB) Close() error {
 	db.closed.Do(func() {
 		close(db.stop)
 		db.wg.Wait()
+		db.cleanup.Wait()
 		err = db.bdb.Close()
 	})
 	return err
