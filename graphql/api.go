@@ -43,8 +43,8 @@ type Config struct {
 	// Domains are the capabilities that have landed; each adds resolvers.
 	Domains []Domain
 	// SpoolDir holds uploads while they are imported; spool files left
-	// there by an earlier process are removed at start. Empty: a fresh
-	// temporary directory.
+	// there by an earlier process are removed at start. Empty: the system's
+	// temporary directory, cleaned of nothing (others may spool there).
 	SpoolDir string
 	// TrustForwardedFor counts failed authentications under the last
 	// X-Forwarded-For address instead of the peer's (behind a proxy only).

@@ -43,15 +43,12 @@ type spooler struct {
 	used  int64
 }
 
-// newSpooler prepares dir (a fresh temporary directory when empty) and
-// removes spool files a previous process left there.
+// newSpooler prepares dir and removes spool files a previous process left
+// there. An empty dir means the system's temporary directory, where nothing
+// is removed at start: other processes may be spooling there.
 func newSpooler(dir string, quota int64) (*spooler, int, error) {
 	if dir == "" {
-		d, err := os.MkdirTemp("", "rxlab-spool-*")
-		if err != nil {
-			return nil, 0, fmt.Errorf("graphql: spool dir: %w", err)
-		}
-		dir = d
+		return &spooler{dir: os.TempDir(), quota: quota}, 0, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, 0, fmt.Errorf("graphql: spool dir: %w", err)
