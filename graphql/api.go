@@ -236,7 +236,7 @@ func (a *API) resolverFor(typeName, field string) gql.FieldResolveFn {
 			ctx = context.WithValue(ctx, trailKey{}, tr)
 		}
 		p.Context = ctx
-		out, err := res.Fn(ctx, p)
+		out, err := a.call(ctx, opName, res.Fn, p)
 		var perr *apiError
 		if err != nil {
 			perr = publicError(ctx, a.log, opName, err)

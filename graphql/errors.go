@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"runtime/debug"
+
+	gql "github.com/graphql-go/graphql"
 
 	"github.com/rxlab/rxlab/graphql/auth"
 	"github.com/rxlab/rxlab/molecules"
@@ -161,4 +164,17 @@ func publicError(ctx context.Context, log *slog.Logger, op string, err error) *a
 		out.ext = map[string]any{"position": se.Position}
 	}
 	return out
+}
+
+// call runs a resolver, turning a panic into an INTERNAL error: the stack
+// (function names and offsets, no values) goes to the log, the panic's own
+// text — which may hold stored data — goes nowhere.
+func (a *API) call(ctx context.Context, op string, fn func(context.Context, gql.ResolveParams) (any, error), p gql.ResolveParams) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.log.ErrorContext(ctx, "resolver panicked", "op", op, "stack", string(debug.Stack()))
+			out, err = nil, &apiError{msg: "internal error; the server log has the details", code: CodeInternal}
+		}
+	}()
+	return fn(ctx, p)
 }

@@ -304,7 +304,7 @@ func (a *API) execute(rctx context.Context, doc *ast.Document, req request, op s
 	out := httpResponse{Data: res.Data}
 	timedOut := false
 	for _, e := range res.Errors {
-		m := formatError(e)
+		m := a.formatError(ctx, op, e)
 		if ext, _ := m["extensions"].(map[string]any); ext != nil && ext["code"] == CodeTimeout {
 			timedOut = true
 		}
@@ -321,9 +321,13 @@ func (a *API) execute(rctx context.Context, doc *ast.Document, req request, op s
 }
 
 // formatError keeps graphql-go's message, locations and path, and makes
-// sure every error has a code: errors raised by graphql-go itself (bad
-// variable values, for one) are the caller's input errors.
-func formatError(e gqlerrors.FormattedError) map[string]any {
+// sure every error has a code. Errors from registered resolvers carry
+// theirs; graphql-go's own are its deadline (TIMEOUT), a client gone
+// (CANCELED), an error at a field's path — a recovered panic or a value the
+// schema cannot return, a server bug whose text may hold stored data, so
+// it is logged (redacted) and answered INTERNAL — or else the caller's input
+// (bad variable values).
+func (a *API) formatError(ctx context.Context, op string, e gqlerrors.FormattedError) map[string]any {
 	m := map[string]any{"message": e.Message}
 	if len(e.Locations) > 0 {
 		m["locations"] = e.Locations
@@ -333,8 +337,6 @@ func formatError(e gqlerrors.FormattedError) map[string]any {
 	}
 	ext := e.Extensions
 	if ext == nil {
-		// graphql-go's own errors: its deadline error when the context
-		// ends first, else the caller's input (bad variable values).
 		switch orig := e.OriginalError(); {
 		case errors.Is(orig, context.DeadlineExceeded):
 			m["message"] = msgTimeout
@@ -342,6 +344,11 @@ func formatError(e gqlerrors.FormattedError) map[string]any {
 		case errors.Is(orig, context.Canceled):
 			m["message"] = msgCanceled
 			ext = map[string]any{"code": CodeCanceled}
+		case len(e.Path) > 0:
+			// The message may hold stored data: only where it happened is logged.
+			a.log.ErrorContext(ctx, "internal error at a field", "op", op, "path", fmt.Sprint(e.Path))
+			m["message"] = "internal error; the server log has the details"
+			ext = map[string]any{"code": CodeInternal}
 		default:
 			ext = map[string]any{"code": CodeBadInput}
 		}

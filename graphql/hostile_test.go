@@ -514,6 +514,12 @@ func (d slowDomain) Register(r *Registry) error {
 	}}); err != nil {
 		return err
 	}
+	// A resolver that panics with stored data in its message.
+	if err := r.Field("Query", "trials", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+		panic("index out of range for patient P-SECRET-1")
+	}}); err != nil {
+		return err
+	}
 	// A mutation whose write starts before the deadline and ends after it.
 	return r.Field("Mutation", "saveCohort", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 		time.Sleep(150 * time.Millisecond)
@@ -547,6 +553,12 @@ func TestDeadlineIsTimeout(t *testing.T) {
 				t.Errorf("%s: error %q has code %v, want TIMEOUT", q, e.Message, e.Extensions["code"])
 			}
 		}
+	}
+	if r := hs.query(hs.admin, `{ trials { id } }`, nil); r.code() != CodeInternal || strings.Contains(fmt.Sprint(r.Errors), "P-SECRET") {
+		t.Errorf("a panicking resolver: %+v", r.Errors)
+	}
+	if l := hs.log.String(); !strings.Contains(l, "resolver panicked") || strings.Contains(l, "P-SECRET") {
+		t.Errorf("the panic is not logged, or logged with its data: %s", l)
 	}
 	r := hs.query(hs.admin, `mutation { saveCohort(name: "slow", criteria: {sex: [FEMALE]}) { id } }`, nil)
 	var stored bool
