@@ -52,7 +52,11 @@ func intermountainZone(inr float64) imZone {
 //
 // The nomogram starts on day 8; days 0–7 use 5 mg/day with the first INR on
 // day 8 (the initiation phase is this package's assumption: the notes do not
-// give one).
+// give one). An INR measured during initiation (for example one given in a
+// recommendDose history) is not ignored: at or above 3 it starts the
+// nomogram early (yellow-high and higher zones act as on day 8); below 3 it
+// is expected during loading and initiation continues, saying so. A day-0
+// value is the pre-treatment baseline.
 type intermountain struct {
 	lv       []float64
 	dose     float64 // maintenance daily dose
@@ -85,15 +89,19 @@ func (c *intermountain) scale(factor float64) {
 
 // Decide implements Controller.
 func (c *intermountain) Decide(day int, obs *Observation) (Decision, error) {
-	if obs != nil && obs.Dose != nil && day >= 8 {
+	started := day >= 8 || c.last != imNone
+	early := obs != nil && !started && (day == 0 || obs.Value < 3)
+	if obs != nil && obs.Dose != nil && !early {
 		if d, err := obs.Dose.Float64(); err == nil && d > 0 {
 			c.dose = d
 		}
 	}
-	if obs == nil || day < 8 {
+	if obs == nil || early {
 		left := float64(max(0, c.nextDay-day)) * 24
 		switch {
-		case day < 8:
+		case early && day > 0:
+			return Decision{Dose: 5, NextCheckHours: left, Rationale: fmt.Sprintf("INR %.1f on day %d is below 3 during initiation (expected while loading): 5 mg/day, next INR on day %d", obs.Value, day, c.nextDay)}, nil
+		case !started:
 			return Decision{Dose: 5, NextCheckHours: left, Rationale: "Intermountain initiation: 5 mg/day, first INR on day 8"}, nil
 		case c.holdLeft > 0:
 			c.holdLeft--

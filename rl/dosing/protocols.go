@@ -62,8 +62,12 @@ func Method(m *DrugModel, field, name string) (Policy, error) {
 	switch m.ID + "/" + name {
 	case WarfarinHamberg + "/" + MethodFixed:
 		return PolicyFunc(func(*DrugModel, *Patient) (Controller, error) {
-			return ControllerFunc(func(int, *Observation) (Decision, error) {
-				return Decision{Dose: 5, NextCheckHours: 7 * 24, Rationale: "fixed 5 mg/day (35 mg/week), no titration"}, nil
+			return ControllerFunc(func(_ int, obs *Observation) (Decision, error) {
+				why := "fixed 5 mg/day (35 mg/week), no titration"
+				if obs != nil {
+					why = fmt.Sprintf("fixed 5 mg/day (35 mg/week): this method does not titrate, so the INR of %.1f does not change the dose", obs.Value)
+				}
+				return Decision{Dose: 5, NextCheckHours: 7 * 24, Rationale: why}, nil
 			}), nil
 		}), nil
 	case WarfarinHamberg + "/" + MethodIWPCClinical:
@@ -219,9 +223,12 @@ func (a *aurora) decide(day int, obs *Observation) (Decision, error) {
 	a.lastINR, a.lastCheck = inr, day
 	defer func() { a.lastDose = a.dose }()
 	switch {
-	case day < 3:
-		return Decision{Dose: a.dose, NextCheckHours: float64(3-day) * 24,
+	case day == 0:
+		return Decision{Dose: a.dose, NextCheckHours: 3 * 24,
 			Rationale: fmt.Sprintf("%s: %s mg/day; INR on day 3", a.initWhy, decimalOf(a.dose))}, nil
+	case day < 3 && inr <= 3:
+		return Decision{Dose: a.dose, NextCheckHours: float64(3-day) * 24,
+			Rationale: fmt.Sprintf("INR %.1f on day %d, not above 3 during initiation: %s mg/day; INR on day 3", inr, day, decimalOf(a.dose))}, nil
 	case a.redFlag:
 		if inr > 3 {
 			return Decision{Dose: 0, NextCheckHours: 48, Rationale: fmt.Sprintf("INR %.1f still above 3: hold, re-test in 2 days", inr)}, nil
