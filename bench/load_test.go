@@ -49,6 +49,16 @@ func TestSummarizeRSS(t *testing.T) {
 			t.Errorf("summarizeRSS(%v, %v) = %+v", c.ts, c.mb, s)
 		}
 	}
+	if s := summarizeRSS([]float64{0, 1, 2, 3}, []float64{5, 9, 7, 6}); len(s.TenthsMB) != 4 || s.TenthsMB[1] != 9 {
+		t.Errorf("tenths of 4 samples: %v", s.TenthsMB)
+	}
+	ts, mb := make([]float64, 100), make([]float64, 100)
+	for i := range ts {
+		ts[i], mb[i] = float64(i), float64(i%10)
+	}
+	if s := summarizeRSS(ts, mb); len(s.TenthsMB) != 10 || s.TenthsMB[0] != 9 || s.TenthsMB[9] != 9 {
+		t.Errorf("tenths of a sawtooth: %v", s.TenthsMB)
+	}
 	if s := summarizeRSS(nil, nil); s.Samples != 0 || s.String() == "" {
 		t.Errorf("empty summary: %+v", s)
 	}

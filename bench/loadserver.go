@@ -197,14 +197,21 @@ type rssSummary struct {
 	LastMB  float64 `json:"last_mb"`
 	// SlopeMBPerMin is the least-squares trend; near zero means flat.
 	SlopeMBPerMin float64 `json:"slope_mb_per_min"`
+	// TenthsMB is the largest sample in each tenth of the level, so a
+	// sawtooth (memtables, GC) is told apart from steady growth.
+	TenthsMB []float64 `json:"tenths_mb"`
 }
 
 func (s rssSummary) String() string {
 	if s.Samples == 0 {
 		return "not sampled (no pid; pass -pid with -addr)"
 	}
-	return fmt.Sprintf("first %.0f MB, min %.0f, max %.0f, last %.0f, trend %+.1f MB/min over %d samples",
-		s.FirstMB, s.MinMB, s.MaxMB, s.LastMB, s.SlopeMBPerMin, s.Samples)
+	tenths := make([]string, len(s.TenthsMB))
+	for i, v := range s.TenthsMB {
+		tenths[i] = fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("first %.0f MB, min %.0f, max %.0f, last %.0f, trend %+.1f MB/min over %d samples; max per tenth: %s",
+		s.FirstMB, s.MinMB, s.MaxMB, s.LastMB, s.SlopeMBPerMin, s.Samples, strings.Join(tenths, " "))
 }
 
 // rssSampler reads /proc/<pid>/status every interval until stopped.
@@ -268,6 +275,11 @@ func summarizeRSS(ts, mb []float64) rssSummary {
 	for i, v := range mb {
 		s.MinMB, s.MaxMB = min(s.MinMB, v), max(s.MaxMB, v)
 		st, sm, stt, stm = st+ts[i], sm+v, stt+ts[i]*ts[i], stm+ts[i]*v
+	}
+	s.TenthsMB = make([]float64, min(10, len(mb)))
+	for i, v := range mb {
+		k := i * len(s.TenthsMB) / len(mb)
+		s.TenthsMB[k] = max(s.TenthsMB[k], v)
 	}
 	n := float64(len(mb))
 	if den := n*stt - st*st; den > 0 {
