@@ -146,7 +146,7 @@ func importView(r cohorts.ImportResult) map[string]any {
 	for i, e := range r.Errors {
 		errs[i] = map[string]any{"location": e.Location, "message": e.Message}
 	}
-	return map[string]any{"accepted": r.Accepted, "rejected": r.Rejected, "errors": errs}
+	return map[string]any{"accepted": r.Accepted, "rejected": r.Rejected, "errors": errs, "committed": r.Committed}
 }
 
 // Register adds the cohort resolvers and the streaming import endpoints.

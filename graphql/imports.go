@@ -80,6 +80,7 @@ func (d *Cohorts) importVCF(ctx context.Context, patientID, originName, sample s
 	}
 	rc, err = src()
 	if err != nil {
+		g.Fail(err)
 		g.Finish()
 		return cohorts.ImportResult{}, err
 	}
@@ -95,6 +96,7 @@ func (d *Cohorts) importVCF(ctx context.Context, patientID, originName, sample s
 		err = flush()
 	}
 	if err != nil {
+		g.Fail(err)
 		g.Finish()
 		return cohorts.ImportResult{}, err
 	}
@@ -146,6 +148,7 @@ func (d *Cohorts) importMAF(ctx context.Context, originName string, src inputSou
 	}
 	rc, err = src()
 	if err != nil {
+		g.Fail(err)
 		g.Finish()
 		return cohorts.ImportResult{}, err
 	}
@@ -165,6 +168,7 @@ func (d *Cohorts) importMAF(ctx context.Context, originName string, src inputSou
 		err = flush(p)
 	}
 	if err != nil {
+		g.Fail(err)
 		g.Finish()
 		return cohorts.ImportResult{}, err
 	}

@@ -152,7 +152,7 @@ func (d *Molecules) Register(r *Registry) error {
 			for i, e := range res.Errors {
 				errs[i] = map[string]any{"location": e.Location, "message": e.Message}
 			}
-			return map[string]any{"accepted": res.Accepted, "rejected": res.Rejected, "errors": errs}, nil
+			return map[string]any{"accepted": res.Accepted, "rejected": res.Rejected, "errors": errs, "committed": true}, nil
 		}}},
 	})
 }
