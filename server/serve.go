@@ -29,6 +29,9 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if lim := applyMemoryLimit(c.memoryLimit); lim > 0 {
+		log.Info("memory limit", "bytes", lim)
+	}
 	sc.Logger = log
 	db, err := store.Open(sc)
 	if err != nil {
