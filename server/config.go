@@ -120,7 +120,7 @@ func parseServe(args []string) (*config, error) {
 	fs.Int64Var(&c.maxUpload, "max-upload", envInt64("RXLAB_MAX_UPLOAD", d.MaxUploadBytes), "bytes of one upload to /import/vcf or /import/maf (env RXLAB_MAX_UPLOAD)")
 	fs.Int64Var(&c.minUploadRate, "min-upload-rate", envInt64("RXLAB_MIN_UPLOAD_RATE", d.MinUploadRate), "bytes/s below which a request body is cut with 408, averaged over 10 s (env RXLAB_MIN_UPLOAD_RATE)")
 	fs.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", envBool("RXLAB_TRUST_FORWARDED_FOR", false), "count failed logins under the last X-Forwarded-For address (only behind a proxy that sets it; env RXLAB_TRUST_FORWARDED_FOR)")
-	fs.Int64Var(&c.memoryLimit, "memory-limit", envInt64("RXLAB_MEMORY_LIMIT", 0), "soft memory limit of the Go runtime in bytes; 0 means half of the machine's memory; GOMEMLIMIT, when set, wins (env RXLAB_MEMORY_LIMIT)")
+	fs.Int64Var(&c.memoryLimit, "memory-limit", envInt64("RXLAB_MEMORY_LIMIT", 0), "soft memory limit of the Go runtime in bytes; 0 means 2 GiB or half of the machine's memory, whichever is less; GOMEMLIMIT, when set, wins (env RXLAB_MEMORY_LIMIT)")
 	fs.IntVar(&c.smallCell, "small-cell", envInt("RXLAB_SMALL_CELL", 11), "counts below this are suppressed for roles without patients:read (env RXLAB_SMALL_CELL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -8,10 +8,14 @@ import (
 	"strings"
 )
 
+// defaultMemoryLimit is the soft limit when none is configured: a million
+// patients' index and Badger's tables live in about 0.6 GB.
+const defaultMemoryLimit = 2 << 30
+
 // applyMemoryLimit sets the Go runtime's soft memory limit for serve. An
 // explicit GOMEMLIMIT in the environment wins. Otherwise limit > 0 is used
-// as given, and limit == 0 means half of the machine's memory (as
-// /proc/meminfo reports it; no limit where it cannot be read). The limit is
+// as given, and limit == 0 means 2 GiB or half of the machine's memory
+// (as /proc/meminfo reports it), whichever is less. The limit is
 // soft: the collector works harder near it instead of letting garbage
 // double the heap, which is what kept a million-patient import at 1.8 GB
 // instead of 4.3 GB. It returns the limit in force (0: none).
@@ -20,7 +24,10 @@ func applyMemoryLimit(limit int64) int64 {
 		return debug.SetMemoryLimit(-1)
 	}
 	if limit == 0 {
-		limit = memTotal() / 2
+		limit = defaultMemoryLimit
+		if half := memTotal() / 2; half > 0 && half < limit {
+			limit = half
+		}
 	}
 	if limit <= 0 {
 		return 0
