@@ -56,7 +56,7 @@ func TestDoseArithmetic(t *testing.T) {
 		dose string
 		ok   bool
 	}{{"5", true}, {"5.0", true}, {"7.5", true}, {"0", true}, {"15", true}, {"15.5", false}, {"2.25", false}, {"-0.5", false}} {
-		err := ValidateDose("regimen.fixedDose", dec(c.dose), w.DoseLevels)
+		err := ValidateDose("regimen.fixedDose", dec(c.dose), w.DoseLevels, w.LevelUnit)
 		if (err == nil) != c.ok {
 			t.Errorf("ValidateDose(%s) = %v", c.dose, err)
 		}
@@ -278,8 +278,8 @@ func TestDocetaxelBaselines(t *testing.T) {
 	if len(fixed.Doses) != 4 || fixed.Doses[0].Amount.String() != "138" || fixed.Doses[1].Hour != 21*24 {
 		t.Fatalf("fixed doses: %+v", fixed.Doses)
 	}
-	fx, err := Simulate(ctx, SimulationInput{Model: DocetaxelFriberg, Patient: p, Regimen: Regimen{FixedDose: dec("138")}, Days: 42})
-	if err != nil || len(fx.Doses) != 2 || fx.TotalDose.String() != "276" {
+	fx, err := Simulate(ctx, SimulationInput{Model: DocetaxelFriberg, Patient: p, Regimen: Regimen{FixedDose: dec("75")}, Days: 42})
+	if err != nil || len(fx.Doses) != 2 || fx.TotalDose.String() != "276" || fx.Doses[0].Level.String() != "75" {
 		t.Fatalf("docetaxel fixed dose every 21 days: %v %+v", err, fx)
 	}
 	nadir := math.Inf(1)
@@ -289,8 +289,8 @@ func TestDocetaxelBaselines(t *testing.T) {
 	if nadir > 1300 || nadir < 1000 || fx.TimeBelow != 0 {
 		t.Errorf("typical 138 mg daily-sampled nadir %.0f, time below %.3f", nadir, fx.TimeBelow)
 	}
-	if _, err := Simulate(ctx, SimulationInput{Model: DocetaxelFriberg, Patient: p, Regimen: Regimen{FixedDose: dec("140")}, Days: 21}); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "regimen.fixedDose") {
-		t.Errorf("140 mg is not a level at BSA 1.84: %v", err)
+	if _, err := Simulate(ctx, SimulationInput{Model: DocetaxelFriberg, Patient: p, Regimen: Regimen{FixedDose: dec("138")}, Days: 21}); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "regimen.fixedDose") || !strings.Contains(err.Error(), "0, 5, 10") {
+		t.Errorf("138 is mg, not a level in mg/m²; the error must list the levels: %v", err)
 	}
 	// A sensitive patient (low baseline ANC through variability) gets grade-4
 	// neutropenia; the reduction rule must then lower later doses.
@@ -426,7 +426,7 @@ func FuzzParseDose(f *testing.F) {
 			}
 			return
 		}
-		if ValidateDose("dose", d, w.DoseLevels) == nil {
+		if ValidateDose("dose", d, w.DoseLevels, w.LevelUnit) == nil {
 			v, _ := d.Float64()
 			if v < 0 || v > 15 || math.Mod(v*2, 1) != 0 {
 				t.Fatalf("%q accepted as a level", s)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/rxlab/rxlab/store"
@@ -149,9 +150,9 @@ func ParseDose(field, s string) (*apd.Decimal, error) {
 	return d, nil
 }
 
-// ValidateDose checks that dose is one of levels; the error names field and
-// wraps store.ErrInvalid.
-func ValidateDose(field string, dose *apd.Decimal, levels []*apd.Decimal) error {
+// ValidateDose checks that dose is one of levels; the error names field,
+// lists the allowed levels with their unit and wraps store.ErrInvalid.
+func ValidateDose(field string, dose *apd.Decimal, levels []*apd.Decimal, unit string) error {
 	if dose == nil {
 		return fmt.Errorf("%s: dose is required: %w", field, store.ErrInvalid)
 	}
@@ -160,11 +161,55 @@ func ValidateDose(field string, dose *apd.Decimal, levels []*apd.Decimal) error 
 			return nil
 		}
 	}
-	lo, hi := "", ""
-	if len(levels) > 0 {
-		lo, hi = levels[0].String(), levels[len(levels)-1].String()
+	allowed := make([]string, len(levels))
+	for i, l := range levels {
+		allowed[i] = l.Text('f')
 	}
-	return fmt.Errorf("%s: dose %s is not one of the model's dose levels (%s–%s): %w", field, dose.String(), lo, hi, store.ErrInvalid)
+	return fmt.Errorf("%s: dose %s %s is not one of the model's dose levels (%s: %s): %w",
+		field, dose.Text('f'), unit, unit, strings.Join(allowed, ", "), store.ErrInvalid)
+}
+
+// LevelToMg converts a dose level (LevelUnit) to the administered amount in
+// mg for patient p: the level itself for warfarin, level × body-surface
+// area rounded to 1 mg for docetaxel. level must be one of DoseLevels; the
+// error names field.
+func (m *DrugModel) LevelToMg(field string, p *Patient, level *apd.Decimal) (*apd.Decimal, error) {
+	if err := ValidateDose(field, level, m.DoseLevels, m.LevelUnit); err != nil {
+		return nil, err
+	}
+	if m.LevelUnit != "mg/m2" {
+		return level, nil
+	}
+	bsa, err := p.BSA()
+	if err != nil {
+		return nil, err
+	}
+	f, _ := level.Float64()
+	return apd.New(int64(math.Round(f*bsa)), 0), nil
+}
+
+// MgToLevel returns the dose level (LevelUnit) whose administered amount
+// for p is mg, the lowest such level when rounding maps several to one;
+// ok is false when none does.
+func (m *DrugModel) MgToLevel(p *Patient, mg float64) (level *apd.Decimal, ok bool) {
+	if m.LevelUnit != "mg/m2" {
+		for _, l := range m.DoseLevels {
+			if f, _ := l.Float64(); math.Abs(f-mg) < 1e-9 {
+				return l, true
+			}
+		}
+		return nil, false
+	}
+	bsa, err := p.BSA()
+	if err != nil {
+		return nil, false
+	}
+	for _, l := range m.DoseLevels {
+		if f, _ := l.Float64(); math.Round(f*bsa) == math.Round(mg) {
+			return l, true
+		}
+	}
+	return nil, false
 }
 
 // SumDoses returns the exact sum of doses.

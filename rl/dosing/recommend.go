@@ -10,8 +10,11 @@ import (
 
 // Recommendation is the dose to give now (the API's DoseRecommendation).
 type Recommendation struct {
-	Dose           *apd.Decimal
-	Unit           string
+	// Dose is in Unit, the model's LevelUnit (mg/m² for docetaxel).
+	Dose *apd.Decimal
+	Unit string
+	// DoseMg is the administered amount in mg for this patient.
+	DoseMg         *apd.Decimal
 	NextCheckHours float64
 	Rationale      string
 }
@@ -48,6 +51,7 @@ func RecommendWith(m *DrugModel, pol Policy, p *Patient, history []Observation, 
 	if err != nil {
 		return nil, err
 	}
+	history = append([]Observation(nil), history...) // doses are converted in place
 	byDay := make(map[int]*Observation, len(history))
 	for i := range history {
 		o := &history[i]
@@ -58,9 +62,11 @@ func RecommendWith(m *DrugModel, pol Policy, p *Patient, history []Observation, 
 			return nil, fmt.Errorf("history[%d].value must be a finite non-negative number: %w", i, store.ErrInvalid)
 		}
 		if o.Dose != nil {
-			if err := ValidateDose(fmt.Sprintf("history[%d].dose", i), o.Dose, levels); err != nil {
+			mg, err := m.LevelToMg(fmt.Sprintf("history[%d].dose", i), p, o.Dose)
+			if err != nil {
 				return nil, err
 			}
+			history[i].Dose = mg // controllers work in administered mg
 		}
 		d := int(math.Ceil(o.Hour/24 - 1e-9))
 		if prev, ok := byDay[d]; !ok || prev.Hour <= o.Hour {
@@ -82,5 +88,9 @@ func RecommendWith(m *DrugModel, pol Policy, p *Patient, history []Observation, 
 	if math.Abs(lv[i]-dec.Dose) > 1e-9 {
 		return nil, fmt.Errorf("policy returned a dose outside the model's levels: %w", store.ErrInvalid)
 	}
-	return &Recommendation{Dose: levels[i], Unit: m.DoseUnit, NextCheckHours: dec.NextCheckHours, Rationale: dec.Rationale}, nil
+	level, ok := m.MgToLevel(p, lv[i])
+	if !ok {
+		return nil, fmt.Errorf("policy returned a dose outside the model's levels: %w", store.ErrInvalid)
+	}
+	return &Recommendation{Dose: level, Unit: m.LevelUnit, DoseMg: levels[i], NextCheckHours: dec.NextCheckHours, Rationale: dec.Rationale}, nil
 }

@@ -36,6 +36,12 @@ type SimulationInput struct {
 	// Variability turns on between-subject and residual variability;
 	// false simulates the typical patient and exact measurements.
 	Variability bool
+	// SampleEveryHours is the output grid (a divisor of 24; 0 means 24).
+	SampleEveryHours int
+	// Monitoring is the measurement schedule ("" means PROTOCOL: the
+	// method's own re-test intervals). The method sees a measurement only
+	// on visit days.
+	Monitoring Monitoring
 }
 
 // SimPoint is the model state at one hour: the observable (without residual
@@ -48,10 +54,29 @@ type SimPoint struct {
 
 // DoseEvent is one administered dose.
 type DoseEvent struct {
-	Hour   float64
+	Hour float64
+	// Amount is the administered amount in the model's DoseUnit (mg).
 	Amount *apd.Decimal
+	// Level is the dose in the model's LevelUnit (mg/m² for docetaxel; the
+	// same as Amount for warfarin).
+	Level *apd.Decimal
 	// Rationale is the dosing method's explanation.
 	Rationale string
+}
+
+// Endpoints are docetaxel's pharmacometric endpoints over the simulated
+// time (hourly resolution whatever the output grid).
+type Endpoints struct {
+	// NadirANC is the lowest ANC (cells/µL) and NadirDay when it occurred.
+	NadirANC, NadirDay float64
+	// Grade3 and Grade4 report whether ANC fell below 1,000 and 500/µL.
+	Grade3, Grade4 bool
+	// DeliveredPerM2 is the exact sum of the dose levels given (mg/m²);
+	// PlannedPerM2 is 75 mg/m² for every 21-day cycle that starts within
+	// the simulated days; RelativeDoseIntensity is their ratio.
+	DeliveredPerM2        *apd.Decimal
+	PlannedPerM2          float64
+	RelativeDoseIntensity float64
 }
 
 // Simulation is a single-patient result.
@@ -60,21 +85,65 @@ type Simulation struct {
 	Points []SimPoint
 	Doses  []DoseEvent
 	// Observations are the measurements the dosing method saw (with
-	// residual error when variability is on).
+	// residual error when variability is on); their Dose is in mg.
 	Observations []Observation
+	// Monitoring is the schedule the measurements followed.
+	Monitoring Monitoring
 	// TimeInRange, TimeAbove and TimeBelow are fractions of the simulated
-	// time, by Rosendaal linear interpolation between the daily points.
+	// time, by Rosendaal linear interpolation between the output points.
 	TimeInRange, TimeAbove, TimeBelow float64
-	// TotalDose is the exact cumulative dose; MeanDailyDose is TotalDose/Days.
+	// TotalDose is the exact cumulative dose (mg); MeanDailyDose is
+	// TotalDose/Days.
 	TotalDose     *apd.Decimal
 	MeanDailyDose float64
+	// Endpoints are docetaxel's (nil for warfarin).
+	Endpoints *Endpoints
+}
+
+// PlannedPerM2Cycle is docetaxel's planned dose per 21-day cycle (mg/m²),
+// the denominator of relative dose intensity.
+const PlannedPerM2Cycle = 75
+
+// simRun is one Simulate call's state.
+type simRun struct {
+	m      *DrugModel
+	p      *Patient
+	ctl    Controller
+	sched  *Schedule
+	sim    *simulator
+	rng    *pkpd.RNG
+	levels []*apd.Decimal
+	lv     []float64
+	every  int
+	out    *Simulation
+	doses  []*apd.Decimal
+	ep     *Endpoints
 }
 
 // Simulate runs one virtual patient under a regimen. Invalid input (unknown
 // model, out-of-range covariates, days beyond MaxDays, a dose not in the
-// model's levels) gives an error naming the field and wrapping
-// store.ErrInvalid (store.ErrNotFound for an unknown model).
+// model's levels, an output grid that does not divide 24 h) gives an error
+// naming the field and wrapping store.ErrInvalid (store.ErrNotFound for an
+// unknown model).
 func Simulate(ctx context.Context, in SimulationInput) (*Simulation, error) {
+	r, err := newSimRun(in)
+	if err != nil {
+		return nil, err
+	}
+	for day := 0; day < in.Days; day++ {
+		if day%16 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if err := r.step(day); err != nil {
+			return nil, err
+		}
+	}
+	return r.finish(in.Days)
+}
+
+func newSimRun(in SimulationInput) (*simRun, error) {
 	m, err := Model(in.Model)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
@@ -82,10 +151,21 @@ func Simulate(ctx context.Context, in SimulationInput) (*Simulation, error) {
 	if in.Days < 1 || in.Days > MaxDays {
 		return nil, fmt.Errorf("days must be within 1–%d: %w", MaxDays, store.ErrInvalid)
 	}
+	every := in.SampleEveryHours
+	if every == 0 {
+		every = 24
+	}
+	if every < 1 || 24%every != 0 {
+		return nil, fmt.Errorf("sampleEveryHours must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24): %w", store.ErrInvalid)
+	}
 	if err := in.Patient.Validate(); err != nil {
 		return nil, err
 	}
 	pol, err := regimenPolicy(m, in.Regimen)
+	if err != nil {
+		return nil, err
+	}
+	sched, err := NewSchedule(m, in.Monitoring)
 	if err != nil {
 		return nil, err
 	}
@@ -103,57 +183,96 @@ func Simulate(ctx context.Context, in SimulationInput) (*Simulation, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Simulation{Model: m.ID, Points: make([]SimPoint, 0, in.Days+1)}
-	lv := levelFloats(levels)
-	var doses []*apd.Decimal
-	nextCheck := 0
-	for day := 0; day < in.Days; day++ {
-		if day%16 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		hour := float64(24 * day)
-		out.Points = append(out.Points, SimPoint{Hour: hour, Observable: sim.value(), Concentration: sim.conc()})
-		var obs *Observation
-		if day == nextCheck {
-			o := Observation{Hour: hour, Value: sim.observe(rng)}
-			if len(doses) > 0 {
-				o.Dose = doses[len(doses)-1]
-			}
-			out.Observations = append(out.Observations, o)
-			obs = &out.Observations[len(out.Observations)-1]
-		}
-		dec, err := ctl.Decide(day, obs)
-		if err != nil {
-			return nil, err
-		}
-		if obs != nil {
-			nextCheck = day + max(1, int(math.Round(dec.NextCheckHours/24)))
-		}
-		i := sort.SearchFloat64s(lv, dec.Dose-1e-9)
-		if i == len(lv) || math.Abs(lv[i]-dec.Dose) > 1e-9 {
-			return nil, fmt.Errorf("regimen: dose %g %s on day %d is not one of the model's dose levels: %w", dec.Dose, m.DoseUnit, day, store.ErrInvalid)
-		}
-		if dec.Dose > 0 {
-			amt := levels[i]
-			doses = append(doses, amt)
-			out.Doses = append(out.Doses, DoseEvent{Hour: hour, Amount: amt, Rationale: dec.Rationale})
-			sim.dose(dec.Dose, m.InfusionHours)
-		}
-		sim.advanceDay()
+	r := &simRun{m: m, p: p, ctl: ctl, sched: sched, sim: sim, rng: rng, levels: levels, lv: levelFloats(levels), every: every,
+		out: &Simulation{Model: m.ID, Monitoring: sched.Kind(), Points: make([]SimPoint, 0, in.Days*24/every+1)}}
+	if m.ID == DocetaxelFriberg {
+		r.ep = &Endpoints{NadirANC: sim.value(), DeliveredPerM2: new(apd.Decimal)}
 	}
-	out.Points = append(out.Points, SimPoint{Hour: float64(24 * in.Days), Observable: sim.value(), Concentration: sim.conc()})
+	return r, nil
+}
+
+// step measures (on visit days), asks the controller, doses and advances
+// one day.
+func (r *simRun) step(day int) error {
+	hour := float64(24 * day)
+	var obs *Observation
+	if r.sched.IsVisit(day) {
+		o := Observation{Hour: hour, Value: r.sim.observe(r.rng)}
+		if len(r.doses) > 0 {
+			o.Dose = r.doses[len(r.doses)-1]
+		}
+		r.out.Observations = append(r.out.Observations, o)
+		obs = &r.out.Observations[len(r.out.Observations)-1]
+	}
+	dec, err := r.ctl.Decide(day, obs)
+	if err != nil {
+		return err
+	}
+	if obs != nil {
+		r.sched.Visited(day, obs.Value, dec.NextCheckHours)
+	}
+	i := sort.SearchFloat64s(r.lv, dec.Dose-1e-9)
+	if i == len(r.lv) || math.Abs(r.lv[i]-dec.Dose) > 1e-9 {
+		return fmt.Errorf("regimen: dose %g %s on day %d is not one of the model's dose levels: %w", dec.Dose, r.m.DoseUnit, day, store.ErrInvalid)
+	}
+	if dec.Dose > 0 {
+		amt := r.levels[i]
+		level, _ := r.m.MgToLevel(r.p, dec.Dose)
+		r.doses = append(r.doses, amt)
+		r.out.Doses = append(r.out.Doses, DoseEvent{Hour: hour, Amount: amt, Level: level, Rationale: dec.Rationale})
+		r.sim.dose(dec.Dose, r.m.InfusionHours)
+		if r.ep != nil && level != nil {
+			if _, err := decCtx.Add(r.ep.DeliveredPerM2, r.ep.DeliveredPerM2, level); err != nil {
+				return fmt.Errorf("dose sum: %w", err)
+			}
+		}
+	}
+	r.advanceDay(hour)
+	return nil
+}
+
+// advanceDay records the output grid over the day starting at hour and
+// integrates to its end; docetaxel's nadir is tracked hourly.
+func (r *simRun) advanceDay(hour float64) {
+	if r.ep == nil && r.every == 24 {
+		r.out.Points = append(r.out.Points, SimPoint{Hour: hour, Observable: r.sim.value(), Concentration: r.sim.conc()})
+		r.sim.advanceHours(24)
+		return
+	}
+	for h := 0; h < 24; h++ {
+		if h%r.every == 0 {
+			r.out.Points = append(r.out.Points, SimPoint{Hour: hour + float64(h), Observable: r.sim.value(), Concentration: r.sim.conc()})
+		}
+		r.sim.advanceHours(1)
+		if r.ep != nil {
+			if v := r.sim.value(); v < r.ep.NadirANC {
+				r.ep.NadirANC, r.ep.NadirDay = v, (hour+float64(h)+1)/24
+			}
+		}
+	}
+}
+
+func (r *simRun) finish(days int) (*Simulation, error) {
+	out := r.out
+	out.Points = append(out.Points, SimPoint{Hour: float64(24 * days), Observable: r.sim.value(), Concentration: r.sim.conc()})
 	hours, vals := make([]float64, len(out.Points)), make([]float64, len(out.Points))
 	for i, pt := range out.Points {
 		hours[i], vals[i] = pt.Hour, pt.Observable
 	}
-	out.TimeInRange, out.TimeAbove, out.TimeBelow = Rosendaal(hours, vals, m.TargetLow, m.TargetHigh)
-	if out.TotalDose, err = SumDoses(doses); err != nil {
+	out.TimeInRange, out.TimeAbove, out.TimeBelow = Rosendaal(hours, vals, r.m.TargetLow, r.m.TargetHigh)
+	var err error
+	if out.TotalDose, err = SumDoses(r.doses); err != nil {
 		return nil, err
 	}
 	tot, _ := out.TotalDose.Float64()
-	out.MeanDailyDose = tot / float64(in.Days)
+	out.MeanDailyDose = tot / float64(days)
+	if ep := r.ep; ep != nil {
+		ep.Grade3, ep.Grade4 = ep.NadirANC < 1000, ep.NadirANC < 500
+		ep.PlannedPerM2 = PlannedPerM2Cycle * math.Ceil(float64(days)/21)
+		d, _ := ep.DeliveredPerM2.Float64()
+		ep.RelativeDoseIntensity = d / ep.PlannedPerM2
+		out.Endpoints = ep
+	}
 	return out, nil
 }
 
@@ -264,10 +383,12 @@ func (s *simulator) dose(mg, infusionHours float64) {
 	_ = s.d.Infuse(0, mg, infusionHours) // amounts and durations are validated above
 }
 
-func (s *simulator) advanceDay() {
+// advanceHours integrates hours (1–24; warfarin's steps per day are a
+// multiple of 24).
+func (s *simulator) advanceHours(hours int) {
 	if s.w != nil {
-		s.w.AdvanceAll(s.w.StepsPerDay())
+		s.w.AdvanceAll(s.w.StepsPerDay() / 24 * hours)
 		return
 	}
-	s.d.AdvanceAll(24)
+	s.d.AdvanceAll(hours)
 }
