@@ -153,7 +153,8 @@
 // # Store layout (under the pat/ and idx/ namespaces of package store)
 //
 //	pat/r/<id>             Patient record (JSON)
-//	pat/dirty              present while an import's index is not yet written
+//	pat/dirty              written only by versions before staged imports;
+//	                       New() rebuilds the index when it finds it
 //	idx/meta               {format, patients}
 //	idx/b/<key>            roaring bitmap of one index key (raw)
 //	idx/r/<pid:08x>        a patient's index row: id, birth day, latest lab
@@ -161,10 +162,13 @@
 //	idx/coh/<id>           saved cohort version (JSON)
 //	idx/trial/<protocol>   trial with its arms' criteria (JSON)
 //
-// Every import writes records in batched transactions (2,000 patients),
-// updates the in-memory index, then writes the changed bitmaps and rows and
-// clears pat/dirty. New() loads bitmaps and rows; if pat/dirty is present
-// (an interrupted import) it rebuilds the index from the records.
+// Every import (and the rebuild at start) is one store.Stage (write.go):
+// patient records, the changed bitmaps and rows and idx/meta are staged in
+// batches of 2,000 patients against a private copy of the index, made
+// visible by one commit, and the copy is published only after that commit
+// succeeds. An import therefore stores everything it reports or nothing
+// (ImportResult.Committed), whatever its size, and a crash at any moment
+// leaves the store as it was before the import or after it.
 //
 // # Imports
 //
@@ -188,8 +192,13 @@
 //
 // # Small-cell suppression
 //
-// For callers who may not see exact counts (canSeeExact false; the API
-// layer passes true only with patients:read), with threshold k
+// The API no longer calls Count with canSeeExact false: it takes exact
+// counts and releases them to roles without patients:read through
+// cohorts/disclosure (noise, budgets, consistency), which also defends
+// against differencing across answers. The rule below is kept for callers
+// of this package that want deterministic suppression of one answer.
+//
+// For callers who may not see exact counts (canSeeExact false), with threshold k
 // (Config.SmallCell, default 11):
 //
 //  1. Primary: every count c with 0 < c < k is hidden (count null,
