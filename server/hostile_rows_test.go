@@ -53,9 +53,13 @@ func TestHostileLargeImport(t *testing.T) {
 		t.Fatalf("after a 10-patient import: %d patients, want %d", n, got+10)
 	}
 	s.auditOK(t)
+	// The default spool directory is DATA/spool (-spool-dir).
 	spool := filepath.Join(s.dir, "spool", "rxlab-import-stale")
-	if os.MkdirAll(filepath.Dir(spool), 0o700) == nil {
-		os.WriteFile(spool, []byte("left by kill -9"), 0o600)
+	if err := os.MkdirAll(filepath.Dir(spool), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(spool, []byte("left by kill -9"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	s.restart(t)
 	if n := s.counts(t).patients; n != got+10 {
@@ -106,7 +110,13 @@ func TestHostileQueuedWriter(t *testing.T) {
 				return
 			default:
 			}
-			a := s.gq(t, s.admin, importQ, map[string]any{"d": clinicalCSV(fmt.Sprintf("W%d-", i), 0, 300, func(int) int { return 1970 })}, 10*time.Second)
+			// The first import is large enough to pass the 2 s deadline on
+			// a slow machine, so "TIMEOUT stored nothing" gets exercised.
+			csv := clinicalCSV(fmt.Sprintf("W%d-", i), 0, 300, func(int) int { return 1970 })
+			if i == 0 {
+				csv = compactCSV("W0-", 100000)
+			}
+			a := s.gq(t, s.admin, importQ, map[string]any{"d": csv}, 20*time.Second)
 			switch {
 			case a.status == 200 && len(a.codes) == 0:
 				committed.Add(int64(a.get("importPatients", "accepted").(float64)))

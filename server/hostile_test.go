@@ -26,14 +26,7 @@ import (
 // awaitingFix lists the cases whose fix has not landed yet, by case id,
 // with the reason; they are skipped. The lead shrinks it as fixes land:
 // delete a line and the case runs.
-var awaitingFix = map[string]string{
-	"9":   "row 9: pgxCall caps samples and stops when the request ends (still 20 s and +1.3 GB)",
-	"11c": "row 11: the server keeps its spool under the data dir and removes stale spools at start (serve does not set SpoolDir)",
-	"15a": "row 15: control and bidi characters refused in cohort names",
-	"15b": "row 15: control and bidi characters refused in library names",
-	"15c": "row 15: control and bidi characters refused in token names",
-	"15d": "row 15: control and bidi characters refused in patient ids",
-}
+var awaitingFix = map[string]string{}
 
 // hxCeilingMB is the most extra memory any single hostile request may cost
 // the server at default limits (issue #20's acceptance).
@@ -326,7 +319,7 @@ func pgxCase() hxCase {
 	return hxCase{id: "9", what: "pgxCall_1.7MB_60000_samples", run: func(t *testing.T, s *hxServer) {
 		vcf := pgxVCF(60000, 5)
 		a := s.gq(t, s.admin, `query($v: String!) { pgxCall(vcf: $v) { gene diplotype } }`, map[string]any{"v": vcf}, d)
-		a.refused(t, fmt.Sprintf("pgxCall of %d bytes, 60,000 samples", len(vcf)), d, nil, "BAD_USER_INPUT", "LIMIT_EXCEEDED")
+		a.refused(t, fmt.Sprintf("pgxCall of %d bytes, 60,000 samples", len(vcf)), d, nil, "PAYLOAD_TOO_LARGE", "BAD_USER_INPUT", "LIMIT_EXCEEDED")
 	}}
 }
 
