@@ -132,6 +132,12 @@ func parsingCases() []hxCase {
 				t.Errorf("GET of 1 MB: %s", a)
 			}
 		}},
+		{id: "1m", what: "GET_variables_nested", run: func(t *testing.T, s *hxServer) {
+			q := url.QueryEscape("query($c: CriteriaInput!) { cohortCount(criteria: $c) { count } }")
+			v := url.QueryEscape(`{"c":{"race":` + repeat("[", 100000) + `"x"` + repeat("]", 100000) + `}}`)
+			a := s.send(t, "GET", "/graphql?query="+q+"&variables="+v, s.token(t, "designer"), nil, d)
+			a.refused(t, "GET with variables nested 100,000 deep", d, badInput, "BAD_USER_INPUT")
+		}},
 		deep("1e", "object_values", `{"query":"{ cohortCount(criteria: `+repeat("{not: ", 100000)+`{sex: [MALE]}`+repeat("}", 100000)+`) { count } }"}`),
 		deep("1f", "objects_in_variables", `{"query":"query($c: CriteriaInput!) { cohortCount(criteria: $c) { count } }","variables":{"c":`+
 			repeat(`{"not":`, 100000)+`{"sex":["MALE"]}`+repeat("}", 100000)+`}}`),
