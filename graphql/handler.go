@@ -301,7 +301,7 @@ func (a *API) execute(rctx context.Context, doc *ast.Document, req request, op s
 		Args:          req.Variables,
 		Context:       execCtx,
 	})
-	out := httpResponse{Data: res.Data}
+	out := httpResponse{Data: sortIntrospection(res.Data)}
 	timedOut := false
 	for _, e := range res.Errors {
 		m := a.formatError(ctx, op, e)

@@ -348,3 +348,52 @@ func printDefault(v any, t gql.Type) string {
 	}
 	return fmt.Sprintf(" = %v", v)
 }
+
+// sortIntrospection puts the lists of an introspection answer (__schema and
+// __type at the top of data) in name order: graphql-go builds types, fields,
+// arguments and enum values from maps, so without this their order changes
+// from one request to the next and GraphiQL's schema explorer reshuffles.
+// Any list whose elements are all objects with a string "name" is sorted by
+// it; other data is left as it is.
+func sortIntrospection(data any) any {
+	m, ok := data.(map[string]any)
+	if !ok {
+		return data
+	}
+	for k, v := range m {
+		if k == "__schema" || k == "__type" {
+			sortNamedLists(v)
+		}
+	}
+	return data
+}
+
+// sortNamedLists sorts, in place and at every depth, the lists of objects
+// that all carry a string "name".
+func sortNamedLists(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, e := range v {
+			sortNamedLists(e)
+		}
+	case []any:
+		named := true
+		for _, e := range v {
+			sortNamedLists(e)
+			o, ok := e.(map[string]any)
+			if !ok {
+				named = false
+				continue
+			}
+			if _, ok := o["name"].(string); !ok {
+				named = false
+			}
+		}
+		if !named {
+			return
+		}
+		sort.SliceStable(v, func(i, j int) bool {
+			return v[i].(map[string]any)["name"].(string) < v[j].(map[string]any)["name"].(string)
+		})
+	}
+}

@@ -94,13 +94,43 @@ for (const file of Object.keys(mainBuild.metafile.outputs)) {
   await rm(path.join(assets, name));
 }
 
-// 3. index.html pointing at the hashed files (relative, so a path prefix still works).
-const html = (await readFile(path.join(root, 'src/index.html'), 'utf8'))
-  .replace('{{JS}}', `assets/${js}`)
-  .replace('{{CSS}}', `assets/${css}`);
-await writeFile(path.join(dist, 'index.html'), html);
+// 3. The workbench app: plain ES modules, Observable Plot for charts; openchemlib
+// (depictions) is a lazily imported chunk, loaded when the first molecule is drawn.
+const appBuild = await esbuild.build({
+  ...common,
+  entryPoints: [{ in: 'src/app/main.js', out: 'app' }],
+  format: 'esm',
+  splitting: true,
+  entryNames: '[name]-[hash]',
+  chunkNames: 'chunk-[hash]',
+});
+const appOut = entryOutputs(appBuild.metafile);
+const appJS = appOut['src/app/main.js'];
+const appCSS = appOut['src/app/main.js.css'];
+if (!appJS || !appCSS) throw new Error(`app bundle outputs missing: ${JSON.stringify(appOut)}`);
+// What the first load of a page fetches: the entry and the chunks it imports
+// statically (not the dynamic imports). Budget: 500 KB gzip.
+const firstLoad = new Set();
+const visit = (file) => {
+  if (firstLoad.has(file)) return;
+  firstLoad.add(file);
+  for (const imp of appBuild.metafile.outputs[file].imports) if (imp.kind === 'import-statement') visit(imp.path);
+};
+visit(Object.keys(appBuild.metafile.outputs).find((f) => path.basename(f) === appJS));
+let firstGz = 0;
+for (const f of firstLoad) firstGz += gzipSync(await readFile(path.join(root, f)), { level: 9 }).length;
+console.log(`workbench first-load JS: ${[...firstLoad].map((f) => path.basename(f)).join(', ')} = ${(firstGz / 1024).toFixed(0)} KiB gzip`);
+if (firstGz > 500 * 1000) throw new Error(`workbench first-load JS is ${firstGz} bytes gzip, over the 500 KB budget`);
 
-// 4. Precompressed copies (name.gz) of the compressible assets; the Go handler sends
+// 4. HTML: the workbench at / (absolute asset paths: it is served at /cohorts too)
+// and GraphiQL at /graphiql.
+const page = async (src, jsFile, cssFile, prefix) => (await readFile(path.join(root, src), 'utf8'))
+  .replace('{{JS}}', `${prefix}${jsFile}`)
+  .replace('{{CSS}}', `${prefix}${cssFile}`);
+await writeFile(path.join(dist, 'index.html'), await page('src/app/index.html', appJS, appCSS, 'assets/'));
+await writeFile(path.join(dist, 'graphiql.html'), await page('src/index.html', js, css, 'assets/'));
+
+// 5. Precompressed copies (name.gz) of the compressible assets; the Go handler sends
 // them to clients that accept gzip. Fixed mtime in the gzip header keeps builds
 // reproducible.
 let total = 0;

@@ -1,6 +1,7 @@
-// Package web serves rxlab's browser front door: GraphiQL, built from the npm
-// graphiql package, with a bearer-token bar above it and links to the workbench
-// pages.
+// Package web serves rxlab's browser front door: the workbench (a page app for
+// cohorts, dosing, molecules, jobs and admin, charts by Observable Plot and
+// depictions by openchemlib-js) and GraphiQL, built from the npm graphiql
+// package, each with a bearer-token bar.
 //
 // The package owns graphql/web/: the front-end sources (src/), the build script
 // and npm lock file that rebuild them (package.json, package-lock.json,
@@ -10,8 +11,9 @@
 //
 // A Site serves:
 //
-//	GET /                index.html (no-cache, revalidated by ETag)
-//	GET /index.html      the same
+//	GET /                the workbench, index.html (no-cache, revalidated by ETag)
+//	GET /index.html      the same; also /cohorts, /dosing, /molecules, /jobs, /admin
+//	GET /graphiql        GraphiQL, graphiql.html
 //	GET /workbench.json  the header's links to the workbench pages (no-cache)
 //	GET /assets/NAME     content-hashed bundles (cached for a year, immutable),
 //	                     gzip-encoded when the client accepts it

@@ -90,11 +90,13 @@ type Config struct {
 
 // Site serves the GraphiQL page and its assets. It is safe for concurrent use.
 type Site struct {
-	assets    fs.FS
-	index     []byte
-	indexETag string
-	links     []byte
-	linksETag string
+	assets       fs.FS
+	index        []byte
+	indexETag    string
+	graphiql     []byte
+	graphiqlETag string
+	links        []byte
+	linksETag    string
 }
 
 // Handler returns a Site with the default configuration, ready to mount at "/".
@@ -133,16 +135,22 @@ func New(cfg Config) (*Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: embedded index.html: %w", err)
 	}
+	giql, err := dist.ReadFile("dist/graphiql.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: embedded graphiql.html: %w", err)
+	}
 	assets, err := fs.Sub(dist, "dist/assets")
 	if err != nil {
 		return nil, fmt.Errorf("web: embedded assets: %w", err)
 	}
 	return &Site{
-		assets:    assets,
-		index:     index,
-		indexETag: etag(index),
-		links:     linksJSON,
-		linksETag: etag(linksJSON),
+		assets:       assets,
+		index:        index,
+		indexETag:    etag(index),
+		graphiql:     giql,
+		graphiqlETag: etag(giql),
+		links:        linksJSON,
+		linksETag:    etag(linksJSON),
 	}, nil
 }
 
@@ -187,14 +195,10 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	switch p := r.URL.Path; {
-	case p == "/" || p == "/index.html":
-		h.Set("Content-Type", contentTypes[".html"])
-		h.Set("Cache-Control", cacheNoCache)
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("ETag", s.indexETag)
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(s.index))
+	case p == "/" || p == "/index.html" || appPages[p]:
+		servePage(w, r, s.index, s.indexETag)
+	case p == "/graphiql" || p == "/graphiql/":
+		servePage(w, r, s.graphiql, s.graphiqlETag)
 	case p == "/workbench.json":
 		h.Set("Content-Type", contentTypes[".json"])
 		h.Set("Cache-Control", cacheNoCache)
@@ -205,6 +209,24 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// appPages are the workbench's own paths: each answers the workbench page,
+// whose script draws the page the path names.
+var appPages = map[string]bool{
+	"/cohorts": true, "/dosing": true, "/molecules": true, "/jobs": true, "/admin": true,
+}
+
+// servePage sends an HTML page with the same-origin policy headers.
+func servePage(w http.ResponseWriter, r *http.Request, body []byte, tag string) {
+	h := w.Header()
+	h.Set("Content-Type", contentTypes[".html"])
+	h.Set("Cache-Control", cacheNoCache)
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("ETag", tag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }
 
 // serveAsset serves one file of dist/assets, preferring its precompressed

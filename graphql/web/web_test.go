@@ -40,7 +40,7 @@ func get(t *testing.T, srv *httptest.Server, method, path string, header map[str
 	return res, body
 }
 
-var assetRef = regexp.MustCompile(`(?:src|href)="(assets/[^"]+)"`)
+var assetRef = regexp.MustCompile(`(?:src|href)="/?(assets/[^"]+)"`)
 
 // indexAssets returns the asset paths index.html references.
 func indexAssets(t *testing.T, index []byte) []string {
@@ -58,7 +58,7 @@ func indexAssets(t *testing.T, index []byte) []string {
 func TestIndex(t *testing.T) {
 	srv := httptest.NewServer(Handler())
 	defer srv.Close()
-	for _, path := range []string{"/", "/index.html"} {
+	for _, path := range []string{"/", "/index.html", "/cohorts", "/dosing", "/molecules", "/jobs", "/admin", "/graphiql"} {
 		res, body := get(t, srv, http.MethodGet, path, nil)
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s: status %d", path, res.StatusCode)
@@ -176,7 +176,7 @@ func TestAssetsComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := regexp.MustCompile(`\./((?:[A-Za-z0-9_.]+-)?[A-Z2-7]{8}\.(?:js|css|ttf|woff2?))|"\./([a-z.]+-[A-Z2-7]{8}\.js)"`)
-	for _, m := range indexAssets(t, s.index) {
+	for _, m := range append(indexAssets(t, s.index), indexAssets(t, s.graphiql)...) {
 		names[strings.TrimPrefix(m, "/assets/")] = true
 	}
 	for name := range names {

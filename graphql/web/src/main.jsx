@@ -72,6 +72,17 @@ function makeFetcher(getToken) {
   };
 }
 
+// openSchema fetches /schema.graphql with the token (the route needs one, like
+// introspection) and opens the text in a new tab as a blob: URL.
+async function openSchema(e) {
+  e.preventDefault();
+  const token = readToken();
+  const res = await fetch('/schema.graphql', { headers: token ? { Authorization: `Bearer ${token}` } : {}, credentials: 'omit' });
+  const text = await res.text();
+  const url = URL.createObjectURL(new Blob([res.ok ? text : `HTTP ${res.status}: ${text}`], { type: 'text/plain' }));
+  window.open(url, '_blank', 'noopener');
+}
+
 function Links() {
   const [links, setLinks] = useState([]);
   useEffect(() => {
@@ -99,7 +110,7 @@ function Links() {
           </span>
         ),
       )}
-      <a href="/schema.graphql" title="The GraphQL schema (SDL)">
+      <a href="/schema.graphql" title="The GraphQL schema (SDL)" onClick={openSchema}>
         schema.graphql
       </a>
     </nav>
@@ -184,6 +195,7 @@ function App() {
         <a className="rx-brand" href="/">
           rxlab
         </a>
+        <a href="/">workbench</a>
         <Links />
       </header>
       <TokenBar token={token} onSave={save} />

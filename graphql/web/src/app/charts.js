@@ -1,0 +1,145 @@
+// Charts drawn with Observable Plot (SVG). Each function returns an element
+// with an accessible label; the numbers it shows are also put in data-*
+// attributes so tests and screen readers can read what was drawn.
+import * as Plot from '@observablehq/plot';
+import { h } from './core.js';
+
+const WIDTH = 640;
+
+function figure(label, svg, extra) {
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', label);
+  return h('figure', { class: 'rx-figure', ...extra }, svg);
+}
+
+// funnel draws attrition: one bar per step, patients remaining after it.
+export function funnel(steps) {
+  const data = steps.map((s, i) => ({ i, label: `${i + 1}. ${s.rule}`.slice(0, 60), remaining: s.remaining ?? 0, display: s.display, suppressed: s.remaining === null }));
+  const svg = Plot.plot({
+    width: WIDTH, height: 40 + 34 * data.length, marginLeft: 260, marginRight: 60,
+    x: { label: 'patients remaining', grid: true },
+    y: { label: null, domain: data.map((d) => d.label) },
+    marks: [
+      Plot.barX(data, { x: 'remaining', y: 'label', fill: (d) => (d.suppressed ? '#d0d7de' : '#0969da') }),
+      Plot.text(data, { x: 'remaining', y: 'label', text: 'display', dx: 4, textAnchor: 'start', fill: '#1f2328' }),
+      Plot.ruleX([0]),
+    ],
+  });
+  return figure('Attrition funnel: patients remaining after each rule', svg, { 'data-chart': 'funnel', 'data-values': JSON.stringify(data.map((d) => d.display)) });
+}
+
+// breakdown draws one dimension of a breakdown; suppressed cells are drawn as
+// hatched outline bars at the threshold with their "<k" label.
+export function breakdown(dimension, cells, threshold) {
+  const data = cells.map((c) => ({ value: c.value, count: c.count ?? threshold, display: c.display, suppressed: c.count === null }));
+  const svg = Plot.plot({
+    width: 300, height: 220, marginBottom: 50,
+    x: { label: dimension, tickRotate: -30 },
+    y: { label: 'patients', grid: true },
+    marks: [
+      Plot.barY(data.filter((d) => !d.suppressed), { x: 'value', y: 'count', fill: '#1a7f37' }),
+      Plot.barY(data.filter((d) => d.suppressed), { x: 'value', y: 'count', fill: '#ffffff', stroke: '#8c959f', strokeDasharray: '3,2' }),
+      Plot.text(data, { x: 'value', y: 'count', text: 'display', dy: -6, fill: (d) => (d.suppressed ? '#6e7781' : '#1f2328') }),
+      Plot.ruleY([0]),
+    ],
+  });
+  return figure(`Breakdown by ${dimension}; dashed bars are suppressed cells`, svg, { 'data-chart': `breakdown-${dimension}`, 'data-suppressed': data.filter((d) => d.suppressed).length });
+}
+
+// curves draws simulated arms: the observable by day with the target band,
+// and the doses as bars below.
+export function curves(model, arms) {
+  const pts = [];
+  const doses = [];
+  for (const a of arms) {
+    for (const p of a.sim.points) pts.push({ arm: a.name, day: p.hour / 24, y: p.observable });
+    for (const d of a.sim.doses) doses.push({ arm: a.name, day: d.hour / 24, amount: Number(d.amount) });
+  }
+  const t0 = performance.now();
+  const days = Math.max(1, ...pts.map((p) => p.day));
+  const top = Plot.plot({
+    width: WIDTH, height: 300, color: { legend: true },
+    x: { label: 'day', domain: [0, days] },
+    y: { label: model.observable, grid: true },
+    marks: [
+      Plot.rectY([{ x1: 0, x2: days, y1: model.targetLow, y2: model.targetHigh }], { x1: 'x1', x2: 'x2', y1: 'y1', y2: 'y2', fill: '#2da44e', fillOpacity: 0.15 }),
+      Plot.lineY(pts, { x: 'day', y: 'y', stroke: 'arm', strokeWidth: 1.6 }),
+      Plot.dot(pts, { x: 'day', y: 'y', fill: 'arm', r: 1.5 }),
+    ],
+  });
+  const bottom = Plot.plot({
+    width: WIDTH, height: 130, color: { type: 'categorical', domain: arms.map((a) => a.name) },
+    x: { label: 'day', domain: [0, days] },
+    y: { label: `dose (${model.doseUnit})`, grid: true },
+    fy: arms.length > 1 ? undefined : undefined,
+    marks: [Plot.rectY(doses, { x1: 'day', x2: (d) => d.day + 0.6 / arms.length, y: 'amount', fill: 'arm', fillOpacity: 0.7 })],
+  });
+  const ms = performance.now() - t0;
+  return h('div', { class: 'rx-curves', 'data-chart': 'curve', 'data-points': pts.length, 'data-arms': arms.length, 'data-draw-ms': ms.toFixed(1) },
+    figure(`${model.observable} by day with target band ${model.targetLow}–${model.targetHigh}`, top),
+    figure('Doses by day', bottom));
+}
+
+// learning draws training metrics by iteration.
+export function learning(metrics) {
+  const data = [];
+  for (const m of metrics) {
+    data.push({ it: m.iteration, metric: 'mean return', v: m.meanReturn });
+    data.push({ it: m.iteration, metric: 'time in range', v: m.timeInRange });
+  }
+  const svg = Plot.plot({
+    width: WIDTH, height: 220, color: { legend: true },
+    x: { label: 'iteration' }, y: { label: null, grid: true },
+    facet: undefined,
+    marks: [Plot.lineY(data, { x: 'it', y: 'v', stroke: 'metric', marker: 'circle' })],
+  });
+  return figure('Learning curves by iteration', svg, { 'data-chart': 'learning', 'data-points': metrics.length });
+}
+
+// forest draws time in range per arm with its 95 % interval.
+export function forest(arms) {
+  const svg = Plot.plot({
+    width: WIDTH, height: 50 + 36 * arms.length, marginLeft: 160,
+    x: { label: 'time in range (fraction)', domain: [0, 1], grid: true },
+    y: { label: null, domain: arms.map((a) => a.name) },
+    marks: [
+      Plot.ruleY(arms, { y: 'name', x1: 'timeInRangeLow95', x2: 'timeInRangeHigh95', strokeWidth: 2 }),
+      Plot.dot(arms, { y: 'name', x: 'timeInRange', fill: '#0969da', r: 5 }),
+      Plot.text(arms, { y: 'name', x: 'timeInRangeHigh95', text: (a) => a.timeInRange.toFixed(3), dx: 8, textAnchor: 'start' }),
+    ],
+  });
+  return figure('Forest plot of time in range per arm with 95% intervals', svg, { 'data-chart': 'forest', 'data-arms': arms.length });
+}
+
+// heatmap draws a policy's dose table: median dose by day window and band, one panel per group.
+export function heatmap(table) {
+  const cells = table.cells.map((c) => ({
+    ...c,
+    window: `${c.dayFrom}–${c.dayTo}`,
+    band: `${c.low ?? '−∞'}–${c.high ?? '∞'}`,
+  }));
+  const svg = Plot.plot({
+    width: WIDTH, height: 120 + 60 * new Set(cells.map((c) => c.group)).size * 3, marginLeft: 90,
+    color: { scheme: 'blues', legend: true, label: `median dose (${table.unit})` },
+    fy: { label: null }, x: { label: 'day window' }, y: { label: `last ${table.observable}` },
+    marks: [
+      Plot.cell(cells, { x: 'window', y: 'band', fy: 'group', fill: 'medianDose', inset: 0.5 }),
+      Plot.text(cells, { x: 'window', y: 'band', fy: 'group', text: (c) => String(c.medianDose), fill: 'black' }),
+    ],
+  });
+  return figure('Dose table heat map', svg, { 'data-chart': 'heatmap', 'data-cells': cells.length });
+}
+
+// intervals draws predictions with their intervals.
+export function intervals(rows) {
+  const data = rows.filter((r) => r.value !== null && r.value !== undefined);
+  const svg = Plot.plot({
+    width: WIDTH, height: 50 + 34 * data.length, marginLeft: 200,
+    x: { label: 'prediction', grid: true }, y: { label: null, domain: data.map((d) => d.model) },
+    marks: [
+      Plot.ruleY(data, { y: 'model', x1: 'low', x2: 'high', strokeWidth: 3, stroke: '#8250df' }),
+      Plot.dot(data, { y: 'model', x: 'value', fill: '#1f2328', r: 4 }),
+    ],
+  });
+  return figure('Predictions with intervals', svg, { 'data-chart': 'intervals', 'data-rows': data.length });
+}
