@@ -18,7 +18,10 @@ const cycleDays = 21
 // baselines. Each controller rebuilds the environment's observation
 // (package rl/env's documented layout) from the measurements it is shown,
 // applies the same safety shield, and acts greedily. It asks for a
-// measurement every day, as the environment observes one every step.
+// measurement every day (a daily-trained policy's schedule); on a day
+// without one (another monitoring schedule, or a gap in a recommendDose
+// history) a warfarin controller keeps the dose: dose changes only at
+// visits, as in an environment trained under a schedule.
 type learned struct {
 	id     string
 	spec   ppo.PolicySpec
@@ -105,14 +108,15 @@ func (c *controller) Decide(day int, obs *dosing.Observation) (dosing.Decision, 
 	if c.docetaxel {
 		return c.decideDocetaxel(day, obs)
 	}
+	c.step = day
 	if day > 0 {
-		meas := c.lastMeas // carried forward if a day had no measurement
-		if obs != nil {
-			meas = obs.Value
+		if obs == nil { // dose changes only at visits
+			c.sumDose += c.lastDose
+			return dosing.Decision{Dose: c.lastDose, NextCheckHours: 24,
+				Rationale: fmt.Sprintf("learned policy %s: no measurement today, keep %g mg/day until the next visit", c.l.id, c.lastDose)}, nil
 		}
-		c.lastMeas = meas
-		c.push(meas, c.lastDose)
-		c.step = day
+		c.lastMeas = obs.Value
+		c.push(obs.Value, c.lastDose)
 	}
 	a, why, err := c.act()
 	if err != nil {

@@ -23,6 +23,10 @@ type EvaluationInput struct {
 	Baselines  []string        `json:"baselines"`
 	Population PopulationInput `json:"population"`
 	Days       int             `json:"days"`
+	// Monitoring is the measurement schedule every arm shares (DAILY or
+	// OUTPATIENT), or PROTOCOL: each baseline its own, the policy on the
+	// outpatient schedule. Empty means OUTPATIENT (equal information).
+	Monitoring string `json:"monitoring,omitempty"`
 }
 
 // EvaluationArm is one arm's result (the API's EvaluationArm). TimeSevere
@@ -39,17 +43,56 @@ type EvaluationArm struct {
 	TimeBelow         float64 `json:"timeBelow"`
 	MeanDailyDose     float64 `json:"meanDailyDose"`
 	TimeSevere        float64 `json:"timeSevere"`
+	// Monitoring is the schedule this arm followed; VisitsPerPatient the
+	// mean number of measurements per patient.
+	Monitoring       string  `json:"monitoring,omitempty"`
+	VisitsPerPatient float64 `json:"visitsPerPatient"`
+	// Docetaxel endpoints (nil for warfarin): mean nadir ANC and its day,
+	// the fraction of patients with grade 3 (ANC < 1,000/µL) and grade 4
+	// (< 500/µL) neutropenia, and the mean relative dose intensity.
+	NadirANC              *float64 `json:"nadirAnc,omitempty"`
+	NadirDay              *float64 `json:"nadirDay,omitempty"`
+	Grade3Incidence       *float64 `json:"grade3Incidence,omitempty"`
+	Grade4Incidence       *float64 `json:"grade4Incidence,omitempty"`
+	RelativeDoseIntensity *float64 `json:"relativeDoseIntensity,omitempty"`
+}
+
+// SubgroupResult is one arm's result in one subgroup (the API's
+// SubgroupResult). WorseThanBest flags a policy subgroup whose time in
+// range is below the best baseline's in the same subgroup; Gap is the
+// policy's time in range minus that baseline's (set on policy rows only).
+type SubgroupResult struct {
+	Dimension         string   `json:"dimension"`
+	Value             string   `json:"value"`
+	Arm               string   `json:"arm"`
+	Patients          int      `json:"patients"`
+	TimeInRange       float64  `json:"timeInRange"`
+	TimeInRangeLow95  float64  `json:"timeInRangeLow95"`
+	TimeInRangeHigh95 float64  `json:"timeInRangeHigh95"`
+	TimeAbove         float64  `json:"timeAbove"`
+	WorseThanBest     bool     `json:"worseThanBest"`
+	BestBaseline      string   `json:"bestBaseline,omitempty"`
+	Gap               *float64 `json:"gap,omitempty"`
+}
+
+// EvaluationResult is what an evaluation computes.
+type EvaluationResult struct {
+	Arms       []EvaluationArm
+	Subgroups  []SubgroupResult
+	Skipped    []SkipCount
+	Monitoring string
 }
 
 // Evaluation is a stored evaluation (Job is the job id; Arms and Skipped
 // are filled when the job has finished).
 type Evaluation struct {
-	ID        string          `json:"id"`
-	Job       string          `json:"job"`
-	Owner     string          `json:"owner"`
-	Input     EvaluationInput `json:"input"`
-	Arms      []EvaluationArm `json:"arms"`
-	CreatedAt time.Time       `json:"createdAt"`
+	ID        string           `json:"id"`
+	Job       string           `json:"job"`
+	Owner     string           `json:"owner"`
+	Input     EvaluationInput  `json:"input"`
+	Arms      []EvaluationArm  `json:"arms"`
+	Subgroups []SubgroupResult `json:"subgroups,omitempty"`
+	CreatedAt time.Time        `json:"createdAt"`
 	// Skipped counts, by reason, the matching stored patients left out of
 	// a population drawn from stored patients (empty otherwise); nil until
 	// the job has finished.
@@ -77,6 +120,9 @@ func (s *Service) validateEvaluation(ctx context.Context, in EvaluationInput) er
 		seen[b] = true
 	}
 	if err := in.Population.validate("input.population"); err != nil {
+		return err
+	}
+	if _, err := dosing.ParseMonitoring("input.monitoring", in.Monitoring); err != nil {
 		return err
 	}
 	if err := checkRange("input.days", int64(in.Days), 1, MaxEvaluationDays, "days"); err != nil {
@@ -114,6 +160,9 @@ func (s *Service) validateEvaluation(ctx context.Context, in EvaluationInput) er
 // evaluation and queues its job in one transaction; Evaluation(ctx, id)
 // returns the arms once the job has finished.
 func (s *Service) EvaluatePolicy(ctx context.Context, owner string, in EvaluationInput) (Evaluation, error) {
+	if in.Monitoring == "" {
+		in.Monitoring = string(dosing.MonitoringOutpatient)
+	}
 	if err := s.validateEvaluation(ctx, in); err != nil {
 		return Evaluation{}, err
 	}
@@ -162,7 +211,7 @@ func (s *Service) runEvaluation(ctx context.Context, h *jobs.Handle) error {
 	if err != nil {
 		return err
 	}
-	arms, skipped, err := s.Evaluate(ctx, ev.Input, func(done, total int, arm string) {
+	res, err := s.Evaluate(ctx, ev.Input, func(done, total int, arm string) {
 		h.Progress(ctx, float64(done)/float64(total), "arm "+arm)
 	})
 	if err != nil {
@@ -173,7 +222,7 @@ func (s *Service) runEvaluation(ctx context.Context, h *jobs.Handle) error {
 		if err := tx.Get(evalKey(ev.ID), &cur); err != nil {
 			return err
 		}
-		cur.Arms, cur.Skipped = arms, skipped
+		cur.Arms, cur.Skipped, cur.Subgroups = res.Arms, res.Skipped, res.Subgroups
 		return tx.Put(evalKey(ev.ID), cur)
 	})
 	if err != nil {
@@ -184,35 +233,39 @@ func (s *Service) runEvaluation(ctx context.Context, h *jobs.Handle) error {
 
 // Evaluate runs an evaluation synchronously (the job's work): every arm on
 // the same virtual patients with the same random numbers (patient k uses
-// seed + k), between-subject variability and measurement noise on. A
-// population drawn from stored patients leaves out the patients some arm
-// or the model cannot take (under 18, no weight or height where a method
-// needs it, …); the second result counts them by reason. progress, when not
-// nil, is told after each arm.
-func (s *Service) Evaluate(ctx context.Context, in EvaluationInput, progress func(done, total int, arm string)) ([]EvaluationArm, []SkipCount, error) {
+// seed + k), between-subject variability and measurement noise on, each arm
+// measured only on the visit days of its monitoring schedule. A population
+// drawn from stored patients leaves out the patients some arm or the model
+// cannot take (under 18, no weight or height where a method needs it, …);
+// the result counts them by reason. Every arm is also reported by subgroup.
+// progress, when not nil, is told after each arm.
+func (s *Service) Evaluate(ctx context.Context, in EvaluationInput, progress func(done, total int, arm string)) (EvaluationResult, error) {
+	if in.Monitoring == "" {
+		in.Monitoring = string(dosing.MonitoringOutpatient)
+	}
 	if err := s.validateEvaluation(ctx, in); err != nil {
-		return nil, nil, err
+		return EvaluationResult{}, err
 	}
 	m, _ := dosing.Model(in.Model)
-	type arm struct {
-		name string
-		reg  dosing.Regimen
-		pol  dosing.Policy
-	}
-	var arms []arm
+	shared := dosing.Monitoring(in.Monitoring)
+	var arms []evalArm
 	if in.PolicyID != "" {
 		pol, err := s.PolicyFor(ctx, in.PolicyID)
 		if err != nil {
-			return nil, nil, err
+			return EvaluationResult{}, err
 		}
-		arms = append(arms, arm{"policy " + in.PolicyID, dosing.Regimen{Policy: pol}, pol})
+		mon := shared
+		if mon == dosing.MonitoringProtocol {
+			mon = dosing.MonitoringOutpatient
+		}
+		arms = append(arms, evalArm{"policy " + in.PolicyID, dosing.Regimen{Policy: pol}, pol, mon, false})
 	}
 	for _, b := range in.Baselines {
 		pol, err := dosing.Method(m, "input.baselines", b)
 		if err != nil {
-			return nil, nil, err
+			return EvaluationResult{}, err
 		}
-		arms = append(arms, arm{b, dosing.Regimen{Method: b}, pol})
+		arms = append(arms, evalArm{b, dosing.Regimen{Method: b}, pol, shared, true})
 	}
 	pols := make([]dosing.Policy, len(arms))
 	for i, a := range arms {
@@ -220,38 +273,78 @@ func (s *Service) Evaluate(ctx context.Context, in EvaluationInput, progress fun
 	}
 	pats, skipped, err := s.population(ctx, "input.population", in.Population, eligibility(m, pols))
 	if err != nil {
-		return nil, nil, err
+		return EvaluationResult{}, err
 	}
 	seed := uint64(in.Population.Seed)*0x9e3779b97f4a7c15 + 0xe7a1
-	out := make([]EvaluationArm, 0, len(arms))
+	res := EvaluationResult{Skipped: skipped, Monitoring: in.Monitoring, Arms: make([]EvaluationArm, 0, len(arms))}
+	outs := make([][]dosing.Outcome, len(arms))
 	for i, a := range arms {
-		res, err := evaluateArm(ctx, m, a.name, pats, a.reg, in.Days, seed)
+		arm, o, err := evaluateArm(ctx, m, a, pats, in.Days, seed)
 		if err != nil {
-			return nil, nil, fmt.Errorf("arm %s: %w", a.name, err)
+			return EvaluationResult{}, fmt.Errorf("arm %s: %w", a.name, err)
 		}
-		out = append(out, res)
+		res.Arms, outs[i] = append(res.Arms, arm), o
 		if progress != nil {
 			progress(i+1, len(arms), a.name)
 		}
 	}
-	return out, skipped, nil
+	res.Subgroups = subgroupResults(m, pats, arms, outs)
+	return res, nil
 }
 
-// evaluateArm simulates each patient (dosing.Simulate) and summarizes the
-// arm with dosing.Summarize, adding the time in the severe range.
-func evaluateArm(ctx context.Context, m *dosing.DrugModel, name string, pats []*dosing.Patient, reg dosing.Regimen, days int, seed uint64) (EvaluationArm, error) {
+// evalArm is one arm of an evaluation.
+type evalArm struct {
+	name     string
+	reg      dosing.Regimen
+	pol      dosing.Policy
+	mon      dosing.Monitoring
+	baseline bool
+}
+
+// subgroupResults reports every arm by subgroup and flags the policy's
+// subgroups that do worse than the best baseline.
+func subgroupResults(m *dosing.DrugModel, pats []*dosing.Patient, arms []evalArm, outs [][]dosing.Outcome) []SubgroupResult {
+	names := make([]string, len(arms))
+	baseline := map[string]bool{}
+	for i, a := range arms {
+		names[i] = a.name
+		baseline[a.name] = a.baseline
+	}
+	subs := dosing.Subgroups(m, pats, names, outs)
+	out := make([]SubgroupResult, len(subs))
+	for i, sg := range subs {
+		r := SubgroupResult{Dimension: sg.Dimension, Value: sg.Value, Arm: sg.Arm, Patients: sg.Summary.Patients,
+			TimeInRange: sg.Summary.TimeInRange, TimeInRangeLow95: sg.Summary.TimeInRangeLow95,
+			TimeInRangeHigh95: sg.Summary.TimeInRangeHigh95, TimeAbove: sg.Summary.TimeAbove}
+		if !baseline[sg.Arm] {
+			if gap, best, ok := dosing.SubgroupGap(subs, i, func(a string) bool { return baseline[a] }); ok {
+				r.Gap, r.BestBaseline, r.WorseThanBest = &gap, best, gap < 0
+			}
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// evaluateArm simulates each patient (dosing.Simulate) under the arm's
+// schedule and summarizes the arm with dosing.Summarize, adding the time in
+// the severe range, visits and (docetaxel) the endpoints. It also returns
+// the per-patient outcomes for the subgroups.
+func evaluateArm(ctx context.Context, m *dosing.DrugModel, a evalArm, pats []*dosing.Patient, days int, seed uint64) (EvaluationArm, []dosing.Outcome, error) {
 	outs := make([]dosing.Outcome, 0, len(pats))
-	severe := 0.0
+	var severe, visits float64
+	var ep epSums
 	hours, vals := make([]float64, 0, days+1), make([]float64, 0, days+1)
 	for k, p := range pats {
 		if err := ctx.Err(); err != nil {
-			return EvaluationArm{}, err
+			return EvaluationArm{}, nil, err
 		}
-		sim, err := dosing.Simulate(ctx, dosing.SimulationInput{Model: m.ID, Patient: *p, Regimen: reg, Days: days, Seed: seed + uint64(k), Variability: true})
+		sim, err := dosing.Simulate(ctx, dosing.SimulationInput{Model: m.ID, Patient: *p, Regimen: a.reg, Days: days, Seed: seed + uint64(k), Variability: true, Monitoring: a.mon})
 		if err != nil {
-			return EvaluationArm{}, fmt.Errorf("patient %d: %w", k, err)
+			return EvaluationArm{}, nil, fmt.Errorf("patient %d: %w", k, err)
 		}
 		outs = append(outs, dosing.Outcome{TimeInRange: sim.TimeInRange, TimeAbove: sim.TimeAbove, TimeBelow: sim.TimeBelow, MeanDailyDose: sim.MeanDailyDose})
+		visits += float64(len(sim.Observations))
 		hours, vals = hours[:0], vals[:0]
 		for _, pt := range sim.Points {
 			hours, vals = append(hours, pt.Hour), append(vals, pt.Observable)
@@ -259,16 +352,46 @@ func evaluateArm(ctx context.Context, m *dosing.DrugModel, name string, pats []*
 		if m.ID == dosing.DocetaxelFriberg {
 			_, _, below := dosing.Rosendaal(hours, vals, 500, math.Inf(1))
 			severe += below
+			ep.add(sim.Endpoints)
 		} else {
 			_, above, _ := dosing.Rosendaal(hours, vals, math.Inf(-1), 4)
 			severe += above
 		}
 	}
-	sum := dosing.Summarize(name, outs)
-	return EvaluationArm{Name: sum.Name, Patients: sum.Patients, TimeInRange: sum.TimeInRange,
+	sum := dosing.Summarize(a.name, outs)
+	n := float64(len(pats))
+	arm := EvaluationArm{Name: sum.Name, Patients: sum.Patients, TimeInRange: sum.TimeInRange,
 		TimeInRangeLow95: sum.TimeInRangeLow95, TimeInRangeHigh95: sum.TimeInRangeHigh95,
 		TimeAbove: sum.TimeAbove, TimeBelow: sum.TimeBelow, MeanDailyDose: sum.MeanDailyDose,
-		TimeSevere: severe / float64(len(pats))}, nil
+		TimeSevere: severe / n, Monitoring: string(a.mon), VisitsPerPatient: visits / n}
+	if m.ID == dosing.DocetaxelFriberg {
+		ep.fill(&arm, n)
+	}
+	return arm, outs, nil
+}
+
+// epSums accumulates docetaxel endpoints over patients.
+type epSums struct{ nadir, day, g3, g4, rdi float64 }
+
+func (e *epSums) add(ep *dosing.Endpoints) {
+	if ep == nil {
+		return
+	}
+	e.nadir += ep.NadirANC
+	e.day += ep.NadirDay
+	e.rdi += ep.RelativeDoseIntensity
+	if ep.Grade3 {
+		e.g3++
+	}
+	if ep.Grade4 {
+		e.g4++
+	}
+}
+
+func (e *epSums) fill(a *EvaluationArm, n float64) {
+	a.NadirANC, a.NadirDay = f64(e.nadir/n), f64(e.day/n)
+	a.Grade3Incidence, a.Grade4Incidence = f64(e.g3/n), f64(e.g4/n)
+	a.RelativeDoseIntensity = f64(e.rdi / n)
 }
 
 // sortArms orders arms by time in range, best first (for reports).

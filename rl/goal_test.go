@@ -17,9 +17,10 @@ var (
 )
 
 // goal trains a policy through the service (a real job), evaluates it on a
-// held-out population against the model's baselines, and returns the arms
-// (policy first) with the training run.
-func goal(t *testing.T, in TrainingInput, patients, days int) ([]EvaluationArm, TrainingRun) {
+// held-out population against the model's baselines under each monitoring
+// schedule (the first is the headline), and returns the results (arms
+// policy first) with the training run.
+func goal(t *testing.T, in TrainingInput, patients, days int, schedules ...dosing.Monitoring) ([]EvaluationResult, TrainingRun) {
 	t.Helper()
 	if !*long {
 		t.Skip("long goal check: go test ./rl -run Goal -rl.long -timeout 60m -v")
@@ -48,17 +49,26 @@ func goal(t *testing.T, in TrainingInput, patients, days int) ([]EvaluationArm, 
 	last := run.Metrics[len(run.Metrics)-1]
 	t.Logf("training: %d iterations, %d patient-steps in %.1f s (%.0f steps/s end to end)", run.Iteration, last.EnvSteps, train.Seconds(), float64(last.EnvSteps)/train.Seconds())
 	m, _ := dosing.Model(in.Model)
-	ev := EvaluationInput{PolicyID: run.Policy, Model: in.Model, Baselines: m.Baselines,
-		Population: PopulationInput{Size: patients, Seed: in.Population.Seed + 1000}, Days: days}
-	start = time.Now()
-	arms, _, err := h.svc.Evaluate(ctx, ev, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("evaluation of %d arms × %d held-out patients × %d days in %.1f s", len(arms), patients, days, time.Since(start).Seconds())
-	for _, a := range arms {
-		t.Logf("%-22s TIR %5.1f %% [%5.1f, %5.1f]  above %5.1f %%  below %5.1f %%  severe %5.2f %%  mean dose %.2f",
-			a.Name, 100*a.TimeInRange, 100*a.TimeInRangeLow95, 100*a.TimeInRangeHigh95, 100*a.TimeAbove, 100*a.TimeBelow, 100*a.TimeSevere, a.MeanDailyDose)
+	var results []EvaluationResult
+	for _, mon := range schedules {
+		ev := EvaluationInput{PolicyID: run.Policy, Model: in.Model, Baselines: m.Baselines, Monitoring: string(mon),
+			Population: PopulationInput{Size: patients, Seed: in.Population.Seed + 1000}, Days: days}
+		start = time.Now()
+		res, err := h.svc.Evaluate(ctx, ev, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: evaluation of %d arms × %d held-out patients × %d days in %.1f s", mon, len(res.Arms), patients, days, time.Since(start).Seconds())
+		for _, a := range res.Arms {
+			t.Logf("%-22s %-10s TIR %5.1f %% [%5.1f, %5.1f]  above %5.1f %%  below %5.1f %%  severe %5.2f %%  dose %.2f  visits %.1f  %s",
+				a.Name, a.Monitoring, 100*a.TimeInRange, 100*a.TimeInRangeLow95, 100*a.TimeInRangeHigh95, 100*a.TimeAbove, 100*a.TimeBelow, 100*a.TimeSevere, a.MeanDailyDose, a.VisitsPerPatient, endpoints(a))
+		}
+		for _, sg := range res.Subgroups {
+			if sg.Gap != nil {
+				t.Logf("subgroup %-8s %-16s n=%4d policy %5.1f %% vs %s: %+5.1f points%s", sg.Dimension, sg.Value, sg.Patients, 100*sg.TimeInRange, sg.BestBaseline, 100**sg.Gap, map[bool]string{true: "  WORSE"}[sg.WorseThanBest])
+			}
+		}
+		results = append(results, res)
 	}
 	table, err := h.svc.DoseTable(ctx, run.Policy)
 	if err != nil {
@@ -70,7 +80,14 @@ func goal(t *testing.T, in TrainingInput, patients, days int) ([]EvaluationArm, 
 				c.DayFrom, c.DayTo, c.Group, table.Observable, bound(c.Low, "−∞"), bound(c.High, "∞"), c.MedianDose, table.Unit, c.Decisions)
 		}
 	}
-	return arms, run
+	return results, run
+}
+
+func endpoints(a EvaluationArm) string {
+	if a.RelativeDoseIntensity == nil {
+		return ""
+	}
+	return fmt.Sprintf("nadir %.0f/µL day %.1f  grade3 %.1f %%  grade4 %.1f %%  RDI %.3f", *a.NadirANC, *a.NadirDay, 100**a.Grade3Incidence, 100**a.Grade4Incidence, *a.RelativeDoseIntensity)
 }
 
 func bound(p *float64, open string) string {
@@ -82,8 +99,14 @@ func bound(p *float64, open string) string {
 
 func TestWarfarinGoal(t *testing.T) {
 	in := TrainingInput{Model: dosing.WarfarinHamberg, Population: PopulationInput{Size: 10000, Seed: 1}, Iterations: 60, Seed: 1,
-		Hyperparameters: map[string]any{"envs": 128.0, "checkpointEvery": 10.0}}
-	arms, _ := goal(t, in, 1000, 90)
+		Monitoring: string(dosing.MonitoringOutpatient), Hyperparameters: map[string]any{"envs": 128.0, "checkpointEvery": 10.0}}
+	res, _ := goal(t, in, 1000, 90, dosing.MonitoringOutpatient, dosing.MonitoringProtocol, dosing.MonitoringDaily)
+	arms := res[0].Arms // the goal is judged under equal information (outpatient)
+	for _, sg := range res[0].Subgroups {
+		if sg.Gap != nil && *sg.Gap < -0.02 {
+			t.Errorf("goal missed: subgroup %s=%s (n=%d) policy %.3f is %.1f points below %s", sg.Dimension, sg.Value, sg.Patients, sg.TimeInRange, -100**sg.Gap, sg.BestBaseline)
+		}
+	}
 	pol, best := arms[0], arms[1]
 	for _, a := range arms[2:] {
 		if a.TimeInRange > best.TimeInRange {
@@ -103,7 +126,8 @@ func TestWarfarinGoal(t *testing.T) {
 func TestDocetaxelGoal(t *testing.T) {
 	in := TrainingInput{Model: dosing.DocetaxelFriberg, Population: PopulationInput{Size: 10000, Seed: 1}, Iterations: 60, Seed: 1,
 		Hyperparameters: map[string]any{"envs": 256.0, "checkpointEvery": 10.0}}
-	arms, _ := goal(t, in, 1000, 126)
+	res, _ := goal(t, in, 1000, 126, dosing.MonitoringOutpatient)
+	arms := res[0].Arms
 	pol := arms[0]
 	var rule EvaluationArm
 	for _, a := range arms {
@@ -111,12 +135,12 @@ func TestDocetaxelGoal(t *testing.T) {
 			rule = a
 		}
 	}
-	t.Logf("policy vs %s: dose %.2f vs %.2f mg/day, grade-4 time %.2f %% vs %.2f %%",
-		rule.Name, pol.MeanDailyDose, rule.MeanDailyDose, 100*pol.TimeSevere, 100*rule.TimeSevere)
-	if pol.MeanDailyDose <= rule.MeanDailyDose {
-		t.Errorf("goal missed: dose intensity %.3f ≤ the reduction rule's %.3f mg/day", pol.MeanDailyDose, rule.MeanDailyDose)
+	t.Logf("policy vs %s: RDI %.3f vs %.3f, grade-4 incidence %.2f %% vs %.2f %%",
+		rule.Name, *pol.RelativeDoseIntensity, *rule.RelativeDoseIntensity, 100**pol.Grade4Incidence, 100**rule.Grade4Incidence)
+	if *pol.RelativeDoseIntensity <= *rule.RelativeDoseIntensity {
+		t.Errorf("goal missed: relative dose intensity %.3f ≤ the reduction rule's %.3f", *pol.RelativeDoseIntensity, *rule.RelativeDoseIntensity)
 	}
-	if pol.TimeSevere > rule.TimeSevere {
-		t.Errorf("goal missed: grade-4 time %.4f > the reduction rule's %.4f", pol.TimeSevere, rule.TimeSevere)
+	if *pol.Grade4Incidence > *rule.Grade4Incidence {
+		t.Errorf("goal missed: grade-4 incidence %.4f > the reduction rule's %.4f", *pol.Grade4Incidence, *rule.Grade4Incidence)
 	}
 }

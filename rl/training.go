@@ -28,6 +28,10 @@ type TrainingInput struct {
 	// entropyCoef, epochs, minibatch, maxGradNorm, and checkpointEvery
 	// (iterations between checkpoints, default 5).
 	Hyperparameters map[string]any `json:"hyperparameters,omitempty"`
+	// Monitoring is the warfarin schedule the policy trains under: DAILY
+	// (an INR every day, the default) or OUTPATIENT (visits only; dose
+	// changes only at visits).
+	Monitoring string `json:"monitoring,omitempty"`
 }
 
 // TrainingMetric is one iteration's metrics (the API's TrainingMetric).
@@ -189,6 +193,11 @@ func (in *TrainingInput) validate() (trainingSettings, error) {
 	if in.Seed < 0 {
 		return trainingSettings{}, fmt.Errorf("input.seed must be ≥ 0: %w", store.ErrInvalid)
 	}
+	if mon, err := dosing.ParseMonitoring("input.monitoring", in.Monitoring); err != nil {
+		return trainingSettings{}, err
+	} else if mon == dosing.MonitoringProtocol && in.Monitoring != "" {
+		return trainingSettings{}, fmt.Errorf("input.monitoring: PROTOCOL is a baseline's own schedule; train under DAILY or OUTPATIENT: %w", store.ErrInvalid)
+	}
 	if err := in.Population.validate("input.population"); err != nil {
 		return trainingSettings{}, err
 	}
@@ -310,7 +319,8 @@ func (s *Service) trainerConfig(ctx context.Context, run TrainingRun) (ppo.Confi
 	if err != nil {
 		return ppo.Config{}, st, nil, err
 	}
-	return ppo.Config{Model: run.Model, Population: pop, Seed: uint64(run.Input.Seed), Hyperparameters: st.hp}, st, skipped, nil
+	return ppo.Config{Model: run.Model, Population: pop, Seed: uint64(run.Input.Seed), Hyperparameters: st.hp,
+		Monitoring: dosing.Monitoring(run.Input.Monitoring)}, st, skipped, nil
 }
 
 // runTraining is the job: restore the checkpoint if any, iterate, checkpoint

@@ -119,22 +119,23 @@ func iwpcTitration(pgx bool) Policy {
 }
 
 // FixedDosePolicy gives dose every intervalHours (a positive multiple of 24)
-// starting at hour 0; dose must be one of the patient's levels.
+// starting at hour 0; dose is in the model's LevelUnit (mg/m² for
+// docetaxel) and must be one of its DoseLevels.
 func FixedDosePolicy(dose *apd.Decimal, intervalHours float64) Policy {
 	return PolicyFunc(func(m *DrugModel, p *Patient) (Controller, error) {
-		levels, err := m.PatientDoseLevels(p)
+		amount, err := m.LevelToMg("regimen.fixedDose", p, dose)
 		if err != nil {
-			return nil, err
-		}
-		if err := ValidateDose("regimen.fixedDose", dose, levels); err != nil {
 			return nil, err
 		}
 		if !(intervalHours >= 24) || intervalHours > MaxDays*24 || math.Mod(intervalHours, 24) != 0 {
 			return nil, fmt.Errorf("regimen.intervalHours must be a positive multiple of 24: %w", store.ErrInvalid)
 		}
 		every := int(intervalHours / 24)
-		mg, _ := dose.Float64()
-		why := fmt.Sprintf("fixed %s %s every %g h", dose, m.DoseUnit, intervalHours)
+		mg, _ := amount.Float64()
+		why := fmt.Sprintf("fixed %s %s every %g h", dose.Text('f'), m.LevelUnit, intervalHours)
+		if m.LevelUnit != m.DoseUnit {
+			why = fmt.Sprintf("fixed %s %s (%s %s for this patient) every %g h", dose.Text('f'), m.LevelUnit, amount.Text('f'), m.DoseUnit, intervalHours)
+		}
 		return ControllerFunc(func(day int, _ *Observation) (Decision, error) {
 			d := 0.0
 			if day%every == 0 {

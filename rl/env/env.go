@@ -57,6 +57,12 @@ type Config struct {
 	PopulationSize int
 	Reward         Reward
 	Shield         Shield
+	// Monitoring is the warfarin measurement schedule ("" or DAILY: an INR
+	// every day). Under OUTPATIENT the agent sees a new INR only on visit
+	// days and may change the dose only then: between visits the mask
+	// allows only the current dose and the observation's history does not
+	// move. Docetaxel steps whole cycles and ignores it.
+	Monitoring dosing.Monitoring
 }
 
 type kind uint8
@@ -97,6 +103,10 @@ type Env struct {
 	reward        []float32
 	done          []bool
 	interventions int64
+	model         *dosing.DrugModel
+	monitoring    dosing.Monitoring
+	sched         []*dosing.Schedule // nil: a measurement every step
+	visit         []bool             // with sched: today is a visit day
 }
 
 // newSpec validates cfg and fills the model-dependent settings (sizes,
@@ -106,7 +116,14 @@ func newSpec(cfg Config) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	e := &Env{typical: cfg.Typical, target: [2]float64{m.TargetLow, m.TargetHigh}}
+	mon, err := dosing.ParseMonitoring("monitoring", string(cfg.Monitoring))
+	if err != nil {
+		return nil, err
+	}
+	if mon == dosing.MonitoringProtocol && cfg.Monitoring != "" {
+		return nil, fmt.Errorf("monitoring: PROTOCOL is a baseline's own schedule; train under DAILY or OUTPATIENT: %w", store.ErrInvalid)
+	}
+	e := &Env{typical: cfg.Typical, target: [2]float64{m.TargetLow, m.TargetHigh}, model: m, monitoring: cfg.Monitoring}
 	switch m.ID {
 	case dosing.WarfarinHamberg:
 		e.kind = kindWarfarin
@@ -176,6 +193,9 @@ func New(cfg Config) (*Env, error) {
 	e.doseBuf, e.out = make([]float64, n), make([]float64, n)
 	e.obs, e.mask = make([]float32, n*e.dim), make([]bool, n*e.nAct)
 	e.reward, e.done = make([]float32, n), make([]bool, n)
+	if e.kind == kindWarfarin && e.monitoring == dosing.MonitoringOutpatient {
+		e.sched, e.visit = make([]*dosing.Schedule, n), make([]bool, n)
+	}
 	if e.kind == kindWarfarin {
 		e.w, err = pkpd.NewWarfarinBatch(pkpd.WarfarinConfig{Patients: n})
 	} else {
@@ -304,6 +324,14 @@ func (e *Env) resetEnv(i int) error {
 		e.measHist[i*e.k+k] = e.lastMeas[i]
 		e.doseHist[i*e.k+k] = 0
 	}
+	if e.sched != nil {
+		sc, err := dosing.NewSchedule(e.model, e.monitoring)
+		if err != nil {
+			return err
+		}
+		sc.Visited(0, e.lastMeas[i], 0)
+		e.sched[i], e.visit[i] = sc, true
+	}
 	e.writeObs(i)
 	e.writeMask(i)
 	return nil
@@ -344,7 +372,20 @@ func (e *Env) holdFor(lastMeas float64) bool {
 
 func (e *Env) writeMask(i int) {
 	v := e.view(i)
-	e.maskFor(e.mask[i*e.nAct:(i+1)*e.nAct], &v)
+	m := e.mask[i*e.nAct : (i+1)*e.nAct]
+	if e.sched != nil && !e.visit[i] {
+		for a, l := range e.levels {
+			m[a] = l == e.lastDose[i]
+		}
+		return
+	}
+	e.maskFor(m, &v)
+}
+
+// Visit reports whether patient i's current step is a visit day (always
+// true without a monitoring schedule).
+func (e *Env) Visit(i int) bool {
+	return e.sched == nil || e.visit[i]
 }
 
 // maskFor writes the shield's allowed actions for a patient state.
@@ -515,14 +556,23 @@ func (e *Env) stepWarfarin(actions []int32) {
 			r++
 		}
 		e.reward[i] = float32(r)
+		e.lastDose[i] = e.doseBuf[i]
+		e.sumDose[i] += e.doseBuf[i]
+		day := int(e.step[i]) + 1
+		if e.sched != nil {
+			if e.visit[i] = e.sched[i].IsVisit(day); !e.visit[i] {
+				continue // no measurement today; the history waits for the next visit
+			}
+		}
 		meas := v
 		if !e.typical {
 			meas = e.w.Residual(i, v, e.rng)
 		}
 		e.lastMeas[i] = meas
-		e.lastDose[i] = e.doseBuf[i]
-		e.sumDose[i] += e.doseBuf[i]
 		e.push(i, meas, e.doseBuf[i])
+		if e.sched != nil {
+			e.sched[i].Visited(day, meas, 0)
+		}
 	}
 }
 

@@ -122,6 +122,11 @@ func (c *policyController) decideWarfarin(day int, obs *dosing.Observation) (dos
 		}
 		c.record(meas)
 	} else {
+		if obs == nil { // dose changes only at visits (Config.Monitoring)
+			c.v.step++
+			c.v.sumDose += c.v.lastDose
+			return dosing.Decision{Dose: c.v.lastDose, NextCheckHours: 24, Rationale: fmt.Sprintf("no measurement today: keep %g mg", c.v.lastDose)}, nil
+		}
 		c.push(meas, c.v.lastDose)
 		c.v.lastMeas = meas
 	}

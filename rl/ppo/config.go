@@ -142,6 +142,9 @@ type Config struct {
 	Reward env.Reward
 	// History is the observation history K; 0 takes the environment default.
 	History int
+	// Monitoring is the warfarin measurement schedule the policy trains
+	// under ("" or DAILY: daily INR; OUTPATIENT: visits only, see env.Config).
+	Monitoring dosing.Monitoring
 	Hyperparameters
 }
 

@@ -23,6 +23,8 @@ type PolicySpec struct {
 	Shield       env.Shield `json:"shield"`
 	ObsDim       int        `json:"obsDim"`
 	Actions      int        `json:"actions"`
+	// Monitoring is the schedule the policy was trained under ("": daily).
+	Monitoring string `json:"monitoring,omitempty"`
 }
 
 // Policy is a trained policy network ready to act: batch-1 (or batched)
@@ -37,7 +39,7 @@ type Policy struct {
 // Policy returns a snapshot of the current policy network.
 func (t *Trainer) Policy() (*Policy, error) {
 	spec := PolicySpec{Model: t.cfg.Model, History: t.cfg.History, EpisodeSteps: t.t,
-		Shield: t.cfg.Shield, ObsDim: t.dim, Actions: t.nAct}
+		Shield: t.cfg.Shield, ObsDim: t.dim, Actions: t.nAct, Monitoring: string(t.cfg.Monitoring)}
 	if spec.History == 0 {
 		var err error
 		if spec.History, err = historyOf(t.cfg.Model, t.dim); err != nil {

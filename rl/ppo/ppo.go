@@ -173,6 +173,7 @@ func (t *Trainer) newEnv(it int) (*env.Env, error) {
 	return env.New(env.Config{
 		Model: c.Model, Envs: c.Envs, Seed: seed, EpisodeSteps: c.EpisodeSteps,
 		History: c.History, Typical: c.Typical, Population: pop, Reward: c.Reward, Shield: c.Shield,
+		Monitoring: c.Monitoring,
 	})
 }
 
