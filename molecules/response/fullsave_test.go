@@ -51,8 +51,10 @@ func TestFullSplitSaves(t *testing.T) {
 			if err := json.Unmarshal(done.Result, &res); err != nil {
 				t.Fatal(err)
 			}
-			_, size := storedBytes(t, db, "mdl/c/"+res.Model+"/")
-			t.Logf("%s: trained and saved in %v, %d bytes stored", res.Model, time.Since(start).Round(time.Second), size)
+			nw, sw := storedBytes(t, db, "mdl/w/"+res.Model+"/")
+			ng, sg := storedBytes(t, db, "mdl/g/"+res.Model+"/")
+			t.Logf("%s: trained and saved in %v; %d MLP members (%d bytes), %d message-passing members (%d bytes)",
+				res.Model, time.Since(start).Round(time.Second), nw, sw, ng, sg)
 			r.Shutdown(ctx)
 			db.Close()
 			s2, r2, db2 := openService(t, dir)
