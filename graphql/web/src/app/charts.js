@@ -7,6 +7,12 @@ import { h } from './core.js';
 const WIDTH = 640;
 
 function figure(label, svg, extra) {
+  // Plot labels its mark groups with aria-label, which ARIA forbids on a <g>
+  // without a role; the figure's own label describes the chart instead.
+  for (const el of svg.querySelectorAll('[aria-label], [aria-description]')) {
+    el.removeAttribute('aria-label');
+    el.removeAttribute('aria-description');
+  }
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', label);
   return h('figure', { class: 'rx-figure', ...extra }, svg);

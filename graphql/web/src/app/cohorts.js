@@ -52,6 +52,8 @@ export function cohortsPage(root, ctx) {
         ? `noisy (σ ${fmt(d.noiseSigma)}; below ${d.threshold} shown as "<${d.threshold}"; spent ${fmt(d.countsSpent)} counts${d.repeated ? ', repeated: free' : ''})`
         : 'exact', ` · ${ms.toFixed(0)} ms`));
     countBox.dataset.state = 'done';
+    countBox.dataset.n = String(Number(countBox.dataset.n || 0) + 1);
+    countBox.dataset.at = performance.now().toFixed(1);
     countBox.dataset.count = c.display;
     const dims = [...new Set(c.breakdown.map((b) => b.dimension))];
     const threshold = (d && d.threshold) || 11;

@@ -70,6 +70,7 @@ function draw(out, models, runs) {
     trainingSection(() => model),
     evaluationSection(() => model, runs),
     doseTableSection(runs));
+  simulate();
 }
 
 function cleanPatient(p) {

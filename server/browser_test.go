@@ -1,0 +1,377 @@
+package main
+
+// Browser tests of the workbench: the real server (this test binary as a
+// subprocess, demo world on) driven by Debian's Chromium through chromedp.
+// Each page's main path is walked and what is drawn is checked against the
+// API's own answer; axe-core checks accessibility; a screenshot of each page
+// is saved. They skip when Chromium is absent (CI installs it: .ci/run).
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds the browser: RXLAB_CHROMIUM, else Debian's chromium.
+func chromiumPath() string {
+	if p := os.Getenv("RXLAB_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// bServer is a server subprocess for browser tests and benchmarks.
+type bServer struct {
+	addr  string
+	admin string
+}
+
+// startBrowserServer runs the server with a small demo world in a temp dir.
+func startBrowserServer(tb testing.TB) *bServer {
+	tb.Helper()
+	dir := tb.TempDir()
+	cmd := exec.Command(os.Args[0], "-data", dir, "-addr", "127.0.0.1:0", "-demo-patients", "2000", "-jobs", "1")
+	cmd.Env = append(os.Environ(), "RXLAB_TEST_SERVE=1")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan struct{})
+	addrc := make(chan string, 1)
+	var log bytes.Buffer
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			if m := listenRe.FindStringSubmatch(sc.Text()); m != nil {
+				addrc <- m[1]
+			} else if log.Len() < 1<<16 {
+				log.WriteString(sc.Text() + "\n")
+			}
+		}
+		cmd.Wait()
+		close(done)
+	}()
+	tb.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	s := &bServer{}
+	select {
+	case s.addr = <-addrc:
+	case <-done:
+		tb.Fatalf("server exited early: %s", log.String())
+	case <-time.After(60 * time.Second):
+		tb.Fatalf("server did not start: %s", log.String())
+	}
+	tok, err := os.ReadFile(filepath.Join(dir, "admin.token"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.admin = strings.TrimSpace(string(tok))
+	return s
+}
+
+// query posts a GraphQL document and decodes data into out; it fails on errors.
+func (s *bServer) query(tb testing.TB, token, q string, vars map[string]any, out any) {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+	req, _ := http.NewRequest("POST", "http://"+s.addr+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var env struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []any           `json:"errors"`
+	}
+	if err := json.Unmarshal(b, &env); err != nil || len(env.Errors) > 0 {
+		tb.Fatalf("%.80s: status %d: %.300s", q, resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// token creates a token for role.
+func (s *bServer) token(tb testing.TB, role string) string {
+	var d struct {
+		CreateToken struct{ Token string } `json:"createToken"`
+	}
+	s.query(tb, s.admin, `mutation($r:String!){ createToken(role:$r, name:"browser"){ token } }`, map[string]any{"r": role}, &d)
+	return d.CreateToken.Token
+}
+
+// newBrowser starts headless Chromium with a fresh profile; it skips when
+// there is none.
+func newBrowser(tb testing.TB) context.Context {
+	tb.Helper()
+	path := chromiumPath()
+	if path == "" {
+		tb.Skip("browser tests skipped: no Chromium at /usr/bin/chromium (apt-get install -y chromium, or set RXLAB_CHROMIUM)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(tb.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	tb.Cleanup(func() {
+		cancelB()
+		cancelA()
+	})
+	if err := chromedp.Run(ctx); err != nil {
+		tb.Skipf("browser tests skipped: Chromium at %s does not start: %v", path, err)
+	}
+	return ctx
+}
+
+// brun runs actions with a deadline.
+func brun(tb testing.TB, ctx context.Context, d time.Duration, what string, actions ...chromedp.Action) {
+	tb.Helper()
+	c, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	if err := chromedp.Run(c, actions...); err != nil {
+		var body string
+		_ = chromedp.Run(ctx, chromedp.Evaluate(`document.body ? document.body.innerText.slice(0, 1500) : ''`, &body))
+		tb.Fatalf("%s: %v\npage text:\n%s", what, err, body)
+	}
+}
+
+// eval evaluates JavaScript, awaiting a promise, into out.
+func eval(expr string, out any) chromedp.Action {
+	return chromedp.Evaluate(expr, out, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) })
+}
+
+// screenshotDir is where page screenshots go: RXLAB_SCREENSHOTS or a temp dir
+// that is kept (its path is logged).
+func screenshotDir(tb testing.TB) string {
+	if d := os.Getenv("RXLAB_SCREENSHOTS"); d != "" {
+		os.MkdirAll(d, 0o755)
+		return d
+	}
+	d, err := os.MkdirTemp("", "rxlab-screens-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+func screenshot(tb testing.TB, ctx context.Context, dir, name string) {
+	tb.Helper()
+	var png []byte
+	brun(tb, ctx, 20*time.Second, "screenshot "+name, chromedp.FullScreenshot(&png, 100))
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// axeCheck injects axe-core and fails on serious or critical violations.
+func axeCheck(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	src, err := os.ReadFile("../graphql/web/testdata/axe.min.js")
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	var out string
+	brun(t, ctx, 30*time.Second, "axe "+page,
+		chromedp.Evaluate(string(src), nil),
+		eval(`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations
+			.filter(v => v.impact === 'serious' || v.impact === 'critical')
+			.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length, first: v.nodes[0].target.join(' ')}))))`, &out))
+	if out != "[]" {
+		t.Errorf("%s: axe-core serious/critical violations: %s", page, out)
+	}
+}
+
+// defaultCriteria must equal DEFAULT_CRITERIA in src/app/cohorts.js.
+var defaultCriteria = map[string]any{"all": []any{
+	map[string]any{"age": map[string]any{"min": 40}},
+	map[string]any{"condition": map[string]any{"system": "ICD10CM", "code": "I48", "descendants": true}},
+}}
+
+// pagePatient must equal the patient in src/app/dosing.js.
+var pagePatient = map[string]any{"age": 60, "weightKg": 75, "heightCm": 172, "sex": "FEMALE",
+	"genotypes": map[string]any{"CYP2C9": "*1/*1", "VKORC1": "G/A"}}
+
+func TestBrowserWorkbench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	ctx := newBrowser(t)
+	s := startBrowserServer(t)
+	shots := screenshotDir(t)
+	t.Logf("screenshots in %s", shots)
+	base := "http://" + s.addr
+
+	t.Run("cohorts", func(t *testing.T) {
+		brun(t, ctx, 30*time.Second, "open /cohorts",
+			chromedp.Navigate(base+"/cohorts#token="+s.admin),
+			chromedp.WaitVisible(`.rx-count[data-state=done]`, chromedp.ByQuery),
+			chromedp.WaitVisible(`[data-testid=trials]`, chromedp.ByQuery))
+		var href string
+		var shown []string
+		brun(t, ctx, 10*time.Second, "read funnel",
+			chromedp.Location(&href),
+			eval(`[...document.querySelectorAll('[data-testid=attrition] tbody tr')].map(r => r.cells[2].textContent)`, &shown))
+		if strings.Contains(href, "token") {
+			t.Errorf("the token stayed in the address bar: %s", href)
+		}
+		var api struct {
+			CohortCount struct {
+				Display   string
+				Attrition []struct{ Display string }
+			} `json:"cohortCount"`
+		}
+		s.query(t, s.admin, `query($c:CriteriaInput!){ cohortCount(criteria:$c){ display attrition { display } } }`, map[string]any{"c": defaultCriteria}, &api)
+		var want []string
+		for _, a := range api.CohortCount.Attrition {
+			want = append(want, a.Display)
+		}
+		if len(want) < 2 || fmt.Sprint(shown) != fmt.Sprint(want) {
+			t.Errorf("funnel shows %v, the API answers %v", shown, want)
+		}
+		var svgLabels []string
+		brun(t, ctx, 5*time.Second, "funnel svg", eval(`JSON.parse(document.querySelector('[data-chart=funnel]').dataset.values)`, &svgLabels))
+		if fmt.Sprint(svgLabels) != fmt.Sprint(want) {
+			t.Errorf("funnel chart labels %v, want %v", svgLabels, want)
+		}
+		var count string
+		brun(t, ctx, 5*time.Second, "count", chromedp.Text(`[data-testid=count]`, &count, chromedp.ByQuery))
+		if count != api.CohortCount.Display {
+			t.Errorf("count shows %q, API %q", count, api.CohortCount.Display)
+		}
+		// Round trip: editing the form rewrites the JSON view, and the count follows.
+		var jsonView string
+		brun(t, ctx, 10*time.Second, "edit age",
+			eval(`(async () => {
+				const box = document.querySelector('.rx-count'); const n = box.dataset.n;
+				const inp = document.querySelector('.rx-builder input[type=number]');
+				inp.value = '65'; inp.dispatchEvent(new Event('input', {bubbles: true}));
+				while (box.dataset.n === n) await new Promise(r => setTimeout(r, 10));
+				return document.querySelector('.rx-json').value; })()`, &jsonView))
+		var edited map[string]any
+		if err := json.Unmarshal([]byte(jsonView), &edited); err != nil || !strings.Contains(jsonView, `"min": 65`) {
+			t.Errorf("JSON view after editing age: %v %s", err, jsonView)
+		}
+		screenshot(t, ctx, shots, "cohorts")
+		axeCheck(t, ctx, "/cohorts")
+	})
+
+	t.Run("dosing", func(t *testing.T) {
+		brun(t, ctx, 30*time.Second, "open /dosing",
+			chromedp.Navigate(base+"/dosing"),
+			chromedp.WaitVisible(`[data-chart=curve][data-arms="2"]`, chromedp.ByQuery))
+		var pts string
+		brun(t, ctx, 5*time.Second, "points", chromedp.AttributeValue(`[data-chart=curve]`, "data-points", &pts, nil, chromedp.ByQuery))
+		var models struct {
+			DrugModels []struct{ ID string } `json:"drugModels"`
+		}
+		s.query(t, s.admin, `{ drugModels { id } }`, nil, &models)
+		want := 0
+		for _, m := range []string{"fixed", "iwpc-clinical"} {
+			var d struct {
+				Simulate struct{ Points []struct{ Hour float64 } }
+			}
+			s.query(t, s.admin, `query($i:SimulationInput!){ simulate(input:$i){ points { hour } } }`, map[string]any{"i": map[string]any{
+				"model": models.DrugModels[0].ID, "days": 90, "patient": pagePatient, "regimen": map[string]any{"method": m}}}, &d)
+			want += len(d.Simulate.Points)
+		}
+		if got, _ := strconv.Atoi(pts); got != want || want == 0 {
+			t.Errorf("curve has %s points, the API's two arms have %d", pts, want)
+		}
+		screenshot(t, ctx, shots, "dosing")
+		axeCheck(t, ctx, "/dosing")
+	})
+
+	t.Run("molecules", func(t *testing.T) {
+		brun(t, ctx, 30*time.Second, "open /molecules",
+			chromedp.Navigate(base+"/molecules"),
+			chromedp.WaitVisible(`[data-testid=depiction] svg`, chromedp.ByQuery),
+			chromedp.WaitVisible(`[data-testid=descriptors]`, chromedp.ByQuery))
+		var atoms int
+		brun(t, ctx, 5*time.Second, "atoms", eval(`document.querySelectorAll('[data-testid=depiction] svg circle[id*=":Atom:"]').length`, &atoms))
+		var d struct {
+			Molecule struct{ HeavyAtoms int } `json:"molecule"`
+		}
+		s.query(t, s.admin, `{ molecule(smiles:"CC(=O)Oc1ccccc1C(=O)O"){ heavyAtoms } }`, nil, &d)
+		if atoms != d.Molecule.HeavyAtoms || atoms == 0 {
+			t.Errorf("depiction has %d atom elements, the molecule %d heavy atoms", atoms, d.Molecule.HeavyAtoms)
+		}
+		screenshot(t, ctx, shots, "molecules")
+		axeCheck(t, ctx, "/molecules")
+		// A bad SMILES marks the position the API names.
+		var pos string
+		brun(t, ctx, 15*time.Second, "bad smiles",
+			chromedp.SetValue(`.rx-smiles`, "CC(C", chromedp.ByQuery),
+			eval(`document.querySelector('.rx-smiles').dispatchEvent(new Event('input', {bubbles: true}))`, nil),
+			chromedp.WaitVisible(`.rx-caret`, chromedp.ByQuery),
+			chromedp.AttributeValue(`.rx-caret`, "data-position", &pos, nil, chromedp.ByQuery))
+		if pos == "" {
+			t.Error("bad SMILES: no position marked")
+		}
+	})
+
+	t.Run("jobs and admin", func(t *testing.T) {
+		var verify string
+		brun(t, ctx, 30*time.Second, "open /jobs and /admin",
+			chromedp.Navigate(base+"/jobs"),
+			chromedp.WaitVisible(`[data-testid=jobs]`, chromedp.ByQuery))
+		screenshot(t, ctx, shots, "jobs")
+		brun(t, ctx, 30*time.Second, "admin",
+			chromedp.Navigate(base+"/admin"),
+			chromedp.WaitVisible(`[data-testid=tokens]`, chromedp.ByQuery),
+			chromedp.Click(`//button[text()="Verify chain"]`, chromedp.BySearch),
+			chromedp.WaitVisible(`[data-testid=verify]`, chromedp.ByQuery),
+			chromedp.Text(`[data-testid=verify]`, &verify, chromedp.ByQuery))
+		if !strings.HasPrefix(verify, "Chain intact") {
+			t.Errorf("verify: %q", verify)
+		}
+		screenshot(t, ctx, shots, "admin")
+		axeCheck(t, ctx, "/admin")
+	})
+
+	t.Run("forbidden", func(t *testing.T) {
+		chemist := s.token(t, "chemist")
+		var text string
+		brun(t, ctx, 15*time.Second, "chemist opens /admin",
+			chromedp.Navigate("about:blank"),
+			chromedp.Navigate(base+"/admin#token="+chemist),
+			chromedp.WaitVisible(`.rx-error[data-code=FORBIDDEN]`, chromedp.ByQuery),
+			chromedp.Text(`.rx-error`, &text, chromedp.ByQuery))
+		if !strings.Contains(text, "Forbidden") {
+			t.Errorf("forbidden page says %q", text)
+		}
+		screenshot(t, ctx, shots, "forbidden")
+	})
+}
