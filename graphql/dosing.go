@@ -86,10 +86,14 @@ func drugModelView(m *dosing.DrugModel) map[string]any {
 	if m.LevelUnit != "" {
 		unit = m.LevelUnit
 	}
+	headline := "timeInRange"
+	if m.ID == dosing.DocetaxelFriberg {
+		headline = "relativeDoseIntensity"
+	}
 	return map[string]any{
 		"id": m.ID, "drug": m.Drug, "description": m.Description, "observable": m.Observable,
 		"targetLow": m.TargetLow, "targetHigh": m.TargetHigh, "doseUnit": unit,
-		"doseLevels": levels, "baselines": m.Baselines,
+		"doseLevels": levels, "baselines": m.Baselines, "headline": headline,
 	}
 }
 
@@ -136,26 +140,23 @@ func (d *Dosing) Register(r *Registry) error {
 				return nil, fmt.Errorf("input.seed: %w: must not be negative", store.ErrInvalid)
 			}
 			variability, _ := in["variability"].(bool)
-			reg, err := d.regimen(ctx, in["regimen"])
+			every, _ := in["sampleEveryHours"].(int)
+			mon, err := dosing.ParseMonitoring("input.monitoring", argStringMap(in, "monitoring"))
+			if err != nil {
+				return nil, err
+			}
+			reg, err := d.regimen(ctx, in["regimen"], argStringMap(in, "model"))
 			if err != nil {
 				return nil, err
 			}
 			sim, err := dosing.Simulate(ctx, dosing.SimulationInput{
 				Model: argStringMap(in, "model"), Patient: *pat, Regimen: reg, Days: days, Seed: uint64(seed), Variability: variability,
+				SampleEveryHours: every, Monitoring: mon,
 			})
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("input.%w", err)
 			}
-			points := make([]any, len(sim.Points))
-			for i, pt := range sim.Points {
-				points[i] = map[string]any{"hour": pt.Hour, "observable": pt.Observable, "concentration": pt.Concentration}
-			}
-			doses := make([]any, len(sim.Doses))
-			for i, de := range sim.Doses {
-				doses[i] = map[string]any{"hour": de.Hour, "amount": de.Amount.Text('f')}
-			}
-			return map[string]any{"model": sim.Model, "points": points, "doses": doses,
-				"timeInRange": sim.TimeInRange, "timeAbove": sim.TimeAbove, "timeBelow": sim.TimeBelow}, nil
+			return simulationView(sim), nil
 		}}},
 		{"Query", "recommendDose", Resolver{Perm: auth.DosingRead, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			in, _ := p.Args["input"].(map[string]any)
@@ -193,7 +194,7 @@ func (d *Dosing) Register(r *Registry) error {
 					return nil, err
 				}
 			}
-			out := map[string]any{"dose": rec.Dose.Text('f'), "unit": rec.Unit, "rationale": rec.Rationale}
+			out := map[string]any{"dose": rec.Dose.Text('f'), "doseMg": rec.DoseMg.Text('f'), "unit": rec.Unit, "rationale": rec.Rationale}
 			if rec.NextCheckHours > 0 {
 				out["nextCheckHours"] = rec.NextCheckHours
 			}
@@ -202,12 +203,42 @@ func (d *Dosing) Register(r *Registry) error {
 	})
 }
 
-// regimen converts the contract's RegimenInput.
-func (d *Dosing) regimen(ctx context.Context, v any) (dosing.Regimen, error) {
+// simulationView is the API's Simulation: doses in the model's unit and
+// in mg, and docetaxel's endpoints.
+func simulationView(sim *dosing.Simulation) map[string]any {
+	points := make([]any, len(sim.Points))
+	for i, pt := range sim.Points {
+		points[i] = map[string]any{"hour": pt.Hour, "observable": pt.Observable, "concentration": pt.Concentration}
+	}
+	doses := make([]any, len(sim.Doses))
+	for i, de := range sim.Doses {
+		level := de.Amount
+		if de.Level != nil {
+			level = de.Level
+		}
+		doses[i] = map[string]any{"hour": de.Hour, "amount": level.Text('f'), "amountMg": de.Amount.Text('f')}
+	}
+	out := map[string]any{"model": sim.Model, "points": points, "doses": doses, "monitoring": string(sim.Monitoring),
+		"timeInRange": sim.TimeInRange, "timeAbove": sim.TimeAbove, "timeBelow": sim.TimeBelow}
+	if ep := sim.Endpoints; ep != nil {
+		out["endpoints"] = map[string]any{"nadirAnc": ep.NadirANC, "nadirDay": ep.NadirDay, "grade3": ep.Grade3, "grade4": ep.Grade4,
+			"deliveredPerM2": ep.DeliveredPerM2.Text('f'), "plannedPerM2": ep.PlannedPerM2, "relativeDoseIntensity": ep.RelativeDoseIntensity}
+	}
+	return out
+}
+
+// regimen converts the contract's RegimenInput. The contract defaults
+// intervalHours to 24; for a model dosed in cycles (docetaxel every 21
+// days) 24 is read as that default and the model's own interval applies,
+// since a daily cytotoxic infusion is never what is meant.
+func (d *Dosing) regimen(ctx context.Context, v any, model string) (dosing.Regimen, error) {
 	m, _ := v.(map[string]any)
 	reg := dosing.Regimen{Method: argStringMap(m, "method")}
 	if ih, ok := m["intervalHours"].(float64); ok {
 		reg.IntervalHours = ih
+		if dm, err := dosing.Model(model); err == nil && ih == 24 && dm.DoseIntervalHours > 24 {
+			reg.IntervalHours = 0
+		}
 	}
 	if s, ok := m["fixedDose"].(string); ok {
 		dose, err := dosing.ParseDose("input.regimen.fixedDose", s)

@@ -148,20 +148,50 @@ func runView(r rl.TrainingRun) map[string]any {
 }
 
 func policyView(p rl.PolicyRecord) map[string]any {
-	return map[string]any{"id": p.ID, "model": p.Model, "trainingRun": p.TrainingRun,
+	mon := p.Monitoring
+	if mon == "" {
+		mon = "DAILY"
+	}
+	return map[string]any{"id": p.ID, "model": p.Model, "trainingRun": p.TrainingRun, "monitoring": mon,
 		"createdAt": p.CreatedAt.Format(time.RFC3339), "parameters": p.Parameters}
 }
 
 func evaluationView(e rl.Evaluation) map[string]any {
 	arms := make([]any, len(e.Arms))
 	for i, a := range e.Arms {
-		arms[i] = map[string]any{"name": a.Name, "patients": a.Patients, "timeInRange": a.TimeInRange,
+		arm := map[string]any{"name": a.Name, "patients": a.Patients, "timeInRange": a.TimeInRange,
 			"timeInRangeLow95": a.TimeInRangeLow95, "timeInRangeHigh95": a.TimeInRangeHigh95,
 			"timeAbove": a.TimeAbove, "timeBelow": a.TimeBelow, "meanDailyDose": a.MeanDailyDose,
-			"timeSevere": a.TimeSevere}
+			"timeSevere": a.TimeSevere, "visitsPerPatient": a.VisitsPerPatient,
+			"nadirAnc": a.NadirANC, "nadirDay": a.NadirDay, "grade3Incidence": a.Grade3Incidence,
+			"grade4Incidence": a.Grade4Incidence, "relativeDoseIntensity": a.RelativeDoseIntensity}
+		if a.Monitoring != "" {
+			arm["monitoring"] = a.Monitoring
+		}
+		arms[i] = arm
 	}
-	return map[string]any{"id": e.ID, "_job": e.Job, "arms": arms,
+	subs := make([]any, len(e.Subgroups))
+	for i, sg := range e.Subgroups {
+		subs[i] = map[string]any{"dimension": sg.Dimension, "value": sg.Value, "arm": sg.Arm, "patients": sg.Patients,
+			"timeInRange": sg.TimeInRange, "timeInRangeLow95": sg.TimeInRangeLow95, "timeInRangeHigh95": sg.TimeInRangeHigh95,
+			"timeAbove": sg.TimeAbove, "worseThanBest": sg.WorseThanBest, "gap": sg.Gap, "bestBaseline": nilIfEmpty(sg.BestBaseline)}
+	}
+	return map[string]any{"id": e.ID, "_job": e.Job, "arms": arms, "subgroups": subs, "monitoring": nilIfEmpty(e.Input.Monitoring),
 		"_skipped": skippedSource{key: "evaluation:" + e.ID, stored: e.Input.Population.Criteria != nil && string(e.Input.Population.Criteria) != "null", skipped: e.Skipped}}
+}
+
+// listFilter reads a listing's arguments (first: 1–rl.MaxListing).
+func listFilter(p gql.ResolveParams) (rl.ListFilter, error) {
+	f := rl.ListFilter{Model: argString(p, "model"), Policy: argString(p, "policyId")}
+	first, ok := p.Args["first"].(int)
+	if !ok {
+		first = 100
+	}
+	if first < 1 || first > rl.MaxListing {
+		return f, fmt.Errorf("first: %w: must be within 1–%d", store.ErrInvalid, rl.MaxListing)
+	}
+	f.Limit = first
+	return f, nil
 }
 
 func sourceString(p gql.ResolveParams, key string) string {
@@ -228,15 +258,20 @@ func (d *RL) Register(r *Registry) error {
 			return runView(run), nil
 		}}},
 		{"Query", "trainingRuns", Resolver{Perm: auth.Training, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			f, err := listFilter(p)
+			if err != nil {
+				return nil, err
+			}
 			runs, err := s.TrainingRuns(ctx)
 			if err != nil {
 				return nil, err
 			}
-			out := make([]any, 0, len(runs))
-			for _, run := range runs {
-				if visible(ctx, run.Owner) {
-					out = append(out, runView(run))
-				}
+			if pr, _ := auth.FromContext(ctx); pr.Role != auth.Admin {
+				f.Owner = pr.TokenID
+			}
+			out := []any{}
+			for _, run := range rl.FilterRuns(runs, f) {
+				out = append(out, runView(run))
 			}
 			return out, nil
 		}}},
@@ -260,6 +295,39 @@ func (d *RL) Register(r *Registry) error {
 				return nil, err
 			}
 			return policyView(pol), nil
+		}}},
+		{"Query", "policies", Resolver{Perm: auth.DosingRead, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			f, err := listFilter(p)
+			if err != nil {
+				return nil, err
+			}
+			pols, err := s.Policies(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(pols))
+			for i, pol := range pols {
+				out[i] = policyView(pol)
+			}
+			return out, nil
+		}}},
+		{"Query", "evaluations", Resolver{Perm: auth.Training, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			f, err := listFilter(p)
+			if err != nil {
+				return nil, err
+			}
+			if pr, _ := auth.FromContext(ctx); pr.Role != auth.Admin {
+				f.Owner = pr.TokenID
+			}
+			evs, err := s.Evaluations(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(evs))
+			for i, e := range evs {
+				out[i] = evaluationView(e)
+			}
+			return out, nil
 		}}},
 		{"Policy", "doseTable", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			t, err := s.DoseTable(ctx, sourceString(p, "id"))

@@ -26,6 +26,8 @@ type PolicyRecord struct {
 	// use another one (held-out patients).
 	PopulationSeed int64  `json:"populationSeed"`
 	Weights        []byte `json:"weights"`
+	// Monitoring is the schedule the policy was trained under ("": daily).
+	Monitoring string `json:"monitoring,omitempty"`
 }
 
 func policyKey(id string) []byte { return []byte("rl/policy/" + id) }

@@ -443,7 +443,8 @@ func (s *Service) runTraining(ctx context.Context, h *jobs.Handle) error {
 		}
 		polID = fmt.Sprintf("P%d", n)
 		rec := PolicyRecord{ID: polID, Model: run.Model, TrainingRun: run.ID, CreatedAt: time.Now().UTC(),
-			Parameters: pol.Parameters(), PopulationSeed: run.Input.Population.Seed, Weights: weights}
+			Parameters: pol.Parameters(), PopulationSeed: run.Input.Population.Seed, Weights: weights,
+			Monitoring: run.Input.Monitoring}
 		if err := tx.Put(policyKey(polID), rec); err != nil {
 			return err
 		}
