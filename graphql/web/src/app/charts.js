@@ -61,7 +61,6 @@ export function curves(model, arms) {
     for (const p of a.sim.points) pts.push({ arm: a.name, day: p.hour / 24, y: p.observable });
     for (const d of a.sim.doses) doses.push({ arm: a.name, day: d.hour / 24, amount: Number(d.amount) });
   }
-  const t0 = performance.now();
   const days = Math.max(1, ...pts.map((p) => p.day));
   const top = Plot.plot({
     width: WIDTH, height: 300, color: { legend: true },
@@ -77,11 +76,9 @@ export function curves(model, arms) {
     width: WIDTH, height: 130, color: { type: 'categorical', domain: arms.map((a) => a.name) },
     x: { label: 'day', domain: [0, days] },
     y: { label: `dose (${model.doseUnit})`, grid: true },
-    fy: arms.length > 1 ? undefined : undefined,
     marks: [Plot.rectY(doses, { x1: 'day', x2: (d) => d.day + 0.6 / arms.length, y: 'amount', fill: 'arm', fillOpacity: 0.7 })],
   });
-  const ms = performance.now() - t0;
-  return h('div', { class: 'rx-curves', 'data-chart': 'curve', 'data-points': pts.length, 'data-arms': arms.length, 'data-draw-ms': ms.toFixed(1) },
+  return h('div', { class: 'rx-curves', 'data-chart': 'curve', 'data-points': pts.length, 'data-arms': arms.length },
     figure(`${model.observable} by day with target band ${model.targetLow}–${model.targetHigh}`, top),
     figure('Doses by day', bottom));
 }
