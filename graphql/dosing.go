@@ -198,6 +198,9 @@ func (d *Dosing) Register(r *Registry) error {
 			if rec.NextCheckHours > 0 {
 				out["nextCheckHours"] = rec.NextCheckHours
 			}
+			if rec.Guardrail != "" {
+				out["guardrail"] = rec.Guardrail
+			}
 			return out, nil
 		}}},
 	})

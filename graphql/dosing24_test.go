@@ -125,3 +125,45 @@ func TestEvaluationSubgroupsAndListingsAPI(t *testing.T) {
 		t.Errorf("unknown schedule: %v", r.Errors)
 	}
 }
+
+// TestGuardrailAPI trains a small policy through the API and checks that
+// Policy.checks answers and recommendDose for the highly sensitive typical
+// patient stays within the first-week guardrail (2 mg/day), saying so when
+// the guardrail bound it.
+func TestGuardrailAPI(t *testing.T) {
+	ts := rlServer(t)
+	ph := ts.token(auth.Pharmacologist)
+	r := ts.query(ph, `mutation($in: TrainingInput!) { startTraining(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"model": "warfarin-hamberg", "iterations": 1, "seed": 3, "monitoring": "OUTPATIENT",
+			"population":      map[string]any{"size": 16, "seed": 5},
+			"hyperparameters": map[string]any{"envs": 8, "episodeSteps": 20, "hidden": []any{16}}}})
+	if r.code() != "" {
+		t.Fatalf("startTraining: %v", r.Errors)
+	}
+	runID := r.Data["startTraining"].(map[string]any)["id"].(string)
+	run := waitJob(t, ts, ph, `{ trainingRun(id: "`+runID+`") { policy { id monitoring checks { decisions guardrailBound guardrailBoundFraction monotone violations } } job { state } } }`, "trainingRun")
+	pol := run["policy"].(map[string]any)
+	checks := pol["checks"].(map[string]any)
+	if pol["monitoring"] != "OUTPATIENT" || checks["decisions"].(float64) != 200*28 || checks["guardrailBoundFraction"].(float64) > 1 {
+		t.Errorf("policy %v", pol)
+	}
+	patient := map[string]any{"age": 71, "genotypes": map[string]any{"CYP2C9": "*3/*3", "VKORC1": "A/A"}}
+	for day := range 7 {
+		r := ts.query(ph, `query($in: DoseRequestInput!) { recommendDose(input: $in) { dose doseMg guardrail rationale } }`,
+			map[string]any{"in": map[string]any{"model": "warfarin-hamberg", "policyId": pol["id"], "patient": patient, "day": day}})
+		rec, _ := r.Data["recommendDose"].(map[string]any)
+		if r.code() != "" || rec == nil {
+			t.Fatalf("recommendDose day %d: %v", day, r.Errors)
+		}
+		if d := rec["dose"].(string); d != "0" && d != "0.5" && d != "1" && d != "1.5" && d != "2" {
+			t.Errorf("day %d: %s mg above the 2 mg guardrail (%v)", day, d, rec)
+		}
+		if g, ok := rec["guardrail"].(string); ok && !strings.Contains(g, "*3/*3") {
+			t.Errorf("guardrail explanation %q", g)
+		}
+	}
+	if r := ts.query(ph, `mutation($in: TrainingInput!) { startTraining(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"model": "warfarin-hamberg", "iterations": 1, "monitoring": "PROTOCOL", "population": map[string]any{"size": 16}}}); r.code() != CodeBadInput || !strings.Contains(r.Errors[0].Message, "monitoring") {
+		t.Errorf("PROTOCOL as a training schedule: %v", r.Errors)
+	}
+}

@@ -329,6 +329,14 @@ func (d *RL) Register(r *Registry) error {
 			}
 			return out, nil
 		}}},
+		{"Policy", "checks", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			c, err := s.Checks(ctx, sourceString(p, "id"))
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"decisions": c.Decisions, "guardrailBound": c.GuardrailBound,
+				"guardrailBoundFraction": c.BoundFraction, "monotone": c.Monotone, "violations": c.Violations}, nil
+		}}},
 		{"Policy", "doseTable", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			t, err := s.DoseTable(ctx, sourceString(p, "id"))
 			if err != nil {

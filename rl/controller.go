@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/rxlab/rxlab/rl/dosing"
+	"github.com/rxlab/rxlab/rl/pkpd"
 	"github.com/rxlab/rxlab/rl/ppo"
 	"github.com/rxlab/rxlab/store"
 )
@@ -53,11 +54,11 @@ func (l *learned) NewController(m *dosing.DrugModel, p *dosing.Patient) (dosing.
 	c.meas, c.doses = make([]float64, c.k), make([]float64, c.k)
 	switch m.ID {
 	case dosing.WarfarinHamberg:
-		cov, _, _, err := p.WarfarinCovariates()
+		cov, cypGiven, vkGiven, err := p.WarfarinCovariates()
 		if err != nil {
 			return nil, err
 		}
-		c.age, c.cyp, c.vk = cov.Age, int(cov.CYP2C9), int(cov.VKORC1)
+		c.age, c.cyp, c.vk, c.genotyped = cov.Age, int(cov.CYP2C9), int(cov.VKORC1), cypGiven && vkGiven
 		c.lastMeas = 1 // baseline INR before the first measurement
 		for i := range c.meas {
 			c.meas[i] = 1
@@ -85,6 +86,7 @@ type controller struct {
 	docetaxel bool
 	age, bsa  float64
 	cyp, vk   int
+	genotyped bool // both warfarin genotypes given (the guardrail's genotype bound)
 
 	step     int // environment steps taken (days, or cycles)
 	lastDose float64
@@ -118,14 +120,14 @@ func (c *controller) Decide(day int, obs *dosing.Observation) (dosing.Decision, 
 		c.lastMeas = obs.Value
 		c.push(obs.Value, c.lastDose)
 	}
-	a, why, err := c.act()
+	a, why, bound, err := c.actGuarded()
 	if err != nil {
 		return dosing.Decision{}, err
 	}
 	dose := c.levels[a]
 	c.lastDose = dose
 	c.sumDose += dose
-	return dosing.Decision{Dose: dose, NextCheckHours: 24, Rationale: why}, nil
+	return dosing.Decision{Dose: dose, NextCheckHours: 24, Rationale: why, Guardrail: bound}, nil
 }
 
 func (c *controller) decideDocetaxel(day int, obs *dosing.Observation) (dosing.Decision, error) {
@@ -162,6 +164,39 @@ func (c *controller) decideDocetaxel(day int, obs *dosing.Observation) (dosing.D
 	c.lastDose = perM2
 	c.sumDose += perM2
 	return dosing.Decision{Dose: math.Round(perM2 * c.bsa), NextCheckHours: 24, Rationale: why}, nil
+}
+
+// actGuarded is act for warfarin under the guardrail: the policy's raw
+// choice under the shield, and when the guardrail applies (always for
+// policies trained with it, as their environment masked it; otherwise
+// when the raw choice is above the bound) the choice under the shield and
+// the guardrail together. bound says why the raw choice was lowered.
+func (c *controller) actGuarded() (a int, why, bound string, err error) {
+	raw, why, err := c.act()
+	if err != nil {
+		return 0, "", "", err
+	}
+	capMg, gwhy := dosing.WarfarinGuardrail(pkpd.CYP2C9(c.cyp), pkpd.VKORC1(c.vk), c.genotyped, c.age, c.step)
+	over := c.levels[raw] > capMg+1e-9
+	if !over && !c.l.spec.Shield.Guardrail {
+		return raw, why, "", nil
+	}
+	anyOK := false
+	for i, lv := range c.levels {
+		c.mask[i] = c.mask[i] && lv <= capMg+1e-9
+		anyOK = anyOK || c.mask[i]
+	}
+	if !anyOK {
+		c.mask[0] = true
+	}
+	if a, why, err = c.choose(); err != nil {
+		return 0, "", "", err
+	}
+	if over {
+		bound = fmt.Sprintf("guardrail lowered the policy's %g mg to %g mg: %s", c.levels[raw], c.levels[a], gwhy)
+		why += "; " + bound
+	}
+	return a, why, bound, nil
 }
 
 // hold reports whether the shield forces a zero dose.
@@ -250,6 +285,11 @@ func (c *controller) shieldMask() {
 func (c *controller) act() (int, string, error) {
 	c.encode()
 	c.shieldMask()
+	return c.choose()
+}
+
+// choose asks the network for the most probable action allowed by c.mask.
+func (c *controller) choose() (int, string, error) {
 	p := c.l.pool.Get().(*ppo.Policy)
 	defer c.l.pool.Put(p)
 	var probs [64]float32

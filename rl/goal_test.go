@@ -90,13 +90,6 @@ func endpoints(a EvaluationArm) string {
 	return fmt.Sprintf("nadir %.0f/µL day %.1f  grade3 %.1f %%  grade4 %.1f %%  RDI %.3f", *a.NadirANC, *a.NadirDay, 100**a.Grade3Incidence, 100**a.Grade4Incidence, *a.RelativeDoseIntensity)
 }
 
-func bound(p *float64, open string) string {
-	if p == nil {
-		return open
-	}
-	return fmt.Sprint(*p)
-}
-
 func TestWarfarinGoal(t *testing.T) {
 	in := TrainingInput{Model: dosing.WarfarinHamberg, Population: PopulationInput{Size: 10000, Seed: 1}, Iterations: 60, Seed: 1,
 		Monitoring: string(dosing.MonitoringOutpatient), Hyperparameters: map[string]any{"envs": 128.0, "checkpointEvery": 10.0}}

@@ -26,6 +26,9 @@ type Decision struct {
 	NextCheckHours float64
 	// Rationale explains the decision in a clinician's words.
 	Rationale string
+	// Guardrail says why a guardrail lowered the policy's raw choice
+	// (empty when it did not).
+	Guardrail string
 }
 
 // Controller doses one patient. Decide is called once per day, in order,

@@ -17,6 +17,8 @@ type Recommendation struct {
 	DoseMg         *apd.Decimal
 	NextCheckHours float64
 	Rationale      string
+	// Guardrail says why a guardrail bound the dose (empty when none did).
+	Guardrail string
 }
 
 // Recommend answers "what dose today?" for a patient on day day (0 = first
@@ -92,5 +94,5 @@ func RecommendWith(m *DrugModel, pol Policy, p *Patient, history []Observation, 
 	if !ok {
 		return nil, fmt.Errorf("policy returned a dose outside the model's levels: %w", store.ErrInvalid)
 	}
-	return &Recommendation{Dose: level, Unit: m.LevelUnit, DoseMg: levels[i], NextCheckHours: dec.NextCheckHours, Rationale: dec.Rationale}, nil
+	return &Recommendation{Dose: level, Unit: m.LevelUnit, DoseMg: levels[i], NextCheckHours: dec.NextCheckHours, Rationale: dec.Rationale, Guardrail: dec.Guardrail}, nil
 }

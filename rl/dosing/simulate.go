@@ -98,6 +98,9 @@ type Simulation struct {
 	MeanDailyDose float64
 	// Endpoints are docetaxel's (nil for warfarin).
 	Endpoints *Endpoints
+	// Decisions counts the controller's decisions; GuardrailBound those
+	// whose raw choice a guardrail lowered.
+	Decisions, GuardrailBound int
 }
 
 // PlannedPerM2Cycle is docetaxel's planned dose per 21-day cycle (mg/m²),
@@ -207,6 +210,10 @@ func (r *simRun) step(day int) error {
 	dec, err := r.ctl.Decide(day, obs)
 	if err != nil {
 		return err
+	}
+	r.out.Decisions++
+	if dec.Guardrail != "" {
+		r.out.GuardrailBound++
 	}
 	if obs != nil {
 		r.sched.Visited(day, obs.Value, dec.NextCheckHours)

@@ -30,6 +30,9 @@ type Shield struct {
 	MaxChange float64 // largest step-to-step dose change, same unit
 	HoldAbove float64 // warfarin: INR above which only a zero dose is allowed
 	HoldBelow float64 // docetaxel: ANC below which only a zero dose is allowed
+	// Guardrail (warfarin) also removes doses above the genotype- and
+	// age-aware bound of dosing.WarfarinGuardrail.
+	Guardrail bool
 	Off       bool
 }
 
@@ -129,7 +132,7 @@ func newSpec(cfg Config) (*Env, error) {
 		e.kind = kindWarfarin
 		e.k, e.steps = 7, 90
 		e.rew = Reward{BelowWeight: 1, AboveWeight: 2, ChangeWeight: 0.05, ShieldWeight: 0.1}
-		e.shield = Shield{MaxDose: 15, MaxChange: 2.5, HoldAbove: 4}
+		e.shield = Shield{MaxDose: 15, MaxChange: 2.5, HoldAbove: 4, Guardrail: true}
 	case dosing.DocetaxelFriberg:
 		e.kind = kindDocetaxel
 		e.k, e.steps = 3, 6
@@ -397,9 +400,13 @@ func (e *Env) maskFor(m []bool, v *view) {
 		return
 	}
 	hold := e.holdFor(v.lastMeas)
+	capMg := math.Inf(1)
+	if e.kind == kindWarfarin && e.shield.Guardrail {
+		capMg = dosing.WarfarinGuardrailMax(v.cyp, v.vk, true, v.age, v.step)
+	}
 	any := false
 	for a, l := range e.levels {
-		ok := true
+		ok := l <= capMg+1e-9
 		if e.shield.MaxDose > 0 && l > e.shield.MaxDose+1e-9 {
 			ok = false
 		}

@@ -52,7 +52,7 @@ func TestNewErrors(t *testing.T) {
 
 func TestWarfarinObservationLayout(t *testing.T) {
 	e := mustNew(t, Config{Model: dosing.WarfarinHamberg, Envs: 3, Seed: 1, Typical: true,
-		Population: []*dosing.Patient{patient("*1/*3", "A/A", 80)}})
+		Population: []*dosing.Patient{patient("*1/*3", "A/A", 80)}, Shield: Shield{MaxDose: 15, MaxChange: 2.5, HoldAbove: 4}})
 	k, dim := 7, e.ObsDim()
 	if dim != 2*k+12 || e.NumActions() != 31 {
 		t.Fatalf("dim %d actions %d", dim, e.NumActions())
@@ -106,8 +106,9 @@ func TestDeterminism(t *testing.T) {
 
 func TestShieldAndReward(t *testing.T) {
 	// A *3/*3 A/A patient on the maximum dose overshoots INR 4 quickly.
+	// (guardrail off: this test is about the other shield limits)
 	e := mustNew(t, Config{Model: dosing.WarfarinHamberg, Envs: 1, Typical: true, EpisodeSteps: 60,
-		Population: []*dosing.Patient{patient("*3/*3", "A/A", 80)}})
+		Population: []*dosing.Patient{patient("*3/*3", "A/A", 80)}, Shield: Shield{MaxDose: 15, MaxChange: 2.5, HoldAbove: 4}})
 	mask := e.Mask()
 	if !mask[30] {
 		t.Fatal("day 0: 15 mg should be allowed")

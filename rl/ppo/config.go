@@ -156,7 +156,7 @@ func DefaultShield(model string) env.Shield {
 	case dosing.DocetaxelFriberg:
 		return env.Shield{MaxDose: 100, MaxChange: 25, HoldBelow: 500}
 	default:
-		return env.Shield{MaxDose: 15, MaxChange: 2.5, HoldAbove: 4}
+		return env.Shield{MaxDose: 15, MaxChange: 2.5, HoldAbove: 4, Guardrail: true}
 	}
 }
 
