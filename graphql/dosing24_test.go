@@ -167,3 +167,51 @@ func TestGuardrailAPI(t *testing.T) {
 		t.Errorf("PROTOCOL as a training schedule: %v", r.Errors)
 	}
 }
+
+// TestSimulatePopulationAPI checks percentile bands per arm, endpoint
+// distributions and the budget over HTTP.
+func TestSimulatePopulationAPI(t *testing.T) {
+	ts := rlServer(t)
+	ph := ts.token(auth.Pharmacologist)
+	q := `query($in: PopulationSimulationInput!) { simulatePopulation(input: $in) { model days arms { name monitoring patients bands { hour p5 p25 p50 p75 p95 } endpoints { name mean p5 p50 p95 } } } }`
+	r := ts.query(ph, q, map[string]any{"in": map[string]any{"model": "warfarin-hamberg", "days": 30, "monitoring": "OUTPATIENT",
+		"population": map[string]any{"size": 200, "seed": 4}, "arms": []any{map[string]any{"method": "aurora"}, map[string]any{"fixedDose": "5"}}}})
+	if r.code() != "" {
+		t.Fatalf("simulatePopulation: %v", r.Errors)
+	}
+	arms := r.Data["simulatePopulation"].(map[string]any)["arms"].([]any)
+	if len(arms) != 2 || arms[1].(map[string]any)["name"] != "fixed 5" {
+		t.Fatalf("arms %v", arms)
+	}
+	for _, a := range arms {
+		m := a.(map[string]any)
+		bands := m["bands"].([]any)
+		if m["patients"] != 200.0 || m["monitoring"] != "OUTPATIENT" || len(bands) != 31 {
+			t.Errorf("arm %v: %d bands", m["name"], len(bands))
+		}
+		b := bands[30].(map[string]any)
+		if !(b["p5"].(float64) <= b["p25"].(float64) && b["p25"].(float64) <= b["p50"].(float64) && b["p50"].(float64) <= b["p75"].(float64) && b["p75"].(float64) <= b["p95"].(float64)) || !(b["p95"].(float64) > b["p5"].(float64)) {
+			t.Errorf("day-30 band %v", b)
+		}
+		if e := m["endpoints"].([]any)[0].(map[string]any); e["name"] != "timeInRange" || !(e["mean"].(float64) > 0) {
+			t.Errorf("endpoints %v", e)
+		}
+	}
+	r = ts.query(ph, q, map[string]any{"in": map[string]any{"model": "warfarin-hamberg", "days": 365,
+		"population": map[string]any{"size": 100000, "seed": 4}, "arms": []any{map[string]any{"method": "aurora"}}}})
+	if r.code() != "LIMIT_EXCEEDED" {
+		t.Errorf("over budget: %v", r.Errors)
+	}
+	r = ts.query(ph, q, map[string]any{"in": map[string]any{"model": "docetaxel-friberg", "days": 42,
+		"population": map[string]any{"size": 50, "seed": 4}, "arms": []any{map[string]any{"fixedDose": "75"}, map[string]any{"method": "q3w-reduce-grade4"}}}})
+	if r.code() != "" {
+		t.Fatalf("docetaxel: %v", r.Errors)
+	}
+	names := map[string]bool{}
+	for _, e := range r.Data["simulatePopulation"].(map[string]any)["arms"].([]any)[0].(map[string]any)["endpoints"].([]any) {
+		names[e.(map[string]any)["name"].(string)] = true
+	}
+	if !names["relativeDoseIntensity"] || !names["grade4"] || !names["nadirAnc"] {
+		t.Errorf("docetaxel endpoints %v", names)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/rxlab/rxlab/cohorts/disclosure"
 	"github.com/rxlab/rxlab/graphql/auth"
 	"github.com/rxlab/rxlab/rl"
+	"github.com/rxlab/rxlab/rl/dosing"
 	"github.com/rxlab/rxlab/store"
 	"github.com/rxlab/rxlab/store/jobs"
 )
@@ -329,6 +330,7 @@ func (d *RL) Register(r *Registry) error {
 			}
 			return out, nil
 		}}},
+		{"Query", "simulatePopulation", Resolver{Perm: auth.DosingRead, Fn: d.simulatePopulation}},
 		{"Policy", "checks", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			c, err := s.Checks(ctx, sourceString(p, "id"))
 			if err != nil {
@@ -369,4 +371,59 @@ func (d *RL) Register(r *Registry) error {
 			return d.jobOf(ctx, sourceString(p, "_job"))
 		}}},
 	}...))
+}
+
+// simulatePopulation resolves Query.simulatePopulation.
+func (d *RL) simulatePopulation(ctx context.Context, p gql.ResolveParams) (any, error) {
+	in, _ := p.Args["input"].(map[string]any)
+	model := argStringMap(in, "model")
+	var pop rl.PopulationInput
+	if err := DecodeArg(in["population"], &pop); err != nil {
+		return nil, fmt.Errorf("input.population: %w", err)
+	}
+	list, _ := in["arms"].([]any)
+	if len(list) < 1 || len(list) > dosing.MaxPopulationArms {
+		return nil, fmt.Errorf("input.arms: %w: give 1–%d regimens", store.ErrInvalid, dosing.MaxPopulationArms)
+	}
+	dz := &Dosing{Policies: d.Service.PolicyFor}
+	arms := make([]dosing.PopulationArm, len(list))
+	for i, a := range list {
+		reg, err := dz.regimen(ctx, a, model)
+		if err != nil {
+			return nil, fmt.Errorf("input.arms[%d]: %w", i, err)
+		}
+		arms[i] = dosing.PopulationArm{Name: armName(a, reg), Regimen: reg}
+	}
+	days, _ := in["days"].(int)
+	variability, _ := in["variability"].(bool)
+	res, err := d.Service.SimulatePopulation(ctx, rl.PopulationSimInput{Model: model, Population: pop, Arms: arms, Days: days,
+		Monitoring: argStringMap(in, "monitoring"), Variability: variability})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(res))
+	for i, r := range res {
+		bands := make([]any, len(r.Bands))
+		for j, b := range r.Bands {
+			bands[j] = map[string]any{"hour": b.Hour, "p5": b.P[0], "p25": b.P[1], "p50": b.P[2], "p75": b.P[3], "p95": b.P[4]}
+		}
+		eps := make([]any, len(r.Endpoints))
+		for j, e := range r.Endpoints {
+			eps[j] = map[string]any{"name": e.Name, "mean": e.Mean, "p5": e.P[0], "p25": e.P[1], "p50": e.P[2], "p75": e.P[3], "p95": e.P[4]}
+		}
+		out[i] = map[string]any{"name": r.Name, "monitoring": string(r.Monitoring), "patients": r.Patients, "bands": bands, "endpoints": eps}
+	}
+	return map[string]any{"model": model, "days": days, "arms": out}, nil
+}
+
+// armName names a population-simulation arm after its regimen.
+func armName(v any, reg dosing.Regimen) string {
+	m, _ := v.(map[string]any)
+	switch {
+	case reg.Method != "":
+		return reg.Method
+	case reg.Policy != nil:
+		return "policy " + argStringMap(m, "policyId")
+	}
+	return "fixed " + reg.FixedDose.Text('f')
 }

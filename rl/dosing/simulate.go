@@ -109,18 +109,19 @@ const PlannedPerM2Cycle = 75
 
 // simRun is one Simulate call's state.
 type simRun struct {
-	m      *DrugModel
-	p      *Patient
-	ctl    Controller
-	sched  *Schedule
-	sim    *simulator
-	rng    *pkpd.RNG
-	levels []*apd.Decimal
-	lv     []float64
-	every  int
-	out    *Simulation
-	doses  []*apd.Decimal
-	ep     *Endpoints
+	m       *DrugModel
+	p       *Patient
+	ctl     Controller
+	sched   *Schedule
+	sim     *simulator
+	rng     *pkpd.RNG
+	levels  []*apd.Decimal
+	lv      []float64
+	levelOf []*apd.Decimal // the model level (LevelUnit) of each patient level
+	every   int
+	out     *Simulation
+	doses   []*apd.Decimal
+	ep      *Endpoints
 }
 
 // Simulate runs one virtual patient under a regimen. Invalid input (unknown
@@ -129,7 +130,7 @@ type simRun struct {
 // naming the field and wrapping store.ErrInvalid (store.ErrNotFound for an
 // unknown model).
 func Simulate(ctx context.Context, in SimulationInput) (*Simulation, error) {
-	r, err := newSimRun(in)
+	r, err := newSimRun(in, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +147,10 @@ func Simulate(ctx context.Context, in SimulationInput) (*Simulation, error) {
 	return r.finish(in.Days)
 }
 
-func newSimRun(in SimulationInput) (*simRun, error) {
+// newSimRun validates in and prepares a run; shared, when not nil, is the
+// patient's place in a population's batch (else the run owns a batch of
+// one).
+func newSimRun(in SimulationInput, shared *simulator) (*simRun, error) {
 	m, err := Model(in.Model)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
@@ -182,12 +186,24 @@ func newSimRun(in SimulationInput) (*simRun, error) {
 		return nil, err
 	}
 	rng := pkpd.NewRNG(in.Seed)
-	sim, err := newSimulator(m, p, in.Variability, rng)
+	sim := shared
+	if sim == nil {
+		sim, err = newSimulator(m, p, in.Variability, rng)
+	} else {
+		err = sim.setPatient(m, p, rng)
+	}
 	if err != nil {
 		return nil, err
 	}
 	r := &simRun{m: m, p: p, ctl: ctl, sched: sched, sim: sim, rng: rng, levels: levels, lv: levelFloats(levels), every: every,
 		out: &Simulation{Model: m.ID, Monitoring: sched.Kind(), Points: make([]SimPoint, 0, in.Days*24/every+1)}}
+	r.levelOf = levels
+	if m.LevelUnit != m.DoseUnit {
+		r.levelOf = make([]*apd.Decimal, len(levels))
+		for i, mg := range r.lv {
+			r.levelOf[i], _ = m.MgToLevel(p, mg)
+		}
+	}
 	if m.ID == DocetaxelFriberg {
 		r.ep = &Endpoints{NadirANC: sim.value(), DeliveredPerM2: new(apd.Decimal)}
 	}
@@ -197,6 +213,15 @@ func newSimRun(in SimulationInput) (*simRun, error) {
 // step measures (on visit days), asks the controller, doses and advances
 // one day.
 func (r *simRun) step(day int) error {
+	if err := r.decide(day); err != nil {
+		return err
+	}
+	r.advanceDay(float64(24 * day))
+	return nil
+}
+
+// decide measures (on visit days), asks the controller and doses.
+func (r *simRun) decide(day int) error {
 	hour := float64(24 * day)
 	var obs *Observation
 	if r.sched.IsVisit(day) {
@@ -224,7 +249,7 @@ func (r *simRun) step(day int) error {
 	}
 	if dec.Dose > 0 {
 		amt := r.levels[i]
-		level, _ := r.m.MgToLevel(r.p, dec.Dose)
+		level := r.levelOf[i]
 		r.doses = append(r.doses, amt)
 		r.out.Doses = append(r.out.Doses, DoseEvent{Hour: hour, Amount: amt, Level: level, Rationale: dec.Rationale})
 		r.sim.dose(dec.Dose, r.m.InfusionHours)
@@ -234,7 +259,6 @@ func (r *simRun) step(day int) error {
 			}
 		}
 	}
-	r.advanceDay(hour)
 	return nil
 }
 
@@ -310,66 +334,75 @@ func regimenPolicy(m *DrugModel, r Regimen) (Policy, error) {
 	return FixedDosePolicy(r.FixedDose, iv), nil
 }
 
-// simulator wraps a one-patient pkpd batch of either model.
+// simulator is one patient (index i) of a pkpd batch of either model; a
+// single simulation owns a batch of one, a population simulation shares
+// one batch among all its patients.
 type simulator struct {
 	w     *pkpd.WarfarinBatch
 	d     *pkpd.DocetaxelBatch
+	i     int
 	noisy bool
 }
 
-func newSimulator(m *DrugModel, p *Patient, variability bool, rng *pkpd.RNG) (*simulator, error) {
-	s := &simulator{noisy: variability}
+// newBatch allocates the batch for n patients of model m.
+func newBatch(m *DrugModel, n int) (*pkpd.WarfarinBatch, *pkpd.DocetaxelBatch, error) {
 	switch m.ID {
 	case WarfarinHamberg:
+		w, err := pkpd.NewWarfarinBatch(pkpd.WarfarinConfig{Patients: n})
+		return w, nil, err
+	case DocetaxelFriberg:
+		d, err := pkpd.NewDocetaxelBatch(pkpd.DocetaxelConfig{Patients: n})
+		return nil, d, err
+	}
+	return nil, nil, fmt.Errorf("model %q has no simulator: %w", m.ID, store.ErrNotImplemented)
+}
+
+func newSimulator(m *DrugModel, p *Patient, variability bool, rng *pkpd.RNG) (*simulator, error) {
+	w, d, err := newBatch(m, 1)
+	if err != nil {
+		return nil, err
+	}
+	s := &simulator{w: w, d: d, noisy: variability}
+	return s, s.setPatient(m, p, rng)
+}
+
+// setPatient draws (or takes the typical) parameters of p into the batch.
+func (s *simulator) setPatient(m *DrugModel, p *Patient, rng *pkpd.RNG) error {
+	if s.w != nil {
 		cov, _, _, err := p.WarfarinCovariates()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var wp pkpd.WarfarinParams
-		if variability {
+		if s.noisy {
 			wp, err = pkpd.SampleWarfarin(cov, rng)
 		} else {
 			wp, err = pkpd.TypicalWarfarin(cov)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("patient: %w", err)
+			return fmt.Errorf("patient: %w", err)
 		}
-		if s.w, err = pkpd.NewWarfarinBatch(pkpd.WarfarinConfig{Patients: 1}); err != nil {
-			return nil, err
-		}
-		if err := s.w.SetPatient(0, wp); err != nil {
-			return nil, err
-		}
-	case DocetaxelFriberg:
-		dp := pkpd.TypicalDocetaxel()
-		if variability {
-			dp = pkpd.SampleDocetaxel(rng)
-		}
-		var err error
-		if s.d, err = pkpd.NewDocetaxelBatch(pkpd.DocetaxelConfig{Patients: 1}); err != nil {
-			return nil, err
-		}
-		if err := s.d.SetPatient(0, dp); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("model %q has no simulator: %w", m.ID, store.ErrNotImplemented)
+		return s.w.SetPatient(s.i, wp)
 	}
-	return s, nil
+	dp := pkpd.TypicalDocetaxel()
+	if s.noisy {
+		dp = pkpd.SampleDocetaxel(rng)
+	}
+	return s.d.SetPatient(s.i, dp)
 }
 
 func (s *simulator) value() float64 {
 	if s.w != nil {
-		return s.w.INR(0)
+		return s.w.INR(s.i)
 	}
-	return s.d.ANC(0)
+	return s.d.ANC(s.i)
 }
 
 func (s *simulator) conc() float64 {
 	if s.w != nil {
-		return s.w.Conc(0)
+		return s.w.Conc(s.i)
 	}
-	return s.d.Conc(0)
+	return s.d.Conc(s.i)
 }
 
 func (s *simulator) observe(rng *pkpd.RNG) float64 {
@@ -377,21 +410,21 @@ func (s *simulator) observe(rng *pkpd.RNG) float64 {
 		return s.value()
 	}
 	if s.w != nil {
-		return s.w.Observe(0, rng)
+		return s.w.Observe(s.i, rng)
 	}
-	return s.d.Observe(0, rng)
+	return s.d.Observe(s.i, rng)
 }
 
 func (s *simulator) dose(mg, infusionHours float64) {
 	if s.w != nil {
-		s.w.Dose(0, mg)
+		s.w.Dose(s.i, mg)
 		return
 	}
-	_ = s.d.Infuse(0, mg, infusionHours) // amounts and durations are validated above
+	_ = s.d.Infuse(s.i, mg, infusionHours) // amounts and durations are validated above
 }
 
-// advanceHours integrates hours (1–24; warfarin's steps per day are a
-// multiple of 24).
+// advanceHours integrates this patient's batch of one by hours (1–24;
+// warfarin's steps per day are a multiple of 24).
 func (s *simulator) advanceHours(hours int) {
 	if s.w != nil {
 		s.w.AdvanceAll(s.w.StepsPerDay() / 24 * hours)
