@@ -225,7 +225,7 @@ func simulationView(sim *dosing.Simulation) map[string]any {
 		"timeInRange": sim.TimeInRange, "timeAbove": sim.TimeAbove, "timeBelow": sim.TimeBelow}
 	if ep := sim.Endpoints; ep != nil {
 		out["endpoints"] = map[string]any{"nadirAnc": ep.NadirANC, "nadirDay": ep.NadirDay, "grade3": ep.Grade3, "grade4": ep.Grade4,
-			"deliveredPerM2": ep.DeliveredPerM2.Text('f'), "plannedPerM2": ep.PlannedPerM2, "relativeDoseIntensity": ep.RelativeDoseIntensity}
+			"deliveredPerM2": ep.DeliveredPerM2.Text('f'), "plannedPerM2": ep.PlannedPerM2.Text('f'), "relativeDoseIntensity": ep.RelativeDoseIntensity}
 	}
 	return out
 }

@@ -31,7 +31,7 @@ func TestDosingUnitsAndEndpointsAPI(t *testing.T) {
 		t.Errorf("hourly grid: %d points", len(pts))
 	}
 	ep := sim["endpoints"].(map[string]any)
-	if ep["deliveredPerM2"] != "150" || ep["relativeDoseIntensity"] != 1.0 || ep["grade4"] != false || sim["monitoring"] != "PROTOCOL" {
+	if ep["deliveredPerM2"] != "150" || ep["plannedPerM2"] != "150" || ep["relativeDoseIntensity"] != 1.0 || ep["grade4"] != false || sim["monitoring"] != "PROTOCOL" {
 		t.Errorf("endpoints %v, monitoring %v", ep, sim["monitoring"])
 	}
 	cases := []struct {

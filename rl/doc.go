@@ -17,9 +17,18 @@
 // # Trained policies as dosing methods
 //
 // PolicyFor's controllers ask for a measurement every day (the environment
-// observes INR daily and each docetaxel cycle's nadir), so a learned arm in
-// an evaluation sees more measurements than the baselines' schedules give
-// them. For docetaxel the controller takes the lowest daily ANC of a cycle as
+// observes INR daily and each docetaxel cycle's nadir), but evaluations
+// share a monitoring schedule among all arms (default OUTPATIENT; under
+// PROTOCOL each baseline keeps its own and the policy is on OUTPATIENT), so
+// no arm sees more measurements than another. On a day without a
+// measurement a warfarin controller keeps its dose: dose changes happen
+// only at visits. Training can run under OUTPATIENT (TrainingInput.
+// Monitoring), where the environment behaves the same way. Serving applies
+// the warfarin guardrail (dosing.WarfarinGuardrail) to every learned
+// policy, also to those stored before it existed, and reports when it
+// lowered the raw choice; Checks counts that and tests the dose table's
+// monotonicity. Every evaluation reports each arm by subgroup and flags
+// the policy's subgroups below the best baseline. For docetaxel the controller takes the lowest daily ANC of a cycle as
 // its nadir, while the environment applies one residual error to the true
 // nadir: with measurement noise the deployed policy sees slightly lower
 // nadirs than in training, which makes it more cautious, not less.

@@ -80,6 +80,11 @@ func goal(t *testing.T, in TrainingInput, patients, days int, schedules ...dosin
 				c.DayFrom, c.DayTo, c.Group, table.Observable, bound(c.Low, "−∞"), bound(c.High, "∞"), c.MedianDose, table.Unit, c.Decisions)
 		}
 	}
+	if c, err := h.svc.Checks(ctx, run.Policy); err == nil {
+		t.Logf("policy checks: guardrail lowered %d of %d raw choices (%.2f %%); dose table monotone %v %v", c.GuardrailBound, c.Decisions, 100*c.BoundFraction, c.Monotone, c.Violations)
+	} else {
+		t.Errorf("policy checks: %v", err)
+	}
 	return results, run
 }
 

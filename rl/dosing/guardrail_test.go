@@ -54,3 +54,24 @@ func TestWarfarinGuardrail(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseMonitoring checks that the schedule parser accepts exactly the
+// three names (and "" as PROTOCOL) and names the field otherwise.
+func FuzzParseMonitoring(f *testing.F) {
+	for _, s := range []string{"", "DAILY", "OUTPATIENT", "PROTOCOL", "daily", "WEEKLY", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMonitoring("input.monitoring", s)
+		switch s {
+		case "", "DAILY", "OUTPATIENT", "PROTOCOL":
+			if err != nil || (s != "" && string(m) != s) || (s == "" && m != MonitoringProtocol) {
+				t.Fatalf("%q: %v %v", s, m, err)
+			}
+		default:
+			if err == nil || !strings.Contains(err.Error(), "input.monitoring") {
+				t.Fatalf("%q accepted or unnamed: %v", s, err)
+			}
+		}
+	})
+}

@@ -75,7 +75,7 @@ type Endpoints struct {
 	// PlannedPerM2 is 75 mg/m² for every 21-day cycle that starts within
 	// the simulated days; RelativeDoseIntensity is their ratio.
 	DeliveredPerM2        *apd.Decimal
-	PlannedPerM2          float64
+	PlannedPerM2          *apd.Decimal
 	RelativeDoseIntensity float64
 }
 
@@ -299,9 +299,10 @@ func (r *simRun) finish(days int) (*Simulation, error) {
 	out.MeanDailyDose = tot / float64(days)
 	if ep := r.ep; ep != nil {
 		ep.Grade3, ep.Grade4 = ep.NadirANC < 1000, ep.NadirANC < 500
-		ep.PlannedPerM2 = PlannedPerM2Cycle * math.Ceil(float64(days)/21)
+		cycles := int64((days + 20) / 21)
+		ep.PlannedPerM2 = apd.New(PlannedPerM2Cycle*cycles, 0)
 		d, _ := ep.DeliveredPerM2.Float64()
-		ep.RelativeDoseIntensity = d / ep.PlannedPerM2
+		ep.RelativeDoseIntensity = d / float64(PlannedPerM2Cycle*cycles)
 		out.Endpoints = ep
 	}
 	return out, nil

@@ -48,9 +48,18 @@
 // # Safety shield
 //
 // Mask(i) marks allowed actions: dose ≤ MaxDose; |dose − previous dose| ≤
-// MaxChange (after the first step); only a zero dose while the last
-// measurement is above HoldAbove (INR 4) or below HoldBelow (ANC 500). Step
-// replaces a masked action by the nearest allowed level and counts it.
+// MaxChange (after the first step); with Guardrail (warfarin, on by
+// default) dose ≤ dosing.WarfarinGuardrail for the patient's genotype, age
+// and day; only a zero dose while the last measurement is above HoldAbove
+// (INR 4) or below HoldBelow (ANC 500). Step replaces a masked action by
+// the nearest allowed level and counts it.
+//
+// # Monitoring
+//
+// With Config.Monitoring OUTPATIENT (warfarin) the INR is measured only on
+// the schedule's visit days: between visits the mask allows only the
+// current dose and the observation's INR and dose history does not move
+// (the day feature does). Visit(i) tells whether today is a visit.
 //
 // # Serving a trained agent
 //
