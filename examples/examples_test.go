@@ -130,7 +130,7 @@ func TestAgainstServer(t *testing.T) {
 	python := needPython(t)
 	srv := startServer(t)
 
-	env := pythonEnv(map[string]string{"RXLAB_URL": srv.url, "RXLAB_TOKEN": srv.token})
+	env := pythonEnv(map[string]string{"RXLAB_URL": srv.url, "RXLAB_TOKEN": srv.token, "MPLBACKEND": "Agg"})
 
 	t.Run("client script", func(t *testing.T) {
 		out := runPython(t, env, ".", python, filepath.Join("python", "rxlab_client.py"))
@@ -171,10 +171,21 @@ func TestAgainstServer(t *testing.T) {
 		if err := os.WriteFile(runner, []byte(cellRunner), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		out := runPython(t, env, ".", python, runner, cellsFile)
+		// With pandas and matplotlib where a Python has them, so the tables and
+		// plots run too (MPLBACKEND=Agg: no display).
+		py := python
+		if p := pandasPython(); p != "" {
+			py = p
+		}
+		out := runPython(t, env, ".", py, runner, cellsFile)
+		if py != python && !strings.Contains(string(out), "tables and plots: True") {
+			t.Errorf("notebook under %s did not use pandas and matplotlib", py)
+		}
 		skipped := strings.Count(string(out), "not implemented yet")
 		t.Logf("notebook: %d code cells ran; %d reported a capability not implemented yet", len(cells), skipped)
 	})
+
+	t.Run("package", func(t *testing.T) { testPythonPackage(t, srv, python) })
 
 	srv.stop(t)
 }
@@ -338,13 +349,15 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+// startServer starts the server with the demo world (2,000 patients), so the
+// notebook's first cohort has patients.
 func startServer(t *testing.T) *server {
 	t.Helper()
 	bin := buildServer(t)
 	data := t.TempDir()
 	addr := freeAddr(t)
 	s := &server{url: "http://" + addr, done: make(chan struct{}), output: &syncBuffer{}}
-	s.cmd = exec.Command(bin, "-data", data, "-addr", addr, "-demo=false")
+	s.cmd = exec.Command(bin, "-data", data, "-addr", addr, "-demo-patients", "2000", "-jobs", "2")
 	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
 	s.cmd.Env = pythonEnv(nil) // no RXLAB_* from the caller's shell
 	if err := s.cmd.Start(); err != nil {
