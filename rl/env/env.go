@@ -136,7 +136,7 @@ func newSpec(cfg Config) (*Env, error) {
 	case dosing.DocetaxelFriberg:
 		e.kind = kindDocetaxel
 		e.k, e.steps = 3, 6
-		e.rew = Reward{ChangeWeight: 0.2, ShieldWeight: 0.1, DoseWeight: 0.5, Grade4Weight: 3}
+		e.rew = Reward{ChangeWeight: 0.2, ShieldWeight: 0.1, DoseWeight: 0.5, Grade4Weight: 3.5}
 		e.shield = Shield{MaxDose: 100, MaxChange: 25, HoldBelow: 500}
 	default:
 		return nil, fmt.Errorf("model %q has no environment: %w", m.ID, store.ErrNotImplemented)
