@@ -220,6 +220,12 @@ var defaultCriteria = map[string]any{"all": []any{
 	map[string]any{"condition": map[string]any{"system": "ICD10CM", "code": "I48", "descendants": true}},
 }}
 
+// pageCountQuery must equal COUNT in src/app/cohorts.js: a noisy answer is
+// repeated (the same, free) only for the same question, selection included.
+const pageCountQuery = `query($c: CriteriaInput!){ cohortCount(criteria:$c){ count display suppressed
+  disclosure{ exact noiseSigma threshold countsSpent repeated }
+  attrition{ rule display remaining alone } breakdown{ dimension value display count } } }`
+
 // pagePatient must equal the patient in src/app/dosing.js.
 var pagePatient = map[string]any{"age": 60, "weightKg": 75, "heightCm": 172, "sex": "FEMALE",
 	"genotypes": map[string]any{"CYP2C9": "*1/*1", "VKORC1": "G/A"}}
@@ -290,7 +296,7 @@ func TestBrowserWorkbench(t *testing.T) {
 
 	t.Run("dosing", func(t *testing.T) {
 		brun(t, ctx, 30*time.Second, "open /dosing",
-			chromedp.Navigate(base+"/dosing"),
+			chromedp.Navigate(base+"/dosing#token="+s.admin),
 			chromedp.WaitVisible(`[data-chart=curve][data-arms="2"]`, chromedp.ByQuery))
 		var pts string
 		brun(t, ctx, 5*time.Second, "points", chromedp.AttributeValue(`[data-chart=curve]`, "data-points", &pts, nil, chromedp.ByQuery))
@@ -314,9 +320,51 @@ func TestBrowserWorkbench(t *testing.T) {
 		axeCheck(t, ctx, "/dosing")
 	})
 
+	t.Run("dosing training and evaluation", func(t *testing.T) {
+		var pts string
+		brun(t, ctx, 60*time.Second, "train 2 iterations",
+			chromedp.SetValue(`//label[span[text()="iterations"]]/input`, "2", chromedp.BySearch),
+			eval(`document.evaluate('//label[span[text()="iterations"]]/input', document, null, 9, null).singleNodeValue.dispatchEvent(new Event('input', {bubbles: true}))`, nil),
+			chromedp.Click(`//button[text()="Start training"]`, chromedp.BySearch),
+			chromedp.WaitVisible(`[data-chart=learning][data-points="2"]`, chromedp.ByQuery),
+			chromedp.AttributeValue(`[data-chart=learning]`, "data-points", &pts, nil, chromedp.ByQuery))
+		// The run's policy is now in the dose table section: its heat map has a cell per API cell.
+		var cells string
+		brun(t, ctx, 60*time.Second, "dose table",
+			chromedp.WaitVisible(`//section[@aria-label="Dose table"]//button[text()="Show"]`, chromedp.BySearch),
+			chromedp.Click(`//section[@aria-label="Dose table"]//button[text()="Show"]`, chromedp.BySearch),
+			chromedp.WaitVisible(`[data-chart=heatmap]`, chromedp.ByQuery),
+			chromedp.AttributeValue(`[data-chart=heatmap]`, "data-cells", &cells, nil, chromedp.ByQuery))
+		var pol struct {
+			TrainingRuns []struct {
+				Policy *struct {
+					DoseTable struct{ Cells []any }
+				}
+			} `json:"trainingRuns"`
+		}
+		s.query(t, s.admin, `{ trainingRuns { policy { doseTable } } }`, nil, &pol)
+		if len(pol.TrainingRuns) == 0 || pol.TrainingRuns[0].Policy == nil || strconv.Itoa(len(pol.TrainingRuns[0].Policy.DoseTable.Cells)) != cells {
+			t.Errorf("heat map has %s cells; API: %+v", cells, pol)
+		}
+		var arms string
+		brun(t, ctx, 90*time.Second, "evaluate baselines",
+			chromedp.SetValue(`//section[@aria-label="Evaluation"]//select`, "", chromedp.BySearch),
+			chromedp.Click(`//button[text()="Evaluate"]`, chromedp.BySearch),
+			chromedp.WaitVisible(`[data-chart=forest]`, chromedp.ByQuery),
+			chromedp.AttributeValue(`[data-chart=forest]`, "data-arms", &arms, nil, chromedp.ByQuery))
+		var models struct {
+			DrugModels []struct{ Baselines []string } `json:"drugModels"`
+		}
+		s.query(t, s.admin, `{ drugModels { baselines } }`, nil, &models)
+		if want := strconv.Itoa(len(models.DrugModels[0].Baselines)); arms != want {
+			t.Errorf("forest plot has %s arms, want one per baseline (%s)", arms, want)
+		}
+		screenshot(t, ctx, shots, "dosing-evaluation")
+	})
+
 	t.Run("molecules", func(t *testing.T) {
 		brun(t, ctx, 30*time.Second, "open /molecules",
-			chromedp.Navigate(base+"/molecules"),
+			chromedp.Navigate(base+"/molecules#token="+s.admin),
 			chromedp.WaitVisible(`[data-testid=depiction] svg`, chromedp.ByQuery),
 			chromedp.WaitVisible(`[data-testid=descriptors]`, chromedp.ByQuery))
 		var atoms int
@@ -345,11 +393,11 @@ func TestBrowserWorkbench(t *testing.T) {
 	t.Run("jobs and admin", func(t *testing.T) {
 		var verify string
 		brun(t, ctx, 30*time.Second, "open /jobs and /admin",
-			chromedp.Navigate(base+"/jobs"),
+			chromedp.Navigate(base+"/jobs#token="+s.admin),
 			chromedp.WaitVisible(`[data-testid=jobs]`, chromedp.ByQuery))
 		screenshot(t, ctx, shots, "jobs")
 		brun(t, ctx, 30*time.Second, "admin",
-			chromedp.Navigate(base+"/admin"),
+			chromedp.Navigate(base+"/admin#token="+s.admin),
 			chromedp.WaitVisible(`[data-testid=tokens]`, chromedp.ByQuery),
 			chromedp.Click(`//button[text()="Verify chain"]`, chromedp.BySearch),
 			chromedp.WaitVisible(`[data-testid=verify]`, chromedp.ByQuery),
@@ -373,5 +421,39 @@ func TestBrowserWorkbench(t *testing.T) {
 			t.Errorf("forbidden page says %q", text)
 		}
 		screenshot(t, ctx, shots, "forbidden")
+	})
+	t.Run("designer sees noisy counts", func(t *testing.T) {
+		designer := s.token(t, "designer")
+		var count, note string
+		brun(t, ctx, 30*time.Second, "designer opens /cohorts",
+			chromedp.Navigate("about:blank"),
+			chromedp.Navigate(base+"/cohorts#token="+designer),
+			chromedp.WaitVisible(`.rx-count[data-state=done]`, chromedp.ByQuery),
+			chromedp.Text(`[data-testid=count]`, &count, chromedp.ByQuery),
+			chromedp.Text(`.rx-count .rx-muted`, &note, chromedp.ByQuery))
+		var api struct {
+			CohortCount struct {
+				Display    string
+				Disclosure struct{ Exact, Repeated bool }
+			} `json:"cohortCount"`
+		}
+		// The same question by the same token in the same period is answered the same, free.
+		s.query(t, designer, pageCountQuery, map[string]any{"c": defaultCriteria}, &api)
+		if api.CohortCount.Disclosure.Exact || !strings.HasPrefix(note, "noisy") {
+			t.Errorf("designer: exact %v, page says %q", api.CohortCount.Disclosure.Exact, note)
+		}
+		if count != api.CohortCount.Display {
+			t.Errorf("designer: page shows %q, the API's repeated answer %q", count, api.CohortCount.Display)
+		}
+		var code string
+		brun(t, ctx, 20*time.Second, "designer asks for a trial's patients",
+			chromedp.WaitVisible(`[data-testid=trials]`, chromedp.ByQuery),
+			chromedp.Click(`//button[text()="Patients"]`, chromedp.BySearch),
+			chromedp.WaitVisible(`.rx-error`, chromedp.ByQuery),
+			chromedp.AttributeValue(`.rx-error`, "data-code", &code, nil, chromedp.ByQuery))
+		if code != "FORBIDDEN" {
+			t.Errorf("designer listing patients: error code %q, want FORBIDDEN", code)
+		}
+		screenshot(t, ctx, shots, "cohorts-designer")
 	})
 }

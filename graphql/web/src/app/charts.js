@@ -63,7 +63,7 @@ export function curves(model, arms) {
   }
   const days = Math.max(1, ...pts.map((p) => p.day));
   const top = Plot.plot({
-    width: WIDTH, height: 300, color: { legend: true },
+    width: WIDTH, height: 300, marginLeft: 50, color: { legend: true },
     x: { label: 'day', domain: [0, days] },
     y: { label: model.observable, grid: true },
     marks: [
@@ -72,31 +72,30 @@ export function curves(model, arms) {
       Plot.dot(pts, { x: 'day', y: 'y', fill: 'arm', r: 1.5 }),
     ],
   });
+  // Doses side by side within their day (explicit y1/y2: Plot would stack them).
+  const names = arms.map((a) => a.name);
+  const w = 0.8 / names.length;
   const bottom = Plot.plot({
-    width: WIDTH, height: 130, color: { type: 'categorical', domain: arms.map((a) => a.name) },
+    width: WIDTH, height: 130, marginLeft: 50, color: { type: 'categorical', domain: names },
     x: { label: 'day', domain: [0, days] },
     y: { label: `dose (${model.doseUnit})`, grid: true },
-    marks: [Plot.rectY(doses, { x1: 'day', x2: (d) => d.day + 0.6 / arms.length, y: 'amount', fill: 'arm', fillOpacity: 0.7 })],
+    marks: [Plot.rectY(doses, { x1: (d) => d.day + w * names.indexOf(d.arm), x2: (d) => d.day + w * (names.indexOf(d.arm) + 1), y1: 0, y2: 'amount', fill: 'arm' })],
   });
   return h('div', { class: 'rx-curves', 'data-chart': 'curve', 'data-points': pts.length, 'data-arms': arms.length },
     figure(`${model.observable} by day with target band ${model.targetLow}–${model.targetHigh}`, top),
     figure('Doses by day', bottom));
 }
 
-// learning draws training metrics by iteration.
+// learning draws training metrics by iteration: mean return and time in range,
+// each on its own axis.
 export function learning(metrics) {
-  const data = [];
-  for (const m of metrics) {
-    data.push({ it: m.iteration, metric: 'mean return', v: m.meanReturn });
-    data.push({ it: m.iteration, metric: 'time in range', v: m.timeInRange });
-  }
-  const svg = Plot.plot({
-    width: WIDTH, height: 220, color: { legend: true },
-    x: { label: 'iteration' }, y: { label: null, grid: true },
-    facet: undefined,
-    marks: [Plot.lineY(data, { x: 'it', y: 'v', stroke: 'metric', marker: 'circle' })],
+  const panel = (label, key, color) => Plot.plot({
+    width: WIDTH / 2 - 10, height: 200, x: { label: 'iteration' }, y: { label, grid: true },
+    marks: [Plot.lineY(metrics, { x: 'iteration', y: key, stroke: color, marker: 'circle' })],
   });
-  return figure('Learning curves by iteration', svg, { 'data-chart': 'learning', 'data-points': metrics.length });
+  return h('div', { class: 'rx-row', 'data-chart': 'learning', 'data-points': metrics.length },
+    figure('Mean return by iteration', panel('mean return', 'meanReturn', '#0969da')),
+    figure('Time in range by iteration', panel('time in range', 'timeInRange', '#1a7f37')));
 }
 
 // forest draws time in range per arm with its 95 % interval.
@@ -114,23 +113,26 @@ export function forest(arms) {
   return figure('Forest plot of time in range per arm with 95% intervals', svg, { 'data-chart': 'forest', 'data-arms': arms.length });
 }
 
-// heatmap draws a policy's dose table: median dose by day window and band, one panel per group.
+// heatmap draws a policy's dose table: median dose by day window and band of
+// the last measurement, one panel per patient group.
 export function heatmap(table) {
-  const cells = table.cells.map((c) => ({
-    ...c,
-    window: `${c.dayFrom}–${c.dayTo}`,
-    band: `${c.low ?? '−∞'}–${c.high ?? '∞'}`,
-  }));
+  const band = (c) => `${c.low ?? '−∞'}–${c.high ?? '∞'}`;
+  const cells = table.cells.map((c) => ({ ...c, window: `${c.dayFrom}–${c.dayTo}`, band: band(c) }));
+  const order = (key, rank) => [...new Map(cells.map((c) => [c[key], rank(c)])).entries()].sort((a, b) => a[1] - b[1]).map((e) => e[0]);
+  const windows = order('window', (c) => c.dayFrom);
+  const bands = order('band', (c) => (c.low ?? -Infinity));
+  const groups = [...new Set(cells.map((c) => c.group))];
+  const max = Math.max(...cells.map((c) => c.medianDose));
   const svg = Plot.plot({
-    width: WIDTH, height: 120 + 60 * new Set(cells.map((c) => c.group)).size * 3, marginLeft: 90,
+    width: WIDTH + 120, height: 60 + groups.length * (bands.length * 22 + 20), marginLeft: 70, marginRight: 130,
     color: { scheme: 'blues', legend: true, label: `median dose (${table.unit})` },
-    fy: { label: null }, x: { label: 'day window' }, y: { label: `last ${table.observable}` },
+    fy: { label: null, domain: groups }, x: { label: 'day window', domain: windows }, y: { label: `last ${table.observable}`, domain: bands },
     marks: [
       Plot.cell(cells, { x: 'window', y: 'band', fy: 'group', fill: 'medianDose', inset: 0.5 }),
-      Plot.text(cells, { x: 'window', y: 'band', fy: 'group', text: (c) => String(c.medianDose), fill: 'black' }),
+      Plot.text(cells, { x: 'window', y: 'band', fy: 'group', text: (c) => String(c.medianDose), fill: (c) => (c.medianDose > max * 0.6 ? 'white' : 'black') }),
     ],
   });
-  return figure('Dose table heat map', svg, { 'data-chart': 'heatmap', 'data-cells': cells.length });
+  return figure(`Dose table heat map: median ${table.unit} by day window, last ${table.observable} and patient group`, svg, { 'data-chart': 'heatmap', 'data-cells': cells.length });
 }
 
 // intervals draws predictions with their intervals.
@@ -145,4 +147,21 @@ export function intervals(rows) {
     ],
   });
   return figure('Predictions with intervals', svg, { 'data-chart': 'intervals', 'data-rows': data.length });
+}
+
+// subgroupForest draws time in range per arm within each subgroup, one panel per subgroup.
+export function subgroupForest(rows) {
+  const data = rows.map((r) => ({ ...r, group: `${r.dimension}: ${r.value}` }));
+  const groups = [...new Set(data.map((d) => d.group))];
+  const arms = [...new Set(data.map((d) => d.arm))];
+  const svg = Plot.plot({
+    width: WIDTH, height: 40 + groups.length * (arms.length * 16 + 10), marginLeft: 110, marginRight: 150,
+    x: { label: 'time in range (fraction)', domain: [0, 1], grid: true },
+    y: { label: null, domain: arms }, fy: { label: null, domain: groups },
+    marks: [
+      Plot.ruleY(data, { y: 'arm', fy: 'group', x1: 'timeInRangeLow95', x2: 'timeInRangeHigh95' }),
+      Plot.dot(data, { y: 'arm', fy: 'group', x: 'timeInRange', fill: (d) => (d.worseThanBest ? '#cf222e' : '#0969da'), r: 3.5 }),
+    ],
+  });
+  return figure('Time in range per arm within each subgroup; red where a policy is below the best baseline', svg, { 'data-chart': 'subgroups', 'data-rows': data.length });
 }

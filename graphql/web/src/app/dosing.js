@@ -1,7 +1,7 @@
 // /dosing: virtual patient, regimens (arms), simulate → curves; training with
 // learning curves; evaluation forest plot; a policy's dose table heat map.
 import { h, replace, gql, errorBox, button, section, table, fmt, field, select, pollJob } from './core.js';
-import { curves, learning, forest, heatmap } from './charts.js';
+import { curves, learning, forest, heatmap, subgroupForest } from './charts.js';
 
 const SIM = `query($i: SimulationInput!){ simulate(input:$i){ timeInRange timeAbove timeBelow points{ hour observable } doses{ hour amount } } }`;
 
@@ -13,8 +13,11 @@ export function dosingPage(root) {
     .catch((e) => replace(out, errorBox(e)));
 }
 
-function draw(out, models, runs) {
+function draw(out, models, firstRuns) {
   let model = models[0];
+  let runs = firstRuns;
+  const evalBox = h('div');
+  const doseBox = h('div');
   const patient = { age: 60, weightKg: 75, heightCm: 172, sex: 'FEMALE', genotypes: { CYP2C9: '*1/*1', VKORC1: 'G/A' } };
   const arms = new Set();
   let days = 90;
@@ -72,9 +75,21 @@ function draw(out, models, runs) {
   replace(out,
     section('Virtual patient', h('div', { class: 'rx-inline' }, modelSel, field('days', { type: 'number', value: days, size: 4 }, (v) => (days = Number(v)))), pform),
     section('Regimens', armBox, button('Simulate', simulate, { class: 'rx-primary' }), chart),
-    trainingSection(() => model),
-    evaluationSection(() => model, runs),
-    doseTableSection(runs));
+    trainingSection(() => model, () => refreshPolicies()),
+    evalBox, doseBox);
+  // After a training run ends, the policy lists (regimens, evaluation, dose table) are redrawn.
+  const refreshPolicies = async () => {
+    try {
+      runs = (await gql('{ trainingRuns { id model policy { id } job { state } } }')).trainingRuns;
+    } catch (e) {
+      return;
+    }
+    drawArms();
+    replace(evalBox, evaluationSection(() => model, runs));
+    replace(doseBox, doseTableSection(runs));
+  };
+  replace(evalBox, evaluationSection(() => model, runs));
+  replace(doseBox, doseTableSection(runs));
   simulate();
 }
 
@@ -84,7 +99,7 @@ function cleanPatient(p) {
   return out;
 }
 
-function trainingSection(getModel) {
+function trainingSection(getModel, onDone) {
   const box = h('div', { 'aria-live': 'polite' });
   let iterations = 20;
   let size = 64;
@@ -103,7 +118,7 @@ function trainingSection(getModel) {
       replace(box, h('p', null, `run ${r.id}: ${r.job.state}, iteration ${r.iteration}`, r.policy ? ` → policy ${r.policy.id}` : ''),
         h('progress', { max: 1, value: r.job.progress, 'aria-label': 'training progress' }),
         r.metrics.length ? learning(r.metrics) : null);
-      if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.job.state)) return;
+      if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.job.state)) return onDone();
       await new Promise((res) => setTimeout(res, 1000));
     }
   };
@@ -128,9 +143,13 @@ function evaluationSection(getModel, runs) {
       if (policyId) input.policyId = policyId;
       const { evaluatePolicy: ev } = await gql('mutation($i:EvaluationInput!){ evaluatePolicy(input:$i){ id job { id } } }', { i: input });
       await pollJob(ev.job.id, (j) => replace(box, h('progress', { max: 1, value: j.progress, 'aria-label': 'evaluation progress' }), ` ${j.state}`));
-      const { evaluation: e } = await gql('query($id:ID!){ evaluation(id:$id){ arms { name patients timeInRange timeInRangeLow95 timeInRangeHigh95 meanDailyDose timeSevere } } }', { id: ev.id });
+      const { evaluation: e } = await gql(`query($id:ID!){ evaluation(id:$id){ job { state error }
+        arms { name patients timeInRange timeInRangeLow95 timeInRangeHigh95 meanDailyDose timeSevere }
+        subgroups { arm dimension value patients timeInRange timeInRangeLow95 timeInRangeHigh95 worseThanBest } } }`, { id: ev.id });
+      if (e.job.state !== 'SUCCEEDED') return replace(box, errorBox({ code: e.job.state, message: e.job.error || 'the evaluation did not finish' }));
       replace(box, forest(e.arms), table(['arm', 'patients', 'TTR', '95 % interval', 'mean daily dose'],
-        e.arms.map((a) => [a.name, a.patients, fmt(a.timeInRange, 3), `${fmt(a.timeInRangeLow95, 3)}–${fmt(a.timeInRangeHigh95, 3)}`, fmt(a.meanDailyDose)])));
+        e.arms.map((a) => [a.name, a.patients, fmt(a.timeInRange, 3), `${fmt(a.timeInRangeLow95, 3)}–${fmt(a.timeInRangeHigh95, 3)}`, fmt(a.meanDailyDose)])),
+        e.subgroups && e.subgroups.length ? h('details', null, h('summary', null, `Subgroups (${new Set(e.subgroups.map((r) => `${r.dimension}=${r.value}`)).size})`), subgroupForest(e.subgroups)) : null);
     } catch (e) { replace(box, errorBox(e)); }
   };
   const pols = runs.filter((r) => r.policy).map((r) => [r.policy.id, r.policy.id]);

@@ -1,7 +1,8 @@
 // /jobs: every job with its progress, cancel, and where its result is.
 import { h, replace, gql, errorBox, button, section, table } from './core.js';
 
-const LINKS = { training: '/dosing', evaluation: '/dosing', 'train-model': '/molecules', import: '/cohorts' };
+// Where each kind of job's result is shown.
+const LINKS = { 'rl-training': '/dosing', 'rl-evaluation': '/dosing', 'train-response-model': '/molecules' };
 
 export function jobsPage(root) {
   const box = h('div', { 'aria-live': 'polite' });
@@ -17,7 +18,7 @@ export function jobsPage(root) {
           ? button('Cancel', async () => {
             try { await gql('mutation($id:ID!){ cancelJob(id:$id){ state } }', { id: j.id }); load(); } catch (e) { replace(box, errorBox(e)); }
           })
-          : h('a', { href: LINKS[j.kind] || '/graphiql' }, 'open'),
+          : h('a', { href: LINKS[j.kind] || '/graphiql', 'aria-label': `open what ${j.id} made` }, 'open'),
       ]), { 'data-testid': 'jobs' }));
       if (document.body.contains(box)) timer = setTimeout(load, 2000);
     } catch (e) {

@@ -1,6 +1,6 @@
 // /molecules: SMILES → depiction, descriptors, similar molecules, predictions
 // with intervals and in-domain badges, atom contributions; batch CSV.
-import { h, replace, gql, errorBox, button, section, table, fmt, debounce } from './core.js';
+import { h, replace, gql, errorBox, button, section, table, fmt, debounce, fragmentParam } from './core.js';
 import { depict } from './depict.js';
 import { intervals } from './charts.js';
 
@@ -8,7 +8,7 @@ const MOL = `query($s:String!){ molecule(smiles:$s){ canonicalSmiles formula hea
   molWt exactMass logP tpsa hbd hba rotatableBonds rings aromaticRings fractionCSP3 molarRefractivity lipinskiViolations } } }`;
 
 export function moleculesPage(root) {
-  const input = h('input', { type: 'text', class: 'rx-smiles', value: 'CC(=O)Oc1ccccc1C(=O)O', 'aria-label': 'SMILES', spellcheck: 'false' });
+  const input = h('input', { type: 'text', class: 'rx-smiles', value: fragmentParam('smiles') || 'CC(=O)Oc1ccccc1C(=O)O', 'aria-label': 'SMILES', spellcheck: 'false' });
   const marker = h('div', { class: 'rx-marker', 'aria-live': 'polite' });
   const pic = h('div', { class: 'rx-depiction', 'data-testid': 'depiction' });
   const desc = h('div');
@@ -55,7 +55,8 @@ export function moleculesPage(root) {
   const loadPredictions = async (smiles, my) => {
     try {
       const { responseModels: ms } = await gql('{ responseModels { id dataset target task unit metrics inDomainThreshold } }');
-      replace(models, ms.length ? table(['model', 'dataset', 'target', 'metrics'], ms.map((m) => [m.id, m.dataset, m.target, JSON.stringify(m.metrics)])) : h('p', { class: 'rx-muted' }, 'No trained models yet.'));
+      const metric = (m) => Object.entries(m.metrics || {}).filter(([k, v]) => typeof v === 'number' && /^(rmse|mae|r2|pearson|rocAuc|intervalCoverage)$/.test(k)).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');
+      replace(models, ms.length ? table(['model', 'dataset', 'target', 'held-out metrics', 'in-domain threshold'], ms.map((m) => [m.id, m.dataset, m.target, metric(m), fmt(m.inDomainThreshold)]), { 'data-testid': 'models' }) : h('p', { class: 'rx-muted' }, 'No trained models yet.'));
       const rows = [];
       for (const m of ms) {
         const { predict: [p] } = await gql('query($m:ID!,$s:[String!]!){ predict(model:$m, smiles:$s){ value low high inDomain nearestTrainingSimilarity atomContributions error } }', { m: m.id, s: [smiles] });
