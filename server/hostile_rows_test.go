@@ -52,6 +52,11 @@ func TestHostileLargeImport(t *testing.T) {
 	if n := s.counts(t).patients; n != got+10 {
 		t.Fatalf("after a 10-patient import: %d patients, want %d", n, got+10)
 	}
+	t.Run("2b_streamed_import", func(t *testing.T) {
+		skipAwaiting(t, "2b")
+		streamed(t, s, got+10)
+	})
+	got = s.counts(t).patients - 10
 	s.auditOK(t)
 	// The default spool directory is DATA/spool (-spool-dir).
 	spool := filepath.Join(s.dir, "spool", "rxlab-import-stale")
@@ -72,6 +77,33 @@ func TestHostileLargeImport(t *testing.T) {
 			t.Errorf("a stale spool file in %s survived the restart", filepath.Dir(spool))
 		}
 	})
+}
+
+// streamed sends 110,000 rows to POST /import/patients: once with one bad
+// record at the end (the whole file refused, nothing stored), once clean
+// (all stored); have is the patient count before.
+func streamed(t *testing.T, s *hxServer, have int) {
+	path := "/import/patients?format=matchminer-clinical"
+	bad := compactCSV("SB", 110000) + "SB-BAD,not-a-date,M\n"
+	mem := startMem(s.c.cmd.Process.Pid)
+	a := s.send(t, "POST", path, s.admin, []byte(bad), 120*time.Second)
+	if a.err != nil || a.status != 400 || !a.hasCode("BAD_USER_INPUT") {
+		t.Errorf("a file with one bad record: %s", a)
+	}
+	if n := s.counts(t).patients; n != have {
+		t.Fatalf("after a refused file: %d patients, want %d", n, have)
+	}
+	a = s.send(t, "POST", path, s.admin, []byte(compactCSV("SG", 110000)), 120*time.Second)
+	if a.err != nil || a.status != 200 || len(a.codes) > 0 {
+		t.Fatalf("a clean file of 110,000 rows: %s", a)
+	}
+	if n := s.counts(t).patients; n != have+110000 {
+		t.Errorf("after a clean file: %d patients, want %d (answer %s)", n, have+110000, a)
+	}
+	if extra := mem.extraMB(); extra > hxCeilingMB {
+		t.Errorf("streamed imports peaked %.0f MB above the start (ceiling %d MB)", extra, hxCeilingMB)
+	}
+	s.healthz(t)
 }
 
 // TestHostileQueuedWriter is row 6 (-request-timeout 2s): heavy counts
