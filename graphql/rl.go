@@ -177,7 +177,7 @@ func evaluationView(e rl.Evaluation) map[string]any {
 			"timeInRange": sg.TimeInRange, "timeInRangeLow95": sg.TimeInRangeLow95, "timeInRangeHigh95": sg.TimeInRangeHigh95,
 			"timeAbove": sg.TimeAbove, "worseThanBest": sg.WorseThanBest, "gap": sg.Gap, "bestBaseline": nilIfEmpty(sg.BestBaseline)}
 	}
-	return map[string]any{"id": e.ID, "_job": e.Job, "arms": arms, "subgroups": subs, "monitoring": nilIfEmpty(e.Input.Monitoring),
+	return map[string]any{"id": e.ID, "_job": e.Job, "arms": arms, "_subgroups": subs, "monitoring": nilIfEmpty(e.Input.Monitoring),
 		"_skipped": skippedSource{key: "evaluation:" + e.ID, stored: e.Input.Population.Criteria != nil && string(e.Input.Population.Criteria) != "null", skipped: e.Skipped}}
 }
 
@@ -329,6 +329,17 @@ func (d *RL) Register(r *Registry) error {
 				out[i] = evaluationView(e)
 			}
 			return out, nil
+		}}},
+		{"Evaluation", "subgroups", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			// Subgroups of twins of stored patients would show how many
+			// matching stored patients carry a genotype, an age band or an
+			// ancestry, down to one: only callers who may see patients get
+			// them.
+			m, _ := p.Source.(map[string]any)
+			if src, _ := m["_skipped"].(skippedSource); src.stored && !canSeeExact(ctx) {
+				return []any{}, nil
+			}
+			return m["_subgroups"], nil
 		}}},
 		{"Query", "simulatePopulation", Resolver{Perm: auth.DosingRead, Fn: d.simulatePopulation}},
 		{"Policy", "checks", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
