@@ -19,9 +19,10 @@ const (
 // PolicyChecks is what a pharmacologist checks before trusting a policy
 // (the API's PolicyChecks).
 type PolicyChecks struct {
-	// Decisions and GuardrailBound count the policy's daily decisions over
-	// checkPatients Ravvaz patients × checkDays days (daily INR, noise on)
-	// and those whose raw choice the guardrail lowered.
+	// Decisions and GuardrailBound count the policy's decisions at visits
+	// over checkPatients Ravvaz patients × checkDays days (noise on, on the
+	// schedule the policy was trained under) and those whose raw choice
+	// the guardrail lowered.
 	Decisions      int     `json:"decisions"`
 	GuardrailBound int     `json:"guardrailBound"`
 	BoundFraction  float64 `json:"guardrailBoundFraction"`
@@ -49,16 +50,22 @@ func (s *Service) Checks(ctx context.Context, policyID string) (PolicyChecks, er
 		if err != nil {
 			return PolicyChecks{}, err
 		}
+		mon := dosing.Monitoring(rec.Monitoring)
+		if mon == "" {
+			mon = dosing.MonitoringDaily
+		}
 		for k, p := range pats {
 			sim, err := dosing.Simulate(ctx, dosing.SimulationInput{Model: rec.Model, Patient: *p, Regimen: dosing.Regimen{Policy: pol},
-				Days: checkDays, Seed: uint64(k), Variability: true, Monitoring: dosing.MonitoringDaily})
+				Days: checkDays, Seed: uint64(k), Variability: true, Monitoring: mon})
 			if err != nil {
 				return PolicyChecks{}, fmt.Errorf("guardrail check, patient %d: %w", k, err)
 			}
 			c.Decisions += sim.Decisions
 			c.GuardrailBound += sim.GuardrailBound
 		}
-		c.BoundFraction = float64(c.GuardrailBound) / float64(c.Decisions)
+		if c.Decisions > 0 {
+			c.BoundFraction = float64(c.GuardrailBound) / float64(c.Decisions)
+		}
 	}
 	table, err := s.DoseTable(ctx, policyID)
 	if err != nil {

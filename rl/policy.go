@@ -131,7 +131,7 @@ func (s *Service) DoseTable(ctx context.Context, policyID string) (DoseTable, er
 	}
 	sp := p.Spec
 	e, err := env.New(env.Config{Model: sp.Model, Envs: doseTablePatients, Seed: 1, EpisodeSteps: sp.EpisodeSteps,
-		History: sp.History, Shield: sp.Shield})
+		History: sp.History, Shield: sp.Shield, Monitoring: dosing.Monitoring(sp.Monitoring)})
 	if err != nil {
 		return DoseTable{}, err
 	}
@@ -209,7 +209,7 @@ func (s *Service) DoseTable(ctx context.Context, policyID string) (DoseTable, er
 					break
 				}
 			}
-			if w >= 0 {
+			if w >= 0 && e.Visit(i) { // between visits the dose is not a decision
 				key := cellKey{w, b, group}
 				doses[key] = append(doses[key], e.ActionDose(a))
 			}

@@ -98,8 +98,9 @@ type Simulation struct {
 	MeanDailyDose float64
 	// Endpoints are docetaxel's (nil for warfarin).
 	Endpoints *Endpoints
-	// Decisions counts the controller's decisions; GuardrailBound those
-	// whose raw choice a guardrail lowered.
+	// Decisions counts the controller's decisions on visit days (with a
+	// measurement); GuardrailBound those whose raw choice a guardrail
+	// lowered.
 	Decisions, GuardrailBound int
 }
 
@@ -236,7 +237,9 @@ func (r *simRun) decide(day int) error {
 	if err != nil {
 		return err
 	}
-	r.out.Decisions++
+	if obs != nil {
+		r.out.Decisions++
+	}
 	if dec.Guardrail != "" {
 		r.out.GuardrailBound++
 	}
