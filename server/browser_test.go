@@ -409,6 +409,31 @@ func TestBrowserWorkbench(t *testing.T) {
 		axeCheck(t, ctx, "/admin")
 	})
 
+	t.Run("schema link and GraphiQL", func(t *testing.T) {
+		var sdl string
+		brun(t, ctx, 20*time.Second, "schema link",
+			chromedp.Navigate(base+"/jobs#token="+s.admin),
+			chromedp.WaitVisible(`[data-testid=jobs]`, chromedp.ByQuery),
+			chromedp.Click(`a[href="/schema.graphql"]`, chromedp.ByQuery),
+			chromedp.WaitVisible(`[data-testid=sdl]`, chromedp.ByQuery),
+			eval(`document.querySelector('[data-testid=sdl]').textContent`, &sdl))
+		req, _ := http.NewRequest("GET", base+"/schema.graphql", nil)
+		req.Header.Set("Authorization", "Bearer "+s.admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if sdl != string(want) || !strings.Contains(sdl, "type Query {") {
+			t.Errorf("schema link shows %d bytes, /schema.graphql with the token has %d", len(sdl), len(want))
+		}
+		brun(t, ctx, 30*time.Second, "GraphiQL",
+			chromedp.Navigate(base+"/graphiql"),
+			chromedp.WaitVisible(`.graphiql-container .monaco-editor`, chromedp.ByQuery))
+		screenshot(t, ctx, shots, "graphiql")
+	})
+
 	t.Run("forbidden", func(t *testing.T) {
 		chemist := s.token(t, "chemist")
 		var text string
