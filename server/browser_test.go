@@ -470,6 +470,13 @@ func TestBrowserWorkbench(t *testing.T) {
 		if count != api.CohortCount.Display {
 			t.Errorf("designer: page shows %q, the API's repeated answer %q", count, api.CohortCount.Display)
 		}
+		var budget string
+		brun(t, ctx, 10*time.Second, "designer's budget",
+			eval(`(async () => { const b = document.querySelector('[data-testid=budget]');
+				while (!b.textContent) await new Promise(r => setTimeout(r, 20)); return b.textContent; })()`, &budget))
+		if !strings.Contains(budget, "more counts this period") {
+			t.Errorf("budget line: %q", budget)
+		}
 		var code string
 		brun(t, ctx, 20*time.Second, "designer asks for a trial's patients",
 			chromedp.WaitVisible(`[data-testid=trials]`, chromedp.ByQuery),

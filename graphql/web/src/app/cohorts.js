@@ -51,6 +51,13 @@ export function cohortsPage(root, ctx) {
       h('div', { class: 'rx-muted' }, d && !d.exact
         ? `noisy (σ ${fmt(d.noiseSigma)}; below ${d.threshold} shown as "<${d.threshold}"; spent ${fmt(d.countsSpent)} counts${d.repeated ? ', repeated: free' : ''})`
         : 'exact', ` · ${ms.toFixed(0)} ms`));
+    if (d && !d.exact) {
+      const left = h('div', { class: 'rx-muted', 'data-testid': 'budget' });
+      countBox.append(left);
+      gql('{ myPrivacyBudget { remainingCounts epsilon epsilonSpent renewsAt } }').then(({ myPrivacyBudget: b }) => {
+        if (b) left.textContent = `privacy budget: ${b.remainingCounts} more counts this period (ε ${fmt(b.epsilonSpent)} of ${fmt(b.epsilon)} spent; renews ${b.renewsAt.slice(0, 16).replace('T', ' ')} UTC)`;
+      }).catch(() => {});
+    }
     countBox.dataset.state = 'done';
     countBox.dataset.n = String(Number(countBox.dataset.n || 0) + 1);
     countBox.dataset.at = performance.now().toFixed(1);
