@@ -164,8 +164,8 @@ func TestGuardrailAPI(t *testing.T) {
 		}
 	}
 	if r := ts.query(ph, `mutation($in: TrainingInput!) { startTraining(input: $in) { id } }`,
-		map[string]any{"in": map[string]any{"model": "warfarin-hamberg", "iterations": 1, "monitoring": "PROTOCOL", "population": map[string]any{"size": 16}}}); r.code() != CodeBadInput || !strings.Contains(r.Errors[0].Message, "monitoring") {
-		t.Errorf("PROTOCOL as a training schedule: %v", r.Errors)
+		map[string]any{"in": map[string]any{"model": "docetaxel-friberg", "iterations": 1, "monitoring": "OUTPATIENT", "population": map[string]any{"size": 16}}}); r.code() != CodeBadInput || !strings.Contains(r.Errors[0].Message, "monitoring") {
+		t.Errorf("docetaxel under OUTPATIENT: %v", r.Errors)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/rxlab/rxlab/rl/dosing"
+	"github.com/rxlab/rxlab/rl/env"
 	"github.com/rxlab/rxlab/rl/pkpd"
 	"github.com/rxlab/rxlab/rl/ppo"
 	"github.com/rxlab/rxlab/store"
@@ -41,10 +42,14 @@ func (l *learned) NewController(m *dosing.DrugModel, p *dosing.Patient) (dosing.
 	if m.ID != l.spec.Model {
 		return nil, fmt.Errorf("policyId: policy %s was trained for model %s, not %s: %w", l.id, l.spec.Model, m.ID, store.ErrInvalid)
 	}
-	c := &controller{l: l, k: l.spec.History}
-	c.levels = make([]float64, len(m.DoseLevels))
-	for i, d := range m.DoseLevels {
-		c.levels[i], _ = d.Float64()
+	c := &controller{l: l, k: l.spec.History, nLev: len(m.DoseLevels)}
+	reps := 1
+	if l.spec.Monitoring == string(dosing.MonitoringProtocol) { // the policy chooses its visits
+		reps = len(env.VisitIntervals())
+	}
+	c.levels = make([]float64, len(m.DoseLevels)*reps) // the dose of each action
+	for i := range c.levels {
+		c.levels[i], _ = m.DoseLevels[i%c.nLev].Float64()
 	}
 	if len(c.levels) != l.spec.Actions {
 		return nil, fmt.Errorf("policyId: policy %s has %d actions, model %s has %d dose levels: %w", l.id, l.spec.Actions, m.ID, len(c.levels), store.ErrInvalid)
@@ -87,6 +92,7 @@ type controller struct {
 	age, bsa  float64
 	cyp, vk   int
 	genotyped bool // both warfarin genotypes given (the guardrail's genotype bound)
+	nLev      int  // dose levels; actions beyond them choose a later visit
 
 	step     int // environment steps taken (days, or cycles)
 	lastDose float64
@@ -127,7 +133,12 @@ func (c *controller) Decide(day int, obs *dosing.Observation) (dosing.Decision, 
 	dose := c.levels[a]
 	c.lastDose = dose
 	c.sumDose += dose
-	return dosing.Decision{Dose: dose, NextCheckHours: 24, Rationale: why, Guardrail: bound}, nil
+	next := 1
+	if len(c.levels) > c.nLev {
+		next = env.VisitIntervals()[a/c.nLev]
+		why += fmt.Sprintf("; next INR in %d days", next)
+	}
+	return dosing.Decision{Dose: dose, NextCheckHours: float64(24 * next), Rationale: why, Guardrail: bound}, nil
 }
 
 func (c *controller) decideDocetaxel(day int, obs *dosing.Observation) (dosing.Decision, error) {
@@ -292,7 +303,7 @@ func (c *controller) act() (int, string, error) {
 func (c *controller) choose() (int, string, error) {
 	p := c.l.pool.Get().(*ppo.Policy)
 	defer c.l.pool.Put(p)
-	var probs [64]float32
+	var probs [256]float32 // ppo's action limit
 	if c.l.spec.Actions > len(probs) {
 		return 0, "", fmt.Errorf("policy %s: %d actions exceed the controller's limit: %w", c.l.id, c.l.spec.Actions, store.ErrInvalid)
 	}

@@ -25,7 +25,9 @@ type EvaluationInput struct {
 	Days       int             `json:"days"`
 	// Monitoring is the measurement schedule every arm shares (DAILY or
 	// OUTPATIENT), or PROTOCOL: each baseline its own, the policy on the
-	// outpatient schedule. Empty means OUTPATIENT (equal information).
+	// outpatient schedule unless it was trained to choose its visits
+	// (TrainingInput.Monitoring PROTOCOL). Empty means OUTPATIENT (equal
+	// information).
 	Monitoring string `json:"monitoring,omitempty"`
 }
 
@@ -254,9 +256,13 @@ func (s *Service) Evaluate(ctx context.Context, in EvaluationInput, progress fun
 		if err != nil {
 			return EvaluationResult{}, err
 		}
+		rec, err := s.Policy(ctx, in.PolicyID)
+		if err != nil {
+			return EvaluationResult{}, err
+		}
 		mon := shared
-		if mon == dosing.MonitoringProtocol {
-			mon = dosing.MonitoringOutpatient
+		if mon == dosing.MonitoringProtocol && rec.Monitoring != string(dosing.MonitoringProtocol) {
+			mon = dosing.MonitoringOutpatient // a policy that does not choose its visits
 		}
 		arms = append(arms, evalArm{"policy " + in.PolicyID, dosing.Regimen{Policy: pol}, pol, mon, false})
 	}

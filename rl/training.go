@@ -29,8 +29,9 @@ type TrainingInput struct {
 	// (iterations between checkpoints, default 5).
 	Hyperparameters map[string]any `json:"hyperparameters,omitempty"`
 	// Monitoring is the warfarin schedule the policy trains under: DAILY
-	// (an INR every day, the default) or OUTPATIENT (visits only; dose
-	// changes only at visits).
+	// (an INR every day, the default), OUTPATIENT (visits only; dose
+	// changes only at visits) or PROTOCOL (the policy chooses the days to
+	// its next INR, each measurement costing reward; env.Config).
 	Monitoring string `json:"monitoring,omitempty"`
 }
 
@@ -195,8 +196,8 @@ func (in *TrainingInput) validate() (trainingSettings, error) {
 	}
 	if mon, err := dosing.ParseMonitoring("input.monitoring", in.Monitoring); err != nil {
 		return trainingSettings{}, err
-	} else if mon == dosing.MonitoringProtocol && in.Monitoring != "" {
-		return trainingSettings{}, fmt.Errorf("input.monitoring: PROTOCOL is a baseline's own schedule; train under DAILY or OUTPATIENT: %w", store.ErrInvalid)
+	} else if in.Model == dosing.DocetaxelFriberg && in.Monitoring != "" && mon != dosing.MonitoringDaily {
+		return trainingSettings{}, fmt.Errorf("input.monitoring: docetaxel trains per cycle; only DAILY applies: %w", store.ErrInvalid)
 	}
 	if err := in.Population.validate("input.population"); err != nil {
 		return trainingSettings{}, err

@@ -21,6 +21,7 @@ type Reward struct {
 	ShieldWeight float64 // when the shield replaced the action
 	DoseWeight   float64 // docetaxel: per 75 mg/m² given
 	Grade4Weight float64 // docetaxel: nadir ANC < 500
+	VisitWeight  float64 // warfarin, visit-choosing agent: per INR measurement
 }
 
 // Shield limits (see the package documentation). The zero value selects the
@@ -64,7 +65,11 @@ type Config struct {
 	// every day). Under OUTPATIENT the agent sees a new INR only on visit
 	// days and may change the dose only then: between visits the mask
 	// allows only the current dose and the observation's history does not
-	// move. Docetaxel steps whole cycles and ignores it.
+	// move. Under PROTOCOL the agent chooses its own visits: an action is a
+	// dose level and the days to the next INR (VisitIntervals), action
+	// a = level + NumLevels·interval, each measurement costs
+	// Reward.VisitWeight. Docetaxel steps whole cycles and accepts only ""
+	// or DAILY.
 	Monitoring dosing.Monitoring
 }
 
@@ -110,6 +115,29 @@ type Env struct {
 	monitoring    dosing.Monitoring
 	sched         []*dosing.Schedule // nil: a measurement every step
 	visit         []bool             // with sched: today is a visit day
+	nLev          int                // dose levels (nAct = nLev × intervals when choosing visits)
+	choose        bool               // the agent chooses its visits (Monitoring PROTOCOL)
+}
+
+// VisitIntervals are the re-test intervals (days) a visit-choosing agent
+// picks from.
+var visitIntervals = [...]int{2, 4, 7, 14}
+
+// VisitIntervals returns the re-test intervals (days) a visit-choosing
+// agent picks from, in action order.
+func VisitIntervals() []int { return visitIntervals[:] }
+
+// NumLevels returns the number of dose levels (NumActions / the number of
+// visit intervals when the agent chooses its visits).
+func (e *Env) NumLevels() int { return e.nLev }
+
+// NextVisitDays returns the days to the next INR that action a asks for
+// (1 unless the agent chooses its visits).
+func (e *Env) NextVisitDays(a int) int {
+	if !e.choose {
+		return 1
+	}
+	return visitIntervals[a/e.nLev]
 }
 
 // newSpec validates cfg and fills the model-dependent settings (sizes,
@@ -123,15 +151,16 @@ func newSpec(cfg Config) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	if mon == dosing.MonitoringProtocol && cfg.Monitoring != "" {
-		return nil, fmt.Errorf("monitoring: PROTOCOL is a baseline's own schedule; train under DAILY or OUTPATIENT: %w", store.ErrInvalid)
+	choose := mon == dosing.MonitoringProtocol && cfg.Monitoring != ""
+	if m.ID != dosing.WarfarinHamberg && cfg.Monitoring != "" && mon != dosing.MonitoringDaily {
+		return nil, fmt.Errorf("monitoring: %s steps whole cycles; only DAILY applies: %w", m.ID, store.ErrInvalid)
 	}
-	e := &Env{typical: cfg.Typical, target: [2]float64{m.TargetLow, m.TargetHigh}, model: m, monitoring: cfg.Monitoring}
+	e := &Env{typical: cfg.Typical, target: [2]float64{m.TargetLow, m.TargetHigh}, model: m, monitoring: cfg.Monitoring, choose: choose}
 	switch m.ID {
 	case dosing.WarfarinHamberg:
 		e.kind = kindWarfarin
 		e.k, e.steps = 7, 90
-		e.rew = Reward{BelowWeight: 1, AboveWeight: 2, ChangeWeight: 0.05, ShieldWeight: 0.1}
+		e.rew = Reward{BelowWeight: 1, AboveWeight: 2, ChangeWeight: 0.05, ShieldWeight: 0.1, VisitWeight: 0.5}
 		e.shield = Shield{MaxDose: 15, MaxChange: 2.5, HoldAbove: 4, Guardrail: true}
 	case dosing.DocetaxelFriberg:
 		e.kind = kindDocetaxel
@@ -159,9 +188,14 @@ func newSpec(cfg Config) (*Env, error) {
 	if cfg.Shield != (Shield{}) {
 		e.shield = cfg.Shield
 	}
-	e.levels = make([]float64, len(m.DoseLevels))
-	for i, l := range m.DoseLevels {
-		e.levels[i], _ = l.Float64()
+	e.nLev = len(m.DoseLevels)
+	reps := 1
+	if e.choose {
+		reps = len(visitIntervals)
+	}
+	e.levels = make([]float64, e.nLev*reps) // the dose of each action
+	for i := range e.levels {
+		e.levels[i], _ = m.DoseLevels[i%e.nLev].Float64()
 	}
 	e.nAct = len(e.levels)
 	if e.kind == kindWarfarin {
@@ -196,7 +230,7 @@ func New(cfg Config) (*Env, error) {
 	e.doseBuf, e.out = make([]float64, n), make([]float64, n)
 	e.obs, e.mask = make([]float32, n*e.dim), make([]bool, n*e.nAct)
 	e.reward, e.done = make([]float32, n), make([]bool, n)
-	if e.kind == kindWarfarin && e.monitoring == dosing.MonitoringOutpatient {
+	if e.kind == kindWarfarin && (e.monitoring == dosing.MonitoringOutpatient || e.choose) {
 		e.sched, e.visit = make([]*dosing.Schedule, n), make([]bool, n)
 	}
 	if e.kind == kindWarfarin {
@@ -332,7 +366,9 @@ func (e *Env) resetEnv(i int) error {
 		if err != nil {
 			return err
 		}
-		sc.Visited(0, e.lastMeas[i], 0)
+		if !e.choose { // a visit-choosing agent sets the next visit with its first action
+			sc.Visited(0, e.lastMeas[i], 0)
+		}
 		e.sched[i], e.visit[i] = sc, true
 	}
 	e.writeObs(i)
@@ -378,7 +414,7 @@ func (e *Env) writeMask(i int) {
 	m := e.mask[i*e.nAct : (i+1)*e.nAct]
 	if e.sched != nil && !e.visit[i] {
 		for a, l := range e.levels {
-			m[a] = l == e.lastDose[i]
+			m[a] = a < e.nLev && l == e.lastDose[i]
 		}
 		return
 	}
@@ -547,6 +583,9 @@ func (e *Env) stepWarfarin(actions []int32) {
 		if e.step[i] > 0 {
 			r -= e.rew.ChangeWeight * math.Abs(e.levels[b]-e.lastDose[i])
 		}
+		if e.choose && e.visit[i] {
+			e.sched[i].Visited(int(e.step[i]), e.lastMeas[i], float64(24*e.NextVisitDays(int(a))))
+		}
 		e.reward[i] = float32(r)
 	}
 	e.w.StepDay(e.doseBuf, e.out)
@@ -577,7 +616,10 @@ func (e *Env) stepWarfarin(actions []int32) {
 		}
 		e.lastMeas[i] = meas
 		e.push(i, meas, e.doseBuf[i])
-		if e.sched != nil {
+		switch {
+		case e.choose:
+			e.reward[i] -= float32(e.rew.VisitWeight)
+		case e.sched != nil:
 			e.sched[i].Visited(day, meas, 0)
 		}
 	}

@@ -57,6 +57,7 @@ type policyController struct {
 	started  bool
 	cycleMin float64 // docetaxel: lowest ANC seen in the current cycle
 	nextDose int     // docetaxel: day of the next infusion
+	lastAct  int     // the last action (its visit interval when choosing visits)
 }
 
 func (c *policyController) record(meas float64) {
@@ -100,6 +101,7 @@ func (c *policyController) choose() (level float64, why string, err error) {
 		why += fmt.Sprintf(" (shield: replaced by %d)", best)
 		a = best
 	}
+	c.lastAct = a
 	return c.e.levels[a], why, nil
 }
 
@@ -137,7 +139,7 @@ func (c *policyController) decideWarfarin(day int, obs *dosing.Observation) (dos
 	c.v.step++
 	c.v.lastDose = mg
 	c.v.sumDose += mg
-	return dosing.Decision{Dose: mg, NextCheckHours: 24,
+	return dosing.Decision{Dose: mg, NextCheckHours: float64(24 * c.e.NextVisitDays(c.lastAct)),
 		Rationale: fmt.Sprintf("%s: %g mg (INR %.2f)", why, mg, meas)}, nil
 }
 

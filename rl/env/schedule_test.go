@@ -52,10 +52,57 @@ func TestOutpatientMonitoring(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := New(Config{Model: dosing.WarfarinHamberg, Envs: 1, Monitoring: dosing.MonitoringProtocol}); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("PROTOCOL as a training schedule: %v", err)
+	if _, err := New(Config{Model: dosing.DocetaxelFriberg, Envs: 1, Monitoring: dosing.MonitoringOutpatient}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("docetaxel under OUTPATIENT: %v", err)
 	}
 	if _, err := New(Config{Model: dosing.WarfarinHamberg, Envs: 1, Monitoring: "WEEKLY"}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("unknown schedule: %v", err)
+	}
+}
+
+// TestVisitChoosingAgent checks the PROTOCOL environment: actions are a
+// dose and the days to the next INR; between visits only the current dose
+// (first interval) is allowed; each measurement costs VisitWeight.
+func TestVisitChoosingAgent(t *testing.T) {
+	e, err := New(Config{Model: dosing.WarfarinHamberg, Envs: 1, Seed: 3, Typical: true, EpisodeSteps: 30, Monitoring: dosing.MonitoringProtocol,
+		Population: []*dosing.Patient{patient("*1/*1", "G/A", 60)}, Reward: Reward{BelowWeight: 1, AboveWeight: 2, VisitWeight: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nl, ivs := e.NumLevels(), VisitIntervals()
+	if e.NumActions() != nl*len(ivs) || e.ActionDose(10+2*nl) != 5 || e.NextVisitDays(10+2*nl) != 7 {
+		t.Fatalf("actions %d, levels %d", e.NumActions(), nl)
+	}
+	a := int32(10 + 2*nl) // 5 mg, next INR in 7 days
+	for day := 0; day < 15; day++ {
+		visit := day == 0 || day == 7 || day == 14
+		if e.Visit(0) != visit {
+			t.Fatalf("day %d: visit %v", day, e.Visit(0))
+		}
+		mask := e.Mask()
+		allowed := 0
+		for b, ok := range mask {
+			if ok {
+				allowed++
+				if !visit && (b >= nl || e.ActionDose(b) != 5) {
+					t.Errorf("day %d: action %d allowed between visits", day, b)
+				}
+			}
+		}
+		if !visit && allowed != 1 {
+			t.Errorf("day %d: %d actions allowed between visits", day, allowed)
+		}
+		act := a
+		if !visit {
+			act = 10
+		}
+		_, r, _, err := e.Step([]int32{act})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The step that ends on a visit day pays the visit's cost.
+		if paid := r[0] < -50; paid != (day+1 == 7 || day+1 == 14) {
+			t.Errorf("day %d: reward %v (visit cost paid %v)", day, r[0], paid)
+		}
 	}
 }
