@@ -2,17 +2,13 @@ package cohorts
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/rxlab/rxlab/store"
-	"gopkg.in/yaml.v3"
 )
 
 // maxCTMLBytes bounds one CTML document.
@@ -21,50 +17,40 @@ const maxCTMLBytes = 8 << 20
 // ParseCTML reads one trial in CTML (YAML or JSON, as MatchMiner writes it)
 // and maps every step, arm and dose level that has a match clause onto a
 // Criteria tree. Errors wrap store.ErrInvalid and name the place (line for
-// YAML syntax, key path for CTML content).
+// YAML syntax, key path for CTML content). A file with several trials is
+// refused here; ParseCTMLFile reads those.
 func ParseCTML(text string) (*Trial, error) {
-	if len(text) > maxCTMLBytes {
-		return nil, fmt.Errorf("ctml: %d bytes, more than %d: %w", len(text), maxCTMLBytes, store.ErrInvalid)
+	docs, err := splitCTML(text)
+	if err != nil {
+		return nil, err
 	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(strings.NewReader(text))
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("ctml: %v: %w", err, store.ErrInvalid)
+	if len(docs) != 1 {
+		return nil, fmt.Errorf("ctml: %d trials in one file; ParseCTML reads one (importTrials takes several): %w", len(docs), store.ErrInvalid)
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, fmt.Errorf("ctml: more than one document; import one trial per call: %w", store.ErrInvalid)
-	} else if !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("ctml: after the first document: %v: %w", err, store.ErrInvalid)
-	}
-	if t := strings.TrimSpace(text); strings.HasPrefix(t, "{") {
-		// YAML reads "{...}{...}" as one flow mapping plus garbage only
-		// sometimes; JSON input must be exactly one value.
-		jd := json.NewDecoder(strings.NewReader(t))
-		var v any
-		if err := jd.Decode(&v); err == nil && jd.More() {
-			return nil, fmt.Errorf("ctml: more than one JSON value; import one trial per call: %w", store.ErrInvalid)
-		}
-	}
-	var raw any
-	if err := doc.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("ctml: %v: %w", err, store.ErrInvalid)
-	}
+	return trialFromCTML("ctml", docs[0])
+}
+
+// trialFromCTML maps one decoded CTML trial; root names it in errors
+// ("ctml", or "ctml[3]" for the fourth trial of a file).
+func trialFromCTML(root string, raw any) (*Trial, error) {
 	m, ok := raw.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("ctml: the document must be one trial (a mapping), got %s: %w", kindOf(raw), store.ErrInvalid)
+		return nil, fmt.Errorf("%s: the document must be one trial (a mapping), got %s: %w", root, kindOf(raw), store.ErrInvalid)
 	}
-	t := &Trial{ID: str(m["protocol_no"]), NctID: str(m["nct_id"]), Status: str(m["status"])}
+	if err := validateCTML(root, m); err != nil {
+		return nil, err
+	}
+	t := &Trial{ID: str(m["protocol_no"]), NctID: str(m["nct_id"]), Status: str(m["status"]), Phase: str(m["phase"]), Drugs: ctmlDrugs(m)}
 	if t.ID == "" {
-		return nil, fmt.Errorf("ctml.protocol_no: missing: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("%s.protocol_no: missing: %w", root, store.ErrInvalid)
 	}
-	if err := store.CheckName("ctml.protocol_no", t.ID); err != nil {
+	if err := store.CheckName(root+".protocol_no", t.ID); err != nil {
 		return nil, err
 	}
 	t.Title = firstNonEmpty(str(m["short_title"]), str(m["long_title"]), str(m["title"]), t.ID)
 	var top *Criteria
 	if mt, ok := m["match"]; ok {
-		c, err := convertMatch("ctml.match", mt)
+		c, err := convertMatch(root+".match", mt)
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +58,7 @@ func ParseCTML(text string) (*Trial, error) {
 	}
 	tl, _ := m["treatment_list"].(map[string]any)
 	if tl == nil {
-		return nil, fmt.Errorf("ctml.treatment_list: missing: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("%s.treatment_list: missing: %w", root, store.ErrInvalid)
 	}
 	steps, _ := tl["step"].([]any)
 	type slot struct {
@@ -102,9 +88,9 @@ func ParseCTML(text string) (*Trial, error) {
 	for i, st := range steps {
 		sm, _ := st.(map[string]any)
 		if sm == nil {
-			return nil, fmt.Errorf("ctml.treatment_list.step[%d]: not a mapping: %w", i, store.ErrInvalid)
+			return nil, fmt.Errorf("%s.treatment_list.step[%d]: not a mapping: %w", root, i, store.ErrInvalid)
 		}
-		sp := fmt.Sprintf("ctml.treatment_list.step[%d]", i)
+		sp := fmt.Sprintf("%s.treatment_list.step[%d]", root, i)
 		if mt, ok := sm["match"]; ok {
 			c, err := convertMatch(sp+".match", mt)
 			if err != nil {
@@ -146,7 +132,7 @@ func ParseCTML(text string) (*Trial, error) {
 	}
 	if len(slots) == 0 {
 		if top == nil {
-			return nil, fmt.Errorf("ctml: no match clause at trial, step, arm or dose level: %w", store.ErrInvalid)
+			return nil, fmt.Errorf("%s: no match clause at trial, step, arm or dose level: %w", root, store.ErrInvalid)
 		}
 		slots = append(slots, &slot{arm: TrialArm{Code: t.ID, Level: "trial"}, parts: []Criteria{*top}})
 	}
@@ -157,7 +143,7 @@ func ParseCTML(text string) (*Trial, error) {
 			s.arm.Criteria = Criteria{Any: s.parts}
 		}
 		if err := s.arm.Criteria.Validate(); err != nil {
-			return nil, fmt.Errorf("ctml arm %s: %w", s.arm.Code, err)
+			return nil, fmt.Errorf("%s arm %s: %w", root, s.arm.Code, err)
 		}
 		t.Arms = append(t.Arms, s.arm)
 	}
@@ -550,24 +536,6 @@ func anyCNV(gene string) Criteria {
 	return Criteria{Any: parts}
 }
 
-// ImportTrial parses a CTML trial and stores it, replacing a trial with the
-// same protocol number.
-func (s *Service) ImportTrial(ctx context.Context, ctml string) (*Trial, error) {
-	t, err := ParseCTML(ctml)
-	if err != nil {
-		return nil, err
-	}
-	s.imu.Lock()
-	defer s.imu.Unlock()
-	if err := s.db.Update(ctx, func(tx *store.Txn) error { return tx.Put(trialKey(t.ID), t) }); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	s.trials[t.ID] = t
-	s.mu.Unlock()
-	return t, nil
-}
-
 // Trials lists the imported trials by id.
 func (s *Service) Trials(ctx context.Context) ([]*Trial, error) {
 	if err := ctx.Err(); err != nil {
@@ -612,7 +580,14 @@ func (s *Service) TrialMatchCount(ctx context.Context, trialID string, canSeeExa
 	if err != nil {
 		return CohortCount{}, err
 	}
-	return s.Count(ctx, t.TrialCriteria(), canSeeExact)
+	cc, err := s.Count(ctx, t.TrialCriteria(), canSeeExact)
+	if err != nil {
+		return CohortCount{}, err
+	}
+	if len(t.Arms) > 1 && len(cc.Attrition) == 1 {
+		cc.Attrition[0].Rule = fmt.Sprintf("any of the %d arms of trial %s", len(t.Arms), t.ID)
+	}
+	return cc, nil
 }
 
 // TrialMatch is one trial arm a patient is eligible for, with the reasons

@@ -384,6 +384,10 @@ func matchminerClinical(data string, res *ImportResult) ([]mutation, error) {
 	return muts, nil
 }
 
+// mmUnknownDate is the date MatchMiner's demo data writes for an unknown
+// report date; it and anything earlier are treated as unknown.
+const mmUnknownDate = "1900-01-01"
+
 // mmClinicalRow reads one MatchMiner clinical record into a mutation that
 // replaces the patient's demographics, OncoTree diagnosis and tumour
 // mutational burden; false when it was rejected (res says why).
@@ -399,6 +403,9 @@ func mmClinicalRow(row map[string]string, loc string, res *ImportResult) (mutati
 		return mutation{}, false
 	}
 	report, _ := normDate(row["REPORT_DATE"])
+	if report <= mmUnknownDate {
+		report = "" // MatchMiner's placeholder for an unknown date: omitted, never shown as evidence
+	}
 	dx := row["ONCOTREE_PRIMARY_DIAGNOSIS_NAME"]
 	if dx == "" {
 		dx = row["ONCOTREE_PRIMARY_DIAGNOSIS"]

@@ -24,7 +24,7 @@ func TestCTIMSIntegrationTrials(t *testing.T) {
 		t.Logf("  rejected %s: %s", e.Location, e.Message)
 	}
 	for _, f := range []string{"all_closed", "all_open", "closed_dose", "closed_step_arm"} {
-		tr, err := s.ImportTrial(bg, string(sharedFile(t, base+"integration_trials/"+f+".json")))
+		tr, err := s.ImportTrial(bg, string(sharedFile(t, base+"integration_trials/"+f+".json")), false)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}

@@ -42,7 +42,7 @@ func TestMatchMinerDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, tr := range trials {
-		if _, err := s.ImportTrial(bg, string(tr)); err != nil {
+		if _, err := s.ImportTrial(bg, string(tr), false); err != nil {
 			t.Fatalf("trial %d: %v", i, err)
 		}
 	}

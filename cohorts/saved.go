@@ -39,6 +39,9 @@ func (s *Service) loadCatalog(ctx context.Context) error {
 			if err := r.Decode(&t); err != nil {
 				return err
 			}
+			if t.Version == 0 {
+				t.Version = 1 // stored before trials had versions
+			}
 			s.trials[t.ID] = &t
 			return nil
 		})

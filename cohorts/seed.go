@@ -2,6 +2,7 @@ package cohorts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -45,7 +46,7 @@ func (s *Service) Seed(ctx context.Context, n int, seed int64) error {
 		}
 	}
 	for _, t := range demoTrials {
-		if _, err := s.ImportTrial(ctx, t); err != nil {
+		if _, err := s.ImportTrial(ctx, t, false); err != nil && !errors.Is(err, store.ErrConflict) {
 			return fmt.Errorf("seed: demo trial: %w", err)
 		}
 	}

@@ -132,9 +132,32 @@ func jsonValue(v any) any {
 func trialView(t *cohorts.Trial) map[string]any {
 	arms := make([]any, len(t.Arms))
 	for i, a := range t.Arms {
-		arms[i] = map[string]any{"code": a.Code, "description": nilIfEmpty(a.Description), "criteria": jsonValue(a.Criteria)}
+		arms[i] = map[string]any{"code": a.Code, "description": nilIfEmpty(a.Description), "criteria": jsonValue(a.Criteria),
+			"level": nilIfEmpty(a.Level), "suspended": a.Suspended, "label": a.Label(), "trialId": t.ID, "crit": a.Criteria}
 	}
-	return map[string]any{"id": t.ID, "nctId": nilIfEmpty(t.NctID), "title": t.Title, "arms": arms}
+	return map[string]any{"id": t.ID, "nctId": nilIfEmpty(t.NctID), "title": t.Title, "arms": arms,
+		"status": nilIfEmpty(t.Status), "phase": nilIfEmpty(t.Phase), "drugs": nonNil(t.Drugs),
+		"version": max(t.Version, 1), "importedAt": nilIfEmpty(t.ImportedAt)}
+}
+
+func trialImportView(list []cohorts.TrialImport) map[string]any {
+	out := make([]any, len(list))
+	stored := false
+	for i, r := range list {
+		m := map[string]any{"index": r.Index, "protocolNo": nilIfEmpty(r.ProtocolNo), "stored": r.Stored}
+		if r.Replaced > 0 {
+			m["replacedVersion"] = r.Replaced
+		}
+		if r.Trial != nil && r.Stored {
+			m["trial"] = trialView(r.Trial)
+			stored = true
+		}
+		if r.Err != nil {
+			m["error"] = map[string]any{"code": errorCode(r.Err), "message": r.Err.Error()}
+		}
+		out[i] = m
+	}
+	return map[string]any{"committed": stored, "trials": out}
 }
 
 func cohortView(c *cohorts.SavedCohort) map[string]any {
@@ -292,11 +315,52 @@ func (d *Cohorts) Register(r *Registry) error {
 			return cohortView(sc), nil
 		}}},
 		{"Mutation", "importTrial", Resolver{Perm: auth.CohortsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
-			t, err := s.ImportTrial(ctx, argString(p, "ctml"))
+			t, err := s.ImportTrial(ctx, argString(p, "ctml"), argBool(p, "replace"))
 			if err != nil {
 				return nil, err
 			}
 			return trialView(t), nil
 		}}},
+		{"Mutation", "importTrials", Resolver{Perm: auth.CohortsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			list, err := s.ImportTrials(ctx, argString(p, "ctml"), argBool(p, "replace"))
+			if err != nil {
+				return nil, err
+			}
+			return trialImportView(list), nil
+		}}},
+		{"Query", "trial", Resolver{Perm: auth.CohortsCount, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			t, err := s.Trial(ctx, argString(p, "id"))
+			if err != nil {
+				return nil, err
+			}
+			return trialView(t), nil
+		}}},
+		{"Trial", "versions", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			src, _ := p.Source.(map[string]any)
+			id, _ := src["id"].(string)
+			list, err := s.TrialVersions(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(list))
+			for i, t := range list {
+				out[i] = trialView(t)
+			}
+			return out, nil
+		}}},
+		{"TrialArm", "count", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			src, _ := p.Source.(map[string]any)
+			c, ok := src["crit"].(cohorts.Criteria)
+			if !ok {
+				return nil, fmt.Errorf("TrialArm.count: %w: arm without criteria", errInvalid)
+			}
+			return releaseCount(ctx, g, p, "TrialArm.count", c, func() (cohorts.CohortCount, error) { return s.Count(ctx, c, true) })
+		}}},
 	})
+}
+
+// argBool returns a Boolean argument (false when absent).
+func argBool(p gql.ResolveParams, name string) bool {
+	b, _ := p.Args[name].(bool)
+	return b
 }
