@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -289,6 +290,31 @@ func TestBrowserWorkbench(t *testing.T) {
 		var edited map[string]any
 		if err := json.Unmarshal([]byte(jsonView), &edited); err != nil || !strings.Contains(jsonView, `"min": 65`) {
 			t.Errorf("JSON view after editing age: %v %s", err, jsonView)
+		}
+		// And back: JSON typed into the view draws the form, whose JSON is the same tree.
+		tree := `{"all":[{"age":{"min":30,"max":70}},{"any":[{"sex":["FEMALE"]},{"not":{"pgx":{"gene":"CYP2C19","phenotype":"Poor Metabolizer"}}}]},` +
+			`{"atLeast":{"n":1,"of":[{"lab":{"loinc":"98979-8","op":"LT","value":60}},{"variant":{"gene":"KRAS","proteinChange":"G12C"}}]}}]}`
+		var kinds []string
+		var back string
+		brun(t, ctx, 15*time.Second, "JSON to form",
+			eval(`(async () => {
+				const box = document.querySelector('.rx-count'); const n = box.dataset.n;
+				const ta = document.querySelector('.rx-json');
+				ta.value = `+strconv.Quote(tree)+`; ta.dispatchEvent(new Event('input', {bubbles: true}));
+				while (box.dataset.n === n) await new Promise(r => setTimeout(r, 10)); })()`, nil),
+			eval(`[...document.querySelectorAll('.rx-builder .rx-node')].map(n => n.dataset.kind)`, &kinds),
+			eval(`(() => { const i = document.querySelector('.rx-builder .rx-node[data-kind=age] input[type=number]');
+				i.value = '31'; i.dispatchEvent(new Event('input', {bubbles: true}));
+				return document.querySelector('.rx-json').value; })()`, &back))
+		wantKinds := "[all age any sex not pgx atLeast lab variant]"
+		if fmt.Sprint(kinds) != wantKinds {
+			t.Errorf("form drawn from JSON has nodes %v, want %s", kinds, wantKinds)
+		}
+		var got, wantTree any
+		json.Unmarshal([]byte(back), &got)
+		json.Unmarshal([]byte(strings.Replace(tree, `"min":30`, `"min":31`, 1)), &wantTree)
+		if !reflect.DeepEqual(got, wantTree) {
+			t.Errorf("round trip: JSON view after a form edit is\n%s\nwant %s with min 31", back, tree)
 		}
 		screenshot(t, ctx, shots, "cohorts")
 		axeCheck(t, ctx, "/cohorts")
