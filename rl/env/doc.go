@@ -59,7 +59,11 @@
 // With Config.Monitoring OUTPATIENT (warfarin) the INR is measured only on
 // the schedule's visit days: between visits the mask allows only the
 // current dose and the observation's INR and dose history does not move
-// (the day feature does). Visit(i) tells whether today is a visit.
+// (the day feature does). Visit(i) tells whether today is a visit. With
+// PROTOCOL the agent chooses its visits: NumActions is NumLevels × the
+// VisitIntervals (2, 4, 7, 14 days), action a gives ActionDose(a) and asks
+// for the next INR in NextVisitDays(a) days, and every measurement costs
+// Reward.VisitWeight.
 //
 // # Serving a trained agent
 //
