@@ -386,6 +386,7 @@ func TestBrowserWorkbench(t *testing.T) {
 			t.Errorf("forest plot has %s arms, want one per baseline (%s)", arms, want)
 		}
 		screenshot(t, ctx, shots, "dosing-evaluation")
+		axeCheck(t, ctx, "/dosing after training and evaluation")
 	})
 
 	t.Run("molecules", func(t *testing.T) {
@@ -472,6 +473,7 @@ func TestBrowserWorkbench(t *testing.T) {
 			t.Errorf("forbidden page says %q", text)
 		}
 		screenshot(t, ctx, shots, "forbidden")
+		axeCheck(t, ctx, "/admin forbidden")
 	})
 	t.Run("designer sees noisy counts", func(t *testing.T) {
 		designer := s.token(t, "designer")
@@ -513,5 +515,6 @@ func TestBrowserWorkbench(t *testing.T) {
 			t.Errorf("designer listing patients: error code %q, want FORBIDDEN", code)
 		}
 		screenshot(t, ctx, shots, "cohorts-designer")
+		axeCheck(t, ctx, "/cohorts as a designer")
 	})
 }
