@@ -134,6 +134,12 @@ func newBrowser(tb testing.TB) context.Context {
 	if path == "" {
 		tb.Skip("browser tests skipped: no Chromium at /usr/bin/chromium (apt-get install -y chromium, or set RXLAB_CHROMIUM)")
 	}
+	// A fresh profile; removed best-effort (Chromium's helpers may still be
+	// writing to it for a moment after the browser exits).
+	profile, err := os.MkdirTemp("", "rxlab-chromium-")
+	if err != nil {
+		tb.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox,
@@ -142,7 +148,7 @@ func newBrowser(tb testing.TB) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(tb.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 1000),
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -150,6 +156,9 @@ func newBrowser(tb testing.TB) context.Context {
 	tb.Cleanup(func() {
 		cancelB()
 		cancelA()
+		for i := 0; i < 20 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 	if err := chromedp.Run(ctx); err != nil {
 		tb.Skipf("browser tests skipped: Chromium at %s does not start: %v", path, err)
