@@ -173,7 +173,8 @@ func TestSavedCohortCycles(t *testing.T) {
 	if err := s.Seed(bg, 50, 1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SaveCohort(bg, "A", leafN(0)); err != nil {
+	a, err := s.SaveCohort(bg, "A", leafN(0))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.SaveCohort(bg, "B", Criteria{Any: []Criteria{{Cohort: ptr("A")}, leafN(1)}}); err != nil {
@@ -183,7 +184,7 @@ func TestSavedCohortCycles(t *testing.T) {
 		"direct":   {Any: []Criteria{{Cohort: ptr("A")}, leafN(2)}},
 		"indirect": {Not: &Criteria{Cohort: ptr("B")}},
 	} {
-		_, err := s.SaveCohort(bg, "A", c)
+		_, err := s.UpdateCohort(bg, a.ID, &c, nil)
 		if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "refers to itself") {
 			t.Errorf("%s: want a refusal, got %v", name, err)
 		}
@@ -192,7 +193,7 @@ func TestSavedCohortCycles(t *testing.T) {
 	// if B does not refer back by name; B refers to "A", so it is refused
 	// too. Referring to A's first version by id is fine.
 	v1, _ := s.Cohort(bg, "A")
-	if _, err := s.SaveCohort(bg, "A", Criteria{All: []Criteria{{Cohort: &v1.ID}, leafN(3)}}); err != nil {
+	if _, err := s.UpdateCohort(bg, a.ID, &Criteria{All: []Criteria{{Cohort: &v1.ID}, leafN(3)}}, nil); err != nil {
 		t.Fatalf("reference to an older version by id: %v", err)
 	}
 	if _, err := s.CohortCount(bg, "B", true); err != nil {

@@ -223,7 +223,7 @@ func TestPersistenceAndReplacement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc2, _ := s.SaveCohort(bg, "brca", Criteria{Any: []Criteria{{Variant: &VariantCrit{Gene: "BRCA1"}}, {Variant: &VariantCrit{Gene: "BRCA2"}}}})
+	sc2, _ := s.UpdateCohort(bg, sc.ID, &Criteria{Any: []Criteria{{Variant: &VariantCrit{Gene: "BRCA1"}}, {Variant: &VariantCrit{Gene: "BRCA2"}}}}, nil)
 	if sc2.Version != 2 || sc2.ID == sc.ID {
 		t.Fatalf("versions: %+v %+v", sc, sc2)
 	}

@@ -9,16 +9,25 @@ import (
 	"github.com/rxlab/rxlab/store"
 )
 
-// SavedCohort is one version of a named criteria tree. Saving under an
-// existing name adds a version; older versions are kept and stay
-// addressable by their id.
+// SavedCohort is one version of a named criteria tree. Names are unique
+// per owner: SaveCohort refuses an owner's existing name (ErrConflict) and
+// UpdateCohort adds a version; older versions are kept and stay
+// addressable by their id until DeleteCohort removes the cohort.
 type SavedCohort struct {
-	ID        string   `json:"id"`
-	Name      string   `json:"name"`
-	Version   int      `json:"version"`
-	Criteria  Criteria `json:"criteria"`
-	CreatedAt string   `json:"createdAt"`
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Version  int      `json:"version"`
+	Criteria Criteria `json:"criteria"`
+	// Description is free text from the owner (at most 2,000 bytes).
+	Description string `json:"description,omitempty"`
+	// Owner is the id of the token that saved the first version (from the
+	// request's audit information; empty for internal callers).
+	Owner     string `json:"owner,omitempty"`
+	CreatedAt string `json:"createdAt"`
 }
+
+// maxDescription bounds a cohort's description.
+const maxDescription = 2000
 
 // loadCatalog reads saved cohorts and trials into memory.
 func (s *Service) loadCatalog(ctx context.Context) error {
@@ -70,11 +79,13 @@ func (s *Service) cohortLocked(ref string) (*SavedCohort, error) {
 	return best, nil
 }
 
-// SaveCohort stores criteria under name as a new version (1 for a new name).
-// The tree must pass the cost check with saved cohorts expanded and
-// evaluate; a tree that refers to the cohort being saved (by its name,
-// directly or through other cohorts) is refused. The bitmap evaluated here
-// is kept in the saved-cohort cache, so the first count reuses it.
+// SaveCohort stores criteria under a new name (version 1). An existing
+// name of the same owner answers ErrConflict naming the cohort to pass to
+// UpdateCohort. The tree must pass the cost check with saved cohorts
+// expanded and evaluate; a tree that refers to the cohort being saved (by
+// its name, directly or through other cohorts) is refused. The bitmap
+// evaluated here is kept in the saved-cohort cache, so the first count
+// reuses it.
 func (s *Service) SaveCohort(ctx context.Context, name string, c Criteria) (*SavedCohort, error) {
 	name = strings.TrimSpace(name)
 	if err := store.CheckName("name", name); err != nil {
@@ -86,26 +97,63 @@ func (s *Service) SaveCohort(ctx context.Context, name string, c Criteria) (*Sav
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	owner := ownerOf(ctx)
+	s.imu.Lock()
+	defer s.imu.Unlock()
+	if cur := s.latestOf(owner, name); cur != nil {
+		return nil, fmt.Errorf("cohort %q exists (id %s, version %d); updateCohort(id: %q) adds a version: %w", name, cur.ID, cur.Version, cur.ID, store.ErrConflict)
+	}
+	sc := &SavedCohort{Name: name, Version: 1, Criteria: c, Owner: owner, CreatedAt: s.now().UTC().Format("2006-01-02T15:04:05Z")}
+	return sc, s.storeVersion(ctx, sc)
+}
+
+// UpdateCohort stores a new version of the cohort that holds version id:
+// criteria and description replace the latest version's when given (nil
+// keeps them). Only the owner may update (ErrPermission otherwise).
+func (s *Service) UpdateCohort(ctx context.Context, id string, c *Criteria, description *string) (*SavedCohort, error) {
+	if c != nil {
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	if description != nil && len(*description) > maxDescription {
+		return nil, fmt.Errorf("description: %d bytes, more than %d: %w", len(*description), maxDescription, store.ErrInvalid)
+	}
 	s.imu.Lock()
 	defer s.imu.Unlock()
 	s.mu.RLock()
-	version := 1
-	for _, x := range s.cohorts {
-		if x.Name == name && x.Version >= version {
-			version = x.Version + 1
-		}
-	}
+	old, ok := s.cohorts[id]
 	s.mu.RUnlock()
-	sc := &SavedCohort{Name: name, Version: version, Criteria: c, CreatedAt: s.now().UTC().Format("2006-01-02T15:04:05Z")}
+	if !ok {
+		return nil, fmt.Errorf("cohort %q: %w", id, store.ErrNotFound)
+	}
+	if err := checkOwner(ctx, old); err != nil {
+		return nil, err
+	}
+	latest := s.latestOf(old.Owner, old.Name)
+	sc := &SavedCohort{Name: latest.Name, Version: latest.Version + 1, Criteria: latest.Criteria, Description: latest.Description,
+		Owner: latest.Owner, CreatedAt: s.now().UTC().Format("2006-01-02T15:04:05Z")}
+	if c != nil {
+		sc.Criteria = *c
+	}
+	if description != nil {
+		sc.Description = *description
+	}
+	return sc, s.storeVersion(ctx, sc)
+}
+
+// storeVersion evaluates and stores a new cohort version. The caller
+// holds s.imu.
+func (s *Service) storeVersion(ctx context.Context, sc *SavedCohort) error {
 	// Check that referenced cohorts exist, nothing refers back to this
 	// one, and the tree evaluates.
-	e, err := s.prepare(ctx, &c, sc)
+	e, err := s.prepare(ctx, &sc.Criteria, sc)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	b, err := e.eval(&c)
+	b, err := e.eval(&sc.Criteria)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	err = s.db.Update(ctx, func(tx *store.Txn) error {
 		n, err := tx.NextID("cohort")
@@ -113,16 +161,152 @@ func (s *Service) SaveCohort(ctx context.Context, name string, c Criteria) (*Sav
 			return err
 		}
 		sc.ID = fmt.Sprintf("C%d", n)
+		tx.Touch("cohort:" + sc.ID)
 		return tx.Put(cohortKey(sc.ID), sc)
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.mu.Lock()
 	s.cohorts[sc.ID] = sc
 	s.mu.Unlock()
 	s.cohortCache.put(cohortCacheKey{id: sc.ID, gen: e.ix.gen, day: dayOf(e.at)}, b)
-	return sc, nil
+	return nil
+}
+
+// DeleteCohort removes every version of the cohort that holds version id
+// (the write is audited with "cohort:<id>" for each version). A cohort
+// another saved cohort refers to (by id or name) is not deleted
+// (ErrConflict names the referrer). Only the owner may delete.
+func (s *Service) DeleteCohort(ctx context.Context, id string) ([]string, error) {
+	s.imu.Lock()
+	defer s.imu.Unlock()
+	s.mu.RLock()
+	old, ok := s.cohorts[id]
+	if !ok {
+		s.mu.RUnlock()
+		return nil, fmt.Errorf("cohort %q: %w", id, store.ErrNotFound)
+	}
+	var ids []string
+	gone := map[string]bool{old.Name: true}
+	for _, c := range s.cohorts {
+		if c.Name == old.Name && c.Owner == old.Owner {
+			ids = append(ids, c.ID)
+			gone[c.ID] = true
+		}
+	}
+	var referrer string
+	for _, c := range s.cohorts {
+		if !gone[c.ID] && refersTo(&c.Criteria, gone) {
+			referrer = c.ID
+			break
+		}
+	}
+	s.mu.RUnlock()
+	if err := checkOwner(ctx, old); err != nil {
+		return nil, err
+	}
+	if referrer != "" {
+		return nil, fmt.Errorf("cohort %q: saved cohort %s refers to it; update or delete that one first: %w", id, referrer, store.ErrConflict)
+	}
+	sort.Strings(ids)
+	err := s.db.Update(ctx, func(tx *store.Txn) error {
+		for _, x := range ids {
+			tx.Touch("cohort:" + x)
+			if err := tx.Delete(cohortKey(x)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	for _, x := range ids {
+		delete(s.cohorts, x)
+	}
+	s.mu.Unlock()
+	return ids, nil
+}
+
+// CohortVersions lists every version of the cohort that holds version id,
+// oldest first.
+func (s *Service) CohortVersions(ctx context.Context, id string) ([]*SavedCohort, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c, ok := s.cohorts[id]
+	if !ok {
+		return nil, fmt.Errorf("cohort %q: %w", id, store.ErrNotFound)
+	}
+	var out []*SavedCohort
+	for _, x := range s.cohorts {
+		if x.Name == c.Name && x.Owner == c.Owner {
+			out = append(out, x)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Version < out[b].Version })
+	return out, nil
+}
+
+// latestOf is the owner's latest version under name, or nil.
+func (s *Service) latestOf(owner, name string) *SavedCohort {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var best *SavedCohort
+	for _, x := range s.cohorts {
+		if x.Name == name && x.Owner == owner && (best == nil || x.Version > best.Version) {
+			best = x
+		}
+	}
+	return best
+}
+
+// ownerOf is the requesting token's id from the audit information.
+func ownerOf(ctx context.Context) string {
+	a, _ := store.AuditFromContext(ctx)
+	return a.Actor
+}
+
+// checkOwner lets the owner (and admins and internal callers) change a
+// cohort.
+func checkOwner(ctx context.Context, c *SavedCohort) error {
+	a, ok := store.AuditFromContext(ctx)
+	if !ok || a.Role == "admin" || a.Actor == c.Owner {
+		return nil
+	}
+	return fmt.Errorf("cohort %s belongs to another caller: %w", c.ID, store.ErrPermission)
+}
+
+// refersTo says whether c names any cohort in refs (by id or name).
+func refersTo(c *Criteria, refs map[string]bool) bool {
+	if c == nil {
+		return false
+	}
+	if c.Cohort != nil && refs[*c.Cohort] {
+		return true
+	}
+	for i := range c.All {
+		if refersTo(&c.All[i], refs) {
+			return true
+		}
+	}
+	for i := range c.Any {
+		if refersTo(&c.Any[i], refs) {
+			return true
+		}
+	}
+	if c.AtLeast != nil {
+		for i := range c.AtLeast.Of {
+			if refersTo(&c.AtLeast.Of[i], refs) {
+				return true
+			}
+		}
+	}
+	return refersTo(c.Not, refs)
 }
 
 // Cohorts lists every saved cohort version, by name then version.

@@ -161,7 +161,8 @@ func trialImportView(list []cohorts.TrialImport) map[string]any {
 }
 
 func cohortView(c *cohorts.SavedCohort) map[string]any {
-	return map[string]any{"id": c.ID, "name": c.Name, "version": c.Version, "criteria": jsonValue(c.Criteria), "createdAt": c.CreatedAt}
+	return map[string]any{"id": c.ID, "name": c.Name, "version": c.Version, "criteria": jsonValue(c.Criteria), "createdAt": c.CreatedAt,
+		"description": nilIfEmpty(c.Description)}
 }
 
 func importView(r cohorts.ImportResult) map[string]any {
@@ -320,6 +321,58 @@ func (d *Cohorts) Register(r *Registry) error {
 				return nil, err
 			}
 			return trialView(t), nil
+		}}},
+		{"Query", "cohort", Resolver{Perm: auth.CohortsCount, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			id := argString(p, "id")
+			sc, err := s.Cohort(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if sc.ID != id {
+				return nil, fmt.Errorf("cohort %q: %w (cohort takes an id; names resolve only inside criteria)", id, store.ErrNotFound)
+			}
+			return cohortView(sc), nil
+		}}},
+		{"Cohort", "versions", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			src, _ := p.Source.(map[string]any)
+			id, _ := src["id"].(string)
+			list, err := s.CohortVersions(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(list))
+			for i, c := range list {
+				out[i] = cohortView(c)
+			}
+			return out, nil
+		}}},
+		{"Mutation", "updateCohort", Resolver{Perm: auth.CohortsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			var c *cohorts.Criteria
+			if v, ok := p.Args["criteria"]; ok && v != nil {
+				x, err := criteriaArg(v)
+				if err != nil {
+					return nil, err
+				}
+				c = &x
+			}
+			var desc *string
+			if v, ok := p.Args["description"].(string); ok {
+				desc = &v
+			}
+			AddTarget(ctx, "cohort:"+argString(p, "id"))
+			sc, err := s.UpdateCohort(ctx, argString(p, "id"), c, desc)
+			if err != nil {
+				return nil, err
+			}
+			return cohortView(sc), nil
+		}}},
+		{"Mutation", "deleteCohort", Resolver{Perm: auth.CohortsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			AddTarget(ctx, "cohort:"+argString(p, "id"))
+			ids, err := s.DeleteCohort(ctx, argString(p, "id"))
+			if err != nil {
+				return nil, err
+			}
+			return ids, nil
 		}}},
 		{"Mutation", "importTrials", Resolver{Perm: auth.CohortsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			list, err := s.ImportTrials(ctx, argString(p, "ctml"), argBool(p, "replace"))
