@@ -325,6 +325,25 @@ func TestBrowserWorkbench(t *testing.T) {
 		if !reflect.DeepEqual(got, wantTree) {
 			t.Errorf("round trip: JSON view after a form edit is\n%s\nwant %s with min 31", back, tree)
 		}
+		// Save twice (a new version), change the criteria, reopen the saved ones.
+		var versions []string
+		var reopened string
+		brun(t, ctx, 20*time.Second, "save and reopen",
+			chromedp.SetValue(`input[aria-label="cohort name"]`, "browser-af", chromedp.ByQuery),
+			chromedp.Click(`//button[text()="Save"][not(@type="submit")]`, chromedp.BySearch),
+			chromedp.WaitVisible(`//section[@aria-label="Saved cohorts"]//td[text()="browser-af"]`, chromedp.BySearch),
+			chromedp.Click(`//button[text()="Save"][not(@type="submit")]`, chromedp.BySearch),
+			chromedp.WaitVisible(`//section[@aria-label="Saved cohorts"]//tr[td[1][text()="browser-af"] and td[2][text()="2"]]`, chromedp.BySearch),
+			eval(`[...document.querySelectorAll('section[aria-label="Saved cohorts"] tbody tr')].filter(r => r.cells[0].textContent === 'browser-af').map(r => r.cells[1].textContent)`, &versions),
+			eval(`(() => { const ta = document.querySelector('.rx-json'); ta.value = '{"age":{"min":1}}'; ta.dispatchEvent(new Event('input', {bubbles: true})); })()`, nil),
+			chromedp.Sleep(400),
+			chromedp.Click(`//section[@aria-label="Saved cohorts"]//tr[td[1][text()="browser-af"] and td[2][text()="2"]]//button[text()="Open"]`, chromedp.BySearch),
+			eval(`document.querySelector('.rx-json').value`, &reopened))
+		var reTree any
+		json.Unmarshal([]byte(reopened), &reTree)
+		if !reflect.DeepEqual(reTree, wantTree) {
+			t.Errorf("reopened cohort (versions %v) has criteria\n%s\nwant the saved tree", versions, reopened)
+		}
 		screenshot(t, ctx, shots, "cohorts")
 		axeCheck(t, ctx, "/cohorts")
 	})

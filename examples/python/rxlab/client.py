@@ -285,8 +285,21 @@ class Client:
         return self._one(COHORTS, "cohorts")
 
     def save_cohort(self, name, criteria):
-        """Save criteria under a name; saving the same name again makes a new version."""
+        """Save criteria under a new name (version 1). Servers that keep names unique
+        answer CONFLICT for an existing name: use update_cohort for a new version."""
         return self._one(SAVE_COHORT, "saveCohort", name=name, criteria=criteria)
+
+    def update_cohort(self, id, criteria=None, description=None):
+        """A new version of a saved cohort (criteria and description default to the latest)."""
+        return self._one(UPDATE_COHORT, "updateCohort", id=id, criteria=criteria, description=description)
+
+    def delete_cohort(self, id):
+        """Remove every version of a saved cohort; returns the version ids removed."""
+        return self._one(DELETE_COHORT, "deleteCohort", id=id)
+
+    def cohort(self, id):
+        """One saved cohort version by id, with all its versions."""
+        return self._one(COHORT, "cohort", id=id)
 
     def explain_match(self, criteria, patient_id):
         """For one patient: every leaf criterion with its result and evidence."""
@@ -318,9 +331,18 @@ class Client:
         """Registered trials with their arms."""
         return self._one(TRIALS, "trials")
 
-    def import_trial(self, ctml):
-        """Register a trial from CTML text (YAML or JSON)."""
-        return self._one(IMPORT_TRIAL, "importTrial", ctml=ctml)
+    def import_trial(self, ctml, replace=False):
+        """Register a trial from CTML text (YAML or JSON); ``replace`` stores a new version
+        of an existing protocol_no instead of answering CONFLICT."""
+        return self._one(IMPORT_TRIAL_REPLACE if replace else IMPORT_TRIAL, "importTrial", ctml=ctml)
+
+    def import_trials(self, ctml, replace=False):
+        """Every trial of a CTML file (JSON list or multi-document YAML), a result per trial."""
+        return self._one(IMPORT_TRIALS, "importTrials", ctml=ctml, replace=bool(replace))
+
+    def trial(self, id):
+        """One trial by id."""
+        return self._one(TRIAL, "trial", id=id)
 
     def trial_match_count(self, trial_id):
         """Aggregate count of patients matching any arm of a trial."""
@@ -486,6 +508,10 @@ COHORT_PATIENTS = """query CohortPatients($criteria: CriteriaInput!, $first: Int
   cohortPatients(criteria: $criteria, first: $first, after: $after) { total ids hasNextPage endCursor } }"""
 COHORTS = "query Cohorts { cohorts { %s } }" % _COHORT_FIELDS
 SAVE_COHORT = "mutation SaveCohort($name: String!, $criteria: CriteriaInput!) { saveCohort(name: $name, criteria: $criteria) { %s } }" % _COHORT_FIELDS
+UPDATE_COHORT = """mutation UpdateCohort($id: ID!, $criteria: CriteriaInput, $description: String) {
+  updateCohort(id: $id, criteria: $criteria, description: $description) { %s description } }""" % _COHORT_FIELDS
+DELETE_COHORT = "mutation DeleteCohort($id: ID!) { deleteCohort(id: $id) }"
+COHORT = "query Cohort($id: ID!) { cohort(id: $id) { %s description versions { id version createdAt } } }" % _COHORT_FIELDS
 EXPLAIN_MATCH = """query ExplainMatch($criteria: CriteriaInput!, $patientId: ID!) {
   explainMatch(criteria: $criteria, patientId: $patientId) { patientId matched leaves { rule matched evidence } } }"""
 PATIENT = """query Patient($id: ID!) { patient(id: $id) { id sex age birthYear race testedGenes
@@ -500,6 +526,10 @@ RESET_PRIVACY_BUDGET = "mutation ResetPrivacyBudget($tokenId: ID!) { resetPrivac
 
 TRIALS = "query Trials { trials { %s } }" % _TRIAL_FIELDS
 IMPORT_TRIAL = "mutation ImportTrial($ctml: String!) { importTrial(ctml: $ctml) { %s } }" % _TRIAL_FIELDS
+IMPORT_TRIAL_REPLACE = "mutation ImportTrial($ctml: String!) { importTrial(ctml: $ctml, replace: true) { %s version } }" % _TRIAL_FIELDS
+IMPORT_TRIALS = """mutation ImportTrials($ctml: String!, $replace: Boolean) { importTrials(ctml: $ctml, replace: $replace) {
+  committed trials { index protocolNo stored replacedVersion error { code message } trial { %s } } } }""" % _TRIAL_FIELDS
+TRIAL = "query Trial($id: ID!) { trial(id: $id) { %s version phase status drugs importedAt } }" % _TRIAL_FIELDS
 TRIAL_MATCH_COUNT = "query TrialMatchCount($trialId: ID!) { trialMatchCount(trialId: $trialId) { %s } }" % _COUNT_FIELDS
 PATIENT_TRIALS = "query PatientTrials($patientId: ID!) { patientTrials(patientId: $patientId) { arm reasons trial { id title nctId } } }"
 _IMPORT_RESULT = "accepted rejected errors { location message }"
@@ -593,6 +623,7 @@ METHODS = {
     "addMolecules": "add_molecules", "cancelJob": "cancel_job", "createToken": "create_token",
     "evaluatePolicy": "evaluate_policy", "importFHIR": "import_fhir", "importPatients": "import_patients",
     "importTrial": "import_trial", "importVCF": "import_vcf", "resetPrivacyBudget": "reset_privacy_budget",
-    "revokeToken": "revoke_token", "saveCohort": "save_cohort", "setPrivacyBudget": "set_privacy_budget",
+    "revokeToken": "revoke_token", "saveCohort": "save_cohort", "updateCohort": "update_cohort", "deleteCohort": "delete_cohort",
+    "cohort": "cohort", "trial": "trial", "importTrials": "import_trials", "setPrivacyBudget": "set_privacy_budget",
     "startTraining": "start_training", "trainResponseModel": "train_response_model",
 }

@@ -98,6 +98,7 @@ export function cohortsPage(root, ctx) {
   const loadSaved = async () => {
     try {
       const { cohorts } = await gql('{ cohorts { id name version createdAt criteria } }');
+      savedList = cohorts;
       replace(saved, cohorts.length === 0 ? h('p', { class: 'rx-muted' }, 'No saved cohorts yet.') :
         table(['name', 'version', 'saved', ''], cohorts.map((c) => [c.name, c.version, c.createdAt.slice(0, 19),
           button('Open', () => { criteria = structuredClone(c.criteria); nameIn.value = c.name; rerender(); })])));
@@ -105,10 +106,21 @@ export function cohortsPage(root, ctx) {
       replace(saved, errorBox(e));
     }
   };
+  let savedList = [];
+  // save stores a new name, or a new version of a name already saved: servers that keep
+  // names unique answer CONFLICT, and the new version goes through updateCohort.
   const save = async () => {
+    const name = nameIn.value.trim();
     try {
-      const { saveCohort } = await gql('mutation($c:CriteriaInput!,$n:String!){ saveCohort(criteria:$c, name:$n){ id name version } }', { c: criteria, n: nameIn.value.trim() });
-      ctx.toast(`Saved ${saveCohort.name} version ${saveCohort.version}`);
+      let c;
+      try {
+        c = (await gql('mutation($c:CriteriaInput!,$n:String!){ saveCohort(criteria:$c, name:$n){ id name version } }', { c: criteria, n: name })).saveCohort;
+      } catch (e) {
+        const old = savedList.filter((x) => x.name === name).sort((a, b) => b.version - a.version)[0];
+        if (e.code !== 'CONFLICT' || !old) throw e;
+        c = (await gql('mutation($id:ID!,$c:CriteriaInput){ updateCohort(id:$id, criteria:$c){ id name version } }', { id: old.id, c: criteria })).updateCohort;
+      }
+      ctx.toast(`Saved ${c.name} version ${c.version}`);
       loadSaved();
     } catch (e) {
       replace(saved, errorBox(e));
