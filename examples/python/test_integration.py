@@ -66,15 +66,16 @@ class PackageTest(unittest.TestCase):
         self.assertNotIn("token", self.rx.link("jobs", with_token=False))
 
     def test_save_and_reopen_cohort(self):
-        a = self.rx.save_cohort("py-af", AF)
+        name = "py-af-%d" % os.getpid()  # each run of this file on the same server saves anew
+        a = self.rx.save_cohort(name, AF)
         try:
-            b = self.rx.save_cohort("py-af", AF)  # servers that version by name
+            b = self.rx.save_cohort(name, AF)  # servers that version by name
         except RxlabError as e:  # servers with unique names: a new version through updateCohort
             self.assertEqual(e.code, "CONFLICT")
             b = self.rx.update_cohort(a["id"], criteria=AF)
         self.assertEqual(b["version"], a["version"] + 1)
         names = [c["name"] for c in self.rx.cohorts()]
-        self.assertIn("py-af", names)
+        self.assertIn(name, names)
 
     def test_errors_carry_codes(self):
         with self.assertRaises(RxlabError) as e:
