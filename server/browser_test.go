@@ -344,6 +344,20 @@ func TestBrowserWorkbench(t *testing.T) {
 		if !reflect.DeepEqual(reTree, wantTree) {
 			t.Errorf("reopened cohort (versions %v) has criteria\n%s\nwant the saved tree", versions, reopened)
 		}
+		// Import a trial by pasting CTML; it joins the list.
+		const ctml = "protocol_no: BROWSER-1\nlong_title: Browser test trial\ntreatment_list:\n  step:\n    - step_code: \"1\"\n" +
+			"      arm:\n        - arm_code: A\n          match:\n            - clinical:\n                age_numerical: \">=18\"\n"
+		var msg string
+		brun(t, ctx, 20*time.Second, "import CTML",
+			chromedp.Click(`//summary[text()="Import CTML"]`, chromedp.BySearch),
+			chromedp.SetValue(`textarea[aria-label=CTML]`, ctml, chromedp.ByQuery),
+			chromedp.Click(`//button[text()="Import"]`, chromedp.BySearch),
+			chromedp.WaitVisible(`//section[@aria-label="Trials"]//p[starts-with(text(), "Imported")]`, chromedp.BySearch),
+			chromedp.Text(`//section[@aria-label="Trials"]//p[starts-with(text(), "Imported")]`, &msg, chromedp.BySearch),
+			chromedp.WaitVisible(`//table[@data-testid="trials"]//td[text()="BROWSER-1"]`, chromedp.BySearch))
+		if !strings.Contains(msg, "BROWSER-1") {
+			t.Errorf("import says %q", msg)
+		}
 		screenshot(t, ctx, shots, "cohorts")
 		axeCheck(t, ctx, "/cohorts")
 	})

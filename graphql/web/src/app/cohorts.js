@@ -172,9 +172,14 @@ function trialsSection() {
       replace(list, errorBox(e));
     }
   };
+  const replaceBox = h('input', { type: 'checkbox', id: 'rx-ctml-replace' });
   const importTrial = async () => {
     try {
-      const { importTrial: t } = await gql('mutation($c:String!){ importTrial(ctml:$c){ id title arms { code } } }', { c: ctml.value });
+      // replace is sent only when asked for: it stores a new version of an existing protocol_no.
+      const doc = replaceBox.checked
+        ? 'mutation($c:String!){ importTrial(ctml:$c, replace:true){ id title arms { code } } }'
+        : 'mutation($c:String!){ importTrial(ctml:$c){ id title arms { code } } }';
+      const { importTrial: t } = await gql(doc, { c: ctml.value });
       replace(out, h('p', null, `Imported ${t.id} with ${t.arms.length} arms`));
       load();
     } catch (e) { replace(out, errorBox(e)); }
@@ -189,6 +194,8 @@ function trialsSection() {
   load();
   return section('Trials', list,
     h('div', { class: 'rx-inline' }, pid, button('Patient → trials', patientTrials)),
-    h('details', null, h('summary', null, 'Import CTML'), ctml, file, button('Import', importTrial)),
+    h('details', null, h('summary', null, 'Import CTML'), ctml, file,
+      h('label', { class: 'rx-field', for: 'rx-ctml-replace' }, replaceBox, h('span', null, 'replace an existing protocol (new version)')),
+      button('Import', importTrial)),
     out);
 }
