@@ -33,6 +33,9 @@ type Criteria struct {
 	TestedGene *string        `json:"testedGene,omitempty"`
 	Cohort     *string        `json:"cohort,omitempty"`
 	Biomarker  *BiomarkerCrit `json:"biomarker,omitempty"`
+	// Alive (true) selects patients alive at the index date: not deceased,
+	// or with a death date after it; false selects the others.
+	Alive *bool `json:"alive,omitempty"`
 }
 
 // AtLeast is met by patients meeting at least N of the Of criteria.
@@ -199,6 +202,9 @@ func (c *Criteria) fields() []string {
 	}
 	if c.Biomarker != nil {
 		f = append(f, "biomarker")
+	}
+	if c.Alive != nil {
+		f = append(f, "alive")
 	}
 	return f
 }
@@ -452,6 +458,11 @@ func (c *Criteria) Label() string {
 		return fmt.Sprintf("at least %d of %d rules", c.AtLeast.N, len(c.AtLeast.Of))
 	case c.Age != nil:
 		return "age " + rangeLabel(c.Age)
+	case c.Alive != nil:
+		if *c.Alive {
+			return "alive"
+		}
+		return "deceased"
 	case c.Sex != nil:
 		return "sex in " + strings.Join(c.Sex, ", ")
 	case c.Race != nil:

@@ -25,10 +25,19 @@
 // (MMR=DEFICIENT|PROFICIENT, signatures APOBEC|POLE|TOBACCO|TEMOZOLOMIDE|UVA
 // = YES|NO).
 //
-// Semantics, all evaluated at the index date (today, UTC; Config.Now):
+// Semantics, all evaluated at the index date (today, UTC; Config.Now; or
+// CountAsOf's asOf, the API's cohortCount(asOf:)):
 //
+//   - alive: true is every patient not dead at the index date: not
+//     deceased, or with a death date after it (FHIR deceasedDateTime /
+//     deceasedBoolean, Synthea DEATHDATE, MatchMiner VITAL_STATUS). A death
+//     without a date counts at any index date. Records dated after the
+//     index date still count (as for withinDays), so asOf is an index
+//     date, not a replay of the record as it stood then.
 //   - age: {min m} means born on or before the date m years before the
-//     index date (a fraction of a year counts 365.25 days); an integral
+//     index date (for a patient who died before the index date: before
+//     the death date, i.e. age at death; a death without a date keeps the
+//     index date) (a fraction of a year counts 365.25 days); an integral
 //     max M means at most M completed years; a fractional max is exact.
 //     Patients without a birth date never match an age rule.
 //   - condition/medication: ICD10CM and ATC match by prefix when
@@ -149,6 +158,9 @@
 // dirtyPids (what the next flush writes) belong to the write path and are
 // shared by every version. A reader in the middle of an evaluation keeps
 // its snapshot: it answers for the data as it was when it started.
+// Vital status adds no column: deceased patients are the bitmap key
+// vital|dead and their death days an entry of the code-date maps, so
+// clones, flushes and rows carry it like any code (index format 2).
 //
 // # Store layout (under the pat/ and idx/ namespaces of package store)
 //

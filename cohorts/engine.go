@@ -148,7 +148,16 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 		return e.atLeast(c.AtLeast)
 	case c.Age != nil:
 		lo, ls, hi, hs := birthBounds(c.Age, e.at)
-		return e.birthInterval(lo, ls, hi, hs), nil
+		return e.ageAtDeath(c.Age, e.birthInterval(lo, ls, hi, hs))
+	case c.Alive != nil:
+		dead, err := e.deadAt()
+		if err != nil {
+			return nil, err
+		}
+		if *c.Alive {
+			return roaring.AndNot(ix.all(), dead), nil
+		}
+		return dead, nil
 	case c.Sex != nil:
 		var parts []*roaring.Bitmap
 		for _, s := range c.Sex {
@@ -301,6 +310,81 @@ func (e *evaluator) child(c *Criteria) (*roaring.Bitmap, error) {
 
 // birthInterval answers a birth-day range; the view is built lazily under
 // lazyMu, so concurrent readers never race on it.
+// keyDead holds every patient known to have died; the index's code-date
+// map under the same key holds the death day of those with a known date.
+const keyDead = "vital|dead"
+
+// deadAt is the patients dead at the index date: flagged deceased without
+// a date, or with a death date on or before it. Cost: one pass over the
+// dated deaths.
+func (e *evaluator) deadAt() (*roaring.Bitmap, error) {
+	dead := e.ix.get(keyDead).Clone()
+	day := dayOf(e.at)
+	i := 0
+	for p, d := range e.ix.dates[keyDead] {
+		if i++; i%4096 == 0 {
+			if err := e.ctx.Err(); err != nil {
+				return nil, fmt.Errorf("cohorts: evaluation stopped: %w", err)
+			}
+		}
+		if d > day {
+			dead.Remove(p)
+		}
+	}
+	return dead, nil
+}
+
+// ageAtDeath corrects an age answer b (ages at the index date) for the
+// patients who died before the index date: their age is their age at
+// death. Deaths without a date keep the index date (nothing better is
+// known). b is the caller's; it is cloned before the first change.
+func (e *evaluator) ageAtDeath(r *Range, b *roaring.Bitmap) (*roaring.Bitmap, error) {
+	day := dayOf(e.at)
+	owned := false
+	i := 0
+	for p, d := range e.ix.dates[keyDead] {
+		if i++; i%4096 == 0 {
+			if err := e.ctx.Err(); err != nil {
+				return nil, fmt.Errorf("cohorts: evaluation stopped: %w", err)
+			}
+		}
+		if d >= day || int(p) >= len(e.ix.birth) || e.ix.birth[p] == noDay {
+			continue
+		}
+		lo, ls, hi, hs := birthBounds(r, dayTime(d))
+		in := inBounds(float64(e.ix.birth[p]), lo, ls, hi, hs)
+		if in == b.Contains(p) {
+			continue
+		}
+		if !owned {
+			b, owned = b.Clone(), true
+		}
+		if in {
+			b.Add(p)
+		} else {
+			b.Remove(p)
+		}
+	}
+	return b, nil
+}
+
+// ageDate is the date a patient's age is taken at for index date at: at,
+// or the death date when the patient died before it.
+func ageDate(p *Patient, at time.Time) time.Time {
+	if d, ok := parseDay(p.DeathDate); ok && d < dayOf(at) {
+		return dayTime(d)
+	}
+	return at
+}
+
+// aliveAt says whether the patient was alive at the index date.
+func aliveAt(p *Patient, at time.Time) bool {
+	if d, ok := parseDay(p.DeathDate); ok {
+		return d > dayOf(at)
+	}
+	return !p.Deceased
+}
+
 func (e *evaluator) birthInterval(lo *float64, ls bool, hi *float64, hs bool) *roaring.Bitmap {
 	return e.ix.birthInterval(&e.s.lazyMu, lo, ls, hi, hs)
 }
@@ -439,4 +523,31 @@ func (e *evaluator) atLeast(a *AtLeast) (*roaring.Bitmap, error) {
 		return ladder(e.ix.all(), n, k, next)
 	}
 	return countAtLeast(len(e.ix.ids), n, k, next)
+}
+
+// ParseAsOf reads an index date (YYYY-MM-DD, 1800-01-01 … 2200-12-31);
+// "" is nil (today).
+func ParseAsOf(s string) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil || t.Year() < 1800 || t.Year() > 2200 {
+		return nil, fmt.Errorf("asOf: want a date YYYY-MM-DD between 1800 and 2200: %w", store.ErrInvalid)
+	}
+	return &t, nil
+}
+
+// CountAsOf is Count with the index date set to asOf (nil: today): ages,
+// withinDays windows, vital status and saved cohorts are all evaluated at
+// that date.
+func (s *Service) CountAsOf(ctx context.Context, c Criteria, canSeeExact bool, asOf *time.Time) (CohortCount, error) {
+	e, err := s.prepare(ctx, &c, nil)
+	if err != nil {
+		return CohortCount{}, err
+	}
+	if asOf != nil {
+		e.at = *asOf
+	}
+	return s.count(e, &c, canSeeExact)
 }

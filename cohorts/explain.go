@@ -158,9 +158,19 @@ func (r *recordEval) leaf(p *Patient, c *Criteria) (bool, []string, error) {
 		if !ok {
 			return false, []string{"birth date unknown"}, nil
 		}
-		lo, ls, hi, hs := birthBounds(c.Age, r.at)
+		lo, ls, hi, hs := birthBounds(c.Age, ageDate(p, r.at))
 		m := inBounds(float64(b), lo, ls, hi, hs)
 		return m, []string{fmt.Sprintf("born %s, age %d at %s", p.BirthDate, p.Age(r.at), r.at.Format("2006-01-02"))}, nil
+	case c.Alive != nil:
+		alive := aliveAt(p, r.at)
+		ev := "alive at " + r.at.Format("2006-01-02")
+		if !alive {
+			ev = "deceased"
+			if p.DeathDate != "" {
+				ev += " on " + p.DeathDate
+			}
+		}
+		return alive == *c.Alive, []string{ev}, nil
 	case c.Sex != nil:
 		for _, s := range c.Sex {
 			if strings.ToUpper(s) == p.Sex {

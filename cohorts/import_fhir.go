@@ -92,6 +92,7 @@ type fhirResource struct {
 	Gender           string          `json:"gender"`
 	BirthDate        string          `json:"birthDate"`
 	DeceasedDateTime string          `json:"deceasedDateTime"`
+	DeceasedBoolean  *bool           `json:"deceasedBoolean"`
 	Extension        []fhirExtension `json:"extension"`
 	// Condition, Observation, Medication*
 	Subject           *fhirRef                `json:"subject"`
@@ -282,6 +283,7 @@ func fhirMutations(data []byte, res *ImportResult) ([]mutation, error) {
 			if fp.demo != nil {
 				// A bundle with the Patient is a clinical snapshot.
 				p.Sex, p.BirthDate, p.DeathDate, p.Race = fp.demo.Sex, fp.demo.BirthDate, fp.demo.DeathDate, fp.demo.Race
+				p.Deceased = fp.demo.Deceased
 				p.Conditions, p.Medications, p.Labs = fp.conditions, fp.medications, fp.labs
 				return nil
 			}
@@ -314,8 +316,13 @@ func fhirResourcePart(r *fhirResource, subject, loc string, res *ImportResult) (
 			res.reject(loc+".birthDate", "unreadable date")
 			return fhirPart{}, false
 		}
-		dd, _ := normDate(r.DeceasedDateTime)
-		return fhirPart{id: r.ID, kind: "Patient", demo: &Patient{ID: r.ID, Sex: normSex(r.Gender), BirthDate: bd, DeathDate: dd, Race: fhirRace(r.Extension)}}, true
+		dd, ok := normDate(r.DeceasedDateTime)
+		if !ok {
+			res.reject(loc+".deceasedDateTime", "unreadable date")
+			return fhirPart{}, false
+		}
+		dead := dd != "" || (r.DeceasedBoolean != nil && *r.DeceasedBoolean)
+		return fhirPart{id: r.ID, kind: "Patient", demo: &Patient{ID: r.ID, Sex: normSex(r.Gender), BirthDate: bd, DeathDate: dd, Deceased: dead, Race: fhirRace(r.Extension)}}, true
 	case "Condition", "MedicationRequest", "MedicationStatement":
 		if subject == "" {
 			res.reject(loc+".subject", "missing patient reference")

@@ -199,6 +199,7 @@ func fhirStreamMutation(pt fhirPart, loc string) mutation {
 		d := pt.demo
 		return mutation{id: pt.id, loc: loc, records: 1, fn: func(p *Patient) error {
 			p.Sex, p.BirthDate, p.DeathDate, p.Race = d.Sex, d.BirthDate, d.DeathDate, d.Race
+			p.Deceased = d.Deceased
 			return nil
 		}}
 	}

@@ -175,6 +175,7 @@ func (pt syntheaPart) apply(p *Patient, replace bool) {
 	switch pt.kind {
 	case "patients":
 		p.Sex, p.BirthDate, p.DeathDate, p.Race = pt.demo.Sex, pt.demo.BirthDate, pt.demo.DeathDate, pt.demo.Race
+		p.Deceased = pt.demo.DeathDate != ""
 	case "conditions":
 		if replace {
 			p.Conditions = nil
@@ -420,8 +421,9 @@ func mmClinicalRow(row map[string]string, loc string, res *ImportResult) (mutati
 		tmb = &LabValue{Loinc: loincTMB, Value: v, Unit: "/mb", Date: report}
 	}
 	sex := normSex(row["GENDER"])
+	dead := strings.EqualFold(strings.TrimSpace(row["VITAL_STATUS"]), "deceased")
 	return mutation{id: id, loc: loc, records: 1, fn: func(p *Patient) error {
-		p.Sex, p.BirthDate = sex, bd
+		p.Sex, p.BirthDate, p.Deceased = sex, bd, dead
 		var conds []ClinicalCode
 		for _, c := range p.Conditions {
 			if c.System != SysOncotree {

@@ -606,6 +606,12 @@ func features(p *Patient) *feat {
 	if d, ok := parseDay(p.BirthDate); ok {
 		f.birth = d
 	}
+	if p.Deceased || p.DeathDate != "" {
+		add(keyDead) // vital status: see engine.go deadAt
+		if d, ok := parseDay(p.DeathDate); ok {
+			f.dates[keyDead] = d
+		}
+	}
 	for kind, list := range map[string][]ClinicalCode{"c": conditionCodes(p), "m": p.Medications} {
 		for _, c := range list {
 			codeKeys(kind, c, add)

@@ -13,10 +13,13 @@ import (
 
 // Patient is one patient's full record as stored under pat/r/<id>.
 type Patient struct {
-	ID          string               `json:"id"`
-	Sex         string               `json:"sex"`
-	BirthDate   string               `json:"birthDate,omitempty"` // YYYY-MM-DD
-	DeathDate   string               `json:"deathDate,omitempty"`
+	ID        string `json:"id"`
+	Sex       string `json:"sex"`
+	BirthDate string `json:"birthDate,omitempty"` // YYYY-MM-DD
+	DeathDate string `json:"deathDate,omitempty"`
+	// Deceased says the patient died, with or without a known DeathDate
+	// (FHIR deceasedBoolean, MatchMiner VITAL_STATUS). A DeathDate implies it.
+	Deceased    bool                 `json:"deceased,omitempty"`
 	Race        string               `json:"race,omitempty"`
 	Conditions  []ClinicalCode       `json:"conditions,omitempty"`
 	Medications []ClinicalCode       `json:"medications,omitempty"`
@@ -58,12 +61,16 @@ type Biomarker struct {
 	Value string `json:"value"`
 }
 
-// Age returns the patient's age in completed years at the date, or -1
-// when the birth date is unknown.
+// Age returns the patient's age in completed years at the date, or at
+// death when the patient died before it; -1 when the birth date is
+// unknown.
 func (p *Patient) Age(at time.Time) int {
 	b, ok := parseDay(p.BirthDate)
 	if !ok {
 		return -1
+	}
+	if d, ok := parseDay(p.DeathDate); ok && d < dayOf(at) {
+		at = dayTime(d)
 	}
 	bt := dayTime(b)
 	y := at.Year() - bt.Year()
@@ -260,6 +267,7 @@ func (p *Patient) normalize() error {
 	if p.DeathDate, ok = normDate(p.DeathDate); !ok {
 		return fmt.Errorf("deathDate: unreadable date")
 	}
+	p.Deceased = p.Deceased || p.DeathDate != ""
 	for _, list := range []struct {
 		name string
 		l    []ClinicalCode

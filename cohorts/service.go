@@ -77,7 +77,9 @@ type meta struct {
 	Patients int `json:"patients"`
 }
 
-const indexFormat = 1
+// indexFormat 2 added vital status (key vital|dead and its death-day
+// code date); a store of another format rebuilds its index at start.
+const indexFormat = 2
 
 // New opens the service: it loads the persisted indexes, saved cohorts and
 // trials into memory, rebuilding the indexes from the patient records when

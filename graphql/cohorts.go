@@ -203,7 +203,15 @@ func (d *Cohorts) Register(r *Registry) error {
 			if err != nil {
 				return nil, err
 			}
-			return releaseCount(ctx, g, p, "cohortCount", c, func() (cohorts.CohortCount, error) { return s.Count(ctx, c, true) })
+			asOf, err := cohorts.ParseAsOf(argString(p, "asOf"))
+			if err != nil {
+				return nil, err
+			}
+			var q []string
+			if asOf != nil {
+				q = append(q, "asOf="+asOf.Format("2006-01-02"))
+			}
+			return releaseCount(ctx, g, p, "cohortCount", c, func() (cohorts.CohortCount, error) { return s.CountAsOf(ctx, c, true, asOf) }, q...)
 		}}},
 		{"Query", "cohortPatients", Resolver{Perm: auth.PatientsRead, PatientRead: true, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			c, err := criteriaArg(p.Args["criteria"])

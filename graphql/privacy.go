@@ -194,7 +194,7 @@ func selectedFields(p gql.ResolveParams) map[string]bool {
 // for patients:read, otherwise through the guard, for the parts the query
 // selects.
 func releaseCount(ctx context.Context, g *disclosure.Guard, p gql.ResolveParams, op string, c cohorts.Criteria,
-	exact func() (cohorts.CohortCount, error)) (any, error) {
+	exact func() (cohorts.CohortCount, error), qualifiers ...string) (any, error) {
 	if canSeeExact(ctx) {
 		cc, err := exact()
 		if err != nil {
@@ -211,6 +211,10 @@ func releaseCount(ctx context.Context, g *disclosure.Guard, p gql.ResolveParams,
 	canon, err := json.Marshal(c)
 	if err != nil {
 		return nil, fmt.Errorf("criteria: %w: %v", errInvalid, err)
+	}
+	for _, q := range qualifiers { // e.g. the index date: another question
+		canon = append(canon, '|')
+		canon = append(canon, q...)
 	}
 	steps := 1
 	if c.All != nil {
