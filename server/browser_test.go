@@ -454,8 +454,41 @@ func TestBrowserWorkbench(t *testing.T) {
 			eval(`document.querySelector('.rx-smiles').dispatchEvent(new Event('input', {bubbles: true}))`, nil),
 			chromedp.WaitVisible(`.rx-caret`, chromedp.ByQuery),
 			chromedp.AttributeValue(`.rx-caret`, "data-position", &pos, nil, chromedp.ByQuery))
-		if pos == "" {
-			t.Error("bad SMILES: no position marked")
+		// The marked position is the one the API names.
+		body, _ := json.Marshal(map[string]any{"query": `{ molecule(smiles:"CC(C"){ formula } }`})
+		req, _ := http.NewRequest("POST", base+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+s.admin)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bad struct {
+			Errors []struct {
+				Extensions struct{ Position *int } `json:"extensions"`
+			} `json:"errors"`
+		}
+		json.NewDecoder(resp.Body).Decode(&bad)
+		resp.Body.Close()
+		if len(bad.Errors) == 0 || bad.Errors[0].Extensions.Position == nil || strconv.Itoa(*bad.Errors[0].Extensions.Position) != pos {
+			t.Errorf("bad SMILES: page marks position %q; API answered %+v", pos, bad)
+		}
+		// Atom contributions, once a model gives them, colour one circle per atom.
+		var models struct {
+			ResponseModels []struct{ ID string } `json:"responseModels"`
+		}
+		s.query(t, s.admin, `{ responseModels { id } }`, nil, &models)
+		if len(models.ResponseModels) > 0 {
+			var coloured int
+			brun(t, ctx, 20*time.Second, "contributions",
+				chromedp.SetValue(`.rx-smiles`, "CC(=O)Oc1ccccc1C(=O)O", chromedp.ByQuery),
+				eval(`document.querySelector('.rx-smiles').dispatchEvent(new Event('input', {bubbles: true}))`, nil),
+				chromedp.WaitVisible(`[data-chart=intervals]`, chromedp.ByQuery),
+				eval(`(async () => { for (let i = 0; i < 200; i++) { const n = document.querySelectorAll('[data-testid=depiction] circle[data-contribution]').length; if (n) return n; await new Promise(r => setTimeout(r, 20)); } return 0; })()`, &coloured))
+			t.Logf("%d response models; %d atoms coloured", len(models.ResponseModels), coloured)
+			if coloured != 13 {
+				t.Errorf("aspirin's depiction has %d coloured atoms, want 13", coloured)
+			}
 		}
 	})
 
