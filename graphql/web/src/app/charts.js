@@ -135,18 +135,24 @@ export function heatmap(table) {
   return figure(`Dose table heat map: median ${table.unit} by day window, last ${table.observable} and patient group`, svg, { 'data-chart': 'heatmap', 'data-cells': cells.length });
 }
 
-// intervals draws predictions with their intervals.
+// intervals draws each model's prediction with its interval, one small chart per
+// model (models predict on different scales: a probability, a log solubility…).
 export function intervals(rows) {
   const data = rows.filter((r) => r.value !== null && r.value !== undefined);
-  const svg = Plot.plot({
-    width: WIDTH, height: 50 + 34 * data.length, marginLeft: 200,
-    x: { label: 'prediction', grid: true }, y: { label: null, domain: data.map((d) => d.model) },
-    marks: [
-      Plot.ruleY(data, { y: 'model', x1: 'low', x2: 'high', strokeWidth: 3, stroke: '#8250df' }),
-      Plot.dot(data, { y: 'model', x: 'value', fill: '#1f2328', r: 4 }),
-    ],
-  });
-  return figure('Predictions with intervals', svg, { 'data-chart': 'intervals', 'data-rows': data.length });
+  return h('div', { 'data-chart': 'intervals', 'data-rows': data.length }, data.map((r) => {
+    const lo = Math.min(r.low ?? r.value, r.value);
+    const hi = Math.max(r.high ?? r.value, r.value);
+    const pad = (hi - lo) * 0.5 || Math.abs(r.value) * 0.1 || 1;
+    const svg = Plot.plot({
+      width: WIDTH, height: 60, marginLeft: 200,
+      x: { label: null, domain: [lo - pad, hi + pad], grid: true }, y: { label: null, domain: [r.model] },
+      marks: [
+        Plot.ruleY([r], { y: () => r.model, x1: 'low', x2: 'high', strokeWidth: 3, stroke: '#8250df' }),
+        Plot.dot([r], { y: () => r.model, x: 'value', fill: '#1f2328', r: 4 }),
+      ],
+    });
+    return figure(`${r.model}: ${r.value.toFixed(3)}, interval ${r.low?.toFixed(3)} to ${r.high?.toFixed(3)}`, svg);
+  }));
 }
 
 // subgroupForest draws time in range per arm within each subgroup, one panel per subgroup.
