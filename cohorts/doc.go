@@ -165,6 +165,8 @@
 // # Store layout (under the pat/ and idx/ namespaces of package store)
 //
 //	pat/r/<id>             Patient record (JSON)
+//	pat/unlinked/<id>      genomic sample whose id no patient has, held
+//	                       (UnlinkedSample JSON; ImportOptions.CreatePatients)
 //	pat/dirty              written only by versions before staged imports;
 //	                       New() rebuilds the index when it finds it
 //	idx/meta               {format, patients}
@@ -172,7 +174,8 @@
 //	idx/r/<pid:08x>        a patient's index row: id, birth day, latest lab
 //	                       values and dates, latest code dates (raw binary)
 //	idx/coh/<id>           saved cohort version (JSON)
-//	idx/trial/<protocol>   trial with its arms' criteria (JSON)
+//	idx/trial/<protocol>   trial with its arms' criteria (JSON), current version
+//	idx/trialv/<protocol>/<version:08d>  a replaced version (JSON)
 //
 // Every import (and the rebuild at start) is one store.Stage (write.go):
 // patient records, the changed bitmaps and rows and idx/meta are staged in

@@ -26,8 +26,16 @@ const maxImportBytes = 512 << 20
 // FormatMatchMinerGenomic, in one staged write (ImportResult.Committed).
 // Bad records are rejected one by one (ImportResult.Errors says where and
 // why); good ones are kept. A document that cannot be read at all is an
-// error wrapping store.ErrInvalid.
+// error wrapping store.ErrInvalid. MatchMiner genomic records whose
+// sample id no patient has are held as unlinked samples (see
+// ImportOptions); ImportPatientsWith can create those patients instead.
 func (s *Service) ImportPatients(ctx context.Context, format, data string) (ImportResult, error) {
+	return s.ImportPatientsWith(ctx, format, data, ImportOptions{})
+}
+
+// importPatients is ImportPatients with every record linked to (or
+// creating) its patient.
+func (s *Service) importPatients(ctx context.Context, format, data string) (ImportResult, error) {
 	if len(data) > maxImportBytes {
 		return ImportResult{}, fmt.Errorf("data: %d bytes, more than the %d allowed in one call: %w", len(data), maxImportBytes, store.ErrInvalid)
 	}
@@ -366,10 +374,12 @@ func fhirResourcePart(r *fhirResource, subject, loc string, res *ImportResult) (
 		}
 		labs := fhirLabs(r)
 		if len(labs) == 0 {
-			return fhirPart{}, false // not numeric (e.g. a survey answer): nothing to index
+			res.skip("Observation (no LOINC quantity)", 1) // e.g. a survey answer: nothing to index
+			return fhirPart{}, false
 		}
 		return fhirPart{id: subject, kind: "Observation", labs: labs}, true
 	}
+	res.skip(r.ResourceType, 1)
 	return fhirPart{}, false
 }
 

@@ -193,3 +193,104 @@ func (s *Service) ImportGenomics(ctx context.Context, patientID string, origin g
 	}
 	return g.Finish()
 }
+
+// ImportOptions tunes ImportPatientsWith.
+type ImportOptions struct {
+	// CreatePatients lets genomic records (MatchMiner genomic files) whose
+	// sample id no patient has create that patient (no clinical record,
+	// sex UNKNOWN). By default such records are held as unlinked samples
+	// under pat/unlinked/<id>: stored, reported in
+	// ImportResult.UnlinkedSamples, never counted as patients.
+	CreatePatients bool
+}
+
+// UnlinkedSample is a genomic sample held without a patient: the genomic
+// parts of a record, as the import read them.
+type UnlinkedSample struct {
+	ID      string  `json:"id"`
+	Records int     `json:"records"`
+	Genomic Patient `json:"genomic"`
+	HeldAt  string  `json:"heldAt"`
+}
+
+func unlinkedKey(id string) []byte { return []byte("pat/unlinked/" + id) }
+
+// ImportPatientsWith is ImportPatients with options.
+func (s *Service) ImportPatientsWith(ctx context.Context, format, data string, opt ImportOptions) (ImportResult, error) {
+	if format != FormatMatchMinerGenomic || opt.CreatePatients {
+		return s.importPatients(ctx, format, data)
+	}
+	if len(data) > maxImportBytes {
+		return ImportResult{}, fmt.Errorf("data: %d bytes, more than the %d allowed in one call: %w", len(data), maxImportBytes, store.ErrInvalid)
+	}
+	res := ImportResult{Errors: []ImportError{}}
+	muts, err := matchminerGenomic(data, &res)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	s.imu.Lock()
+	defer s.imu.Unlock()
+	w, err := s.beginWrite(ctx, "cohorts import")
+	if err != nil {
+		return ImportResult{}, notStored(err)
+	}
+	known := s.snapshot()
+	var linked []mutation
+	held, heldRecords := 0, 0
+	now := s.now().UTC().Format("2006-01-02T15:04:05Z")
+	for _, m := range muts {
+		if err := ctx.Err(); err != nil {
+			w.abort()
+			return ImportResult{}, notStored(err)
+		}
+		if _, ok := known.pid(m.id, false); ok {
+			// A copy held by an earlier import is superseded.
+			if err := w.st.Delete(unlinkedKey(m.id)); err != nil {
+				w.abort()
+				return ImportResult{}, notStored(err)
+			}
+			linked = append(linked, m)
+			continue
+		}
+		if err := validID(m.id); err != nil {
+			res.reject(m.loc, "%v", err)
+			continue
+		}
+		var g Patient
+		if err := m.run(&g, true); err != nil {
+			res.reject(m.loc, "%v", err)
+			continue
+		}
+		if err := w.st.Put(unlinkedKey(m.id), UnlinkedSample{ID: m.id, Records: m.records, Genomic: g, HeldAt: now}); err != nil {
+			w.abort()
+			return ImportResult{}, notStored(err)
+		}
+		held++
+		heldRecords += m.records
+	}
+	if err := w.apply(ctx, linked, &res); err != nil {
+		w.abort()
+		return ImportResult{}, notStored(err)
+	}
+	if held > 0 {
+		res.UnlinkedSamples = held
+		res.skip("genomic records of unlinked samples", heldRecords)
+		res.warn("%d genomic records of %d samples name no stored patient: held as unlinked samples, not counted as patients (import the clinical records first, or pass createPatients)", heldRecords, held)
+	}
+	if err := w.commit(ctx, &res); err != nil {
+		return ImportResult{}, notStored(err)
+	}
+	return res, nil
+}
+
+// UnlinkedSamples counts the genomic samples held without a patient.
+func (s *Service) UnlinkedSamples(ctx context.Context) (int, error) {
+	n := 0
+	err := s.db.View(ctx, func(tx *store.Txn) error {
+		return tx.ScanKeys([]byte("pat/unlinked/"), func([]byte) error {
+			n++
+			return ctx.Err()
+		})
+	})
+	return n, err
+}

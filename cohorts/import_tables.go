@@ -70,12 +70,25 @@ func syntheaMutations(data string, res *ImportResult) ([]mutation, error) {
 	}
 	known := map[string]bool{"patients": true, "conditions": true, "medications": true, "observations": true}
 	names := make([]string, 0, len(tables))
+	var unknown []string
 	for n := range tables {
 		n2 := strings.TrimSuffix(strings.ToLower(n), ".csv")
 		if !known[n2] {
-			return nil, fmt.Errorf("data.%s: unknown Synthea table (want patients, conditions, medications, observations): %w", n, store.ErrInvalid)
+			unknown = append(unknown, n)
+			continue
 		}
 		names = append(names, n)
+	}
+	sort.Strings(unknown)
+	for _, n := range unknown {
+		if err := store.CheckName("table name", n); err != nil || len(n) > 100 {
+			return nil, fmt.Errorf("data: a table name is not a plain name: %w", store.ErrInvalid)
+		}
+		res.skip("table "+n, 1)
+		res.warn("data.%s: Synthea table not read (rxlab reads patients, conditions, medications, observations); skipped", n)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("data: no Synthea table rxlab reads (want patients, conditions, medications or observations): %w", store.ErrInvalid)
 	}
 	sort.Slice(names, func(a, b int) bool { return tableOrder(names[a]) < tableOrder(names[b]) })
 	var muts []mutation

@@ -83,7 +83,7 @@ func TestImportRejectsBadRecordsKeepsGood(t *testing.T) {
 	}
 
 	// MatchMiner genomic: unknown category rejected with its record number.
-	res, err = s.ImportPatients(bg, FormatMatchMinerGenomic, `[{"SAMPLE_ID":"m1","VARIANT_CATEGORY":"MUTATION","TRUE_HUGO_SYMBOL":"KRAS","TRUE_PROTEIN_CHANGE":"p.Gly12Cys"},{"SAMPLE_ID":"m1","VARIANT_CATEGORY":"TELEPATHY","TRUE_HUGO_SYMBOL":"X"}]`)
+	res, err = s.ImportPatientsWith(bg, FormatMatchMinerGenomic, `[{"SAMPLE_ID":"m1","VARIANT_CATEGORY":"MUTATION","TRUE_HUGO_SYMBOL":"KRAS","TRUE_PROTEIN_CHANGE":"p.Gly12Cys"},{"SAMPLE_ID":"m1","VARIANT_CATEGORY":"TELEPATHY","TRUE_HUGO_SYMBOL":"X"}]`, ImportOptions{CreatePatients: true})
 	if err != nil || res.Accepted != 1 || res.Rejected != 1 || res.Errors[0].Location != "record 1 VARIANT_CATEGORY" {
 		t.Fatalf("%+v %v", res, err)
 	}

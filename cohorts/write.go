@@ -27,6 +27,29 @@ type ImportResult struct {
 	// Committed says whether the accepted records were stored (all of
 	// them); false means nothing of this import was stored.
 	Committed bool `json:"committed"`
+	// Skipped counts records read but not stored because rxlab does not
+	// index them, by kind (FHIR resource type, Synthea table).
+	Skipped map[string]int `json:"skipped,omitempty"`
+	// UnlinkedSamples counts genomic samples held apart because no patient
+	// has their id (not counted as patients; see ImportOptions).
+	UnlinkedSamples int `json:"unlinkedSamples,omitempty"`
+	// Warnings say what was read and not used; never patient data.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// skip counts n records of kind read but not stored.
+func (r *ImportResult) skip(kind string, n int) {
+	if r.Skipped == nil {
+		r.Skipped = map[string]int{}
+	}
+	r.Skipped[kind] += n
+}
+
+// warn adds a warning (at most maxErrors are listed).
+func (r *ImportResult) warn(format string, a ...any) {
+	if len(r.Warnings) < maxErrors {
+		r.Warnings = append(r.Warnings, fmt.Sprintf(format, a...))
+	}
 }
 
 // ImportError says what was wrong with one rejected record, and where.

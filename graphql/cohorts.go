@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 
 	gql "github.com/graphql-go/graphql"
 
@@ -170,7 +171,17 @@ func importView(r cohorts.ImportResult) map[string]any {
 	for i, e := range r.Errors {
 		errs[i] = map[string]any{"location": e.Location, "message": e.Message}
 	}
-	return map[string]any{"accepted": r.Accepted, "rejected": r.Rejected, "errors": errs, "committed": r.Committed}
+	kinds := make([]string, 0, len(r.Skipped))
+	for k := range r.Skipped {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	skipped := make([]any, len(kinds))
+	for i, k := range kinds {
+		skipped[i] = map[string]any{"kind": k, "count": r.Skipped[k]}
+	}
+	return map[string]any{"accepted": r.Accepted, "rejected": r.Rejected, "errors": errs, "committed": r.Committed,
+		"skipped": skipped, "unlinkedSamples": r.UnlinkedSamples, "warnings": nonNil(r.Warnings)}
 }
 
 // Register adds the cohort resolvers and the streaming import endpoints.
@@ -299,7 +310,7 @@ func (d *Cohorts) Register(r *Registry) error {
 			return importView(res), nil
 		}}},
 		{"Mutation", "importPatients", Resolver{Perm: auth.PatientsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
-			res, err := s.ImportPatients(ctx, argString(p, "format"), argString(p, "data"))
+			res, err := s.ImportPatientsWith(ctx, argString(p, "format"), argString(p, "data"), cohorts.ImportOptions{CreatePatients: argBool(p, "createPatients")})
 			if err != nil {
 				return nil, err
 			}
@@ -382,6 +393,17 @@ func (d *Cohorts) Register(r *Registry) error {
 			}
 			return ids, nil
 		}}},
+		// Every ImportResult (molecules build their own) answers the
+		// rxlab extensions, empty when the import had none.
+		{"ImportResult", "skipped", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			return importExt(p, "skipped", []any{}), nil
+		}}},
+		{"ImportResult", "unlinkedSamples", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			return importExt(p, "unlinkedSamples", 0), nil
+		}}},
+		{"ImportResult", "warnings", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			return importExt(p, "warnings", []string{}), nil
+		}}},
 		{"Mutation", "importTrials", Resolver{Perm: auth.CohortsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			list, err := s.ImportTrials(ctx, argString(p, "ctml"), argBool(p, "replace"))
 			if err != nil {
@@ -424,4 +446,14 @@ func (d *Cohorts) Register(r *Registry) error {
 func argBool(p gql.ResolveParams, name string) bool {
 	b, _ := p.Args[name].(bool)
 	return b
+}
+
+// importExt reads an ImportResult field from the source map, or def.
+func importExt(p gql.ResolveParams, key string, def any) any {
+	if m, ok := p.Source.(map[string]any); ok {
+		if v, ok := m[key]; ok && v != nil {
+			return v
+		}
+	}
+	return def
 }
