@@ -498,6 +498,33 @@ func TestBrowserWorkbench(t *testing.T) {
 			chromedp.Navigate(base+"/jobs#token="+s.admin),
 			chromedp.WaitVisible(`[data-testid=jobs]`, chromedp.ByQuery))
 		screenshot(t, ctx, shots, "jobs")
+		// A long training run is cancelled from its row.
+		var run struct {
+			StartTraining struct {
+				Job struct{ ID string }
+			} `json:"startTraining"`
+		}
+		var models struct {
+			DrugModels []struct{ ID string } `json:"drugModels"`
+		}
+		s.query(t, s.admin, `{ drugModels { id } }`, nil, &models)
+		s.query(t, s.admin, `mutation($m:ID!){ startTraining(input:{model:$m, iterations:500, population:{size:64}}){ job { id } } }`,
+			map[string]any{"m": models.DrugModels[0].ID}, &run)
+		id := run.StartTraining.Job.ID
+		row := `//table[@data-testid="jobs"]//tr[td[1][text()="` + id + `"]]`
+		brun(t, ctx, 20*time.Second, "cancel "+id,
+			chromedp.Navigate("about:blank"),
+			chromedp.Navigate(base+"/jobs#token="+s.admin),
+			chromedp.WaitVisible(row+`//button[text()="Cancel"]`, chromedp.BySearch),
+			chromedp.Click(row+`//button[text()="Cancel"]`, chromedp.BySearch),
+			chromedp.WaitVisible(row+`[td[3][text()="CANCELLED"]]`, chromedp.BySearch))
+		var job struct {
+			Job struct{ State string } `json:"job"`
+		}
+		s.query(t, s.admin, `query($id:ID!){ job(id:$id){ state } }`, map[string]any{"id": id}, &job)
+		if job.Job.State != "CANCELLED" {
+			t.Errorf("job %s is %s after Cancel", id, job.Job.State)
+		}
 		brun(t, ctx, 30*time.Second, "admin",
 			chromedp.Navigate(base+"/admin#token="+s.admin),
 			chromedp.WaitVisible(`[data-testid=tokens]`, chromedp.ByQuery),
