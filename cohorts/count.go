@@ -18,6 +18,10 @@ type CohortCount struct {
 	Suppressed bool            `json:"suppressed"`
 	Attrition  []AttritionStep `json:"attrition"`
 	Breakdown  []BreakdownCell `json:"breakdown"`
+	// Warnings name rules that cannot match what is stored (CountAsOf,
+	// TrialMatchCount; see engine.go warnings). They state facts about
+	// the whole store, so the API releases them only with exact counts.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // AttritionStep is one rule of a top-level all: the patients left after it

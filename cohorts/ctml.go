@@ -580,7 +580,7 @@ func (s *Service) TrialMatchCount(ctx context.Context, trialID string, canSeeExa
 	if err != nil {
 		return CohortCount{}, err
 	}
-	cc, err := s.Count(ctx, t.TrialCriteria(), canSeeExact)
+	cc, err := s.CountAsOf(ctx, t.TrialCriteria(), canSeeExact, nil)
 	if err != nil {
 		return CohortCount{}, err
 	}

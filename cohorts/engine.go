@@ -549,5 +549,89 @@ func (s *Service) CountAsOf(ctx context.Context, c Criteria, canSeeExact bool, a
 	if asOf != nil {
 		e.at = *asOf
 	}
-	return s.count(e, &c, canSeeExact)
+	cc, err := s.count(e, &c, canSeeExact)
+	if err != nil {
+		return CohortCount{}, err
+	}
+	if cc.Warnings, err = e.warnings(&c); err != nil {
+		return CohortCount{}, err
+	}
+	return cc, nil
+}
+
+// maxWarnRules bounds the distinct rules one query checks for warnings.
+const maxWarnRules = 200
+
+// warnings names the code and lab rules of c (negated ones included) that
+// no stored record can meet: a condition or medication code no record
+// carries (nor one below it, when descendants), a lab test with no stored
+// value. Such a rule silently selects nobody (or, negated, removes
+// nobody). The messages name the rule, never a patient. At most
+// maxWarnRules distinct rules are checked (one bitmap evaluation each).
+func (e *evaluator) warnings(c *Criteria) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(c *Criteria) error
+	walk = func(c *Criteria) error {
+		if len(seen) >= maxWarnRules {
+			return nil
+		}
+		var kids []Criteria
+		switch {
+		case c.All != nil:
+			kids = c.All
+		case c.Any != nil:
+			kids = c.Any
+		case c.AtLeast != nil:
+			kids = c.AtLeast.Of
+		case c.Not != nil:
+			return walk(c.Not)
+		case c.Condition != nil || c.Medication != nil:
+			probe := Criteria{}
+			if c.Condition != nil {
+				x := *c.Condition
+				x.WithinDays = nil
+				probe.Condition = &x
+			} else {
+				x := *c.Medication
+				x.WithinDays = nil
+				probe.Medication = &x
+			}
+			l := probe.Label()
+			if seen[l] {
+				return nil
+			}
+			seen[l] = true
+			b, err := e.eval(&probe)
+			if err != nil {
+				return err
+			}
+			if b.IsEmpty() {
+				out = append(out, l+": no stored record carries this code or one below it, so the rule selects nobody (and, negated, removes nobody)")
+			}
+		case c.Lab != nil:
+			l := "lab " + c.Lab.Loinc
+			if seen[l] {
+				return nil
+			}
+			seen[l] = true
+			col, _, err := labQuery(c.Lab)
+			if err != nil {
+				return nil // validation reports it
+			}
+			if lc, ok := e.ix.labs[col]; !ok || lc.has == nil || lc.has.IsEmpty() {
+				out = append(out, l+": no stored value of this test, so the rule selects nobody")
+			}
+		}
+		for i := range kids {
+			if err := walk(&kids[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(c); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

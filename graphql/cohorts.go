@@ -404,6 +404,9 @@ func (d *Cohorts) Register(r *Registry) error {
 		{"ImportResult", "warnings", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			return importExt(p, "warnings", []string{}), nil
 		}}},
+		{"CohortCount", "warnings", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			return countWarnings(p.Source), nil
+		}}},
 		{"Mutation", "importTrials", Resolver{Perm: auth.CohortsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			list, err := s.ImportTrials(ctx, argString(p, "ctml"), argBool(p, "replace"))
 			if err != nil {
@@ -456,4 +459,39 @@ func importExt(p gql.ResolveParams, key string, def any) any {
 		}
 	}
 	return def
+}
+
+// countWarnings answers CohortCount.warnings. An exact answer carries the
+// engine's warnings (rules no stored record can meet). A noisy answer
+// never does: "no stored record carries code X" is an exact zero, a
+// presence oracle for a rare code. It warns instead, by post-processing
+// what was already released (free under differential privacy), about
+// attrition rules that alone read below the threshold.
+func countWarnings(src any) []string {
+	m, _ := src.(map[string]any)
+	out := []string{}
+	d, _ := m["disclosure"].(map[string]any)
+	if exact, _ := d["exact"].(bool); exact || d == nil {
+		if ws, ok := m["warnings"].([]string); ok {
+			return append(out, ws...)
+		}
+		if ws, ok := m["warnings"].([]any); ok {
+			for _, w := range ws {
+				if s, ok := w.(string); ok {
+					out = append(out, s)
+				}
+			}
+		}
+		return out
+	}
+	steps, _ := m["attrition"].([]any)
+	for _, st := range steps {
+		sm, _ := st.(map[string]any)
+		if sm == nil || sm["alone"] != nil {
+			continue
+		}
+		k, _ := d["threshold"].(int)
+		out = append(out, fmt.Sprintf("%v: fewer than %d patients meet this rule alone (noisy answer), so it selects (or, negated, removes) almost nobody", sm["rule"], k))
+	}
+	return out
 }
