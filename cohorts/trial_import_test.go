@@ -210,3 +210,38 @@ func TestNoPlaceholderEvidenceDates(t *testing.T) {
 		t.Fatal("no reasons to check")
 	}
 }
+
+// FuzzParseCTMLFile: any input gives per-trial results or one error,
+// never a panic, and every parsed arm validates.
+func FuzzParseCTMLFile(f *testing.F) {
+	f.Add(demoTrials[1])
+	f.Add("protocol_no: A\ntreatment_list: {step: [{arm: [{arm_code: X, match: [{genomic: {hugo_symbol: EGFR}}]}]}]}\n---\nprotocol_no: B\n")
+	f.Add(`[{"protocol_no": "A"}, 3, {"protocol_no": "B", "treatment_list": {"step": []}}]`)
+	f.Add(`{"protocol_no": "A"} {"protocol_no": "B"}`)
+	addShared(f, "trial-eligibility/matchminer-ctml-tests/trials/*.json")
+	f.Fuzz(func(t *testing.T, s string) {
+		trials, errs, err := ParseCTMLFile(s)
+		if err != nil {
+			if !errors.Is(err, store.ErrInvalid) {
+				t.Fatalf("file error is not invalid input: %v", err)
+			}
+			return
+		}
+		if len(trials) != len(errs) || len(trials) == 0 || len(trials) > MaxTrialsPerFile {
+			t.Fatalf("%d trials, %d errors", len(trials), len(errs))
+		}
+		for i, tr := range trials {
+			if (tr == nil) == (errs[i] == nil) {
+				t.Fatalf("trial %d: both or neither of trial and error", i)
+			}
+			if tr == nil {
+				continue
+			}
+			for _, a := range tr.Arms {
+				if err := a.Criteria.Validate(); err != nil {
+					t.Fatalf("parsed arm does not validate: %v", err)
+				}
+			}
+		}
+	})
+}
