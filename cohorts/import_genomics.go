@@ -218,7 +218,14 @@ func unlinkedKey(id string) []byte { return []byte("pat/unlinked/" + id) }
 // ImportPatientsWith is ImportPatients with options.
 func (s *Service) ImportPatientsWith(ctx context.Context, format, data string, opt ImportOptions) (ImportResult, error) {
 	if format != FormatMatchMinerGenomic || opt.CreatePatients {
-		return s.importPatients(ctx, format, data)
+		res, err := s.importPatients(ctx, format, data)
+		if err == nil && res.Committed && format != FormatMatchMinerGenomic {
+			if lerr := s.linkHeld(ctx, &res); lerr != nil {
+				// The import itself is stored; say so, not an error.
+				res.warn("held genomic samples were not linked by this import (they stay held; the next import retries)")
+			}
+		}
+		return res, err
 	}
 	if len(data) > maxImportBytes {
 		return ImportResult{}, fmt.Errorf("data: %d bytes, more than the %d allowed in one call: %w", len(data), maxImportBytes, store.ErrInvalid)
@@ -293,4 +300,66 @@ func (s *Service) UnlinkedSamples(ctx context.Context) (int, error) {
 		})
 	})
 	return n, err
+}
+
+// linkHeld attaches held genomic samples whose id a patient now has (the
+// clinical records arrived after the genomic ones) in one write of its
+// own: the import before it is already stored whole; should this write
+// fail, the samples stay held and the next import links them.
+func (s *Service) linkHeld(ctx context.Context, res *ImportResult) error {
+	var held []UnlinkedSample
+	err := s.db.View(ctx, func(tx *store.Txn) error {
+		return tx.Scan([]byte("pat/unlinked/"), nil, func(r store.Record) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var u UnlinkedSample
+			if err := r.Decode(&u); err != nil {
+				return err
+			}
+			held = append(held, u)
+			return nil
+		})
+	})
+	if err != nil || len(held) == 0 {
+		return err
+	}
+	s.imu.Lock()
+	defer s.imu.Unlock()
+	known := s.snapshot()
+	var muts []mutation
+	for _, u := range held {
+		if _, ok := known.pid(u.ID, false); !ok {
+			continue
+		}
+		g := u.Genomic
+		muts = append(muts, mutation{id: u.ID, loc: "held sample", records: u.Records, fn: func(p *Patient) error {
+			p.Variants, p.CNVs, p.Fusions, p.TestedGenes = g.Variants, g.CNVs, g.Fusions, g.TestedGenes
+			p.Biomarkers = dedupMarkers(g.Biomarkers)
+			return nil
+		}})
+	}
+	if len(muts) == 0 {
+		return nil
+	}
+	w, err := s.beginWrite(ctx, "cohorts link held samples")
+	if err != nil {
+		return err
+	}
+	for _, m := range muts {
+		if err := w.st.Delete(unlinkedKey(m.id)); err != nil {
+			w.abort()
+			return err
+		}
+	}
+	var lr ImportResult
+	if err := w.apply(ctx, muts, &lr); err != nil {
+		w.abort()
+		return err
+	}
+	if err := w.commit(ctx, &lr); err != nil {
+		return err
+	}
+	res.warn("%d held genomic samples now linked to their patients", len(muts))
+	return nil
 }
