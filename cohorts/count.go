@@ -290,6 +290,9 @@ func (s *Service) bandBitmaps(e *evaluator) []*roaring.Bitmap {
 		}
 		lo, ls, hi, hs := birthBounds(r, e.at)
 		b := ix.birthInterval(&s.lazyMu, lo, ls, hi, hs)
+		if c, err := e.ageAtDeath(r, b); err == nil {
+			b = c // patients who died before the index date: their band at death
+		}
 		known.Or(b)
 		out = append(out, b)
 	}

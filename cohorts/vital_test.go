@@ -138,3 +138,30 @@ func TestAliveCriterionValidation(t *testing.T) {
 	}
 	_ = store.ErrInvalid
 }
+
+// TestAgeBandAtDeath: the breakdown puts a patient who died before the
+// index date in the band of the age at death.
+func TestAgeBandAtDeath(t *testing.T) {
+	s := syntheaService(t, "2022-09-18")
+	no := false
+	cc, err := s.CountAsOf(bg, Criteria{All: []Criteria{{Alive: &no}, {Age: &Range{Max: ptr(9.0)}}}}, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *cc.Count == 0 {
+		t.Fatal("no patient died before 10 in the data")
+	}
+	bd, err := s.CountAsOf(bg, Criteria{Alive: &no}, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range bd.Breakdown {
+		if c.Dimension == "ageBand" && c.Value == "0-9" {
+			if c.Count == nil || *c.Count != *cc.Count {
+				t.Errorf("band 0-9 of the deceased: %v, age rule says %d", c.Count, *cc.Count)
+			}
+			return
+		}
+	}
+	t.Errorf("no 0-9 band in %+v", bd.Breakdown)
+}
