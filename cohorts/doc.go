@@ -10,6 +10,14 @@
 // Explain, Patient, CohortCount, TrialMatchCount and PatientTrials answer
 // queries; ImportPatients, ImportFHIR, ImportGenomics (or the streaming
 // BeginGenomics / Add / Finish), SaveCohort, ImportTrial and Seed write.
+// Lifecycle (issue 23): CountAsOf counts at another index date and names
+// rules no stored record can meet (CohortCount.Warnings); UpdateCohort
+// and DeleteCohort version and remove saved cohorts (names unique per
+// owner, the audit actor); ImportTrials imports a file of trials with a
+// result per trial (CONFLICT for an existing protocol_no unless replace,
+// old versions under idx/trialv/, TrialVersions); ImportPatientsWith
+// holds MatchMiner genomic samples of unknown patients apart unless
+// ImportOptions.CreatePatients.
 // The API layer checks permissions and audits patient-level reads; writes
 // go through store.DB.Update and are audited there (each write
 // transaction touches "patient:<id>" for every patient it changes).
