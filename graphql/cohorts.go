@@ -359,11 +359,7 @@ func (d *Cohorts) Register(r *Registry) error {
 			if err != nil {
 				return nil, err
 			}
-			out := make([]any, len(list))
-			for i, c := range list {
-				out[i] = cohortView(c)
-			}
-			return out, nil
+			return views(list, cohortView), nil
 		}}},
 		{"Mutation", "updateCohort", Resolver{Perm: auth.CohortsWrite, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			var c *cohorts.Criteria
@@ -428,11 +424,7 @@ func (d *Cohorts) Register(r *Registry) error {
 			if err != nil {
 				return nil, err
 			}
-			out := make([]any, len(list))
-			for i, t := range list {
-				out[i] = trialView(t)
-			}
-			return out, nil
+			return views(list, trialView), nil
 		}}},
 		{"TrialArm", "count", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			src, _ := p.Source.(map[string]any)
@@ -443,6 +435,15 @@ func (d *Cohorts) Register(r *Registry) error {
 			return releaseCount(ctx, g, p, "TrialArm.count", c, func() (cohorts.CohortCount, error) { return s.Count(ctx, c, true) })
 		}}},
 	})
+}
+
+// views maps a list of domain values to their GraphQL views.
+func views[T any](list []T, view func(T) map[string]any) []any {
+	out := make([]any, len(list))
+	for i, v := range list {
+		out[i] = view(v)
+	}
+	return out
 }
 
 // argBool returns a Boolean argument (false when absent).
