@@ -38,7 +38,10 @@ type hxCase struct {
 	// writes: the case checks its own counts; otherwise patients,
 	// molecules and saved cohorts must be what they were before.
 	writes bool
-	run    func(t *testing.T, s *hxServer)
+	// ceilingMB overrides hxCeilingMB for a case that is many requests
+	// at once rather than one (row 16's load).
+	ceilingMB float64
+	run       func(t *testing.T, s *hxServer)
 }
 
 // runCases runs each case as a subtest with the checks every case shares.
@@ -56,8 +59,12 @@ func runCases(t *testing.T, s *hxServer, cases []hxCase) {
 			c.run(t, s)
 			extra := mem.extraMB()
 			s.healthz(t)
-			if extra > hxCeilingMB {
-				t.Errorf("the server's resident memory peaked %.0f MB above its start (ceiling %d MB)", extra, hxCeilingMB)
+			ceiling := float64(hxCeilingMB)
+			if c.ceilingMB > 0 {
+				ceiling = c.ceilingMB
+			}
+			if extra > ceiling {
+				t.Errorf("the server's resident memory peaked %.0f MB above its start (ceiling %.0f MB)", extra, ceiling)
 			}
 			t.Logf("peak extra memory %.0f MB", extra)
 			if after := s.counts(t); !c.writes && after != before {
@@ -516,7 +523,9 @@ func nameCases() []hxCase {
 // get no errors (the latency goal is measured by `go run ./bench -load`,
 // not here).
 func loadCase() hxCase {
-	return hxCase{id: "16", what: "32_clients_3s_mixed", run: func(t *testing.T, s *hxServer) {
+	// 32 clients at once for 3 s (about 8,000 requests; 207 MB peak seen
+	// at HEAD 971d5db), so not the single-request ceiling.
+	return hxCase{id: "16", what: "32_clients_3s_mixed", ceilingMB: 512, run: func(t *testing.T, s *hxServer) {
 		type req struct{ role, q string }
 		mix := []req{
 			{"designer", `{ cohortCount(criteria: {all: [{age: {min: 18}}, {sex: [FEMALE]}]}) { count display } }`},
