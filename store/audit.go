@@ -135,20 +135,6 @@ func (tx *Txn) appendAuditWith(a AuditInfo, outcome string, extra func(*AuditRec
 // maxAuditTargets bounds one record; a bulk import names its first targets and a count.
 const maxAuditTargets = 1000
 
-// Audit appends one audit record on its own: for reads of patient data, which
-// write nothing else, and for operations that failed (outcome "error: CODE").
-func (db *DB) Audit(ctx context.Context, info AuditInfo, outcome string) error {
-	// The record must be written even when the request's context was
-	// cancelled: an access that happened is audited.
-	return db.Update(context.WithoutCancel(withoutAudit(ctx)), func(tx *Txn) error {
-		return tx.appendAudit(info, outcome)
-	})
-}
-
-func withoutAudit(ctx context.Context) context.Context {
-	return context.WithValue(ctx, auditKey{}, nil)
-}
-
 // AuditLog returns up to limit records with sequence numbers after afterSeq, oldest first.
 func (db *DB) AuditLog(ctx context.Context, afterSeq uint64, limit int) ([]AuditRecord, error) {
 	var out []AuditRecord

@@ -46,9 +46,9 @@ type rollForward struct {
 // that the stage being rolled forward holds. The caller holds db.gate
 // shared.
 func (db *DB) stagedConflict(tx *Txn) (<-chan struct{}, error) {
-	db.pmu.Lock()
+	db.pmu.RLock()
 	r := db.rolling
-	db.pmu.Unlock()
+	db.pmu.RUnlock()
 	if r == nil || len(tx.written) == 0 {
 		return nil, nil
 	}

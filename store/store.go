@@ -42,6 +42,7 @@ type DB struct {
 	log    *slog.Logger
 	now    func() time.Time
 	stop   chan struct{}
+	aw     *auditWriter
 	wg     sync.WaitGroup
 	closed sync.Once
 
@@ -55,8 +56,10 @@ type DB struct {
 	// Update either commits before a roll-forward starts or sees it.
 	gate sync.RWMutex
 	// pmu guards pending, rolling and rollErr, and orders View's snapshot
-	// against the pending list (overlay.go).
-	pmu     sync.Mutex
+	// against the pending list (overlay.go). Readers hold it shared: opening
+	// a Badger transaction waits for commits in flight (and their fsync),
+	// and an exclusive lock there queued every reader behind every commit.
+	pmu     sync.RWMutex
 	pending []string
 	rolling *rollForward // the roll-forward under way, or nil
 	rollErr error
@@ -115,6 +118,7 @@ func Open(cfg Config) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
+	db.startAuditWriter()
 	gc := cfg.GCInterval
 	if gc == 0 {
 		gc = 10 * time.Minute
@@ -175,6 +179,7 @@ func (db *DB) Close() error {
 	var err error
 	db.closed.Do(func() {
 		close(db.stop)
+		<-db.aw.done
 		db.wg.Wait()
 		db.cleanup.Wait()
 		err = db.bdb.Close()
@@ -200,9 +205,9 @@ func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		db.pmu.Lock()
+		db.pmu.RLock()
 		rollErr := db.rollErr
-		db.pmu.Unlock()
+		db.pmu.RUnlock()
 		if rollErr != nil {
 			return rollErr
 		}
@@ -263,13 +268,13 @@ func (db *DB) View(ctx context.Context, fn func(tx *Txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	db.pmu.Lock()
+	db.pmu.RLock()
 	var ids []string
 	if len(db.pending) > 0 {
 		ids = append(ids, db.pending...)
 	}
 	txn := db.bdb.NewTransaction(false)
-	db.pmu.Unlock()
+	db.pmu.RUnlock()
 	defer txn.Discard()
 	tx := &Txn{t: txn, db: db}
 	if len(ids) > 0 {
