@@ -60,16 +60,7 @@ func RavvazPopulation(n int, seed uint64) ([]*Patient, error) {
 	rng := pkpd.NewRNG(seed)
 	out := make([]*Patient, n)
 	for i := range out {
-		p := &Patient{
-			Age:      rng.TruncNorm(ravvazAgeMean, ravvazAgeSD, popAgeMin, popAgeMax),
-			WeightKg: rng.TruncNorm(ravvazWeightLbMean, ravvazWtSD, popWeightMinKg/lbToKg, popWeightMaxKg/lbToKg) * lbToKg,
-			HeightCm: rng.TruncNorm(ravvazHeightInMean, ravvazHtSD, popHeightMinCm/inToCm, popHeightMaxCm/inToCm) * inToCm,
-			Sex:      "MALE",
-			Race:     "Unknown",
-		}
-		if rng.Float() < ravvazFemale {
-			p.Sex = "FEMALE"
-		}
+		p := ravvazBody(rng)
 		u := rng.Float()
 		for _, r := range ravvazRace {
 			if u < r.p {
@@ -86,6 +77,22 @@ func RavvazPopulation(n int, seed uint64) ([]*Patient, error) {
 		out[i] = p
 	}
 	return out, nil
+}
+
+// ravvazBody draws age, weight, height and sex from the Ravvaz 2017
+// frequencies (race "Unknown").
+func ravvazBody(rng *pkpd.RNG) *Patient {
+	p := &Patient{
+		Age:      rng.TruncNorm(ravvazAgeMean, ravvazAgeSD, popAgeMin, popAgeMax),
+		WeightKg: rng.TruncNorm(ravvazWeightLbMean, ravvazWtSD, popWeightMinKg/lbToKg, popWeightMaxKg/lbToKg) * lbToKg,
+		HeightCm: rng.TruncNorm(ravvazHeightInMean, ravvazHtSD, popHeightMinCm/inToCm, popHeightMaxCm/inToCm) * inToCm,
+		Sex:      "MALE",
+		Race:     "Unknown",
+	}
+	if rng.Float() < ravvazFemale {
+		p.Sex = "FEMALE"
+	}
+	return p
 }
 
 // IWPCPopulation draws n virtual patients with replacement from the IWPC
