@@ -58,7 +58,7 @@ func (s *Service) SimulatePopulation(ctx context.Context, in PopulationSimInput)
 		}
 		arms[i] = a
 	}
-	pats, err := dosing.RavvazPopulation(in.Population.Size, uint64(in.Population.Seed))
+	pats, err := in.Population.virtual(ctx)
 	if err != nil {
 		return nil, err
 	}

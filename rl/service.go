@@ -89,12 +89,14 @@ func New(cfg Config) (*Service, error) {
 }
 
 // PopulationInput describes a virtual population: Size patients drawn with
-// Seed from the published Ravvaz 2017 frequencies, or, with Criteria, as
-// virtual twins of stored patients.
+// Seed from the published Ravvaz 2017 frequencies, with Ancestry from the
+// ancestry groups' published genotype frequencies (dosing.AncestryTable),
+// or, with Criteria, as virtual twins of stored patients.
 type PopulationInput struct {
-	Size     int             `json:"size"`
-	Seed     int64           `json:"seed"`
-	Criteria json.RawMessage `json:"criteria,omitempty"`
+	Size     int                    `json:"size"`
+	Seed     int64                  `json:"seed"`
+	Criteria json.RawMessage        `json:"criteria,omitempty"`
+	Ancestry []dosing.AncestryShare `json:"ancestry,omitempty"`
 }
 
 func (p PopulationInput) validate(field string) error {
@@ -107,7 +109,33 @@ func (p PopulationInput) validate(field string) error {
 	if len(p.Criteria) > 0 && string(p.Criteria) != "null" && !json.Valid(p.Criteria) {
 		return fmt.Errorf("%s.criteria is not valid JSON: %w", field, store.ErrInvalid)
 	}
+	if len(p.Ancestry) == 0 {
+		return nil
+	}
+	if p.hasCriteria() {
+		return fmt.Errorf("%s.ancestry applies to virtual populations, not to criteria (twins keep their stored ancestry): %w", field, store.ErrInvalid)
+	}
+	tab, err := dosing.NewAncestryTable()
+	if err != nil {
+		return err
+	}
+	if err := tab.CheckMix(p.Ancestry); err != nil {
+		return fmt.Errorf("%s.%w", field, err)
+	}
 	return nil
+}
+
+// virtual draws the virtual population of p (no criteria): Ravvaz 2017
+// without an ancestry mix, the ancestry table's groups with one.
+func (p PopulationInput) virtual(ctx context.Context) ([]*dosing.Patient, error) {
+	if len(p.Ancestry) == 0 {
+		return dosing.RavvazPopulation(p.Size, uint64(p.Seed))
+	}
+	tab, err := dosing.NewAncestryTable()
+	if err != nil {
+		return nil, err
+	}
+	return tab.Population(ctx, p.Size, uint64(p.Seed), p.Ancestry)
 }
 
 func (p PopulationInput) hasCriteria() bool {
@@ -133,7 +161,7 @@ func (s *Service) checkTwins(ctx context.Context, field string, p PopulationInpu
 // eligible rejects are left out and counted in the skipped result.
 func (s *Service) population(ctx context.Context, field string, p PopulationInput, eligible func(*dosing.Patient) string) ([]*dosing.Patient, []SkipCount, error) {
 	if !p.hasCriteria() {
-		pats, err := dosing.RavvazPopulation(p.Size, uint64(p.Seed))
+		pats, err := p.virtual(ctx)
 		return pats, []SkipCount{}, err
 	}
 	if s.twins == nil {

@@ -120,20 +120,20 @@ func (t *AncestryTable) Groups() []AncestryGroup {
 // and returns each table group's probability.
 func (t *AncestryTable) mixWeights(mix []AncestryShare) ([]float64, error) {
 	if len(mix) < 1 || len(mix) > MaxAncestryMix {
-		return nil, fmt.Errorf("population.ancestry must list 1–%d groups: %w", MaxAncestryMix, store.ErrInvalid)
+		return nil, fmt.Errorf("ancestry must list 1–%d groups: %w", MaxAncestryMix, store.ErrInvalid)
 	}
 	w := make([]float64, len(t.groups))
 	total := 0.0
 	for i, s := range mix {
 		k := t.index(s.Group)
 		if k < 0 {
-			return nil, fmt.Errorf("population.ancestry[%d].group is not one of %s: %w", i, strings.Join(t.names(), ", "), store.ErrInvalid)
+			return nil, fmt.Errorf("ancestry[%d].group is not one of %s: %w", i, strings.Join(t.names(), ", "), store.ErrInvalid)
 		}
 		if w[k] > 0 {
-			return nil, fmt.Errorf("population.ancestry[%d].group is listed twice: %w", i, store.ErrInvalid)
+			return nil, fmt.Errorf("ancestry[%d].group is listed twice: %w", i, store.ErrInvalid)
 		}
 		if !(s.Share > 0) || math.IsInf(s.Share, 0) {
-			return nil, fmt.Errorf("population.ancestry[%d].share must be a positive number: %w", i, store.ErrInvalid)
+			return nil, fmt.Errorf("ancestry[%d].share must be a positive number: %w", i, store.ErrInvalid)
 		}
 		w[k] = s.Share
 		total += s.Share
@@ -222,4 +222,12 @@ func (t *AncestryTable) Population(ctx context.Context, n int, seed uint64, mix 
 		out[i] = p
 	}
 	return out, nil
+}
+
+// CheckMix reports whether mix is a valid ancestry mix of t (known groups,
+// each once, 1–MaxAncestryMix of them, finite positive shares) without
+// drawing anyone.
+func (t *AncestryTable) CheckMix(mix []AncestryShare) error {
+	_, err := t.mixWeights(mix)
+	return err
 }

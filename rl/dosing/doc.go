@@ -43,4 +43,13 @@
 // (the label's pharmacogenomic table as CPIC 2017 cites it). SimulatePopulation
 // runs many patients on one shared pkpd batch and reports percentile bands;
 // each patient follows exactly Simulate's trajectory for its seed.
+//
+// # Ancestry
+//
+// AncestryTable.Population draws a virtual population from an ancestry mix:
+// each patient's group by its share, then CYP2C9 (*1, *2, *3, *5, *6, *8,
+// *11) and VKORC1 -1639 alleles from that group's published frequencies
+// under Hardy–Weinberg (ancestrydata/frequencies.csv; SOURCE.md names the
+// table). The model simulates *5, *6 and *11 as *3 and *8 as *2. Without a
+// mix, populations stay RavvazPopulation's.
 package dosing
