@@ -96,6 +96,9 @@ func Open(cfg Config) (*DB, error) {
 		opts = opts.WithEncryptionKey(cfg.EncryptionKey).
 			WithIndexCacheSize(32 << 20)
 	}
+	if err := removeEmptyLogs(cfg.Dir, log); err != nil {
+		return nil, err
+	}
 	bdb, err := badger.Open(opts)
 	if err != nil {
 		msg := err.Error()
