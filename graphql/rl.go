@@ -236,7 +236,7 @@ func (d *RL) Register(r *Registry) error {
 		return err
 	}
 	d.Privacy = g
-	return registerAll(r, append(d.skippedFields(), []field{
+	return registerAll(r, append(append(d.skippedFields(), d.populationSimFields()...), []field{
 		{"Mutation", "startTraining", Resolver{Perm: auth.Training, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			var in rl.TrainingInput
 			if err := DecodeArg(p.Args["input"], &in); err != nil {
@@ -387,31 +387,50 @@ func (d *RL) Register(r *Registry) error {
 // simulatePopulation resolves Query.simulatePopulation.
 func (d *RL) simulatePopulation(ctx context.Context, p gql.ResolveParams) (any, error) {
 	in, _ := p.Args["input"].(map[string]any)
-	model := argStringMap(in, "model")
-	var pop rl.PopulationInput
-	if err := DecodeArg(in["population"], &pop); err != nil {
-		return nil, fmt.Errorf("input.population: %w", err)
+	req, arms, err := d.populationSimRequest(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	res, err := d.Service.SimulatePopulation(ctx, rl.PopulationSimInput{Model: req.Model, Population: req.Population, Arms: arms, Days: req.Days,
+		Monitoring: req.Monitoring, Variability: req.Variability})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"model": req.Model, "days": req.Days, "arms": populationArmsView(res)}, nil
+}
+
+// populationSimRequest decodes a PopulationSimulationInput: the request to
+// store for a job and its arms with the regimens resolved.
+func (d *RL) populationSimRequest(ctx context.Context, in map[string]any) (rl.PopulationSimRequest, []dosing.PopulationArm, error) {
+	req := rl.PopulationSimRequest{Model: argStringMap(in, "model"), Monitoring: argStringMap(in, "monitoring")}
+	if err := DecodeArg(in["population"], &req.Population); err != nil {
+		return req, nil, fmt.Errorf("input.population: %w", err)
 	}
 	list, _ := in["arms"].([]any)
 	if len(list) < 1 || len(list) > dosing.MaxPopulationArms {
-		return nil, fmt.Errorf("input.arms: %w: give 1–%d regimens", store.ErrInvalid, dosing.MaxPopulationArms)
+		return req, nil, fmt.Errorf("input.arms: %w: give 1–%d regimens", store.ErrInvalid, dosing.MaxPopulationArms)
 	}
 	dz := &Dosing{Policies: d.Service.PolicyFor}
 	arms := make([]dosing.PopulationArm, len(list))
 	for i, a := range list {
-		reg, err := dz.regimen(ctx, a, model)
+		reg, err := dz.regimen(ctx, a, req.Model)
 		if err != nil {
-			return nil, fmt.Errorf("input.arms[%d]: %w", i, err)
+			return req, nil, fmt.Errorf("input.arms[%d]: %w", i, err)
 		}
 		arms[i] = dosing.PopulationArm{Name: armName(a, reg), Regimen: reg}
+		m, _ := a.(map[string]any)
+		spec := rl.PopulationSimArm{Name: arms[i].Name, Method: reg.Method, IntervalHours: reg.IntervalHours, PolicyID: argStringMap(m, "policyId")}
+		if reg.FixedDose != nil {
+			spec.FixedDose = reg.FixedDose.Text('f')
+		}
+		req.Arms = append(req.Arms, spec)
 	}
-	days, _ := in["days"].(int)
-	variability, _ := in["variability"].(bool)
-	res, err := d.Service.SimulatePopulation(ctx, rl.PopulationSimInput{Model: model, Population: pop, Arms: arms, Days: days,
-		Monitoring: argStringMap(in, "monitoring"), Variability: variability})
-	if err != nil {
-		return nil, err
-	}
+	req.Days, _ = in["days"].(int)
+	req.Variability, _ = in["variability"].(bool)
+	return req, arms, nil
+}
+
+func populationArmsView(res []dosing.PopulationArmResult) []any {
 	out := make([]any, len(res))
 	for i, r := range res {
 		bands := make([]any, len(r.Bands))
@@ -424,7 +443,45 @@ func (d *RL) simulatePopulation(ctx context.Context, p gql.ResolveParams) (any, 
 		}
 		out[i] = map[string]any{"name": r.Name, "monitoring": string(r.Monitoring), "patients": r.Patients, "bands": bands, "endpoints": eps}
 	}
-	return map[string]any{"model": model, "days": days, "arms": out}, nil
+	return out
+}
+
+func populationSimView(ps rl.PopulationSimulation) map[string]any {
+	return map[string]any{"id": ps.ID, "_job": ps.Job, "model": ps.Input.Model, "days": ps.Input.Days,
+		"arms": populationArmsView(ps.Arms), "createdAt": ps.CreatedAt.Format(time.RFC3339)}
+}
+
+// populationSimFields resolves startPopulationSimulation,
+// populationSimulation and PopulationSimulationRun.job; runs are visible to
+// the token that started them and to admins, like their jobs.
+func (d *RL) populationSimFields() []field {
+	return []field{
+		{"Mutation", "startPopulationSimulation", Resolver{Perm: auth.Training, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			in, _ := p.Args["input"].(map[string]any)
+			req, _, err := d.populationSimRequest(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			ps, err := d.Service.StartPopulationSimulation(ctx, owner(ctx), req)
+			if err != nil {
+				return nil, err
+			}
+			return populationSimView(ps), nil
+		}}},
+		{"Query", "populationSimulation", Resolver{Perm: auth.Training, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			ps, err := d.Service.PopulationSimulation(ctx, argString(p, "id"))
+			if err != nil {
+				return nil, err
+			}
+			if !visible(ctx, ps.Owner) {
+				return nil, fmt.Errorf("population simulation %s: %w", ps.ID, store.ErrNotFound)
+			}
+			return populationSimView(ps), nil
+		}}},
+		{"PopulationSimulationRun", "job", Resolver{Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			return d.jobOf(ctx, sourceString(p, "_job"))
+		}}},
+	}
 }
 
 // armName names a population-simulation arm after its regimen.

@@ -85,6 +85,9 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.Jobs.Register(jobs.Kind{Name: KindEvaluation, Run: s.runEvaluation}); err != nil {
 		return nil, err
 	}
+	if err := cfg.Jobs.Register(jobs.Kind{Name: KindPopulationSim, Run: s.runPopulationSimJob}); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -276,6 +276,8 @@ func (s *Service) StartTraining(ctx context.Context, owner string, in TrainingIn
 type jobParams struct {
 	Run        string `json:"run,omitempty"`
 	Evaluation string `json:"evaluation,omitempty"`
+	// PopulationSim is the id of a population simulation run as a job.
+	PopulationSim string `json:"populationSim,omitempty"`
 }
 
 // TrainingRun returns a stored run, or an error wrapping store.ErrNotFound.

@@ -424,6 +424,16 @@ class Client:
         PopulationSimulationInput dict: model, days, arms, population)."""
         return self._one(SIMULATE_POPULATION, "simulatePopulation", input=input)
 
+    def start_population_simulation(self, input):
+        """simulate_population as a job, for runs above the synchronous 200,000
+        patient-days (up to 5,000,000); returns the run at once. Follow it with
+        ``wait_job(run["job"]["id"], progress=True)``, then ``population_simulation(run["id"])``."""
+        return self._one(START_POPULATION_SIMULATION, "startPopulationSimulation", input=input)
+
+    def population_simulation(self, id):
+        """A population simulation run by id, with its arms once its job has finished."""
+        return self._one(POPULATION_SIMULATION, "populationSimulation", id=id)
+
     def recommend_dose(self, input):
         """The dose for the next interval (a DoseRequestInput dict)."""
         return self._one(RECOMMEND_DOSE, "recommendDose", input=input)
@@ -581,6 +591,11 @@ SIMULATE = """query Simulate($input: SimulationInput!) {
 SIMULATE_POPULATION = """query SimulatePopulation($input: PopulationSimulationInput!) {
   simulatePopulation(input: $input) { model days arms { name patients monitoring
     bands { hour p5 p25 p50 p75 p95 } endpoints { name mean p5 p25 p50 p75 p95 } } } }"""
+_POPULATION_RUN_FIELDS = """id model days createdAt job { %s } arms { name patients monitoring
+    bands { hour p5 p25 p50 p75 p95 } endpoints { name mean p5 p25 p50 p75 p95 } }""" % _JOB_FIELDS
+START_POPULATION_SIMULATION = """mutation StartPopulationSimulation($input: PopulationSimulationInput!) {
+  startPopulationSimulation(input: $input) { %s } }""" % _POPULATION_RUN_FIELDS
+POPULATION_SIMULATION = "query PopulationSimulation($id: ID!) { populationSimulation(id: $id) { %s } }" % _POPULATION_RUN_FIELDS
 RECOMMEND_DOSE = """query RecommendDose($input: DoseRequestInput!) {
   recommendDose(input: $input) { dose unit nextCheckHours rationale } }"""
 _TRAINING_RUN_FIELDS = """id model algorithm iteration %s
@@ -617,7 +632,7 @@ METHODS = {
     "predict": "predict", "predictPatientResponse": "predict_patient_response",
     "privacyBudgets": "privacy_budgets", "recommendDose": "recommend_dose",
     "responseModels": "response_models", "similarMolecules": "similar_molecules",
-    "simulate": "simulate", "simulatePopulation": "simulate_population", "tokens": "tokens", "trainingRun": "training_run",
+    "simulate": "simulate", "simulatePopulation": "simulate_population", "populationSimulation": "population_simulation", "tokens": "tokens", "trainingRun": "training_run",
     "trainingRuns": "training_runs", "policies": "policies", "evaluations": "evaluations", "trialMatchCount": "trial_match_count", "trials": "trials",
     "verifyAudit": "verify_audit",
     "addMolecules": "add_molecules", "cancelJob": "cancel_job", "createToken": "create_token",
@@ -626,4 +641,5 @@ METHODS = {
     "revokeToken": "revoke_token", "saveCohort": "save_cohort", "updateCohort": "update_cohort", "deleteCohort": "delete_cohort",
     "cohort": "cohort", "trial": "trial", "importTrials": "import_trials", "setPrivacyBudget": "set_privacy_budget",
     "startTraining": "start_training", "trainResponseModel": "train_response_model",
+    "startPopulationSimulation": "start_population_simulation",
 }
