@@ -11,8 +11,10 @@
 //	rl/ckpt/<id>     the run's latest checkpoint (raw bytes, ppo.Trainer.MarshalBinary)
 //	rl/policy/<id>   a trained policy: model, run, createdAt, parameters, weights (JSON)
 //	rl/eval/<id>     an evaluation: input and arms (JSON)
+//	rl/popsim/<id>   a population simulation run as a job: request and arms (JSON)
 //
-// Ids are "R<n>" for runs, "P<n>" for policies and "E<n>" for evaluations.
+// Ids are "R<n>" for runs, "P<n>" for policies, "E<n>" for evaluations and
+// "S<n>" for population simulations.
 //
 // # Trained policies as dosing methods
 //
@@ -44,7 +46,13 @@
 // it ran is marked failed and can be started again; one still waiting for
 // a slot stays queued across a restart (package store/jobs). A run or an
 // evaluation is stored in the same transaction as its job, so it always
-// names a job that exists.
+// names a job that exists. "rl-population-simulation" (not resumable) runs
+// a population simulation above MaxSyncPopulationSimWork (200,000
+// patient-days, the synchronous simulatePopulation's limit) up to
+// dosing.MaxPopulationSimWork; it stores the request with each arm's
+// regimen as given (policies are looked up again when the job runs) and
+// simulates arm by arm, reporting progress after each, with the same
+// patients and seeds as the synchronous path, so both give the same arms.
 //
 // # Budgets
 //
@@ -55,6 +63,14 @@
 // LIMIT_EXCEEDED) naming the field and the limit. The jobs check ctx in
 // every loop over patients and iterations, so cancelJob and shutdown stop
 // them promptly.
+//
+// # Virtual populations
+//
+// Without criteria a population is drawn from the Ravvaz 2017 frequencies,
+// or, with PopulationInput.Ancestry, from an ancestry mix over the groups
+// of dosing.AncestryTable (published CYP2C9 and VKORC1 allele frequencies
+// per group, Hardy–Weinberg genotypes). Ancestry and criteria exclude each
+// other: twins keep their stored ancestry.
 //
 // # Populations drawn from stored patients
 //
