@@ -69,6 +69,7 @@ type API struct {
 	metrics *metrics
 	mux     *http.ServeMux
 	guard   *guard
+	docs    *docCache
 }
 
 // Resolver is one registered field resolver.
@@ -160,6 +161,8 @@ func New(cfg Config) (*API, error) {
 	a.schema = s
 	a.sdl = printSchema(s)
 	a.metrics = newMetrics(cfg.Version)
+	a.docs = newDocCache(docCacheBytes)
+	a.reg.collectors = append(a.reg.collectors, newCacheCollector("graphql_documents", a.docs.stats))
 	for _, c := range a.reg.collectors {
 		if err := a.metrics.reg.Register(c); err != nil {
 			return nil, fmt.Errorf("graphql: domain metrics: %w", err)

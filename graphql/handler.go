@@ -3,6 +3,7 @@ package graphql
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -193,26 +194,40 @@ type rejection struct {
 	err    *apiError
 }
 
+// parsed is a request's document and whether it is known to be valid.
+type parsed struct {
+	doc       *ast.Document
+	key       [sha256.Size]byte
+	validated bool // taken from the validated-document cache
+}
+
 // parseRequest pre-scans, parses and checks the limits of the query, so
-// only a bounded document reaches graphql-go's recursive parser.
-func (a *API) parseRequest(req request) (*ast.Document, *rejection) {
+// only a bounded document reaches graphql-go's recursive parser. A query
+// text seen before and valid then comes from the document cache; the
+// limits that depend on the variables are checked either way.
+func (a *API) parseRequest(req request) (parsed, *rejection) {
 	bad := func(reason, msg string) *rejection {
 		return &rejection{http.StatusBadRequest, reason, &apiError{msg: msg, code: CodeBadInput}}
 	}
 	if strings.TrimSpace(req.Query) == "" {
-		return nil, bad("empty", "no query in the request")
+		return parsed{}, bad("empty", "no query in the request")
 	}
-	if err := prescanQuery(req.Query, a.cfg.Limits); err != nil {
-		return nil, bad("limits", err.Error())
+	p := parsed{key: sha256.Sum256([]byte(req.Query))}
+	p.doc, p.validated = a.docs.get(p.key)
+	if !p.validated {
+		if err := prescanQuery(req.Query, a.cfg.Limits); err != nil {
+			return parsed{}, bad("limits", err.Error())
+		}
+		doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(req.Query), Name: "request"})})
+		if err != nil {
+			return parsed{}, bad("syntax", err.Error())
+		}
+		p.doc = doc
 	}
-	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(req.Query), Name: "request"})})
-	if err != nil {
-		return nil, bad("syntax", err.Error())
+	if err := checkLimits(p.doc, req.OperationName, req.Variables, a.cfg.Limits); err != nil {
+		return parsed{}, bad("limits", err.Error())
 	}
-	if err := checkLimits(doc, req.OperationName, req.Variables, a.cfg.Limits); err != nil {
-		return nil, bad("limits", err.Error())
-	}
-	return doc, nil
+	return p, nil
 }
 
 // serveGraphQL parses, checks limits, validates and executes one request.
@@ -222,10 +237,11 @@ func (a *API) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	// The answer must be written within the request's deadline and a margin.
 	_ = http.NewResponseController(w).SetWriteDeadline(start.Add(a.cfg.RequestTimeout + writeMargin))
 	req, rej := a.readRequest(w, r)
-	var doc *ast.Document
+	var p parsed
 	if rej == nil {
-		doc, rej = a.parseRequest(req)
+		p, rej = a.parseRequest(req)
 	}
+	doc := p.doc
 	if rej != nil {
 		a.metrics.rejected.WithLabelValues(rej.reason).Inc()
 		writeErrors(w, rej.status, rej.err)
@@ -237,14 +253,17 @@ func (a *API) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		a.reject(w, http.StatusMethodNotAllowed, "get-mutation", errNotAllowed.Error(), CodeBadInput)
 		return
 	}
-	if vr := gql.ValidateDocument(&a.schema, doc, nil); !vr.IsValid {
-		var errs []*apiError
-		for _, e := range vr.Errors {
-			errs = append(errs, &apiError{msg: e.Message, code: CodeBadInput})
+	if !p.validated {
+		if vr := gql.ValidateDocument(&a.schema, doc, nil); !vr.IsValid {
+			var errs []*apiError
+			for _, e := range vr.Errors {
+				errs = append(errs, &apiError{msg: e.Message, code: CodeBadInput})
+			}
+			a.metrics.rejected.WithLabelValues("validation").Inc()
+			writeErrors(w, http.StatusBadRequest, errs...)
+			return
 		}
-		a.metrics.rejected.WithLabelValues("validation").Inc()
-		writeErrors(w, http.StatusBadRequest, errs...)
-		return
+		a.docs.put(p.key, doc, len(req.Query))
 	}
 	if op == "" {
 		op = "query"
