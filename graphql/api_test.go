@@ -46,6 +46,14 @@ func newTestServer(t testing.TB, domains ...Domain) *testServer {
 // newTestServerWith builds the domains once the store is open.
 func newTestServerWith(t testing.TB, domains func(ts *testServer) []Domain) *testServer {
 	t.Helper()
+	return newTestServerConfig(t, domains, nil)
+}
+
+// newTestServerConfig is newTestServerWith with a chance to change the
+// API's Config (limits, timeouts, logger, spool dir) before it is built;
+// dir is the server's data directory.
+func newTestServerConfig(t testing.TB, domains func(ts *testServer) []Domain, tweak func(c *Config, dir string)) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(store.Config{Dir: dir, GCInterval: -1})
 	if err != nil {
@@ -59,7 +67,11 @@ func newTestServerWith(t testing.TB, domains func(ts *testServer) []Domain) *tes
 	}
 	b, _ := os.ReadFile(path)
 	ts := &testServer{t: t, db: db, tokens: toks, admin: strings.TrimSpace(string(b)), jobs: runner}
-	api, err := New(Config{DB: db, Jobs: runner, Tokens: toks, Version: "test", Domains: domains(ts)})
+	cfg := Config{DB: db, Jobs: runner, Tokens: toks, Version: "test", Domains: domains(ts)}
+	if tweak != nil {
+		tweak(&cfg, dir)
+	}
+	api, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,6 @@ import (
 	"github.com/rxlab/rxlab/graphql/auth"
 	"github.com/rxlab/rxlab/molecules/library"
 	"github.com/rxlab/rxlab/store"
-	"github.com/rxlab/rxlab/store/jobs"
 )
 
 // syncBuffer is a log sink the server writes from many goroutines.
@@ -66,48 +65,26 @@ type hostileOpts struct {
 
 func newHostileServer(t *testing.T, o hostileOpts) *hostileServer {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := store.Open(store.Config{Dir: dir, GCInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runner, _ := jobs.New(jobs.Config{DB: db, Concurrency: 1})
-	toks, _ := auth.NewTokens(db)
-	path, _, err := toks.EnsureAdmin(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(path)
-	ts := &testServer{t: t, db: db, tokens: toks, admin: strings.TrimSpace(string(b)), jobs: runner}
-	var domains []Domain
-	if o.domains != nil {
-		domains = o.domains(ts)
-	} else {
-		svc, err := cohorts.New(cohorts.Config{DB: db})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ex, err := ingest.New(ingest.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		domains = []Domain{&Cohorts{Service: svc, Ingest: ex}}
-	}
 	logs := &syncBuffer{}
-	spoolDir := filepath.Join(dir, "spool")
-	api, err := New(Config{
-		DB: db, Jobs: runner, Tokens: toks, Version: "test", Domains: domains, Limits: o.limits,
-		RequestTimeout: o.timeout, SpoolDir: spoolDir,
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	if err != nil {
-		t.Fatal(err)
+	var spoolDir string
+	domains := o.domains
+	if domains == nil {
+		domains = func(ts *testServer) []Domain {
+			svc, err := cohorts.New(cohorts.Config{DB: ts.db})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ex, err := ingest.New(ingest.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return []Domain{&Cohorts{Service: svc, Ingest: ex}}
+		}
 	}
-	ts.api, ts.srv = api, httptest.NewServer(api)
-	t.Cleanup(func() {
-		ts.srv.Close()
-		runner.Shutdown(context.Background())
-		db.Close()
+	ts := newTestServerConfig(t, domains, func(c *Config, dir string) {
+		spoolDir = filepath.Join(dir, "spool")
+		c.Limits, c.RequestTimeout, c.SpoolDir = o.limits, o.timeout, spoolDir
+		c.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 	return &hostileServer{testServer: ts, log: logs, spoolDir: spoolDir}
 }
