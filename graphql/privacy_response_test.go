@@ -1,14 +1,11 @@
 package graphql
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
-	"github.com/rxlab/rxlab/cohorts"
 	"github.com/rxlab/rxlab/cohorts/disclosure"
 	"github.com/rxlab/rxlab/graphql/auth"
-	"github.com/rxlab/rxlab/molecules/response"
 )
 
 const responseAttackQuery = `query($m: ID!, $s: String!, $c: CriteriaInput!) { predictPatientResponse(model: $m, smiles: $s, criteria: $c) { patients mean top { value } } }`
@@ -22,29 +19,9 @@ func TestPrivacyResponseAttacks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a small GDSC model and seeds 2,000 patients")
 	}
-	ctx := context.Background()
-	var svc *response.Service
-	ts := newTestServerWith(t, func(ts *testServer) []Domain {
-		cs, err := cohorts.New(cohorts.Config{DB: ts.db})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cs.Seed(ctx, 2000, 7); err != nil {
-			t.Fatal(err)
-		}
-		if svc, err = response.New(response.Config{DB: ts.db, Jobs: ts.jobs}); err != nil {
-			t.Fatal(err)
-		}
-		return []Domain{&Cohorts{Service: cs}, &Response{Service: svc, Cohorts: cs}}
-	})
-	m, err := response.Train(ctx, response.TrainInput{Dataset: response.GDSCName, Split: response.SplitCell, Seed: 2, Ensemble: 2, Epochs: 1, MaxRows: 3000}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Save(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	model, erlotinib := m.Info().ID, "COCCOc1cc2ncnc(Nc3cccc(C#C)c3)c2cc1OCCOC"
+	ts, m := newResponseServer(t, 2000, 7, true)
+	model := m.Info().ID
+	erlotinib := "COCCOc1cc2ncnc(Nc3cccc(C#C)c3)c2cc1OCCOC"
 	ask := func(tok string, c crit) gqlResult {
 		return ts.query(tok, responseAttackQuery, map[string]any{"m": model, "s": erlotinib, "c": c})
 	}

@@ -23,28 +23,7 @@ func TestPredictPatientResponse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a small GDSC model and seeds a demo cohort")
 	}
-	ctx := context.Background()
-	var svc *response.Service
-	ts := newTestServerWith(t, func(ts *testServer) []Domain {
-		cs, err := cohorts.New(cohorts.Config{DB: ts.db})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cs.Seed(ctx, 300, 1); err != nil {
-			t.Fatal(err)
-		}
-		if svc, err = response.New(response.Config{DB: ts.db, Jobs: ts.jobs}); err != nil {
-			t.Fatal(err)
-		}
-		return []Domain{&Response{Service: svc, Cohorts: cs}}
-	})
-	m, err := response.Train(ctx, response.TrainInput{Dataset: response.GDSCName, Split: response.SplitCell, Seed: 2, Ensemble: 2, Epochs: 1, MaxRows: 3000}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Save(ctx, m); err != nil {
-		t.Fatal(err)
-	}
+	ts, m := newResponseServer(t, 300, 1, false)
 	id := m.Info().ID
 	erlotinib := "COCCOc1cc2ncnc(Nc3cccc(C#C)c3)c2cc1OCCOC"
 	adults := map[string]any{"age": map[string]any{"min": 18}}
@@ -145,4 +124,38 @@ func TestPredictPatientResponse(t *testing.T) {
 			t.Errorf("%s: code %q, want %q (%+v)", c.name, r.code(), c.code, r.Errors)
 		}
 	}
+}
+
+// newResponseServer serves predictPatientResponse over a demo world of n
+// patients (seed) and one small GDSC model stored in Badger, which it
+// returns; withCounts also serves the cohort operations.
+func newResponseServer(t *testing.T, n int, seed int64, withCounts bool) (*testServer, *response.Model) {
+	t.Helper()
+	ctx := context.Background()
+	var svc *response.Service
+	ts := newTestServerWith(t, func(ts *testServer) []Domain {
+		cs, err := cohorts.New(cohorts.Config{DB: ts.db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.Seed(ctx, n, seed); err != nil {
+			t.Fatal(err)
+		}
+		if svc, err = response.New(response.Config{DB: ts.db, Jobs: ts.jobs}); err != nil {
+			t.Fatal(err)
+		}
+		domains := []Domain{&Response{Service: svc, Cohorts: cs}}
+		if withCounts {
+			domains = append(domains, &Cohorts{Service: cs})
+		}
+		return domains
+	})
+	m, err := response.Train(ctx, response.TrainInput{Dataset: response.GDSCName, Split: response.SplitCell, Seed: 2, Ensemble: 2, Epochs: 1, MaxRows: 3000}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Save(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	return ts, m
 }
