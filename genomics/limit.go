@@ -3,7 +3,7 @@ package genomics
 import (
 	"fmt"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // CodeTooLarge is the API error code of a LimitError: the input is over a
@@ -12,7 +12,7 @@ const CodeTooLarge = "PAYLOAD_TOO_LARGE"
 
 // LimitError says that an input passed one of the genomics limits (a field
 // of vcf.Limits or pgx.Config): which one, its value, what was over it and
-// where. It wraps store.ErrInvalid and carries the code CodeTooLarge. It
+// where. It wraps errs.Invalid and carries the code CodeTooLarge. It
 // never quotes the input.
 type LimitError struct {
 	// Source names the parser or caller, e.g. "vcf" or "pgx".
@@ -36,8 +36,8 @@ func (e *LimitError) Error() string {
 	return fmt.Sprintf("%s: more than %d %s (limit %s)", e.Source, e.Max, e.What, e.Limit)
 }
 
-// Code implements store.Coder.
+// Code implements errs.Coder.
 func (e *LimitError) Code() string { return CodeTooLarge }
 
-// Unwrap returns store.ErrInvalid so callers can test with errors.Is.
-func (e *LimitError) Unwrap() error { return store.ErrInvalid }
+// Unwrap returns errs.Invalid so callers can test with errors.Is.
+func (e *LimitError) Unwrap() error { return errs.Invalid }

@@ -37,7 +37,7 @@
 //	idx, _ := molecules.NewIndex(2048)
 //	idx.Add("aspirin", fp); idx.Search(ctx, q, 0.7, 10)
 //
-// Parse errors are *SMILESError values: they wrap store.ErrInvalid, carry the
+// Parse errors are *SMILESError values: they wrap errs.Invalid, carry the
 // 0-based character position (or -1 for whole-molecule chemistry problems)
 // and report the API code BAD_SMILES. A Parser built with NewParser caps
 // input length, atoms and ring closures; ParserConfig.SkipStereo skips

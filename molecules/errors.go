@@ -3,12 +3,12 @@ package molecules
 import (
 	"fmt"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // SMILESError reports SMILES input that cannot be parsed or that RDKit would
 // reject during sanitization (bad valence, impossible kekulization). It wraps
-// store.ErrInvalid and reports the API code BAD_SMILES.
+// errs.Invalid and reports the API code BAD_SMILES.
 type SMILESError struct {
 	// Position is the 0-based character offset the problem was found at,
 	// or -1 when the problem concerns the molecule as a whole.
@@ -25,11 +25,11 @@ func (e *SMILESError) Error() string {
 	return "bad SMILES: " + e.Msg
 }
 
-// Code returns the GraphQL error code BAD_SMILES (store.Coder).
+// Code returns the GraphQL error code BAD_SMILES (errs.Coder).
 func (e *SMILESError) Code() string { return "BAD_SMILES" }
 
-// Unwrap makes errors.Is(err, store.ErrInvalid) true.
-func (e *SMILESError) Unwrap() error { return store.ErrInvalid }
+// Unwrap makes errors.Is(err, errs.Invalid) true.
+func (e *SMILESError) Unwrap() error { return errs.Invalid }
 
 func errAt(pos int, format string, args ...any) error {
 	return &SMILESError{Position: pos, Msg: fmt.Sprintf(format, args...)}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // The fingerprint shapes the API accepts. A search over a stored library
@@ -22,12 +22,12 @@ const (
 // accepts, ascending.
 func FingerprintSizes() []int { return []int{512, 1024, 2048, 4096} }
 
-// CheckFingerprintShape returns an error wrapping store.ErrInvalid, naming
+// CheckFingerprintShape returns an error wrapping errs.Invalid, naming
 // the allowed values, unless radius is within 0..MaxFingerprintRadius and
 // nBits is one of FingerprintSizes.
 func CheckFingerprintShape(radius, nBits int) error {
 	if radius < 0 || radius > MaxFingerprintRadius {
-		return fmt.Errorf("molecules: radius %d is out of range 0..%d: %w", radius, MaxFingerprintRadius, store.ErrInvalid)
+		return fmt.Errorf("molecules: radius %d is out of range 0..%d: %w", radius, MaxFingerprintRadius, errs.Invalid)
 	}
 	sizes := FingerprintSizes()
 	names := make([]string, len(sizes))
@@ -37,5 +37,5 @@ func CheckFingerprintShape(radius, nBits int) error {
 		}
 		names[i] = fmt.Sprint(n)
 	}
-	return fmt.Errorf("molecules: nBits %d is not one of the allowed sizes %s: %w", nBits, strings.Join(names, ", "), store.ErrInvalid)
+	return fmt.Errorf("molecules: nBits %d is not one of the allowed sizes %s: %w", nBits, strings.Join(names, ", "), errs.Invalid)
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 func TestCheckFingerprintShape(t *testing.T) {
@@ -31,7 +31,7 @@ func TestCheckFingerprintShape(t *testing.T) {
 			t.Errorf("(%d, %d): %v, want ok=%v", tc.radius, tc.nBits, err, tc.ok)
 			continue
 		}
-		if err != nil && (!errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), tc.mentions)) {
+		if err != nil && (!errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), tc.mentions)) {
 			t.Errorf("(%d, %d): %v, want ErrInvalid mentioning %q", tc.radius, tc.nBits, err, tc.mentions)
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Index is an in-memory fingerprint library for exact Tanimoto search.
@@ -38,7 +38,7 @@ type Hit struct {
 // NewIndex returns an empty index for fingerprints of nBits bits.
 func NewIndex(nBits int) (*Index, error) {
 	if nBits <= 0 || nBits > 1<<20 {
-		return nil, fmt.Errorf("molecules: index size %d bits out of range 1..1048576: %w", nBits, store.ErrInvalid)
+		return nil, fmt.Errorf("molecules: index size %d bits out of range 1..1048576: %w", nBits, errs.Invalid)
 	}
 	nw := (nBits + 63) / 64
 	return &Index{nBits: nBits, nWords: nw, buckets: make([]fpBucket, nBits+1)}, nil
@@ -55,7 +55,7 @@ func (x *Index) Len() int {
 // caller (the store) owns identity.
 func (x *Index) Add(id string, fp Fingerprint) error {
 	if fp.NBits != x.nBits || len(fp.Words) != x.nWords {
-		return fmt.Errorf("molecules: fingerprint has %d bits, index holds %d: %w", fp.NBits, x.nBits, store.ErrInvalid)
+		return fmt.Errorf("molecules: fingerprint has %d bits, index holds %d: %w", fp.NBits, x.nBits, errs.Invalid)
 	}
 	c := 0
 	for _, w := range fp.Words {
@@ -90,10 +90,10 @@ func better(a, b scored) bool {
 // cut-off.
 func (x *Index) Search(ctx context.Context, query Fingerprint, minSim float64, k int) ([]Hit, error) {
 	if query.NBits != x.nBits || len(query.Words) != x.nWords {
-		return nil, fmt.Errorf("molecules: query has %d bits, index holds %d: %w", query.NBits, x.nBits, store.ErrInvalid)
+		return nil, fmt.Errorf("molecules: query has %d bits, index holds %d: %w", query.NBits, x.nBits, errs.Invalid)
 	}
 	if minSim < 0 || minSim > 1 {
-		return nil, fmt.Errorf("molecules: minSim %v outside [0,1]: %w", minSim, store.ErrInvalid)
+		return nil, fmt.Errorf("molecules: minSim %v outside [0,1]: %w", minSim, errs.Invalid)
 	}
 	q := query.Words
 	qc := 0
@@ -242,7 +242,7 @@ func andCount(a, b []uint64) int {
 // ScanOrderIDs; it is the allocation-free form of ScanAll.
 func (x *Index) Similarities(query Fingerprint, dst []float64) ([]float64, error) {
 	if query.NBits != x.nBits || len(query.Words) != x.nWords {
-		return nil, fmt.Errorf("molecules: query has %d bits, index holds %d: %w", query.NBits, x.nBits, store.ErrInvalid)
+		return nil, fmt.Errorf("molecules: query has %d bits, index holds %d: %w", query.NBits, x.nBits, errs.Invalid)
 	}
 	q := query.Words
 	qc := 0
@@ -285,7 +285,7 @@ func (x *Index) ScanOrderIDs() []string {
 // once per fingerprint in storage order (by popcount).
 func (x *Index) ScanAll(query Fingerprint, fn func(id string, sim float64)) error {
 	if query.NBits != x.nBits || len(query.Words) != x.nWords {
-		return fmt.Errorf("molecules: query has %d bits, index holds %d: %w", query.NBits, x.nBits, store.ErrInvalid)
+		return fmt.Errorf("molecules: query has %d bits, index holds %d: %w", query.NBits, x.nBits, errs.Invalid)
 	}
 	q := query.Words
 	qc := 0

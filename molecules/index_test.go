@@ -8,7 +8,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 func randomFP(r *rand.Rand, nBits int, density float64) Fingerprint {
@@ -99,14 +99,14 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 }
 
 func TestIndexErrors(t *testing.T) {
-	if _, err := NewIndex(0); !errors.Is(err, store.ErrInvalid) {
+	if _, err := NewIndex(0); !errors.Is(err, errs.Invalid) {
 		t.Errorf("NewIndex(0) err = %v", err)
 	}
 	idx, _ := NewIndex(64)
-	if err := idx.Add("x", NewFingerprint(128)); !errors.Is(err, store.ErrInvalid) {
+	if err := idx.Add("x", NewFingerprint(128)); !errors.Is(err, errs.Invalid) {
 		t.Errorf("size mismatch err = %v", err)
 	}
-	if _, err := idx.Search(context.Background(), NewFingerprint(64), 1.5, 1); !errors.Is(err, store.ErrInvalid) {
+	if _, err := idx.Search(context.Background(), NewFingerprint(64), 1.5, 1); !errors.Is(err, errs.Invalid) {
 		t.Errorf("minSim err = %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

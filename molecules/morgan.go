@@ -8,7 +8,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Fingerprint is a folded bit vector.
@@ -62,18 +62,18 @@ func (f Fingerprint) Hex() string {
 // ParseFingerprintHex decodes Hex output back into an nBits fingerprint.
 func ParseFingerprintHex(nBits int, s string) (Fingerprint, error) {
 	if nBits <= 0 {
-		return Fingerprint{}, fmt.Errorf("molecules: fingerprint size %d: %w", nBits, store.ErrInvalid)
+		return Fingerprint{}, fmt.Errorf("molecules: fingerprint size %d: %w", nBits, errs.Invalid)
 	}
 	b, err := hex.DecodeString(s)
 	if err != nil || len(b) != (nBits+7)/8 {
-		return Fingerprint{}, fmt.Errorf("molecules: fingerprint hex is not %d bits: %w", nBits, store.ErrInvalid)
+		return Fingerprint{}, fmt.Errorf("molecules: fingerprint hex is not %d bits: %w", nBits, errs.Invalid)
 	}
 	fp := NewFingerprint(nBits)
 	for i, x := range b {
 		fp.Words[i/8] |= uint64(x) << (8 * (uint(i) % 8))
 	}
 	if nBits%64 != 0 && fp.Words[len(fp.Words)-1]>>(uint(nBits)%64) != 0 {
-		return Fingerprint{}, fmt.Errorf("molecules: fingerprint hex sets bits beyond %d: %w", nBits, store.ErrInvalid)
+		return Fingerprint{}, fmt.Errorf("molecules: fingerprint hex sets bits beyond %d: %w", nBits, errs.Invalid)
 	}
 	return fp, nil
 }

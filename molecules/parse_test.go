@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -44,7 +44,7 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("Parse(%q) error %T is not *SMILESError", c.smi, err)
 			continue
 		}
-		if !errors.Is(err, store.ErrInvalid) || se.Code() != "BAD_SMILES" {
+		if !errors.Is(err, errs.Invalid) || se.Code() != "BAD_SMILES" {
 			t.Errorf("Parse(%q): error must wrap ErrInvalid with code BAD_SMILES", c.smi)
 		}
 		if c.pos != se.Position && !(c.pos == -1 && se.Position == -1) && c.want != "" {

@@ -1,26 +1,24 @@
 package store
 
-import "errors"
+import "github.com/rxlab/rxlab/store/errs"
 
-// The error kinds of rxlab. Every package wraps one of these with %w so that
-// the API layer can map an error to a GraphQL extensions.code in one place
-// (graphql/errors.go) without looking at message text. Messages say what and
-// where (field, line, position) but never carry patient data.
+// The error kinds of rxlab, re-exported from the leaf package errs so that
+// code which already imports store can keep naming them here. Each is the
+// same value as its errs counterpart: errors.Is(err, store.ErrInvalid) and
+// errors.Is(err, errs.Invalid) agree.
 var (
 	// ErrInvalid marks bad input from the caller (BAD_USER_INPUT).
-	ErrInvalid = errors.New("invalid input")
+	ErrInvalid = errs.Invalid
 	// ErrNotFound marks a missing record (NOT_FOUND).
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = errs.NotFound
 	// ErrPermission marks a caller who may not do what was asked (FORBIDDEN).
-	ErrPermission = errors.New("permission denied")
+	ErrPermission = errs.Permission
 	// ErrConflict marks a write that lost a race or breaks a uniqueness rule (CONFLICT).
-	ErrConflict = errors.New("conflict")
+	ErrConflict = errs.Conflict
 	// ErrNotImplemented marks an operation whose capability has not landed yet (NOT_IMPLEMENTED).
-	ErrNotImplemented = errors.New("not implemented")
+	ErrNotImplemented = errs.NotImplemented
 )
 
 // Coder is implemented by errors that carry a domain-specific GraphQL error
 // code, such as molecules' BAD_SMILES. The API layer prefers Code over the kind.
-type Coder interface {
-	Code() string
-}
+type Coder = errs.Coder

@@ -59,3 +59,29 @@ func TestArchitectureInvariants(t *testing.T) {
 		t.Fatalf("listed only %d packages", n)
 	}
 }
+
+// TestLeavesDoNotLinkTheStore checks that the parsers, simulators and the
+// neural-network core do not link Badger, even indirectly: they name error
+// kinds through the leaf package store/errs, not through store.
+func TestLeavesDoNotLinkTheStore(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	leaves := []string{
+		"store/errs", "molecules", "molecules/response/mpnn", "molecules/internal/lru",
+		"genomics", "genomics/hgvs", "genomics/ingest", "genomics/maf", "genomics/pgx", "genomics/vcf",
+		"rl/pkpd", "rl/nn", "rl/env", "rl/ppo", "rl/dosing",
+	}
+	const mod = "github.com/rxlab/rxlab/"
+	for _, leaf := range leaves {
+		out, err := exec.Command("go", "list", "-deps", "../"+leaf).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", leaf, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if strings.HasPrefix(dep, "github.com/dgraph-io/badger") || dep == mod+"store" {
+				t.Errorf("%s links %s; name error kinds through store/errs", leaf, dep)
+			}
+		}
+	}
+}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/rxlab/rxlab/genomics"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 func TestNormalize(t *testing.T) {
@@ -72,7 +72,7 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("Parse(%q) succeeded", in)
 			continue
 		}
-		if !errors.Is(err, store.ErrInvalid) {
+		if !errors.Is(err, errs.Invalid) {
 			t.Errorf("Parse(%q) error %v does not wrap ErrInvalid", in, err)
 		}
 	}

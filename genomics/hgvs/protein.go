@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/rxlab/rxlab/genomics"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Kind is the type of a protein change.
@@ -55,7 +55,7 @@ type parser struct {
 }
 
 func (p *parser) fail(format string, args ...any) error {
-	return fmt.Errorf("hgvs: %q at position %d: %s: %w", p.src, p.i+1, fmt.Sprintf(format, args...), store.ErrInvalid)
+	return fmt.Errorf("hgvs: %q at position %d: %s: %w", p.src, p.i+1, fmt.Sprintf(format, args...), errs.Invalid)
 }
 
 func (p *parser) eof() bool { return p.i >= len(p.s) }

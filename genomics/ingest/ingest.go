@@ -13,7 +13,7 @@ import (
 	"github.com/rxlab/rxlab/genomics/maf"
 	"github.com/rxlab/rxlab/genomics/pgx"
 	"github.com/rxlab/rxlab/genomics/vcf"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Config configures an Extractor.
@@ -84,7 +84,7 @@ type VCFSummary struct {
 // return an error to stop.
 func (e *Extractor) VCF(ctx context.Context, r io.Reader, opt VCFOptions, fn func(genomics.Variant) error) (*VCFSummary, error) {
 	if opt.Origin != genomics.Germline && opt.Origin != genomics.Somatic {
-		return nil, fmt.Errorf("ingest: origin must be GERMLINE or SOMATIC: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("ingest: origin must be GERMLINE or SOMATIC: %w", errs.Invalid)
 	}
 	vr, err := vcf.NewReaderContext(ctx, r, e.vcf)
 	if err != nil {
@@ -93,12 +93,12 @@ func (e *Extractor) VCF(ctx context.Context, r io.Reader, opt VCFOptions, fn fun
 	defer vr.Close()
 	h := vr.Header()
 	if len(h.Samples) == 0 {
-		return nil, fmt.Errorf("ingest: the VCF has no sample columns: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("ingest: the VCF has no sample columns: %w", errs.Invalid)
 	}
 	col := 0
 	if opt.Sample != "" {
 		if col = h.SampleIndex(opt.Sample); col < 0 {
-			return nil, fmt.Errorf("ingest: sample not found in the VCF header: %w", store.ErrInvalid)
+			return nil, fmt.Errorf("ingest: sample not found in the VCF header: %w", errs.Invalid)
 		}
 	}
 	sum := &VCFSummary{Sample: h.Samples[col], Compression: vr.Compression()}
@@ -214,7 +214,7 @@ type MAFSummary struct {
 // the line.
 func (e *Extractor) MAF(ctx context.Context, r io.Reader, origin genomics.Origin, fn func(sample string, v genomics.Variant) error) (*MAFSummary, error) {
 	if origin != genomics.Germline && origin != genomics.Somatic {
-		return nil, fmt.Errorf("ingest: origin must be GERMLINE or SOMATIC: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("ingest: origin must be GERMLINE or SOMATIC: %w", errs.Invalid)
 	}
 	mr, err := maf.NewReader(r)
 	if err != nil {

@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // MaxLineBytes bounds one line so that a malformed file cannot exhaust memory.
 const MaxLineBytes = 16 << 20
 
 // ParseError is malformed tabular input: line, column and reason. It wraps
-// store.ErrInvalid and never quotes cell values.
+// errs.Invalid and never quotes cell values.
 type ParseError struct {
 	Line   int
 	Column string
@@ -28,8 +28,8 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("maf: line %d: %s", e.Line, e.Reason)
 }
 
-// Unwrap returns store.ErrInvalid.
-func (e *ParseError) Unwrap() error { return store.ErrInvalid }
+// Unwrap returns errs.Invalid.
+func (e *ParseError) Unwrap() error { return errs.Invalid }
 
 // splitLines is a bufio.SplitFunc accepting LF, CRLF and lone CR.
 func splitLines(data []byte, atEOF bool) (int, []byte, error) {

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/rxlab/rxlab/genomics"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 const sharedDir = "../../../shared/data"
@@ -96,7 +96,7 @@ func TestErrors(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("err = %v, want *ParseError", err)
 			}
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, errs.Invalid) {
 				t.Errorf("does not wrap ErrInvalid")
 			}
 			if pe.Line != tc.line || pe.Column != tc.column {
@@ -233,7 +233,7 @@ func FuzzReader(f *testing.F) {
 		recs, err := readAll(t, bytes.NewReader(b))
 		if err != nil {
 			var pe *ParseError
-			if !errors.As(err, &pe) && !errors.Is(err, store.ErrInvalid) {
+			if !errors.As(err, &pe) && !errors.Is(err, errs.Invalid) {
 				t.Fatalf("error of unexpected type: %v", err)
 			}
 			return

@@ -9,7 +9,7 @@ import (
 
 	"github.com/rxlab/rxlab/genomics"
 	"github.com/rxlab/rxlab/genomics/vcf"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Result is a PgxResult with the details behind it.
@@ -71,7 +71,7 @@ func New() (*Caller, error) { return NewWithConfig(Config{}) }
 // NewWithConfig is New with explicit configuration.
 func NewWithConfig(cfg Config) (*Caller, error) {
 	if cfg.MaxSamples < 0 {
-		return nil, fmt.Errorf("pgx: MaxSamples must not be negative: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("pgx: MaxSamples must not be negative: %w", errs.Invalid)
 	}
 	if cfg.MaxSamples == 0 {
 		cfg.MaxSamples = DefaultMaxSamples
@@ -104,7 +104,7 @@ func normChrom(s string) string {
 // their build are accepted.
 func (c *Caller) CheckHeader(h *vcf.Header) error {
 	if a := h.Assembly(); a != "" && a != "GRCh38" {
-		return fmt.Errorf("pgx: the VCF is %s; pharmacogene calling needs GRCh38 coordinates: %w", a, store.ErrInvalid)
+		return fmt.Errorf("pgx: the VCF is %s; pharmacogene calling needs GRCh38 coordinates: %w", a, errs.Invalid)
 	}
 	return nil
 }
@@ -139,7 +139,7 @@ type Collector struct {
 // samples' column indexes in the VCF (Header.SampleIndex).
 func (c *Caller) NewCollector(samples []string, cols []int) (*Collector, error) {
 	if len(samples) != len(cols) {
-		return nil, fmt.Errorf("pgx: %d sample names for %d columns: %w", len(samples), len(cols), store.ErrInvalid)
+		return nil, fmt.Errorf("pgx: %d sample names for %d columns: %w", len(samples), len(cols), errs.Invalid)
 	}
 	k := &Collector{c: c, samples: samples, cols: cols, covered: make([]bool, len(c.genes))}
 	k.obs = make([][]obs, len(c.genes))
@@ -166,7 +166,7 @@ func (k *Collector) Add(rec *vcf.Record, gts []vcf.Genotype) error {
 			var gt vcf.Genotype
 			if gts != nil {
 				if col >= len(gts) {
-					return fmt.Errorf("pgx: genotype slice too short: %w", store.ErrInvalid)
+					return fmt.Errorf("pgx: genotype slice too short: %w", errs.Invalid)
 				}
 				gt = gts[col]
 			} else {
@@ -403,12 +403,12 @@ func (c *Caller) CallDetailed(ctx context.Context, r io.Reader, sample string) (
 	} else {
 		i := h.SampleIndex(sample)
 		if i < 0 {
-			return nil, fmt.Errorf("pgx: sample not found in the VCF header: %w", store.ErrInvalid)
+			return nil, fmt.Errorf("pgx: sample not found in the VCF header: %w", errs.Invalid)
 		}
 		names, cols = []string{sample}, []int{i}
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("pgx: the VCF has no sample columns: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("pgx: the VCF has no sample columns: %w", errs.Invalid)
 	}
 	k, err := c.NewCollector(names, cols)
 	if err != nil {

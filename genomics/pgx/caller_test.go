@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 const miniHeader = "##fileformat=VCFv4.2\n##contig=<ID=chr16>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\n"
@@ -83,7 +83,7 @@ func TestUnknownSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Call(context.Background(), strings.NewReader(miniHeader), "nobody")
-	if !errors.Is(err, store.ErrInvalid) {
+	if !errors.Is(err, errs.Invalid) {
 		t.Fatalf("err = %v, want ErrInvalid", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/rxlab/rxlab/genomics"
 	"github.com/rxlab/rxlab/genomics/vcf"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // manySamples builds a VCF of n samples over the first records of
@@ -92,8 +92,8 @@ func TestCallLimits(t *testing.T) {
 				return
 			}
 			var le *genomics.LimitError
-			var cd store.Coder
-			if !errors.As(err, &le) || le.Limit != tc.limit || !errors.Is(err, store.ErrInvalid) ||
+			var cd errs.Coder
+			if !errors.As(err, &le) || le.Limit != tc.limit || !errors.Is(err, errs.Invalid) ||
 				!errors.As(err, &cd) || cd.Code() != genomics.CodeTooLarge || !strings.Contains(err.Error(), tc.limit) {
 				t.Fatalf("err = %v, want a %s LimitError", err, tc.limit)
 			}

@@ -16,7 +16,7 @@
 // untouched.
 //
 // Errors are *ParseError values that carry the 1-based line number and the
-// reason and wrap store.ErrInvalid. The reader never panics on bad input.
+// reason and wrap errs.Invalid. The reader never panics on bad input.
 //
 // # Limits
 //

@@ -3,11 +3,11 @@ package vcf
 import (
 	"fmt"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // ParseError describes malformed VCF input: the 1-based line, the column or
-// field where the problem was found, and the reason. It wraps store.ErrInvalid.
+// field where the problem was found, and the reason. It wraps errs.Invalid.
 // It never quotes sample data.
 type ParseError struct {
 	Line   int    // 1-based line number in the decompressed text; 0 when unknown
@@ -23,8 +23,8 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("vcf: line %d: %s", e.Line, e.Reason)
 }
 
-// Unwrap returns store.ErrInvalid so callers can test with errors.Is.
-func (e *ParseError) Unwrap() error { return store.ErrInvalid }
+// Unwrap returns errs.Invalid so callers can test with errors.Is.
+func (e *ParseError) Unwrap() error { return errs.Invalid }
 
 func perr(line int, field, format string, args ...any) error {
 	return &ParseError{Line: line, Field: field, Reason: fmt.Sprintf(format, args...)}

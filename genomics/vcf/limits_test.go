@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/rxlab/rxlab/genomics"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // gz compresses b with ordinary gzip.
@@ -134,8 +134,8 @@ func checkLimit(t *testing.T, err error, limit string, line int) {
 	if !errors.As(err, &le) || le.Limit != limit || le.Line != line {
 		t.Fatalf("err = %v, want a LimitError %s at line %d", err, limit, line)
 	}
-	var c store.Coder
-	if !errors.Is(err, store.ErrInvalid) || !errors.As(err, &c) || c.Code() != "PAYLOAD_TOO_LARGE" ||
+	var c errs.Coder
+	if !errors.Is(err, errs.Invalid) || !errors.As(err, &c) || c.Code() != "PAYLOAD_TOO_LARGE" ||
 		!strings.Contains(err.Error(), limit) {
 		t.Fatalf("err = %v: want ErrInvalid, code PAYLOAD_TOO_LARGE and the limit's name", err)
 	}
@@ -254,7 +254,7 @@ func FuzzReaderLimits(f *testing.F) {
 		vr, err := NewReaderContext(context.Background(), bytes.NewReader(b), lim)
 		check := func(err error) {
 			var le *genomics.LimitError
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, errs.Invalid) {
 				t.Fatalf("error not ErrInvalid: %v", err)
 			}
 			if errors.As(err, &le) && !strings.HasPrefix(le.Limit, "Max") {

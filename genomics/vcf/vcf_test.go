@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 const sharedDir = "../../../shared/data"
@@ -180,8 +180,8 @@ func TestParseErrors(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("err = %v, want *ParseError", err)
 			}
-			if !errors.Is(err, store.ErrInvalid) {
-				t.Error("does not wrap store.ErrInvalid")
+			if !errors.Is(err, errs.Invalid) {
+				t.Error("does not wrap errs.Invalid")
 			}
 			if pe.Line != tc.line || pe.Field != tc.field {
 				t.Errorf("got line %d field %q, want %d %q: %v", pe.Line, pe.Field, tc.line, tc.field, err)
@@ -307,7 +307,7 @@ func TestCorruptBGZF(t *testing.T) {
 			}
 			vr.Close()
 		}
-		if err == io.EOF || !errors.Is(err, store.ErrInvalid) {
+		if err == io.EOF || !errors.Is(err, errs.Invalid) {
 			t.Errorf("truncated at %d: err = %v", cut, err)
 		}
 	}
@@ -540,7 +540,7 @@ func FuzzReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		vr, err := NewReader(bytes.NewReader(b))
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, errs.Invalid) {
 				t.Fatalf("header error not ErrInvalid: %v", err)
 			}
 			return
@@ -554,7 +554,7 @@ func FuzzReader(f *testing.F) {
 				return
 			}
 			if err != nil {
-				if !errors.Is(err, store.ErrInvalid) {
+				if !errors.Is(err, errs.Invalid) {
 					t.Fatalf("record error not ErrInvalid: %v", err)
 				}
 				return

@@ -16,7 +16,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 //go:embed dist
@@ -111,7 +111,7 @@ func Handler() http.Handler {
 }
 
 // New returns a Site serving the embedded assets with the configured links.
-// It fails with store.ErrInvalid when a link is malformed.
+// It fails with errs.Invalid when a link is malformed.
 func New(cfg Config) (*Site, error) {
 	links := cfg.Links
 	if links == nil {
@@ -123,7 +123,7 @@ func New(cfg Config) (*Site, error) {
 			return nil, fmt.Errorf("web: link %d (%q): %w", i, l.Title, err)
 		}
 		if j, dup := seen[l.Path]; dup {
-			return nil, fmt.Errorf("web: link %d: path %q already used by link %d: %w", i, l.Path, j, store.ErrInvalid)
+			return nil, fmt.Errorf("web: link %d: path %q already used by link %d: %w", i, l.Path, j, errs.Invalid)
 		}
 		seen[l.Path] = i
 	}
@@ -158,22 +158,22 @@ func New(cfg Config) (*Site, error) {
 func checkLink(l Link) error {
 	switch {
 	case strings.TrimSpace(l.Title) == "":
-		return fmt.Errorf("title is empty: %w", store.ErrInvalid)
+		return fmt.Errorf("title is empty: %w", errs.Invalid)
 	case len(l.Title) > 40:
-		return fmt.Errorf("title is %d bytes, at most 40: %w", len(l.Title), store.ErrInvalid)
+		return fmt.Errorf("title is %d bytes, at most 40: %w", len(l.Title), errs.Invalid)
 	case !strings.HasPrefix(l.Path, "/") || strings.HasPrefix(l.Path, "//"):
-		return fmt.Errorf("path %q must be an absolute path on this server (start with one /): %w", l.Path, store.ErrInvalid)
+		return fmt.Errorf("path %q must be an absolute path on this server (start with one /): %w", l.Path, errs.Invalid)
 	case len(l.Path) > 200:
-		return fmt.Errorf("path is %d bytes, at most 200: %w", len(l.Path), store.ErrInvalid)
+		return fmt.Errorf("path is %d bytes, at most 200: %w", len(l.Path), errs.Invalid)
 	}
 	for i, r := range l.Path {
 		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '\\' {
-			return fmt.Errorf("path has a space, control character or backslash at byte %d: %w", i, store.ErrInvalid)
+			return fmt.Errorf("path has a space, control character or backslash at byte %d: %w", i, errs.Invalid)
 		}
 	}
 	for i, r := range l.Title + l.Description {
 		if unicode.IsControl(r) {
-			return fmt.Errorf("title or description has a control character at byte %d: %w", i, store.ErrInvalid)
+			return fmt.Errorf("title or description has a control character at byte %d: %w", i, errs.Invalid)
 		}
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // get issues one request against a real HTTP server running the default site.
@@ -267,13 +267,13 @@ func TestNewRejectsBadLinks(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(Config{Links: []Link{tc.link}})
-			if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want ErrInvalid mentioning %q", err, tc.want)
 			}
 		})
 	}
 	_, err := New(Config{Links: []Link{{Title: "A", Path: "/a"}, {Title: "B", Path: "/a"}}})
-	if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "already used by link 0") {
+	if !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "already used by link 0") {
 		t.Fatalf("duplicate path: err = %v", err)
 	}
 	if _, err := New(Config{Links: []Link{}}); err != nil {

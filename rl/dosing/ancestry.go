@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/rxlab/rxlab/rl/pkpd"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 //go:embed ancestrydata/frequencies.csv
@@ -65,10 +65,10 @@ func ParseAncestryTable(r io.Reader) (*AncestryTable, error) {
 	cr.FieldsPerRecord = 2 + len(cyp2c9Stars)
 	rows, err := cr.ReadAll()
 	if err != nil {
-		return nil, fmt.Errorf("ancestry table: %w: %v", store.ErrInvalid, err)
+		return nil, fmt.Errorf("ancestry table: %w: %v", errs.Invalid, err)
 	}
 	if len(rows) < 2 || len(rows)-1 > MaxAncestryGroups {
-		return nil, fmt.Errorf("ancestry table must have 1–%d groups: %w", MaxAncestryGroups, store.ErrInvalid)
+		return nil, fmt.Errorf("ancestry table must have 1–%d groups: %w", MaxAncestryGroups, errs.Invalid)
 	}
 	t := &AncestryTable{}
 	seen := map[string]bool{}
@@ -78,7 +78,7 @@ func ParseAncestryTable(r io.Reader) (*AncestryTable, error) {
 			return nil, fmt.Errorf("ancestry table line %d: %w", i+2, err)
 		}
 		if seen[g.Name] {
-			return nil, fmt.Errorf("ancestry table line %d: group repeated: %w", i+2, store.ErrInvalid)
+			return nil, fmt.Errorf("ancestry table line %d: group repeated: %w", i+2, errs.Invalid)
 		}
 		seen[g.Name] = true
 		t.groups = append(t.groups, g)
@@ -89,13 +89,13 @@ func ParseAncestryTable(r io.Reader) (*AncestryTable, error) {
 func parseAncestryRow(row []string) (AncestryGroup, error) {
 	g := AncestryGroup{Name: strings.TrimSpace(row[0]), Race: strings.TrimSpace(row[1])}
 	if g.Name == "" || g.Race == "" {
-		return g, fmt.Errorf("group and race must be given: %w", store.ErrInvalid)
+		return g, fmt.Errorf("group and race must be given: %w", errs.Invalid)
 	}
 	f := make([]float64, len(row)-2)
 	for j, s := range row[2:] {
 		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil || math.IsNaN(v) || v < 0 || v > 1 {
-			return g, fmt.Errorf("column %d must be a frequency within 0–1: %w", j+3, store.ErrInvalid)
+			return g, fmt.Errorf("column %d must be a frequency within 0–1: %w", j+3, errs.Invalid)
 		}
 		f[j] = v
 	}
@@ -105,7 +105,7 @@ func parseAncestryRow(row []string) (AncestryGroup, error) {
 		rest -= f[j-1]
 	}
 	if rest < 0 {
-		return g, fmt.Errorf("CYP2C9 frequencies add up to more than 1: %w", store.ErrInvalid)
+		return g, fmt.Errorf("CYP2C9 frequencies add up to more than 1: %w", errs.Invalid)
 	}
 	g.CYP2C9[0], g.VKORC1A = rest, f[len(f)-1]
 	return g, nil
@@ -120,20 +120,20 @@ func (t *AncestryTable) Groups() []AncestryGroup {
 // and returns each table group's probability.
 func (t *AncestryTable) mixWeights(mix []AncestryShare) ([]float64, error) {
 	if len(mix) < 1 || len(mix) > MaxAncestryMix {
-		return nil, fmt.Errorf("ancestry must list 1–%d groups: %w", MaxAncestryMix, store.ErrInvalid)
+		return nil, fmt.Errorf("ancestry must list 1–%d groups: %w", MaxAncestryMix, errs.Invalid)
 	}
 	w := make([]float64, len(t.groups))
 	total := 0.0
 	for i, s := range mix {
 		k := t.index(s.Group)
 		if k < 0 {
-			return nil, fmt.Errorf("ancestry[%d].group is not one of %s: %w", i, strings.Join(t.names(), ", "), store.ErrInvalid)
+			return nil, fmt.Errorf("ancestry[%d].group is not one of %s: %w", i, strings.Join(t.names(), ", "), errs.Invalid)
 		}
 		if w[k] > 0 {
-			return nil, fmt.Errorf("ancestry[%d].group is listed twice: %w", i, store.ErrInvalid)
+			return nil, fmt.Errorf("ancestry[%d].group is listed twice: %w", i, errs.Invalid)
 		}
 		if !(s.Share > 0) || math.IsInf(s.Share, 0) {
-			return nil, fmt.Errorf("ancestry[%d].share must be a positive number: %w", i, store.ErrInvalid)
+			return nil, fmt.Errorf("ancestry[%d].share must be a positive number: %w", i, errs.Invalid)
 		}
 		w[k] = s.Share
 		total += s.Share

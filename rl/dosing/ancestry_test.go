@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/rxlab/rxlab/rl/pkpd"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // within reports whether a count out of n is within 5 binomial standard
@@ -138,7 +138,7 @@ func TestAncestryRejects(t *testing.T) {
 	}
 	for _, c := range mixes {
 		_, err := tab.Population(context.Background(), 10, 1, c.mix)
-		if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+		if !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want ErrInvalid naming %q", c.name, err, c.want)
 		}
 	}
@@ -154,7 +154,7 @@ func TestAncestryRejects(t *testing.T) {
 	}
 	for _, c := range tables {
 		_, err := ParseAncestryTable(strings.NewReader(c.text))
-		if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+		if !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want ErrInvalid naming %q", c.name, err, c.want)
 		}
 	}
@@ -168,7 +168,7 @@ func FuzzParseAncestryTable(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		tab, err := ParseAncestryTable(strings.NewReader(s))
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, errs.Invalid) {
 				t.Fatalf("uncoded error %v", err)
 			}
 			return

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/apd/v3"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 var armPatients = flag.Int("arms", 200, "patients per arm in TestBaselineArms")
@@ -34,7 +34,7 @@ func TestModels(t *testing.T) {
 	if len(d.DoseLevels) != 21 || d.DoseLevels[15].String() != "75" || d.DoseLevels[20].String() != "100" {
 		t.Errorf("docetaxel levels: %d, %v", len(d.DoseLevels), d.DoseLevels[15])
 	}
-	if _, err := Model("nope"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := Model("nope"); !errors.Is(err, errs.NotFound) {
 		t.Errorf("unknown model: %v", err)
 	}
 	p := &Patient{WeightKg: 70, HeightCm: 175}
@@ -45,7 +45,7 @@ func TestModels(t *testing.T) {
 	if lv[15].String() != "138" || lv[1].String() != "9" {
 		t.Errorf("docetaxel 75 mg/m² at BSA 1.84 = %v, 5 mg/m² = %v", lv[15], lv[1])
 	}
-	if _, err := d.PatientDoseLevels(&Patient{}); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "weightKg") {
+	if _, err := d.PatientDoseLevels(&Patient{}); !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "weightKg") {
 		t.Errorf("BSA without weight: %v", err)
 	}
 }
@@ -60,11 +60,11 @@ func TestDoseArithmetic(t *testing.T) {
 		if (err == nil) != c.ok {
 			t.Errorf("ValidateDose(%s) = %v", c.dose, err)
 		}
-		if err != nil && (!errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "regimen.fixedDose")) {
+		if err != nil && (!errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "regimen.fixedDose")) {
 			t.Errorf("error does not name the field or kind: %v", err)
 		}
 	}
-	if _, err := ParseDose("dose", "abc"); !errors.Is(err, store.ErrInvalid) {
+	if _, err := ParseDose("dose", "abc"); !errors.Is(err, errs.Invalid) {
 		t.Error("ParseDose accepted abc")
 	}
 	// 0.1 is not representable in binary; the decimal sum must be exact.
@@ -99,7 +99,7 @@ func TestPatientValidation(t *testing.T) {
 	}
 	for _, c := range cases {
 		err := c.p.Validate()
-		if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), c.field) {
+		if !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), c.field) {
 			t.Errorf("%s: err = %v, want ErrInvalid naming %s", c.name, err, c.field)
 		}
 	}
@@ -150,7 +150,7 @@ func TestPopulations(t *testing.T) {
 	if m := age / n; math.Abs(m-67.3) > 1.5 {
 		t.Errorf("mean age %.1f", m)
 	}
-	if _, err := RavvazPopulation(0, 1); !errors.Is(err, store.ErrInvalid) {
+	if _, err := RavvazPopulation(0, 1); !errors.Is(err, errs.Invalid) {
 		t.Error("size 0 accepted")
 	}
 	recs, err := EmbeddedIWPC()
@@ -242,15 +242,15 @@ func TestSimulateErrors(t *testing.T) {
 		field string
 		kind  error
 	}{
-		{"model", func(in *SimulationInput) { in.Model = "x" }, "model", store.ErrNotFound},
-		{"days", func(in *SimulationInput) { in.Days = 400 }, "days", store.ErrInvalid},
-		{"weight", func(in *SimulationInput) { in.Patient.WeightKg = -1 }, "patient.weightKg", store.ErrInvalid},
-		{"genotype", func(in *SimulationInput) { in.Patient.Genotypes = map[string]string{"CYP2C9": "*7/*7"} }, "patient.genotypes.CYP2C9", store.ErrInvalid},
-		{"method", func(in *SimulationInput) { in.Regimen.Method = "magic" }, "regimen.method", store.ErrInvalid},
-		{"two regimens", func(in *SimulationInput) { in.Regimen.FixedDose = dec("5") }, "regimen", store.ErrInvalid},
-		{"dose level", func(in *SimulationInput) { in.Regimen = Regimen{FixedDose: dec("5.25")} }, "regimen.fixedDose", store.ErrInvalid},
-		{"interval", func(in *SimulationInput) { in.Regimen = Regimen{FixedDose: dec("5"), IntervalHours: 30} }, "regimen.intervalHours", store.ErrInvalid},
-		{"no age", func(in *SimulationInput) { in.Patient.Age = 0 }, "patient.age", store.ErrInvalid},
+		{"model", func(in *SimulationInput) { in.Model = "x" }, "model", errs.NotFound},
+		{"days", func(in *SimulationInput) { in.Days = 400 }, "days", errs.Invalid},
+		{"weight", func(in *SimulationInput) { in.Patient.WeightKg = -1 }, "patient.weightKg", errs.Invalid},
+		{"genotype", func(in *SimulationInput) { in.Patient.Genotypes = map[string]string{"CYP2C9": "*7/*7"} }, "patient.genotypes.CYP2C9", errs.Invalid},
+		{"method", func(in *SimulationInput) { in.Regimen.Method = "magic" }, "regimen.method", errs.Invalid},
+		{"two regimens", func(in *SimulationInput) { in.Regimen.FixedDose = dec("5") }, "regimen", errs.Invalid},
+		{"dose level", func(in *SimulationInput) { in.Regimen = Regimen{FixedDose: dec("5.25")} }, "regimen.fixedDose", errs.Invalid},
+		{"interval", func(in *SimulationInput) { in.Regimen = Regimen{FixedDose: dec("5"), IntervalHours: 30} }, "regimen.intervalHours", errs.Invalid},
+		{"no age", func(in *SimulationInput) { in.Patient.Age = 0 }, "patient.age", errs.Invalid},
 	}
 	for _, c := range cases {
 		in := good
@@ -289,7 +289,7 @@ func TestDocetaxelBaselines(t *testing.T) {
 	if nadir > 1300 || nadir < 1000 || fx.TimeBelow != 0 {
 		t.Errorf("typical 138 mg daily-sampled nadir %.0f, time below %.3f", nadir, fx.TimeBelow)
 	}
-	if _, err := Simulate(ctx, SimulationInput{Model: DocetaxelFriberg, Patient: p, Regimen: Regimen{FixedDose: dec("138")}, Days: 21}); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "regimen.fixedDose") || !strings.Contains(err.Error(), "0, 5, 10") {
+	if _, err := Simulate(ctx, SimulationInput{Model: DocetaxelFriberg, Patient: p, Regimen: Regimen{FixedDose: dec("138")}, Days: 21}); !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "regimen.fixedDose") || !strings.Contains(err.Error(), "0, 5, 10") {
 		t.Errorf("138 is mg, not a level in mg/m²; the error must list the levels: %v", err)
 	}
 	// A sensitive patient (low baseline ANC through variability) gets grade-4
@@ -365,7 +365,7 @@ func TestRecommend(t *testing.T) {
 		{"dose", []Observation{{Hour: 1, Value: 2, Dose: dec("5.3")}}, 3, MethodAurora, "history[0].dose"},
 	} {
 		_, err := Recommend(WarfarinHamberg, &p, c.meth, c.hist, c.day)
-		if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), c.field) {
+		if !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), c.field) {
 			t.Errorf("%s: err = %v", c.name, err)
 		}
 	}
@@ -421,7 +421,7 @@ func FuzzParseDose(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := ParseDose("dose", s)
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, errs.Invalid) {
 				t.Fatalf("error kind: %v", err)
 			}
 			return

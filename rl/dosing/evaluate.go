@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Rosendaal returns the fractions of time in [lo, hi], above hi and below lo
@@ -105,7 +105,7 @@ func Summarize(name string, outs []Outcome) ArmSummary {
 // population and seed see the same virtual patients (common random numbers).
 func EvaluateArm(ctx context.Context, name, model string, patients []*Patient, reg Regimen, days int, seed uint64, variability bool) (ArmSummary, error) {
 	if len(patients) == 0 {
-		return ArmSummary{}, fmt.Errorf("population is empty: %w", store.ErrInvalid)
+		return ArmSummary{}, fmt.Errorf("population is empty: %w", errs.Invalid)
 	}
 	outs := make([]Outcome, 0, len(patients))
 	for k, p := range patients {

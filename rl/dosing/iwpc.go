@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/rxlab/rxlab/rl/pkpd"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // IWPCRecord is one patient of the IWPC warfarin data set (only the columns
@@ -44,14 +44,14 @@ var iwpcColumns = []string{
 // ReadIWPC parses the IWPC CSV (the PharmGKB layout, or any CSV holding at
 // least the needed columns by header name; UTF-8 BOM and CRLF accepted).
 // Rows with an empty subject id are skipped. Errors give the line and column
-// and wrap store.ErrInvalid.
+// and wrap errs.Invalid.
 func ReadIWPC(r io.Reader) ([]IWPCRecord, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("IWPC header: %v: %w", err, store.ErrInvalid)
+		return nil, fmt.Errorf("IWPC header: %v: %w", err, errs.Invalid)
 	}
 	idx := make(map[string]int, len(iwpcColumns))
 	for i, h := range header {
@@ -64,7 +64,7 @@ func ReadIWPC(r io.Reader) ([]IWPCRecord, error) {
 	for k, name := range iwpcColumns {
 		i, ok := idx[name]
 		if !ok {
-			return nil, fmt.Errorf("IWPC header: column %q missing: %w", name, store.ErrInvalid)
+			return nil, fmt.Errorf("IWPC header: column %q missing: %w", name, errs.Invalid)
 		}
 		col[k] = i
 	}
@@ -77,9 +77,9 @@ func ReadIWPC(r io.Reader) ([]IWPCRecord, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("IWPC line %d column %d: %v: %w", pe.Line, pe.Column, pe.Err, store.ErrInvalid)
+				return nil, fmt.Errorf("IWPC line %d column %d: %v: %w", pe.Line, pe.Column, pe.Err, errs.Invalid)
 			}
-			return nil, fmt.Errorf("IWPC: %v: %w", err, store.ErrInvalid)
+			return nil, fmt.Errorf("IWPC: %v: %w", err, errs.Invalid)
 		}
 		line, _ := cr.FieldPos(0)
 		get := func(k int) string {
@@ -102,7 +102,7 @@ func ReadIWPC(r io.Reader) ([]IWPCRecord, error) {
 		if a := get(3); a != "" && a != "NA" {
 			d := a[0] - '0'
 			if d < 1 || d > 9 {
-				return nil, fmt.Errorf("IWPC line %d column %q: age bin not of the form \"60 - 69\": %w", line, iwpcColumns[3], store.ErrInvalid)
+				return nil, fmt.Errorf("IWPC line %d column %q: age bin not of the form \"60 - 69\": %w", line, iwpcColumns[3], errs.Invalid)
 			}
 			r.AgeDecade = int(d)
 		}
@@ -112,7 +112,7 @@ func ReadIWPC(r io.Reader) ([]IWPCRecord, error) {
 		}{{4, &r.HeightCm}, {5, &r.WeightKg}, {10, &r.WeeklyDose}} {
 			v, err := parseNum(get(f.k))
 			if err != nil {
-				return nil, fmt.Errorf("IWPC line %d column %q: not a number: %w", line, iwpcColumns[f.k], store.ErrInvalid)
+				return nil, fmt.Errorf("IWPC line %d column %q: not a number: %w", line, iwpcColumns[f.k], errs.Invalid)
 			}
 			*f.dst = v
 		}
@@ -200,13 +200,13 @@ func (r IWPCRecord) Input() IWPCInput {
 // weight are required (errors name the field).
 func IWPCInputOf(p *Patient) (IWPCInput, error) {
 	if !(p.Age >= 10) {
-		return IWPCInput{}, fmt.Errorf("patient.age is required (≥ 10) by the IWPC algorithms: %w", store.ErrInvalid)
+		return IWPCInput{}, fmt.Errorf("patient.age is required (≥ 10) by the IWPC algorithms: %w", errs.Invalid)
 	}
 	if !(p.HeightCm > 0) {
-		return IWPCInput{}, fmt.Errorf("patient.heightCm is required by the IWPC algorithms: %w", store.ErrInvalid)
+		return IWPCInput{}, fmt.Errorf("patient.heightCm is required by the IWPC algorithms: %w", errs.Invalid)
 	}
 	if !(p.WeightKg > 0) {
-		return IWPCInput{}, fmt.Errorf("patient.weightKg is required by the IWPC algorithms: %w", store.ErrInvalid)
+		return IWPCInput{}, fmt.Errorf("patient.weightKg is required by the IWPC algorithms: %w", errs.Invalid)
 	}
 	in := IWPCInput{AgeDecades: min(9, int(p.Age/10)), HeightCm: p.HeightCm, WeightKg: p.WeightKg,
 		Race: p.RaceGroup(), EnzymeInducer: p.EnzymeInducer, Amiodarone: p.Amiodarone}

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // sharedIWPC is the full upstream file; tests using it skip when absent.
@@ -83,7 +83,7 @@ func TestReadIWPCErrors(t *testing.T) {
 		"empty":          "",
 	}
 	for name, in := range cases {
-		if _, err := ReadIWPC(bytes.NewReader([]byte(in))); !errors.Is(err, store.ErrInvalid) {
+		if _, err := ReadIWPC(bytes.NewReader([]byte(in))); !errors.Is(err, errs.Invalid) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
@@ -130,7 +130,7 @@ func FuzzReadIWPC(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		recs, err := ReadIWPC(bytes.NewReader(data))
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, errs.Invalid) {
 				t.Fatalf("error not ErrInvalid: %v", err)
 			}
 			return

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Model identifiers.
@@ -96,14 +96,14 @@ func Models() []*DrugModel {
 }
 
 // Model returns the descriptor with the given id, or an error wrapping
-// store.ErrNotFound.
+// errs.NotFound.
 func Model(id string) (*DrugModel, error) {
 	for _, m := range Models() {
 		if m.ID == id {
 			return m, nil
 		}
 	}
-	return nil, fmt.Errorf("drug model %q: %w", id, store.ErrNotFound)
+	return nil, fmt.Errorf("drug model %q: %w", id, errs.NotFound)
 }
 
 // HasBaseline reports whether name is one of the model's baselines.
@@ -141,20 +141,20 @@ func levelFloats(levels []*apd.Decimal) []float64 {
 }
 
 // ParseDose reads a decimal dose string; the error names field and wraps
-// store.ErrInvalid.
+// errs.Invalid.
 func ParseDose(field, s string) (*apd.Decimal, error) {
 	d, _, err := apd.NewFromString(s)
 	if err != nil || d.Form != apd.Finite {
-		return nil, fmt.Errorf("%s: %q is not a decimal number: %w", field, s, store.ErrInvalid)
+		return nil, fmt.Errorf("%s: %q is not a decimal number: %w", field, s, errs.Invalid)
 	}
 	return d, nil
 }
 
 // ValidateDose checks that dose is one of levels; the error names field,
-// lists the allowed levels with their unit and wraps store.ErrInvalid.
+// lists the allowed levels with their unit and wraps errs.Invalid.
 func ValidateDose(field string, dose *apd.Decimal, levels []*apd.Decimal, unit string) error {
 	if dose == nil {
-		return fmt.Errorf("%s: dose is required: %w", field, store.ErrInvalid)
+		return fmt.Errorf("%s: dose is required: %w", field, errs.Invalid)
 	}
 	for _, l := range levels {
 		if l.Cmp(dose) == 0 {
@@ -166,7 +166,7 @@ func ValidateDose(field string, dose *apd.Decimal, levels []*apd.Decimal, unit s
 		allowed[i] = l.Text('f')
 	}
 	return fmt.Errorf("%s: dose %s %s is not one of the model's dose levels (%s: %s): %w",
-		field, dose.Text('f'), unit, unit, strings.Join(allowed, ", "), store.ErrInvalid)
+		field, dose.Text('f'), unit, unit, strings.Join(allowed, ", "), errs.Invalid)
 }
 
 // LevelToMg converts a dose level (LevelUnit) to the administered amount in

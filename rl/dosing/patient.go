@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/rxlab/rxlab/rl/pkpd"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // RaceGroup is a race category of the IWPC algorithms.
@@ -39,7 +39,7 @@ type Patient struct {
 var knownGenes = []string{"CYP2C9", "VKORC1"}
 
 // Validate checks the covariates; errors name the field and wrap
-// store.ErrInvalid. Values are never echoed (they are patient data).
+// errs.Invalid. Values are never echoed (they are patient data).
 func (p *Patient) Validate() error {
 	checks := []struct {
 		field  string
@@ -53,13 +53,13 @@ func (p *Patient) Validate() error {
 	}
 	for _, c := range checks {
 		if math.IsNaN(c.v) || c.v < c.lo || c.v > c.hi {
-			return fmt.Errorf("%s must be within %g–%g: %w", c.field, c.lo, c.hi, store.ErrInvalid)
+			return fmt.Errorf("%s must be within %g–%g: %w", c.field, c.lo, c.hi, errs.Invalid)
 		}
 	}
 	switch p.Sex {
 	case "", "FEMALE", "MALE", "OTHER", "UNKNOWN":
 	default:
-		return fmt.Errorf("patient.sex must be FEMALE, MALE, OTHER or UNKNOWN: %w", store.ErrInvalid)
+		return fmt.Errorf("patient.sex must be FEMALE, MALE, OTHER or UNKNOWN: %w", errs.Invalid)
 	}
 	for gene, g := range p.Genotypes {
 		switch strings.ToUpper(gene) {
@@ -73,7 +73,7 @@ func (p *Patient) Validate() error {
 			}
 		default:
 			return fmt.Errorf("patient.genotypes: gene %q is not used by the models (known: %s): %w",
-				gene, strings.Join(knownGenes, ", "), store.ErrInvalid)
+				gene, strings.Join(knownGenes, ", "), errs.Invalid)
 		}
 	}
 	return nil
@@ -128,10 +128,10 @@ func (p *Patient) RaceGroup() RaceGroup {
 // weight.
 func (p *Patient) BSA() (float64, error) {
 	if !(p.WeightKg > 0) {
-		return 0, fmt.Errorf("patient.weightKg is required for body-surface area: %w", store.ErrInvalid)
+		return 0, fmt.Errorf("patient.weightKg is required for body-surface area: %w", errs.Invalid)
 	}
 	if !(p.HeightCm > 0) {
-		return 0, fmt.Errorf("patient.heightCm is required for body-surface area: %w", store.ErrInvalid)
+		return 0, fmt.Errorf("patient.heightCm is required for body-surface area: %w", errs.Invalid)
 	}
 	return math.Sqrt(p.WeightKg * p.HeightCm / 3600), nil
 }
@@ -141,7 +141,7 @@ func (p *Patient) BSA() (float64, error) {
 // G/A), which the second and third results report.
 func (p *Patient) WarfarinCovariates() (c pkpd.WarfarinCovariates, cypGiven, vkGiven bool, err error) {
 	if !(p.Age >= 18) {
-		return c, false, false, fmt.Errorf("patient.age is required for warfarin and must be ≥ 18: %w", store.ErrInvalid)
+		return c, false, false, fmt.Errorf("patient.age is required for warfarin and must be ≥ 18: %w", errs.Invalid)
 	}
 	c.Age = p.Age
 	c.CYP2C9, cypGiven = p.CYP2C9()

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Population simulation limits, checked before any work.
@@ -71,16 +71,16 @@ type PopulationArmResult struct {
 // CheckPopulationSim validates sizes and budgets; errors name the field.
 func CheckPopulationSim(patients, arms, days int) error {
 	if patients < 1 || patients > MaxPopulation {
-		return fmt.Errorf("population.size must be within 1–%d: %w", MaxPopulation, store.ErrInvalid)
+		return fmt.Errorf("population.size must be within 1–%d: %w", MaxPopulation, errs.Invalid)
 	}
 	if arms < 1 || arms > MaxPopulationArms {
-		return fmt.Errorf("arms: give 1–%d regimens: %w", MaxPopulationArms, store.ErrInvalid)
+		return fmt.Errorf("arms: give 1–%d regimens: %w", MaxPopulationArms, errs.Invalid)
 	}
 	if days < 1 || days > MaxDays {
-		return fmt.Errorf("days must be within 1–%d: %w", MaxDays, store.ErrInvalid)
+		return fmt.Errorf("days must be within 1–%d: %w", MaxDays, errs.Invalid)
 	}
 	if int64(patients)*int64(days)*int64(arms) > MaxPopulationSimWork {
-		return fmt.Errorf("population.size × days × arms exceeds the limit of %d simulated patient-days: %w", MaxPopulationSimWork, store.ErrInvalid)
+		return fmt.Errorf("population.size × days × arms exceeds the limit of %d simulated patient-days: %w", MaxPopulationSimWork, errs.Invalid)
 	}
 	return nil
 }

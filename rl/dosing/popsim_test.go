@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // TestSimulatePopulationMatchesSimulate checks that the shared-batch
@@ -81,7 +81,7 @@ func TestSimulatePopulationLimits(t *testing.T) {
 		n, arms, days int
 		field         string
 	}{{0, 1, 10, "population.size"}, {10, 0, 10, "arms"}, {10, 9, 10, "arms"}, {10, 1, 0, "days"}, {100000, 3, 90, "5000000"}} {
-		if err := CheckPopulationSim(c.n, c.arms, c.days); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), c.field) {
+		if err := CheckPopulationSim(c.n, c.arms, c.days); !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), c.field) {
 			t.Errorf("%+v: %v", c, err)
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/rxlab/rxlab/rl/pkpd"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // MaxPopulation bounds a generated virtual population.
@@ -44,7 +44,7 @@ func categorical(rng *pkpd.RNG, p []float64) int {
 
 func checkPopSize(n int) error {
 	if n < 1 || n > MaxPopulation {
-		return fmt.Errorf("population.size must be within 1–%d: %w", MaxPopulation, store.ErrInvalid)
+		return fmt.Errorf("population.size must be within 1–%d: %w", MaxPopulation, errs.Invalid)
 	}
 	return nil
 }
@@ -115,7 +115,7 @@ func IWPCPopulation(recs []IWPCRecord, n int, seed uint64) ([]*Patient, error) {
 		pool = append(pool, r)
 	}
 	if len(pool) == 0 {
-		return nil, fmt.Errorf("IWPC table has no patient with complete covariates: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("IWPC table has no patient with complete covariates: %w", errs.Invalid)
 	}
 	rng := pkpd.NewRNG(seed)
 	out := make([]*Patient, n)

@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/cockroachdb/apd/v3"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Observation is one measurement of the model's observable, optionally with
@@ -57,10 +57,10 @@ type ControllerFunc func(day int, obs *Observation) (Decision, error)
 func (f ControllerFunc) Decide(day int, obs *Observation) (Decision, error) { return f(day, obs) }
 
 // Method returns the named baseline of the model; unknown names give an
-// error naming field and wrapping store.ErrInvalid.
+// error naming field and wrapping errs.Invalid.
 func Method(m *DrugModel, field, name string) (Policy, error) {
 	if !m.HasBaseline(name) {
-		return nil, fmt.Errorf("%s: %q is not a baseline of %s (%v): %w", field, name, m.ID, m.Baselines, store.ErrInvalid)
+		return nil, fmt.Errorf("%s: %q is not a baseline of %s (%v): %w", field, name, m.ID, m.Baselines, errs.Invalid)
 	}
 	switch m.ID + "/" + name {
 	case WarfarinHamberg + "/" + MethodFixed:
@@ -80,7 +80,7 @@ func Method(m *DrugModel, field, name string) (Policy, error) {
 	case WarfarinHamberg + "/" + MethodAurora:
 		return PolicyFunc(func(m *DrugModel, p *Patient) (Controller, error) {
 			if !(p.Age > 0) {
-				return nil, fmt.Errorf("patient.age is required by the aurora nomogram: %w", store.ErrInvalid)
+				return nil, fmt.Errorf("patient.age is required by the aurora nomogram: %w", errs.Invalid)
 			}
 			init := 5.0
 			if p.Age < 65 {
@@ -95,7 +95,7 @@ func Method(m *DrugModel, field, name string) (Policy, error) {
 	case DocetaxelFriberg + "/" + MethodReduceGrade4:
 		return PolicyFunc(func(m *DrugModel, p *Patient) (Controller, error) { return newDocetaxelQ3W(m, p, true) }), nil
 	}
-	return nil, fmt.Errorf("%s: %q has no implementation for %s: %w", field, name, m.ID, store.ErrNotImplemented)
+	return nil, fmt.Errorf("%s: %q has no implementation for %s: %w", field, name, m.ID, errs.NotImplemented)
 }
 
 // iwpcTitration starts at the IWPC 2009 clinical or pharmacogenetic dose
@@ -131,7 +131,7 @@ func FixedDosePolicy(dose *apd.Decimal, intervalHours float64) Policy {
 			return nil, err
 		}
 		if !(intervalHours >= 24) || intervalHours > MaxDays*24 || math.Mod(intervalHours, 24) != 0 {
-			return nil, fmt.Errorf("regimen.intervalHours must be a positive multiple of 24: %w", store.ErrInvalid)
+			return nil, fmt.Errorf("regimen.intervalHours must be a positive multiple of 24: %w", errs.Invalid)
 		}
 		every := int(intervalHours / 24)
 		mg, _ := amount.Float64()

@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/cockroachdb/apd/v3"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Recommendation is the dose to give now (the API's DoseRecommendation).
@@ -25,14 +25,14 @@ type Recommendation struct {
 // dose) with a named baseline method. The method's controller is replayed
 // from day 0 over the history (the last observation in each day's 24 hours
 // counts as that day's measurement). Errors name the offending field and wrap
-// store.ErrInvalid.
+// errs.Invalid.
 func Recommend(modelID string, p *Patient, method string, history []Observation, day int) (*Recommendation, error) {
 	m, err := Model(modelID)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	if method == "" {
-		return nil, fmt.Errorf("method is required (one of %v) unless a policy is given: %w", m.Baselines, store.ErrInvalid)
+		return nil, fmt.Errorf("method is required (one of %v) unless a policy is given: %w", m.Baselines, errs.Invalid)
 	}
 	pol, err := Method(m, "method", method)
 	if err != nil {
@@ -44,7 +44,7 @@ func Recommend(modelID string, p *Patient, method string, history []Observation,
 // RecommendWith is Recommend for any Policy (for example a trained one).
 func RecommendWith(m *DrugModel, pol Policy, p *Patient, history []Observation, day int) (*Recommendation, error) {
 	if day < 0 || day > MaxDays {
-		return nil, fmt.Errorf("day must be within 0–%d: %w", MaxDays, store.ErrInvalid)
+		return nil, fmt.Errorf("day must be within 0–%d: %w", MaxDays, errs.Invalid)
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -58,10 +58,10 @@ func RecommendWith(m *DrugModel, pol Policy, p *Patient, history []Observation, 
 	for i := range history {
 		o := &history[i]
 		if math.IsNaN(o.Hour) || o.Hour < 0 || o.Hour > float64(24*day)+1e-9 {
-			return nil, fmt.Errorf("history[%d].hour must be within 0–%d (day·24): %w", i, 24*day, store.ErrInvalid)
+			return nil, fmt.Errorf("history[%d].hour must be within 0–%d (day·24): %w", i, 24*day, errs.Invalid)
 		}
 		if math.IsNaN(o.Value) || math.IsInf(o.Value, 0) || o.Value < 0 {
-			return nil, fmt.Errorf("history[%d].value must be a finite non-negative number: %w", i, store.ErrInvalid)
+			return nil, fmt.Errorf("history[%d].value must be a finite non-negative number: %w", i, errs.Invalid)
 		}
 		if o.Dose != nil {
 			mg, err := m.LevelToMg(fmt.Sprintf("history[%d].dose", i), p, o.Dose)
@@ -88,11 +88,11 @@ func RecommendWith(m *DrugModel, pol Policy, p *Patient, history []Observation, 
 	lv := levelFloats(levels)
 	i := nearestLevel(lv, dec.Dose)
 	if math.Abs(lv[i]-dec.Dose) > 1e-9 {
-		return nil, fmt.Errorf("policy returned a dose outside the model's levels: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("policy returned a dose outside the model's levels: %w", errs.Invalid)
 	}
 	level, ok := m.MgToLevel(p, lv[i])
 	if !ok {
-		return nil, fmt.Errorf("policy returned a dose outside the model's levels: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("policy returned a dose outside the model's levels: %w", errs.Invalid)
 	}
 	return &Recommendation{Dose: level, Unit: m.LevelUnit, DoseMg: levels[i], NextCheckHours: dec.NextCheckHours, Rationale: dec.Rationale, Guardrail: dec.Guardrail}, nil
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Monitoring names a measurement schedule: the days on which the observable
@@ -33,13 +33,13 @@ func Monitorings() []Monitoring {
 }
 
 // ParseMonitoring checks a schedule name ("" is PROTOCOL); the error names
-// field and wraps store.ErrInvalid.
+// field and wraps errs.Invalid.
 func ParseMonitoring(field, s string) (Monitoring, error) {
 	if s == "" {
 		return MonitoringProtocol, nil
 	}
 	if !slices.Contains(Monitorings(), Monitoring(s)) {
-		return "", fmt.Errorf("%s: %q is not a monitoring schedule (%v): %w", field, s, Monitorings(), store.ErrInvalid)
+		return "", fmt.Errorf("%s: %q is not a monitoring schedule (%v): %w", field, s, Monitorings(), errs.Invalid)
 	}
 	return Monitoring(s), nil
 }

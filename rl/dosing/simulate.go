@@ -8,7 +8,7 @@ import (
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/rxlab/rxlab/rl/pkpd"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Regimen chooses how a simulated patient is dosed: exactly one of Method,
@@ -128,7 +128,7 @@ type simRun struct {
 // Simulate runs one virtual patient under a regimen. Invalid input (unknown
 // model, out-of-range covariates, days beyond MaxDays, a dose not in the
 // model's levels, an output grid that does not divide 24 h) gives an error
-// naming the field and wrapping store.ErrInvalid (store.ErrNotFound for an
+// naming the field and wrapping errs.Invalid (errs.NotFound for an
 // unknown model).
 func Simulate(ctx context.Context, in SimulationInput) (*Simulation, error) {
 	r, err := newSimRun(in, nil)
@@ -157,14 +157,14 @@ func newSimRun(in SimulationInput, shared *simulator) (*simRun, error) {
 		return nil, fmt.Errorf("model: %w", err)
 	}
 	if in.Days < 1 || in.Days > MaxDays {
-		return nil, fmt.Errorf("days must be within 1–%d: %w", MaxDays, store.ErrInvalid)
+		return nil, fmt.Errorf("days must be within 1–%d: %w", MaxDays, errs.Invalid)
 	}
 	every := in.SampleEveryHours
 	if every == 0 {
 		every = 24
 	}
 	if every < 1 || 24%every != 0 {
-		return nil, fmt.Errorf("sampleEveryHours must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24): %w", store.ErrInvalid)
+		return nil, fmt.Errorf("sampleEveryHours must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24): %w", errs.Invalid)
 	}
 	if err := in.Patient.Validate(); err != nil {
 		return nil, err
@@ -248,7 +248,7 @@ func (r *simRun) decide(day int) error {
 	}
 	i := sort.SearchFloat64s(r.lv, dec.Dose-1e-9)
 	if i == len(r.lv) || math.Abs(r.lv[i]-dec.Dose) > 1e-9 {
-		return fmt.Errorf("regimen: dose %g %s on day %d is not one of the model's dose levels: %w", dec.Dose, r.m.DoseUnit, day, store.ErrInvalid)
+		return fmt.Errorf("regimen: dose %g %s on day %d is not one of the model's dose levels: %w", dec.Dose, r.m.DoseUnit, day, errs.Invalid)
 	}
 	if dec.Dose > 0 {
 		amt := r.levels[i]
@@ -323,7 +323,7 @@ func regimenPolicy(m *DrugModel, r Regimen) (Policy, error) {
 		n++
 	}
 	if n != 1 {
-		return nil, fmt.Errorf("regimen: give exactly one of method, policyId, fixedDose: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("regimen: give exactly one of method, policyId, fixedDose: %w", errs.Invalid)
 	}
 	switch {
 	case r.Method != "":
@@ -358,7 +358,7 @@ func newBatch(m *DrugModel, n int) (*pkpd.WarfarinBatch, *pkpd.DocetaxelBatch, e
 		d, err := pkpd.NewDocetaxelBatch(pkpd.DocetaxelConfig{Patients: n})
 		return nil, d, err
 	}
-	return nil, nil, fmt.Errorf("model %q has no simulator: %w", m.ID, store.ErrNotImplemented)
+	return nil, nil, fmt.Errorf("model %q has no simulator: %w", m.ID, errs.NotImplemented)
 }
 
 func newSimulator(m *DrugModel, p *Patient, variability bool, rng *pkpd.RNG) (*simulator, error) {

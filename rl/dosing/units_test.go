@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // TestDocetaxelUnits checks issue 24's unit rules: doses are given in mg/m²
@@ -32,7 +32,7 @@ func TestDocetaxelUnits(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			sim, err := Simulate(ctx, SimulationInput{Model: DocetaxelFriberg, Patient: p, Regimen: Regimen{FixedDose: dec(c.dose)}, Days: 21})
 			if c.wantErr {
-				if !errors.Is(err, store.ErrInvalid) {
+				if !errors.Is(err, errs.Invalid) {
 					t.Fatalf("err = %v", err)
 				}
 				for _, part := range c.errParts {
@@ -59,7 +59,7 @@ func TestDocetaxelUnits(t *testing.T) {
 	if r.Unit != "mg/m2" || r.Dose.String() != "55" || r.DoseMg.String() != "101" {
 		t.Errorf("after grade 4: %s %s (%s mg), want 55 mg/m2 (101 mg): %s", r.Dose, r.Unit, r.DoseMg, r.Rationale)
 	}
-	if _, err := Recommend(DocetaxelFriberg, &p, MethodReduceGrade4, []Observation{{Hour: 24, Value: 900, Dose: dec("138")}}, 21); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "history[0].dose") {
+	if _, err := Recommend(DocetaxelFriberg, &p, MethodReduceGrade4, []Observation{{Hour: 24, Value: 900, Dose: dec("138")}}, 21); !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "history[0].dose") {
 		t.Errorf("a history dose in mg must be refused: %v", err)
 	}
 }
@@ -95,7 +95,7 @@ func TestDocetaxelEndpoints(t *testing.T) {
 		t.Errorf("RDI at 35 mg/m²: %g", half.Endpoints.RelativeDoseIntensity)
 	}
 	for _, every := range []int{5, 25, -1} {
-		if _, err := Simulate(ctx, SimulationInput{Model: DocetaxelFriberg, Patient: p, Regimen: Regimen{Method: MethodFixed}, Days: 2, SampleEveryHours: every}); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "sampleEveryHours") {
+		if _, err := Simulate(ctx, SimulationInput{Model: DocetaxelFriberg, Patient: p, Regimen: Regimen{Method: MethodFixed}, Days: 2, SampleEveryHours: every}); !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "sampleEveryHours") {
 			t.Errorf("sampleEveryHours %d: %v", every, err)
 		}
 	}

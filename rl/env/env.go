@@ -6,7 +6,7 @@ import (
 
 	"github.com/rxlab/rxlab/rl/dosing"
 	"github.com/rxlab/rxlab/rl/pkpd"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // MaxEnvs bounds the number of parallel patients.
@@ -153,7 +153,7 @@ func newSpec(cfg Config) (*Env, error) {
 	}
 	choose := mon == dosing.MonitoringProtocol && cfg.Monitoring != ""
 	if m.ID != dosing.WarfarinHamberg && cfg.Monitoring != "" && mon != dosing.MonitoringDaily {
-		return nil, fmt.Errorf("monitoring: %s steps whole cycles; only DAILY applies: %w", m.ID, store.ErrInvalid)
+		return nil, fmt.Errorf("monitoring: %s steps whole cycles; only DAILY applies: %w", m.ID, errs.Invalid)
 	}
 	e := &Env{typical: cfg.Typical, target: [2]float64{m.TargetLow, m.TargetHigh}, model: m, monitoring: cfg.Monitoring, choose: choose}
 	switch m.ID {
@@ -168,7 +168,7 @@ func newSpec(cfg Config) (*Env, error) {
 		e.rew = Reward{ChangeWeight: 0.2, ShieldWeight: 0.1, DoseWeight: 0.5, Grade4Weight: 3.5}
 		e.shield = Shield{MaxDose: 100, MaxChange: 25, HoldBelow: 500}
 	default:
-		return nil, fmt.Errorf("model %q has no environment: %w", m.ID, store.ErrNotImplemented)
+		return nil, fmt.Errorf("model %q has no environment: %w", m.ID, errs.NotImplemented)
 	}
 	if cfg.History != 0 {
 		e.k = cfg.History
@@ -177,10 +177,10 @@ func newSpec(cfg Config) (*Env, error) {
 		e.steps = cfg.EpisodeSteps
 	}
 	if e.k < 1 || e.k > 64 {
-		return nil, fmt.Errorf("history must be within 1–64: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("history must be within 1–64: %w", errs.Invalid)
 	}
 	if e.steps < 1 || (e.kind == kindWarfarin && e.steps > dosing.MaxDays) || (e.kind == kindDocetaxel && e.steps*21 > dosing.MaxDays) {
-		return nil, fmt.Errorf("episodeSteps must cover 1–%d days: %w", dosing.MaxDays, store.ErrInvalid)
+		return nil, fmt.Errorf("episodeSteps must cover 1–%d days: %w", dosing.MaxDays, errs.Invalid)
 	}
 	if cfg.Reward != (Reward{}) {
 		e.rew = cfg.Reward
@@ -212,7 +212,7 @@ func New(cfg Config) (*Env, error) {
 		if _, err := dosing.Model(cfg.Model); err != nil {
 			return nil, fmt.Errorf("model: %w", err)
 		}
-		return nil, fmt.Errorf("envs must be within 1–%d: %w", MaxEnvs, store.ErrInvalid)
+		return nil, fmt.Errorf("envs must be within 1–%d: %w", MaxEnvs, errs.Invalid)
 	}
 	e, err := newSpec(cfg)
 	if err != nil {
@@ -260,7 +260,7 @@ func (e *Env) loadPopulation(cfg Config) error {
 		}
 	}
 	if len(pop) == 0 {
-		return fmt.Errorf("population is empty: %w", store.ErrInvalid)
+		return fmt.Errorf("population is empty: %w", errs.Invalid)
 	}
 	for k, p := range pop {
 		if err := p.Validate(); err != nil {
@@ -268,7 +268,7 @@ func (e *Env) loadPopulation(cfg Config) error {
 		}
 		age := p.Age
 		if !(age >= 18) {
-			return fmt.Errorf("population[%d]: patient.age must be ≥ 18: %w", k, store.ErrInvalid)
+			return fmt.Errorf("population[%d]: patient.age must be ≥ 18: %w", k, errs.Invalid)
 		}
 		bsa := 1.8
 		if e.kind == kindDocetaxel {
@@ -539,14 +539,14 @@ func (e *Env) project(i, a int) (int, bool) {
 // rewards and the episode-end flags. Finished patients are reset at once, so
 // their returned observation is the first of a new episode. The returned
 // slices are the Env's buffers. A wrong number of actions or an action out
-// of range gives an error wrapping store.ErrInvalid.
+// of range gives an error wrapping errs.Invalid.
 func (e *Env) Step(actions []int32) (obs []float32, reward []float32, done []bool, err error) {
 	if len(actions) != e.n {
-		return nil, nil, nil, fmt.Errorf("actions: got %d, want %d: %w", len(actions), e.n, store.ErrInvalid)
+		return nil, nil, nil, fmt.Errorf("actions: got %d, want %d: %w", len(actions), e.n, errs.Invalid)
 	}
 	for i, a := range actions {
 		if a < 0 || int(a) >= e.nAct {
-			return nil, nil, nil, fmt.Errorf("actions[%d] must be within 0–%d: %w", i, e.nAct-1, store.ErrInvalid)
+			return nil, nil, nil, fmt.Errorf("actions[%d] must be within 0–%d: %w", i, e.nAct-1, errs.Invalid)
 		}
 	}
 	if e.kind == kindWarfarin {

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/rxlab/rxlab/rl/dosing"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 func mustNew(t testing.TB, cfg Config) *Env {
@@ -28,13 +28,13 @@ func TestNewErrors(t *testing.T) {
 		cfg  Config
 		kind error
 	}{
-		{"model", Config{Model: "x", Envs: 1}, store.ErrNotFound},
-		{"envs", Config{Model: dosing.WarfarinHamberg}, store.ErrInvalid},
-		{"history", Config{Model: dosing.WarfarinHamberg, Envs: 1, History: 100}, store.ErrInvalid},
-		{"episode", Config{Model: dosing.WarfarinHamberg, Envs: 1, EpisodeSteps: 400}, store.ErrInvalid},
-		{"docetaxel episode", Config{Model: dosing.DocetaxelFriberg, Envs: 1, EpisodeSteps: 20}, store.ErrInvalid},
-		{"bad patient", Config{Model: dosing.WarfarinHamberg, Envs: 1, Population: []*dosing.Patient{{Age: -1}}}, store.ErrInvalid},
-		{"no BSA", Config{Model: dosing.DocetaxelFriberg, Envs: 1, Population: []*dosing.Patient{{Age: 50}}}, store.ErrInvalid},
+		{"model", Config{Model: "x", Envs: 1}, errs.NotFound},
+		{"envs", Config{Model: dosing.WarfarinHamberg}, errs.Invalid},
+		{"history", Config{Model: dosing.WarfarinHamberg, Envs: 1, History: 100}, errs.Invalid},
+		{"episode", Config{Model: dosing.WarfarinHamberg, Envs: 1, EpisodeSteps: 400}, errs.Invalid},
+		{"docetaxel episode", Config{Model: dosing.DocetaxelFriberg, Envs: 1, EpisodeSteps: 20}, errs.Invalid},
+		{"bad patient", Config{Model: dosing.WarfarinHamberg, Envs: 1, Population: []*dosing.Patient{{Age: -1}}}, errs.Invalid},
+		{"no BSA", Config{Model: dosing.DocetaxelFriberg, Envs: 1, Population: []*dosing.Patient{{Age: 50}}}, errs.Invalid},
 	}
 	for _, c := range cases {
 		if _, err := New(c.cfg); !errors.Is(err, c.kind) {
@@ -42,10 +42,10 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 	e := mustNew(t, Config{Model: dosing.WarfarinHamberg, Envs: 2, PopulationSize: 10})
-	if _, _, _, err := e.Step([]int32{1}); !errors.Is(err, store.ErrInvalid) {
+	if _, _, _, err := e.Step([]int32{1}); !errors.Is(err, errs.Invalid) {
 		t.Error("short action slice accepted")
 	}
-	if _, _, _, err := e.Step([]int32{1, 31}); !errors.Is(err, store.ErrInvalid) {
+	if _, _, _, err := e.Step([]int32{1, 31}); !errors.Is(err, errs.Invalid) {
 		t.Error("action out of range accepted")
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/rxlab/rxlab/rl/dosing"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // ActFunc chooses an action (a dose-level index) from one observation and
@@ -22,7 +22,7 @@ type ActFunc func(obs []float32, mask []bool) (int, error)
 // day feature (days beyond it are clamped).
 func NewPolicy(cfg Config, act ActFunc) (dosing.Policy, error) {
 	if act == nil {
-		return nil, fmt.Errorf("policy: act function is required: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("policy: act function is required: %w", errs.Invalid)
 	}
 	spec, err := newSpec(cfg)
 	if err != nil {
@@ -30,10 +30,10 @@ func NewPolicy(cfg Config, act ActFunc) (dosing.Policy, error) {
 	}
 	return dosing.PolicyFunc(func(m *dosing.DrugModel, p *dosing.Patient) (dosing.Controller, error) {
 		if m.ID != cfg.Model {
-			return nil, fmt.Errorf("policy: trained for %s, asked for %s: %w", cfg.Model, m.ID, store.ErrInvalid)
+			return nil, fmt.Errorf("policy: trained for %s, asked for %s: %w", cfg.Model, m.ID, errs.Invalid)
 		}
 		if !(p.Age > 0) {
-			return nil, fmt.Errorf("patient.age is required by the policy: %w", store.ErrInvalid)
+			return nil, fmt.Errorf("patient.age is required by the policy: %w", errs.Invalid)
 		}
 		c := &policyController{e: spec, act: act, obs: make([]float32, spec.dim), mask: make([]bool, spec.nAct), cycleMin: math.Inf(1),
 			v: view{age: p.Age, bsa: 1.8, meas: make([]float64, spec.k), doses: make([]float64, spec.k)}}
@@ -88,7 +88,7 @@ func (c *policyController) choose() (level float64, why string, err error) {
 		return 0, "", err
 	}
 	if a < 0 || a >= c.e.nAct {
-		return 0, "", fmt.Errorf("policy: action %d outside 0–%d: %w", a, c.e.nAct-1, store.ErrInvalid)
+		return 0, "", fmt.Errorf("policy: action %d outside 0–%d: %w", a, c.e.nAct-1, errs.Invalid)
 	}
 	why = fmt.Sprintf("policy action %d", a)
 	if !c.mask[a] {

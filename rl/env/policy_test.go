@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/rxlab/rxlab/rl/dosing"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // recorder is an ActFunc that remembers every observation it saw and picks
@@ -109,20 +109,20 @@ func TestPolicyMatchesEnv(t *testing.T) {
 }
 
 func TestNewPolicyErrors(t *testing.T) {
-	if _, err := NewPolicy(Config{Model: dosing.WarfarinHamberg}, nil); !errors.Is(err, store.ErrInvalid) {
+	if _, err := NewPolicy(Config{Model: dosing.WarfarinHamberg}, nil); !errors.Is(err, errs.Invalid) {
 		t.Error("nil act accepted")
 	}
-	if _, err := NewPolicy(Config{Model: "x"}, func([]float32, []bool) (int, error) { return 0, nil }); !errors.Is(err, store.ErrNotFound) {
+	if _, err := NewPolicy(Config{Model: "x"}, func([]float32, []bool) (int, error) { return 0, nil }); !errors.Is(err, errs.NotFound) {
 		t.Error("unknown model accepted")
 	}
 	pol, _ := NewPolicy(Config{Model: dosing.WarfarinHamberg}, func([]float32, []bool) (int, error) { return 99, nil })
 	_, err := dosing.Simulate(context.Background(), dosing.SimulationInput{Model: dosing.WarfarinHamberg,
 		Patient: *patient("*1/*1", "G/G", 60), Regimen: dosing.Regimen{Policy: pol}, Days: 3})
-	if !errors.Is(err, store.ErrInvalid) {
+	if !errors.Is(err, errs.Invalid) {
 		t.Errorf("out-of-range action: %v", err)
 	}
 	m, _ := dosing.Model(dosing.DocetaxelFriberg)
-	if _, err := pol.NewController(m, patient("*1/*1", "G/G", 60)); !errors.Is(err, store.ErrInvalid) {
+	if _, err := pol.NewController(m, patient("*1/*1", "G/G", 60)); !errors.Is(err, errs.Invalid) {
 		t.Errorf("model mismatch: %v", err)
 	}
 }

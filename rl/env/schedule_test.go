@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/rxlab/rxlab/rl/dosing"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // TestOutpatientMonitoring checks training under the outpatient schedule:
@@ -52,10 +52,10 @@ func TestOutpatientMonitoring(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := New(Config{Model: dosing.DocetaxelFriberg, Envs: 1, Monitoring: dosing.MonitoringOutpatient}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := New(Config{Model: dosing.DocetaxelFriberg, Envs: 1, Monitoring: dosing.MonitoringOutpatient}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("docetaxel under OUTPATIENT: %v", err)
 	}
-	if _, err := New(Config{Model: dosing.WarfarinHamberg, Envs: 1, Monitoring: "WEEKLY"}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := New(Config{Model: dosing.WarfarinHamberg, Envs: 1, Monitoring: "WEEKLY"}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("unknown schedule: %v", err)
 	}
 }

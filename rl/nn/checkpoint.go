@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // checkpointMagic starts every serialized MLP; the digit is the format version.
@@ -73,7 +73,7 @@ func sameSizes(a, b []int) bool {
 // Load decodes a checkpoint made by MarshalBinary into a new MLP.
 func Load(data []byte) (*MLP, error) {
 	bad := func(what string, off int) error {
-		return fmt.Errorf("nn: checkpoint: %s at byte %d: %w", what, off, store.ErrInvalid)
+		return fmt.Errorf("nn: checkpoint: %s at byte %d: %w", what, off, errs.Invalid)
 	}
 	if len(data) < len(checkpointMagic) || !bytes.Equal(data[:len(checkpointMagic)], checkpointMagic[:]) {
 		return nil, bad("missing RXNNMLP1 header", 0)

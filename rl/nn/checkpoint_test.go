@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 func TestCheckpointRoundTrip(t *testing.T) {
@@ -57,7 +57,7 @@ func FuzzParseActivation(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		a, err := ParseActivation(s)
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, errs.Invalid) {
 				t.Fatalf("error kind: %v", err)
 			}
 			return
@@ -77,7 +77,7 @@ func FuzzLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Load(data)
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, errs.Invalid) {
 				t.Fatalf("error not ErrInvalid: %v", err)
 			}
 			return

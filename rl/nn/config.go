@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Activation is the element-wise function a dense layer applies after
@@ -44,7 +44,7 @@ func ParseActivation(s string) (Activation, error) {
 	case "relu":
 		return ReLU, nil
 	}
-	return 0, fmt.Errorf("nn: unknown activation %q (want identity, tanh or relu): %w", s, store.ErrInvalid)
+	return 0, fmt.Errorf("nn: unknown activation %q (want identity, tanh or relu): %w", s, errs.Invalid)
 }
 
 // AdamConfig holds Adam's hyper-parameters. Zero fields take the defaults
@@ -88,24 +88,24 @@ const MaxWidth = 1 << 16
 
 func (c Config) validate() error {
 	if len(c.Sizes) < 2 {
-		return fmt.Errorf("nn: config: Sizes needs at least 2 widths, got %d: %w", len(c.Sizes), store.ErrInvalid)
+		return fmt.Errorf("nn: config: Sizes needs at least 2 widths, got %d: %w", len(c.Sizes), errs.Invalid)
 	}
 	for i, s := range c.Sizes {
 		if s < 1 || s > MaxWidth {
-			return fmt.Errorf("nn: config: Sizes[%d] = %d, want 1..%d: %w", i, s, MaxWidth, store.ErrInvalid)
+			return fmt.Errorf("nn: config: Sizes[%d] = %d, want 1..%d: %w", i, s, MaxWidth, errs.Invalid)
 		}
 	}
 	if len(c.Activations) != len(c.Sizes)-1 {
-		return fmt.Errorf("nn: config: %d activations for %d layers: %w", len(c.Activations), len(c.Sizes)-1, store.ErrInvalid)
+		return fmt.Errorf("nn: config: %d activations for %d layers: %w", len(c.Activations), len(c.Sizes)-1, errs.Invalid)
 	}
 	for i, a := range c.Activations {
 		if a > ReLU {
-			return fmt.Errorf("nn: config: Activations[%d] = %v is unknown: %w", i, a, store.ErrInvalid)
+			return fmt.Errorf("nn: config: Activations[%d] = %v is unknown: %w", i, a, errs.Invalid)
 		}
 	}
 	a := c.Adam.withDefaults()
 	if !(a.LR > 0) || !(a.Beta1 >= 0 && a.Beta1 < 1) || !(a.Beta2 >= 0 && a.Beta2 < 1) || !(a.Eps > 0) {
-		return fmt.Errorf("nn: config: Adam %+v out of range (LR>0, 0<=beta<1, eps>0): %w", c.Adam, store.ErrInvalid)
+		return fmt.Errorf("nn: config: Adam %+v out of range (LR>0, 0<=beta<1, eps>0): %w", c.Adam, errs.Invalid)
 	}
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/rxlab/rxlab/rl/nn/kernels"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Loss is a scalar training objective over a batch of network outputs.
@@ -75,10 +75,10 @@ func (PPO) Name() string { return "ppo" }
 // AuxWidth implements Loss; the output must be Actions logits plus a value.
 func (p PPO) AuxWidth(outWidth int) (int, error) {
 	if p.Actions < 1 || outWidth != p.Actions+1 {
-		return 0, fmt.Errorf("nn: PPO with %d actions needs %d outputs (logits + value), network has %d: %w", p.Actions, p.Actions+1, outWidth, store.ErrInvalid)
+		return 0, fmt.Errorf("nn: PPO with %d actions needs %d outputs (logits + value), network has %d: %w", p.Actions, p.Actions+1, outWidth, errs.Invalid)
 	}
 	if !(p.Clip > 0 && p.Clip < 1) {
-		return 0, fmt.Errorf("nn: PPO clip %v outside (0,1): %w", p.Clip, store.ErrInvalid)
+		return 0, fmt.Errorf("nn: PPO clip %v outside (0,1): %w", p.Clip, errs.Invalid)
 	}
 	return PPOAuxWidth, nil
 }

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/rxlab/rxlab/rl/nn/kernels"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 	"gorgonia.org/tensor"
 )
 
@@ -81,7 +81,7 @@ func (m *MLP) OutputWidth() int { return m.cfg.Sizes[len(m.cfg.Sizes)-1] }
 // alias the live parameters: writes change the network.
 func (m *MLP) Weights(l int) (w, b []float32, err error) {
 	if l < 0 || l >= len(m.w) {
-		return nil, nil, fmt.Errorf("nn: layer %d out of range [0,%d): %w", l, len(m.w), store.ErrInvalid)
+		return nil, nil, fmt.Errorf("nn: layer %d out of range [0,%d): %w", l, len(m.w), errs.Invalid)
 	}
 	return m.params[2*l], m.params[2*l+1], nil
 }
@@ -100,11 +100,11 @@ func (m *MLP) Clone() *MLP {
 // must have the same layer sizes (as for syncing actors with a learner).
 func (m *MLP) CopyFrom(src *MLP) error {
 	if len(src.params) != len(m.params) {
-		return fmt.Errorf("nn: CopyFrom: %d parameter tensors, want %d: %w", len(src.params), len(m.params), store.ErrInvalid)
+		return fmt.Errorf("nn: CopyFrom: %d parameter tensors, want %d: %w", len(src.params), len(m.params), errs.Invalid)
 	}
 	for i := range m.params {
 		if len(src.params[i]) != len(m.params[i]) {
-			return fmt.Errorf("nn: CopyFrom: tensor %d has %d values, want %d: %w", i, len(src.params[i]), len(m.params[i]), store.ErrInvalid)
+			return fmt.Errorf("nn: CopyFrom: tensor %d has %d values, want %d: %w", i, len(src.params[i]), len(m.params[i]), errs.Invalid)
 		}
 	}
 	for i := range m.params {
@@ -124,7 +124,7 @@ func (m *MLP) Forward(x []float32, batch int, out []float32) error {
 	in, ow := m.InputWidth(), m.OutputWidth()
 	if batch < 1 || len(x) < batch*in || len(out) < batch*ow {
 		return fmt.Errorf("nn: Forward: batch %d needs x of %d and out of %d floats, got %d and %d: %w",
-			batch, batch*in, batch*ow, len(x), len(out), store.ErrInvalid)
+			batch, batch*in, batch*ow, len(x), len(out), errs.Invalid)
 	}
 	widest := 0
 	for _, s := range m.cfg.Sizes[1 : len(m.cfg.Sizes)-1] {
@@ -154,7 +154,7 @@ func (m *MLP) Forward(x []float32, batch int, out []float32) error {
 // SetLR changes Adam's learning rate for the following steps (a schedule).
 func (m *MLP) SetLR(lr float64) error {
 	if !(lr > 0) {
-		return fmt.Errorf("nn: learning rate %v, want > 0: %w", lr, store.ErrInvalid)
+		return fmt.Errorf("nn: learning rate %v, want > 0: %w", lr, errs.Invalid)
 	}
 	m.adam.LR = lr
 	return nil

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -359,24 +359,24 @@ func TestBadInput(t *testing.T) {
 		{"bad beta", Config{Sizes: []int{3, 2}, Activations: []Activation{Tanh}, Adam: AdamConfig{Beta1: 1}}},
 	}
 	for _, c := range cases {
-		if _, err := New(c.cfg); !errors.Is(err, store.ErrInvalid) {
+		if _, err := New(c.cfg); !errors.Is(err, errs.Invalid) {
 			t.Errorf("%s: err = %v, want ErrInvalid", c.name, err)
 		}
 	}
 	m, _ := New(Config{Sizes: []int{3, 8}, Activations: []Activation{Identity}})
-	if _, err := NewTrainer(m, PPO{Actions: 3, Clip: 0.2}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := NewTrainer(m, PPO{Actions: 3, Clip: 0.2}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("PPO width mismatch: %v", err)
 	}
 	tr, _ := NewTrainer(m, MSE{})
 	for _, c := range []struct{ x, aux int }{{0, 0}, {4, 8}, {3, 7}} {
-		if _, err := tr.Step(make([]float32, c.x), make([]float32, c.aux)); !errors.Is(err, store.ErrInvalid) {
+		if _, err := tr.Step(make([]float32, c.x), make([]float32, c.aux)); !errors.Is(err, errs.Invalid) {
 			t.Errorf("Step(len %d, %d): %v", c.x, c.aux, err)
 		}
 	}
-	if err := m.Forward(make([]float32, 2), 1, make([]float32, 8)); !errors.Is(err, store.ErrInvalid) {
+	if err := m.Forward(make([]float32, 2), 1, make([]float32, 8)); !errors.Is(err, errs.Invalid) {
 		t.Errorf("Forward short x: %v", err)
 	}
-	if _, err := ParseActivation("sigmoid"); !errors.Is(err, store.ErrInvalid) {
+	if _, err := ParseActivation("sigmoid"); !errors.Is(err, errs.Invalid) {
 		t.Errorf("ParseActivation: %v", err)
 	}
 }
@@ -554,7 +554,7 @@ func TestSetLR(t *testing.T) {
 	}
 	m, _ := New(Config{Sizes: []int{4, 8, 2}, Activations: []Activation{Tanh, Identity}, Seed: 2})
 	for _, lr := range []float64{0, -1, math.NaN()} {
-		if err := m.SetLR(lr); !errors.Is(err, store.ErrInvalid) {
+		if err := m.SetLR(lr); !errors.Is(err, errs.Invalid) {
 			t.Errorf("SetLR(%v): err = %v, want ErrInvalid", lr, err)
 		}
 	}

@@ -3,7 +3,7 @@ package nn
 import (
 	"fmt"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -33,7 +33,7 @@ type PlainTrainer struct {
 // MSE or PPO.
 func NewPlainTrainer(m *MLP, loss Loss, batch int) (*PlainTrainer, error) {
 	if batch < 1 || batch > MaxBatch {
-		return nil, fmt.Errorf("nn: plain trainer: batch %d outside 1..%d: %w", batch, MaxBatch, store.ErrInvalid)
+		return nil, fmt.Errorf("nn: plain trainer: batch %d outside 1..%d: %w", batch, MaxBatch, errs.Invalid)
 	}
 	if _, err := loss.AuxWidth(m.OutputWidth()); err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func NewPlainTrainer(m *MLP, loss Loss, batch int) (*PlainTrainer, error) {
 	case PPO:
 		p.cost, err = p.plainPPO(g, h, l)
 	default:
-		return nil, fmt.Errorf("nn: plain trainer has no gorgonia expression for loss %s: %w", loss.Name(), store.ErrNotImplemented)
+		return nil, fmt.Errorf("nn: plain trainer has no gorgonia expression for loss %s: %w", loss.Name(), errs.NotImplemented)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("nn: plain %s loss: %w", loss.Name(), err)
@@ -119,7 +119,7 @@ type PlainForward struct {
 // NewPlainForward builds the forward-only stock graph for batch rows.
 func NewPlainForward(m *MLP, batch int) (*PlainForward, error) {
 	if batch < 1 || batch > MaxBatch {
-		return nil, fmt.Errorf("nn: plain forward: batch %d outside 1..%d: %w", batch, MaxBatch, store.ErrInvalid)
+		return nil, fmt.Errorf("nn: plain forward: batch %d outside 1..%d: %w", batch, MaxBatch, errs.Invalid)
 	}
 	g := G.NewGraph()
 	x, out, _, err := plainNet(g, m, batch)
@@ -135,7 +135,7 @@ func NewPlainForward(m *MLP, batch int) (*PlainForward, error) {
 // Forward computes the outputs for x into out.
 func (p *PlainForward) Forward(x, out []float32) error {
 	if len(x) != len(p.x) || len(out) < p.outN {
-		return fmt.Errorf("nn: plain Forward: len(x) = %d want %d, len(out) = %d want %d: %w", len(x), len(p.x), len(out), p.outN, store.ErrInvalid)
+		return fmt.Errorf("nn: plain Forward: len(x) = %d want %d, len(out) = %d want %d: %w", len(x), len(p.x), len(out), p.outN, errs.Invalid)
 	}
 	copy(p.x, x)
 	defer p.vm.Reset()
@@ -223,18 +223,18 @@ func (p *PlainTrainer) plainPPO(g *G.ExprGraph, out *G.Node, l PPO) (*G.Node, er
 // step; x and aux are laid out as for Trainer.Step with this trainer's batch.
 func (p *PlainTrainer) Step(x, aux []float32) (float32, error) {
 	if len(x) != len(p.x) {
-		return 0, fmt.Errorf("nn: plain Step: len(x) = %d, want %d: %w", len(x), len(p.x), store.ErrInvalid)
+		return 0, fmt.Errorf("nn: plain Step: len(x) = %d, want %d: %w", len(x), len(p.x), errs.Invalid)
 	}
 	copy(p.x, x)
 	switch l := p.loss.(type) {
 	case MSE:
 		if len(aux) != len(p.y) {
-			return 0, fmt.Errorf("nn: plain Step: len(aux) = %d, want %d: %w", len(aux), len(p.y), store.ErrInvalid)
+			return 0, fmt.Errorf("nn: plain Step: len(aux) = %d, want %d: %w", len(aux), len(p.y), errs.Invalid)
 		}
 		copy(p.y, aux)
 	case PPO:
 		if len(aux) != p.batch*PPOAuxWidth {
-			return 0, fmt.Errorf("nn: plain Step: len(aux) = %d, want %d: %w", len(aux), p.batch*PPOAuxWidth, store.ErrInvalid)
+			return 0, fmt.Errorf("nn: plain Step: len(aux) = %d, want %d: %w", len(aux), p.batch*PPOAuxWidth, errs.Invalid)
 		}
 		clear(p.onehot)
 		for i := 0; i < p.batch; i++ {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -30,14 +30,14 @@ type Trainer struct {
 // NewTrainer returns a trainer of m for loss.
 func NewTrainer(m *MLP, loss Loss) (*Trainer, error) {
 	if m == nil || loss == nil {
-		return nil, fmt.Errorf("nn: NewTrainer needs a network and a loss: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("nn: NewTrainer needs a network and a loss: %w", errs.Invalid)
 	}
 	aux, err := loss.AuxWidth(m.OutputWidth())
 	if err != nil {
 		return nil, err
 	}
 	if aux < 0 {
-		return nil, fmt.Errorf("nn: loss %s: negative aux width %d: %w", loss.Name(), aux, store.ErrInvalid)
+		return nil, fmt.Errorf("nn: loss %s: negative aux width %d: %w", loss.Name(), aux, errs.Invalid)
 	}
 	return &Trainer{m: m, loss: loss, aux: aux, graphs: make(map[int]*Graph)}, nil
 }
@@ -50,7 +50,7 @@ func NewTrainer(m *MLP, loss Loss) (*Trainer, error) {
 // restarts the same sequence. p = 0 turns dropout off.
 func (t *Trainer) SetDropout(p float64, seed uint64) error {
 	if !(p >= 0 && p < 1) {
-		return fmt.Errorf("nn: dropout probability %v outside [0, 1): %w", p, store.ErrInvalid)
+		return fmt.Errorf("nn: dropout probability %v outside [0, 1): %w", p, errs.Invalid)
 	}
 	if (p > 0) != (t.drop > 0) {
 		clear(t.graphs) // the graphs with and without mask ops differ
@@ -69,7 +69,7 @@ func (t *Trainer) Graph(batch int) (*Graph, error) {
 		return g, nil
 	}
 	if batch < 1 || batch > MaxBatch {
-		return nil, fmt.Errorf("nn: batch %d outside 1..%d: %w", batch, MaxBatch, store.ErrInvalid)
+		return nil, fmt.Errorf("nn: batch %d outside 1..%d: %w", batch, MaxBatch, errs.Invalid)
 	}
 	g, err := buildGraph(t.m, t.loss, t.aux, batch, t.drop > 0)
 	if err != nil {
@@ -107,11 +107,11 @@ func (t *Trainer) LossAndGrad(x, aux []float32) (float32, [][]float32, error) {
 func (t *Trainer) prepare(x, aux []float32) (*Graph, error) {
 	in := t.m.InputWidth()
 	if len(x) == 0 || len(x)%in != 0 {
-		return nil, fmt.Errorf("nn: Step: len(x) = %d is not a positive multiple of the input width %d: %w", len(x), in, store.ErrInvalid)
+		return nil, fmt.Errorf("nn: Step: len(x) = %d is not a positive multiple of the input width %d: %w", len(x), in, errs.Invalid)
 	}
 	batch := len(x) / in
 	if len(aux) != batch*t.aux {
-		return nil, fmt.Errorf("nn: Step: len(aux) = %d, want %d (batch %d × %d): %w", len(aux), batch*t.aux, batch, t.aux, store.ErrInvalid)
+		return nil, fmt.Errorf("nn: Step: len(aux) = %d, want %d (batch %d × %d): %w", len(aux), batch*t.aux, batch, t.aux, errs.Invalid)
 	}
 	g, err := t.Graph(batch)
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Docetaxel population values: two-compartment PK of Onoue 2016 and the
@@ -100,7 +100,7 @@ type DocetaxelBatch struct {
 // NewDocetaxelBatch allocates a batch of typical patients.
 func NewDocetaxelBatch(cfg DocetaxelConfig) (*DocetaxelBatch, error) {
 	if cfg.Patients < 1 {
-		return nil, fmt.Errorf("patients must be ≥ 1: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("patients must be ≥ 1: %w", errs.Invalid)
 	}
 	if cfg.FineStepsPerHour == 0 {
 		cfg.FineStepsPerHour = 16
@@ -109,7 +109,7 @@ func NewDocetaxelBatch(cfg DocetaxelConfig) (*DocetaxelBatch, error) {
 		cfg.CoarseStepsPerHour = 1
 	}
 	if cfg.FineStepsPerHour < 1 || cfg.FineStepsPerHour > 1024 || cfg.CoarseStepsPerHour < 1 || cfg.CoarseStepsPerHour > 1024 {
-		return nil, fmt.Errorf("steps per hour must be within 1–1024: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("steps per hour must be within 1–1024: %w", errs.Invalid)
 	}
 	n := cfg.Patients
 	b := &DocetaxelBatch{n: n, fine: cfg.FineStepsPerHour, coarse: cfg.CoarseStepsPerHour, hf: 1 / float64(cfg.FineStepsPerHour)}
@@ -137,10 +137,10 @@ func (b *DocetaxelBatch) Hour() float64 { return b.hour }
 // baseline (no drug, all Friberg compartments at Circ0).
 func (b *DocetaxelBatch) SetPatient(i int, p DocetaxelParams) error {
 	if i < 0 || i >= b.n {
-		return fmt.Errorf("patient index %d out of range [0,%d): %w", i, b.n, store.ErrInvalid)
+		return fmt.Errorf("patient index %d out of range [0,%d): %w", i, b.n, errs.Invalid)
 	}
 	if !p.valid() {
-		return fmt.Errorf("docetaxel parameters must be positive and finite: %w", store.ErrInvalid)
+		return fmt.Errorf("docetaxel parameters must be positive and finite: %w", errs.Invalid)
 	}
 	h := b.hf / 2
 	k10, k12, k21 := p.CL/p.V1, p.Q/p.V1, p.Q/p.V2
@@ -178,17 +178,17 @@ func (b *DocetaxelBatch) Reset() {
 // infusion may be running.
 func (b *DocetaxelBatch) Infuse(i int, mg, hours float64) error {
 	if i < 0 || i >= b.n {
-		return fmt.Errorf("patient index %d out of range: %w", i, store.ErrInvalid)
+		return fmt.Errorf("patient index %d out of range: %w", i, errs.Invalid)
 	}
 	if !(mg >= 0) || math.IsInf(mg, 0) {
-		return fmt.Errorf("dose must be a finite non-negative amount: %w", store.ErrInvalid)
+		return fmt.Errorf("dose must be a finite non-negative amount: %w", errs.Invalid)
 	}
 	steps := hours * float64(b.fine)
 	if !(hours > 0) || math.Abs(steps-math.Round(steps)) > 1e-9 || steps > 1e6 {
-		return fmt.Errorf("infusion duration must be a positive multiple of %g h: %w", b.hf, store.ErrInvalid)
+		return fmt.Errorf("infusion duration must be a positive multiple of %g h: %w", b.hf, errs.Invalid)
 	}
 	if b.left[i] > 0 {
-		return fmt.Errorf("an infusion is already running: %w", store.ErrInvalid)
+		return fmt.Errorf("an infusion is already running: %w", errs.Invalid)
 	}
 	if mg == 0 {
 		return nil

@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // docetaxelCourse gives a typical patient mg over a 1-h infusion at hour 0 and
@@ -73,10 +73,10 @@ func TestDocetaxelConvergence(t *testing.T) {
 }
 
 func TestDocetaxelValidation(t *testing.T) {
-	if _, err := NewDocetaxelBatch(DocetaxelConfig{}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := NewDocetaxelBatch(DocetaxelConfig{}); !errors.Is(err, errs.Invalid) {
 		t.Error("zero patients accepted")
 	}
-	if _, err := NewDocetaxelBatch(DocetaxelConfig{Patients: 1, FineStepsPerHour: -1}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := NewDocetaxelBatch(DocetaxelConfig{Patients: 1, FineStepsPerHour: -1}); !errors.Is(err, errs.Invalid) {
 		t.Error("negative steps accepted")
 	}
 	b, _ := NewDocetaxelBatch(DocetaxelConfig{Patients: 2})
@@ -85,17 +85,17 @@ func TestDocetaxelValidation(t *testing.T) {
 		i       int
 		mg, dur float64
 	}{{"index", 5, 10, 1}, {"negative dose", 0, -1, 1}, {"NaN dose", 0, math.NaN(), 1}, {"zero duration", 0, 10, 0}, {"odd duration", 0, 10, 0.01}} {
-		if err := b.Infuse(c.i, c.mg, c.dur); !errors.Is(err, store.ErrInvalid) {
+		if err := b.Infuse(c.i, c.mg, c.dur); !errors.Is(err, errs.Invalid) {
 			t.Errorf("%s: err = %v", c.name, err)
 		}
 	}
 	if err := b.Infuse(0, 10, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Infuse(0, 10, 1); !errors.Is(err, store.ErrInvalid) {
+	if err := b.Infuse(0, 10, 1); !errors.Is(err, errs.Invalid) {
 		t.Error("overlapping infusion accepted")
 	}
-	if err := b.SetPatient(0, DocetaxelParams{}); !errors.Is(err, store.ErrInvalid) {
+	if err := b.SetPatient(0, DocetaxelParams{}); !errors.Is(err, errs.Invalid) {
 		t.Error("zero params accepted")
 	}
 }

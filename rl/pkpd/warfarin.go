@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // CYP2C9 is a diplotype of the CYP2C9 gene covered by the Hamberg 2007 model.
@@ -38,7 +38,7 @@ func AllCYP2C9() []CYP2C9 {
 }
 
 // ParseCYP2C9 reads a diplotype such as "*1/*3" (allele order and spaces are
-// ignored). Unknown diplotypes wrap store.ErrInvalid.
+// ignored). Unknown diplotypes wrap errs.Invalid.
 func ParseCYP2C9(s string) (CYP2C9, error) {
 	t := strings.ReplaceAll(strings.TrimSpace(s), " ", "")
 	if a, b, ok := strings.Cut(t, "/"); ok && a > b {
@@ -49,7 +49,7 @@ func ParseCYP2C9(s string) (CYP2C9, error) {
 			return CYP2C9(i), nil
 		}
 	}
-	return 0, fmt.Errorf("CYP2C9 genotype %q is not one of *1/*1, *1/*2, *1/*3, *2/*2, *2/*3, *3/*3: %w", s, store.ErrInvalid)
+	return 0, fmt.Errorf("CYP2C9 genotype %q is not one of *1/*1, *1/*2, *1/*3, *2/*2, *2/*3, *3/*3: %w", s, errs.Invalid)
 }
 
 // VKORC1 is the genotype at VKORC1 -1639 G>A (rs9923231).
@@ -77,7 +77,7 @@ func (v VKORC1) String() string {
 func AllVKORC1() []VKORC1 { return []VKORC1{VKORC1_GG, VKORC1_GA, VKORC1_AA} }
 
 // ParseVKORC1 reads "G/G", "G/A", "A/G" or "A/A" (case-insensitive).
-// Unknown genotypes wrap store.ErrInvalid.
+// Unknown genotypes wrap errs.Invalid.
 func ParseVKORC1(s string) (VKORC1, error) {
 	switch strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", "")) {
 	case "G/G", "GG":
@@ -87,7 +87,7 @@ func ParseVKORC1(s string) (VKORC1, error) {
 	case "A/A", "AA":
 		return VKORC1_AA, nil
 	}
-	return 0, fmt.Errorf("VKORC1 genotype %q is not one of G/G, G/A, A/A: %w", s, store.ErrInvalid)
+	return 0, fmt.Errorf("VKORC1 genotype %q is not one of G/G, G/A, A/A: %w", s, errs.Invalid)
 }
 
 // Hamberg 2007 population values (Table 2 and Table 4 of the paper, as
@@ -148,13 +148,13 @@ type WarfarinParams struct {
 
 func checkWarfarinCov(c WarfarinCovariates) error {
 	if math.IsNaN(c.Age) || c.Age < 18 || c.Age > 120 {
-		return fmt.Errorf("age must be within 18–120 years: %w", store.ErrInvalid)
+		return fmt.Errorf("age must be within 18–120 years: %w", errs.Invalid)
 	}
 	if c.CYP2C9 >= numCYP2C9 {
-		return fmt.Errorf("CYP2C9 genotype out of range: %w", store.ErrInvalid)
+		return fmt.Errorf("CYP2C9 genotype out of range: %w", errs.Invalid)
 	}
 	if c.VKORC1 >= numVKORC1 {
-		return fmt.Errorf("VKORC1 genotype out of range: %w", store.ErrInvalid)
+		return fmt.Errorf("VKORC1 genotype out of range: %w", errs.Invalid)
 	}
 	return nil
 }
@@ -258,16 +258,16 @@ type WarfarinBatch struct {
 // *1/*1, G/A, 71-year-old until SetPatient is called.
 func NewWarfarinBatch(cfg WarfarinConfig) (*WarfarinBatch, error) {
 	if cfg.Patients < 1 {
-		return nil, fmt.Errorf("patients must be ≥ 1: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("patients must be ≥ 1: %w", errs.Invalid)
 	}
 	if cfg.Scheme > SchemeReferenceEuler {
-		return nil, fmt.Errorf("scheme %d unknown: %w", cfg.Scheme, store.ErrInvalid)
+		return nil, fmt.Errorf("scheme %d unknown: %w", cfg.Scheme, errs.Invalid)
 	}
 	if cfg.StepsPerDay == 0 || cfg.Scheme == SchemeReferenceEuler {
 		cfg.StepsPerDay = 24
 	}
 	if cfg.StepsPerDay < 1 || 1440%cfg.StepsPerDay != 0 {
-		return nil, fmt.Errorf("stepsPerDay must divide 1440: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("stepsPerDay must divide 1440: %w", errs.Invalid)
 	}
 	n := cfg.Patients
 	b := &WarfarinBatch{n: n, steps: cfg.StepsPerDay, h: 24 / float64(cfg.StepsPerDay), scheme: cfg.Scheme, pw: newPowTable(hambergGamma)}
@@ -312,13 +312,13 @@ func validParams(p WarfarinParams) bool {
 // microseconds); it is not meant for the per-step path.
 func (b *WarfarinBatch) SetPatient(i int, p WarfarinParams) error {
 	if i < 0 || i >= b.n {
-		return fmt.Errorf("patient index %d out of range [0,%d): %w", i, b.n, store.ErrInvalid)
+		return fmt.Errorf("patient index %d out of range [0,%d): %w", i, b.n, errs.Invalid)
 	}
 	if !validParams(p) {
-		return fmt.Errorf("warfarin parameters must be positive and finite: %w", store.ErrInvalid)
+		return fmt.Errorf("warfarin parameters must be positive and finite: %w", errs.Invalid)
 	}
 	if p.Gamma != b.pw.gamma {
-		return fmt.Errorf("warfarin gamma must be the model's %g: %w", b.pw.gamma, store.ErrInvalid)
+		return fmt.Errorf("warfarin gamma must be the model's %g: %w", b.pw.gamma, errs.Invalid)
 	}
 	h := b.h
 	k10, k12, k21 := p.CL/p.V1, p.Q/p.V1, p.Q/p.V2

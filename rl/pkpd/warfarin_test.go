@@ -6,7 +6,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // simulateTypical runs a typical 71-year-old on 5 mg/day and returns the INR
@@ -179,24 +179,24 @@ func TestWarfarinValidation(t *testing.T) {
 		{"bad vk", WarfarinCovariates{Age: 50, VKORC1: 9}},
 	}
 	for _, c := range cases {
-		if _, err := TypicalWarfarin(c.cov); !errors.Is(err, store.ErrInvalid) {
+		if _, err := TypicalWarfarin(c.cov); !errors.Is(err, errs.Invalid) {
 			t.Errorf("%s: err = %v, want ErrInvalid", c.name, err)
 		}
 	}
-	if _, err := NewWarfarinBatch(WarfarinConfig{Patients: 0}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := NewWarfarinBatch(WarfarinConfig{Patients: 0}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("zero patients accepted")
 	}
-	if _, err := NewWarfarinBatch(WarfarinConfig{Patients: 1, Scheme: 9}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := NewWarfarinBatch(WarfarinConfig{Patients: 1, Scheme: 9}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("unknown scheme accepted")
 	}
-	if _, err := NewWarfarinBatch(WarfarinConfig{Patients: 1, StepsPerDay: 7}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := NewWarfarinBatch(WarfarinConfig{Patients: 1, StepsPerDay: 7}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("7 steps/day accepted")
 	}
 	b, _ := NewWarfarinBatch(WarfarinConfig{Patients: 1})
-	if err := b.SetPatient(0, WarfarinParams{}); !errors.Is(err, store.ErrInvalid) {
+	if err := b.SetPatient(0, WarfarinParams{}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("zero params accepted")
 	}
-	if err := b.SetPatient(3, WarfarinParams{}); !errors.Is(err, store.ErrInvalid) {
+	if err := b.SetPatient(3, WarfarinParams{}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("bad index accepted")
 	}
 }
@@ -212,7 +212,7 @@ func TestGenotypeParse(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "*1/*5", "*4/*4", "1/1"} {
-		if _, err := ParseCYP2C9(bad); !errors.Is(err, store.ErrInvalid) {
+		if _, err := ParseCYP2C9(bad); !errors.Is(err, errs.Invalid) {
 			t.Errorf("ParseCYP2C9(%q) accepted", bad)
 		}
 	}
@@ -225,7 +225,7 @@ func TestGenotypeParse(t *testing.T) {
 			t.Errorf("ParseVKORC1(%q) = %v, %v", c.in, got, err)
 		}
 	}
-	if _, err := ParseVKORC1("C/T"); !errors.Is(err, store.ErrInvalid) {
+	if _, err := ParseVKORC1("C/T"); !errors.Is(err, errs.Invalid) {
 		t.Error("ParseVKORC1(C/T) accepted")
 	}
 }
@@ -285,14 +285,14 @@ func FuzzParseGenotype(f *testing.F) {
 			if back, err := ParseCYP2C9(c.String()); err != nil || back != c {
 				t.Fatalf("CYP2C9 %q → %v does not round-trip", s, c)
 			}
-		} else if !errors.Is(err, store.ErrInvalid) {
+		} else if !errors.Is(err, errs.Invalid) {
 			t.Fatalf("CYP2C9 error kind: %v", err)
 		}
 		if v, err := ParseVKORC1(s); err == nil {
 			if back, err := ParseVKORC1(v.String()); err != nil || back != v {
 				t.Fatalf("VKORC1 %q → %v does not round-trip", s, v)
 			}
-		} else if !errors.Is(err, store.ErrInvalid) {
+		} else if !errors.Is(err, errs.Invalid) {
 			t.Fatalf("VKORC1 error kind: %v", err)
 		}
 	})

@@ -9,7 +9,7 @@ import (
 
 	"github.com/rxlab/rxlab/rl/env"
 	"github.com/rxlab/rxlab/rl/nn"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // checkpointMagic starts every Trainer checkpoint; the digit is the format
@@ -88,11 +88,11 @@ func Restore(cfg Config, data []byte) (*Trainer, error) {
 
 // UnmarshalBinary restores a checkpoint into a Trainer built with the same
 // configuration. A checkpoint of another configuration, or a truncated or
-// corrupt one, gives an error wrapping store.ErrInvalid and leaves the
+// corrupt one, gives an error wrapping errs.Invalid and leaves the
 // Trainer unchanged.
 func (t *Trainer) UnmarshalBinary(data []byte) error {
 	bad := func(what string) error {
-		return fmt.Errorf("ppo: checkpoint: %s: %w", what, store.ErrInvalid)
+		return fmt.Errorf("ppo: checkpoint: %s: %w", what, errs.Invalid)
 	}
 	if !bytes.HasPrefix(data, checkpointMagic) {
 		return bad("not a PPO checkpoint (bad magic)")

@@ -5,7 +5,7 @@ import (
 
 	"github.com/rxlab/rxlab/rl/dosing"
 	"github.com/rxlab/rxlab/rl/env"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Hyperparameters are PPO's tunable settings. Zero values take the defaults
@@ -86,10 +86,10 @@ func (h Hyperparameters) WithDefaults() Hyperparameters {
 }
 
 // Validate checks the ranges; errors name the field (prefixed with field)
-// and wrap store.ErrInvalid.
+// and wrap errs.Invalid.
 func (h Hyperparameters) Validate(field string) error {
 	bad := func(name, want string) error {
-		return fmt.Errorf("%s.%s must be %s: %w", field, name, want, store.ErrInvalid)
+		return fmt.Errorf("%s.%s must be %s: %w", field, name, want, errs.Invalid)
 	}
 	switch {
 	case h.Envs < 1 || h.Envs > 4096:
@@ -119,7 +119,7 @@ func (h Hyperparameters) Validate(field string) error {
 	}
 	for i, w := range h.Hidden {
 		if w < 1 || w > 1024 {
-			return fmt.Errorf("%s.hidden[%d] must be within 1–1024: %w", field, i, store.ErrInvalid)
+			return fmt.Errorf("%s.hidden[%d] must be within 1–1024: %w", field, i, errs.Invalid)
 		}
 	}
 	return nil

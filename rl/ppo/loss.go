@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // maxActions bounds the action count, so the loss can keep a row of
@@ -33,7 +33,7 @@ func (p *policyLoss) Name() string { return "masked-ppo-policy" }
 
 func (p *policyLoss) AuxWidth(outWidth int) (int, error) {
 	if outWidth != p.actions || p.actions < 1 || p.actions > maxActions {
-		return 0, fmt.Errorf("ppo: policy network has %d outputs, want %d actions (1–%d): %w", outWidth, p.actions, maxActions, store.ErrInvalid)
+		return 0, fmt.Errorf("ppo: policy network has %d outputs, want %d actions (1–%d): %w", outWidth, p.actions, maxActions, errs.Invalid)
 	}
 	return 3 + p.actions, nil
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/rxlab/rxlab/rl/env"
 	"github.com/rxlab/rxlab/rl/nn"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // policyMagic starts every serialized Policy; the digit is the format version.
@@ -57,7 +57,7 @@ func historyOf(model string, dim int) (int, error) {
 	case model != "docetaxel-friberg" && dim > 12 && (dim-12)%2 == 0:
 		return (dim - 12) / 2, nil
 	}
-	return 0, fmt.Errorf("ppo: observation width %d does not fit model %s: %w", dim, model, store.ErrInvalid)
+	return 0, fmt.Errorf("ppo: observation width %d does not fit model %s: %w", dim, model, errs.Invalid)
 }
 
 // Parameters returns the number of trainable parameters.
@@ -72,7 +72,7 @@ func (p *Policy) Clone() *Policy {
 // into probs (length Actions) and returns the most probable action.
 func (p *Policy) Probabilities(obs []float32, mask []bool, probs []float32) (int, error) {
 	if len(obs) != p.Spec.ObsDim || len(mask) != p.Spec.Actions || len(probs) != p.Spec.Actions {
-		return 0, fmt.Errorf("ppo: policy wants %d observations and %d mask entries: %w", p.Spec.ObsDim, p.Spec.Actions, store.ErrInvalid)
+		return 0, fmt.Errorf("ppo: policy wants %d observations and %d mask entries: %w", p.Spec.ObsDim, p.Spec.Actions, errs.Invalid)
 	}
 	if err := p.net.Forward(obs, 1, p.logits); err != nil {
 		return 0, err
@@ -116,9 +116,9 @@ func (p *Policy) MarshalBinary() ([]byte, error) {
 }
 
 // LoadPolicy decodes a policy made by MarshalBinary. Corrupt input gives an
-// error wrapping store.ErrInvalid.
+// error wrapping errs.Invalid.
 func LoadPolicy(data []byte) (*Policy, error) {
-	bad := func(what string) error { return fmt.Errorf("ppo: policy: %s: %w", what, store.ErrInvalid) }
+	bad := func(what string) error { return fmt.Errorf("ppo: policy: %s: %w", what, errs.Invalid) }
 	if !bytes.HasPrefix(data, policyMagic) || len(data) < len(policyMagic)+4 {
 		return nil, bad("not a PPO policy (bad magic)")
 	}

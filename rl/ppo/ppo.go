@@ -11,7 +11,7 @@ import (
 	"github.com/rxlab/rxlab/rl/env"
 	"github.com/rxlab/rxlab/rl/nn"
 	"github.com/rxlab/rxlab/rl/nn/kernels"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // Metrics summarize one training iteration (one rollout and its update).
@@ -91,7 +91,7 @@ func newAdam(net *nn.MLP) adamState {
 }
 
 // New builds a Trainer: both networks initialised from cfg.Seed, nothing
-// trained yet. Errors name the offending field and wrap store.ErrInvalid.
+// trained yet. Errors name the offending field and wrap errs.Invalid.
 func New(cfg Config) (*Trainer, error) {
 	cfg = cfg.withDefaults()
 	if _, err := dosing.Model(cfg.Model); err != nil {
@@ -101,7 +101,7 @@ func New(cfg Config) (*Trainer, error) {
 		return nil, err
 	}
 	if len(cfg.Population) == 0 {
-		return nil, fmt.Errorf("population is empty: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("population is empty: %w", errs.Invalid)
 	}
 	t := &Trainer{cfg: cfg, kind: cfg.Model}
 	e, err := t.newEnv(0)

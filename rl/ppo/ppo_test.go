@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/rxlab/rxlab/rl/dosing"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 func smallConfig(t testing.TB, seed uint64) Config {
@@ -149,7 +149,7 @@ func TestCheckpointRejectsBadInput(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			before, _ := c.tr.MarshalBinary()
-			if err := c.tr.UnmarshalBinary(c.data); !errors.Is(err, store.ErrInvalid) {
+			if err := c.tr.UnmarshalBinary(c.data); !errors.Is(err, errs.Invalid) {
 				t.Fatalf("err = %v, want ErrInvalid", err)
 			}
 			after, _ := c.tr.MarshalBinary()
@@ -209,7 +209,7 @@ func TestPolicyRoundTrip(t *testing.T) {
 		t.Errorf("probabilities sum to %g", sum)
 	}
 	for _, bad := range [][]byte{nil, []byte("RXPPOPL1"), b[:len(b)-7]} {
-		if _, err := LoadPolicy(bad); !errors.Is(err, store.ErrInvalid) {
+		if _, err := LoadPolicy(bad); !errors.Is(err, errs.Invalid) {
 			t.Errorf("LoadPolicy(%d bytes): err = %v, want ErrInvalid", len(bad), err)
 		}
 	}
@@ -273,7 +273,7 @@ func TestHyperparameterValidation(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.h.WithDefaults().Validate("hp")
-			if !errors.Is(err, store.ErrInvalid) || !bytes.Contains([]byte(err.Error()), []byte(c.field)) {
+			if !errors.Is(err, errs.Invalid) || !bytes.Contains([]byte(err.Error()), []byte(c.field)) {
 				t.Fatalf("err = %v, want ErrInvalid naming %s", err, c.field)
 			}
 		})
@@ -298,7 +298,7 @@ func FuzzLoadPolicy(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := LoadPolicy(data)
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, errs.Invalid) {
 				t.Fatalf("error does not wrap ErrInvalid: %v", err)
 			}
 			return
@@ -322,7 +322,7 @@ func FuzzRestore(f *testing.F) {
 	f.Add(ck)
 	f.Add(ck[:40])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if err := tr.UnmarshalBinary(data); err != nil && !errors.Is(err, store.ErrInvalid) {
+		if err := tr.UnmarshalBinary(data); err != nil && !errors.Is(err, errs.Invalid) {
 			t.Fatalf("error does not wrap ErrInvalid: %v", err)
 		}
 	})

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/rxlab/rxlab/molecules"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // TestAtomExtras checks WithAtomFeatures' row layout and its refusals, and
@@ -35,7 +35,7 @@ func TestAtomExtras(t *testing.T) {
 	if err := gx.validate(0, 0, k); err != nil {
 		t.Error(err)
 	}
-	if err := g.validate(0, 0, k); !errors.Is(err, store.ErrInvalid) {
+	if err := g.validate(0, 0, k); !errors.Is(err, errs.Invalid) {
 		t.Errorf("graph without extras for a model with %d: err = %v", k, err)
 	}
 	o := gx.without(1)
@@ -46,11 +46,11 @@ func TestAtomExtras(t *testing.T) {
 		x []float32
 		k int
 	}{{x[:7], k}, {x, 0}, {x, 3}} {
-		if _, err := WithAtomFeatures(g, bad.x, bad.k); !errors.Is(err, store.ErrInvalid) {
+		if _, err := WithAtomFeatures(g, bad.x, bad.k); !errors.Is(err, errs.Invalid) {
 			t.Errorf("%d values, k = %d: err = %v", len(bad.x), bad.k, err)
 		}
 	}
-	if _, err := WithAtomFeatures(gx, x, k); !errors.Is(err, store.ErrInvalid) {
+	if _, err := WithAtomFeatures(gx, x, k); !errors.Is(err, errs.Invalid) {
 		t.Errorf("extras added twice: err = %v", err)
 	}
 
@@ -105,7 +105,7 @@ func TestAtomExtras(t *testing.T) {
 		}
 	}
 	plain := []Graph{GraphOf(m, nil)}
-	if err := back.Predict(plain, p2[:1]); !errors.Is(err, store.ErrInvalid) {
+	if err := back.Predict(plain, p2[:1]); !errors.Is(err, errs.Invalid) {
 		t.Errorf("graph without the model's atom extras: err = %v", err)
 	}
 }

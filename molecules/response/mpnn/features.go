@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/rxlab/rxlab/molecules"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // FeatureVersion identifies the featurisation; models record it and Load
@@ -226,32 +226,32 @@ func hybridSlot(a *molecules.Atom, deg, hs, pi int) int {
 func (g *Graph) validate(i, extras, atomExtras int) error {
 	switch {
 	case g.Atoms < 1:
-		return fmt.Errorf("mpnn: graph %d has no atoms: %w", i, store.ErrInvalid)
+		return fmt.Errorf("mpnn: graph %d has no atoms: %w", i, errs.Invalid)
 	case len(g.AtomF) != g.Atoms*(AtomDim+atomExtras):
 		return fmt.Errorf("mpnn: graph %d: %d atom features, want %d×%d (%d built-in, %d extra per atom): %w",
-			i, len(g.AtomF), g.Atoms, AtomDim+atomExtras, AtomDim, atomExtras, store.ErrInvalid)
+			i, len(g.AtomF), g.Atoms, AtomDim+atomExtras, AtomDim, atomExtras, errs.Invalid)
 	case len(g.Dst) != len(g.Src) || len(g.Src)%2 != 0 || len(g.BondF) != len(g.Src)*BondDim:
-		return fmt.Errorf("mpnn: graph %d: inconsistent bond arrays (%d src, %d dst, %d features): %w", i, len(g.Src), len(g.Dst), len(g.BondF), store.ErrInvalid)
+		return fmt.Errorf("mpnn: graph %d: inconsistent bond arrays (%d src, %d dst, %d features): %w", i, len(g.Src), len(g.Dst), len(g.BondF), errs.Invalid)
 	case len(g.Extra) != extras:
-		return fmt.Errorf("mpnn: graph %d has %d extra features, the model wants %d: %w", i, len(g.Extra), extras, store.ErrInvalid)
+		return fmt.Errorf("mpnn: graph %d has %d extra features, the model wants %d: %w", i, len(g.Extra), extras, errs.Invalid)
 	}
 	for e, s := range g.Src {
 		d := g.Dst[e]
 		if s < 0 || int(s) >= g.Atoms || d < 0 || int(d) >= g.Atoms || s == d {
-			return fmt.Errorf("mpnn: graph %d: directed bond %d joins atoms %d and %d of %d: %w", i, e, s, d, g.Atoms, store.ErrInvalid)
+			return fmt.Errorf("mpnn: graph %d: directed bond %d joins atoms %d and %d of %d: %w", i, e, s, d, g.Atoms, errs.Invalid)
 		}
 		if r := e ^ 1; g.Src[r] != d || g.Dst[r] != s {
-			return fmt.Errorf("mpnn: graph %d: directed bond %d is not the reverse of %d: %w", i, r, e, store.ErrInvalid)
+			return fmt.Errorf("mpnn: graph %d: directed bond %d is not the reverse of %d: %w", i, r, e, errs.Invalid)
 		}
 	}
 	for _, v := range g.AtomF {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("mpnn: graph %d: non-finite atom feature: %w", i, store.ErrInvalid)
+			return fmt.Errorf("mpnn: graph %d: non-finite atom feature: %w", i, errs.Invalid)
 		}
 	}
 	for _, v := range g.Extra {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("mpnn: graph %d: non-finite extra feature: %w", i, store.ErrInvalid)
+			return fmt.Errorf("mpnn: graph %d: non-finite extra feature: %w", i, errs.Invalid)
 		}
 	}
 	return nil
@@ -288,7 +288,7 @@ func (g *Graph) without(k int) Graph {
 func WithAtomFeatures(g Graph, x []float32, k int) (Graph, error) {
 	if k < 1 || len(x) != g.Atoms*k || len(g.AtomF) != g.Atoms*AtomDim {
 		return Graph{}, fmt.Errorf("mpnn: %d per-atom features for %d atoms of %d each, on rows of %d: %w",
-			len(x), g.Atoms, k, len(g.AtomF)/max(g.Atoms, 1), store.ErrInvalid)
+			len(x), g.Atoms, k, len(g.AtomF)/max(g.Atoms, 1), errs.Invalid)
 	}
 	o := g
 	w := AtomDim + k

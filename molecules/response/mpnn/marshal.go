@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // magic starts every serialised model; the last byte is the format version.
@@ -55,7 +55,7 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 // featurisation or shapes differ from this package's.
 func Load(data []byte) (*Model, error) {
 	bad := func(format string, a ...any) error {
-		return fmt.Errorf("mpnn: Load: "+format+": %w", append(a, store.ErrInvalid)...)
+		return fmt.Errorf("mpnn: Load: "+format+": %w", append(a, errs.Invalid)...)
 	}
 	if len(data) < len(magic)+4 || !bytes.Equal(data[:len(magic)], magic) {
 		return nil, bad("not an mpnn model (bad magic at byte 0)")

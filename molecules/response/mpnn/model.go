@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/rxlab/rxlab/rl/nn/kernels"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 	"gorgonia.org/tensor"
 )
 
@@ -91,7 +91,7 @@ func (c Config) withDefaults() Config {
 
 func (c Config) validate() error {
 	bad := func(f string, v any) error {
-		return fmt.Errorf("mpnn: config %s = %v out of range: %w", f, v, store.ErrInvalid)
+		return fmt.Errorf("mpnn: config %s = %v out of range: %w", f, v, errs.Invalid)
 	}
 	switch {
 	case c.Hidden < 1 || c.Hidden > 4096:
@@ -226,18 +226,18 @@ func (m *Model) NumParams() int {
 
 func checkData(gs []Graph, ys [][]float64, extras, atomExtras, tasks int, what string) error {
 	if len(ys) != len(gs) {
-		return fmt.Errorf("mpnn: %s: %d graphs but %d target rows: %w", what, len(gs), len(ys), store.ErrInvalid)
+		return fmt.Errorf("mpnn: %s: %d graphs but %d target rows: %w", what, len(gs), len(ys), errs.Invalid)
 	}
 	for i := range gs {
 		if err := gs[i].validate(i, extras, atomExtras); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		if len(ys[i]) != tasks {
-			return fmt.Errorf("mpnn: %s row %d has %d targets, want %d: %w", what, i, len(ys[i]), tasks, store.ErrInvalid)
+			return fmt.Errorf("mpnn: %s row %d has %d targets, want %d: %w", what, i, len(ys[i]), tasks, errs.Invalid)
 		}
 		for t, v := range ys[i] {
 			if math.IsInf(v, 0) {
-				return fmt.Errorf("mpnn: %s row %d task %d: infinite target: %w", what, i, t, store.ErrInvalid)
+				return fmt.Errorf("mpnn: %s row %d task %d: infinite target: %w", what, i, t, errs.Invalid)
 			}
 		}
 	}
@@ -264,7 +264,7 @@ func Train(ctx context.Context, cfg Config, train, val []Graph, yTrain, yVal [][
 // data and seed give a bit-identical model.
 func TrainFrom(ctx context.Context, base *Model, cfg Config, train, val []Graph, yTrain, yVal [][]float64, progress func(frac float64)) (*Model, error) {
 	if base == nil {
-		return nil, fmt.Errorf("mpnn: no base model to fine-tune: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("mpnn: no base model to fine-tune: %w", errs.Invalid)
 	}
 	return trainFrom(ctx, base, cfg, train, val, yTrain, yVal, progress)
 }
@@ -284,7 +284,7 @@ func trainFrom(ctx context.Context, base *Model, cfg Config, train, val []Graph,
 		return nil, err
 	}
 	if len(train) == 0 {
-		return nil, fmt.Errorf("mpnn: no training graphs: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("mpnn: no training graphs: %w", errs.Invalid)
 	}
 	if err := checkData(train, yTrain, cfg.Extras, cfg.AtomExtras, cfg.Tasks, "training set"); err != nil {
 		return nil, err
@@ -296,7 +296,7 @@ func trainFrom(ctx context.Context, base *Model, cfg Config, train, val []Graph,
 	if base != nil {
 		if bc := base.cfg; bc.Hidden != cfg.Hidden || bc.Depth != cfg.Depth || bc.AtomExtras != cfg.AtomExtras {
 			return nil, fmt.Errorf("mpnn: base model has hidden %d, depth %d, %d atom extras; fine-tuning needs hidden %d, depth %d, %d atom extras: %w",
-				bc.Hidden, bc.Depth, bc.AtomExtras, cfg.Hidden, cfg.Depth, cfg.AtomExtras, store.ErrInvalid)
+				bc.Hidden, bc.Depth, bc.AtomExtras, cfg.Hidden, cfg.Depth, cfg.AtomExtras, errs.Invalid)
 		}
 		for i := 0; i < encoderParams(cfg); i++ {
 			copy(m.params[i], base.params[i])
@@ -326,7 +326,7 @@ func trainFrom(ctx context.Context, base *Model, cfg Config, train, val []Graph,
 		for i, y := range append(slices.Clip(yTrain), yVal...) {
 			for t, v := range y {
 				if !math.IsNaN(v) && v != 0 && v != 1 {
-					return nil, fmt.Errorf("mpnn: classification target row %d task %d is %v, want 0 or 1: %w", i, t, v, store.ErrInvalid)
+					return nil, fmt.Errorf("mpnn: classification target row %d task %d is %v, want 0 or 1: %w", i, t, v, errs.Invalid)
 				}
 			}
 		}
@@ -507,14 +507,14 @@ const (
 // regression in the targets' units, classification as probabilities.
 func (m *Model) Predict(gs []Graph, out [][]float64) error {
 	if len(out) != len(gs) {
-		return fmt.Errorf("mpnn: Predict: %d graphs but %d output rows: %w", len(gs), len(out), store.ErrInvalid)
+		return fmt.Errorf("mpnn: Predict: %d graphs but %d output rows: %w", len(gs), len(out), errs.Invalid)
 	}
 	for i := range gs {
 		if err := gs[i].validate(i, m.cfg.Extras, m.cfg.AtomExtras); err != nil {
 			return err
 		}
 		if len(out[i]) != m.cfg.Tasks {
-			return fmt.Errorf("mpnn: Predict: output row %d has length %d, want %d: %w", i, len(out[i]), m.cfg.Tasks, store.ErrInvalid)
+			return fmt.Errorf("mpnn: Predict: output row %d has length %d, want %d: %w", i, len(out[i]), m.cfg.Tasks, errs.Invalid)
 		}
 	}
 	flat := make([]float64, len(gs)*m.cfg.Tasks)

@@ -13,7 +13,7 @@ import (
 	"github.com/rxlab/rxlab/molecules"
 	"github.com/rxlab/rxlab/molecules/response"
 	"github.com/rxlab/rxlab/molecules/response/mpnn"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // esolSubset returns the first n parseable ESOL molecules as graphs with
@@ -168,7 +168,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 		}(),
 	}
 	for name, data := range corrupt {
-		if _, err := mpnn.Load(data); !errors.Is(err, store.ErrInvalid) {
+		if _, err := mpnn.Load(data); !errors.Is(err, errs.Invalid) {
 			t.Errorf("%s: Load error %v, want ErrInvalid", name, err)
 		}
 	}
@@ -292,19 +292,19 @@ func TestBadInput(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			c.cfg.Epochs = 1
 			_, err := mpnn.Train(context.Background(), c.cfg, c.gs, nil, c.ys, nil, nil)
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, errs.Invalid) {
 				t.Fatalf("error %v, want ErrInvalid", err)
 			}
 		})
 	}
 	m := small(t)
-	if err := m.Predict(gs[:2], make([][]float64, 1)); !errors.Is(err, store.ErrInvalid) {
+	if err := m.Predict(gs[:2], make([][]float64, 1)); !errors.Is(err, errs.Invalid) {
 		t.Errorf("Predict with short output: %v", err)
 	}
-	if err := m.Predict(broken, [][]float64{{0}}); !errors.Is(err, store.ErrInvalid) {
+	if err := m.Predict(broken, [][]float64{{0}}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("Predict with broken graph: %v", err)
 	}
-	if _, err := m.AtomContributions(mpnn.Graph{}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := m.AtomContributions(mpnn.Graph{}); !errors.Is(err, errs.Invalid) {
 		t.Errorf("AtomContributions of an empty graph: %v", err)
 	}
 }
@@ -432,7 +432,7 @@ func FuzzLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := mpnn.Load(data)
 		if err != nil {
-			if !errors.Is(err, store.ErrInvalid) {
+			if !errors.Is(err, errs.Invalid) {
 				t.Fatalf("error %v does not wrap ErrInvalid", err)
 			}
 			return

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/rxlab/rxlab/molecules"
-	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/errs"
 )
 
 // TestTrainFrom checks fine-tuning: the encoder starts from the base's
@@ -92,11 +92,11 @@ func TestTrainFrom(t *testing.T) {
 		{Hidden: 32, Depth: 3, Extras: 1, Epochs: 1, Seed: 1},
 		{Hidden: 16, Depth: 2, Extras: 1, Epochs: 1, Seed: 1},
 	} {
-		if _, err := TrainFrom(ctx, base, c, gs, nil, ys, nil, nil); !errors.Is(err, store.ErrInvalid) {
+		if _, err := TrainFrom(ctx, base, c, gs, nil, ys, nil, nil); !errors.Is(err, errs.Invalid) {
 			t.Errorf("hidden %d depth %d from a hidden 16 depth 3 base: err = %v, want ErrInvalid", c.Hidden, c.Depth, err)
 		}
 	}
-	if _, err := TrainFrom(ctx, nil, fine, gs, nil, ys, nil, nil); !errors.Is(err, store.ErrInvalid) {
+	if _, err := TrainFrom(ctx, nil, fine, gs, nil, ys, nil, nil); !errors.Is(err, errs.Invalid) {
 		t.Errorf("nil base: err = %v, want ErrInvalid", err)
 	}
 }
