@@ -186,6 +186,9 @@ func jobView(j jobs.Job) map[string]any {
 	if j.FinishedAt != nil {
 		m["finishedAt"] = j.FinishedAt.Format(time.RFC3339)
 	}
+	if j.ResultID != "" {
+		m["result"] = j.ResultID
+	}
 	return m
 }
 

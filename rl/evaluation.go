@@ -230,7 +230,7 @@ func (s *Service) runEvaluation(ctx context.Context, h *jobs.Handle) error {
 	if err != nil {
 		return err
 	}
-	return h.SetResult(context.WithoutCancel(ctx), map[string]string{"evaluation": ev.ID})
+	return h.SetResultID(context.WithoutCancel(ctx), "evaluation", ev.ID, map[string]string{"evaluation": ev.ID})
 }
 
 // Evaluate runs an evaluation synchronously (the job's work): every arm on

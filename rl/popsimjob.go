@@ -149,5 +149,5 @@ func (s *Service) runPopulationSimJob(ctx context.Context, h *jobs.Handle) error
 	if err != nil {
 		return err
 	}
-	return h.SetResult(context.WithoutCancel(ctx), map[string]string{"populationSimulation": ps.ID})
+	return h.SetResultID(context.WithoutCancel(ctx), "populationSimulation", ps.ID, map[string]string{"populationSimulation": ps.ID})
 }

@@ -338,7 +338,7 @@ func (s *Service) runTraining(ctx context.Context, h *jobs.Handle) error {
 		return err
 	}
 	if run.Policy != "" {
-		return h.SetResult(ctx, map[string]string{"run": run.ID, "policy": run.Policy})
+		return h.SetResultID(ctx, "policy", run.Policy, map[string]string{"run": run.ID, "policy": run.Policy})
 	}
 	cfg, st, skipped, err := s.trainerConfig(ctx, run)
 	if err != nil {
@@ -459,7 +459,7 @@ func (s *Service) runTraining(ctx context.Context, h *jobs.Handle) error {
 		return err
 	}
 	s.log.Info("rl training finished", "run", run.ID, "policy", polID, "iterations", total)
-	return h.SetResult(context.WithoutCancel(ctx), map[string]string{"run": run.ID, "policy": polID})
+	return h.SetResultID(context.WithoutCancel(ctx), "policy", polID, map[string]string{"run": run.ID, "policy": polID})
 }
 
 // saveCheckpoint stores the state of the last completed iteration when a

@@ -101,7 +101,7 @@ func (s *Service) runTrain(ctx context.Context, h *jobs.Handle) error {
 		return err
 	}
 	s.log.Info("response model stored", "model", id, "seconds", m.rec.TrainSeconds)
-	return h.SetResult(ctx, map[string]string{"model": id})
+	return h.SetResultID(ctx, "model", id, map[string]string{"model": id})
 }
 
 // Models lists the stored models, sorted by id.

@@ -30,18 +30,22 @@ func (s State) Final() bool { return s == Succeeded || s == Failed || s == Cance
 
 // Job is the persisted state of one job.
 type Job struct {
-	ID         string          `json:"id"`
-	Kind       string          `json:"kind"`
-	State      State           `json:"state"`
-	Progress   float64         `json:"progress"`
-	Message    string          `json:"message,omitempty"`
-	Error      string          `json:"error,omitempty"`
-	Owner      string          `json:"owner"`
-	Params     json.RawMessage `json:"params,omitempty"`
-	Result     json.RawMessage `json:"result,omitempty"`
-	CreatedAt  time.Time       `json:"createdAt"`
-	StartedAt  *time.Time      `json:"startedAt,omitempty"`
-	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
+	ID       string          `json:"id"`
+	Kind     string          `json:"kind"`
+	State    State           `json:"state"`
+	Progress float64         `json:"progress"`
+	Message  string          `json:"message,omitempty"`
+	Error    string          `json:"error,omitempty"`
+	Owner    string          `json:"owner"`
+	Params   json.RawMessage `json:"params,omitempty"`
+	Result   json.RawMessage `json:"result,omitempty"`
+	// ResultID is the id of what the job made (a model, a policy, an
+	// evaluation); ResultKind names what it is. Set by SetResultID.
+	ResultID   string     `json:"resultId,omitempty"`
+	ResultKind string     `json:"resultKind,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	StartedAt  *time.Time `json:"startedAt,omitempty"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 	// Attempts counts how often the job was started (resumes included).
 	Attempts int `json:"attempts"`
 }
@@ -89,6 +93,34 @@ func (h *Handle) SetResult(ctx context.Context, v any) error {
 		return err
 	}
 	return h.r.update(context.WithoutCancel(ctx), h.job.ID, func(cur *Job) { cur.Result = p })
+}
+
+// SetResultID records what the job made: its kind ("model", "policy",
+// "evaluation", …), its id and a JSON result (detail, may be nil). When the
+// job succeeds its message says so ("made model <id>"), replacing the last
+// progress message.
+func (h *Handle) SetResultID(ctx context.Context, kind, id string, detail any) error {
+	var p json.RawMessage
+	if detail != nil {
+		var err error
+		if p, err = json.Marshal(detail); err != nil {
+			return err
+		}
+	}
+	return h.r.update(context.WithoutCancel(ctx), h.job.ID, func(cur *Job) {
+		cur.ResultKind, cur.ResultID = kind, id
+		if p != nil {
+			cur.Result = p
+		}
+	})
+}
+
+// succeededMessage is a finished job's message: what it made, if it said.
+func succeededMessage(j Job) string {
+	if j.ResultID == "" {
+		return "succeeded"
+	}
+	return fmt.Sprintf("succeeded: made %s %s", j.ResultKind, j.ResultID)
 }
 
 // Func does a job's work. It must return promptly when ctx is done; a
@@ -379,7 +411,7 @@ func (r *Runner) finishWith(id string, ctx context.Context, runErr error, prog f
 		}
 		switch {
 		case runErr == nil && ctx.Err() == nil:
-			cur.State, cur.Progress = Succeeded, 1
+			cur.State, cur.Progress, cur.Message = Succeeded, 1, succeededMessage(*cur)
 		case errors.Is(cause, errShutdown) && resumable:
 			// Left RUNNING on purpose: Recover requeues it at the next start.
 			cur.Message = "paused by shutdown; resumes at the next start"

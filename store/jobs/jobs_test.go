@@ -256,3 +256,53 @@ func TestCancelQueuedAndRunning(t *testing.T) {
 	}
 	r.Shutdown(ctx)
 }
+
+// TestResultID: a job that records what it made is SUCCEEDED with that id
+// and a message naming it (not its last progress message); one that made
+// nothing says "succeeded"; a failed job keeps its id out of the message.
+func TestResultID(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r := newRunner(t, db, 1)
+	defer r.Shutdown(ctx)
+	for _, c := range []struct {
+		name, kind, id string
+		fail           bool
+		state          State
+		msg, result    string
+	}{
+		{"model", "model", "esol.logS.random.s1.e5", false, Succeeded, "succeeded: made model esol.logS.random.s1.e5", `{"detail":1}`},
+		{"nothing made", "", "", false, Succeeded, "succeeded", ""},
+		{"failed after recording", "policy", "P7", true, Failed, "evaluating", `{"detail":1}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			kind := "k-" + strings.ReplaceAll(c.name, " ", "-")
+			if err := r.Register(Kind{Name: kind, Run: func(ctx context.Context, h *Handle) error {
+				h.Progress(ctx, 0.9, "evaluating")
+				if c.id != "" {
+					if err := h.SetResultID(ctx, c.kind, c.id, map[string]int{"detail": 1}); err != nil {
+						return err
+					}
+				}
+				if c.fail {
+					return errors.New("late failure")
+				}
+				return nil
+			}}); err != nil {
+				t.Fatal(err)
+			}
+			j, err := r.Start(ctx, kind, "u", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j = waitState(t, r, j.ID, c.state)
+			if j.ResultID != c.id || j.ResultKind != c.kind || j.Message != c.msg || string(j.Result) != c.result {
+				t.Errorf("job = id %q kind %q message %q result %s; want %q %q %q %s", j.ResultID, j.ResultKind, j.Message, j.Result, c.id, c.kind, c.msg, c.result)
+			}
+		})
+	}
+}
