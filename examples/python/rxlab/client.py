@@ -265,6 +265,12 @@ class Client:
         """
         return self._one(COHORT_COUNT, "cohortCount", criteria=criteria)
 
+    def federated_count(self, criteria, as_of=None):
+        """On a federation coordinator (``server federate``): every site's released count of a
+        CriteriaInput dict and the total; sites that refused, timed out or could not be reached
+        are listed with their status, not dropped."""
+        return self._one(FEDERATED_COUNT, "federatedCount", criteria=criteria, asOf=as_of)
+
     def cohort_patients(self, criteria, first=100, after=None):
         """One page of patient ids meeting the criteria (needs patients:read; audited)."""
         return self._one(COHORT_PATIENTS, "cohortPatients", criteria=criteria, first=first, after=after)
@@ -514,6 +520,9 @@ JOBS = "query Jobs($state: JobState, $first: Int) { jobs(state: $state, first: $
 CANCEL_JOB = "mutation CancelJob($id: ID!) { cancelJob(id: $id) { %s } }" % _JOB_FIELDS
 
 COHORT_COUNT = "query CohortCount($criteria: CriteriaInput!) { cohortCount(criteria: $criteria) { %s } }" % _COUNT_FIELDS
+FEDERATED_COUNT = """query FederatedCount($criteria: JSON!, $asOf: String) {
+  federatedCount(criteria: $criteria, asOf: $asOf) { total released complete noiseSigma
+    sites { site status count display exact noiseSigma code error millis } } }"""
 COHORT_PATIENTS = """query CohortPatients($criteria: CriteriaInput!, $first: Int, $after: String) {
   cohortPatients(criteria: $criteria, first: $first, after: $after) { total ids hasNextPage endCursor } }"""
 COHORTS = "query Cohorts { cohorts { %s } }" % _COHORT_FIELDS
@@ -642,4 +651,5 @@ METHODS = {
     "cohort": "cohort", "trial": "trial", "importTrials": "import_trials", "setPrivacyBudget": "set_privacy_budget",
     "startTraining": "start_training", "trainResponseModel": "train_response_model",
     "startPopulationSimulation": "start_population_simulation",
+    "federatedCount": "federated_count",
 }
