@@ -32,8 +32,17 @@ func modelView(m response.ModelInfo) map[string]any {
 		"metrics": jsonValue(m.Metrics), "split": m.Split, "trainedAt": m.TrainedAt.Format(time.RFC3339),
 		"baseline": jsonValue(m.Baseline), "validation": jsonValue(m.Validation), "ensemble": m.Ensemble, "arch": archName(m.Arch),
 		"seed": int(m.Seed), "datasetHash": m.DatasetHash, "trainSeconds": m.TrainSeconds,
-		"inDomainThreshold": m.InDomainThreshold, "tasks": m.Tasks,
+		"inDomainThreshold": m.InDomainThreshold, "tasks": m.Tasks, "history": historyView(m.History),
+		"warnings": m.Warnings(),
 	}
+}
+
+func historyView(h []response.EpochLoss) []any {
+	out := make([]any, len(h))
+	for i, e := range h {
+		out[i] = map[string]any{"arch": e.Arch, "epoch": e.Epoch, "members": e.Members, "train": e.Train, "validation": e.Validation}
+	}
+	return out
 }
 
 func predictionView(p response.Prediction) map[string]any {

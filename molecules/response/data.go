@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,6 +37,12 @@ type DatasetInfo struct {
 	Task string
 	// Targets lists the label columns; the first is the default target.
 	Targets []string
+	// Columns are the file's header names of Targets, in the same order,
+	// where they differ (nil: the same).
+	Columns []string
+	// Aliases maps deprecated target names to Targets entries; a request
+	// naming one trains the target and the model says so (Warnings).
+	Aliases map[string]string
 	// Unit of the regression target, empty for classification.
 	Unit string
 	// Description says what the value means.
@@ -44,8 +51,9 @@ type DatasetInfo struct {
 
 // datasets is the read-only registry of built-in property sets.
 var datasets = []DatasetInfo{
-	{Name: "esol", File: "delaney.csv.gz", Task: Regression, Targets: []string{"logp"}, Unit: "log10(mol/L)",
-		Description: "ESOL (Delaney) measured aqueous solubility; the upstream column is misnamed logp"},
+	{Name: "esol", File: "delaney.csv.gz", Task: Regression, Targets: []string{"logS"}, Unit: "log10(mol/L)",
+		Columns: []string{"logp"}, Aliases: map[string]string{"logp": "logS"},
+		Description: "ESOL (Delaney) measured aqueous solubility logS; the upstream column is misnamed logp, which is kept as a deprecated alias"},
 	{Name: "lipo", File: "lipo.csv.gz", Task: Regression, Targets: []string{"lipo"}, Unit: "logD",
 		Description: "Lipophilicity: ChEMBL octanol/water logD at pH 7.4"},
 	{Name: "freesolv", File: "freesolv.csv.gz", Task: Regression, Targets: []string{"freesolv"}, Unit: "kcal/mol",
@@ -63,6 +71,48 @@ func Datasets() []DatasetInfo {
 	out := make([]DatasetInfo, len(datasets))
 	copy(out, datasets)
 	return out
+}
+
+// columns returns the file's header names of targets (Targets entries).
+func (d DatasetInfo) columns(targets []string) []string {
+	if d.Columns == nil {
+		return targets
+	}
+	out := make([]string, len(targets))
+	for i, t := range targets {
+		out[i] = t
+		if j := slices.Index(d.Targets, t); j >= 0 {
+			out[i] = d.Columns[j]
+		}
+	}
+	return out
+}
+
+// readTable reads the built-in set's file for targets (Targets entries),
+// naming the table's columns by the targets.
+func (d DatasetInfo) readTable(targets []string) (*Table, error) {
+	raw, err := readEmbedded(d.File)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := ParseTable(bytes.NewReader(raw), d.columns(targets))
+	if err != nil {
+		return nil, err
+	}
+	tb.Targets = slices.Clone(targets)
+	return tb, nil
+}
+
+// deprecatedTarget says why target is deprecated on dataset ("" if not).
+func deprecatedTarget(dataset, target string) string {
+	d, ok := datasetInfo(dataset)
+	if !ok {
+		return ""
+	}
+	if to, ok := d.Aliases[target]; ok {
+		return fmt.Sprintf("%s's target %q is deprecated: it is %s (%s); request target %q", dataset, target, to, d.Unit, to)
+	}
+	return ""
 }
 
 func datasetInfo(name string) (DatasetInfo, bool) {
@@ -103,11 +153,7 @@ func LoadDataset(name string) (*Table, error) {
 	if !ok {
 		return nil, fmt.Errorf("response: unknown dataset %q: %w", name, store.ErrInvalid)
 	}
-	raw, err := readEmbedded(d.File)
-	if err != nil {
-		return nil, err
-	}
-	return ParseTable(bytes.NewReader(raw), d.Targets)
+	return d.readTable(d.Targets)
 }
 
 // ParseTable reads a CSV with a header whose first column is the SMILES and

@@ -176,3 +176,36 @@ func FuzzPredict(f *testing.F) {
 		}
 	})
 }
+
+// TestTargetAlias: ESOL's target is logS; "logp" (the upstream column's
+// name) trains the same model under the same id, and a model stored under
+// the old name warns.
+func TestTargetAlias(t *testing.T) {
+	for _, c := range []struct {
+		name, target, wantTarget, wantID string
+	}{
+		{"default", "", "logS", "esol.logS.random.s1.e5.mlp-mpnn"},
+		{"new name", "logS", "logS", "esol.logS.random.s1.e5.mlp-mpnn"},
+		{"deprecated alias", "logp", "logS", "esol.logS.random.s1.e5.mlp-mpnn"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in, err := TrainInput{Dataset: "esol", Target: c.target, Split: SplitRandom, Seed: 1}.normalize()
+			if err != nil || in.Target != c.wantTarget {
+				t.Fatalf("normalize: target %q, %v", in.Target, err)
+			}
+			if id := ModelID(TrainInput{Dataset: "esol", Target: c.target, Split: SplitRandom, Seed: 1}); id != c.wantID {
+				t.Errorf("id %s, want %s", id, c.wantID)
+			}
+		})
+	}
+	if w := (ModelInfo{Dataset: "esol", Target: "logp"}).Warnings(); len(w) != 1 || !strings.Contains(w[0], "logS") {
+		t.Errorf("old esol model warnings %v", w)
+	}
+	if w := (ModelInfo{Dataset: "esol", Target: "logS"}).Warnings(); len(w) != 0 {
+		t.Errorf("new esol model warnings %v", w)
+	}
+	tb, err := LoadDataset("esol")
+	if err != nil || tb.Targets[0] != "logS" {
+		t.Fatalf("esol table targets %v, %v", tb.Targets, err)
+	}
+}

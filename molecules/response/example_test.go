@@ -51,6 +51,6 @@ func ExampleTrain() {
 	fmt.Println(m.Info().ID, m.Info().Task, m.Info().Unit)
 	fmt.Println(preds[0].Value != nil, len(preds[0].AtomContributions), preds[1].Error != "")
 	// Output:
-	// esol.logp.random.s1.e2.ep5.n300 regression log10(mol/L)
+	// esol.logS.random.s1.e2.ep5.n300 regression log10(mol/L)
 	// true 7 true
 }

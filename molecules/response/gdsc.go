@@ -440,16 +440,18 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	}
 	trRows, vaRows := mk(sp.Train, !useDrugMeans(in.Split)), mk(val, !useDrugMeans(in.Split))
 	members := make([]*nn.MLP, in.Ensemble)
+	hist := make([][]epochLoss, in.Ensemble)
 	for k := range members {
 		msg := fmt.Sprintf("training member %d of %d", k+1, in.Ensemble)
-		m, _, err := trainMember(ctx, trRows, vaRows, rec.Net, Regression, in.Seed*1000+uint64(k), 0, func(f float64) {
+		m, fit, err := trainMember(ctx, trRows, vaRows, rec.Net, Regression, in.Seed*1000+uint64(k), 0, func(f float64) {
 			progress((float64(k)+f)/float64(in.Ensemble)*0.95, msg)
 		})
 		if err != nil {
 			return nil, err
 		}
-		members[k] = m
+		members[k], hist[k] = m, fit.history
 	}
+	rec.History = historyOf(ArchMLP, hist)
 	progress(0.96, "evaluating")
 	model, err := newModel(rec, members, nil)
 	if err != nil {

@@ -66,6 +66,9 @@ type ModelInfo struct {
 	// folded bits (set in ≥ 2 training molecules) that are input columns.
 	Bits       int     `json:"bits"`
 	Vocabulary []int32 `json:"vocabulary"`
+	// History is the training curve per member architecture and epoch
+	// (history.go); empty for records from before it.
+	History []EpochLoss `json:"history,omitempty"`
 }
 
 // modelRecord is what mdl/m/<id> holds.

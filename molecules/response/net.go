@@ -128,6 +128,40 @@ func evalLoss(m *nn.MLP, r rows, task string) (float64, error) {
 type memberFit struct {
 	loss   float64
 	epochs float64
+	// history is the member's loss per epoch run (NaN where not measured).
+	history []epochLoss
+}
+
+// epochLoss is one member's losses over one epoch, in model units (the
+// masked loss of standardised targets): train is the mean of the epoch's
+// step losses (with dropout, as trained), val the validation loss checked
+// at its end (NaN without validation rows).
+type epochLoss struct{ train, val float64 }
+
+// lossLog accumulates a member's per-epoch losses as it trains.
+type lossLog struct {
+	hist    []epochLoss
+	sum     float64
+	n       int
+	lastVal float64
+}
+
+func newLossLog() *lossLog { return &lossLog{lastVal: math.NaN()} }
+
+func (l *lossLog) step(loss float32) { l.sum, l.n = l.sum+float64(loss), l.n+1 }
+func (l *lossLog) val(v float64)     { l.lastVal = v }
+
+// end closes the epoch (a partial one when early stopping ends it inside).
+func (l *lossLog) end() {
+	if l.n == 0 && math.IsNaN(l.lastVal) {
+		return
+	}
+	tr := math.NaN()
+	if l.n > 0 {
+		tr = l.sum / float64(l.n)
+	}
+	l.hist = append(l.hist, epochLoss{train: tr, val: l.lastVal})
+	l.sum, l.n, l.lastVal = 0, 0, math.NaN()
 }
 
 // trainMember trains one MLP on tr with early stopping on val and returns
@@ -184,7 +218,11 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 			return nil, memberFit{}, err
 		}
 	}
-	fit := func() memberFit { return memberFit{loss: bestLoss, epochs: float64(bestStep) / float64(steps)} }
+	losses := newLossLog()
+	fit := func() memberFit {
+		losses.end()
+		return memberFit{loss: bestLoss, epochs: float64(bestStep) / float64(steps), history: losses.hist}
+	}
 	evalAt := steps + 1
 	if cfg.EvalsPerEpoch > 1 {
 		evalAt = max(1, steps/cfg.EvalsPerEpoch)
@@ -196,6 +234,7 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 		if err != nil {
 			return false, err
 		}
+		losses.val(vl)
 		if vl < bestLoss {
 			bestLoss, bestStep, since = vl, done, 0
 			return false, best.CopyFrom(m)
@@ -240,9 +279,11 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 					return nil, memberFit{}, err
 				}
 			}
-			if _, err := trn.Step(x, aux); err != nil {
+			loss, err := trn.Step(x, aux)
+			if err != nil {
 				return nil, memberFit{}, err
 			}
+			losses.step(loss)
 			if shrink < 1 {
 				for l := 0; l < m.Layers(); l++ {
 					w, _, _ := m.Weights(l)
@@ -257,6 +298,7 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 			progress(float64(ep+1) / float64(epochs))
 		}
 		if refit {
+			losses.end()
 			continue
 		}
 		stop, err := check()
@@ -266,9 +308,10 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 		if stop {
 			break
 		}
+		losses.end()
 	}
 	if refit {
-		return m, memberFit{loss: math.NaN(), epochs: float64(done) / float64(steps)}, nil
+		return m, memberFit{loss: math.NaN(), epochs: float64(done) / float64(steps), history: losses.hist}, nil
 	}
 	return best, fit(), nil
 }

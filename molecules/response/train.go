@@ -1,7 +1,6 @@
 package response
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -148,6 +147,9 @@ func (in TrainInput) normalize() (TrainInput, error) {
 	}
 	if in.Target == "" {
 		in.Target = d.Targets[0]
+	}
+	if to, ok := d.Aliases[in.Target]; ok {
+		in.Target = to
 	}
 	if !slices.Contains(d.Targets, in.Target) && !(in.Target == "all" && len(d.Targets) > 1) {
 		return in, fmt.Errorf("response: input.target %q is not a column of %s %v: %w", in.Target, d.Name, d.Targets, store.ErrInvalid)
@@ -315,11 +317,7 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 	if in.Target == "all" {
 		targets = d.Targets
 	}
-	raw, err := readEmbedded(d.File)
-	if err != nil {
-		return nil, err
-	}
-	tb, err := ParseTable(bytes.NewReader(raw), targets)
+	tb, err := d.readTable(targets)
 	if err != nil {
 		return nil, err
 	}
@@ -569,6 +567,21 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 			graphs = append(graphs, g)
 			slot++
 		}
+	}
+	rec.History = nil
+	if len(fits) > 0 {
+		h := make([][]epochLoss, len(fits))
+		for k, f := range fits {
+			h[k] = f.history
+		}
+		rec.History = historyOf(ArchMLP, h)
+	}
+	if len(graphs) > 0 {
+		h := make([][]epochLoss, len(graphs))
+		for k, g := range graphs {
+			h[k] = graphHistory(g.Info().ValLoss)
+		}
+		rec.History = append(rec.History, historyOf(ArchMPNN, h)...)
 	}
 	progress(0.96, "evaluating")
 	model, err := newModel(rec, members, graphs)
@@ -880,11 +893,7 @@ func pretrainGraphs(ctx context.Context, name string, atomExtras int) ([]mpnn.Gr
 	if !ok || d.Task != Regression {
 		return nil, nil, fmt.Errorf("response: pretraining set %q is not a regression set: %w", name, store.ErrInvalid)
 	}
-	raw, err := readEmbedded(d.File)
-	if err != nil {
-		return nil, nil, err
-	}
-	tb, err := ParseTable(bytes.NewReader(raw), d.Targets[:1])
+	tb, err := d.readTable(d.Targets[:1])
 	if err != nil {
 		return nil, nil, err
 	}
@@ -936,11 +945,7 @@ func appendAuxRows(p *molecules.Parser, in TrainInput, sp *Split, targets []stri
 		if !ok || ad.Task != Regression {
 			return nil, nil, nil, nil, fmt.Errorf("response: auxiliary set %q is not a regression set: %w", name, store.ErrInvalid)
 		}
-		raw, err := readEmbedded(ad.File)
-		if err != nil {
-			return nil, nil, nil, nil, err
-		}
-		at, err := ParseTable(bytes.NewReader(raw), ad.Targets[:1])
+		at, err := ad.readTable(ad.Targets[:1])
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
