@@ -8,6 +8,7 @@
 //	go run ./server token revoke -id T3
 //	go run ./server token list
 //	go run ./server audit verify
+//	go run ./server federate -sites sites.yaml [-addr 127.0.0.1:8090] [-data ./federation]
 //
 // Every command takes -data (RXLAB_DATA) and -key-file (RXLAB_KEY_FILE).
 package main
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tokenCmd(ctx, args, stdout)
 	case "audit":
 		return auditCmd(ctx, args, stdout)
+	case "federate":
+		return federateCmd(ctx, args, log)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, "usage: server [serve|backup|restore|token create|token revoke|token list|audit verify] [flags]")
 		return nil

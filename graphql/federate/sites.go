@@ -80,7 +80,7 @@ func LoadSites(path string) (Config, error) {
 		if err != nil {
 			return Config{}, fmt.Errorf("sites file %s: site %q: tokenFile: %w", path, s.Name, err)
 		}
-		s.Token = tok
+		s.Token, s.TokenFile = tok, ""
 	}
 	return cfg, nil
 }
