@@ -14,13 +14,19 @@ import (
 // Index is an in-memory fingerprint library for exact Tanimoto search.
 // Fingerprints are stored in buckets by popcount so a query only reads the
 // buckets whose bit-count bound min(|a|,|b|)/max(|a|,|b|) can still reach
-// the threshold. It is safe for concurrent use.
+// the threshold. Scans count popcount(query AND row) a chunk of rows at a
+// time with AVX-512 VPOPCNTDQ where the CPU has it (2048-bit rows: the
+// query held in four registers) and unrolled math/bits counts otherwise;
+// both give the same float64 similarities. It is safe for concurrent use.
 type Index struct {
 	mu      sync.RWMutex
 	nBits   int
 	nWords  int
 	buckets []fpBucket // indexed by popcount
 	n       int
+	// portable makes the scans use the portable kernel even where the
+	// AVX-512 one runs (tests compare the two).
+	portable bool
 }
 
 type fpBucket struct {
@@ -117,6 +123,7 @@ func (x *Index) Search(ctx context.Context, query Fingerprint, minSim float64, k
 		return order[i] < order[j]
 	})
 	var res []scored // a min-heap on "better" when k > 0
+	var sims []float64
 	cut := minSim
 	nw := x.nWords
 	for _, c := range order {
@@ -124,35 +131,20 @@ func (x *Index) Search(ctx context.Context, query Fingerprint, minSim float64, k
 		if bound < cut || (k > 0 && len(res) == k && bound < res[0].sim) {
 			break
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		b := &x.buckets[c]
 		tot := qc + c
-		for j := range b.ids {
-			w := b.words[j*nw : j*nw+nw]
-			common := andCount(q, w)
-			den := tot - common
-			sim := 1.0
-			if den > 0 {
-				sim = float64(common) / float64(den)
+		for off := 0; off < len(b.ids); off += scanChunk {
+			if err := ctx.Err(); err != nil {
+				return nil, err
 			}
-			if sim < cut {
-				continue
-			}
-			s := scored{sim, b.seq[j], b.ids[j]}
-			if k <= 0 {
-				res = append(res, s)
-				continue
-			}
-			if len(res) < k {
-				res = append(res, s)
-				heapUp(res, len(res)-1)
-				continue
-			}
-			if better(s, res[0]) {
-				res[0] = s
-				heapDown(res, 0)
+			end := min(off+scanChunk, len(b.ids))
+			sims = appendSims(sims[:0], q, b.words[off*nw:end*nw], tot, x.portable)
+			for i, sim := range sims {
+				if sim < cut {
+					continue
+				}
+				j := off + i
+				res = keep(res, scored{sim, b.seq[j], b.ids[j]}, k)
 			}
 		}
 	}
@@ -173,6 +165,22 @@ func countBound(a, b int) float64 {
 		return float64(a) / float64(b)
 	}
 	return float64(b) / float64(a)
+}
+
+// keep adds s to the hits: appended when k ≤ 0, else kept in the k-heap
+// (res[0] the worst) if it beats the worst.
+func keep(res []scored, s scored, k int) []scored {
+	switch {
+	case k <= 0:
+		return append(res, s)
+	case len(res) < k:
+		res = append(res, s)
+		heapUp(res, len(res)-1)
+	case better(s, res[0]):
+		res[0] = s
+		heapDown(res, 0)
+	}
+	return res
 }
 
 // heap where res[0] is the worst kept hit
@@ -205,38 +213,6 @@ func heapDown(h []scored, i int) {
 	}
 }
 
-// andCount32 is andCount for 2048-bit fingerprints, fully unrolled by eight.
-func andCount32(a, b []uint64) int {
-	a = a[:32]
-	b = b[:32]
-	n0, n1, n2, n3 := 0, 0, 0, 0
-	for i := 0; i < 32; i += 8 {
-		n0 += bits.OnesCount64(a[i]&b[i]) + bits.OnesCount64(a[i+4]&b[i+4])
-		n1 += bits.OnesCount64(a[i+1]&b[i+1]) + bits.OnesCount64(a[i+5]&b[i+5])
-		n2 += bits.OnesCount64(a[i+2]&b[i+2]) + bits.OnesCount64(a[i+6]&b[i+6])
-		n3 += bits.OnesCount64(a[i+3]&b[i+3]) + bits.OnesCount64(a[i+7]&b[i+7])
-	}
-	return n0 + n1 + n2 + n3
-}
-
-// andCount is popcount(a AND b), unrolled by four words.
-func andCount(a, b []uint64) int {
-	if len(a) == 32 {
-		return andCount32(a, b)
-	}
-	n := 0
-	i := 0
-	b = b[:len(a)]
-	for ; i+4 <= len(a); i += 4 {
-		n += bits.OnesCount64(a[i]&b[i]) + bits.OnesCount64(a[i+1]&b[i+1]) +
-			bits.OnesCount64(a[i+2]&b[i+2]) + bits.OnesCount64(a[i+3]&b[i+3])
-	}
-	for ; i < len(a); i++ {
-		n += bits.OnesCount64(a[i] & b[i])
-	}
-	return n
-}
-
 // Similarities computes the Tanimoto similarity of query to every stored
 // fingerprint into dst (grown as needed) in storage order, the order of
 // ScanOrderIDs; it is the allocation-free form of ScanAll.
@@ -252,19 +228,8 @@ func (x *Index) Similarities(query Fingerprint, dst []float64) ([]float64, error
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	dst = dst[:0]
-	nw := x.nWords
 	for c := range x.buckets {
-		b := &x.buckets[c]
-		tot := qc + c
-		words := b.words
-		for j := 0; j+nw <= len(words); j += nw {
-			common := andCount(q, words[j:j+nw])
-			sim := 1.0
-			if d := tot - common; d > 0 {
-				sim = float64(common) / float64(d)
-			}
-			dst = append(dst, sim)
-		}
+		dst = appendSims(dst, q, x.buckets[c].words, qc+c, x.portable)
 	}
 	return dst, nil
 }
@@ -295,16 +260,15 @@ func (x *Index) ScanAll(query Fingerprint, fn func(id string, sim float64)) erro
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	nw := x.nWords
+	var sims []float64
 	for c := range x.buckets {
 		b := &x.buckets[c]
-		tot := qc + c
-		for j := range b.ids {
-			common := andCount(q, b.words[j*nw:j*nw+nw])
-			sim := 1.0
-			if d := tot - common; d > 0 {
-				sim = float64(common) / float64(d)
+		for off := 0; off < len(b.ids); off += scanChunk {
+			end := min(off+scanChunk, len(b.ids))
+			sims = appendSims(sims[:0], q, b.words[off*nw:end*nw], qc+c, x.portable)
+			for i, sim := range sims {
+				fn(b.ids[off+i], sim)
 			}
-			fn(b.ids[j], sim)
 		}
 	}
 	return nil
