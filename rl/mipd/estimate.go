@@ -1,0 +1,257 @@
+package mipd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
+
+	"github.com/rxlab/rxlab/store/errs"
+)
+
+// Estimator individualizes population models: MAP estimation of a
+// patient's random effects, posterior approximation, forecasts and dose
+// search. It holds only its configuration and is safe for concurrent use.
+type Estimator struct {
+	cfg Config
+}
+
+// New returns an Estimator; zero Config fields take the defaults. An
+// invalid configuration wraps errs.Invalid.
+func New(cfg Config) (*Estimator, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Estimator{cfg: c}, nil
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (e *Estimator) Config() Config { return e.cfg }
+
+// Prediction is the fit at one observation.
+type Prediction struct {
+	// Hour is the observation's hour as given.
+	Hour float64
+	// Observed is the value in the model's unit (the LOQ when censored).
+	Observed float64
+	// Censored marks a below-LOQ observation (M3 likelihood).
+	Censored bool
+	// IPRED is the individual prediction (at the MAP η), PRED the
+	// population prediction (η = 0).
+	IPRED, PRED float64
+	// Residual is ln(Observed) − ln(IPRED); IWRES is Residual/σ.
+	Residual, IWRES float64
+}
+
+// Interval is a central posterior interval of one random effect, from the
+// Laplace approximation and (when run) from the SIR samples.
+type Interval struct {
+	Name                    string
+	Level                   float64
+	LaplaceLow, LaplaceHigh float64
+	SIRLow, SIRHigh         float64 // NaN without SIR
+}
+
+// SIRSummary describes the sampling-importance-resampling step.
+type SIRSummary struct {
+	// Proposals drawn from the Laplace normal (covariance inflated ×2);
+	// Samples resampled from them without replacement by importance
+	// weight; ESS is the effective sample size of the weights.
+	Proposals, Samples int
+	ESS                float64
+}
+
+// GradientCheck is the finite-difference convergence test at the mode:
+// the OFV gradient (w.r.t. z = η/ω) with step h and with h/4.
+type GradientCheck struct {
+	// MaxAbsGradient is the largest |∂OFV/∂z| at the mode (step h/4).
+	MaxAbsGradient float64
+	// StepDifference is the largest difference between the two steps'
+	// gradients; Converged is StepDifference ≤ 1e-3·(1 + MaxAbsGradient).
+	StepDifference float64
+	Converged      bool
+}
+
+// Result is one patient's individualization.
+type Result struct {
+	Model string
+	// Names are the random effects in model order (the order of
+	// Covariance, Draws and EtaVector).
+	Names []string
+	// Eta is the MAP estimate by parameter name; Parameters are the
+	// individual parameters exp(η)·typical; Typical the population values
+	// for the patient's covariates.
+	Eta, Parameters, Typical map[string]float64
+	// Objective is the OFV at the mode: −2 log posterior without constants.
+	Objective float64
+	// Omega is the prior SD of each η; PosteriorSD the Laplace posterior
+	// SD; ShrinkageRatio their ratio (1: the data taught nothing about the
+	// parameter, 0: fully determined).
+	Omega, PosteriorSD, ShrinkageRatio map[string]float64
+	// Covariance is the Laplace posterior covariance of η.
+	Covariance [][]float64
+	// Intervals are 95 % central intervals of η.
+	Intervals   []Interval
+	Predictions []Prediction
+	// SIR is nil when skipped.
+	SIR *SIRSummary
+	// Draws are posterior η samples (SIR samples, or Laplace draws when
+	// SIR was skipped); forecasts and dose searches use them.
+	Draws [][]float64
+	// Iterations and Evaluations count quasi-Newton iterations and model
+	// simulations; Converged reports the optimizer's and the gradient
+	// test's verdict.
+	Iterations, Evaluations int
+	Converged               bool
+	Gradient                GradientCheck
+	// Sigma is the residual SD on the log scale.
+	Sigma float64
+	// Warnings say what was assumed or approximated (one observation only,
+	// censoring, rounding, missing genotypes, a non-convex mode).
+	Warnings []string
+
+	eta []float64
+	cz  *mat.SymDense // covariance of z
+}
+
+// EtaVector returns the MAP η in Names order.
+func (r *Result) EtaVector() []float64 { return append([]float64(nil), r.eta...) }
+
+// Individualize finds the MAP random effects of one patient and
+// approximates the posterior (Laplace, then SIR unless skipped). Invalid
+// input wraps errs.Invalid naming the field and position (never a
+// value); inputs over budget answer a *LimitError.
+func (e *Estimator) Individualize(ctx context.Context, in Input) (*Result, error) {
+	rec, err := e.prepare(&in)
+	if err != nil {
+		return nil, err
+	}
+	return e.individualize(ctx, &in, rec)
+}
+
+func (e *Estimator) individualize(ctx context.Context, in *Input, rec *record) (*Result, error) {
+	pb, err := newProblem(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Model: rec.m.desc.ID, Names: rec.m.names, Sigma: rec.m.sigma, Warnings: append([]string(nil), rec.warn...)}
+	z, err := e.mode(pb, res)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.laplace(pb, z, res); err != nil {
+		return nil, err
+	}
+	if err := e.predictions(pb, z, res); err != nil {
+		return nil, err
+	}
+	if in.SkipSIR {
+		res.Draws, err = laplaceDraws(res, e.cfg.Draws, in.Seed)
+	} else {
+		n := in.SIRSamples
+		if n == 0 {
+			n = e.cfg.SIRSamples
+		}
+		err = e.sir(pb, z, res, n, in.Seed)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Evaluations = pb.evals
+	return res, nil
+}
+
+// toZ maps the unconstrained search variable u to z = 5·tanh(u/5), so
+// |η| ≤ 5ω however far the search goes.
+func toZ(u, z []float64) []float64 {
+	for i, v := range u {
+		z[i] = zBound * math.Tanh(v/zBound)
+	}
+	return z
+}
+
+// gradU is the central finite-difference gradient of the OFV in u with
+// step h, all 2n points simulated as one batch.
+func (pb *problem) gradU(grad, u []float64, h float64) { pb.grad(grad, u, h, true) }
+
+// grad is the central finite-difference gradient in u (mapU) or z.
+func (pb *problem) grad(grad, u []float64, h float64, mapU bool) {
+	n := len(u)
+	pts := make([][]float64, 2*n)
+	for i := range n {
+		for s, sign := range []float64{1, -1} {
+			v := append([]float64(nil), u...)
+			v[i] += sign * h
+			if mapU {
+				v = toZ(v, v)
+			}
+			pts[2*i+s] = v
+		}
+	}
+	f := make([]float64, 2*n)
+	pb.ofvs(pts, f)
+	for i := range n {
+		grad[i] = (f[2*i] - f[2*i+1]) / (2 * h)
+	}
+}
+
+// fdStep is the finite-difference step of the gradient in u (≈ z) units.
+const fdStep = 1e-4
+
+// mode runs BFGS (gonum, More–Thuente line search) from the population
+// values and checks the gradient at the result with two step sizes.
+func (e *Estimator) mode(pb *problem, res *Result) ([]float64, error) {
+	n := len(pb.rec.m.omega)
+	zs := make([]float64, n)
+	prob := optimize.Problem{
+		Func: func(u []float64) float64 { return pb.ofv(toZ(u, zs)) },
+		Grad: func(g, u []float64) { pb.gradU(g, u, fdStep) },
+		Status: func() (optimize.Status, error) {
+			if pb.err != nil {
+				return optimize.Failure, pb.err
+			}
+			return optimize.NotTerminated, nil
+		},
+	}
+	settings := &optimize.Settings{
+		GradientThreshold: 1e-5,
+		Converger:         &optimize.FunctionConverge{Absolute: 1e-9, Relative: 1e-10, Iterations: 20},
+		MajorIterations:   e.cfg.MaxIterations,
+		FuncEvaluations:   20 * e.cfg.MaxIterations,
+	}
+	out, err := optimize.Minimize(prob, make([]float64, n), settings, &optimize.BFGS{Linesearcher: &optimize.MoreThuente{}})
+	if pb.err != nil {
+		if errors.Is(pb.err, context.Canceled) || errors.Is(pb.err, context.DeadlineExceeded) {
+			return nil, pb.err
+		}
+		return nil, fmt.Errorf("individualize: %w", pb.err)
+	}
+	if out == nil {
+		return nil, fmt.Errorf("individualize: the optimizer could not start (%v): %w", err, errs.Invalid)
+	}
+	z := toZ(out.X, make([]float64, n))
+	res.Iterations = out.Stats.MajorIterations
+	res.Objective = pb.ofv(z)
+	g1, g2 := make([]float64, n), make([]float64, n)
+	pb.grad(g1, z, fdStep*4, false)
+	pb.grad(g2, z, fdStep, false)
+	for i := range n {
+		res.Gradient.MaxAbsGradient = math.Max(res.Gradient.MaxAbsGradient, math.Abs(g2[i]))
+		res.Gradient.StepDifference = math.Max(res.Gradient.StepDifference, math.Abs(g1[i]-g2[i]))
+	}
+	res.Gradient.Converged = res.Gradient.StepDifference <= 1e-3*(1+res.Gradient.MaxAbsGradient)
+	res.Converged = res.Gradient.Converged && res.Gradient.MaxAbsGradient < 1e-2
+	if !res.Converged {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the optimizer stopped (%v) with gradient %.2g at the mode: the estimate may not be the exact maximum", out.Status, res.Gradient.MaxAbsGradient))
+	}
+	for i, v := range z {
+		if math.Abs(v) > zBound-1e-3 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("eta.%s is at its bound (5ω): the data pull it beyond the population model's range", pb.rec.m.names[i]))
+		}
+	}
+	return z, nil
+}

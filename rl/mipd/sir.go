@@ -1,0 +1,102 @@
+package mipd
+
+import (
+	"math"
+	"sort"
+
+	"github.com/rxlab/rxlab/rl/pkpd"
+)
+
+// sirInflation scales the Laplace covariance for the SIR proposal, so the
+// proposal's tails cover a skewed posterior's.
+const sirInflation = 2.0
+
+// sirResampleFraction is m/M: Dosne et al. (2016) resample a fifth of the
+// proposals or fewer.
+const sirResampleFraction = 5
+
+// sir draws nProp proposals from N(ẑ, 2·Cz), weighs them by posterior over
+// proposal density, and resamples nProp/5 without replacement
+// (Efraimidis–Spirakis keys), seeded and deterministic. The samples become
+// res.Draws and the SIR intervals.
+func (e *Estimator) sir(pb *problem, z []float64, res *Result, nProp int, seed uint64) error {
+	l, err := choleskyOf(res.cz, sirInflation)
+	if err != nil {
+		return err
+	}
+	n := len(z)
+	rng := pkpd.NewRNG(seed ^ 0x736972)
+	props := make([][]float64, nProp)
+	half := make([]float64, nProp) // ½|ζ|², the proposal's log density up to a constant
+	for d := range props {
+		zeta := make([]float64, n)
+		for i := range zeta {
+			zeta[i] = rng.Norm()
+			half[d] += zeta[i] * zeta[i] / 2
+		}
+		v := make([]float64, n)
+		for i := range n {
+			s := z[i]
+			for j := 0; j <= i; j++ {
+				s += l.At(i, j) * zeta[j]
+			}
+			v[i] = s
+		}
+		props[d] = v
+	}
+	f := make([]float64, nProp)
+	pb.ofvs(props, f)
+	if pb.err != nil {
+		return pb.err
+	}
+	lw := make([]float64, nProp)
+	top := math.Inf(-1)
+	for d := range lw {
+		lw[d] = -f[d]/2 + half[d]
+		if math.IsNaN(lw[d]) {
+			lw[d] = math.Inf(-1)
+		}
+		top = math.Max(top, lw[d])
+	}
+	sw, sw2 := 0.0, 0.0
+	for _, v := range lw {
+		w := math.Exp(v - top)
+		sw += w
+		sw2 += w * w
+	}
+	m := max(1, nProp/sirResampleFraction)
+	keys := make([]int, nProp)
+	key := make([]float64, nProp)
+	for d := range keys {
+		keys[d] = d
+		key[d] = math.Log(-math.Log(1-rng.Float())) - lw[d]
+	}
+	sort.SliceStable(keys, func(a, b int) bool { return key[keys[a]] < key[keys[b]] })
+	res.Draws = make([][]float64, m)
+	for k := range m {
+		res.Draws[k] = pb.eta(props[keys[k]], make([]float64, n))
+	}
+	res.SIR = &SIRSummary{Proposals: nProp, Samples: m, ESS: sw * sw / sw2}
+	col := make([]float64, m)
+	for i := range res.Intervals {
+		for k := range m {
+			col[k] = res.Draws[k][i]
+		}
+		sort.Float64s(col)
+		res.Intervals[i].SIRLow, res.Intervals[i].SIRHigh = quantile(col, 0.025), quantile(col, 0.975)
+	}
+	return nil
+}
+
+// quantile returns the q-quantile of sorted xs (linear interpolation).
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	p := q * float64(len(xs)-1)
+	i := int(p)
+	if i >= len(xs)-1 {
+		return xs[len(xs)-1]
+	}
+	return xs[i] + (xs[i+1]-xs[i])*(p-float64(i))
+}
