@@ -11,6 +11,7 @@ import (
 	"github.com/rxlab/rxlab/cohorts"
 	"github.com/rxlab/rxlab/cohorts/disclosure"
 	"github.com/rxlab/rxlab/graphql/auth"
+	"github.com/rxlab/rxlab/molecules/response"
 	"github.com/rxlab/rxlab/store"
 )
 
@@ -77,8 +78,14 @@ func (d *Response) predictPatientResponse(ctx context.Context, p gql.ResolvePara
 	out := map[string]any{"patients": dist.Patients, "quantiles": dist.Quantiles, "mean": *dist.Mean, "meanIntervalHalfWidth": *dist.MeanHalfWidth,
 		"nearestTrainingSimilarity": dom.NearestTrainingSimilarity, "inDomain": dom.InDomain, "knownDrug": dom.Known,
 		"disclosure": disclosureView(g, false, rec, &b)}
+	if q := dist.Quantiles; len(q) == len(responseQuantiles) {
+		out["distinguishable"], out["warning"] = rankingView(response.RankingSpreadCheck(q[0], q[len(q)-1], *dist.MeanHalfWidth))
+	}
 	return out, nil
 }
+
+// rankingView answers PatientResponse.distinguishable and .warning.
+func rankingView(ok bool, warning string) (bool, any) { return ok, nilIfEmpty(warning) }
 
 // exactPatientResponse is the patients:read view: exact aggregates and
 // the 20 most sensitive patients with their intervals, each audited.
@@ -94,6 +101,7 @@ func (d *Response) exactPatientResponse(ctx context.Context, g *disclosure.Guard
 		out["mean"] = res.Mean
 		out["meanIntervalHalfWidth"] = res.MeanHalfWidth
 	}
+	out["distinguishable"], out["warning"] = rankingView(res.Distinguishable, res.Warning)
 	tops := make([]any, len(res.Top))
 	for i, t := range res.Top {
 		AddTarget(ctx, "patient:"+t.PatientID)

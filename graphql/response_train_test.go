@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rxlab/rxlab/graphql/auth"
 	"github.com/rxlab/rxlab/molecules/response"
 )
 
@@ -92,6 +93,59 @@ func TestTrainThroughAPI(t *testing.T) {
 			if first["arch"] != "mlp" || first["epoch"] != 1.0 || first["members"] != 1.0 || !(last["train"].(float64) < first["train"].(float64)) || !(first["validation"].(float64) > 0) {
 				t.Errorf("history first %v last %v", first, last)
 			}
+		})
+	}
+}
+
+// TestPatientRankingFlag: predictPatientResponse says whether its ranking
+// can be told apart from noise, in the exact view (from every patient's
+// interval) and in the released view (from the released quantiles), and a
+// ranking it calls noise carries a warning.
+func TestPatientRankingFlag(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small GDSC model and seeds a demo cohort")
+	}
+	ts, m := newResponseServer(t, 300, 1, false)
+	q := `query($m: ID!, $s: String!, $c: CriteriaInput!) { predictPatientResponse(model: $m, smiles: $s, criteria: $c) {
+  patients quantiles meanIntervalHalfWidth distinguishable warning top { value low high } } }`
+	vars := map[string]any{"m": m.Info().ID, "s": "COCCOc1cc2ncnc(Nc3cccc(C#C)c3)c2cc1OCCOC", "c": map[string]any{"age": map[string]any{"min": 18}}}
+	for _, c := range []struct {
+		name, token string
+	}{
+		{"exact", ts.admin},
+		{"released", ts.token(auth.Designer)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := ts.query(c.token, q, vars)
+			if r.code() != "" {
+				t.Fatalf("%+v", r.Errors)
+			}
+			res := r.Data["predictPatientResponse"].(map[string]any)
+			ok, isBool := res["distinguishable"].(bool)
+			warn, _ := res["warning"].(string)
+			if !isBool || ok != (warn == "") || (!ok && !strings.Contains(warn, "noise")) {
+				t.Fatalf("distinguishable %v warning %q", res["distinguishable"], res["warning"])
+			}
+			qs := res["quantiles"].([]any)
+			hw := res["meanIntervalHalfWidth"].(float64)
+			if c.name == "released" {
+				want, _ := response.RankingSpreadCheck(qs[0].(float64), qs[len(qs)-1].(float64), hw)
+				if ok != want {
+					t.Errorf("released flag %v, the released quantiles %v and half-width %v give %v", ok, qs, hw, want)
+				}
+				return
+			}
+			// The top patients are a subset: a pair separated among them
+			// makes the ranking distinguishable.
+			minHigh, maxLow := 1e300, -1e300
+			for _, x := range res["top"].([]any) {
+				p := x.(map[string]any)
+				minHigh, maxLow = min(minHigh, p["high"].(float64)), max(maxLow, p["low"].(float64))
+			}
+			if minHigh < maxLow && !ok {
+				t.Errorf("top patients' intervals separate (%v < %v) but the ranking is called noise", minHigh, maxLow)
+			}
+			t.Logf("%v patients, quantiles %v, half-width %.2f: distinguishable %v", res["patients"], qs, hw, ok)
 		})
 	}
 }

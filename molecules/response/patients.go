@@ -39,6 +39,43 @@ type PatientResponse struct {
 	MeanHalfWidth float64 `json:"meanHalfWidth"`
 	// Drug says how the molecule relates to the model's training drugs.
 	Drug DrugDomain `json:"drug"`
+	// Distinguishable says some patient's 95 % interval lies wholly below
+	// another's, so the ranking orders at least one pair; when false,
+	// Warning says the ranking is noise (every interval overlaps every
+	// other). Fewer than two patients: false with no warning.
+	Distinguishable bool   `json:"distinguishable"`
+	Warning         string `json:"warning,omitempty"`
+}
+
+// rankingCheck says whether predictions with these intervals can be told
+// apart: some patient's interval must end (high) below where another's
+// begins (low), that is min(high) < max(low).
+func rankingCheck(preds []PatientPrediction) (bool, string) {
+	if len(preds) < 2 {
+		return false, ""
+	}
+	minHigh, maxLow := preds[0].High, preds[0].Low
+	lo, hi, half := preds[0].Value, preds[0].Value, 0.0
+	for _, p := range preds {
+		minHigh, maxLow = min(minHigh, p.High), max(maxLow, p.Low)
+		lo, hi = min(lo, p.Value), max(hi, p.Value)
+		half += (p.High - p.Low) / 2
+	}
+	if minHigh < maxLow {
+		return true, ""
+	}
+	return false, fmt.Sprintf("the ranking is noise: the %d predictions span %.2f–%.2f ln IC50, but every patient's 95 %% interval (mean half-width ±%.2f) overlaps every other's, so no patient is distinguishably more sensitive than another", len(preds), lo, hi, half/float64(len(preds)))
+}
+
+// RankingSpreadCheck is the ranking check for a released summary without
+// per-patient intervals: the 10th–90th percentile spread of the values
+// must exceed the mean interval width (2 × meanHalfWidth), the
+// separation two typical patients' intervals need.
+func RankingSpreadCheck(q10, q90, meanHalfWidth float64) (bool, string) {
+	if q90-q10 > 2*meanHalfWidth {
+		return true, ""
+	}
+	return false, fmt.Sprintf("the ranking is noise: the middle 80 %% of predictions spans %.2f–%.2f ln IC50, less than a 95 %% interval's width (mean half-width ±%.2f), so patients cannot be told apart", q10, q90, meanHalfWidth)
 }
 
 // DrugDomain says how a molecule relates to a GDSC model's training drugs.
@@ -206,6 +243,7 @@ func Summarize(preds []PatientPrediction, top int) PatientResponse {
 	if top > 0 {
 		r.Top = slices.Clone(preds[:min(top, len(preds))])
 	}
+	r.Distinguishable, r.Warning = rankingCheck(preds)
 	return r
 }
 

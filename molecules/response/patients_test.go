@@ -3,6 +3,7 @@ package response
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -536,5 +537,56 @@ func TestPredictPatientsUnseenDrug(t *testing.T) {
 		if lo := IntervalZ * m.rec.IntervalScale * 100; h < lo-1e-6 || h > IntervalZ*m.rec.IntervalScale*math.Hypot(100, 5) {
 			t.Errorf("%s: half-width %.3f with a spread of 100, want about %.3f", id, h, lo)
 		}
+	}
+}
+
+// TestRankingCheck: a ranking is distinguishable only when some patient's
+// 95 % interval ends below another's start; the GDSC case of issue 25 (73
+// patients across 2.12–2.16 with ±2.14 intervals) is flagged as noise.
+func TestRankingCheck(t *testing.T) {
+	spread := func(n int, lo, hi, half float64) []PatientPrediction {
+		out := make([]PatientPrediction, n)
+		for i := range out {
+			v := lo + (hi-lo)*float64(i)/float64(max(n-1, 1))
+			out[i] = PatientPrediction{PatientID: fmt.Sprintf("p%d", i), Value: v, Low: v - half, High: v + half}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name  string
+		preds []PatientPrediction
+		want  bool
+		warn  string
+	}{
+		{"issue 25: 73 patients within their intervals", spread(73, 2.12, 2.16, 2.14), false, "2.12–2.16"},
+		{"separated extremes", spread(10, 0, 5, 2), true, ""},
+		{"touching intervals are not separated", spread(2, 0, 4, 2), false, "noise"},
+		{"one patient", spread(1, 1, 1, 0.5), false, ""},
+		{"none", nil, false, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := Summarize(c.preds, 0)
+			if s.Distinguishable != c.want || (c.warn == "") != (s.Warning == "") || !strings.Contains(s.Warning, c.warn) {
+				t.Errorf("distinguishable %v warning %q; want %v with %q", s.Distinguishable, s.Warning, c.want, c.warn)
+			}
+		})
+	}
+	for _, c := range []struct {
+		name         string
+		q10, q90, hw float64
+		want         bool
+	}{
+		{"narrow spread, wide intervals", 2.12, 2.16, 2.14, false},
+		{"spread beyond two half-widths", 0, 5, 2, true},
+	} {
+		t.Run("released "+c.name, func(t *testing.T) {
+			ok, w := RankingSpreadCheck(c.q10, c.q90, c.hw)
+			if ok != c.want || ok != (w == "") {
+				t.Errorf("RankingSpreadCheck = %v %q, want %v", ok, w, c.want)
+			}
+			if !ok && !strings.Contains(w, "noise") {
+				t.Errorf("warning %q", w)
+			}
+		})
 	}
 }
