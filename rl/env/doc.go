@@ -65,6 +65,21 @@
 // for the next INR in NextVisitDays(a) days, and every measurement costs
 // Reward.VisitWeight.
 //
+// # Posterior observation
+//
+// With Config.Posterior (warfarin) the observation grows by 2·P entries
+// (PosteriorDim) after the layout above, P the Posterior's random effects
+// (six for Hamberg: CL, V1, V2, MTT1, MTT2, EC50):
+//
+//	2K+12 … 2K+11+P      η̂_k / ω_k, the MAP estimate in prior SDs, clipped to ±4
+//	2K+12+P … 2K+11+2P   SD_k / ω_k, the posterior SD over the prior SD, clipped to [0, 2]
+//
+// Before the first measurement after a dose they hold the prior (0 and 1).
+// At every measurement (each visit under OUTPATIENT) the Posterior refits
+// the patient on the doses given and the measured INRs so far; the fits of
+// one step run on two goroutines under StepContext's context. NewPolicyContext
+// rebuilds the same features for a served policy.
+//
 // # Serving a trained agent
 //
 // NewPolicy wraps an action function (obs, mask) → action into a

@@ -1,6 +1,7 @@
 package env
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -71,6 +72,11 @@ type Config struct {
 	// Reward.VisitWeight. Docetaxel steps whole cycles and accepts only ""
 	// or DAILY.
 	Monitoring dosing.Monitoring
+	// Posterior (warfarin only), when set, appends to the observation the
+	// patient's MAP estimate η̂ and posterior SD of each random effect,
+	// refitted on the doses and measured INRs so far at every measurement
+	// (see PosteriorDim and the package documentation).
+	Posterior Posterior
 }
 
 type kind uint8
@@ -117,6 +123,8 @@ type Env struct {
 	visit         []bool             // with sched: today is a visit day
 	nLev          int                // dose levels (nAct = nLev × intervals when choosing visits)
 	choose        bool               // the agent chooses its visits (Monitoring PROTOCOL)
+	postP         Posterior          // Config.Posterior
+	post          *posteriorState    // with Config.Posterior: records and features
 }
 
 // VisitIntervals are the re-test intervals (days) a visit-choosing agent
@@ -203,6 +211,17 @@ func newSpec(cfg Config) (*Env, error) {
 	} else {
 		e.dim = 2*e.k + 6
 	}
+	if cfg.Posterior != nil {
+		if e.kind != kindWarfarin {
+			return nil, fmt.Errorf("posterior: only %s has a posterior observation: %w", dosing.WarfarinHamberg, errs.Invalid)
+		}
+		st, err := newPosteriorState(cfg.Posterior, 0)
+		if err != nil {
+			return nil, err
+		}
+		e.postP = cfg.Posterior
+		e.dim += st.dim()
+	}
 	return e, nil
 }
 
@@ -230,6 +249,11 @@ func New(cfg Config) (*Env, error) {
 	e.doseBuf, e.out = make([]float64, n), make([]float64, n)
 	e.obs, e.mask = make([]float32, n*e.dim), make([]bool, n*e.nAct)
 	e.reward, e.done = make([]float32, n), make([]bool, n)
+	if e.postP != nil {
+		if e.post, err = newPosteriorState(e.postP, n); err != nil {
+			return nil, err
+		}
+	}
 	if e.kind == kindWarfarin && (e.monitoring == dosing.MonitoringOutpatient || e.choose) {
 		e.sched, e.visit = make([]*dosing.Schedule, n), make([]bool, n)
 	}
@@ -361,6 +385,9 @@ func (e *Env) resetEnv(i int) error {
 		e.measHist[i*e.k+k] = e.lastMeas[i]
 		e.doseHist[i*e.k+k] = 0
 	}
+	if e.post != nil {
+		e.post.reset(i)
+	}
 	if e.sched != nil {
 		sc, err := dosing.NewSchedule(e.model, e.monitoring)
 		if err != nil {
@@ -388,13 +415,24 @@ type view struct {
 	sumDose     float64
 	lastMeas    float64
 	meas, doses []float64 // K most recent first
+	post        []float64 // with a posterior: η̂/ω then SD/ω
 }
 
 func (e *Env) view(i int) view {
 	j := e.pat[i]
 	return view{age: e.popAge[j], bsa: e.popBSA[j], cyp: e.popCYP[j], vk: e.popVK[j], step: int(e.step[i]),
 		lastDose: e.lastDose[i], sumDose: e.sumDose[i], lastMeas: e.lastMeas[i],
-		meas: e.measHist[i*e.k : (i+1)*e.k], doses: e.doseHist[i*e.k : (i+1)*e.k]}
+		meas: e.measHist[i*e.k : (i+1)*e.k], doses: e.doseHist[i*e.k : (i+1)*e.k], post: e.postFeatures(i)}
+}
+
+// postFeatures returns patient i's posterior features (nil without a
+// posterior).
+func (e *Env) postFeatures(i int) []float64 {
+	if e.post == nil {
+		return nil
+	}
+	d := e.post.dim()
+	return e.post.feat[i*d : (i+1)*d]
 }
 
 func (e *Env) hold(i int) bool { return e.holdFor(e.lastMeas[i]) }
@@ -494,6 +532,9 @@ func (e *Env) encode(o []float32, v *view) {
 		o[2*k+7+int(v.vk)] = 1
 		o[2*k+10] = age
 		o[2*k+11] = hold
+		for j, f := range v.post {
+			o[2*k+12+j] = float32(f)
+		}
 		return
 	}
 	for t := range k {
@@ -541,6 +582,12 @@ func (e *Env) project(i, a int) (int, bool) {
 // slices are the Env's buffers. A wrong number of actions or an action out
 // of range gives an error wrapping errs.Invalid.
 func (e *Env) Step(actions []int32) (obs []float32, reward []float32, done []bool, err error) {
+	return e.StepContext(context.Background(), actions)
+}
+
+// StepContext is Step with a context for the posterior fits
+// (Config.Posterior): a cancelled ctx stops them and is returned.
+func (e *Env) StepContext(ctx context.Context, actions []int32) (obs []float32, reward []float32, done []bool, err error) {
 	if len(actions) != e.n {
 		return nil, nil, nil, fmt.Errorf("actions: got %d, want %d: %w", len(actions), e.n, errs.Invalid)
 	}
@@ -553,6 +600,11 @@ func (e *Env) Step(actions []int32) (obs []float32, reward []float32, done []boo
 		e.stepWarfarin(actions)
 	} else {
 		e.stepDocetaxel(actions)
+	}
+	if e.post != nil {
+		if err := e.post.fitAll(ctx, e.posteriorInput); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	for i := range e.n {
 		e.step[i]++
@@ -605,6 +657,9 @@ func (e *Env) stepWarfarin(actions []int32) {
 		e.lastDose[i] = e.doseBuf[i]
 		e.sumDose[i] += e.doseBuf[i]
 		day := int(e.step[i]) + 1
+		if e.post != nil && e.doseBuf[i] > 0 {
+			e.post.doses[i] = append(e.post.doses[i], TimedValue{Hour: float64(24 * (day - 1)), Value: e.doseBuf[i]})
+		}
 		if e.sched != nil {
 			if e.visit[i] = e.sched[i].IsVisit(day); !e.visit[i] {
 				continue // no measurement today; the history waits for the next visit
@@ -616,6 +671,12 @@ func (e *Env) stepWarfarin(actions []int32) {
 		}
 		e.lastMeas[i] = meas
 		e.push(i, meas, e.doseBuf[i])
+		if e.post != nil && len(e.post.doses[i]) > 0 {
+			e.post.obs[i] = append(e.post.obs[i], TimedValue{Hour: float64(24 * day), Value: meas})
+			if day < e.steps { // the last day's fit would only feed a reset
+				e.post.pending = append(e.post.pending, i)
+			}
+		}
 		switch {
 		case e.choose:
 			e.reward[i] -= float32(e.rew.VisitWeight)

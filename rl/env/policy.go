@@ -1,10 +1,12 @@
 package env
 
 import (
+	"context"
 	"fmt"
 	"math"
 
 	"github.com/rxlab/rxlab/rl/dosing"
+	"github.com/rxlab/rxlab/rl/pkpd"
 	"github.com/rxlab/rxlab/store/errs"
 )
 
@@ -21,6 +23,13 @@ type ActFunc func(obs []float32, mask []bool) (int, error)
 // Population and Typical are ignored; the episode length only scales the
 // day feature (days beyond it are clamped).
 func NewPolicy(cfg Config, act ActFunc) (dosing.Policy, error) {
+	return NewPolicyContext(context.Background(), cfg, act)
+}
+
+// NewPolicyContext is NewPolicy whose controllers fit cfg.Posterior (when
+// set) under ctx at every measurement after the first dose, as the
+// environment does; a fit's error (ctx cancelled included) is Decide's.
+func NewPolicyContext(ctx context.Context, cfg Config, act ActFunc) (dosing.Policy, error) {
 	if act == nil {
 		return nil, fmt.Errorf("policy: act function is required: %w", errs.Invalid)
 	}
@@ -39,6 +48,14 @@ func NewPolicy(cfg Config, act ActFunc) (dosing.Policy, error) {
 			v: view{age: p.Age, bsa: 1.8, meas: make([]float64, spec.k), doses: make([]float64, spec.k)}}
 		c.v.cyp, _ = p.CYP2C9()
 		c.v.vk, _ = p.VKORC1()
+		if cfg.Posterior != nil {
+			if c.post, err = newPosteriorState(cfg.Posterior, 1); err != nil {
+				return nil, err
+			}
+			c.post.reset(0)
+			c.v.post, c.ctx = c.post.feat, ctx
+			c.cov = pkpd.WarfarinCovariates{Age: p.Age, CYP2C9: c.v.cyp, VKORC1: c.v.vk}
+		}
 		if spec.kind == kindDocetaxel {
 			if c.v.bsa, err = p.BSA(); err != nil {
 				return nil, err
@@ -58,6 +75,29 @@ type policyController struct {
 	cycleMin float64 // docetaxel: lowest ANC seen in the current cycle
 	nextDose int     // docetaxel: day of the next infusion
 	lastAct  int     // the last action (its visit interval when choosing visits)
+	post     *posteriorState
+	ctx      context.Context
+	cov      pkpd.WarfarinCovariates
+}
+
+// fitPosterior records a measurement (after the first dose) and refits
+// the posterior features.
+func (c *policyController) fitPosterior(day int, meas float64) error {
+	if c.post == nil || len(c.post.doses[0]) == 0 {
+		return nil
+	}
+	c.post.obs[0] = append(c.post.obs[0], TimedValue{Hour: float64(24 * day), Value: meas})
+	c.post.pending = append(c.post.pending[:0], 0)
+	return c.post.fitAll(c.ctx, func(int) PosteriorInput {
+		return PosteriorInput{Covariates: c.cov, Doses: c.post.doses[0], Observations: c.post.obs[0]}
+	})
+}
+
+// recordDose adds a given dose to the posterior's record.
+func (c *policyController) recordDose(day int, mg float64) {
+	if c.post != nil && mg > 0 {
+		c.post.doses[0] = append(c.post.doses[0], TimedValue{Hour: float64(24 * day), Value: mg})
+	}
 }
 
 func (c *policyController) record(meas float64) {
@@ -127,15 +167,20 @@ func (c *policyController) decideWarfarin(day int, obs *dosing.Observation) (dos
 		if obs == nil { // dose changes only at visits (Config.Monitoring)
 			c.v.step++
 			c.v.sumDose += c.v.lastDose
+			c.recordDose(day, c.v.lastDose)
 			return dosing.Decision{Dose: c.v.lastDose, NextCheckHours: 24, Rationale: fmt.Sprintf("no measurement today: keep %g mg", c.v.lastDose)}, nil
 		}
 		c.push(meas, c.v.lastDose)
 		c.v.lastMeas = meas
+		if err := c.fitPosterior(day, meas); err != nil {
+			return dosing.Decision{}, err
+		}
 	}
 	mg, why, err := c.choose()
 	if err != nil {
 		return dosing.Decision{}, err
 	}
+	c.recordDose(day, mg)
 	c.v.step++
 	c.v.lastDose = mg
 	c.v.sumDose += mg

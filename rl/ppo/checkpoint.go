@@ -26,10 +26,17 @@ type fingerprint struct {
 	History         int             `json:"history"`
 	Population      int             `json:"population"`
 	Hyperparameters Hyperparameters `json:"hyperparameters"`
+	// Posterior is the number of random effects of Config.Posterior (0:
+	// none; omitted, so older checkpoints keep their fingerprint).
+	Posterior int `json:"posterior,omitempty"`
 }
 
 func (c Config) fingerprint() ([]byte, error) {
-	return json.Marshal(fingerprint{c.Model, c.Seed, c.Typical, c.Shield, c.Reward, c.History, len(c.Population), c.Hyperparameters})
+	post := 0
+	if c.Posterior != nil {
+		post = len(c.Posterior.Omega())
+	}
+	return json.Marshal(fingerprint{c.Model, c.Seed, c.Typical, c.Shield, c.Reward, c.History, len(c.Population), c.Hyperparameters, post})
 }
 
 // MarshalBinary encodes the whole training state: the configuration's

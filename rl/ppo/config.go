@@ -145,6 +145,10 @@ type Config struct {
 	// Monitoring is the warfarin measurement schedule the policy trains
 	// under ("" or DAILY: daily INR; OUTPATIENT: visits only, see env.Config).
 	Monitoring dosing.Monitoring
+	// Posterior (warfarin), when set, adds the MAP estimate and posterior
+	// SD of each random effect to the observation (env.Config.Posterior);
+	// the trained policy's Spec.Posterior records it.
+	Posterior env.Posterior
 	Hyperparameters
 }
 

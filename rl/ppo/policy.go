@@ -25,6 +25,10 @@ type PolicySpec struct {
 	Actions      int        `json:"actions"`
 	// Monitoring is the schedule the policy was trained under ("": daily).
 	Monitoring string `json:"monitoring,omitempty"`
+	// PosteriorDim is the number of trailing observation entries that hold
+	// the posterior (η̂/ω, then SD/ω, env.Config.Posterior); 0 for a
+	// policy trained without one.
+	PosteriorDim int `json:"posteriorDim,omitempty"`
 }
 
 // Policy is a trained policy network ready to act: batch-1 (or batched)
@@ -39,10 +43,10 @@ type Policy struct {
 // Policy returns a snapshot of the current policy network.
 func (t *Trainer) Policy() (*Policy, error) {
 	spec := PolicySpec{Model: t.cfg.Model, History: t.cfg.History, EpisodeSteps: t.t,
-		Shield: t.cfg.Shield, ObsDim: t.dim, Actions: t.nAct, Monitoring: string(t.cfg.Monitoring)}
+		Shield: t.cfg.Shield, ObsDim: t.dim, Actions: t.nAct, Monitoring: string(t.cfg.Monitoring), PosteriorDim: t.postDim}
 	if spec.History == 0 {
 		var err error
-		if spec.History, err = historyOf(t.cfg.Model, t.dim); err != nil {
+		if spec.History, err = historyOf(t.cfg.Model, t.dim-t.postDim); err != nil {
 			return nil, err
 		}
 	}

@@ -53,6 +53,7 @@ type Trainer struct {
 	envSteps     int64
 
 	n, t, dim, nAct int
+	postDim         int // observation entries of the posterior (Config.Posterior)
 	valueScale      float32
 	lo, hi          float32 // target band of the observation's first entry
 
@@ -108,6 +109,7 @@ func New(cfg Config) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.postDim = e.PosteriorDim()
 	t.n, t.t, t.dim, t.nAct = e.NumEnvs(), e.EpisodeSteps(), e.ObsDim(), e.NumActions()
 	sizes := append(append([]int{t.dim}, cfg.Hidden...), t.nAct)
 	acts := make([]nn.Activation, len(sizes)-1)
@@ -173,7 +175,7 @@ func (t *Trainer) newEnv(it int) (*env.Env, error) {
 	return env.New(env.Config{
 		Model: c.Model, Envs: c.Envs, Seed: seed, EpisodeSteps: c.EpisodeSteps,
 		History: c.History, Typical: c.Typical, Population: pop, Reward: c.Reward, Shield: c.Shield,
-		Monitoring: c.Monitoring,
+		Monitoring: c.Monitoring, Posterior: c.Posterior,
 	})
 }
 
@@ -250,7 +252,7 @@ func (t *Trainer) Iterate(ctx context.Context) (Metrics, error) {
 			t.act[base+i], t.logp[base+i] = int32(a), lp
 			t.value[base+i] = t.vout[i] * t.valueScale
 		}
-		next, rew, done, err := e.Step(t.acts)
+		next, rew, done, err := e.StepContext(ctx, t.acts)
 		if err != nil {
 			return Metrics{}, err
 		}
