@@ -59,6 +59,8 @@ type Stage struct {
 	parts   int
 	sum     hash.Hash
 	terr    error // the first failure to write audit targets
+
+	chg *changeSet // the keys the stage wrote, for the change feed (SQL only)
 }
 
 // BeginStage starts a stage; label names it in logs (never patient data).
@@ -72,8 +74,14 @@ func (db *DB) BeginStage(ctx context.Context, label string) (*Stage, error) {
 	}
 	s := &Stage{db: db, id: hex.EncodeToString(rb[:]), label: label,
 		buf: map[string][]byte{}, sum: sha256.New()}
-	head, _ := encodeJSON(stageHead{Label: label, Created: db.now().UTC().Format(time.RFC3339Nano)})
-	err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(stageHeadKey(s.id), head) })
+	var err error
+	if db.sql != nil {
+		s.chg = newChangeSet()
+		err = db.sql.beginStage(ctx, s.id, label)
+	} else {
+		head, _ := encodeJSON(stageHead{Label: label, Created: db.now().UTC().Format(time.RFC3339Nano)})
+		err = db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(stageHeadKey(s.id), head) })
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: begin stage: %w", err)
 	}
@@ -115,6 +123,9 @@ func (s *Stage) stage(key, val []byte) error {
 	}
 	s.buf[string(key)] = sv
 	s.bufBytes += len(sv) + len(key)
+	if s.chg != nil {
+		s.chg.add(key)
+	}
 	s.entries++
 	if s.bufBytes >= stageBatchBytes || len(s.buf) >= stageBatchEntries {
 		return s.flush()
@@ -125,6 +136,14 @@ func (s *Stage) stage(key, val []byte) error {
 // flush writes the buffered entries in one small transaction.
 func (s *Stage) flush() error {
 	if len(s.buf) == 0 {
+		return nil
+	}
+	if s.db.sql != nil {
+		if err := s.db.sql.flushStage(s.id, s.buf); err != nil {
+			return fmt.Errorf("store: stage %s: write batch: %w", s.label, err)
+		}
+		clear(s.buf)
+		s.bufBytes = 0
 		return nil
 	}
 	err := s.db.bdb.Update(func(txn *badger.Txn) error {
@@ -192,6 +211,9 @@ func (s *Stage) getVal(key []byte) ([]byte, bool, error) {
 			return nil, false, nil
 		}
 		return sv[1:], true, nil
+	}
+	if s.db.sql != nil {
+		return s.db.sql.stageGet(s.id, key)
 	}
 	var val []byte
 	var found bool

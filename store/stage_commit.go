@@ -86,6 +86,9 @@ func (s *Stage) Commit(ctx context.Context, final func(tx *Txn) error) error {
 		s.Abort()
 		return err
 	}
+	if s.db.sql != nil {
+		return s.commitSQL(ctx, final)
+	}
 	db := s.db
 	db.cmu.Lock()
 	defer db.cmu.Unlock()
@@ -230,6 +233,9 @@ func (db *DB) rollForward(id string) error {
 // snapshot (rescanning from the start would step over ever more deletion
 // markers).
 func (db *DB) dropStage(id string) error {
+	if db.sql != nil {
+		return db.sql.dropStage(id)
+	}
 	pre := stagePrefix(id)
 	rtxn := db.bdb.NewTransaction(false)
 	defer rtxn.Discard()

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,10 +23,17 @@ const FormatVersion = 1
 
 // Config says where and how to open a database.
 type Config struct {
-	// Dir is the data directory; it is created when missing.
+	// Dir is the data directory of the embedded Badger backend; it is
+	// created when missing. Ignored when URL is set.
 	Dir string
+	// URL, when set, selects the shared SQL backend: a PostgreSQL-wire
+	// connection string (postgres://user@host:port/db?sslmode=...), so that
+	// several rxlab processes share one database (sql.go). Values are
+	// encrypted client-side with EncryptionKey.
+	URL string
 	// EncryptionKey, when set, must be 32 bytes (AES-256). A database created
-	// with a key cannot be opened without it.
+	// with a key cannot be opened without it (nor one created without a key
+	// with one).
 	EncryptionKey []byte
 	// GCInterval is how often the value log is garbage-collected; zero means
 	// ten minutes, a negative value turns the timer off.
@@ -39,6 +47,7 @@ type Config struct {
 // DB is an open rxlab database.
 type DB struct {
 	bdb    *badger.DB
+	sql    *sqlStore // the shared SQL backend, or nil for Badger
 	log    *slog.Logger
 	now    func() time.Time
 	stop   chan struct{}
@@ -67,6 +76,12 @@ type DB struct {
 
 // Open opens (or creates) the database in cfg.Dir.
 func Open(cfg Config) (*DB, error) {
+	if n := len(cfg.EncryptionKey); cfg.URL != "" && n != 0 && n != 32 {
+		return nil, fmt.Errorf("store: open: %w: encryption key has %d bytes, want 32 (AES-256)", ErrInvalid, n)
+	}
+	if cfg.URL != "" {
+		return openSQL(cfg)
+	}
 	if cfg.Dir == "" {
 		return nil, fmt.Errorf("store: open: %w: empty data directory", ErrInvalid)
 	}
@@ -185,6 +200,10 @@ func (db *DB) Close() error {
 		<-db.aw.done
 		db.wg.Wait()
 		db.cleanup.Wait()
+		if db.sql != nil {
+			db.sql.close()
+			return
+		}
 		err = db.bdb.Close()
 	})
 	return err
@@ -204,6 +223,9 @@ const maxRetries = 20
 // sets a key of a committed stage still being rolled forward waits until
 // the roll-forward ends (other Updates do not wait).
 func (db *DB) Update(ctx context.Context, fn func(tx *Txn) error) error {
+	if db.sql != nil {
+		return db.sqlUpdate(ctx, fn, nil)
+	}
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -271,6 +293,9 @@ func (db *DB) View(ctx context.Context, fn func(tx *Txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if db.sql != nil {
+		return db.sqlView(ctx, fn)
+	}
 	db.pmu.RLock()
 	var ids []string
 	if len(db.pending) > 0 {
@@ -288,10 +313,15 @@ func (db *DB) View(ctx context.Context, fn func(tx *Txn) error) error {
 	return fn(tx)
 }
 
-// Backup writes a full backup of the database to w in Badger's stream format.
+// Backup writes a full backup of the database to w: in Badger's stream
+// format on the Badger backend, in the store's own export format (Export)
+// on the SQL backend. Restore reads both.
 func (db *DB) Backup(ctx context.Context, w io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if db.sql != nil {
+		return db.Export(ctx, w)
 	}
 	if _, err := db.bdb.Backup(w, 0); err != nil {
 		return fmt.Errorf("store: backup: %w", err)
@@ -299,10 +329,20 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) error {
 	return nil
 }
 
-// Restore loads a backup made by Backup into a new, empty database at
-// cfg.Dir. It refuses a directory that already holds data, so a restore can
-// never overwrite what is stored.
+// Restore loads a backup made by Backup or Export into a new, empty
+// database at cfg.Dir (or cfg.URL). It refuses a directory or database
+// that already holds data, so a restore can never overwrite what is
+// stored. An export restores into either backend; Badger's own stream
+// format only into a Badger directory.
 func Restore(ctx context.Context, cfg Config, r io.Reader) error {
+	br := bufio.NewReaderSize(r, 1<<16)
+	if isExport(br) {
+		return restoreExport(ctx, cfg, br)
+	}
+	if cfg.URL != "" {
+		return fmt.Errorf("store: restore: %w: a Badger backup restores only into a Badger directory; make the backup with Export (rxlab backup on a current build) to move it to SQL", ErrInvalid)
+	}
+	r = br
 	entries, err := os.ReadDir(cfg.Dir)
 	if err == nil && len(entries) > 0 {
 		return fmt.Errorf("store: restore: %w: %s is not empty; restore into a new directory", ErrConflict, cfg.Dir)
@@ -339,8 +379,14 @@ func Restore(ctx context.Context, cfg Config, r io.Reader) error {
 	return db.Close()
 }
 
-// Size reports the on-disk size of the LSM tree and the value log in bytes.
-func (db *DB) Size() (lsm, vlog int64) { return db.bdb.Size() }
+// Size reports the on-disk size of the LSM tree and the value log in bytes
+// (on SQL: the size of the tables, and zero).
+func (db *DB) Size() (lsm, vlog int64) {
+	if db.sql != nil {
+		return db.sql.size(), 0
+	}
+	return db.bdb.Size()
+}
 
 // ReadKeyFile reads a 32-byte encryption key from path: either 32 raw bytes
 // or 64 hexadecimal characters (surrounding white space ignored).

@@ -22,6 +22,7 @@ const (
 // Txn is one transaction, read-only (View) or read-write (Update).
 type Txn struct {
 	t       *badger.Txn
+	q       *sqlTxn // the SQL transaction instead of t, on the SQL backend
 	db      *DB
 	write   bool
 	targets []string
@@ -105,6 +106,9 @@ func (tx *Txn) getVal(key []byte) ([]byte, bool, error) {
 }
 
 func (tx *Txn) getBadger(key []byte) ([]byte, bool, error) {
+	if tx.q != nil {
+		return tx.q.get(key)
+	}
 	item, err := tx.t.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, false, nil
@@ -133,6 +137,9 @@ func (tx *Txn) Put(key []byte, v any) error {
 
 func (tx *Txn) set(key, val []byte) error {
 	k := bytes.Clone(key)
+	if tx.q != nil {
+		return tx.q.set(k, val)
+	}
 	tx.written = append(tx.written, k)
 	if err := tx.t.Set(k, val); err != nil {
 		if errors.Is(err, badger.ErrTxnTooBig) {
@@ -205,6 +212,9 @@ func (tx *Txn) Delete(key []byte) error {
 
 func (tx *Txn) del(key []byte) error {
 	k := bytes.Clone(key)
+	if tx.q != nil {
+		return tx.q.del(k)
+	}
 	tx.written = append(tx.written, k)
 	if err := tx.t.Delete(k); err != nil {
 		if errors.Is(err, badger.ErrTxnTooBig) {
@@ -241,6 +251,11 @@ var ErrStop = errors.New("store: stop scan")
 // Scan calls fn for each record whose key starts with prefix, in key order,
 // starting at start when start is not nil (start must have the prefix).
 func (tx *Txn) Scan(prefix, start []byte, fn func(r Record) error) error {
+	if tx.q != nil {
+		return stopOK(tx.q.scan(prefix, start, true, func(k, v []byte) error {
+			return fn(Record{Key: k, val: v, tx: tx})
+		}))
+	}
 	if len(tx.over) > 0 {
 		return tx.mergeScan(prefix, start, true, func(k, v []byte) error {
 			return fn(Record{Key: k, val: v, tx: tx})
@@ -271,6 +286,9 @@ func (tx *Txn) Scan(prefix, start []byte, fn func(r Record) error) error {
 
 // ScanKeys calls fn for each key with the prefix without reading values.
 func (tx *Txn) ScanKeys(prefix []byte, fn func(key []byte) error) error {
+	if tx.q != nil {
+		return stopOK(tx.q.scan(prefix, nil, false, func(k, _ []byte) error { return fn(k) }))
+	}
 	if len(tx.over) > 0 {
 		return tx.mergeScan(prefix, nil, false, func(k, _ []byte) error { return fn(k) })
 	}
@@ -288,6 +306,14 @@ func (tx *Txn) ScanKeys(prefix []byte, fn func(key []byte) error) error {
 		}
 	}
 	return nil
+}
+
+// stopOK turns a callback's ErrStop into the end of a scan.
+func stopOK(err error) error {
+	if errors.Is(err, ErrStop) {
+		return nil
+	}
+	return err
 }
 
 // NextID returns the next number of the named sequence (1, 2, ...). The

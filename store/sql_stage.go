@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Stages on the SQL backend: entries go to rx_stage in batches (each its
+// own short transaction), the commit copies them into rx_kv in the one
+// SERIALIZABLE transaction that also runs the caller's final writes, the
+// audit record and the change-feed row. No reader ever sees a stage in
+// part, so there is no overlay and no roll-forward; a crash leaves rows
+// that no commit references, dropped by the next maintenance pass of any
+// node (staleStage).
+
+const (
+	opSQLDelete = 0
+	opSQLPut    = 1
+)
+
+func (s *sqlStore) beginStage(ctx context.Context, id, label string) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO rx_stage_head (id, label, created, touched) VALUES ($1, $2, now(), now())`, id, label)
+	return err
+}
+
+// flushStage writes one batch of staged entries (op byte + record, as
+// Stage.buf holds them) and marks the stage as alive.
+func (s *sqlStore) flushStage(id string, buf map[string][]byte) error {
+	keys := make([][]byte, 0, len(buf))
+	ops := make([]int16, 0, len(buf))
+	vals := make([][]byte, 0, len(buf))
+	for k, sv := range buf {
+		key := []byte(k)
+		keys = append(keys, key)
+		if sv[0] == opDelete {
+			ops, vals = append(ops, opSQLDelete), append(vals, nil)
+			continue
+		}
+		ops, vals = append(ops, opSQLPut), append(vals, s.seal.seal(key, sv[1:]))
+	}
+	ctx := context.Background()
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE rx_stage_head SET touched = now() WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("%w: the stage was dropped as abandoned (no batch for %v)", ErrConflict, staleStage)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO rx_stage (id, key, op, val)
+			SELECT $1, t.k, t.o, t.v FROM unnest($2::bytea[], $3::int2[], $4::bytea[]) AS t(k, o, v)
+			ON CONFLICT (id, key) DO UPDATE SET op = excluded.op, val = excluded.val`, id, keys, ops, vals)
+		return err
+	})
+}
+
+// stageGet reads key as the stage would leave it (its buffer was looked
+// at already): the staged entry, else the stored record.
+func (s *sqlStore) stageGet(id string, key []byte) ([]byte, bool, error) {
+	ctx := context.Background()
+	var op int16
+	var v []byte
+	err := s.pool.QueryRow(ctx, `SELECT op, val FROM rx_stage WHERE id = $1 AND key = $2`, id, key).Scan(&op, &v)
+	switch {
+	case err == nil && op == opSQLDelete:
+		return nil, false, nil
+	case err == nil:
+		p, err := s.seal.open(key, v)
+		return p, err == nil, err
+	case !errors.Is(err, pgx.ErrNoRows):
+		return nil, false, fmt.Errorf("store: stage read: %w", err)
+	}
+	err = s.pool.QueryRow(ctx, `SELECT val FROM rx_kv WHERE key = $1`, key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("store: stage read: %w", err)
+	}
+	p, err := s.seal.open(key, v)
+	return p, err == nil, err
+}
+
+// dropStageBatch is how many staged rows one delete removes.
+const dropStageBatch = 10000
+
+// dropStage deletes a stage's rows in batches, then its head.
+func (s *sqlStore) dropStage(id string) error {
+	ctx := context.Background()
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM rx_stage WHERE id = $1 AND key IN (SELECT key FROM rx_stage WHERE id = $1 LIMIT $2)`, id, dropStageBatch)
+		if err != nil {
+			return fmt.Errorf("store: drop stage: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			break
+		}
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM rx_stage_head WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("store: drop stage: %w", err)
+	}
+	return nil
+}
+
+// dropStale drops stages abandoned by a crashed process and the rows of
+// committed or aborted stages whose cleanup did not finish.
+func (s *sqlStore) dropStale(ctx context.Context) error {
+	var ids []string
+	collect := func(sql string, args ...any) error {
+		rows, err := s.pool.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rows.Err()
+	}
+	if err := collect(`SELECT id FROM rx_stage_head WHERE touched < $1`, time.Now().Add(-staleStage)); err != nil {
+		return fmt.Errorf("store: find abandoned stages: %w", err)
+	}
+	if err := collect(`SELECT DISTINCT id FROM rx_stage WHERE id NOT IN (SELECT id FROM rx_stage_head)`); err != nil {
+		return fmt.Errorf("store: find abandoned stages: %w", err)
+	}
+	for _, id := range ids {
+		if err := s.dropStage(id); err != nil {
+			return err
+		}
+		s.log.Info("dropped an abandoned stage", "stage", id)
+	}
+	return nil
+}
+
+// commitSQL is Stage.Commit on SQL; the stage's batches are written.
+func (s *Stage) commitSQL(ctx context.Context, final func(tx *Txn) error) error {
+	db := s.db
+	start := time.Now()
+	err := db.sqlUpdate(ctx, func(tx *Txn) error {
+		q := tx.q
+		var one int
+		err := q.tx.QueryRow(q.ctx, `SELECT 1 FROM rx_stage_head WHERE id = $1`, s.id).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("store: stage %s: %w: it was dropped as abandoned", s.label, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("store: stage %s: %w", s.label, err)
+		}
+		for _, stmt := range []string{
+			`DELETE FROM rx_kv WHERE key IN (SELECT key FROM rx_stage WHERE id = $1 AND op = 0)`,
+			`INSERT INTO rx_kv (key, val) SELECT key, val FROM rx_stage WHERE id = $1 AND op = 1 ON CONFLICT (key) DO UPDATE SET val = excluded.val`,
+			`DELETE FROM rx_stage_head WHERE id = $1`,
+		} {
+			if _, err := q.tx.Exec(q.ctx, stmt, s.id); err != nil {
+				return fmt.Errorf("store: stage %s: commit: %w", s.label, err)
+			}
+		}
+		q.chg.merge(s.chg)
+		if final != nil {
+			return final(tx)
+		}
+		return nil
+	}, s.summary)
+	if err != nil {
+		s.Abort()
+		return err
+	}
+	s.done = true
+	db.log.Info("stage committed", "stage", s.label, "entries", s.entries, "took", time.Since(start))
+	db.cleanup.Add(1)
+	go func() {
+		defer db.cleanup.Done()
+		if err := db.sql.dropStage(s.id); err != nil {
+			db.log.Warn("stage cleanup; the maintenance pass retries it", "stage", s.label, "err", err)
+		}
+	}()
+	return nil
+}
