@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rxlab/rxlab/store"
 	"github.com/rxlab/rxlab/store/jobs"
 )
 
