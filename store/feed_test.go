@@ -1,0 +1,90 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/rxlab/rxlab/store"
+)
+
+// TestChangeFeed opens two "nodes" on one PostgreSQL database: a write on A
+// wakes B's WaitChanges and is listed by B's Changes with A's origin and
+// keys; a large stage is listed by prefix; a snapshot's FeedSeq is where
+// following must start; a pruned feed says ErrFeedGap.
+func TestChangeFeed(t *testing.T) {
+	srv := sharedPG.Get(t)
+	ctx := context.Background()
+	url := srv.NewDB(t)
+	a := mustOpen(t, store.Config{URL: url, GCInterval: -1})
+	b := mustOpen(t, store.Config{URL: url, GCInterval: -1})
+	if !a.Shared() || a.Origin() == b.Origin() {
+		t.Fatalf("Shared = %v, origins %q %q", a.Shared(), a.Origin(), b.Origin())
+	}
+	var since uint64
+	if err := b.View(ctx, func(tx *store.Txn) (err error) { since, err = tx.FeedSeq(); return }); err != nil {
+		t.Fatal(err)
+	}
+	woke := make(chan uint64, 1)
+	go func() {
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		h, _ := b.WaitChanges(wctx, since)
+		woke <- h
+	}()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	if err := a.Update(ctx, func(tx *store.Txn) error { return tx.Put([]byte("pat/r/P1"), 1) }); err != nil {
+		t.Fatal(err)
+	}
+	if h := <-woke; h != since+1 {
+		t.Fatalf("WaitChanges woke with head %d, want %d", h, since+1)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("B saw A's write after %v, want under a second", d)
+	}
+	st, _ := a.BeginStage(ctx, "big")
+	for i := 0; i < 5000; i++ {
+		st.Put([]byte("idx/r/"+store.Hex16(uint64(i))), i)
+	}
+	if err := st.Commit(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	chs, err := b.Changes(ctx, since, 100)
+	if err != nil || len(chs) != 2 {
+		t.Fatalf("Changes = %+v, %v; want 2", chs, err)
+	}
+	c0, c1 := chs[0], chs[1]
+	if c0.Origin != a.Origin() || len(c0.Keys) != 1 || string(c0.Keys[0]) != "pat/r/P1" || !c0.Touches("pat/") || c0.Touches("idx/") {
+		t.Errorf("first change = %+v", c0)
+	}
+	if !c1.Truncated || len(c1.Keys) != 0 || !c1.Touches("idx/r/") || c1.Touches("pat/") || c1.Seq != c0.Seq+1 {
+		t.Errorf("staged change = %+v", c1)
+	}
+	// Reads write nothing to the feed.
+	b.View(ctx, func(tx *store.Txn) error { _, err := tx.Has([]byte("x")); return err })
+	if h, _ := b.FeedHead(ctx); h != c1.Seq {
+		t.Errorf("head %d after a read, want %d", h, c1.Seq)
+	}
+	if _, err := srv.PsqlDB(dbName(url), "DELETE FROM rx_changes"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Changes(ctx, since, 100); !errors.Is(err, store.ErrFeedGap) {
+		t.Fatalf("Changes over a pruned feed = %v, want ErrFeedGap", err)
+	}
+}
+
+func dbName(url string) string {
+	i, j := len(url), len(url)
+	for k := len(url) - 1; k >= 0; k-- {
+		if url[k] == '?' {
+			j = k
+		}
+		if url[k] == '/' {
+			i = k + 1
+			break
+		}
+	}
+	return url[i:j]
+}
