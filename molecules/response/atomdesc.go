@@ -2,6 +2,7 @@ package response
 
 import (
 	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/molecules/descriptors"
 	"github.com/rxlab/rxlab/molecules/response/mpnn"
 )
 
@@ -24,10 +25,10 @@ func atomDescriptors(m *molecules.Mol) []float32 {
 	out := make([]float32, n*numAtomDesc)
 	cr, _, _ := molecules.CrippenAtoms(m, nil)
 	asa := make([]float64, n)
-	labute(m, asa)
+	descriptors.LabuteAtoms(m, asa)
 	s, intrinsic := make([]float64, n), make([]float64, n)
 	dist, queue := make([]int32, n), make([]int32, n)
-	estateIndices(m, s, intrinsic, dist, queue)
+	descriptors.EStateIndices(m, s, intrinsic, dist, queue)
 	for i := range n {
 		lp, mr := molecules.CrippenContrib(cr[i].Type)
 		if cr[i].Hs > 0 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/molecules/descriptors"
 	"github.com/rxlab/rxlab/molecules/response/mpnn"
 )
 
@@ -33,13 +34,13 @@ func TestAtomDescriptors(t *testing.T) {
 		}
 		logp, mr := molecules.Crippen(m)
 		asa := make([]float64, n)
-		h := labute(m, asa)
+		h := descriptors.LabuteAtoms(m, asa)
 		var wantASA float64
 		for _, v := range asa {
 			wantASA += v
 		}
 		s0, intr := make([]float64, n), make([]float64, n)
-		estateIndices(m, s0, intr, make([]int32, n), make([]int32, n))
+		descriptors.EStateIndices(m, s0, intr, make([]int32, n), make([]int32, n))
 		var wantE float64
 		for _, v := range intr {
 			wantE += v

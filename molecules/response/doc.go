@@ -33,12 +33,12 @@
 // and hydrogens, molecules.CrippenAtoms: the atom-level decomposition that
 // the logP and MR sums hide); with DescPhyschem also Kier–Hall connectivity
 // and kappa shape indices, a symmetry measure and ring-system counts
-// (physchemNames: size, branching and symmetry, what decides crystal packing
+// (descriptors.PhyschemNames: size, branching and symmetry, what decides crystal packing
 // and so solubility beyond logP); with DescVSA also Labute's approximate
 // surface area and its split by the atoms' Crippen logP and MR
-// contributions (SlogP_VSA1–12, SMR_VSA1–10, vsaNames); with DescEState
+// contributions (SlogP_VSA1–12, SMR_VSA1–10, descriptors.VSANames); with DescEState
 // also the surface split by Kier–Hall E-state index and the E-state split
-// by surface (EState_VSA1–11, VSA_EState1–10, estateNames). The surface
+// by surface (EState_VSA1–11, VSA_EState1–10, descriptors.EStateNames). The surface
 // blocks follow RDKit's definitions and bins and agree with RDKit 2022.09
 // on every molecule of their golden file. ESOL models use DescEState,
 // the other sets DescPhyschem. Records from before DescSet read as

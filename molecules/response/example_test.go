@@ -4,23 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/rxlab/rxlab/molecules"
 	"github.com/rxlab/rxlab/molecules/response"
 )
-
-// Toluene and ethylbenzene share benzene's Bemis–Murcko scaffold.
-func ExampleScaffoldKey() {
-	tol, _ := molecules.Parse("Cc1ccccc1")
-	eth, _ := molecules.Parse("CCc1ccccc1")
-	pyr, _ := molecules.Parse("Cc1ccncc1")
-	fmt.Println(response.ScaffoldKey(tol) == response.ScaffoldKey(eth))
-	fmt.Println(response.ScaffoldKey(tol) == response.ScaffoldKey(pyr))
-	fmt.Println(len(response.ScaffoldAtoms(tol)))
-	// Output:
-	// true
-	// false
-	// 6
-}
 
 func ExampleROCAUC() {
 	fmt.Println(response.ROCAUC([]float64{0.1, 0.4, 0.35, 0.8}, []float64{0, 0, 1, 1}))

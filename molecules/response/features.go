@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/molecules/descriptors"
 	"github.com/rxlab/rxlab/molecules/response/mpnn"
 )
 
@@ -179,13 +180,13 @@ func featurizeIn(ar *featArena, m *molecules.Mol, nBits int, colOf []int32, envs
 		f.desc = describeInto(out, m, logp, mr, sc)
 	}
 	if descSet >= DescPhyschem {
-		f.desc = sc.appendPhyschem(f.desc, m)
+		f.desc = sc.phys.Append(f.desc, m)
 	}
 	if descSet >= DescVSA {
-		f.desc = appendVSA(f.desc, m, atoms)
+		f.desc = descriptors.AppendVSA(f.desc, m, atoms)
 	}
 	if descSet >= DescEState {
-		f.desc = appendEState(f.desc, m)
+		f.desc = descriptors.AppendEState(f.desc, m)
 	}
 	return f
 }
@@ -444,11 +445,11 @@ const (
 	DescBasic = 1
 	// DescCrippen adds the Wildman–Crippen atom-type counts.
 	DescCrippen = 2
-	// DescPhyschem adds, after those, the topological block of physchemNames.
+	// DescPhyschem adds, after those, the topological block of descriptors.PhyschemNames.
 	DescPhyschem = 3
-	// DescVSA adds, after those, the surface-area block of vsaNames.
+	// DescVSA adds, after those, the surface-area block of descriptors.VSANames.
 	DescVSA = 4
-	// DescEState adds, after those, the E-state block of estateNames.
+	// DescEState adds, after those, the E-state block of descriptors.EStateNames.
 	DescEState = 5
 )
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/molecules/descriptors"
 	"github.com/rxlab/rxlab/molecules/response/mpnn"
 	"github.com/rxlab/rxlab/rl/nn"
 	"github.com/rxlab/rxlab/store"
@@ -368,7 +369,7 @@ func trainProperty(ctx context.Context, in TrainInput, progress func(float64, st
 		smiles = append(smiles, s)
 		ys = append(ys, tb.Y[i])
 		if in.Split == SplitScaffold {
-			keys = append(keys, ScaffoldKey(mol))
+			keys = append(keys, descriptors.ScaffoldKey(mol))
 		}
 	}
 	if in.MaxRows > 0 && in.MaxRows < len(feats) {

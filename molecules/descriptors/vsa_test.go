@@ -1,4 +1,4 @@
-package response
+package descriptors
 
 import (
 	"bufio"
@@ -44,7 +44,7 @@ func TestVSAAgainstRDKit(t *testing.T) {
 		}
 		parsed++
 		atoms, _, _ := molecules.CrippenAtoms(mol, nil)
-		got := appendEState(appendVSA(nil, mol, atoms), mol)
+		got := AppendEState(AppendVSA(nil, mol, atoms), mol)
 		names := append(vsaNames[:], estateNames[:]...)
 		ok := true
 		for k, c := range cols[1:] {
@@ -80,9 +80,9 @@ func TestVSAAllocations(t *testing.T) {
 	}
 	atoms, _, _ := molecules.CrippenAtoms(mol, nil)
 	dst := make([]float64, 0, NumVSA+NumEState)
-	allocs := testing.AllocsPerRun(100, func() { dst = appendEState(appendVSA(dst[:0], mol, atoms), mol) })
+	allocs := testing.AllocsPerRun(100, func() { dst = AppendEState(AppendVSA(dst[:0], mol, atoms), mol) })
 	if allocs > 0 {
-		t.Errorf("appendVSA and appendEState allocate %.1f times with room in dst", allocs)
+		t.Errorf("AppendVSA and AppendEState allocate %.1f times with room in dst", allocs)
 	}
 }
 
@@ -98,63 +98,8 @@ func TestBinOf(t *testing.T) {
 	}
 }
 
-// BenchmarkFeaturizeDescSets is the featurisation of parsed Lipophilicity
-// molecules (Morgan counts and descriptors, no parsing) with each
-// descriptor set, on one goroutine: the differences from physchem are the
-// surface-area (vsa) and E-state (estate) blocks' cost per molecule.
-func BenchmarkFeaturizeDescSets(b *testing.B) {
-	m, smiles := benchSetup(b)
-	var mols []*molecules.Mol
-	for _, s := range smiles[:500] {
-		if mol, err := m.parser.Parse(s); err == nil {
-			mols = append(mols, mol)
-		}
-	}
-	for _, c := range []struct {
-		name string
-		set  int
-	}{{"physchem", DescPhyschem}, {"vsa", DescVSA}, {"estate", DescEState}} {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			n := 0
-			for b.Loop() {
-				for _, mol := range mols {
-					_ = featurize(mol, m.rec.Bits, m.colOf, false, c.set)
-				}
-				n += len(mols)
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/mol")
-			b.ReportMetric(0, "ns/op")
-		})
-	}
-}
-
-// TestDescWidth: every descriptor set's vector is as wide as descWidth says
-// and starts with the smaller sets' vectors (the message-passing members
-// of a hybrid read such a prefix).
-func TestDescWidth(t *testing.T) {
-	mol, err := molecules.Parse("CC(=O)Nc1ccc(O)cc1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var prev []float64
-	for set := DescBasic; set <= DescEState; set++ {
-		d := featurize(mol, PropertyBits, nil, false, set).desc
-		if len(d) != descWidth(set) {
-			t.Errorf("set %d: %d descriptors, descWidth %d", set, len(d), descWidth(set))
-		}
-		for i := range prev {
-			if d[i] != prev[i] {
-				t.Errorf("set %d: descriptor %d is %v, set %d's %v", set, i, d[i], set-1, prev[i])
-				break
-			}
-		}
-		prev = d
-	}
-}
-
 // TestEStateIndicesMatchPairwise checks both search paths of
-// estateIndices (bit-parallel up to 64 atoms, queue-based above) against
+// EStateIndices (bit-parallel up to 64 atoms, queue-based above) against
 // the definition summed pair by pair over all-pairs distances.
 func TestEStateIndicesMatchPairwise(t *testing.T) {
 	smiles := []string{"CCO", "c1ccccc1O", "C1CC2CCC1CC2N", "OCC(=O)N[C@@H](C)c1ccc(Cl)cc1",
@@ -166,7 +111,7 @@ func TestEStateIndicesMatchPairwise(t *testing.T) {
 		}
 		n := m.NumAtoms()
 		got, intrinsic := make([]float64, n), make([]float64, n)
-		estateIndices(m, got, intrinsic, make([]int32, n), make([]int32, n))
+		EStateIndices(m, got, intrinsic, make([]int32, n), make([]int32, n))
 		// Floyd–Warshall distances, then the pairwise sum.
 		const inf = 1 << 20
 		d := make([][]int, n)

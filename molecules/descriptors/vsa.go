@@ -1,4 +1,4 @@
-package response
+package descriptors
 
 import (
 	"math"
@@ -6,7 +6,7 @@ import (
 	"github.com/rxlab/rxlab/molecules"
 )
 
-// vsaNames lists the surface-area block of DescVSA in input order: Labute's
+// vsaNames lists the surface-area block in order: Labute's
 // approximate surface area (LabuteASA) and its split by the atoms'
 // Wildman–Crippen logP contributions (SlogP_VSA1–12) and molar-refractivity
 // contributions (SMR_VSA1–10), as RDKit defines them (Labute 2000, with
@@ -22,6 +22,10 @@ var vsaNames = [...]string{
 
 // NumVSA is the width of the surface-area block.
 const NumVSA = len(vsaNames)
+
+// VSANames returns the names of the surface-area block in AppendVSA's
+// order (RDKit's descriptor names).
+func VSANames() []string { return append([]string(nil), vsaNames[:]...) }
 
 // Upper bin edges of the VSA descriptors: an atom whose contribution v is
 // below edge k (and not below edge k−1) adds its surface to bin k; at or
@@ -75,11 +79,12 @@ func bondShrink(b *molecules.Bond) float64 {
 	return 0
 }
 
-// labute fills asa[i] (len(asa) = atoms) with atom i's share of Labute's
-// approximate surface area and returns the hydrogen spheres' share. As in
+// LabuteAtoms fills asa[i] (len(asa) = atoms) with atom i's share of
+// Labute's approximate surface area and returns the hydrogen spheres'
+// share (their sum is RDKit's LabuteASA). As in
 // RDKit, every atom's sphere is cut by one hydrogen sphere whatever its
 // hydrogen count, and one hydrogen sphere cut by every atom counts once.
-func labute(m *molecules.Mol, asa []float64) (h float64) {
+func LabuteAtoms(m *molecules.Mol, asa []float64) (h float64) {
 	clear(asa)
 	for bi := range m.Bonds {
 		b := &m.Bonds[bi]
@@ -111,17 +116,17 @@ func atomScratch(buf []float64, n int) []float64 {
 	return make([]float64, n)
 }
 
-// appendVSA appends the surface-area block (vsaNames order) to dst.
+// AppendVSA appends the surface-area block (VSANames order) to dst.
 // crippen is the molecule's Wildman–Crippen typing (molecules.CrippenAtoms);
 // an atom is binned by its own type's logP and MR contribution (its
 // hydrogens' are left out, as in RDKit's per-atom contributions).
-func appendVSA(dst []float64, m *molecules.Mol, crippen []molecules.CrippenAtom) []float64 {
+func AppendVSA(dst []float64, m *molecules.Mol, crippen []molecules.CrippenAtom) []float64 {
 	n := len(dst)
 	dst = append(dst, make([]float64, NumVSA)...)
 	out := dst[n:]
 	var buf [96]float64
 	asa := atomScratch(buf[:], len(m.Atoms))
-	total := labute(m, asa)
+	total := LabuteAtoms(m, asa)
 	for i, v := range asa {
 		total += v
 		if i >= len(crippen) {
@@ -136,6 +141,7 @@ func appendVSA(dst []float64, m *molecules.Mol, crippen []molecules.CrippenAtom)
 	return dst
 }
 
+// zeroNonFinite replaces NaN and infinities in v by 0.
 func zeroNonFinite(v []float64) {
 	for i, x := range v {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -151,17 +157,4 @@ func binOf(edges []float64, v float64) int {
 		k++
 	}
 	return k
-}
-
-// descWidth is the number of raw descriptors of a descriptor set (its
-// blocks in order: descriptorNames, Crippen types, physchem, VSA, E-state);
-// a smaller set's descriptors are a prefix of a larger one's.
-func descWidth(set int) int {
-	w := NumDescriptors
-	for _, b := range []struct{ set, n int }{{DescCrippen, NumCrippenTypes}, {DescPhyschem, NumPhyschem}, {DescVSA, NumVSA}, {DescEState, NumEState}} {
-		if set >= b.set {
-			w += b.n
-		}
-	}
-	return w
 }

@@ -1,4 +1,4 @@
-package response
+package descriptors
 
 import (
 	"math/bits"
@@ -6,8 +6,8 @@ import (
 	"github.com/rxlab/rxlab/molecules"
 )
 
-// estateNames lists the electrotopological block of DescEState in input
-// order, as RDKit defines it: the Labute surface of the atoms binned by
+// estateNames lists the electrotopological block in order, as RDKit
+// defines it: the Labute surface of the atoms binned by
 // their Kier–Hall E-state index (EState_VSA1–11; RDKit's bins were chosen
 // on a solubility set) and the atoms' E-state indices binned by their
 // Labute surface (VSA_EState1–10).
@@ -20,6 +20,10 @@ var estateNames = [...]string{
 
 // NumEState is the width of the E-state block.
 const NumEState = len(estateNames)
+
+// EStateNames returns the names of the E-state block in AppendEState's
+// order (RDKit's descriptor names).
+func EStateNames() []string { return append([]string(nil), estateNames[:]...) }
 
 // Bin edges of the E-state block (see binOf).
 var (
@@ -55,13 +59,13 @@ func principalQuantum(z uint8) float64 {
 	return 7
 }
 
-// estateIndices fills s (len = atoms) with the Kier–Hall E-state index of
+// EStateIndices fills s (len = atoms) with the Kier–Hall E-state index of
 // every atom: the intrinsic state I = (4/N²·δv + 1)/δ (δ the graph degree,
 // δv the outer electrons less the hydrogens, N the period; 0 for an
 // isolated atom) plus Σj (Ii − Ij)/(dij + 1)² over the atoms j of its
 // fragment at topological distance dij. dist and queue are scratch of the
 // same length.
-func estateIndices(m *molecules.Mol, s, intrinsic []float64, dist, queue []int32) {
+func EStateIndices(m *molecules.Mol, s, intrinsic []float64, dist, queue []int32) {
 	n := len(m.Atoms)
 	for i := range m.Atoms {
 		a := &m.Atoms[i]
@@ -160,8 +164,8 @@ func estateIndices(m *molecules.Mol, s, intrinsic []float64, dist, queue []int32
 	}
 }
 
-// appendEState appends the E-state block (estateNames order) to dst.
-func appendEState(dst []float64, m *molecules.Mol) []float64 {
+// AppendEState appends the E-state block (EStateNames order) to dst.
+func AppendEState(dst []float64, m *molecules.Mol) []float64 {
 	n := len(dst)
 	dst = append(dst, make([]float64, NumEState)...)
 	out := dst[n:]
@@ -177,8 +181,8 @@ func appendEState(dst []float64, m *molecules.Mol) []float64 {
 		asa, s, intrinsic = make([]float64, na), make([]float64, na), make([]float64, na)
 		dist, queue = make([]int32, na), make([]int32, na)
 	}
-	labute(m, asa)
-	estateIndices(m, s, intrinsic, dist, queue)
+	LabuteAtoms(m, asa)
+	EStateIndices(m, s, intrinsic, dist, queue)
 	for i := range asa {
 		out[binOf(estateBins[:], s[i])] += asa[i]
 		out[len(estateBins)+1+binOf(vsaStateBins[:], asa[i])] += s[i]

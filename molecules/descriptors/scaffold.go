@@ -1,4 +1,4 @@
-package response
+package descriptors
 
 import (
 	"encoding/binary"

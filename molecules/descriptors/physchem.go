@@ -1,9 +1,8 @@
-package response
+package descriptors
 
 import (
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/rxlab/rxlab/molecules"
 )
@@ -14,8 +13,10 @@ import (
 // counts. They describe size, branching, shape and symmetry: what decides
 // crystal packing (melting point) and so solubility beyond logP (the General
 // Solubility Equation's second term). They follow the published definitions
-// (Kier & Hall 1986; Kier 1985); they are features of our own, not checked
-// against RDKit's Chi/Kappa functions.
+// (Kier & Hall 1986; Kier 1985) and agree with RDKit's Chi0/Chi1/Chi0v and
+// with the higher orders summed over RDKit's paths (TestPhyschemAgainstRDKit
+// names where definitions differ); Kappa here is Kier's, without the
+// Hall–Kier α that RDKit's Kappa1–3 add.
 var physchemNames = [...]string{
 	"Chi0", "Chi1", "Chi2", "Chi3", "Chi4",
 	"Chi0v", "Chi1v", "Chi2v", "Chi3v", "Chi4v",
@@ -26,6 +27,9 @@ var physchemNames = [...]string{
 
 // NumPhyschem is the width of the physchem block.
 const NumPhyschem = len(physchemNames)
+
+// PhyschemNames returns the names of the physchem block in Append's order.
+func PhyschemNames() []string { return append([]string(nil), physchemNames[:]...) }
 
 // valenceElectrons is the outer-shell electron count used by Kier–Hall δv.
 func valenceElectrons(z uint8) (int, bool) {
@@ -44,13 +48,11 @@ func valenceElectrons(z uint8) (int, bool) {
 	return 0, false
 }
 
-// physScratch holds featurize's and appendPhyschem's working arrays; it is
-// pooled because featurisation runs once per predicted molecule.
-type physScratch struct {
-	envs            []molecules.MorganEnv // featurize
-	colCount        []uint16              // featurize: count per column (zero between calls)
-	colSeen         []uint64              // featurize: columns counted (zero between calls)
-	start, adj      []int32               // heavy-atom adjacency, CSR
+// Physchem computes the physchem block with reusable working arrays; the
+// zero value is ready to use. Keep one per goroutine (it is not safe for
+// concurrent use): after the first molecules it allocates nothing.
+type Physchem struct {
+	start, adj      []int32 // heavy-atom adjacency, CSR
 	invSqrt, invSqV []float64
 	ones, arm       []float64
 	nbSum           [3][]float64
@@ -61,22 +63,17 @@ type physScratch struct {
 	size, count     []int32
 	chi, chiV       [5]float64
 	paths           [5]float64
-	crippen         []molecules.CrippenAtom // featurize: per-atom Crippen types
-	seen            []bool                  // fragments
-	stack           []int32                 // fragments
 }
 
-var physPool = sync.Pool{New: func() any { return new(physScratch) }}
-
-// appendPhyschem appends the physchem block (physchemNames order) to dst.
-func appendPhyschem(dst []float64, m *molecules.Mol) []float64 {
-	s := physPool.Get().(*physScratch)
-	defer physPool.Put(s)
-	return s.appendPhyschem(dst, m)
+// AppendPhyschem appends the physchem block (PhyschemNames order) to dst,
+// with working arrays of its own; Physchem.Append reuses them.
+func AppendPhyschem(dst []float64, m *molecules.Mol) []float64 {
+	var s Physchem
+	return s.Append(dst, m)
 }
 
-// appendPhyschem is the function of that name with s's arrays as scratch.
-func (s *physScratch) appendPhyschem(dst []float64, m *molecules.Mol) []float64 {
+// Append appends the physchem block (PhyschemNames order) of m to dst.
+func (s *Physchem) Append(dst []float64, m *molecules.Mol) []float64 {
 	nHeavy := s.build(m)
 	// Paths of 0–4 bonds: chi sums and the path counts kappa needs.
 	s.chi, s.chiV, s.paths = s.pathSums(m)
@@ -106,7 +103,7 @@ func (s *physScratch) appendPhyschem(dst []float64, m *molecules.Mol) []float64 
 
 // build fills the heavy-atom adjacency, the 1/√δ and 1/√δv factors and the
 // path scratch for m, and returns the number of heavy atoms.
-func (s *physScratch) build(m *molecules.Mol) int {
+func (s *Physchem) build(m *molecules.Mol) int {
 	n := m.NumAtoms()
 	s.start = grow(s.start, n+1)
 	s.adj = s.adj[:0]
@@ -161,7 +158,7 @@ func (s *physScratch) build(m *molecules.Mol) int {
 // reuse an atom (arms that run into each other across a three- or
 // four-membered ring). A test holds the sums equal to brute-force
 // enumeration on every embedded molecule.
-func (s *physScratch) pathSums(m *molecules.Mol) (chi, chiV, paths [5]float64) {
+func (s *Physchem) pathSums(m *molecules.Mol) (chi, chiV, paths [5]float64) {
 	n := m.NumAtoms()
 	w := [3][]float64{s.invSqrt, s.invSqV, s.ones}
 	// S[k][i]: sum of w[k] over i's neighbours.
@@ -260,7 +257,7 @@ func mix64(x uint64) uint64 {
 // symmetryClasses counts the classes of heavy atoms that three rounds of
 // neighbourhood refinement (element, charge, hydrogens, aromaticity, degree)
 // cannot tell apart: few classes for many atoms is a symmetric molecule.
-func (s *physScratch) symmetryClasses(m *molecules.Mol) int {
+func (s *Physchem) symmetryClasses(m *molecules.Mol) int {
 	n := m.NumAtoms()
 	s.inv = grow(s.inv, n)
 	s.next = grow(s.next, n)
@@ -301,7 +298,7 @@ func (s *physScratch) symmetryClasses(m *molecules.Mol) int {
 // ringSystems groups the SSSR rings that share an atom: the number of
 // systems, the atoms of the largest, and the rings that sit in a system of
 // two or more.
-func (s *physScratch) ringSystems(m *molecules.Mol) (systems, largest, fused int) {
+func (s *Physchem) ringSystems(m *molecules.Mol) (systems, largest, fused int) {
 	rings := m.Rings()
 	if len(rings) == 0 {
 		return 0, 0, 0
@@ -354,4 +351,13 @@ func (s *physScratch) ringSystems(m *molecules.Mol) (systems, largest, fused int
 		}
 	}
 	return systems, largest, fused
+}
+
+// grow returns s with length n, reusing its array when it is large enough
+// (the contents are not cleared).
+func grow[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }
