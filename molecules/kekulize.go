@@ -130,7 +130,7 @@ func (m *Mol) kekulize() error {
 		a := &m.Atoms[i]
 		if a.Aromatic {
 			if m.atomRingCount[i] == 0 {
-				return errMol("non-ring atom %d marked aromatic", i)
+				return errAt(int(a.pos), "non-ring atom %d marked aromatic", i)
 			}
 			a.Aromatic = false
 			if (a.Z == 7 || a.Z == 15) && a.Charge == 0 && a.ExplicitHs == 1 {
@@ -278,7 +278,7 @@ func (m *Mol) kekulizeFused(arings [][]int32) error {
 		}
 	}
 	if !ok {
-		return errMol("can't kekulize mol: no Kekulé structure for the aromatic atoms (check [nH] and charges)")
+		return m.kekulizeError(allAtms)
 	}
 	return nil
 }
@@ -426,4 +426,21 @@ func (m *Mol) kekulizeWorker(allAtms []int32, inSys []bool, cands []bool, adds [
 		}
 	}
 	return true
+}
+
+// kekulizeError reports an aromatic ring system with no Kekulé structure
+// at the first of its aromatic atoms in the SMILES (the character position
+// of the system), with its size, as RDKit lists the unkekulized atoms.
+func (m *Mol) kekulizeError(atoms []int32) error {
+	pos, n := -1, 0
+	for _, a := range atoms {
+		if !m.isAromaticAtom(int(a)) {
+			continue
+		}
+		n++
+		if p := int(m.Atoms[a].pos); pos < 0 || p < pos {
+			pos = p
+		}
+	}
+	return errAt(pos, "can't kekulize mol: no Kekulé structure for the %d aromatic atoms of the ring system starting here (check [nH] and charges)", n)
 }

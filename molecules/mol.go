@@ -53,6 +53,7 @@ type Atom struct {
 	stereoNbrs []int32 // neighbour atoms in SMILES order (hNeighbor for the H)
 	bonds      []int32 // bond indices in insertion order
 	expVal     int     // explicit valence (RDKit getExplicitValence)
+	pos        int32   // 0-based offset of the atom in the SMILES it was parsed from
 }
 
 // TotalHs is the number of hydrogens on the atom (explicit and implicit,

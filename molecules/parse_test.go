@@ -25,7 +25,7 @@ func TestParseErrors(t *testing.T) {
 		{"C==C", 2, "two bond symbols"},
 		{"C11", 2, "itself"},
 		{"C12CCCCC12", 9, "duplicates"},
-		{"c1ccnc1", -1, "kekulize"},
+		{"c1ccnc1", 0, "kekulize"},
 		{"C(C)(C)(C)(C)C", -1, "valence"},
 		{"[CH5]", -1, "valence"},
 		{"C%1CC", 1, "two digits"},

@@ -333,6 +333,7 @@ func (p *Parser) parseRaw(dst *Mol, s string) (*Mol, error) {
 			// adjacency lists start in shared chunks (room for 4 entries;
 			// append moves a list out when an atom needs more)
 			a.bonds, a.stereoNbrs = arena.slot(), arena.slot()
+			a.pos = int32(start)
 			idx := m.addAtom(a)
 			if prev >= 0 {
 				b := Bond{Begin: prev, End: idx, Type: bond.btype, dir: bond.dir}

@@ -82,6 +82,7 @@ func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log
 		return nil, err
 	}
 	w.domains = append(w.domains, &graphql.Dosing{Policies: rls.PolicyFor}, &graphql.RL{Service: rls, Jobs: runner, Privacy: guard})
+	w.domains = append(w.domains, &graphql.MIPD{})
 
 	// Response models register their job kind now too; the demo seed
 	// starts training jobs for the fast property models.

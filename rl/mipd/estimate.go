@@ -99,6 +99,9 @@ type Result struct {
 	Predictions []Prediction
 	// SIR is nil when skipped.
 	SIR *SIRSummary
+	// EtaMean is the posterior mean of η over Draws (the MAP is the mode;
+	// for a skewed posterior the mean has the smaller average error).
+	EtaMean map[string]float64
 	// Draws are posterior η samples (SIR samples, or Laplace draws when
 	// SIR was skipped); forecasts and dose searches use them.
 	Draws [][]float64
@@ -160,6 +163,14 @@ func (e *Estimator) individualize(ctx context.Context, in *Input, rec *record) (
 	}
 	if err != nil {
 		return nil, err
+	}
+	res.EtaMean = map[string]float64{}
+	for i, name := range res.Names {
+		s := 0.0
+		for _, d := range res.Draws {
+			s += d[i]
+		}
+		res.EtaMean[name] = s / float64(len(res.Draws))
 	}
 	res.Evaluations = pb.evals
 	return res, nil

@@ -444,6 +444,24 @@ class Client:
         """The dose for the next interval (a DoseRequestInput dict)."""
         return self._one(RECOMMEND_DOSE, "recommendDose", input=input)
 
+    def individualize(self, input):
+        """MAP estimate of a real patient's random effects (an IndividualizationInput
+        dict: model, patient, doses [{hour, amount}], observations [{hour, value}]),
+        with Laplace/SIR posterior, shrinkage, predictions and warnings."""
+        return self._one(INDIVIDUALIZE, "individualize", input=input)
+
+    def forecast(self, input):
+        """The observable under a proposed regimen with prediction intervals from
+        the patient's posterior (a ForecastInput dict: the record plus regimen,
+        horizonDays)."""
+        return self._one(FORECAST, "forecast", input=input)
+
+    def optimize_dose(self, input):
+        """The dose level that best reaches the target over horizonDays, with every
+        level weighed (an OptimizeDoseInput dict: the record plus target,
+        horizonDays, schedule)."""
+        return self._one(OPTIMIZE_DOSE, "optimizeDose", input=input)
+
     def start_training(self, input):
         """Start RL training of a dosing policy (a TrainingInput dict); returns the
         TrainingRun at once. Follow it with ``wait_job(run["job"]["id"], progress=True)``."""
@@ -607,6 +625,20 @@ START_POPULATION_SIMULATION = """mutation StartPopulationSimulation($input: Popu
 POPULATION_SIMULATION = "query PopulationSimulation($id: ID!) { populationSimulation(id: $id) { %s } }" % _POPULATION_RUN_FIELDS
 RECOMMEND_DOSE = """query RecommendDose($input: DoseRequestInput!) {
   recommendDose(input: $input) { dose unit nextCheckHours rationale } }"""
+_INDIVIDUALIZATION_FIELDS = """model names eta etaMean parameters typical objective omega posteriorSd shrinkage
+    covariance intervals { name level laplaceLow laplaceHigh sirLow sirHigh }
+    predictions { hour observed censored ipred pred residual iwres }
+    sir { proposals samples ess } converged iterations evaluations sigma warnings"""
+INDIVIDUALIZE = """query Individualize($input: IndividualizationInput!) {
+  individualize(input: $input) { %s } }""" % _INDIVIDUALIZATION_FIELDS
+FORECAST = """query Forecast($input: ForecastInput!) {
+  forecast(input: $input) { individualization { %s } level draws startHour warnings
+    points { hour mode median lower upper lowerModel upperModel } } }""" % _INDIVIDUALIZATION_FIELDS
+OPTIMIZE_DOSE = """query OptimizeDose($input: OptimizeDoseInput!) {
+  optimizeDose(input: $input) { individualization { %s } criterion targetLow targetHigh startHour
+    intervalHours doses draws warnings
+    best { dose unit amountMg probInRange probBelow probAbove expectedLoss median mode }
+    candidates { dose unit amountMg allowed guardrail probInRange probBelow probAbove expectedLoss median mode } } }""" % _INDIVIDUALIZATION_FIELDS
 _TRAINING_RUN_FIELDS = """id model algorithm iteration %s
     job { %s }
     metrics { iteration envSteps meanReturn timeInRange policyLoss valueLoss entropy seconds }
@@ -652,4 +684,5 @@ METHODS = {
     "startTraining": "start_training", "trainResponseModel": "train_response_model",
     "startPopulationSimulation": "start_population_simulation",
     "federatedCount": "federated_count",
+    "individualize": "individualize", "forecast": "forecast", "optimizeDose": "optimize_dose",
 }
