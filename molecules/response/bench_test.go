@@ -25,8 +25,8 @@ var benchModel struct {
 // Lipophilicity.
 func benchSetup(b *testing.B) (*Model, []string) {
 	benchModel.once.Do(func() {
-		benchModel.m, benchModel.err = Train(context.Background(),
-			TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 1, Ensemble: 5, Epochs: 1, Arch: ArchMLP, descSet: DescPhyschem}, nil)
+		benchModel.m, benchModel.err = train(context.Background(),
+			TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 1, Ensemble: 5, Epochs: 1, Arch: ArchMLP}, options{descSet: DescPhyschem}, nil)
 		tb, err := LoadDataset("lipo")
 		if err != nil {
 			benchModel.err = err
@@ -179,15 +179,15 @@ var benchVariants struct {
 
 // benchVariant returns the 1-epoch 5-member MLP ensemble for in, trained
 // on first use.
-func benchVariant(b *testing.B, in TrainInput) *Model {
-	key := fmt.Sprint(in.Dataset, in.Target, in.descSet)
+func benchVariant(b *testing.B, in TrainInput, desc int) *Model {
+	key := fmt.Sprint(in.Dataset, in.Target, desc)
 	benchVariants.mu.Lock()
 	defer benchVariants.mu.Unlock()
 	if m := benchVariants.m[key]; m != nil {
 		return m
 	}
 	in.Split, in.Seed, in.Ensemble, in.Epochs, in.Arch = SplitRandom, 1, 5, 1, ArchMLP
-	m, err := Train(context.Background(), in, nil)
+	m, err := train(context.Background(), in, options{descSet: desc}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func benchVariant(b *testing.B, in TrainInput) *Model {
 // benchPredictDesc is BenchmarkPredictEnsemble5 with descriptor set desc.
 func benchPredictDesc(b *testing.B, desc int) {
 	_, smiles := benchSetup(b)
-	runPredict(b, benchVariant(b, TrainInput{Dataset: "esol", descSet: desc}), smiles, PredictOptions{NoAttributions: true})
+	runPredict(b, benchVariant(b, TrainInput{Dataset: "esol"}, desc), smiles, PredictOptions{NoAttributions: true})
 }
 
 // benchPredictDataset is BenchmarkPredictEnsemble5 for the default MLP
@@ -213,7 +213,7 @@ func benchPredictDataset(b *testing.B, dataset, target string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := benchVariant(b, TrainInput{Dataset: dataset, Target: target, descSet: DescPhyschem})
+	m := benchVariant(b, TrainInput{Dataset: dataset, Target: target}, DescPhyschem)
 	runPredict(b, m, tb.SMILES[:2000], PredictOptions{NoAttributions: true})
 }
 

@@ -89,43 +89,6 @@ func (h halfSums) halfMeans() (mlp, graph []float64) {
 	return mlp, graph
 }
 
-// fitMLPWeight returns the weight w in [0, 1] minimising the squared error
-// of w·a + (1 − w)·b against y over the labelled entries (each entry's error
-// divided by scale[i], the task's standard deviation, so that tasks count
-// alike), and, for every entry, the prediction made with the weight fitted
-// on all the other entries (leave-one-out; NaN where y is NaN): an honest
-// estimate of the fitted blend's error on the rows it was fitted on. With
-// no information (a = b everywhere) w is even.
-func fitMLPWeight(a, b, y, scale []float64, even float64) (w float64, loo []float64) {
-	var sxx, sxr float64
-	for i := range y {
-		if math.IsNaN(y[i]) || math.IsNaN(a[i]) || math.IsNaN(b[i]) {
-			continue
-		}
-		x, r := (a[i]-b[i])/scale[i], (y[i]-b[i])/scale[i]
-		sxx += x * x
-		sxr += x * r
-	}
-	fit := func(sxx, sxr float64) float64 {
-		if sxx <= 1e-12 {
-			return even
-		}
-		return min(1, max(0, sxr/sxx))
-	}
-	w = fit(sxx, sxr)
-	loo = make([]float64, len(y))
-	for i := range y {
-		if math.IsNaN(y[i]) || math.IsNaN(a[i]) || math.IsNaN(b[i]) {
-			loo[i] = math.NaN()
-			continue
-		}
-		x, r := (a[i]-b[i])/scale[i], (y[i]-b[i])/scale[i]
-		wi := fit(sxx-x*x, sxr-x*r)
-		loo[i] = wi*a[i] + (1-wi)*b[i]
-	}
-	return w, loo
-}
-
 // graphExtras is how many leading standardised descriptors the
 // message-passing members read (TrainInput.graphDesc can give them a
 // smaller descriptor set than the MLP members'); all of them in records

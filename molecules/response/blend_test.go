@@ -9,56 +9,6 @@ import (
 	"github.com/rxlab/rxlab/molecules/response/mpnn"
 )
 
-func TestFitMLPWeight(t *testing.T) {
-	a := []float64{1, 2, 3, 4, 5}
-	b := []float64{2, 1, 5, 3, 3}
-	mix := func(w float64) []float64 {
-		y := make([]float64, len(a))
-		for i := range y {
-			y[i] = w*a[i] + (1-w)*b[i]
-		}
-		return y
-	}
-	one := []float64{1, 1, 1, 1, 1}
-	tests := []struct {
-		name string
-		a, b []float64
-		y    []float64
-		want float64
-	}{
-		{"MLP exact", a, b, mix(1), 1},
-		{"graph exact", a, b, mix(0), 0},
-		{"0.3 blend", a, b, mix(0.3), 0.3},
-		{"beyond the MLP clips to 1", a, b, mix(1.7), 1},
-		{"beyond the graph clips to 0", a, b, mix(-0.4), 0},
-		{"halves agree: even", a, a, mix(0.2), 0.5},
-		{"NaN labels ignored", a, b, func() []float64 { y := mix(0.6); y[2] = math.NaN(); return y }(), 0.6},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			w, loo := fitMLPWeight(tc.a, tc.b, tc.y, one, 0.5)
-			if math.Abs(w-tc.want) > 1e-12 {
-				t.Errorf("w = %v, want %v", w, tc.want)
-			}
-			// Leave-one-out against a refit without the entry.
-			for i := range tc.y {
-				if math.IsNaN(tc.y[i]) {
-					if !math.IsNaN(loo[i]) {
-						t.Errorf("entry %d: unlabelled but predicted %v", i, loo[i])
-					}
-					continue
-				}
-				y := append([]float64(nil), tc.y...)
-				y[i] = math.NaN()
-				wi, _ := fitMLPWeight(tc.a, tc.b, y, one, 0.5)
-				if want := wi*tc.a[i] + (1-wi)*tc.b[i]; math.Abs(loo[i]-want) > 1e-9 {
-					t.Errorf("entry %d: leave-one-out %v, refit %v", i, loo[i], want)
-				}
-			}
-		})
-	}
-}
-
 // TestHalfSumsCombine checks the weighted mean and spread against the
 // members' predictions weighted one by one, and that the even weight is
 // the plain mean over all members.
@@ -145,21 +95,15 @@ func TestHybridBlendWeight(t *testing.T) {
 	}
 	ctx := context.Background()
 	small := mpnn.Config{Hidden: 32, Depth: 2, Epochs: 3, Batch: 32, Agg: mpnn.AggSum}
-	in := TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 3, Ensemble: 2, Epochs: 3, MaxRows: 150, Arch: ArchHybrid, graph: &small, fitBlend: true}
-	m, err := Train(ctx, in, nil)
+	in := TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 3, Ensemble: 2, Epochs: 3, MaxRows: 150, Arch: ArchHybrid}
+	m, err := train(ctx, in, options{graph: &small}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"rmseMLP", "rmseGraph", "rmseEven", "rmseBlendLOO"} {
+	for _, k := range []string{"rmseMLP", "rmseGraph"} {
 		if _, ok := m.rec.Validation[k]; !ok {
 			t.Errorf("validation metrics lack %s: %v", k, m.rec.Validation)
 		}
-	}
-	if w := m.rec.MLPWeight; w == nil || *w < 0 || *w > 1 {
-		t.Fatalf("fitted MLP weight %v, want one in [0, 1]", w)
-	}
-	if m.rec.Validation["rmse"] > m.rec.Validation["rmseEven"]+1e-9 {
-		t.Errorf("fitted blend %.4f is worse on validation than the even one %.4f", m.rec.Validation["rmse"], m.rec.Validation["rmseEven"])
 	}
 	mlpOnly, err := newModel(m.rec, m.members, nil)
 	if err != nil {

@@ -47,23 +47,34 @@ type DatasetInfo struct {
 	Unit string
 	// Description says what the value means.
 	Description string
+	// recipe is how the set trains by default (recipe.go).
+	recipe recipe
 }
 
 // datasets is the read-only registry of built-in property sets.
 var datasets = []DatasetInfo{
 	{Name: "esol", File: "delaney.csv.gz", Task: Regression, Targets: []string{"logS"}, Unit: "log10(mol/L)",
 		Columns: []string{"logp"}, Aliases: map[string]string{"logp": "logS"},
-		Description: "ESOL (Delaney) measured aqueous solubility logS; the upstream column is misnamed logp, which is kept as a deprecated alias"},
+		Description: "ESOL (Delaney) measured aqueous solubility logS; the upstream column is misnamed logp, which is kept as a deprecated alias",
+		recipe: defaultRecipe().with(func(r *recipe) {
+			r.net.LRFinal, r.desc, r.arch, r.refitGraph, r.graph = 0.01, DescEState, ArchHybrid, true, graphWide(100)
+		})},
 	{Name: "lipo", File: "lipo.csv.gz", Task: Regression, Targets: []string{"lipo"}, Unit: "logD",
-		Description: "Lipophilicity: ChEMBL octanol/water logD at pH 7.4"},
+		Description: "Lipophilicity: ChEMBL octanol/water logD at pH 7.4",
+		recipe:      defaultRecipe().with(func(r *recipe) { r.net.InputDropout, r.net.LRFinal, r.graph = 0, 0.01, graphNarrow() })},
 	{Name: "freesolv", File: "freesolv.csv.gz", Task: Regression, Targets: []string{"freesolv"}, Unit: "kcal/mol",
-		Description: "FreeSolv experimental hydration free energy"},
+		Description: "FreeSolv experimental hydration free energy",
+		recipe:      defaultRecipe().with(func(r *recipe) { r.arch, r.refitGraph = ArchHybrid, true })},
 	{Name: "bbbp", File: "bbbp.csv.gz", Task: Classification, Targets: []string{"p_np"},
-		Description: "blood–brain barrier penetration (1 = penetrates)"},
+		Description: "blood–brain barrier penetration (1 = penetrates)",
+		recipe:      defaultRecipe().with(func(r *recipe) { r.graph = graphNarrow() })},
 	{Name: "tox21", File: "tox21.csv.gz", Task: Classification,
 		Targets: []string{"NR-AR", "NR-AR-LBD", "NR-AhR", "NR-Aromatase", "NR-ER", "NR-ER-LBD",
 			"NR-PPAR-gamma", "SR-ARE", "SR-ATAD5", "SR-HSE", "SR-MMP", "SR-p53"},
-		Description: "Tox21 nuclear-receptor and stress-response assays (1 = active); missing labels are masked"},
+		Description: "Tox21 nuclear-receptor and stress-response assays (1 = active); missing labels are masked",
+		recipe: defaultRecipe().with(func(r *recipe) {
+			r.net.Batch, r.net.Epochs, r.net.Patience, r.graph = 64, 40, 8, graphNarrow()
+		})},
 }
 
 // Datasets lists the built-in property datasets (GDSC is separate: GDSCName).

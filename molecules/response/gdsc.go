@@ -216,7 +216,7 @@ func gdscNet(split string) netConfig {
 	return c
 }
 
-func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string)) (*Model, error) {
+func trainGDSC(ctx context.Context, in TrainInput, opt options, progress func(float64, string)) (*Model, error) {
 	start := time.Now()
 	progress(0, "loading GDSC")
 	g, err := LoadGDSC()
@@ -242,7 +242,7 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	default:
 		sp = splitByGroupIDs(g.PairDrug, in.Seed)
 	}
-	if in.nested {
+	if opt.nested {
 		switch in.Split {
 		case SplitCell:
 			sp = nestGroupSplit(sp, g.PairCell, in.Seed)
@@ -278,8 +278,8 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 		Unit: "ln(IC50/µM)", Split: in.Split, Seed: in.Seed, Ensemble: in.Ensemble, DatasetHash: g.Hash,
 		Bits: GDSCDrugBits, Net: gdscNet(in.Split),
 	}, Rows: sp, CellFeatures: g.Features}
-	if in.net != nil {
-		rec.Net = *in.net
+	if opt.net != nil {
+		rec.Net = *opt.net
 	}
 	if in.Epochs > 0 {
 		rec.Net.Epochs = in.Epochs
@@ -311,9 +311,6 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 		idKey[d] = strconv.Itoa(g.DrugIDs[d])
 	}
 	screenKey := idKey
-	if in.poolScreens {
-		screenKey = canon
-	}
 	means := func(key []string) map[string]float64 {
 		sum, cnt := map[string]float64{}, map[string]float64{}
 		for _, i := range sp.Train {
@@ -348,39 +345,37 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	// record's genomic weights and residual spreads.
 	canonOff := make([]float64, len(g.LnIC50))
 	std := func(i int) float64 { return (g.LnIC50[i] - rec.YMean[0]) / rec.YSD[0] }
-	if useDrugMeans(in.Split) && useTissueOffsets(in.Split) && !in.noTissueOffsets {
+	if useDrugMeans(in.Split) && useTissueOffsets(in.Split) {
 		rec.TissueOffsets = tissueOffsets(g, sp.Train, canon, rec.DrugMeans, rec.YMean[0], rec.YSD[0], canonOff)
 		byScreen := tissueOffsets(g, sp.Train, screenKey, screenMeans, rec.YMean[0], rec.YSD[0], rowOff)
 		tissueOf := cellTissues(g)
 		for _, i := range slices.Concat(sp.Val, sp.Test) {
 			rowOff[i] = byScreen[screenKey[g.PairDrug[i]]][tissueOf[g.PairCell[i]]]
 		}
-		if !in.noGenomicWeights {
-			// Per-drug genomic weights on the residuals from the
-			// drug-by-tissue means (the training pairs' leave-one-out
-			// ones), by screen for training and the metrics and by
-			// structure for the record. Every pair's offset then
-			// includes its drug's genomic effect (in-sample for
-			// training pairs).
-			cols := genomicColumns(g, sp.Train)
-			screenW, err := genomicWeights(g, sp.Train, screenKey, cols, gdscGenomicRidge, func(i int) float64 {
-				return std(i) - screenMeans[screenKey[g.PairDrug[i]]] - rowOff[i]
-			})
-			if err != nil {
-				return nil, err
-			}
-			if rec.GenomicWeights, err = genomicWeights(g, sp.Train, canon, cols, gdscGenomicRidge, func(i int) float64 {
-				return std(i) - rec.DrugMeans[canon[g.PairDrug[i]]] - canonOff[i]
-			}); err != nil {
-				return nil, err
-			}
-			rec.GenomicCols = cols
-			for i := range rowGen {
-				rowGen[i] = genomicEffect(screenW[screenKey[g.PairDrug[i]]], cols, g.CellFeatures[g.PairCell[i]])
-			}
+		// Per-drug genomic weights on the residuals from the
+		// drug-by-tissue means (the training pairs' leave-one-out
+		// ones), by screen for training and the metrics and by
+		// structure for the record. Every pair's offset then
+		// includes its drug's genomic effect (in-sample for
+		// training pairs).
+		cols := genomicColumns(g, sp.Train)
+		screenW, err := genomicWeights(g, sp.Train, screenKey, cols, gdscGenomicRidge, func(i int) float64 {
+			return std(i) - screenMeans[screenKey[g.PairDrug[i]]] - rowOff[i]
+		})
+		if err != nil {
+			return nil, err
+		}
+		if rec.GenomicWeights, err = genomicWeights(g, sp.Train, canon, cols, gdscGenomicRidge, func(i int) float64 {
+			return std(i) - rec.DrugMeans[canon[g.PairDrug[i]]] - canonOff[i]
+		}); err != nil {
+			return nil, err
+		}
+		rec.GenomicCols = cols
+		for i := range rowGen {
+			rowGen[i] = genomicEffect(screenW[screenKey[g.PairDrug[i]]], cols, g.CellFeatures[g.PairCell[i]])
 		}
 	}
-	if useCellOffsets(in.Split) && !in.noCellOffsets {
+	if useCellOffsets(in.Split) {
 		// Unseen drugs: every pair starts from its cell line's offset
 		// (training pairs leave themselves out), and the record keeps the
 		// features' estimate of it for patients (gdsc_cells.go).
@@ -465,34 +460,32 @@ func trainGDSC(ctx context.Context, in TrainInput, progress func(float64, string
 	// spread of all training pairs' residuals combined with that of the
 	// training drugs' means, as a new molecule does in the other splits.
 	rowNoise := make([]float64, len(g.LnIC50))
-	if !in.noDrugNoise {
-		fit, _ := model.gdscPredict(g, feats, sp.Train, drugExtra, rowOff, rowGen, nil)
-		resid := make([]float64, len(g.LnIC50))
-		var sse float64
-		for k, i := range sp.Train {
-			resid[i] = (g.LnIC50[i] - fit[k]) / rec.YSD[0]
-			sse += resid[i] * resid[i]
-		}
-		// A molecule without a drug mean of its own is also as uncertain
-		// about its mean as the training drugs' means are spread.
-		var between float64
-		for _, mu := range screenMeans {
-			between += mu * mu
-		}
-		between = math.Sqrt(between / float64(max(len(screenMeans), 1)))
-		model.rec.ResidSD = math.Hypot(math.Sqrt(sse/float64(len(sp.Train))), between) * rec.YSD[0]
-		r := func(i int) float64 { return resid[i] }
-		var byScreen map[string]float64
-		if useDrugMeans(in.Split) {
-			model.rec.DrugResidSD = residualSpread(g, sp.Train, canon, r, rec.YSD[0])
-			byScreen = residualSpread(g, sp.Train, screenKey, r, rec.YSD[0])
-		}
-		for _, i := range slices.Concat(sp.Val, sp.Test) {
-			if v, ok := byScreen[screenKey[g.PairDrug[i]]]; ok {
-				rowNoise[i] = v
-			} else {
-				rowNoise[i] = model.rec.ResidSD
-			}
+	fit, _ := model.gdscPredict(g, feats, sp.Train, drugExtra, rowOff, rowGen, nil)
+	resid := make([]float64, len(g.LnIC50))
+	var sse float64
+	for k, i := range sp.Train {
+		resid[i] = (g.LnIC50[i] - fit[k]) / rec.YSD[0]
+		sse += resid[i] * resid[i]
+	}
+	// A molecule without a drug mean of its own is also as uncertain
+	// about its mean as the training drugs' means are spread.
+	var between float64
+	for _, mu := range screenMeans {
+		between += mu * mu
+	}
+	between = math.Sqrt(between / float64(max(len(screenMeans), 1)))
+	model.rec.ResidSD = math.Hypot(math.Sqrt(sse/float64(len(sp.Train))), between) * rec.YSD[0]
+	r := func(i int) float64 { return resid[i] }
+	var byScreen map[string]float64
+	if useDrugMeans(in.Split) {
+		model.rec.DrugResidSD = residualSpread(g, sp.Train, canon, r, rec.YSD[0])
+		byScreen = residualSpread(g, sp.Train, screenKey, r, rec.YSD[0])
+	}
+	for _, i := range slices.Concat(sp.Val, sp.Test) {
+		if v, ok := byScreen[screenKey[g.PairDrug[i]]]; ok {
+			rowNoise[i] = v
+		} else {
+			rowNoise[i] = model.rec.ResidSD
 		}
 	}
 	model.evaluateGDSC(g, feats, sp, drugExtra, rowOff, rowGen, rowNoise)

@@ -54,8 +54,8 @@ func TestTrainedHistory(t *testing.T) {
 		t.Skip("trains a small model")
 	}
 	small := mpnn.Config{Hidden: 32, Depth: 2, Epochs: 3, Batch: 32, Agg: mpnn.AggSum}
-	in := TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 2, Ensemble: 2, Epochs: 6, MaxRows: 200, Arch: ArchHybrid, graph: &small}
-	m, err := Train(context.Background(), in, nil)
+	in := TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 2, Ensemble: 2, Epochs: 6, MaxRows: 200, Arch: ArchHybrid}
+	m, err := train(context.Background(), in, options{graph: &small}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

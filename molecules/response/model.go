@@ -69,6 +69,9 @@ type ModelInfo struct {
 	// History is the training curve per member architecture and epoch
 	// (history.go); empty for records from before it.
 	History []EpochLoss `json:"history,omitempty"`
+	// CrossValidation holds the k-fold scores when TrainInput.Folds asked
+	// for them (crossval.go).
+	CrossValidation *CrossValidation `json:"crossValidation,omitempty"`
 }
 
 // modelRecord is what mdl/m/<id> holds.
@@ -183,6 +186,9 @@ func parserConfig(rec modelRecord, graphs bool) molecules.ParserConfig {
 func newModel(rec modelRecord, members []*nn.MLP, graphs []*mpnn.Model) (*Model, error) {
 	if len(members) == 0 && len(graphs) == 0 {
 		return nil, fmt.Errorf("response: an ensemble needs at least one member: %w", store.ErrInvalid)
+	}
+	if rec.Graph != nil && rec.Graph.AtomExtras != 0 {
+		return nil, fmt.Errorf("response: model %s reads per-atom descriptors, an experiment that is no longer served: %w", rec.ID, store.ErrInvalid)
 	}
 	var eng *engine
 	if len(members) > 0 {
@@ -305,11 +311,7 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 		}
 		f := featurizeIn(&eng.feats, mol, m.rec.Bits, m.colOf, !opt.NoAttributions, m.rec.DescSet)
 		if len(m.graphs) > 0 {
-			g, err := graphOf(mol, m.rec.Graph.AtomExtras)
-			if err != nil {
-				out[i].Error = err.Error()
-				continue
-			}
+			g := mpnn.GraphOf(mol, nil)
 			f.graph = &g
 		}
 		feats = append(feats, f)

@@ -367,15 +367,15 @@ func TestHybridModel(t *testing.T) {
 	}
 	ctx := context.Background()
 	small := mpnn.Config{Hidden: 32, Depth: 2, Epochs: 3, Batch: 32, Agg: mpnn.AggSum}
-	in := TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 2, Ensemble: 2, Epochs: 3, MaxRows: 200, Arch: ArchHybrid, graph: &small}
-	m, err := Train(ctx, in, nil)
+	in := TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 2, Ensemble: 2, Epochs: 3, MaxRows: 200, Arch: ArchHybrid}
+	m, err := train(ctx, in, options{graph: &small}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(m.members) != 2 || len(m.graphs) != 2 || m.rec.Graph == nil || m.Info().Arch != ArchHybrid {
 		t.Fatalf("hybrid has %d MLP and %d graph members (arch %q)", len(m.members), len(m.graphs), m.Info().Arch)
 	}
-	if !strings.HasSuffix(m.Info().ID, ".mlp-mpnn.ep3.n200") {
+	if !strings.Contains(m.Info().ID, ".mlp-mpnn.ep3.n200.x") {
 		t.Errorf("id %s does not name the architecture", m.Info().ID)
 	}
 	smiles := []string{"CCO", "c1ccccc1Cl", "not a smiles", "CC(=O)Nc1ccc(O)cc1"}
@@ -440,16 +440,14 @@ func TestRefit(t *testing.T) {
 	}
 	ctx := context.Background()
 	small := mpnn.Config{Hidden: 32, Depth: 2, Epochs: 4, Batch: 32}
-	in := TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 2, Ensemble: 2, Epochs: 4, MaxRows: 200, Arch: ArchHybrid, graph: &small}
+	in := TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 2, Ensemble: 2, Epochs: 4, MaxRows: 200, Arch: ArchHybrid}
 	off, on := false, true
-	in.refit = &off
-	plain, err := Train(ctx, in, nil)
+	plain, err := train(ctx, in, options{graph: &small, refit: &off}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.refit = &on
 	var msgs []string
-	refit, err := Train(ctx, in, func(_ float64, msg string) {
+	refit, err := train(ctx, in, options{graph: &small, refit: &on}, func(_ float64, msg string) {
 		if len(msgs) == 0 || msgs[len(msgs)-1] != msg {
 			msgs = append(msgs, msg)
 		}

@@ -35,12 +35,6 @@ type netConfig struct {
 	// counts are scaled by 1/(1−p) (inverted dropout), so prediction reads
 	// the counts unchanged. 0: off.
 	InputDropout float64 `json:"inputDropout,omitempty"`
-	// DescDropout is the same for the standardised descriptor columns
-	// (zeroed = set to the training mean). 0: off.
-	DescDropout float64 `json:"descDropout,omitempty"`
-	// HiddenDropout is the dropout probability of the hidden activations in
-	// training (nn.Trainer.SetDropout). 0: off.
-	HiddenDropout float64 `json:"hiddenDropout,omitempty"`
 	// LRFinal, when > 0, decays the learning rate exponentially from LR
 	// to LR·LRFinal over the whole epoch budget (by step, so a refit for
 	// a member's early-stopped epochs follows the same schedule). The
@@ -186,11 +180,6 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 	if err != nil {
 		return nil, memberFit{}, err
 	}
-	if cfg.HiddenDropout > 0 {
-		if err := trn.SetDropout(cfg.HiddenDropout, seed); err != nil {
-			return nil, memberFit{}, err
-		}
-	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	perm := make([]int, tr.n)
 	for i := range perm {
@@ -269,9 +258,6 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 			tr.batch(perm[s:s+bs], x, aux)
 			if cfg.InputDropout > 0 {
 				dropCounts(x, bs, tr.width, 0, tr.counts, cfg.InputDropout, rng)
-			}
-			if cfg.DescDropout > 0 {
-				dropCounts(x, bs, tr.width, tr.counts, tr.width, cfg.DescDropout, rng)
 			}
 			if cfg.LRFinal > 0 {
 				total := float64(cfg.Epochs * steps)

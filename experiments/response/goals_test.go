@@ -1,9 +1,10 @@
-package response
+package experiments
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/rxlab/rxlab/molecules/response"
 	"os"
 	"slices"
 	"strings"
@@ -17,7 +18,7 @@ var goalSets = flag.String("response.goalsets", "", "comma-separated datasets wh
 
 // goal is one row of the goals table.
 type goal struct {
-	in        TrainInput
+	in        response.TrainInput
 	metric    string
 	target    float64 // the issue's goal; 0 = none
 	lower     bool    // lower is better
@@ -25,16 +26,16 @@ type goal struct {
 }
 
 var goals = []goal{
-	{TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 1}, "rmse", 0.58, true, "MPNN 0.58 (MoleculeNet), Chemprop 0.555"},
-	{TrainInput{Dataset: "esol", Split: SplitRandom, Seed: 1, Arch: ArchMLP}, "rmse", 0.58, true, "the MLP half of the default"},
-	{TrainInput{Dataset: "esol", Split: SplitScaffold, Seed: 1}, "rmse", 0.885, true, "GraphConv 0.885 (DeepChem)"},
-	{TrainInput{Dataset: "lipo", Split: SplitRandom, Seed: 1}, "rmse", 0.655, true, "MPNN 0.655 (MoleculeNet)"},
-	{TrainInput{Dataset: "freesolv", Split: SplitRandom, Seed: 1}, "rmse", 1.15, true, "MPNN 1.15 (MoleculeNet)"},
-	{TrainInput{Dataset: "bbbp", Split: SplitScaffold, Seed: 1}, "rocAuc", 0.90, false, "goal 0.90; MoleculeNet KernelSVM 0.729"},
-	{TrainInput{Dataset: "tox21", Target: "all", Split: SplitRandom, Seed: 1}, "rocAuc", 0, false, "GraphConv 0.829 (MoleculeNet, random)"},
-	{TrainInput{Dataset: GDSCName, Split: SplitRandom, Seed: 1}, "rmse", 0, true, ""},
-	{TrainInput{Dataset: GDSCName, Split: SplitCell, Seed: 1}, "rmse", 0, true, "goal: beat per-drug mean (rmse and per-drug r)"},
-	{TrainInput{Dataset: GDSCName, Split: SplitDrug, Seed: 1}, "pearson", 0, false, "DeepCDR r = 0.503 (unseen drugs)"},
+	{response.TrainInput{Dataset: "esol", Split: response.SplitRandom, Seed: 1}, "rmse", 0.58, true, "MPNN 0.58 (MoleculeNet), Chemprop 0.555"},
+	{response.TrainInput{Dataset: "esol", Split: response.SplitRandom, Seed: 1, Arch: response.ArchMLP}, "rmse", 0.58, true, "the MLP half of the default"},
+	{response.TrainInput{Dataset: "esol", Split: response.SplitScaffold, Seed: 1}, "rmse", 0.885, true, "GraphConv 0.885 (DeepChem)"},
+	{response.TrainInput{Dataset: "lipo", Split: response.SplitRandom, Seed: 1}, "rmse", 0.655, true, "MPNN 0.655 (MoleculeNet)"},
+	{response.TrainInput{Dataset: "freesolv", Split: response.SplitRandom, Seed: 1}, "rmse", 1.15, true, "MPNN 1.15 (MoleculeNet)"},
+	{response.TrainInput{Dataset: "bbbp", Split: response.SplitScaffold, Seed: 1}, "rocAuc", 0.90, false, "goal 0.90; MoleculeNet KernelSVM 0.729"},
+	{response.TrainInput{Dataset: "tox21", Target: "all", Split: response.SplitRandom, Seed: 1}, "rocAuc", 0, false, "GraphConv 0.829 (MoleculeNet, random)"},
+	{response.TrainInput{Dataset: response.GDSCName, Split: response.SplitRandom, Seed: 1}, "rmse", 0, true, ""},
+	{response.TrainInput{Dataset: response.GDSCName, Split: response.SplitCell, Seed: 1}, "rmse", 0, true, "goal: beat per-drug mean (rmse and per-drug r)"},
+	{response.TrainInput{Dataset: response.GDSCName, Split: response.SplitDrug, Seed: 1}, "pearson", 0, false, "DeepCDR r = 0.503 (unseen drugs)"},
 }
 
 // TestGoals trains every goal model with the default ensemble and prints
@@ -54,7 +55,7 @@ func TestGoals(t *testing.T) {
 		if *goalSets != "" && !slices.Contains(strings.Split(*goalSets, ","), g.in.Dataset) {
 			continue
 		}
-		m, err := Train(context.Background(), g.in, nil)
+		m, err := response.Train(context.Background(), g.in, nil)
 		if err != nil {
 			t.Fatalf("%+v: %v", g.in, err)
 		}
@@ -115,7 +116,7 @@ func TestSeedDemo(t *testing.T) {
 	defer r.Shutdown(ctx)
 	start := time.Now()
 	js, err := s.Seed(ctx)
-	if err != nil || len(js) != len(SeedInputs()) {
+	if err != nil || len(js) != len(response.SeedInputs()) {
 		t.Fatalf("Seed: %d jobs, %v", len(js), err)
 	}
 	for _, j := range js {
@@ -132,7 +133,7 @@ func TestSeedDemo(t *testing.T) {
 
 func archOf(a string) string {
 	if a == "" {
-		return ArchMLP
+		return response.ArchMLP
 	}
 	return a
 }

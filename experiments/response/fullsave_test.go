@@ -1,9 +1,10 @@
-package response
+package experiments
 
 import (
 	"context"
 	"encoding/json"
 	"flag"
+	"github.com/rxlab/rxlab/molecules/response"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ var fullSave = flag.Bool("response.fullsave", false, "run TestFullSplitSaves: tr
 // the job must succeed, and the model must load from a reopened store and
 // predict.
 //
-//	go test ./molecules/response -run TestFullSplitSaves -response.fullsave -v -timeout 2h
+//	go test ./experiments/response -run TestFullSplitSaves -response.fullsave -v -timeout 2h
 func TestFullSplitSaves(t *testing.T) {
 	if testing.Short() || !*fullSave {
 		t.Skip("trains four full models (minutes each); -response.fullsave runs it")
@@ -28,10 +29,10 @@ func TestFullSplitSaves(t *testing.T) {
 		dataset string
 		arch    string // the default architecture it must get
 	}{
-		{"esol", ArchHybrid},
-		{"freesolv", ArchHybrid},
-		{"lipo", ArchMLP},
-		{"bbbp", ArchMLP},
+		{"esol", response.ArchHybrid},
+		{"freesolv", response.ArchHybrid},
+		{"lipo", response.ArchMLP},
+		{"bbbp", response.ArchMLP},
 	}
 	dir := t.TempDir()
 	for _, tc := range cases {
@@ -39,7 +40,7 @@ func TestFullSplitSaves(t *testing.T) {
 			ctx := context.Background()
 			s, r, db := openService(t, dir)
 			start := time.Now()
-			j, err := s.Train(ctx, "test", TrainInput{Dataset: tc.dataset, Split: SplitFull})
+			j, err := s.Train(ctx, "test", response.TrainInput{Dataset: tc.dataset, Split: response.SplitFull})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,10 +65,10 @@ func TestFullSplitSaves(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Info().Arch != tc.arch || m.Info().Split != SplitFull {
+			if m.Info().Arch != tc.arch || m.Info().Split != response.SplitFull {
 				t.Errorf("model %s is %s/%s", res.Model, m.Info().Arch, m.Info().Split)
 			}
-			p, err := m.Predict(ctx, []string{"CCO", "c1ccccc1O"}, PredictOptions{})
+			p, err := m.Predict(ctx, []string{"CCO", "c1ccccc1O"}, response.PredictOptions{})
 			if err != nil || p[0].Error != "" || p[0].Value == nil {
 				t.Fatalf("predict: %+v, %v", p, err)
 			}
