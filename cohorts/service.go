@@ -52,6 +52,8 @@ type Service struct {
 
 	limits      Limits
 	cohortCache *bitmapCache // saved-cohort bitmaps per version, generation and date
+
+	follow followState // the shared store's change-feed position (follow.go)
 }
 
 type cachedCount struct {
@@ -113,6 +115,9 @@ func New(cfg Config) (*Service, error) {
 	rebuild := false
 	ix := newIndex()
 	err := s.db.View(ctx, func(tx *store.Txn) error {
+		if err := s.follow.mark(tx); err != nil {
+			return err
+		}
 		if ok, err := tx.Has(keyDirty); err != nil {
 			return err
 		} else if ok {

@@ -128,6 +128,10 @@ func (s *Service) beginWrite(ctx context.Context, label string) (*writer, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.beforeWrite(ctx, st); err != nil { // follow.go: a shared store
+		st.Abort()
+		return nil, err
+	}
 	return &writer{s: s, st: st, ix: s.begin()}, nil
 }
 

@@ -32,7 +32,7 @@ import (
 
 // maxChangeKeys bounds the keys one change row lists; a bigger write lists
 // only its prefixes and says Truncated.
-const maxChangeKeys = 4096
+const maxChangeKeys = 1 << 16
 
 // changeRetention is how many changes the feed keeps at least (a day's
 // worth at most).
@@ -411,4 +411,63 @@ func (s *sqlStore) listen(ctx context.Context) *pgxConn {
 		return nil
 	}
 	return &pgxConn{c}
+}
+
+// Guard makes the stage's commit fail with an error wrapping ErrConflict
+// when another process committed a write touching one of prefixes after
+// feed position since: a node whose in-memory state was current at since
+// cannot overwrite what it has not seen. The check runs inside the
+// commit's SERIALIZABLE transaction, which writes the feed's counter row
+// like every other write, so no such write can slip in between. On Badger
+// (one process) it does nothing.
+func (s *Stage) Guard(since uint64, prefixes ...string) {
+	s.guard = &stageGuard{since: since, prefixes: prefixes}
+}
+
+type stageGuard struct {
+	since    uint64
+	prefixes []string
+}
+
+// check runs the guard in the commit transaction.
+func (g *stageGuard) check(q *sqlTxn) error {
+	var head int64
+	if err := q.tx.QueryRow(q.ctx, `SELECT seq FROM rx_feed WHERE id = 1`).Scan(&head); err != nil {
+		return fmt.Errorf("store: stage guard: %w", err)
+	}
+	if uint64(head) <= g.since {
+		return nil
+	}
+	rows, err := q.tx.Query(q.ctx, `SELECT origin, prefixes, truncated, keys FROM rx_changes WHERE seq > $1`, int64(g.since))
+	if err != nil {
+		return fmt.Errorf("store: stage guard: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+		var c Change
+		var prefixes string
+		var keys []byte
+		if err := rows.Scan(&c.Origin, &prefixes, &c.Truncated, &keys); err != nil {
+			return fmt.Errorf("store: stage guard: %w", err)
+		}
+		if c.Origin == q.s.origin {
+			continue
+		}
+		c.Prefixes = strings.Split(prefixes, "\n")
+		c.Keys, _ = decodeKeys(keys)
+		for _, p := range g.prefixes {
+			if c.Touches(p) {
+				return fmt.Errorf("store: %w: another node changed %s since this node last caught up; run the write again", ErrConflict, p)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: stage guard: %w", err)
+	}
+	if uint64(n) < uint64(head)-g.since {
+		return fmt.Errorf("store: %w: the change feed no longer covers this node's position; restart it to reload", ErrConflict)
+	}
+	return nil
 }

@@ -154,6 +154,11 @@ func (s *Stage) commitSQL(ctx context.Context, final func(tx *Txn) error) error 
 		if err != nil {
 			return fmt.Errorf("store: stage %s: %w", s.label, err)
 		}
+		if s.guard != nil {
+			if err := s.guard.check(q); err != nil {
+				return err
+			}
+		}
 		for _, stmt := range []string{
 			`DELETE FROM rx_kv WHERE key IN (SELECT key FROM rx_stage WHERE id = $1 AND op = 0)`,
 			`INSERT INTO rx_kv (key, val) SELECT key, val FROM rx_stage WHERE id = $1 AND op = 1 ON CONFLICT (key) DO UPDATE SET val = excluded.val`,

@@ -60,7 +60,8 @@ type Stage struct {
 	sum     hash.Hash
 	terr    error // the first failure to write audit targets
 
-	chg *changeSet // the keys the stage wrote, for the change feed (SQL only)
+	chg   *changeSet  // the keys the stage wrote, for the change feed (SQL only)
+	guard *stageGuard // set by Guard (SQL only)
 }
 
 // BeginStage starts a stage; label names it in logs (never patient data).
