@@ -79,6 +79,7 @@ type evaluator struct {
 	resolved map[string]*SavedCohort    // saved-cohort references, resolved once by the cost check
 	visiting map[string]bool            // saved cohorts being evaluated (cycle guard)
 	memo     map[string]*roaring.Bitmap // saved cohorts evaluated by this request (read-only)
+	expanded map[string][]codeTarget    // code rules expanded through the vocabulary (vocabulary.go), once per request
 }
 
 func (e *evaluator) cutoff(days int) int32 { return dayOf(e.at) - int32(days) }
@@ -175,21 +176,7 @@ func (e *evaluator) eval(c *Criteria) (*roaring.Bitmap, error) {
 	case c.Medication != nil:
 		return e.code("m", c.Medication)
 	case c.Lab != nil:
-		col, v, err := labQuery(c.Lab)
-		if err != nil {
-			return nil, fmt.Errorf("%v: %w", err, store.ErrInvalid)
-		}
-		lc, ok := ix.labs[col]
-		if !ok {
-			return roaring.New(), nil
-		}
-		lo, ls, hi, hs := opBounds(c.Lab.Op, v)
-		b := lc.interval(&e.s.lazyMu, false, lo, ls, hi, hs)
-		if c.Lab.WithinDays != nil {
-			cut := float64(e.cutoff(*c.Lab.WithinDays))
-			b.And(lc.interval(&e.s.lazyMu, true, &cut, false, nil, false))
-		}
-		return b, nil
+		return e.lab(c.Lab) // through the test's LOINC group (vocabulary.go)
 	case c.Variant != nil:
 		v := c.Variant
 		gene := normGene(v.Gene)
@@ -283,14 +270,10 @@ func (e *evaluator) shared(c *Criteria) *roaring.Bitmap {
 		if cd == nil {
 			kind, cd = "m", c.Medication
 		}
-		sys, code, desc := queryCode(cd)
-		if sys == SysText || cd.WithinDays != nil {
+		if strings.EqualFold(cd.System, SysText) || cd.WithinDays != nil {
 			return nil
 		}
-		if desc {
-			return ix.get(keyCodeDesc(kind, sys, code))
-		}
-		return ix.get(keyCodeExact(kind, sys, code))
+		return e.codeShared(kind, cd) // one stored key after vocabulary expansion, else nil
 	}
 	return nil
 }
@@ -428,8 +411,7 @@ func queryCode(c *Code) (sys, code string, desc bool) {
 // code evaluates a condition or medication leaf.
 func (e *evaluator) code(kind string, c *Code) (*roaring.Bitmap, error) {
 	ix := e.ix
-	sys, code, desc := queryCode(c)
-	if sys == SysText {
+	if strings.EqualFold(c.System, SysText) {
 		needle := strings.ToLower(strings.TrimSpace(c.Code))
 		prefix := kind + "t|"
 		var parts []*roaring.Bitmap
@@ -454,33 +436,7 @@ func (e *evaluator) code(kind string, c *Code) (*roaring.Bitmap, error) {
 		}
 		return roaring.FastOr(parts...), nil
 	}
-	if c.WithinDays == nil {
-		if desc {
-			return ix.get(keyCodeDesc(kind, sys, code)).Clone(), nil
-		}
-		return ix.get(keyCodeExact(kind, sys, code)).Clone(), nil
-	}
-	if !desc {
-		return e.dated(keyCodeExact(kind, sys, code), *c.WithinDays)
-	}
-	prefix := kind + "x|" + sys + "|"
-	var parts []*roaring.Bitmap
-	i := 0
-	for k := range ix.dates {
-		if i++; i%checkEvery == 0 {
-			if err := e.stopped(); err != nil {
-				return nil, err
-			}
-		}
-		if strings.HasPrefix(k, prefix) && codeMatches(sys, k[len(prefix):], code, true) {
-			d, err := e.dated(k, *c.WithinDays)
-			if err != nil {
-				return nil, err
-			}
-			parts = append(parts, d)
-		}
-	}
-	return roaring.FastOr(parts...), nil
+	return e.codeVocab(kind, c) // through the vocabulary (vocabulary.go)
 }
 
 // dated returns the patients whose latest record under key is dated on or
@@ -607,7 +563,7 @@ func (e *evaluator) warnings(c *Criteria) ([]string, error) {
 				return err
 			}
 			if b.IsEmpty() {
-				out = append(out, l+": no stored record carries this code or one below it, so the rule selects nobody (and, negated, removes nobody)")
+				out = append(out, l+": no stored record carries this code, one below it or one it maps to, so the rule selects nobody (and, negated, removes nobody)")
 			}
 		case c.Lab != nil:
 			l := "lab " + c.Lab.Loinc
@@ -615,12 +571,8 @@ func (e *evaluator) warnings(c *Criteria) ([]string, error) {
 				return nil
 			}
 			seen[l] = true
-			col, _, err := labQuery(c.Lab)
-			if err != nil {
-				return nil // validation reports it
-			}
-			if lc, ok := e.ix.labs[col]; !ok || lc.has == nil || lc.has.IsEmpty() {
-				out = append(out, l+": no stored value of this test, so the rule selects nobody")
+			if !e.labStored(c.Lab) {
+				out = append(out, l+": no stored value of this test (under any of its LOINC codes), so the rule selects nobody")
 			}
 		}
 		for i := range kids {

@@ -44,6 +44,7 @@ type recordEval struct {
 	leaves   []LeafResult
 	visiting map[string]bool
 	memo     map[cohortPolarity]bool
+	expanded map[string][]codeTarget // code rules expanded through the vocabulary, once per explanation
 }
 
 type cohortPolarity struct {
@@ -191,15 +192,20 @@ func (r *recordEval) leaf(p *Patient, c *Criteria) (bool, []string, error) {
 		if cd == nil {
 			cd, list = c.Medication, p.Medications
 		}
-		sys, code, desc := queryCode(cd)
+		sys, _, _ := queryCode(cd)
 		needle := strings.ToLower(strings.TrimSpace(cd.Code))
+		var ts []codeTarget
+		if sys != SysText {
+			ts = r.targets(c.Condition == nil, cd)
+		}
 		m := false
 		for _, rec := range list {
 			var hit bool
+			via := ""
 			if sys == SysText {
 				hit = rec.Display != "" && strings.Contains(strings.ToLower(rec.Display), needle)
-			} else {
-				hit = rec.System == sys && codeMatches(sys, rec.Code, code, desc)
+			} else if t := targetsMatch(ts, rec.System, rec.Code); t != nil {
+				hit, via = true, t.via
 			}
 			if hit && cd.WithinDays != nil {
 				d, ok := parseDay(rec.Date)
@@ -207,7 +213,11 @@ func (r *recordEval) leaf(p *Patient, c *Criteria) (bool, []string, error) {
 			}
 			if hit {
 				m = true
-				ev = addEv(ev, codeString(rec))
+				s := codeString(rec)
+				if via != "" {
+					s += " (" + via + ")"
+				}
+				ev = addEv(ev, s)
 			}
 		}
 		if !m {
@@ -215,16 +225,11 @@ func (r *recordEval) leaf(p *Patient, c *Criteria) (bool, []string, error) {
 		}
 		return m, ev, nil
 	case c.Lab != nil:
-		col, v, err := labQuery(c.Lab)
+		_, v, err := labQuery(c.Lab)
 		if err != nil {
 			return false, nil, fmt.Errorf("%v: %w", err, store.ErrInvalid)
 		}
-		last := -1
-		for i, l := range p.Labs {
-			if lc, _ := labColumn(l.Loinc, l.Value, l.Unit); lc == col {
-				last = i
-			}
-		}
+		last := r.latestLab(p, c.Lab)
 		if last < 0 {
 			return false, []string{"no " + c.Lab.Loinc + " result"}, nil
 		}
@@ -236,6 +241,10 @@ func (r *recordEval) leaf(p *Patient, c *Criteria) (bool, []string, error) {
 			s += " on " + l.Date
 		}
 		s += " (most recent)"
+		if l.Loinc != c.Lab.Loinc {
+			_, g := vocabulary.LabGroup(c.Lab.Loinc)
+			s += fmt.Sprintf(" (LOINC %s and %s are both %s: one test)", l.Loinc, c.Lab.Loinc, g)
+		}
 		if c.Lab.WithinDays != nil {
 			d, ok := parseDay(l.Date)
 			if !ok || d < r.cutoff(*c.Lab.WithinDays) {

@@ -554,7 +554,8 @@ func keyBiomarker(name, val string) string {
 }
 
 // conditionCodes returns the patient's conditions plus the OncoTree codes
-// derived from ICD-10-CM and SNOMED CT diagnoses through oncotree.tsv.
+// derived from ICD-10-CM and SNOMED CT diagnoses through the OncoTree map
+// (cohorts/vocab/curated/oncotree_map.tsv).
 func conditionCodes(p *Patient) []ClinicalCode {
 	out := p.Conditions
 	extra := false

@@ -1,12 +1,10 @@
 package cohorts
 
 import (
-	_ "embed"
 	"strings"
-)
 
-//go:embed oncotree.tsv
-var oncotreeTSV string
+	"github.com/rxlab/rxlab/cohorts/vocab"
+)
 
 // oncoNode is one OncoTree tumour type.
 type oncoNode struct {
@@ -14,8 +12,9 @@ type oncoNode struct {
 	liquid             bool
 }
 
-// oncotree is the read-only OncoTree subset loaded from oncotree.tsv, with
-// the derivation tables from ICD-10-CM and SNOMED CT to OncoTree codes.
+// oncotree is the read-only OncoTree (the full tree vendored in package
+// vocab, see cohorts/vocab/data/SOURCE.md), with the derivation tables
+// from ICD-10-CM and SNOMED CT to OncoTree codes.
 type oncotree struct {
 	byCode map[string]*oncoNode
 	byName map[string]*oncoNode
@@ -24,8 +23,9 @@ type oncotree struct {
 }
 
 // liquidTissues are the OncoTree tissues whose tumours MatchMiner's
-// _LIQUID_ meta-type covers; every other tissue is _SOLID_.
-var liquidTissues = map[string]bool{"LYMPH": true, "MYELOID": true}
+// _LIQUID_ meta-type covers (HEMATOPOIETIC; LYMPH and MYELOID were tissues
+// in older trees); every other tissue is _SOLID_.
+var liquidTissues = map[string]bool{"HEMATOPOIETIC": true, "LYMPH": true, "MYELOID": true}
 
 // The meta-types of CTML's oncotree_primary_diagnosis.
 const (
@@ -33,36 +33,24 @@ const (
 	oncoLiquid = "_LIQUID_"
 )
 
-var onco = loadOncotree(oncotreeTSV)
+var onco = loadOncotree(vocabulary.OncoTree())
 
-func loadOncotree(tsv string) *oncotree {
+func loadOncotree(nodes []vocab.OncoNode) *oncotree {
 	t := &oncotree{byCode: map[string]*oncoNode{}, byName: map[string]*oncoNode{}, icd10: map[string]string{}, snomed: map[string]string{}}
-	for _, line := range strings.Split(tsv, "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Split(line, "\t")
-		for len(f) < 5 {
-			f = append(f, "")
-		}
-		n := &oncoNode{code: f[0], name: f[1], parent: f[2]}
-		if n.parent == "-" {
-			n.parent = ""
-			n.liquid = liquidTissues[n.code]
-		} else if p := t.byCode[n.parent]; p != nil {
-			n.liquid = p.liquid
-		}
+	for _, v := range nodes {
+		n := &oncoNode{code: v.Code, name: v.Name, parent: v.Parent,
+			liquid: liquidTissues[v.Tissue] || liquidTissues[v.Code]}
 		t.byCode[n.code] = n
-		t.byName[strings.ToLower(n.name)] = n
-		for _, c := range strings.Split(f[3], ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				t.icd10[c] = n.code
+		for _, name := range append([]string{n.name}, v.Aliases...) {
+			if _, dup := t.byName[strings.ToLower(name)]; !dup {
+				t.byName[strings.ToLower(name)] = n
 			}
 		}
-		for _, c := range strings.Split(f[4], ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				t.snomed[c] = n.code
-			}
+		for _, c := range v.ICD10 {
+			t.icd10[c] = n.code
+		}
+		for _, c := range v.SNOMED {
+			t.snomed[c] = n.code
 		}
 	}
 	return t

@@ -9,6 +9,8 @@ type OncoNode struct {
 	Tissue string
 	ICD10  []string
 	SNOMED []string
+	// Aliases are older names of the node.
+	Aliases []string
 }
 
 // OncoTree returns the whole tree in file order (a parent before its
@@ -17,7 +19,7 @@ func (v *Vocab) OncoTree() []OncoNode {
 	out := make([]OncoNode, 0, len(v.oncoOrder))
 	for _, code := range v.oncoOrder {
 		c := v.concepts[key(ONCOTREE, code)]
-		n := OncoNode{Code: code, Name: c.Display, Tissue: v.oncoTis[code], ICD10: v.oncoICD[code], SNOMED: v.oncoSNO[code]}
+		n := OncoNode{Code: code, Name: c.Display, Tissue: v.oncoTis[code], ICD10: v.oncoICD[code], SNOMED: v.oncoSNO[code], Aliases: c.Synonyms}
 		if len(c.Parents) > 0 {
 			n.Parent = c.Parents[0]
 		}

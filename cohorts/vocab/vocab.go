@@ -88,7 +88,7 @@ func New(cfg Config) (*Vocab, error) {
 		{"snomed.tsv", 4, v.addSNOMED},
 		{"loinc.tsv", 4, v.addLOINC},
 		{"rxnorm.tsv", 6, v.addRxNorm},
-		{"oncotree.tsv", 6, v.addOnco},
+		{"oncotree.tsv", 7, v.addOnco},
 	}
 	for _, l := range loaders {
 		b, err := fs.ReadFile(src, l.file)
@@ -184,7 +184,7 @@ func (v *Vocab) addRxNorm(f []string) error {
 }
 
 func (v *Vocab) addOnco(f []string) error {
-	c := &Concept{System: ONCOTREE, Code: f[0], Display: f[1], Kind: "tumor type"}
+	c := &Concept{System: ONCOTREE, Code: f[0], Display: f[1], Kind: "tumor type", Synonyms: splitList(f[6], "|")}
 	if f[2] != "" {
 		c.Parents = []string{f[2]}
 	}

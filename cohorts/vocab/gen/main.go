@@ -334,7 +334,7 @@ func writeOnco(curated string, _ seen, out string, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	maps, err := readTSV(filepath.Join(curated, "oncotree_map.tsv"), 5)
+	maps, err := readTSV(filepath.Join(curated, "oncotree_map.tsv"), 6)
 	if err != nil {
 		return err
 	}
@@ -349,12 +349,12 @@ func writeOnco(curated string, _ seen, out string, _ io.Writer) error {
 			parent[code] = ""
 		}
 	}
-	icd, sno := map[string]string{}, map[string]string{}
+	icd, sno, alias := map[string]string{}, map[string]string{}, map[string]string{}
 	for _, m := range maps {
 		if m[3] != "" {
 			name[m[0]], parent[m[0]] = m[3], m[4]
 		}
-		icd[m[0]], sno[m[0]] = m[1], m[2]
+		icd[m[0]], sno[m[0]], alias[m[0]] = m[1], m[2], m[5]
 		if _, ok := name[m[0]]; !ok {
 			return fmt.Errorf("oncotree_map.tsv: %s is not in the tree", m[0])
 		}
@@ -391,7 +391,7 @@ func writeOnco(curated string, _ seen, out string, _ io.Writer) error {
 	})
 	rows := make([][]string, 0, len(codes))
 	for _, c := range codes {
-		rows = append(rows, []string{c, name[c], parent[c], tissue(c), icd[c], sno[c]})
+		rows = append(rows, []string{c, name[c], parent[c], tissue(c), icd[c], sno[c], alias[c]})
 	}
-	return writeTSV(filepath.Join(out, "oncotree.tsv"), generated+"# code\tname\tparent\ttissue\ticd10 (rxlab map)\tsnomed (rxlab map)\n", rows)
+	return writeTSV(filepath.Join(out, "oncotree.tsv"), generated+"# code\tname\tparent\ttissue\ticd10 (rxlab map)\tsnomed (rxlab map)\taliases\n", rows)
 }
