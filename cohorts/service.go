@@ -80,8 +80,9 @@ type meta struct {
 }
 
 // indexFormat 2 added vital status (key vital|dead and its death-day
-// code date); a store of another format rebuilds its index at start.
-const indexFormat = 2
+// code date); 3 the full OncoTree (vocab), whose ancestors differ from the
+// old subset's; a store of another format rebuilds its index at start.
+const indexFormat = 3
 
 // New opens the service: it loads the persisted indexes, saved cohorts and
 // trials into memory, rebuilding the indexes from the patient records when
