@@ -49,9 +49,9 @@ func (f *followState) mark(tx *store.Txn) error {
 // followPage is how many changes one read of the feed takes.
 const followPage = 32
 
-// Follow applies other nodes' writes to this node's index until ctx ends;
-// it returns nil at once on a store that is not shared (Badger). A failed
-// pass is logged and retried after a second.
+// Follow applies other nodes' writes to this node's index until ctx ends
+// or the store is closed; it returns nil at once on a store that is not
+// shared (Badger). A failed pass is logged and retried after a second.
 func (s *Service) Follow(ctx context.Context, log *slog.Logger) error {
 	if !s.db.Shared() {
 		return nil
@@ -61,7 +61,7 @@ func (s *Service) Follow(ctx context.Context, log *slog.Logger) error {
 	}
 	for {
 		if _, err := s.db.WaitChanges(ctx, s.follow.seq.Load()); err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
 				return nil
 			}
 			log.Warn("cohorts: waiting for the change feed", "err", err)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rxlab/rxlab/graphql"
@@ -30,6 +31,7 @@ func versionString() string {
 // config is the server's configuration: flags with environment fallbacks.
 type config struct {
 	data         string
+	store        string // -store: a Badger directory (default -data) or a postgres:// URL
 	addr         string
 	keyFile      string
 	demo         bool
@@ -91,10 +93,17 @@ func envInt(name string, def int) int {
 func storeFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.data, "data", env("RXLAB_DATA", "./data"), "data directory (env RXLAB_DATA)")
 	fs.StringVar(&c.keyFile, "key-file", env("RXLAB_KEY_FILE", ""), "file with a 32-byte encryption key: encrypts the store at rest (env RXLAB_KEY_FILE)")
+	fs.StringVar(&c.store, "store", env("RXLAB_STORE", ""), "the store: a Badger directory (default: the data directory) or a postgres://user@host:port/db URL that several servers share (env RXLAB_STORE)")
 }
 
 func (c *config) storeConfig() (store.Config, error) {
 	sc := store.Config{Dir: c.data}
+	switch {
+	case strings.HasPrefix(c.store, "postgres://"), strings.HasPrefix(c.store, "postgresql://"):
+		sc.URL = c.store
+	case c.store != "":
+		sc.Dir = c.store
+	}
 	if c.keyFile != "" {
 		key, err := store.ReadKeyFile(c.keyFile)
 		if err != nil {

@@ -10,7 +10,9 @@
 //	go run ./server audit verify
 //	go run ./server federate -sites sites.yaml [-addr 127.0.0.1:8090] [-data ./federation]
 //
-// Every command takes -data (RXLAB_DATA) and -key-file (RXLAB_KEY_FILE).
+// Every command takes -data (RXLAB_DATA) and -key-file (RXLAB_KEY_FILE),
+// and -store (RXLAB_STORE): a Badger directory (default: the data
+// directory) or a postgres:// URL of a database several servers share.
 package main
 
 import (

@@ -11,6 +11,7 @@ import (
 	"github.com/rxlab/rxlab/genomics/pgx"
 	"github.com/rxlab/rxlab/graphql"
 	"github.com/rxlab/rxlab/graphql/web"
+	"github.com/rxlab/rxlab/molecules/datasets"
 	"github.com/rxlab/rxlab/molecules/library"
 	"github.com/rxlab/rxlab/molecules/response"
 	"github.com/rxlab/rxlab/rl"
@@ -43,6 +44,13 @@ func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log
 		return nil, err
 	}
 	w.domains = append(w.domains, &graphql.Molecules{Library: lib})
+	// Chemists' own datasets (uploadDataset, POST /import/dataset) and the
+	// libraries listing; dss is also what response models train from.
+	dss, err := datasets.New(datasets.Config{DB: db})
+	if err != nil {
+		return nil, err
+	}
+	w.domains = append(w.domains, &graphql.Libraries{Library: lib}, &graphql.Datasets{Store: dss})
 	w.seeders = append(w.seeders, seeder{"molecules", lib.Seed})
 
 	caller, err := pgx.New()
@@ -59,6 +67,7 @@ func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log
 	if err != nil {
 		return nil, err
 	}
+	go coh.Follow(ctx, log) // a shared SQL store: count other nodes' imports (cohorts/follow.go)
 	// One disclosure guard releases every aggregate about stored patients
 	// to roles without patients:read (noise, budgets, threshold k).
 	guard, err := disclosure.New(disclosure.Config{DB: db, K: c.smallCell})

@@ -42,6 +42,9 @@ const changeRetention = 100000
 // pruned: the caller must reload from a snapshot.
 var ErrFeedGap = errors.New("store: the change feed no longer holds the changes after this sequence number; reload from a snapshot")
 
+// ErrClosed is wrapped by WaitChanges once the database is closed.
+var ErrClosed = errors.New("the database is closed")
+
 // Change is one committed write seen in the change feed.
 type Change struct {
 	// Seq is the write's position in the feed (1, 2, ... in commit order).
@@ -299,7 +302,7 @@ func (db *DB) WaitChanges(ctx context.Context, since uint64) (uint64, error) {
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		case <-w.quit:
-			return 0, fmt.Errorf("store: changes: %w: the database is closed", ErrConflict)
+			return 0, fmt.Errorf("store: changes: %w: %w", ErrConflict, ErrClosed)
 		}
 	}
 }
