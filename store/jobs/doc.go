@@ -19,4 +19,18 @@
 // No job is left RUNNING forever. Enqueue creates a job inside a caller's
 // transaction, so the record that names a job (a training run) and the job
 // land together; Cancel stops queued and running jobs alike.
+//
+// Past one process (Config.Queue): Launch submits the job to a Queue —
+// NATSQueue, a JetStream work-queue stream, or MemQueue in one process —
+// and any runner that Serves the queue (an API node, a worker) takes it.
+// The taker beats every AckWait/4; a runner that dies stops beating and the
+// queue delivers the job to another after AckWait, where a resumable kind
+// continues from its checkpoint. A job may split into shards
+// (Handle.RunShards, Kind.Shard): each shard is queued on its own, computed
+// by whichever runner takes it, and stored at jobshard/<job>/; the job
+// combines the results in index order, so the answer does not depend on
+// which runner computed what. Cancel on one node reaches a job running on
+// another at its next beat, and a finished state is never overwritten.
+// Recover with a durable queue only resubmits QUEUED jobs: RUNNING ones
+// belong to a live runner or come back by redelivery.
 package jobs

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rxlab/rxlab/store"
@@ -136,6 +137,9 @@ type Kind struct {
 	// Resumable kinds continue from their own checkpoint after a restart;
 	// the others are marked FAILED when the process died under them.
 	Resumable bool
+	// Shard, when set, computes one shard of a job of this kind (see
+	// Handle.RunShards); with a Queue any runner may compute it.
+	Shard ShardFunc
 }
 
 // Config configures a Runner.
@@ -144,6 +148,13 @@ type Config struct {
 	// Concurrency bounds how many jobs run at once; default 1.
 	Concurrency int
 	Logger      *slog.Logger
+	// Queue, when set, carries launched jobs and shards to whichever
+	// runner serves it (Serve): other API nodes and workers. Nil runs
+	// every job in this process, as before.
+	Queue Queue
+	// ShardConcurrency bounds the shards this runner computes at once for
+	// its own jobs when there is no Queue; default 1.
+	ShardConcurrency int
 }
 
 // Runner executes jobs with bounded concurrency, first come first served.
@@ -162,6 +173,15 @@ type Runner struct {
 	active   int
 	stopping bool
 	wg       sync.WaitGroup
+
+	q         Queue
+	shardConc int
+	// deliveries holds the queue deliveries of the jobs running here.
+	deliveries map[string]Delivery
+	// beats stops the heartbeat of each delivered job running here.
+	beats map[string]func()
+	// dead is set by Abandon: nothing more is written or acknowledged.
+	dead atomic.Bool
 }
 
 // waiting is a launched job waiting for a slot; start is closed when it
@@ -186,6 +206,9 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 1
 	}
+	if cfg.ShardConcurrency <= 0 {
+		cfg.ShardConcurrency = 1
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -196,6 +219,8 @@ func New(cfg Config) (*Runner, error) {
 		conc:    cfg.Concurrency,
 		kinds:   map[string]Kind{},
 		running: map[string]context.CancelCauseFunc{},
+
+		q: cfg.Queue, shardConc: cfg.ShardConcurrency, deliveries: map[string]Delivery{}, beats: map[string]func(){},
 	}, nil
 }
 
@@ -262,7 +287,18 @@ func (r *Runner) Enqueue(tx *store.Txn, kind, owner string, params any) (Job, er
 
 // Launch runs a job that Enqueue persisted, when a slot frees up. During
 // shutdown it does nothing: the job stays QUEUED for the next start.
-func (r *Runner) Launch(j Job) { r.launch(j) }
+//
+// With a Queue the job is submitted there and runs on whichever runner takes
+// it; a failed submit leaves it QUEUED for Recover.
+func (r *Runner) Launch(j Job) {
+	if r.q != nil {
+		if err := r.q.Submit(context.Background(), j.ID); err != nil {
+			r.log.Error("job submit", "job", j.ID, "err", err)
+		}
+		return
+	}
+	r.launch(j)
+}
 
 func (r *Runner) launch(j Job) {
 	r.mu.Lock()
@@ -333,6 +369,7 @@ func (r *Runner) stayQueued(id string) {
 
 func (r *Runner) run(ctx context.Context, j Job, start <-chan struct{}) {
 	defer r.wg.Done()
+	defer r.settle(j.ID)
 	defer func() {
 		r.mu.Lock()
 		if c, ok := r.running[j.ID]; ok {
@@ -406,6 +443,9 @@ func (r *Runner) finishWith(id string, ctx context.Context, runErr error, prog f
 	cause := context.Cause(ctx)
 	now := time.Now().UTC()
 	err := r.update(context.Background(), id, func(cur *Job) {
+		if cur.State.Final() { // cancelled on another node meanwhile
+			return
+		}
 		if prog >= 0 {
 			cur.Progress, cur.Message = prog, msg
 		}
@@ -431,6 +471,9 @@ func (r *Runner) finishWith(id string, ctx context.Context, runErr error, prog f
 }
 
 func (r *Runner) update(ctx context.Context, id string, fn func(*Job)) error {
+	if r.dead.Load() {
+		return errAbandoned
+	}
 	return r.db.Update(ctx, func(tx *store.Txn) error {
 		var j Job
 		if err := tx.Get(jobKey(id), &j); err != nil {
@@ -508,7 +551,10 @@ func (r *Runner) Cancel(ctx context.Context, id string) (Job, error) {
 }
 
 // Recover handles the jobs that were QUEUED or RUNNING when the process
-// last stopped (shut down or crashed). Queued jobs never started: they keep
+// last stopped (shut down or crashed). With a durable Queue (NATS) it only
+// submits the QUEUED ones again (a second submit of a queued job is a
+// no-op): RUNNING jobs belong to a live runner or are redelivered by the
+// queue when theirs died. Queued jobs never started: they keep
 // their place and run now. Running jobs of resumable kinds are queued again
 // and continue from their own checkpoints; running jobs of other kinds are
 // marked FAILED with a message saying to start them again. Jobs of a kind no
@@ -527,6 +573,17 @@ func (r *Runner) Recover(ctx context.Context) (resumed, failed int, err error) {
 		if j.State.Final() {
 			continue
 		}
+		if r.q != nil && r.q.Durable() {
+			// Other runners share the store and the queue: a RUNNING job
+			// belongs to a live runner or comes back by redelivery.
+			if j.State == Queued {
+				if err := r.q.Submit(ctx, j.ID); err != nil {
+					return resumed, failed, err
+				}
+				resumed++
+			}
+			continue
+		}
 		r.mu.Lock()
 		k, ok := r.kinds[j.Kind]
 		r.mu.Unlock()
@@ -535,7 +592,7 @@ func (r *Runner) Recover(ctx context.Context) (resumed, failed int, err error) {
 		case !ok:
 			reason = "interrupted: this server no longer runs jobs of this kind"
 		case j.State == Queued:
-			r.launch(j)
+			r.Launch(j)
 			resumed++
 			continue
 		case k.Resumable:
@@ -544,7 +601,7 @@ func (r *Runner) Recover(ctx context.Context) (resumed, failed int, err error) {
 				return resumed, failed, err
 			}
 			j.State = Queued
-			r.launch(j)
+			r.Launch(j)
 			resumed++
 			continue
 		default:

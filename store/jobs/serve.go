@@ -1,0 +1,223 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rxlab/rxlab/store"
+)
+
+// errAbandoned is returned by writes of an abandoned runner.
+var errAbandoned = errors.New("jobs: runner abandoned")
+
+// ServeConfig says how much of the queue's work one runner takes.
+type ServeConfig struct {
+	// Jobs is how many jobs it runs at once; 0 takes no jobs (a worker
+	// that only computes shards). The runner's Concurrency still bounds it.
+	Jobs int
+	// Shards is how many shards it computes at once; 0 takes none.
+	Shards int
+}
+
+// Serve takes jobs and shards from the Queue until ctx ends or Shutdown,
+// running each job here as if launched here and each shard with its kind's
+// Shard func. While a delivery is worked on, the runner tells the queue so
+// every AckWait/4 (a runner that dies stops telling, and the queue hands the
+// work to another after AckWait); a job cancelled elsewhere is noticed at
+// the same beat. It returns nil when ctx ends or the runner shuts down.
+func (r *Runner) Serve(ctx context.Context, sc ServeConfig) error {
+	if r.q == nil {
+		return fmt.Errorf("jobs: %w: Serve needs a Queue", store.ErrInvalid)
+	}
+	if sc.Jobs < 0 || sc.Shards < 0 || sc.Jobs+sc.Shards == 0 {
+		return fmt.Errorf("jobs: %w: Serve needs Jobs or Shards > 0", store.ErrInvalid)
+	}
+	var wg sync.WaitGroup
+	if sc.Jobs > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.takeLoop(ctx, min(sc.Jobs, r.conc), false) }()
+	}
+	if sc.Shards > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.takeLoop(ctx, sc.Shards, true) }()
+	}
+	wg.Wait()
+	return nil
+}
+
+// stopped reports whether the runner no longer takes work.
+func (r *Runner) stopped() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stopping || r.dead.Load()
+}
+
+// takeLoop fetches a delivery whenever one of slots is free.
+func (r *Runner) takeLoop(ctx context.Context, slots int, shards bool) {
+	sem := make(chan struct{}, slots)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for ctx.Err() == nil && !r.stopped() {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		next := r.q.NextJob
+		if shards {
+			next = r.q.NextShard
+		}
+		d, err := next(ctx, 500*time.Millisecond)
+		if err != nil || d == nil {
+			<-sem
+			if err != nil && ctx.Err() == nil {
+				r.log.Warn("job queue", "err", err)
+				sleepCtx(ctx, time.Second)
+			}
+			continue
+		}
+		if r.stopped() {
+			d.Nak() // another runner takes it now
+			<-sem
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if shards {
+				r.runShardDelivery(ctx, d)
+			} else {
+				r.runJobDelivery(d)
+			}
+		}()
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// runJobDelivery runs a delivered job here, unless it is already over.
+func (r *Runner) runJobDelivery(d Delivery) {
+	ctx := context.Background()
+	j, err := r.Get(ctx, d.JobID())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		d.Term()
+		return
+	case err != nil:
+		r.log.Warn("job delivery", "job", d.JobID(), "err", err)
+		d.Nak()
+		return
+	case j.State.Final():
+		d.Ack()
+		return
+	}
+	stop := r.beat(d, j.ID)
+	r.mu.Lock()
+	_, known := r.kinds[j.Kind]
+	_, here := r.running[j.ID]
+	if known && !here {
+		r.deliveries[j.ID], r.beats[j.ID] = d, stop
+	}
+	r.mu.Unlock()
+	if !known || here {
+		stop()
+		d.Nak() // another runner knows the kind, or holds it already
+		return
+	}
+	if d.Attempt() > 1 {
+		r.log.Info("job redelivered; resuming", "job", j.ID, "attempt", d.Attempt())
+	}
+	r.launch(j)
+	r.mu.Lock()
+	_, launched := r.running[j.ID]
+	if !launched { // shutting down: launch did nothing
+		delete(r.deliveries, j.ID)
+		delete(r.beats, j.ID)
+	}
+	r.mu.Unlock()
+	if !launched {
+		stop()
+		d.Nak()
+	}
+}
+
+// settle ends the delivery of a job that stopped running here: acknowledged
+// when the job is over, handed back (Nak) when it was left to resume.
+func (r *Runner) settle(id string) {
+	r.mu.Lock()
+	d, ok := r.deliveries[id]
+	delete(r.deliveries, id)
+	stop := r.beats[id]
+	delete(r.beats, id)
+	r.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	if !ok || r.dead.Load() {
+		return
+	}
+	j, err := r.Get(context.Background(), id)
+	if err == nil && !j.State.Final() {
+		d.Nak()
+		return
+	}
+	d.Ack()
+}
+
+// beat tells the queue every AckWait/4 that the work on d goes on and, for
+// a job, cancels it here when it was cancelled elsewhere. The returned func
+// stops it.
+func (r *Runner) beat(d Delivery, jobID string) (stop func()) {
+	done := make(chan struct{})
+	var once sync.Once
+	go func() {
+		t := time.NewTicker(r.q.AckWait() / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			if r.dead.Load() {
+				return
+			}
+			if err := d.InProgress(); err != nil {
+				r.log.Warn("job heartbeat", "job", jobID, "err", err)
+			}
+			if j, err := r.Get(context.Background(), jobID); err == nil && j.State.Final() {
+				r.mu.Lock()
+				if c, ok := r.running[jobID]; ok && d.Shard() < 0 {
+					c(context.Canceled)
+				}
+				r.mu.Unlock()
+			}
+		}
+	}()
+	return func() { once.Do(func() { close(done) }) }
+}
+
+// Abandon stops this runner as a crash would: it takes no more work, stops
+// its jobs and shards, and writes and acknowledges nothing more, so the
+// queue hands what it held to other runners after AckWait. For tests of
+// redelivery and for a process that lost its store.
+func (r *Runner) Abandon() {
+	r.dead.Store(true)
+	r.mu.Lock()
+	r.stopping = true
+	for _, c := range r.running {
+		c(errAbandoned)
+	}
+	r.mu.Unlock()
+}
