@@ -74,14 +74,17 @@ type memDelivery struct {
 	attempt int
 }
 
-func (d *memDelivery) key() string         { return fmt.Sprintf("%s/%d", d.id, d.shard) }
-func (d *memDelivery) JobID() string       { return d.id }
-func (d *memDelivery) Shard() int          { return d.shard }
-func (d *memDelivery) Attempt() int        { return d.attempt }
-func (d *memDelivery) InProgress() error   { return nil }
-func (d *memDelivery) Ack() error          { return nil }
-func (d *memDelivery) Term() error         { return nil }
-func (d *memDelivery) Nak() error          { d.q.push(&memDelivery{q: d.q, id: d.id, shard: d.shard, attempt: d.attempt}); return nil }
+func (d *memDelivery) key() string       { return fmt.Sprintf("%s/%d", d.id, d.shard) }
+func (d *memDelivery) JobID() string     { return d.id }
+func (d *memDelivery) Shard() int        { return d.shard }
+func (d *memDelivery) Attempt() int      { return d.attempt }
+func (d *memDelivery) InProgress() error { return nil }
+func (d *memDelivery) Ack() error        { return nil }
+func (d *memDelivery) Term() error       { return nil }
+func (d *memDelivery) Nak() error {
+	d.q.push(&memDelivery{q: d.q, id: d.id, shard: d.shard, attempt: d.attempt})
+	return nil
+}
 func (q *MemQueue) AckWait() time.Duration { return time.Minute }
 
 // Durable is false: the queue dies with the process.
