@@ -159,14 +159,22 @@ func labGroupCols(l *Lab, has func(string) bool) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	codes, _ := vocabulary.LabGroup(l.Loinc)
 	canon := ""
 	if lu, ok := labUnits[l.Loinc]; ok {
 		canon = lu.canonical
-	} else if _, u, ok := strings.Cut(col, "|"); ok {
+	} else if _, u, ok := strings.Cut(col, "|"); ok && u != "" {
 		canon = u
+	} else { // no unit given for a code outside the unit table: its group's unit
+		for _, m := range codes {
+			if lu, ok := labUnits[m]; ok {
+				canon = lu.canonical
+				col = l.Loinc + "|" + canon
+				break
+			}
+		}
 	}
 	cols := []string{col}
-	codes, _ := vocabulary.LabGroup(l.Loinc)
 	for _, m := range codes {
 		if m == l.Loinc {
 			continue
