@@ -1,0 +1,52 @@
+package store
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestChangeSet: keys are listed up to maxChangeKeys, then only their
+// prefixes (truncated); Touches answers by key while listed, by prefix after.
+func TestChangeSet(t *testing.T) {
+	cases := []struct {
+		name      string
+		n         int
+		truncated bool
+	}{{"small", 3, false}, {"at the limit", maxChangeKeys - 1, false}, {"over", maxChangeKeys, true}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cs := newChangeSet()
+			for i := 0; i < c.n; i++ {
+				cs.add([]byte(fmt.Sprintf("idx/r/%08x", i)))
+				cs.add([]byte(fmt.Sprintf("idx/r/%08x", i))) // a key written twice counts once
+			}
+			cs.add([]byte("meta/audit-head"))
+			keys, err := decodeKeys(encodeKeys(cs.keys))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch := Change{Prefixes: cs.sortedPrefixes(), Keys: keys, Truncated: cs.truncated}
+			if ch.Truncated != c.truncated || (!c.truncated && len(keys) != c.n+1) {
+				t.Fatalf("truncated %v with %d keys", ch.Truncated, len(keys))
+			}
+			if fmt.Sprint(ch.Prefixes) != "[idx/r/ meta/audit-head]" {
+				t.Errorf("prefixes %v", ch.Prefixes)
+			}
+			probes := []struct {
+				prefix string
+				want   bool
+			}{{"idx/", true}, {"idx/r/", true}, {"idx/b/", false}, {"idx/r/00000000", true}, {"pat/", false}}
+			for _, p := range probes {
+				if got := ch.Touches(p.prefix); got != p.want {
+					t.Errorf("Touches(%q) = %v, want %v", p.prefix, got, p.want)
+				}
+			}
+			if !c.truncated && ch.Touches("idx/r/ffffffff") {
+				t.Errorf("Touches a key that was not written")
+			}
+		})
+	}
+	if _, err := decodeKeys([]byte{0x05, 'a'}); err == nil {
+		t.Errorf("decodeKeys of a truncated list succeeded")
+	}
+}
