@@ -18,8 +18,8 @@
 //	loss, err := tr.Step(obs, aux)    // forward + backward + Adam, 0 allocs
 //	err = m.Forward(obs1, 1, logits)  // acting: reads the live weights, no graph
 //
-// Losses are pluggable (Loss): MSE for regression (the molecules response
-// models) and PPO (clipped surrogate + value loss + entropy bonus over
+// Losses are pluggable (Loss): MSE for regression, MaskedMSE and MaskedBCE
+// for multi-task models with missing labels, and PPO (clipped surrogate + value loss + entropy bonus over
 // categorical logits) ship with the package. NewPlainTrainer builds the same
 // network from gorgonia's stock ops (Mul, BroadcastAdd, Tanh, ...) with
 // gorgonia's AdamSolver and TapeMachine: the reference the fast path is
@@ -27,6 +27,14 @@
 // weights and Adam moments. Trainer.SetDropout adds dropout of the hidden
 // activations in training (a mask op per hidden layer, redrawn each step from
 // a seeded stream); Forward is unaffected.
+//
+// The graph-op machinery is exported for other networks built the same way
+// (the message-passing network of molecules/response/mpnn): KernelOp and
+// OpBase for ops with a float32 kernel, Recorder for their ordered inputs,
+// Compile/Program for the allocation-free executor (which also runs
+// gorgonia's Add of gradients), NewLossOp for a Loss as a graph op over a
+// live row count, and the masked losses MaskedMSE and MaskedBCE (NaN
+// targets are unlabelled) for multi-task models.
 //
 // An MLP, its trainers and graphs belong to one goroutine at a time.
 package nn

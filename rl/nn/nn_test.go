@@ -268,12 +268,12 @@ func TestTapeMachineRunsCoreGraph(t *testing.T) {
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	lv, _ := valueData(gr.Cost.Value())
+	lv, _ := ValueData(gr.Cost.Value())
 	if math.Abs(float64(lv[0]-lossFast)) > 1e-6 {
 		t.Fatalf("TapeMachine loss %v, executor %v", lv[0], lossFast)
 	}
 	for i, gn := range gr.Grads {
-		d, err := valueData(gn.Value())
+		d, err := ValueData(gn.Value())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -330,12 +330,7 @@ func TestBatchSizesShareWeights(t *testing.T) {
 	gr, _ := tr.Graph(3)
 	copy(gr.xData, x1)
 	gr.run()
-	var outBuf []float32
-	for _, st := range gr.steps {
-		if st.op == gr.Out.Op() {
-			outBuf = st.out
-		}
-	}
+	outBuf := gr.prog.Buffer(gr.Out)
 	want := make([]float32, 3*2)
 	if err := m.Forward(x1, 3, want); err != nil {
 		t.Fatal(err)

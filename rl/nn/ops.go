@@ -2,8 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
 	"github.com/rxlab/rxlab/rl/nn/kernels"
@@ -11,104 +9,26 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// The training core's gorgonia Ops. Each is a shape-specialised float32
-// operation with a fast kernel. Forward ops also implement symbolic
-// differentiation (gorgonia.SDOp), so gorgonia.Grad builds the backward graph
-// out of the backward ops below. Every op runs under gorgonia's own
-// TapeMachine through Do, and under the core's allocation-free executor
-// (plan.go) through run.
-
-// kernelOp is what the executor needs from an op: compute out from ins,
-// using scratch (at least scratchLen floats) for temporaries.
-type kernelOp interface {
-	G.Op
-	run(out []float32, ins [][]float32, scratch []float32)
-	scratchLen() int
-	outShape() tensor.Shape
-}
+// The MLP trainer's gorgonia Ops. Each is a shape-specialised float32
+// operation with a fast kernel, built on the shared machinery of graph.go
+// (OpBase, Recorder, Program). Forward ops also implement symbolic
+// differentiation (gorgonia.SDOp), so gorgonia.Grad builds the backward
+// graph out of the backward ops below.
 
 var (
 	matF32 hm.Type = G.TensorType{Dims: 2, Of: G.Float32}
 	scaF32 hm.Type = G.Float32
 )
 
-// recorder remembers the inputs of every node built from a core op, because
-// gorgonia does not export a node's children in order.
-type recorder struct {
-	children map[*G.Node]G.Nodes
-}
-
-func (r *recorder) apply(op kernelOp, children ...*G.Node) (*G.Node, error) {
-	n, err := G.ApplyOp(op, children...)
-	if err != nil {
-		return nil, fmt.Errorf("nn: building %v: %w", op, err)
-	}
-	r.children[n] = append(G.Nodes(nil), children...)
-	return n, nil
-}
-
-// opBase carries the boilerplate shared by all core ops.
+// opBase is OpBase plus the recorder the op's SymDiff builds backward ops
+// with.
 type opBase struct {
-	name  string
-	shape tensor.Shape
-	rec   *recorder
+	OpBase
+	rec *Recorder
 }
 
-func (o *opBase) ReturnsPtr() bool     { return false }
-func (o *opBase) CallsExtern() bool    { return false }
-func (o *opBase) OverwritesInput() int { return -1 }
-func (o *opBase) String() string       { return o.name }
-func (o *opBase) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "rxlab.nn.%s%v/%p", o.name, o.shape, o)
-}
-func (o *opBase) Hashcode() uint32 {
-	h := fnv.New32a()
-	o.WriteHash(h)
-	return h.Sum32()
-}
-func (o *opBase) InferShape(...G.DimSizer) (tensor.Shape, error) { return o.shape.Clone(), nil }
-func (o *opBase) outShape() tensor.Shape                         { return o.shape }
-func (o *opBase) scratchLen() int                                { return 0 }
-
-// valueData returns the float32 backing of a gorgonia value.
-func valueData(v G.Value) ([]float32, error) {
-	switch t := v.(type) {
-	case *tensor.Dense:
-		d, ok := t.Data().([]float32)
-		if !ok {
-			return nil, fmt.Errorf("nn: expected float32 tensor, got %v", t.Dtype())
-		}
-		return d, nil
-	case *G.F32:
-		return []float32{float32(*t)}, nil
-	default:
-		return nil, fmt.Errorf("nn: unsupported value type %T", v)
-	}
-}
-
-// doWith runs a kernel op the way gorgonia's machines expect: fresh output.
-func doWith(op kernelOp, inputs ...G.Value) (G.Value, error) {
-	if len(inputs) != op.Arity() {
-		return nil, fmt.Errorf("nn: %v expects %d inputs, got %d", op, op.Arity(), len(inputs))
-	}
-	ins := make([][]float32, len(inputs))
-	for i, v := range inputs {
-		d, err := valueData(v)
-		if err != nil {
-			return nil, fmt.Errorf("nn: %v input %d: %w", op, i, err)
-		}
-		ins[i] = d
-	}
-	scratch := make([]float32, op.scratchLen())
-	sh := op.outShape()
-	if sh.IsScalar() {
-		out := make([]float32, 1)
-		op.run(out, ins, scratch)
-		return G.NewF32(out[0]), nil
-	}
-	out := tensor.New(tensor.WithShape(sh...), tensor.Of(tensor.Float32))
-	op.run(out.Data().([]float32), ins, scratch)
-	return out, nil
+func newBase(rec *Recorder, name string, shape tensor.Shape) opBase {
+	return opBase{OpBase{Name: name, Shape: shape}, rec}
 }
 
 // denseOp is the fused layer y = act(x·W + b), x batch×in, W in×out, b 1×out.
@@ -118,17 +38,17 @@ type denseOp struct {
 	act            Activation
 }
 
-func newDenseOp(rec *recorder, batch, in, out int, act Activation) *denseOp {
-	return &denseOp{opBase{fmt.Sprintf("Dense%s", act), tensor.Shape{batch, out}, rec}, batch, in, out, act}
+func newDenseOp(rec *Recorder, batch, in, out int, act Activation) *denseOp {
+	return &denseOp{newBase(rec, fmt.Sprintf("Dense%s", act), tensor.Shape{batch, out}), batch, in, out, act}
 }
 
 func (o *denseOp) Arity() int    { return 3 }
 func (o *denseOp) Type() hm.Type { return hm.NewFnType(matF32, matF32, matF32, matF32) }
 func (o *denseOp) Do(v ...G.Value) (G.Value, error) {
-	return doWith(o, v...)
+	return DoWith(o, v...)
 }
 
-func (o *denseOp) run(y []float32, ins [][]float32, _ []float32) {
+func (o *denseOp) Run(y []float32, ins [][]float32, _ []float32) {
 	x, w, b := ins[0], ins[1], ins[2]
 	for i := 0; i < o.batch; i++ {
 		copy(y[i*o.out:(i+1)*o.out], b[:o.out])
@@ -156,19 +76,19 @@ func (o *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	dz := grad
 	var err error
 	if o.act != Identity {
-		if dz, err = o.rec.apply(newActGradOp(o.rec, o.act, o.batch, o.out), output, grad); err != nil {
+		if dz, err = o.rec.Apply(newActGradOp(o.rec, o.act, o.batch, o.out), output, grad); err != nil {
 			return nil, err
 		}
 	}
-	dx, err := o.rec.apply(newMatMulNTOp(o.rec, o.batch, o.in, o.out), dz, w)
+	dx, err := o.rec.Apply(newMatMulNTOp(o.rec, o.batch, o.in, o.out), dz, w)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := o.rec.apply(newMatMulTNOp(o.rec, o.in, o.out, o.batch), x, dz)
+	dw, err := o.rec.Apply(newMatMulTNOp(o.rec, o.in, o.out, o.batch), x, dz)
 	if err != nil {
 		return nil, err
 	}
-	db, err := o.rec.apply(newColSumOp(o.rec, o.batch, o.out), dz)
+	db, err := o.rec.Apply(newColSumOp(o.rec, o.batch, o.out), dz)
 	if err != nil {
 		return nil, err
 	}
@@ -185,15 +105,15 @@ type maskOp struct {
 
 func (o *maskOp) Arity() int                       { return 1 }
 func (o *maskOp) Type() hm.Type                    { return hm.NewFnType(matF32, matF32) }
-func (o *maskOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *maskOp) run(y []float32, ins [][]float32, _ []float32) {
+func (o *maskOp) Do(v ...G.Value) (G.Value, error) { return DoWith(o, v...) }
+func (o *maskOp) Run(y []float32, ins [][]float32, _ []float32) {
 	for i, v := range ins[0][:len(o.mask)] {
 		y[i] = v * o.mask[i]
 	}
 }
 func (o *maskOp) DiffWRT(int) []bool { return []bool{true} }
 func (o *maskOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	d, err := o.rec.apply(&maskOp{opBase{"DropoutGrad", o.shape, o.rec}, o.mask}, grad)
+	d, err := o.rec.Apply(&maskOp{newBase(o.rec, "DropoutGrad", o.Shape), o.mask}, grad)
 	return G.Nodes{d}, err
 }
 
@@ -203,17 +123,17 @@ type actGradOp struct {
 	act Activation
 }
 
-func newActGradOp(rec *recorder, act Activation, rows, cols int) *actGradOp {
-	return &actGradOp{opBase{fmt.Sprintf("%sGrad", act), tensor.Shape{rows, cols}, rec}, act}
+func newActGradOp(rec *Recorder, act Activation, rows, cols int) *actGradOp {
+	return &actGradOp{newBase(rec, fmt.Sprintf("%sGrad", act), tensor.Shape{rows, cols}), act}
 }
 
 func (o *actGradOp) Arity() int    { return 2 }
 func (o *actGradOp) Type() hm.Type { return hm.NewFnType(matF32, matF32, matF32) }
 func (o *actGradOp) Do(v ...G.Value) (G.Value, error) {
-	return doWith(o, v...)
+	return DoWith(o, v...)
 }
-func (o *actGradOp) run(dz []float32, ins [][]float32, _ []float32) {
-	n := o.shape.TotalSize()
+func (o *actGradOp) Run(dz []float32, ins [][]float32, _ []float32) {
+	n := o.Shape.TotalSize()
 	switch o.act {
 	case Tanh:
 		kernels.TanhGrad(dz[:n], ins[0], ins[1])
@@ -230,17 +150,17 @@ type matMulNTOp struct {
 	m, n, k int
 }
 
-func newMatMulNTOp(rec *recorder, m, n, k int) *matMulNTOp {
-	return &matMulNTOp{opBase{"MatMulNT", tensor.Shape{m, n}, rec}, m, n, k}
+func newMatMulNTOp(rec *Recorder, m, n, k int) *matMulNTOp {
+	return &matMulNTOp{newBase(rec, "MatMulNT", tensor.Shape{m, n}), m, n, k}
 }
 
 func (o *matMulNTOp) Arity() int      { return 2 }
 func (o *matMulNTOp) Type() hm.Type   { return hm.NewFnType(matF32, matF32, matF32) }
-func (o *matMulNTOp) scratchLen() int { return o.n * o.k }
+func (o *matMulNTOp) ScratchLen() int { return o.n * o.k }
 func (o *matMulNTOp) Do(v ...G.Value) (G.Value, error) {
-	return doWith(o, v...)
+	return DoWith(o, v...)
 }
-func (o *matMulNTOp) run(c []float32, ins [][]float32, scratch []float32) {
+func (o *matMulNTOp) Run(c []float32, ins [][]float32, scratch []float32) {
 	kernels.GemmNT(o.m, o.n, o.k, ins[0], o.k, ins[1], o.k, c, o.n, false, scratch)
 }
 
@@ -250,16 +170,16 @@ type matMulTNOp struct {
 	m, n, k int
 }
 
-func newMatMulTNOp(rec *recorder, m, n, k int) *matMulTNOp {
-	return &matMulTNOp{opBase{"MatMulTN", tensor.Shape{m, n}, rec}, m, n, k}
+func newMatMulTNOp(rec *Recorder, m, n, k int) *matMulTNOp {
+	return &matMulTNOp{newBase(rec, "MatMulTN", tensor.Shape{m, n}), m, n, k}
 }
 
 func (o *matMulTNOp) Arity() int    { return 2 }
 func (o *matMulTNOp) Type() hm.Type { return hm.NewFnType(matF32, matF32, matF32) }
 func (o *matMulTNOp) Do(v ...G.Value) (G.Value, error) {
-	return doWith(o, v...)
+	return DoWith(o, v...)
 }
-func (o *matMulTNOp) run(c []float32, ins [][]float32, _ []float32) {
+func (o *matMulTNOp) Run(c []float32, ins [][]float32, _ []float32) {
 	kernels.GemmTN(o.m, o.n, o.k, ins[0], o.m, ins[1], o.n, c, o.n, false)
 }
 
@@ -269,71 +189,15 @@ type colSumOp struct {
 	rows, cols int
 }
 
-func newColSumOp(rec *recorder, rows, cols int) *colSumOp {
-	return &colSumOp{opBase{"ColSum", tensor.Shape{1, cols}, rec}, rows, cols}
+func newColSumOp(rec *Recorder, rows, cols int) *colSumOp {
+	return &colSumOp{newBase(rec, "ColSum", tensor.Shape{1, cols}), rows, cols}
 }
 
 func (o *colSumOp) Arity() int    { return 1 }
 func (o *colSumOp) Type() hm.Type { return hm.NewFnType(matF32, matF32) }
 func (o *colSumOp) Do(v ...G.Value) (G.Value, error) {
-	return doWith(o, v...)
+	return DoWith(o, v...)
 }
-func (o *colSumOp) run(db []float32, ins [][]float32, _ []float32) {
+func (o *colSumOp) Run(db []float32, ins [][]float32, _ []float32) {
 	kernels.ColSum(db, ins[0], o.cols, o.rows, o.cols)
-}
-
-// lossOp evaluates a Loss over the network output and the auxiliary inputs.
-type lossOp struct {
-	opBase
-	loss         Loss
-	batch, width int
-	aux          int
-}
-
-func newLossOp(rec *recorder, l Loss, batch, width, aux int) *lossOp {
-	return &lossOp{opBase{"Loss:" + l.Name(), tensor.ScalarShape(), rec}, l, batch, width, aux}
-}
-
-func (o *lossOp) Arity() int    { return 2 }
-func (o *lossOp) Type() hm.Type { return hm.NewFnType(matF32, matF32, scaF32) }
-func (o *lossOp) Do(v ...G.Value) (G.Value, error) {
-	return doWith(o, v...)
-}
-func (o *lossOp) run(out []float32, ins [][]float32, _ []float32) {
-	out[0] = o.loss.Eval(ins[0][:o.batch*o.width], ins[1][:o.batch*o.aux], o.batch, o.width, nil)
-}
-func (o *lossOp) DiffWRT(int) []bool { return []bool{true, false} }
-func (o *lossOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != 2 {
-		return nil, fmt.Errorf("nn: %v: SymDiff needs 2 inputs, got %d", o, len(inputs))
-	}
-	d, err := o.rec.apply(&lossGradOp{opBase: opBase{"LossGrad:" + o.loss.Name(), tensor.Shape{o.batch, o.width}, o.rec}, l: o}, inputs[0], inputs[1], grad)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{d, nil}, nil
-}
-
-// lossGradOp computes seed·∂loss/∂pred.
-type lossGradOp struct {
-	opBase
-	l *lossOp
-	// last is the loss value computed alongside the gradient, so the
-	// executor need not evaluate the loss twice.
-	last float32
-}
-
-func (o *lossGradOp) Arity() int    { return 3 }
-func (o *lossGradOp) Type() hm.Type { return hm.NewFnType(matF32, matF32, scaF32, matF32) }
-func (o *lossGradOp) Do(v ...G.Value) (G.Value, error) {
-	return doWith(o, v...)
-}
-func (o *lossGradOp) run(d []float32, ins [][]float32, _ []float32) {
-	n := o.l.batch * o.l.width
-	o.last = o.l.loss.Eval(ins[0][:n], ins[1][:o.l.batch*o.l.aux], o.l.batch, o.l.width, d[:n])
-	if s := ins[2][0]; s != 1 {
-		for i := range d[:n] {
-			d[i] *= s
-		}
-	}
 }

@@ -142,7 +142,7 @@ func (p *PlainForward) Forward(x, out []float32) error {
 	if err := p.vm.RunAll(); err != nil {
 		return fmt.Errorf("nn: plain forward: %w", err)
 	}
-	d, err := valueData(p.outVal)
+	d, err := ValueData(p.outVal)
 	if err != nil {
 		return err
 	}
@@ -264,7 +264,7 @@ func (p *PlainTrainer) Step(x, aux []float32) (float32, error) {
 func (p *PlainTrainer) Weights() [][]float32 {
 	var out [][]float32
 	for _, n := range p.params {
-		d, _ := valueData(n.Value())
+		d, _ := ValueData(n.Value())
 		out = append(out, append([]float32(nil), d...))
 	}
 	return out

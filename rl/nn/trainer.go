@@ -145,22 +145,13 @@ type Graph struct {
 	Params G.Nodes
 
 	xData, auxData []float32
-	steps          []step
-	scratch        []float32
+	prog           *Program
 	grads          [][]float32
-	lossOut        []float32
-	lossGrad       *lossGradOp
 	masks          [][]float32 // dropout masks of the hidden layers (SetDropout)
 }
 
-type step struct {
-	op  kernelOp
-	out []float32
-	ins [][]float32
-}
-
 func buildGraph(m *MLP, loss Loss, auxW, batch int, dropout bool) (*Graph, error) {
-	rec := &recorder{children: make(map[*G.Node]G.Nodes)}
+	rec := NewRecorder()
 	g := G.NewGraph()
 	gr := &Graph{G: g}
 	in := m.InputWidth()
@@ -180,19 +171,19 @@ func buildGraph(m *MLP, loss Loss, auxW, batch int, dropout bool) (*Graph, error
 		b := G.NewMatrix(g, G.Float32, G.WithShape(1, lo), G.WithName(fmt.Sprintf("b%d", l)), G.WithValue(m.b[l]))
 		gr.Params = append(gr.Params, w, b)
 		var err error
-		if h, err = rec.apply(newDenseOp(rec, batch, li, lo, m.cfg.Activations[l]), h, w, b); err != nil {
+		if h, err = rec.Apply(newDenseOp(rec, batch, li, lo, m.cfg.Activations[l]), h, w, b); err != nil {
 			return nil, err
 		}
 		if dropout && l < len(m.w)-1 {
 			mask := make([]float32, batch*lo)
 			gr.masks = append(gr.masks, mask)
-			if h, err = rec.apply(&maskOp{opBase{"Dropout", tensor.Shape{batch, lo}, rec}, mask}, h); err != nil {
+			if h, err = rec.Apply(&maskOp{newBase(rec, "Dropout", tensor.Shape{batch, lo}), mask}, h); err != nil {
 				return nil, err
 			}
 		}
 	}
 	gr.Out = h
-	cost, err := rec.apply(newLossOp(rec, loss, batch, m.OutputWidth(), auxW), h, gr.Aux)
+	cost, err := rec.Apply(NewLossOp(rec, loss, batch, m.OutputWidth(), auxW, nil), h, gr.Aux)
 	if err != nil {
 		return nil, err
 	}
@@ -215,78 +206,17 @@ func padAux(aux []float32, batch int) []float32 {
 	return make([]float32, batch)
 }
 
-// compile orders the core ops the loss and the gradients depend on, gives
-// each an output buffer once, and resolves every input to a slice.
-func (gr *Graph) compile(rec *recorder) error {
-	bufs := make(map[*G.Node][]float32)
-	state := make(map[*G.Node]uint8) // 1 visiting, 2 done
-	var order []*G.Node
-	var visit func(n *G.Node) error
-	visit = func(n *G.Node) error {
-		switch state[n] {
-		case 1:
-			return fmt.Errorf("nn: cycle at node %v", n)
-		case 2:
-			return nil
-		}
-		state[n] = 1
-		if kids, ok := rec.children[n]; ok {
-			for _, k := range kids {
-				if err := visit(k); err != nil {
-					return err
-				}
-			}
-			order = append(order, n)
-		} else if n.Value() == nil {
-			return fmt.Errorf("nn: graph node %v (op %v) is neither a core op nor bound data", n, n.Op())
-		}
-		state[n] = 2
-		return nil
+// compile builds the graph's Program over the loss and the gradients and
+// finds the gradients' buffers.
+func (gr *Graph) compile(rec *Recorder) error {
+	p, err := Compile(gr.G, rec, append(G.Nodes{gr.Cost}, gr.Grads...))
+	if err != nil {
+		return err
 	}
-	roots := append(G.Nodes{gr.Cost}, gr.Grads...)
-	for _, r := range roots {
-		if err := visit(r); err != nil {
-			return err
-		}
-	}
-	var scratch int
-	for _, n := range order {
-		op := n.Op().(kernelOp)
-		scratch = max(scratch, op.scratchLen())
-		out := make([]float32, max(op.outShape().TotalSize(), 1))
-		bufs[n] = out
-		st := step{op: op, out: out}
-		for _, k := range rec.children[n] {
-			if b, ok := bufs[k]; ok {
-				st.ins = append(st.ins, b)
-				continue
-			}
-			d, err := valueData(k.Value())
-			if err != nil {
-				return fmt.Errorf("nn: input %v of %v: %w", k, n, err)
-			}
-			st.ins = append(st.ins, d)
-		}
-		if lg, ok := op.(*lossGradOp); ok {
-			gr.lossGrad = lg
-		}
-		gr.steps = append(gr.steps, st)
-	}
-	if gr.lossGrad != nil {
-		// the gradient op also yields the loss: drop the separate loss step
-		kept := gr.steps[:0]
-		for _, st := range gr.steps {
-			if _, ok := st.op.(*lossOp); !ok {
-				kept = append(kept, st)
-			}
-		}
-		gr.steps = kept
-	}
-	gr.scratch = make([]float32, scratch)
-	gr.lossOut = bufs[gr.Cost]
+	gr.prog = p
 	for _, gn := range gr.Grads {
-		b, ok := bufs[gn]
-		if !ok {
+		b := p.Buffer(gn)
+		if b == nil {
 			return fmt.Errorf("nn: gradient node %v was not compiled", gn)
 		}
 		gr.grads = append(gr.grads, b)
@@ -295,13 +225,4 @@ func (gr *Graph) compile(rec *recorder) error {
 }
 
 // run executes the schedule and returns the loss.
-func (gr *Graph) run() float32 {
-	for i := range gr.steps {
-		s := &gr.steps[i]
-		s.op.run(s.out, s.ins, gr.scratch)
-	}
-	if gr.lossGrad != nil {
-		return gr.lossGrad.last
-	}
-	return gr.lossOut[0]
-}
+func (gr *Graph) run() float32 { return gr.prog.Run() }

@@ -3,8 +3,9 @@
 // prediction: featurisation of a parsed molecule into a directed bond graph,
 // the network as a gorgonia expression graph built from graph Ops written
 // here (gather, scatter-sum, bond-message, segment readout, fused dense
-// layers, masked losses), its symbolic backward pass from gorgonia.Grad, an
-// allocation-free executor for that graph, training with Adam and early
+// layers) on rl/nn's op machinery (nn.OpBase, nn.Recorder, the masked
+// losses nn.MaskedMSE/MaskedBCE, and nn.Program, the allocation-free
+// executor), its symbolic backward pass from gorgonia.Grad, training with Adam and early
 // stopping (or, to refit on more rows, a stop at a chosen epoch of the
 // same learning-rate schedule: Config.Stop), fine-tuning from another
 // model's encoder (TrainFrom, for pretraining), optional per-atom features

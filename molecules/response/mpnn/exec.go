@@ -2,9 +2,8 @@ package mpnn
 
 import (
 	"fmt"
-	"strings"
 
-	"github.com/rxlab/rxlab/rl/nn/kernels"
+	"github.com/rxlab/rxlab/rl/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -27,21 +26,13 @@ type netGraph struct {
 	XB, XA, EXT, Y         *G.Node
 	Out, Cost              *G.Node
 	Params, Grads          G.Nodes
-	steps                  []step
-	scratch                []float32
+	prog                   *nn.Program
 	grads                  [][]float32
 	out                    []float32
 	mask                   []float32 // training with Dropout: the readout's dropout mask
-	lossGrad               *lossGradOp
 	extras, tasks, hidden  int
 	aw                     int // atom input width: AtomDim + Config.AtomExtras
 	atomIn, readoutScaling bool
-}
-
-type step struct {
-	op  kernelOp // nil for gorgonia's Add (sum of gradients)
-	out []float32
-	ins [][]float32
 }
 
 // buildNet builds the network graph over m's parameter tensors. With train
@@ -54,7 +45,7 @@ func buildNet(m *Model, c caps, train bool) (*netGraph, error) {
 		molStart: make([]int32, c.mol+1), molScale: make([]float32, c.mol),
 		atomMol: make([]int32, c.atom),
 	}
-	rec := &recorder{children: make(map[*G.Node]G.Nodes), b: b}
+	rec := newRecorder(b)
 	g := G.NewGraph()
 	ng := &netGraph{g: g, b: b, cap: c, extras: cfg.Extras, tasks: cfg.Tasks, hidden: H}
 	input := func(name string, rows, cols int) ([]float32, *G.Node) {
@@ -148,7 +139,11 @@ func buildNet(m *Model, c caps, train bool) (*netGraph, error) {
 	ng.Out = z
 	roots := G.Nodes{z}
 	if train {
-		lo := &lossOp{opBase: opBase{name: "Loss", shape: tensor.ScalarShape(), kind: rowsFixed, rec: rec}, tasks: cfg.Tasks, classify: cfg.Classification}
+		var loss nn.Loss = nn.MaskedMSE{}
+		if cfg.Classification {
+			loss = nn.MaskedBCE{}
+		}
+		lo := nn.NewLossOp(rec.Recorder, loss, c.mol, cfg.Tasks, cfg.Tasks, func() int { return b.nMol })
 		if ng.Cost, err = rec.apply(lo, z, ng.Y); err != nil {
 			return nil, err
 		}
@@ -163,98 +158,18 @@ func buildNet(m *Model, c caps, train bool) (*netGraph, error) {
 	return ng, nil
 }
 
-// compile orders the ops the roots depend on, gives each an output buffer
-// once and resolves every input to a slice. Gorgonia's own Add nodes (the
-// sums of gradients of nodes used more than once) become element-wise adds.
+// compile builds the graph's nn.Program over roots and finds the output's
+// and the gradients' buffers.
 func (ng *netGraph) compile(rec *recorder, roots G.Nodes) error {
-	bufs := make(map[*G.Node][]float32)
-	state := make(map[*G.Node]uint8) // 1 visiting, 2 done
-	var order []*G.Node
-	kids := func(n *G.Node) (G.Nodes, bool) {
-		if k, ok := rec.children[n]; ok {
-			return k, true
-		}
-		if n.Op() != nil && strings.HasPrefix(n.Op().String(), "+ ") {
-			var out G.Nodes
-			it := ng.g.From(n.ID())
-			for it.Next() {
-				out = append(out, it.Node().(*G.Node))
-			}
-			return out, true
-		}
-		return nil, false
+	p, err := nn.Compile(ng.g, rec.Recorder, roots)
+	if err != nil {
+		return fmt.Errorf("mpnn: %w", err)
 	}
-	var visit func(n *G.Node) error
-	visit = func(n *G.Node) error {
-		switch state[n] {
-		case 1:
-			return fmt.Errorf("mpnn: cycle at node %v", n)
-		case 2:
-			return nil
-		}
-		state[n] = 1
-		if ks, ok := kids(n); ok {
-			for _, k := range ks {
-				if err := visit(k); err != nil {
-					return err
-				}
-			}
-			order = append(order, n)
-		} else if n.Value() == nil {
-			return fmt.Errorf("mpnn: graph node %v (op %v) is neither a package op, an Add nor bound data", n, n.Op())
-		}
-		state[n] = 2
-		return nil
-	}
-	for _, r := range roots {
-		if err := visit(r); err != nil {
-			return err
-		}
-	}
-	var scratch int
-	for _, n := range order {
-		ks, _ := kids(n)
-		st := step{}
-		size := n.Shape().TotalSize()
-		if op, ok := n.Op().(kernelOp); ok {
-			st.op = op
-			scratch = max(scratch, op.scratchLen())
-			size = op.outShape().TotalSize()
-		} else if len(ks) != 2 {
-			return fmt.Errorf("mpnn: Add node %v has %d inputs", n, len(ks))
-		}
-		st.out = make([]float32, max(size, 1))
-		bufs[n] = st.out
-		for _, k := range ks {
-			if b, ok := bufs[k]; ok {
-				st.ins = append(st.ins, b)
-				continue
-			}
-			d, err := valueData(k.Value())
-			if err != nil {
-				return fmt.Errorf("mpnn: input %v of %v: %w", k, n, err)
-			}
-			st.ins = append(st.ins, d)
-		}
-		if lg, ok := st.op.(*lossGradOp); ok {
-			ng.lossGrad = lg
-		}
-		ng.steps = append(ng.steps, st)
-	}
-	if ng.lossGrad != nil {
-		kept := ng.steps[:0]
-		for _, st := range ng.steps {
-			if _, ok := st.op.(*lossOp); !ok {
-				kept = append(kept, st)
-			}
-		}
-		ng.steps = kept
-	}
-	ng.scratch = make([]float32, scratch)
-	ng.out = bufs[ng.Out]
+	ng.prog = p
+	ng.out = p.Buffer(ng.Out)
 	for _, gn := range ng.Grads {
-		b, ok := bufs[gn]
-		if !ok {
+		b := p.Buffer(gn)
+		if b == nil {
 			return fmt.Errorf("mpnn: gradient node %v was not compiled", gn)
 		}
 		ng.grads = append(ng.grads, b)
@@ -263,21 +178,7 @@ func (ng *netGraph) compile(rec *recorder, roots G.Nodes) error {
 }
 
 // run executes the schedule and returns the loss (0 without one).
-func (ng *netGraph) run() float32 {
-	for i := range ng.steps {
-		s := &ng.steps[i]
-		if s.op == nil {
-			copy(s.out, s.ins[0])
-			kernels.Add(s.out, s.ins[1])
-			continue
-		}
-		s.op.run(s.out, s.ins, ng.scratch)
-	}
-	if ng.lossGrad != nil {
-		return ng.lossGrad.last
-	}
-	return 0
-}
+func (ng *netGraph) run() float32 { return ng.prog.Run() }
 
 // fits reports whether graphs gs fit the capacity.
 func (c caps) fits(gs []Graph, idx []int) bool {

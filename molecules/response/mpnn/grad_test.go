@@ -8,6 +8,7 @@ import (
 
 	"github.com/chewxy/hm"
 	"github.com/rxlab/rxlab/molecules"
+	"github.com/rxlab/rxlab/rl/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -21,8 +22,8 @@ type dotOp struct {
 
 func (o *dotOp) Arity() int                       { return 2 }
 func (o *dotOp) Type() hm.Type                    { return hm.NewFnType(matF32, matF32, scaF32) }
-func (o *dotOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *dotOp) run(out []float32, ins [][]float32, _ []float32) {
+func (o *dotOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *dotOp) Run(out []float32, ins [][]float32, _ []float32) {
 	n := o.rec.b.rows(o.rows, 0) * o.cols
 	var s float64
 	for i, v := range ins[0][:n] {
@@ -41,8 +42,8 @@ type scaleOp struct{ opBase }
 
 func (o *scaleOp) Arity() int                       { return 2 }
 func (o *scaleOp) Type() hm.Type                    { return hm.NewFnType(matF32, scaF32, matF32) }
-func (o *scaleOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *scaleOp) run(out []float32, ins [][]float32, _ []float32) {
+func (o *scaleOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *scaleOp) Run(out []float32, ins [][]float32, _ []float32) {
 	n := o.live() * o.cols()
 	for i, v := range ins[0][:n] {
 		out[i] = v * ins[1][0]
@@ -53,8 +54,8 @@ func (o *scaleOp) run(out []float32, ins [][]float32, _ []float32) {
 // (it forgets the minus sign), injected to show the checks catch it.
 type posRevOp struct{ negRevOp }
 
-func (o *posRevOp) run(out []float32, ins [][]float32, s []float32) {
-	o.negRevOp.run(out, ins, s)
+func (o *posRevOp) Run(out []float32, ins [][]float32, s []float32) {
+	o.negRevOp.Run(out, ins, s)
 	n := o.live() * o.cols()
 	for i := range out[:n] {
 		out[i] = -out[i]
@@ -65,12 +66,13 @@ func (o *posRevOp) run(out []float32, ins [][]float32, s []float32) {
 func injectWrongRev(t *testing.T, ng *netGraph) {
 	t.Helper()
 	n := 0
-	for i := range ng.steps {
-		if op, ok := ng.steps[i].op.(*negRevOp); ok {
-			ng.steps[i].op = &posRevOp{*op}
+	ng.prog.Replace(func(op nn.KernelOp) nn.KernelOp {
+		if o, ok := op.(*negRevOp); ok {
 			n++
+			return &posRevOp{*o}
 		}
-	}
+		return nil
+	})
 	if n == 0 {
 		t.Fatal("no NegRev step to corrupt")
 	}
@@ -108,7 +110,7 @@ func opGraph(t *testing.T, b *batch, specs []inSpec, outKind rowKind, outRows, o
 	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 7))
 	g := G.NewGraph()
-	rec := &recorder{children: make(map[*G.Node]G.Nodes), b: b}
+	rec := newRecorder(b)
 	var nodes G.Nodes
 	var data [][]float32
 	for i, s := range specs {
@@ -130,7 +132,7 @@ func opGraph(t *testing.T, b *batch, specs []inSpec, outKind rowKind, outRows, o
 	}
 	w := G.NewMatrix(g, G.Float32, G.WithShape(outRows, outCols), G.WithName("w"),
 		G.WithValue(tensor.New(tensor.WithShape(outRows, outCols), tensor.WithBacking(wd))))
-	cost, err := rec.apply(&dotOp{opBase{name: "Dot", shape: tensor.ScalarShape(), kind: rowsFixed, rec: rec}, outKind, outCols}, out, w)
+	cost, err := rec.apply(&dotOp{opBase{OpBase: nn.OpBase{Name: "Dot", Shape: tensor.ScalarShape()}, kind: rowsFixed, rec: rec}, outKind, outCols}, out, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,8 +333,8 @@ func TestNetworkGradient(t *testing.T) {
 			for i, p := range m.params {
 				live[i] = len(p)
 			}
-			e := fdError(ng, m.params, live, func() float64 { return float64(ng.lossGrad.last) }, 1e-3)
-			t.Logf("loss %.4f, max relative gradient error over %d parameters: %.2e", ng.lossGrad.last, m.NumParams(), e)
+			e := fdError(ng, m.params, live, func() float64 { return float64(ng.prog.Loss()) }, 1e-3)
+			t.Logf("loss %.4f, max relative gradient error over %d parameters: %.2e", ng.prog.Loss(), m.NumParams(), e)
 			if tc.inject && e < 0.1 {
 				t.Errorf("injected wrong adjoint not caught: error %.2e", e)
 			}
@@ -362,7 +364,7 @@ func TestTapeMachineAgrees(t *testing.T) {
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	gl, err := valueData(ng.Cost.Value())
+	gl, err := nn.ValueData(ng.Cost.Value())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +372,7 @@ func TestTapeMachineAgrees(t *testing.T) {
 		t.Errorf("loss: TapeMachine %v, executor %v", gl[0], loss)
 	}
 	for i, gn := range ng.Grads {
-		d, err := valueData(gn.Value())
+		d, err := nn.ValueData(gn.Value())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,11 +2,9 @@ package mpnn
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
-	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/rxlab/rxlab/rl/nn"
 	"github.com/rxlab/rxlab/rl/nn/kernels"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -19,11 +17,14 @@ import (
 // live counts and the connectivity from a shared batch (see batch). Rows
 // past the live count are never read by any op.
 //
-// Every forward op implements symbolic differentiation (gorgonia.SDOp):
-// gorgonia.Grad builds the backward graph out of the backward ops here, and
-// sums the gradients of nodes used more than once with its own Add op.
-// Every op runs under gorgonia's TapeMachine through Do, and under the
-// package's allocation-free executor (exec.go) through run.
+// The op base, the recorder, the compiled executor and the masked losses
+// are rl/nn's (nn.OpBase, nn.Recorder, nn.Program, nn.MaskedMSE/MaskedBCE);
+// this file holds the graph ops. Every forward op implements symbolic
+// differentiation (gorgonia.SDOp): gorgonia.Grad builds the backward graph
+// out of the backward ops here, and sums the gradients of nodes used more
+// than once with its own Add op, which nn.Program runs as an element-wise
+// add. Every op runs under gorgonia's TapeMachine through Do, and under
+// nn.Program through Run.
 
 // rowKind says which live count gives an op's row count.
 type rowKind uint8
@@ -58,117 +59,48 @@ func (b *batch) rows(k rowKind, fixed int) int {
 	return fixed
 }
 
-// kernelOp is what the executor needs from an op.
-type kernelOp interface {
-	G.Op
-	run(out []float32, ins [][]float32, scratch []float32)
-	scratchLen() int
-	outShape() tensor.Shape
-}
-
 var (
 	matF32 hm.Type = G.TensorType{Dims: 2, Of: G.Float32}
 	scaF32 hm.Type = G.Float32
 )
 
-// recorder remembers the ordered inputs of every node built from a package
-// op.
+// recorder is rl/nn's Recorder plus the batch every op of the graph reads.
 type recorder struct {
-	children map[*G.Node]G.Nodes
-	b        *batch
+	*nn.Recorder
+	b *batch
 }
 
-func (r *recorder) apply(op kernelOp, children ...*G.Node) (*G.Node, error) {
-	n, err := G.ApplyOp(op, children...)
-	if err != nil {
-		return nil, fmt.Errorf("mpnn: building %v: %w", op, err)
-	}
-	r.children[n] = append(G.Nodes(nil), children...)
-	return n, nil
+func newRecorder(b *batch) *recorder { return &recorder{nn.NewRecorder(), b} }
+
+func (r *recorder) apply(op nn.KernelOp, children ...*G.Node) (*G.Node, error) {
+	return r.Apply(op, children...)
 }
 
-// opBase carries the boilerplate shared by all ops.
+// opBase is rl/nn's OpBase (shaped for the batch capacity) plus the kind of
+// live count its rows follow and the recorder.
 type opBase struct {
-	name  string
-	shape tensor.Shape // capacity shape
-	kind  rowKind
-	rec   *recorder
+	nn.OpBase
+	kind rowKind
+	rec  *recorder
 }
-
-func (o *opBase) ReturnsPtr() bool     { return false }
-func (o *opBase) CallsExtern() bool    { return false }
-func (o *opBase) OverwritesInput() int { return -1 }
-func (o *opBase) String() string       { return o.name }
-func (o *opBase) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "rxlab.mpnn.%s%v/%p", o.name, o.shape, o)
-}
-func (o *opBase) Hashcode() uint32 {
-	h := fnv.New32a()
-	o.WriteHash(h)
-	return h.Sum32()
-}
-func (o *opBase) InferShape(...G.DimSizer) (tensor.Shape, error) { return o.shape.Clone(), nil }
-func (o *opBase) outShape() tensor.Shape                         { return o.shape }
-func (o *opBase) scratchLen() int                                { return 0 }
 
 // live returns the live row count of the op's output.
 func (o *opBase) live() int {
-	if o.shape.IsScalar() {
+	if o.Shape.IsScalar() {
 		return 1
 	}
-	return o.rec.b.rows(o.kind, o.shape[0])
+	return o.rec.b.rows(o.kind, o.Shape[0])
 }
 
 func (o *opBase) cols() int {
-	if o.shape.IsScalar() {
+	if o.Shape.IsScalar() {
 		return 1
 	}
-	return o.shape[1]
+	return o.Shape[1]
 }
 
 func base(rec *recorder, name string, kind rowKind, rows, cols int) opBase {
-	return opBase{name: name, shape: tensor.Shape{rows, cols}, kind: kind, rec: rec}
-}
-
-// valueData returns the float32 backing of a gorgonia value.
-func valueData(v G.Value) ([]float32, error) {
-	switch t := v.(type) {
-	case *tensor.Dense:
-		d, ok := t.Data().([]float32)
-		if !ok {
-			return nil, fmt.Errorf("mpnn: expected float32 tensor, got %v", t.Dtype())
-		}
-		return d, nil
-	case *G.F32:
-		return []float32{float32(*t)}, nil
-	default:
-		return nil, fmt.Errorf("mpnn: unsupported value type %T", v)
-	}
-}
-
-// doWith runs an op the way gorgonia's machines expect: fresh output.
-func doWith(op kernelOp, inputs ...G.Value) (G.Value, error) {
-	if len(inputs) != op.Arity() {
-		return nil, fmt.Errorf("mpnn: %v expects %d inputs, got %d", op, op.Arity(), len(inputs))
-	}
-	ins := make([][]float32, len(inputs))
-	for i, v := range inputs {
-		d, err := valueData(v)
-		if err != nil {
-			return nil, fmt.Errorf("mpnn: %v input %d: %w", op, i, err)
-		}
-		ins[i] = d
-	}
-	scratch := make([]float32, op.scratchLen())
-	sh := op.outShape()
-	if sh.IsScalar() {
-		out := make([]float32, 1)
-		op.run(out, ins, scratch)
-		return G.NewF32(out[0]), nil
-	}
-	out := tensor.New(tensor.WithShape(sh...), tensor.Of(tensor.Float32))
-	op.run(out.Data().([]float32), ins, scratch)
-	return out, nil
+	return opBase{OpBase: nn.OpBase{Name: name, Shape: tensor.Shape{rows, cols}}, kind: kind, rec: rec}
 }
 
 func fnType(arity int, out hm.Type) hm.Type {
@@ -210,9 +142,9 @@ func (o *denseOp) Arity() int {
 	return n
 }
 func (o *denseOp) Type() hm.Type                    { return fnType(o.Arity(), matF32) }
-func (o *denseOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
+func (o *denseOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
 
-func (o *denseOp) run(y []float32, ins [][]float32, _ []float32) {
+func (o *denseOp) Run(y []float32, ins [][]float32, _ []float32) {
 	n := o.live()
 	x, w := ins[0], ins[1]
 	k := 2
@@ -259,7 +191,7 @@ func (o *denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 		return nil, fmt.Errorf("mpnn: %v: SymDiff needs %d inputs, got %d", o, o.Arity(), len(inputs))
 	}
 	x, w := inputs[0], inputs[1]
-	rows := o.shape[0]
+	rows := o.Shape[0]
 	dz := grad
 	var err error
 	if o.relu {
@@ -294,15 +226,15 @@ type reluOp struct{ opBase }
 
 func (o *reluOp) Arity() int                       { return 1 }
 func (o *reluOp) Type() hm.Type                    { return fnType(1, matF32) }
-func (o *reluOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *reluOp) run(y []float32, ins [][]float32, _ []float32) {
+func (o *reluOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *reluOp) Run(y []float32, ins [][]float32, _ []float32) {
 	n := o.live() * o.cols()
 	copy(y[:n], ins[0][:n])
 	kernels.ReLU(y[:n])
 }
 func (o *reluOp) DiffWRT(int) []bool { return []bool{true} }
 func (o *reluOp) SymDiff(_ G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	d, err := o.rec.apply(&reluGradOp{base(o.rec, "ReLUGrad", o.kind, o.shape[0], o.shape[1])}, output, grad)
+	d, err := o.rec.apply(&reluGradOp{base(o.rec, "ReLUGrad", o.kind, o.Shape[0], o.Shape[1])}, output, grad)
 	return G.Nodes{d}, err
 }
 
@@ -311,8 +243,8 @@ type reluGradOp struct{ opBase }
 
 func (o *reluGradOp) Arity() int                       { return 2 }
 func (o *reluGradOp) Type() hm.Type                    { return fnType(2, matF32) }
-func (o *reluGradOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *reluGradOp) run(dz []float32, ins [][]float32, _ []float32) {
+func (o *reluGradOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *reluGradOp) Run(dz []float32, ins [][]float32, _ []float32) {
 	n := o.live() * o.cols()
 	kernels.ReLUGrad(dz[:n], ins[0][:n], ins[1][:n])
 }
@@ -325,9 +257,9 @@ type matNTOp struct {
 
 func (o *matNTOp) Arity() int                       { return 2 }
 func (o *matNTOp) Type() hm.Type                    { return fnType(2, matF32) }
-func (o *matNTOp) scratchLen() int                  { return o.k * o.cols() }
-func (o *matNTOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *matNTOp) run(c []float32, ins [][]float32, scratch []float32) {
+func (o *matNTOp) ScratchLen() int                  { return o.k * o.cols() }
+func (o *matNTOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *matNTOp) Run(c []float32, ins [][]float32, scratch []float32) {
 	n, w := o.live(), o.cols()
 	if n == 0 {
 		return
@@ -344,9 +276,9 @@ type matTNOp struct {
 
 func (o *matTNOp) Arity() int                       { return 2 }
 func (o *matTNOp) Type() hm.Type                    { return fnType(2, matF32) }
-func (o *matTNOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *matTNOp) run(c []float32, ins [][]float32, _ []float32) {
-	m, n := o.shape[0], o.shape[1]
+func (o *matTNOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *matTNOp) Run(c []float32, ins [][]float32, _ []float32) {
+	m, n := o.Shape[0], o.Shape[1]
 	k := o.rec.b.rows(o.sum, 0)
 	kernels.GemmTN(m, n, k, ins[0], m, ins[1], n, c, n, false)
 }
@@ -359,8 +291,8 @@ type colSumOp struct {
 
 func (o *colSumOp) Arity() int                       { return 1 }
 func (o *colSumOp) Type() hm.Type                    { return fnType(1, matF32) }
-func (o *colSumOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *colSumOp) run(db []float32, ins [][]float32, _ []float32) {
+func (o *colSumOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *colSumOp) Run(db []float32, ins [][]float32, _ []float32) {
 	c := o.cols()
 	k := o.rec.b.rows(o.sum, 0)
 	if k == 0 {
@@ -394,8 +326,8 @@ func (o *gatherOp) idx() []int32 {
 }
 func (o *gatherOp) Arity() int                       { return 1 }
 func (o *gatherOp) Type() hm.Type                    { return fnType(1, matF32) }
-func (o *gatherOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *gatherOp) run(out []float32, ins [][]float32, _ []float32) {
+func (o *gatherOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *gatherOp) Run(out []float32, ins [][]float32, _ []float32) {
 	c, x := o.cols(), ins[0]
 	for e, a := range o.idx()[:o.live()] {
 		copy(out[e*c:(e+1)*c], x[int(a)*c:int(a+1)*c])
@@ -403,7 +335,7 @@ func (o *gatherOp) run(out []float32, ins [][]float32, _ []float32) {
 }
 func (o *gatherOp) DiffWRT(int) []bool { return []bool{true} }
 func (o *gatherOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	d, err := o.rec.apply(newScatter(o.rec, o.useDst, o.kind, o.from, o.shape[0], o.fromN, o.cols()), grad)
+	d, err := o.rec.apply(newScatter(o.rec, o.useDst, o.kind, o.from, o.Shape[0], o.fromN, o.cols()), grad)
 	return G.Nodes{d}, err
 }
 
@@ -429,8 +361,8 @@ func (o *scatterOp) idx() []int32 {
 }
 func (o *scatterOp) Arity() int                       { return 1 }
 func (o *scatterOp) Type() hm.Type                    { return fnType(1, matF32) }
-func (o *scatterOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *scatterOp) run(out []float32, ins [][]float32, _ []float32) {
+func (o *scatterOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *scatterOp) Run(out []float32, ins [][]float32, _ []float32) {
 	c, x := o.cols(), ins[0]
 	clear(out[:o.live()*c])
 	n := o.rec.b.rows(o.from, o.fromN)
@@ -440,7 +372,7 @@ func (o *scatterOp) run(out []float32, ins [][]float32, _ []float32) {
 }
 func (o *scatterOp) DiffWRT(int) []bool { return []bool{true} }
 func (o *scatterOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	d, err := o.rec.apply(newGather(o.rec, o.useDst, o.kind, o.from, o.shape[0], o.fromN, o.cols()), grad)
+	d, err := o.rec.apply(newGather(o.rec, o.useDst, o.kind, o.from, o.Shape[0], o.fromN, o.cols()), grad)
 	return G.Nodes{d}, err
 }
 
@@ -454,8 +386,8 @@ type msgOp struct {
 
 func (o *msgOp) Arity() int                       { return 2 }
 func (o *msgOp) Type() hm.Type                    { return fnType(2, matF32) }
-func (o *msgOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *msgOp) run(out []float32, ins [][]float32, _ []float32) {
+func (o *msgOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *msgOp) Run(out []float32, ins [][]float32, _ []float32) {
 	c, a, h := o.cols(), ins[0], ins[1]
 	for e, s := range o.rec.b.src[:o.live()] {
 		r := e ^ 1
@@ -467,11 +399,11 @@ func (o *msgOp) run(out []float32, ins [][]float32, _ []float32) {
 }
 func (o *msgOp) DiffWRT(int) []bool { return []bool{true, true} }
 func (o *msgOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	da, err := o.rec.apply(newScatter(o.rec, false, rowsEdge, rowsAtom, o.shape[0], o.atomN, o.cols()), grad)
+	da, err := o.rec.apply(newScatter(o.rec, false, rowsEdge, rowsAtom, o.Shape[0], o.atomN, o.cols()), grad)
 	if err != nil {
 		return nil, err
 	}
-	dh, err := o.rec.apply(&negRevOp{base(o.rec, "NegRev", rowsEdge, o.shape[0], o.cols())}, grad)
+	dh, err := o.rec.apply(&negRevOp{base(o.rec, "NegRev", rowsEdge, o.Shape[0], o.cols())}, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -483,8 +415,8 @@ type negRevOp struct{ opBase }
 
 func (o *negRevOp) Arity() int                       { return 1 }
 func (o *negRevOp) Type() hm.Type                    { return fnType(1, matF32) }
-func (o *negRevOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *negRevOp) run(out []float32, ins [][]float32, _ []float32) {
+func (o *negRevOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *negRevOp) Run(out []float32, ins [][]float32, _ []float32) {
 	c, x := o.cols(), ins[0]
 	for e := 0; e < o.live(); e++ {
 		r := e ^ 1
@@ -496,7 +428,7 @@ func (o *negRevOp) run(out []float32, ins [][]float32, _ []float32) {
 }
 func (o *negRevOp) DiffWRT(int) []bool { return []bool{true} }
 func (o *negRevOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	d, err := o.rec.apply(&negRevOp{base(o.rec, "NegRev", rowsEdge, o.shape[0], o.cols())}, grad)
+	d, err := o.rec.apply(&negRevOp{base(o.rec, "NegRev", rowsEdge, o.Shape[0], o.cols())}, grad)
 	return G.Nodes{d}, err
 }
 
@@ -508,8 +440,8 @@ type concatOp struct {
 
 func (o *concatOp) Arity() int                       { return 2 }
 func (o *concatOp) Type() hm.Type                    { return fnType(2, matF32) }
-func (o *concatOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *concatOp) run(out []float32, ins [][]float32, _ []float32) {
+func (o *concatOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *concatOp) Run(out []float32, ins [][]float32, _ []float32) {
 	w := o.p + o.q
 	for i := 0; i < o.live(); i++ {
 		copy(out[i*w:i*w+o.p], ins[0][i*o.p:(i+1)*o.p])
@@ -518,7 +450,7 @@ func (o *concatOp) run(out []float32, ins [][]float32, _ []float32) {
 }
 func (o *concatOp) DiffWRT(int) []bool { return []bool{true, true} }
 func (o *concatOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	rows := o.shape[0]
+	rows := o.Shape[0]
 	da, err := o.rec.apply(&sliceColsOp{base(o.rec, "SliceCols", o.kind, rows, o.p), 0, o.p + o.q}, grad)
 	if err != nil {
 		return nil, err
@@ -540,8 +472,8 @@ type dropoutOp struct {
 
 func (o *dropoutOp) Arity() int                       { return 1 }
 func (o *dropoutOp) Type() hm.Type                    { return fnType(1, matF32) }
-func (o *dropoutOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *dropoutOp) run(y []float32, ins [][]float32, _ []float32) {
+func (o *dropoutOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *dropoutOp) Run(y []float32, ins [][]float32, _ []float32) {
 	n := o.live() * o.cols()
 	for i, v := range ins[0][:n] {
 		y[i] = v * o.mask[i]
@@ -549,7 +481,7 @@ func (o *dropoutOp) run(y []float32, ins [][]float32, _ []float32) {
 }
 func (o *dropoutOp) DiffWRT(int) []bool { return []bool{true} }
 func (o *dropoutOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	d, err := o.rec.apply(&dropoutOp{base(o.rec, "DropoutGrad", o.kind, o.shape[0], o.shape[1]), o.mask}, grad)
+	d, err := o.rec.apply(&dropoutOp{base(o.rec, "DropoutGrad", o.kind, o.Shape[0], o.Shape[1]), o.mask}, grad)
 	return G.Nodes{d}, err
 }
 
@@ -562,8 +494,8 @@ type sliceColsOp struct {
 
 func (o *sliceColsOp) Arity() int                       { return 1 }
 func (o *sliceColsOp) Type() hm.Type                    { return fnType(1, matF32) }
-func (o *sliceColsOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *sliceColsOp) run(out []float32, ins [][]float32, _ []float32) {
+func (o *sliceColsOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *sliceColsOp) Run(out []float32, ins [][]float32, _ []float32) {
 	c := o.cols()
 	for i := 0; i < o.live(); i++ {
 		copy(out[i*c:(i+1)*c], ins[0][i*o.width+o.off:i*o.width+o.off+c])
@@ -579,8 +511,8 @@ type readoutOp struct {
 
 func (o *readoutOp) Arity() int                       { return 1 }
 func (o *readoutOp) Type() hm.Type                    { return fnType(1, matF32) }
-func (o *readoutOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *readoutOp) run(out []float32, ins [][]float32, _ []float32) {
+func (o *readoutOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *readoutOp) Run(out []float32, ins [][]float32, _ []float32) {
 	b, c, h := o.rec.b, o.cols(), ins[0]
 	for m := 0; m < b.nMol; m++ {
 		dst := out[m*c : (m+1)*c]
@@ -606,8 +538,8 @@ type spreadOp struct{ opBase }
 
 func (o *spreadOp) Arity() int                       { return 1 }
 func (o *spreadOp) Type() hm.Type                    { return fnType(1, matF32) }
-func (o *spreadOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *spreadOp) run(out []float32, ins [][]float32, _ []float32) {
+func (o *spreadOp) Do(v ...G.Value) (G.Value, error) { return nn.DoWith(o, v...) }
+func (o *spreadOp) Run(out []float32, ins [][]float32, _ []float32) {
 	b, c, dy := o.rec.b, o.cols(), ins[0]
 	for v, m := range b.atomMol[:b.nAtom] {
 		s := b.molScale[m]
@@ -619,98 +551,6 @@ func (o *spreadOp) run(out []float32, ins [][]float32, _ []float32) {
 }
 func (o *spreadOp) DiffWRT(int) []bool { return []bool{true} }
 func (o *spreadOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	d, err := o.rec.apply(&readoutOp{base(o.rec, "Readout", rowsMol, o.rec.b.capMol(), o.cols()), o.shape[0]}, grad)
+	d, err := o.rec.apply(&readoutOp{base(o.rec, "Readout", rowsMol, o.rec.b.capMol(), o.cols()), o.Shape[0]}, grad)
 	return G.Nodes{d}, err
-}
-
-// ---------------------------------------------------------------------------
-// Loss.
-
-// lossOp is the masked loss over the live molecules: mean over the labelled
-// (non-NaN) targets of the squared error (regression) or of the binary
-// cross-entropy of the logits (classification).
-type lossOp struct {
-	opBase
-	tasks    int
-	classify bool
-}
-
-func (o *lossOp) Arity() int                       { return 2 }
-func (o *lossOp) Type() hm.Type                    { return hm.NewFnType(matF32, matF32, scaF32) }
-func (o *lossOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *lossOp) run(out []float32, ins [][]float32, _ []float32) {
-	out[0] = o.eval(ins[0], ins[1], nil, 1)
-}
-
-// eval returns the loss and, when grad is not nil, writes seed·∂loss/∂pred.
-func (o *lossOp) eval(pred, y, grad []float32, seed float32) float32 {
-	n := o.rec.b.nMol * o.tasks
-	cnt := 0
-	for _, t := range y[:n] {
-		if t == t {
-			cnt++
-		}
-	}
-	if cnt == 0 {
-		if grad != nil {
-			clear(grad[:n])
-		}
-		return 0
-	}
-	inv := 1 / float32(cnt)
-	var s float64
-	for i, p := range pred[:n] {
-		t := y[i]
-		if t != t {
-			if grad != nil {
-				grad[i] = 0
-			}
-			continue
-		}
-		var l, g float32
-		if o.classify {
-			// softplus(p) − t·p, stable for large |p|
-			ap := p
-			if ap < 0 {
-				ap = -ap
-			}
-			l = max(p, 0) - t*p + float32(math.Log1p(math.Exp(float64(-ap))))
-			g = float32(1/(1+math.Exp(float64(-p)))) - t
-		} else {
-			d := p - t
-			l, g = d*d, 2*d
-		}
-		s += float64(l)
-		if grad != nil {
-			grad[i] = seed * g * inv
-		}
-	}
-	return float32(s / float64(cnt))
-}
-func (o *lossOp) DiffWRT(int) []bool { return []bool{true, false} }
-func (o *lossOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != 2 {
-		return nil, fmt.Errorf("mpnn: %v: SymDiff needs 2 inputs, got %d", o, len(inputs))
-	}
-	d, err := o.rec.apply(&lossGradOp{opBase: base(o.rec, "LossGrad", rowsMol, o.shape0(), o.tasks), l: o}, inputs[0], inputs[1], grad)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{d, nil}, nil
-}
-
-func (o *lossOp) shape0() int { return o.rec.b.capMol() }
-
-// lossGradOp computes seed·∂loss/∂pred, remembering the loss value.
-type lossGradOp struct {
-	opBase
-	l    *lossOp
-	last float32
-}
-
-func (o *lossGradOp) Arity() int                       { return 3 }
-func (o *lossGradOp) Type() hm.Type                    { return hm.NewFnType(matF32, matF32, scaF32, matF32) }
-func (o *lossGradOp) Do(v ...G.Value) (G.Value, error) { return doWith(o, v...) }
-func (o *lossGradOp) run(d []float32, ins [][]float32, _ []float32) {
-	o.last = o.l.eval(ins[0], ins[1], d, ins[2][0])
 }
