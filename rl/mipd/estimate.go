@@ -137,7 +137,7 @@ func (e *Estimator) Individualize(ctx context.Context, in Input) (*Result, error
 }
 
 func (e *Estimator) individualize(ctx context.Context, in *Input, rec *record) (*Result, error) {
-	pb, err := newProblem(ctx, rec)
+	pb, err := newProblem(ctx, rec, e.cfg.Workers)
 	if err != nil {
 		return nil, err
 	}
@@ -176,29 +176,18 @@ func (e *Estimator) individualize(ctx context.Context, in *Input, rec *record) (
 	return res, nil
 }
 
-// toZ maps the unconstrained search variable u to z = 5·tanh(u/5), so
-// |η| ≤ 5ω however far the search goes.
-func toZ(u, z []float64) []float64 {
-	for i, v := range u {
-		z[i] = zBound * math.Tanh(v/zBound)
-	}
-	return z
-}
-
-// gradU is the central finite-difference gradient of the OFV in u with
-// step h, all 2n points simulated as one batch.
-func (pb *problem) gradU(grad, u []float64, h float64) { pb.grad(grad, u, h, true) }
-
-// grad is the central finite-difference gradient in u (mapU) or z.
-func (pb *problem) grad(grad, u []float64, h float64, mapU bool) {
-	n := len(u)
+// grad is the central finite-difference gradient of the OFV in the search
+// variable x (mapped to z by sm; nil: x is z), with step h, all 2n points
+// simulated as one batch.
+func (pb *problem) grad(grad, x []float64, h float64, sm *searchMap) {
+	n := len(x)
 	pts := make([][]float64, 2*n)
 	for i := range n {
 		for s, sign := range []float64{1, -1} {
-			v := append([]float64(nil), u...)
+			v := append([]float64(nil), x...)
 			v[i] += sign * h
-			if mapU {
-				v = toZ(v, v)
+			if sm != nil {
+				v = sm.toZ(v, make([]float64, n))
 			}
 			pts[2*i+s] = v
 		}
@@ -210,6 +199,24 @@ func (pb *problem) grad(grad, u []float64, h float64, mapU bool) {
 	}
 }
 
+// fwdGrad is the forward finite-difference gradient (n + 1 simulations).
+func (pb *problem) fwdGrad(grad, x []float64, h float64, sm *searchMap) {
+	n := len(x)
+	pts := make([][]float64, n+1)
+	for i := range pts {
+		v := append([]float64(nil), x...)
+		if i > 0 {
+			v[i-1] += h
+		}
+		pts[i] = sm.toZ(v, make([]float64, n))
+	}
+	f := make([]float64, n+1)
+	pb.ofvs(pts, f)
+	for i := range n {
+		grad[i] = (f[i+1] - f[0]) / h
+	}
+}
+
 // fdStep is the finite-difference step of the gradient in u (≈ z) units.
 const fdStep = 1e-4
 
@@ -218,9 +225,23 @@ const fdStep = 1e-4
 func (e *Estimator) mode(pb *problem, res *Result) ([]float64, error) {
 	n := len(pb.rec.m.omega)
 	zs := make([]float64, n)
+	sm := identityMap(n)
+	gmax := math.Inf(1)
 	prob := optimize.Problem{
-		Func: func(u []float64) float64 { return pb.ofv(toZ(u, zs)) },
-		Grad: func(g, u []float64) { pb.gradU(g, u, fdStep) },
+		Func: func(x []float64) float64 { return pb.ofv(sm.toZ(x, zs)) },
+		Grad: func(g, x []float64) {
+			// Forward differences (n + 1 simulations) while the gradient
+			// is large, central ones (2n) near the mode.
+			if gmax > 1 {
+				pb.fwdGrad(g, x, fdStep, sm)
+			} else {
+				pb.grad(g, x, fdStep, sm)
+			}
+			gmax = 0
+			for _, v := range g {
+				gmax = math.Max(gmax, math.Abs(v))
+			}
+		},
 		Status: func() (optimize.Status, error) {
 			if pb.err != nil {
 				return optimize.Failure, pb.err
@@ -229,35 +250,39 @@ func (e *Estimator) mode(pb *problem, res *Result) ([]float64, error) {
 		},
 	}
 	settings := &optimize.Settings{
-		GradientThreshold: 1e-5,
-		Converger:         &optimize.FunctionConverge{Absolute: 1e-9, Relative: 1e-10, Iterations: 20},
+		GradientThreshold: 1e-4,
+		Converger:         &optimize.FunctionConverge{Absolute: 1e-8, Iterations: 4},
 		MajorIterations:   e.cfg.MaxIterations,
 		FuncEvaluations:   20 * e.cfg.MaxIterations,
 	}
-	out, err := optimize.Minimize(prob, make([]float64, n), settings, &optimize.BFGS{Linesearcher: &optimize.MoreThuente{}})
-	if pb.err != nil {
-		if errors.Is(pb.err, context.Canceled) || errors.Is(pb.err, context.DeadlineExceeded) {
-			return nil, pb.err
+	x := make([]float64, n)
+	var z []float64
+	var status optimize.Status
+	// A run that stops short of the gradient test is restarted once from
+	// where it stopped, with a fresh Hessian approximation.
+	for attempt := 0; attempt < 2; attempt++ {
+		out, err := optimize.Minimize(prob, x, settings, &optimize.BFGS{Linesearcher: &optimize.MoreThuente{}})
+		if pb.err != nil {
+			if errors.Is(pb.err, context.Canceled) || errors.Is(pb.err, context.DeadlineExceeded) {
+				return nil, pb.err
+			}
+			return nil, fmt.Errorf("individualize: %w", pb.err)
 		}
-		return nil, fmt.Errorf("individualize: %w", pb.err)
+		if out == nil {
+			return nil, fmt.Errorf("individualize: the optimizer could not start (%v): %w", err, errs.Invalid)
+		}
+		x, status = out.X, out.Status
+		res.Iterations += out.Stats.MajorIterations
+		z = sm.toZ(x, make([]float64, n))
+		pb.gradientCheck(z, res)
+		if res.Converged {
+			break
+		}
+		gmax = 0
 	}
-	if out == nil {
-		return nil, fmt.Errorf("individualize: the optimizer could not start (%v): %w", err, errs.Invalid)
-	}
-	z := toZ(out.X, make([]float64, n))
-	res.Iterations = out.Stats.MajorIterations
 	res.Objective = pb.ofv(z)
-	g1, g2 := make([]float64, n), make([]float64, n)
-	pb.grad(g1, z, fdStep*4, false)
-	pb.grad(g2, z, fdStep, false)
-	for i := range n {
-		res.Gradient.MaxAbsGradient = math.Max(res.Gradient.MaxAbsGradient, math.Abs(g2[i]))
-		res.Gradient.StepDifference = math.Max(res.Gradient.StepDifference, math.Abs(g1[i]-g2[i]))
-	}
-	res.Gradient.Converged = res.Gradient.StepDifference <= 1e-3*(1+res.Gradient.MaxAbsGradient)
-	res.Converged = res.Gradient.Converged && res.Gradient.MaxAbsGradient < 1e-2
 	if !res.Converged {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the optimizer stopped (%v) with gradient %.2g at the mode: the estimate may not be the exact maximum", out.Status, res.Gradient.MaxAbsGradient))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the optimizer stopped (%v) with gradient %.2g at the mode: the estimate may not be the exact maximum", status, res.Gradient.MaxAbsGradient))
 	}
 	for i, v := range z {
 		if math.Abs(v) > zBound-1e-3 {
@@ -265,4 +290,20 @@ func (e *Estimator) mode(pb *problem, res *Result) ([]float64, error) {
 		}
 	}
 	return z, nil
+}
+
+// gradientCheck computes the OFV gradient in z at the mode with steps 4h
+// and h and fills res.Gradient and res.Converged.
+func (pb *problem) gradientCheck(z []float64, res *Result) {
+	n := len(z)
+	g1, g2 := make([]float64, n), make([]float64, n)
+	pb.grad(g1, z, fdStep*4, nil)
+	pb.grad(g2, z, fdStep, nil)
+	res.Gradient = GradientCheck{}
+	for i := range n {
+		res.Gradient.MaxAbsGradient = math.Max(res.Gradient.MaxAbsGradient, math.Abs(g2[i]))
+		res.Gradient.StepDifference = math.Max(res.Gradient.StepDifference, math.Abs(g1[i]-g2[i]))
+	}
+	res.Gradient.Converged = res.Gradient.StepDifference <= 1e-3*(1+res.Gradient.MaxAbsGradient)
+	res.Converged = res.Gradient.Converged && res.Gradient.MaxAbsGradient < 1e-2
 }

@@ -171,7 +171,7 @@ func (e *Estimator) forecast(ctx context.Context, in ForecastInput, rec *record,
 	}
 	all := append(append([]gridDose(nil), rec.doses...), fut...)
 	pl := newPlan(all, steps)
-	run, err := rec.m.newRunner()
+	run, err := rec.m.newPool(e.cfg.Workers)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,9 @@ type Config struct {
 	Draws int
 	// MaxIterations bounds the quasi-Newton iterations (default 200).
 	MaxIterations int
+	// Workers is the number of goroutines one call simulates batches on
+	// (gradients, Hessian, SIR, forecast draws); default 1.
+	Workers int
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -64,6 +67,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.SIRSamples, DefaultSIRSamples)
 	def(&c.Draws, DefaultDraws)
 	def(&c.MaxIterations, 200)
+	def(&c.Workers, 1)
 	if c.MaxWork == 0 {
 		c.MaxWork = DefaultMaxWork
 	}
@@ -71,10 +75,13 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("config.warfarinStepsPerDay must be a multiple of 24 dividing 1440: %w", errs.Invalid)
 	}
 	for _, v := range []int{c.DocetaxelFineStepsPerHour, c.MaxDoses, c.MaxObservations, c.MaxHistoryDays,
-		c.MaxHorizonDays, c.MaxSamples, c.SIRSamples, c.Draws, c.MaxIterations} {
+		c.MaxHorizonDays, c.MaxSamples, c.SIRSamples, c.Draws, c.MaxIterations, c.Workers} {
 		if v < 1 {
 			return c, fmt.Errorf("config: budgets and steps must be positive: %w", errs.Invalid)
 		}
+	}
+	if c.Workers > 64 {
+		return c, fmt.Errorf("config.workers must be within 1–64: %w", errs.Invalid)
 	}
 	if c.MaxWork < 1 {
 		return c, fmt.Errorf("config.maxWork must be positive: %w", errs.Invalid)

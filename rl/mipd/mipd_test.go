@@ -3,9 +3,12 @@ package mipd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rxlab/rxlab/rl/dosing"
 	"github.com/rxlab/rxlab/rl/pkpd"
@@ -204,34 +207,48 @@ func FuzzIndividualizeInput(f *testing.F) {
 	})
 }
 
-// BenchmarkIndividualize: a warfarin patient with 10 INRs over 8 weeks
-// (default grid, Laplace and 1,000 SIR proposals). Reports ms/op; the
-// goal is p50 ≤ 20 ms (run with -benchtime=50x and read ns/op).
+// BenchmarkIndividualize: a warfarin patient with 10 INRs over 8 weeks on
+// the default grid, Laplace only and with 1,000 SIR proposals, on one and
+// two workers. Besides ns/op it reports the p50 and p99 latency of the
+// calls (ms); the goal is p50 ≤ 20 ms, p99 ≤ 100 ms on 2 cores.
 func BenchmarkIndividualize(b *testing.B) {
-	for _, sir := range []bool{false, true} {
-		name := "laplace"
-		if sir {
-			name = "laplace+sir1000"
-		}
-		b.Run(name, func(b *testing.B) {
-			e, _ := New(Config{})
-			in := warfarinInput()
-			in.SkipSIR = !sir
-			in.Doses = nil
-			for d := range 56 {
-				in.Doses = append(in.Doses, Dose{Hour: float64(24 * d), Amount: 6})
+	in := warfarinInput()
+	in.Doses = nil
+	for d := range 56 {
+		in.Doses = append(in.Doses, Dose{Hour: float64(24 * d), Amount: 6})
+	}
+	vals := []float64{1.2, 1.45, 1.7, 2.0, 2.3, 2.5, 2.6, 2.7, 2.6, 2.8}
+	in.Observations = nil
+	for i, d := range []int{3, 5, 7, 10, 14, 21, 28, 35, 42, 56} {
+		in.Observations = append(in.Observations, Observation{Hour: float64(24 * d), Value: vals[i]})
+	}
+	for _, workers := range []int{1, 2} {
+		for _, sir := range []bool{false, true} {
+			name := fmt.Sprintf("laplace/workers=%d", workers)
+			if sir {
+				name = fmt.Sprintf("laplace+sir1000/workers=%d", workers)
 			}
-			vals := []float64{1.2, 1.45, 1.7, 2.0, 2.3, 2.5, 2.6, 2.7, 2.6, 2.8}
-			in.Observations = nil
-			for i, d := range []int{3, 5, 7, 10, 14, 21, 28, 35, 42, 56} {
-				in.Observations = append(in.Observations, Observation{Hour: float64(24 * d), Value: vals[i]})
-			}
-			b.ResetTimer()
-			for b.Loop() {
-				if _, err := e.Individualize(context.Background(), in); err != nil {
-					b.Fatal(err)
+			b.Run(name, func(b *testing.B) {
+				e, _ := New(Config{Workers: workers})
+				in := in
+				in.SkipSIR = !sir
+				var evals, iters int
+				var lat []float64
+				for b.Loop() {
+					t0 := time.Now()
+					res, err := e.Individualize(context.Background(), in)
+					if err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, float64(time.Since(t0).Microseconds())/1000)
+					evals, iters = evals+res.Evaluations, iters+res.Iterations
 				}
-			}
-		})
+				sort.Float64s(lat)
+				b.ReportMetric(float64(evals)/float64(b.N), "sims/op")
+				b.ReportMetric(float64(iters)/float64(b.N), "iters/op")
+				b.ReportMetric(quantile(lat, 0.5), "p50-ms")
+				b.ReportMetric(quantile(lat, 0.99), "p99-ms")
+			})
+		}
 	}
 }

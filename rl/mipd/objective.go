@@ -18,7 +18,7 @@ const zBound = 5.0
 type problem struct {
 	ctx   context.Context
 	rec   *record
-	run   *runner
+	run   *pool
 	pl    *plan
 	evals int
 	err   error // first simulation error (context cancellation included)
@@ -27,8 +27,8 @@ type problem struct {
 	out  [][]float64
 }
 
-func newProblem(ctx context.Context, rec *record) (*problem, error) {
-	r, err := rec.m.newRunner()
+func newProblem(ctx context.Context, rec *record, workers int) (*problem, error) {
+	r, err := rec.m.newPool(workers)
 	if err != nil {
 		return nil, err
 	}

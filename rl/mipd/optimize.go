@@ -190,7 +190,7 @@ func (e *Estimator) optimize(ctx context.Context, in OptimizeInput, rec *record,
 	}
 	ch := &DoseChoice{Result: res, Best: -1, Criterion: in.Criterion, Target: in.Target, StartHour: start,
 		IntervalHours: in.Schedule.IntervalHours, Doses: len(hours), Draws: len(draws), Warnings: fut0Warnings(rec)}
-	run, err := rec.m.newRunner()
+	run, err := rec.m.newPool(e.cfg.Workers)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func (e *Estimator) optimize(ctx context.Context, in OptimizeInput, rec *record,
 }
 
 // candidate weighs one dose level (or reports the guardrail excluding it).
-func (e *Estimator) candidate(ctx context.Context, in OptimizeInput, rec *record, run *runner, etas [][]float64,
+func (e *Estimator) candidate(ctx context.Context, in OptimizeInput, rec *record, run *pool, etas [][]float64,
 	level *apd.Decimal, hours []float64, endStep int) (Candidate, error) {
 	m := rec.m.desc
 	amt, err := m.LevelToMg("doseLevel", rec.p, level)
@@ -243,7 +243,7 @@ func (e *Estimator) candidate(ctx context.Context, in OptimizeInput, rec *record
 
 // score simulates etas under history + fut and summarizes the scored
 // values: warfarin's daily INR over the horizon, docetaxel's hourly nadir.
-func (e *Estimator) score(ctx context.Context, in OptimizeInput, rec *record, run *runner, etas [][]float64, fut []gridDose, endStep int) (scored, error) {
+func (e *Estimator) score(ctx context.Context, in OptimizeInput, rec *record, run *pool, etas [][]float64, fut []gridDose, endStep int) (scored, error) {
 	startStep := endStep - int(math.Round(24*float64(in.HorizonDays)/rec.m.grid))
 	every := int(math.Round(24 / rec.m.grid))
 	nadir := rec.m.desc.ID == dosing.DocetaxelFriberg

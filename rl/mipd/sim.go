@@ -142,3 +142,50 @@ func (r *runner) give(j int, mg float64) error {
 	}
 	return r.d.Infuse(j, mg, r.m.infus)
 }
+
+// pool runs a batch of η vectors over several runners in parallel
+// (Config.Workers), each on a contiguous share; results are identical to
+// one runner's since every η is simulated independently.
+type pool struct {
+	m       *model
+	runners []*runner
+	workers int
+}
+
+func (m *model) newPool(workers int) (*pool, error) {
+	r, err := m.newRunner()
+	if err != nil {
+		return nil, err
+	}
+	return &pool{m: m, runners: []*runner{r}, workers: max(1, workers)}, nil
+}
+
+// minPerWorker is the smallest share worth a goroutine.
+const minPerWorker = 4
+
+func (p *pool) run(ctx context.Context, etas [][]float64, pl *plan, out [][]float64) error {
+	w := min(p.workers, len(etas)/minPerWorker)
+	if w <= 1 {
+		return p.runners[0].run(ctx, etas, pl, out)
+	}
+	for len(p.runners) < w {
+		r, err := p.m.newRunner()
+		if err != nil {
+			return err
+		}
+		p.runners = append(p.runners, r)
+	}
+	errc := make(chan error, w)
+	share := (len(etas) + w - 1) / w
+	for k := range w {
+		lo, hi := k*share, min((k+1)*share, len(etas))
+		go func(r *runner) { errc <- r.run(ctx, etas[lo:hi], pl, out[lo:hi]) }(p.runners[k])
+	}
+	var first error
+	for range w {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

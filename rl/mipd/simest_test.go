@@ -117,7 +117,7 @@ type simestStats struct {
 	rmse, bias, cover90, cover95 []float64 // per η, bias and RMSE in units of ω
 	meanBias                     []float64 // bias of the posterior mean (SIR) in units of ω
 	shrink                       map[string]float64
-	n                            int
+	n, notConverged              int
 }
 
 func simest(t *testing.T, e *Estimator, pats []virtualPatient, day int) simestStats {
@@ -135,6 +135,9 @@ func simest(t *testing.T, e *Estimator, pats []virtualPatient, day int) simestSt
 			t.Fatal(err)
 		}
 		results = append(results, res)
+		if !res.Converged {
+			st.notConverged++
+		}
 		for j, name := range res.Names {
 			err := (res.eta[j] - p.eta[j]) / warfarinOmega[j]
 			st.bias[j] += err
@@ -187,7 +190,10 @@ func TestSimulationEstimation(t *testing.T) {
 		for j, name := range warfarinNames {
 			line += fmt.Sprintf(" %s bias %+.3f (mean %+.3f) rmse %.3f cov90 %.2f cov95 %.2f shrink %.2f;", name, st.bias[j], st.meanBias[j], st.rmse[j], st.cover90[j], st.cover95[j], st.shrink[name])
 		}
-		t.Logf("day %d (n=%d):%s", day, st.n, line)
+		t.Logf("day %d (n=%d, not converged %d):%s", day, st.n, st.notConverged, line)
+		if st.notConverged > max(1, st.n/50) {
+			t.Errorf("day %d: %d of %d fits did not converge", day, st.notConverged, st.n)
+		}
 		if prev != nil {
 			// The pooled error over the identifiable effects (CL, EC50,
 			// MTT2 carry the INR) must not grow as visits are added.
