@@ -11,7 +11,8 @@
 //
 // # Datasets and tasks
 //
-// esol (measured log10 solubility; the upstream column is misnamed "logp"),
+// esol (measured log10 solubility, target logS; the upstream column is
+// misnamed "logp", which stays a deprecated alias),
 // lipo (logD 7.4), freesolv (hydration free energy) are regressions; bbbp
 // (p_np) and tox21 are classifications. Tox21 trains one assay as a single
 // task (Target "NR-AR" etc., any of the 12) or all 12 as one multi-task
@@ -211,34 +212,28 @@
 // hybrids' refit does. Nothing is held out, so the model's test metrics
 // are empty; its validation metrics are the early-stopped ensemble's, and
 // the random split with the same seed (which is the full model less a
-// tenth of the rows) or TestCrossValidation estimates how it does on new
+// tenth of the rows) or cross-validation (TrainInput.Folds) estimates how it does on new
 // molecules.
 //
 // # Reproducing the numbers
 //
-//	go test ./molecules/response -run TestGoals -response.long -v -timeout 2h
+//	go test ./experiments/response -run TestGoals -response.long -v -timeout 2h
 //	    trains every goal model (5-member ensembles, seed 1) and prints the
 //	    held-out metrics beside the naive baseline and published results
-//	go test ./molecules/response -run TestSweep -response.sweep esol,lipo -v
-//	    the validation comparison (seeds 1–3) that chose the defaults;
-//	    -response.variants names the rows to run, -response.seeds more
-//	    seeds; -response.nested -response.refit scores the refit one level
-//	    in (training rows early-stop, validation rows score); variants
-//	    named -prelipoN pretrain the message-passing encoders on
-//	    Lipophilicity for N epochs first, and -atomdesc ones give their
-//	    atoms per-atom descriptors (atomDescriptors; both tried on ESOL,
-//	    not adopted: RESULTS.md, "ESOL, sixth round")
-//	go test ./molecules/response -run TestCrossValidation -response.cv esol -response.cvdir /tmp/cv -v -timeout 3h
-//	    ten-fold cross-validation of a regression set's default model:
-//	    every molecule is a test molecule once (each fold's training rows
-//	    early-stop, calibrate and refit as the random split's do), so the
-//	    pooled RMSE rests on the whole set; -response.cvonly 0-4 and 5-9
-//	    share the folds between two processes
+//	trainResponseModel(input: {dataset: "esol", split: "random", folds: 10})
+//	    k-fold cross-validation as a training option (crossval.go): every
+//	    molecule is a test molecule once (each fold's rows early-stop,
+//	    calibrate and refit as the random split's do), per-fold and pooled
+//	    metrics in ResponseModel.crossValidation
 //	go test ./molecules/response -run XXX -bench PredictEnsemble5 -benchtime 60x -count 6
 //	    prediction throughput of a 5-member ensemble from SMILES (MLP-only
 //	    property models parse with molecules.ParserConfig.SkipStereo: their
 //	    features never read stereo; message-passing and GDSC models parse
 //	    fully)
+//
+// The sweeps and probes that chose the defaults were deleted from this
+// package once measured; RESULTS.md names, per topic, the commit that holds
+// each one's code.
 //
 // # Store layout (under mdl/)
 //
@@ -257,8 +252,18 @@
 // Config.ModelCacheBytes (default 512 MiB, a model counted as twice its
 // stored bytes); Service.CacheStats reports it.
 //
+// Training runs in stages (train.go: load, featurize, split, fit members,
+// calibrate in evaluate.go, refit), driven by the dataset's recipe
+// (recipe.go: descriptor set, architecture, hyper-parameters, refit), one
+// per built-in set in the registry and defaultRecipe for uploaded datasets
+// (uploaded.go). TrainInput is the API input; tests and experiments set
+// options (options.go) that never come through the API.
+//
 // A model id is derived from its training input
 // (<dataset>.<target>.<split>.s<seed>.e<ensemble>, then .mpnn or .mlp-mpnn
-// for those architectures): training is
-// deterministic, so the same input rebuilds the same model.
+// for those architectures, .ep<epochs>, .n<maxRows>, .cv<folds> when set,
+// and .x<hash> of any experiment option): training is deterministic, so the
+// same input rebuilds the same model, and an experiment's model never
+// takes a default's id. Uploaded datasets' models start with the dataset's
+// id and record its content hash.
 package response

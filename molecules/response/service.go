@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/rxlab/rxlab/molecules"
+	uploads "github.com/rxlab/rxlab/molecules/datasets"
 	"github.com/rxlab/rxlab/molecules/internal/lru"
 	"github.com/rxlab/rxlab/store"
 	"github.com/rxlab/rxlab/store/jobs"
@@ -23,6 +24,9 @@ type Config struct {
 	Jobs *jobs.Runner
 	// Logger receives training events; nil discards them.
 	Logger *slog.Logger
+	// Datasets, when set, lets models train on uploaded datasets
+	// (TrainInput.Dataset an uploaded dataset's id).
+	Datasets *uploads.Store
 	// ModelCacheBytes bounds the memory of the loaded models kept for
 	// prediction (estimated as twice their stored bytes); 0 means
 	// DefaultModelCacheBytes. A model larger than the budget is loaded for
@@ -35,9 +39,10 @@ const DefaultModelCacheBytes = 512 << 20
 
 // Service trains, stores and serves response models.
 type Service struct {
-	db   *store.DB
-	jobs *jobs.Runner
-	log  *slog.Logger
+	db       *store.DB
+	jobs     *jobs.Runner
+	log      *slog.Logger
+	datasets *uploads.Store
 
 	models *lru.Cache[string, *Model]
 }
@@ -54,7 +59,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.ModelCacheBytes == 0 {
 		cfg.ModelCacheBytes = DefaultModelCacheBytes
 	}
-	s := &Service{db: cfg.DB, jobs: cfg.Jobs, log: cfg.Logger, models: lru.New[string, *Model](cfg.ModelCacheBytes)}
+	s := &Service{db: cfg.DB, jobs: cfg.Jobs, log: cfg.Logger, datasets: cfg.Datasets, models: lru.New[string, *Model](cfg.ModelCacheBytes)}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -73,9 +78,10 @@ func weightKey(id string, k int) []byte {
 }
 
 // Train validates the input and starts a training job; the job's result is
-// {"model": id}.
+// the model's id. An uploaded dataset must be one the caller (ctx) may
+// read.
 func (s *Service) Train(ctx context.Context, owner string, in TrainInput) (jobs.Job, error) {
-	in, err := in.normalize()
+	in, _, err := s.resolve(ctx, in)
 	if err != nil {
 		return jobs.Job{}, err
 	}
@@ -87,13 +93,13 @@ func (s *Service) runTrain(ctx context.Context, h *jobs.Handle) error {
 	if err := json.Unmarshal(h.Job().Params, &in); err != nil {
 		return fmt.Errorf("%s: job parameters: %v: %w", KindTrain, err, store.ErrInvalid)
 	}
-	in, err := in.normalize()
+	in, d, err := s.resolve(ctx, in)
 	if err != nil {
 		return err
 	}
-	id := ModelID(in)
+	id := modelID(in, options{})
 	s.log.Info("response model training", "model", id)
-	m, err := Train(ctx, in, func(f float64, msg string) { h.Progress(ctx, f, msg) })
+	m, err := s.trainResolved(ctx, in, d, func(f float64, msg string) { h.Progress(ctx, f, msg) })
 	if err != nil {
 		return err
 	}
