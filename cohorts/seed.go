@@ -200,7 +200,79 @@ func (g *generator) patient(i int) *Patient {
 	if adult && r.Float64() < 0.3 {
 		g.pgx(r, p)
 	}
+	g.extras(i, p, age)
 	return p
+}
+
+// extras adds what the demo world gained with the vocabulary (issue 23):
+// type 2 diabetes with metformin, osimertinib for EGFR-mutant NSCLC, and
+// older eGFR results by MDRD. Its draws come from a second stream keyed
+// by (seed, patient number), so every earlier field of a patient is the
+// same as before it existed.
+func (g *generator) extras(i int, p *Patient, age int) {
+	r := rand.New(rand.NewPCG(g.seed^0x5EED0F0CAB, uint64(i)*0xBF58476D1CE4E5B9+7))
+	// Diagnosed diabetes by age (CDC National Diabetes Statistics Report,
+	// 2021: about 3% at 18-44, 14% at 45-64, 21% at 65+), ~95% type 2.
+	t2dm := 0.0
+	switch {
+	case age >= 65:
+		t2dm = 0.20
+	case age >= 45:
+		t2dm = 0.13
+	case age >= 18:
+		t2dm = 0.028
+	}
+	if r.Float64() < t2dm {
+		code, display := "E11.9", "Type 2 diabetes mellitus without complications"
+		switch {
+		case hasCondition(p, "N18"):
+			code, display = "E11.22", "Type 2 diabetes mellitus with diabetic chronic kidney disease"
+		case r.Float64() < 0.1:
+			code, display = "E11.65", "Type 2 diabetes mellitus with hyperglycemia"
+		}
+		p.Conditions = append(p.Conditions, ClinicalCode{System: SysICD10, Code: code, Display: display, Date: g.date(r, 3000)})
+		if r.Float64() < 0.6 { // metformin first line (ADA Standards of Care); a product code, as EHRs record
+			d := g.date(r, 700)
+			p.Medications = append(p.Medications, ClinicalCode{System: SysRxNorm, Code: "860975", Display: "24 HR Metformin hydrochloride 500 MG Extended Release Oral Tablet", Date: d},
+				ClinicalCode{System: SysATC, Code: "A10BA02", Display: "metformin", Date: d})
+		}
+	}
+	// Osimertinib: first-line standard for EGFR exon 19 deletion or L858R
+	// NSCLC since FLAURA (Soria 2018); ~70% of those patients.
+	for _, v := range p.Variants {
+		if v.Gene == "EGFR" && (v.ProteinChange == "L858R" || v.ProteinChange == "E746_A750del") && v.Origin == "SOMATIC" {
+			if r.Float64() < 0.7 {
+				d := g.date(r, 700)
+				p.Medications = append(p.Medications, ClinicalCode{System: SysRxNorm, Code: "1721581", Display: "osimertinib 80 MG Oral Tablet", Date: d},
+					ClinicalCode{System: SysATC, Code: "L01EB04", Display: "osimertinib", Date: d})
+			}
+			break
+		}
+	}
+	// eGFR by MDRD (33914-3) before labs moved to CKD-EPI: 30% of patients
+	// with a CKD-EPI 2021 result have one older MDRD result (1-4 years
+	// before the earliest CKD-EPI one), so the most recent eGFR is still
+	// the CKD-EPI value.
+	first := ""
+	var v0 float64
+	for _, l := range p.Labs {
+		if l.Loinc == "98979-8" && (first == "" || l.Date < first) {
+			first, v0 = l.Date, l.Value
+		}
+	}
+	if d, ok := parseDay(first); ok && r.Float64() < 0.3 {
+		p.Labs = append([]LabValue{{Loinc: "33914-3", Value: round1(math.Max(4, v0+5*r.NormFloat64())), Unit: "mL/min/{1.73_m2}",
+			Date: dayString(d - 365 - int32(r.IntN(3*365)))}}, p.Labs...)
+	}
+}
+
+func hasCondition(p *Patient, prefix string) bool {
+	for _, c := range p.Conditions {
+		if len(c.Code) >= len(prefix) && c.Code[:len(prefix)] == prefix {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *generator) addVariant(p *Patient, v variantDef, origin genomics.Origin, zyg string) {
