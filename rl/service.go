@@ -82,7 +82,7 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.Jobs.Register(jobs.Kind{Name: KindTraining, Run: s.runTraining, Resumable: true}); err != nil {
 		return nil, err
 	}
-	if err := cfg.Jobs.Register(jobs.Kind{Name: KindEvaluation, Run: s.runEvaluation}); err != nil {
+	if err := cfg.Jobs.Register(jobs.Kind{Name: KindEvaluation, Run: s.runEvaluationJob, Shard: s.evaluationShard}); err != nil {
 		return nil, err
 	}
 	if err := cfg.Jobs.Register(jobs.Kind{Name: KindPopulationSim, Run: s.runPopulationSimJob}); err != nil {

@@ -1,0 +1,142 @@
+package rl
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/rxlab/rxlab/rl/dosing"
+	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/jobs"
+)
+
+// shardNode is one runner (and its rl service) over a shared store.
+type shardNode struct {
+	runner *jobs.Runner
+	svc    *Service
+}
+
+func newShardNode(t *testing.T, db *store.DB, cfg jobs.Config, serve jobs.ServeConfig) *shardNode {
+	t.Helper()
+	cfg.DB = db
+	r, err := jobs.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := New(Config{DB: db, Jobs: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	if cfg.Queue != nil {
+		go func() { defer close(done); r.Serve(ctx, serve) }()
+	} else {
+		close(done)
+	}
+	t.Cleanup(func() {
+		r.Shutdown(context.Background())
+		cancel()
+		<-done
+	})
+	return &shardNode{runner: r, svc: svc}
+}
+
+func waitJob(t *testing.T, r *jobs.Runner, id string) jobs.Job {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		j, err := r.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.State.Final() {
+			return j
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("job %s did not finish", id)
+	return jobs.Job{}
+}
+
+// TestShardedEvaluationMatchesOneProcess runs evaluations of 2,100–2,300
+// virtual patients (three shards, the last one short) as jobs split into
+// shards — in one process with two shard goroutines, and on an in-process
+// queue served by two runners over one store — and compares them with
+// Evaluate in one piece: every arm and subgroup number is equal to the bit.
+func TestShardedEvaluationMatchesOneProcess(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		in   EvaluationInput
+	}{
+		{"warfarin", EvaluationInput{Model: dosing.WarfarinHamberg, Baselines: []string{dosing.MethodFixed, dosing.MethodAurora},
+			Population: PopulationInput{Size: 2300, Seed: 7}, Days: 7}},
+		{"docetaxel", EvaluationInput{Model: dosing.DocetaxelFriberg, Baselines: []string{dosing.MethodReduceGrade4},
+			Population: PopulationInput{Size: 2100, Seed: 9}, Days: 8, Monitoring: string(dosing.MonitoringDaily)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !shardable(tc.in) {
+				t.Fatal("the case does not split into shards")
+			}
+			db, err := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			local := newShardNode(t, db, jobs.Config{ShardConcurrency: 2}, jobs.ServeConfig{})
+			want, err := local.svc.Evaluate(ctx, tc.in, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := jobs.NewMemQueue()
+			node := newShardNode(t, db, jobs.Config{Queue: q}, jobs.ServeConfig{Jobs: 1})
+			newShardNode(t, db, jobs.Config{Queue: q}, jobs.ServeConfig{Shards: 1})
+			newShardNode(t, db, jobs.Config{Queue: q}, jobs.ServeConfig{Shards: 1})
+			for _, n := range []*shardNode{local, node} {
+				ev, err := n.svc.EvaluatePolicy(ctx, "tester", tc.in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if j := waitJob(t, n.runner, ev.Job); j.State != jobs.Succeeded || j.Message != "succeeded: made evaluation "+ev.ID {
+					t.Fatalf("job %s %s %s", j.State, j.Error, j.Message)
+				}
+				got, err := n.svc.Evaluation(ctx, ev.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got.Arms, want.Arms) {
+					t.Errorf("arms differ from one process:\n got %+v\nwant %+v", got.Arms, want.Arms)
+				}
+				if !reflect.DeepEqual(got.Subgroups, want.Subgroups) {
+					t.Error("subgroups differ from one process")
+				}
+			}
+		})
+	}
+}
+
+func TestShardCodec(t *testing.T) {
+	recs := [][]armPatient{
+		{{out: dosing.Outcome{TimeInRange: 0.5, TimeAbove: 0.25, TimeBelow: 0.25, MeanDailyDose: 5.1}, severe: 0.01, visits: 7},
+			{out: dosing.Outcome{TimeInRange: 1}, visits: 3, ep: &dosing.Endpoints{NadirANC: 420.5, NadirDay: 8, Grade4: true, RelativeDoseIntensity: 0.9}}},
+		{{visits: 1}, {severe: 1e-300}},
+	}
+	b := encodeShard(recs)
+	got, err := decodeShard(b, 2, 2)
+	if err != nil || !reflect.DeepEqual(got, recs) {
+		t.Fatalf("round trip: %v\n got %+v\nwant %+v", err, got, recs)
+	}
+	for _, bad := range []struct {
+		b     []byte
+		arms  int
+		n     int
+		label string
+	}{{b[:len(b)-1], 2, 2, "short"}, {b, 3, 2, "wrong arms"}, {nil, 1, 1, "empty"}} {
+		if _, err := decodeShard(bad.b, bad.arms, bad.n); err == nil {
+			t.Errorf("%s: decoded", bad.label)
+		}
+	}
+}
