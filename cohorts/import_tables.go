@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rxlab/rxlab/genomics"
+	"github.com/rxlab/rxlab/genomics/hgvs"
 	"github.com/rxlab/rxlab/store"
 )
 
@@ -461,30 +462,9 @@ func mmClinicalRow(row map[string]string, loc string, res *ImportResult) (mutati
 	}}, true
 }
 
-// mafClass maps MAF variant classifications onto the contract's classes.
-func mafClass(s string) genomics.VariantClass {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "missense_mutation", "missense":
-		return genomics.Missense
-	case "nonsense_mutation", "nonsense":
-		return genomics.Nonsense
-	case "frame_shift_del", "frame_shift_ins", "frameshift":
-		return genomics.Frameshift
-	case "splice_site", "splice_region", "splice":
-		return genomics.Splice
-	case "in_frame_del", "in_frame_ins", "inframe_indel":
-		return genomics.InframeIndel
-	case "silent", "synonymous":
-		return genomics.Synonymous
-	case "translation_start_site", "start_lost":
-		return genomics.StartLost
-	case "nonstop_mutation", "stop_lost":
-		return genomics.StopLost
-	case "":
-		return ""
-	}
-	return genomics.OtherClass
-}
+// mafClass maps a MAF variant classification onto the contract's classes
+// through hgvs.MAFClass, rxlab's one MAF map.
+func mafClass(s string) genomics.VariantClass { return hgvs.MAFClass(s) }
 
 // cnvCall maps MatchMiner CNV_CALL values (and CTML cnv_call) to CNV types.
 func cnvCall(s string) (genomics.CNVType, bool) {
