@@ -59,8 +59,9 @@ type Interval struct {
 // SIRSummary describes the sampling-importance-resampling step.
 type SIRSummary struct {
 	// Proposals drawn from the Laplace normal (covariance inflated ×2);
-	// Samples resampled from them without replacement by importance
-	// weight; ESS is the effective sample size of the weights.
+	// Samples resampled from them with replacement by importance weight
+	// (systematic resampling); ESS is the effective sample size of the
+	// weights.
 	Proposals, Samples int
 	ESS                float64
 }
@@ -164,8 +165,13 @@ func (e *Estimator) individualize(ctx context.Context, in *Input, rec *record) (
 	if err != nil {
 		return nil, err
 	}
-	res.EtaMean = map[string]float64{}
+	if res.EtaMean == nil {
+		res.EtaMean = map[string]float64{}
+	}
 	for i, name := range res.Names {
+		if res.SIR != nil {
+			break
+		}
 		s := 0.0
 		for _, d := range res.Draws {
 			s += d[i]
