@@ -182,6 +182,9 @@ type Runner struct {
 	beats map[string]func()
 	// dead is set by Abandon: nothing more is written or acknowledged.
 	dead atomic.Bool
+	// life ends at Shutdown or Abandon: shards computed here stop.
+	life    context.Context
+	endLife context.CancelCauseFunc
 }
 
 // waiting is a launched job waiting for a slot; start is closed when it
@@ -213,7 +216,9 @@ func New(cfg Config) (*Runner, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	life, endLife := context.WithCancelCause(context.Background())
 	return &Runner{
+		life: life, endLife: endLife,
 		db:      cfg.DB,
 		log:     log,
 		conc:    cfg.Concurrency,
@@ -629,6 +634,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 		c(errShutdown)
 	}
 	r.mu.Unlock()
+	r.endLife(errShutdown)
 	done := make(chan struct{})
 	go func() { r.wg.Wait(); close(done) }()
 	select {

@@ -220,4 +220,5 @@ func (r *Runner) Abandon() {
 		c(errAbandoned)
 	}
 	r.mu.Unlock()
+	r.endLife(errAbandoned)
 }

@@ -260,12 +260,7 @@ func (r *Runner) runShardDelivery(ctx context.Context, d Delivery) {
 	defer stop()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() { // an abandoned runner stops computing at once
-		for sctx.Err() == nil && !r.dead.Load() {
-			sleepCtx(sctx, 20*time.Millisecond)
-		}
-		cancel()
-	}()
+	defer context.AfterFunc(r.life, cancel)() // Shutdown and Abandon stop it
 	res, err := callShard(sctx, k.Shard, j, d.Shard())
 	if r.dead.Load() {
 		return
