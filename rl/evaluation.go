@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -113,8 +114,8 @@ func (s *Service) validateEvaluation(ctx context.Context, in EvaluationInput) er
 	}
 	seen := map[string]bool{}
 	for i, b := range in.Baselines {
-		if !m.HasBaseline(b) {
-			return fmt.Errorf("input.baselines[%d]: %q is not a baseline of %s (known: %v): %w", i, b, m.ID, m.Baselines, store.ErrInvalid)
+		if !m.HasBaseline(b) && b != MethodMAPBayes {
+			return fmt.Errorf("input.baselines[%d]: %q is not a baseline of %s (known: %v, or %s): %w", i, b, m.ID, m.Baselines, MethodMAPBayes, store.ErrInvalid)
 		}
 		if seen[b] {
 			return fmt.Errorf("input.baselines[%d]: %q is listed twice: %w", i, b, store.ErrInvalid)
@@ -136,6 +137,11 @@ func (s *Service) validateEvaluation(ctx context.Context, in EvaluationInput) er
 	}
 	if work(int64(in.Population.Size), int64(in.Days), arms) > MaxEvaluationPatientDays {
 		return &LimitError{Field: "input (population.size × days × arms)", Limit: MaxEvaluationPatientDays, Unit: "simulated patient-days"}
+	}
+	if i := slices.Index(in.Baselines, MethodMAPBayes); i >= 0 {
+		if err := checkMAPBayes(fmt.Sprintf("input.baselines[%d]", i), m, in.Population.Size, in.Days, mapBayesMonitoring(dosing.Monitoring(in.Monitoring))); err != nil {
+			return err
+		}
 	}
 	if in.Population.hasCriteria() && s.twins == nil {
 		return fmt.Errorf("input.population.criteria: virtual twins of stored patients are not wired yet: %w", store.ErrNotImplemented)
@@ -267,6 +273,14 @@ func (s *Service) Evaluate(ctx context.Context, in EvaluationInput, progress fun
 		arms = append(arms, evalArm{"policy " + in.PolicyID, dosing.Regimen{Policy: pol}, pol, mon, false})
 	}
 	for _, b := range in.Baselines {
+		if b == MethodMAPBayes { // a policy of the service, not of the model
+			pol, err := s.mapBayesPolicy(ctx)
+			if err != nil {
+				return EvaluationResult{}, err
+			}
+			arms = append(arms, evalArm{b, dosing.Regimen{Policy: pol}, pol, mapBayesMonitoring(shared), true})
+			continue
+		}
 		pol, err := dosing.Method(m, "input.baselines", b)
 		if err != nil {
 			return EvaluationResult{}, err

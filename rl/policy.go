@@ -63,6 +63,9 @@ func (s *Service) PolicyFor(ctx context.Context, id string) (dosing.Policy, erro
 	if err != nil {
 		return nil, err
 	}
+	if p.Spec.PosteriorDim > 0 {
+		return s.posteriorPolicy(ctx, id, p)
+	}
 	return newLearned(id, p), nil
 }
 
@@ -130,6 +133,9 @@ func (s *Service) DoseTable(ctx context.Context, policyID string) (DoseTable, er
 		return DoseTable{}, err
 	}
 	sp := p.Spec
+	if sp.PosteriorDim > 0 {
+		return DoseTable{}, fmt.Errorf("policy %s acts on the posterior (a MAP fit per visit and patient): no dose table is rolled out for it: %w", policyID, store.ErrNotImplemented)
+	}
 	e, err := env.New(env.Config{Model: sp.Model, Envs: doseTablePatients, Seed: 1, EpisodeSteps: sp.EpisodeSteps,
 		History: sp.History, Shield: sp.Shield, Monitoring: dosing.Monitoring(sp.Monitoring)})
 	if err != nil {

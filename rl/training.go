@@ -33,6 +33,10 @@ type TrainingInput struct {
 	// changes only at visits) or PROTOCOL (the policy chooses the days to
 	// its next INR, each measurement costing reward; env.Config).
 	Monitoring string `json:"monitoring,omitempty"`
+	// Posterior (warfarin) adds to the observation the MAP estimate and
+	// posterior SD of each random effect, refitted with rl/mipd at every
+	// measurement (env.Config.Posterior); budgeted by MaxPosteriorFits.
+	Posterior bool `json:"posterior,omitempty"`
 }
 
 // TrainingMetric is one iteration's metrics (the API's TrainingMetric).
@@ -209,6 +213,9 @@ func (in *TrainingInput) validate() (trainingSettings, error) {
 	if trainingWork(in.Model, in.Iterations, st.hp) > MaxTrainingPatientDays {
 		return st, &LimitError{Field: "input (iterations × hyperparameters.envs × episode days)", Limit: MaxTrainingPatientDays, Unit: "simulated patient-days"}
 	}
+	if in.Posterior {
+		return st, checkPosteriorTraining(in, st.hp)
+	}
 	return st, nil
 }
 
@@ -322,8 +329,14 @@ func (s *Service) trainerConfig(ctx context.Context, run TrainingRun) (ppo.Confi
 	if err != nil {
 		return ppo.Config{}, st, nil, err
 	}
-	return ppo.Config{Model: run.Model, Population: pop, Seed: uint64(run.Input.Seed), Hyperparameters: st.hp,
-		Monitoring: dosing.Monitoring(run.Input.Monitoring)}, st, skipped, nil
+	cfg := ppo.Config{Model: run.Model, Population: pop, Seed: uint64(run.Input.Seed), Hyperparameters: st.hp,
+		Monitoring: dosing.Monitoring(run.Input.Monitoring)}
+	if run.Input.Posterior {
+		if cfg.Posterior, err = s.posterior(); err != nil {
+			return ppo.Config{}, st, nil, err
+		}
+	}
+	return cfg, st, skipped, nil
 }
 
 // runTraining is the job: restore the checkpoint if any, iterate, checkpoint
