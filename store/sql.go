@@ -42,7 +42,7 @@ import (
 // otherwise), sequences with ordering guarantees or triggers.
 
 // sqlRetries bounds how often an Update is re-run after serialization failures.
-const sqlRetries = 60
+const sqlRetries = 200
 
 // staleStage is how long a stage may go without a batch before Open or the
 // maintenance loop of any node drops it as abandoned.

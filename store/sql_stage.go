@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,30 +60,43 @@ func (s *sqlStore) flushStage(id string, buf map[string][]byte) error {
 }
 
 // stageGet reads key as the stage would leave it (its buffer was looked
-// at already): the staged entry, else the stored record.
-func (s *sqlStore) stageGet(id string, key []byte) ([]byte, bool, error) {
+// at already): the staged entry, else the stored record, in one round
+// trip. staged says whether the stage may have flushed key; when not, only
+// rx_kv is read.
+func (s *sqlStore) stageGet(id string, key []byte, staged bool) ([]byte, bool, error) {
 	ctx := context.Background()
 	var op int16
 	var v []byte
-	err := s.pool.QueryRow(ctx, `SELECT op, val FROM rx_stage WHERE id = $1 AND key = $2`, id, key).Scan(&op, &v)
+	var err error
+	if staged {
+		err = s.pool.QueryRow(ctx, `SELECT op, val FROM (
+			SELECT 0 AS src, op, val FROM rx_stage WHERE id = $1 AND key = $2
+			UNION ALL SELECT 1, 1, val FROM rx_kv WHERE key = $2) AS t ORDER BY src LIMIT 1`, id, key).Scan(&op, &v)
+	} else {
+		op = opSQLPut
+		err = s.pool.QueryRow(ctx, `SELECT val FROM rx_kv WHERE key = $1`, key).Scan(&v)
+	}
 	switch {
-	case err == nil && op == opSQLDelete:
+	case errors.Is(err, pgx.ErrNoRows):
 		return nil, false, nil
-	case err == nil:
-		p, err := s.seal.open(key, v)
-		return p, err == nil, err
-	case !errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
 		return nil, false, fmt.Errorf("store: stage read: %w", err)
-	}
-	err = s.pool.QueryRow(ctx, `SELECT val FROM rx_kv WHERE key = $1`, key).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
+	case op == opSQLDelete:
 		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("store: stage read: %w", err)
 	}
 	p, err := s.seal.open(key, v)
 	return p, err == nil, err
+}
+
+// flushedKeys remembers (by 64-bit hash) the keys a stage has flushed, so
+// that reading a key it never staged skips the stage table. A collision
+// only costs the lookup it would have saved.
+type flushedKeys map[uint64]struct{}
+
+func keyHash(k []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(k)
+	return h.Sum64()
 }
 
 // dropStageBatch is how many staged rows one delete removes.

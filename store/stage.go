@@ -60,8 +60,9 @@ type Stage struct {
 	sum     hash.Hash
 	terr    error // the first failure to write audit targets
 
-	chg   *changeSet  // the keys the stage wrote, for the change feed (SQL only)
-	guard *stageGuard // set by Guard (SQL only)
+	chg     *changeSet  // the keys the stage wrote, for the change feed (SQL only)
+	flushed flushedKeys // the keys written to the stage table (SQL only)
+	guard   *stageGuard // set by Guard (SQL only)
 }
 
 // BeginStage starts a stage; label names it in logs (never patient data).
@@ -77,7 +78,7 @@ func (db *DB) BeginStage(ctx context.Context, label string) (*Stage, error) {
 		buf: map[string][]byte{}, sum: sha256.New()}
 	var err error
 	if db.sql != nil {
-		s.chg = newChangeSet()
+		s.chg, s.flushed = newChangeSet(), flushedKeys{}
 		err = db.sql.beginStage(ctx, s.id, label)
 	} else {
 		head, _ := encodeJSON(stageHead{Label: label, Created: db.now().UTC().Format(time.RFC3339Nano)})
@@ -142,6 +143,9 @@ func (s *Stage) flush() error {
 	if s.db.sql != nil {
 		if err := s.db.sql.flushStage(s.id, s.buf); err != nil {
 			return fmt.Errorf("store: stage %s: write batch: %w", s.label, err)
+		}
+		for k := range s.buf {
+			s.flushed[keyHash([]byte(k))] = struct{}{}
 		}
 		clear(s.buf)
 		s.bufBytes = 0
@@ -214,7 +218,8 @@ func (s *Stage) getVal(key []byte) ([]byte, bool, error) {
 		return sv[1:], true, nil
 	}
 	if s.db.sql != nil {
-		return s.db.sql.stageGet(s.id, key)
+		_, staged := s.flushed[keyHash(key)]
+		return s.db.sql.stageGet(s.id, key, staged)
 	}
 	var val []byte
 	var found bool
