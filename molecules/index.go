@@ -16,17 +16,17 @@ import (
 // buckets whose bit-count bound min(|a|,|b|)/max(|a|,|b|) can still reach
 // the threshold. Scans count popcount(query AND row) a chunk of rows at a
 // time with AVX-512 VPOPCNTDQ where the CPU has it (2048-bit rows: the
-// query held in four registers) and unrolled math/bits counts otherwise;
-// both give the same float64 similarities. It is safe for concurrent use.
+// query held in four registers), else AVX2 (VPSHUFB nibble counts), else
+// unrolled math/bits counts; all give the same float64 similarities. It is safe for concurrent use.
 type Index struct {
 	mu      sync.RWMutex
 	nBits   int
 	nWords  int
 	buckets []fpBucket // indexed by popcount
 	n       int
-	// portable makes the scans use the portable kernel even where the
-	// AVX-512 one runs (tests compare the two).
-	portable bool
+	// kernel is kernelAuto except in tests and benchmarks, which compare
+	// the kernels on one index.
+	kernel scanKernel
 }
 
 type fpBucket struct {
@@ -138,7 +138,7 @@ func (x *Index) Search(ctx context.Context, query Fingerprint, minSim float64, k
 				return nil, err
 			}
 			end := min(off+scanChunk, len(b.ids))
-			sims = appendSims(sims[:0], q, b.words[off*nw:end*nw], tot, x.portable)
+			sims = appendSims(sims[:0], q, b.words[off*nw:end*nw], tot, x.kernel)
 			for i, sim := range sims {
 				if sim < cut {
 					continue
@@ -229,7 +229,7 @@ func (x *Index) Similarities(query Fingerprint, dst []float64) ([]float64, error
 	defer x.mu.RUnlock()
 	dst = dst[:0]
 	for c := range x.buckets {
-		dst = appendSims(dst, q, x.buckets[c].words, qc+c, x.portable)
+		dst = appendSims(dst, q, x.buckets[c].words, qc+c, x.kernel)
 	}
 	return dst, nil
 }
@@ -265,7 +265,7 @@ func (x *Index) ScanAll(query Fingerprint, fn func(id string, sim float64)) erro
 		b := &x.buckets[c]
 		for off := 0; off < len(b.ids); off += scanChunk {
 			end := min(off+scanChunk, len(b.ids))
-			sims = appendSims(sims[:0], q, b.words[off*nw:end*nw], qc+c, x.portable)
+			sims = appendSims(sims[:0], q, b.words[off*nw:end*nw], qc+c, x.kernel)
 			for i, sim := range sims {
 				fn(b.ids[off+i], sim)
 			}

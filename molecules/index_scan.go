@@ -7,13 +7,24 @@ import "math/bits"
 // the rows stream past.
 const scanChunk = 512
 
+// scanKernel selects the kernel a scan counts with.
+type scanKernel uint8
+
+const (
+	// kernelAuto is the best the CPU runs: AVX-512 VPOPCNTDQ for rows of a
+	// multiple of 512 bits, else AVX2 for a multiple of 256, else Go.
+	kernelAuto scanKernel = iota
+	// kernelAVX2 skips AVX-512 (tests and benchmarks of the AVX2 path).
+	kernelAVX2
+	// kernelGo is the portable math/bits kernel.
+	kernelGo
+)
+
 // andCounts fills out[:len(words)/len(q)] with popcount(q AND row) for the
-// rows of len(q) words stored back to back in words. It uses the AVX-512
-// VPOPCNTDQ kernel when the CPU has it and the row width is a multiple of
-// 512 bits, unless portable is set, and the portable kernel otherwise; both
-// give the same counts.
-func andCounts(q, words []uint64, out []uint32, portable bool) {
-	if !portable && andCountsAsm(q, words, out) {
+// rows of len(q) words stored back to back in words, with the kernel k
+// selects; every kernel gives the same counts.
+func andCounts(q, words []uint64, out []uint32, k scanKernel) {
+	if andCountsAsm(q, words, out, k) {
 		return
 	}
 	andCountsGo(q, words, out)
@@ -79,14 +90,14 @@ func andCount(a, b []uint64) int {
 // appendSims appends to dst the Tanimoto similarity of q to each row of
 // words (rows of len(q) words, all with the same popcount, so tot is
 // |q| plus that count), counting scanChunk rows per kernel call.
-func appendSims(dst []float64, q, words []uint64, tot int, portable bool) []float64 {
+func appendSims(dst []float64, q, words []uint64, tot int, k scanKernel) []float64 {
 	var counts [scanChunk]uint32
 	step := scanChunk * len(q)
 	for off := 0; off < len(words); off += step {
 		end := min(off+step, len(words))
 		n := (end - off) / len(q)
-		andCounts(q, words[off:end], counts[:n], portable)
-		if !portable {
+		andCounts(q, words[off:end], counts[:n], k)
+		if k == kernelAuto {
 			var ok bool
 			if dst, ok = simsFromCountsAsm(dst, counts[:n], tot); ok {
 				continue

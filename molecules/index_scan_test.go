@@ -49,31 +49,52 @@ func randomWords(r *rand.Rand, n int, density float64) []uint64 {
 	return w
 }
 
-// TestAndCountsKernelsAgree checks the AVX-512 kernel (where the CPU has
-// it) and the portable kernel against a bit-at-a-time reference on random
-// rows of every width the API allows, odd widths the index accepts, row
-// counts around the chunk size, and densities from empty to full.
-func TestAndCountsKernelsAgree(t *testing.T) {
-	if !hasVPOPCNT {
-		t.Log("CPU lacks AVX-512 VPOPCNTDQ: only the portable kernel is checked")
+// kernels lists the scan kernels this CPU runs, by name.
+func kernels() []struct {
+	name string
+	k    scanKernel
+} {
+	ks := []struct {
+		name string
+		k    scanKernel
+	}{{"portable", kernelGo}}
+	if hasAVX2 {
+		ks = append(ks, struct {
+			name string
+			k    scanKernel
+		}{"avx2", kernelAVX2})
 	}
+	if hasVPOPCNT {
+		ks = append(ks, struct {
+			name string
+			k    scanKernel
+		}{"vpopcntdq", kernelAuto})
+	}
+	return ks
+}
+
+// TestAndCountsKernelsAgree checks every kernel the CPU runs (AVX-512
+// VPOPCNTDQ, AVX2, portable) against a bit-at-a-time reference on random
+// rows of every width the API allows, odd widths the index accepts (which
+// fall back to the next kernel that takes them), row counts around the
+// chunk size, and densities from empty to full.
+func TestAndCountsKernelsAgree(t *testing.T) {
+	ks := kernels()
+	t.Logf("kernels on this CPU: %v", ks)
 	r := rand.New(rand.NewSource(7))
-	for _, nw := range []int{1, 3, 8, 16, 24, 32, 40, 64} {
+	for _, nw := range []int{1, 3, 4, 8, 12, 16, 24, 32, 40, 64} {
 		for _, rows := range []int{0, 1, 7, scanChunk - 1, scanChunk, scanChunk + 3} {
 			for _, density := range []float64{0, 0.02, 0.3, 0.8, 1} {
 				name := fmt.Sprintf("nw%d/rows%d/d%.2f", nw, rows, density)
 				q := randomWords(r, nw, density)
 				words := randomWords(r, nw*rows, density)
 				want := naiveAndCounts(q, words)
-				got := make([]uint32, rows)
-				andCounts(q, words, got, true)
-				if d := firstDiff(got, want); d >= 0 {
-					t.Fatalf("%s portable: row %d = %d, want %d", name, d, got[d], want[d])
-				}
-				got = make([]uint32, rows)
-				andCounts(q, words, got, false)
-				if d := firstDiff(got, want); d >= 0 {
-					t.Fatalf("%s dispatched (asm=%v): row %d = %d, want %d", name, hasVPOPCNT, d, got[d], want[d])
+				for _, k := range ks {
+					got := make([]uint32, rows)
+					andCounts(q, words, got, k.k)
+					if d := firstDiff(got, want); d >= 0 {
+						t.Fatalf("%s %s: row %d = %d, want %d", name, k.name, d, got[d], want[d])
+					}
 				}
 			}
 		}
@@ -93,8 +114,8 @@ func firstDiff(a, b []uint32) int {
 }
 
 // TestIndexPathsIdentical builds one index, then runs Similarities,
-// ScanAll and Search through both kernels: every similarity must be the
-// same float64, bit for bit.
+// ScanAll and Search through every kernel: every similarity must be the
+// same float64, bit for bit, and equal Tanimoto's.
 func TestIndexPathsIdentical(t *testing.T) {
 	r := rand.New(rand.NewSource(11))
 	for _, nBits := range []int{512, 2048, 4096, 2000} {
@@ -109,39 +130,47 @@ func TestIndexPathsIdentical(t *testing.T) {
 			}
 			_ = idx.Add(fmt.Sprint(i), fp)
 		}
-		port := viewWith(idx, true)
-		for qi := 0; qi < 10; qi++ {
-			q := randomFP(r, nBits, 0.01+0.1*r.Float64())
-			if qi == 0 {
-				q = NewFingerprint(nBits)
-			}
-			a, _ := idx.Similarities(q, nil)
-			b, _ := port.Similarities(q, nil)
-			for i := range a {
-				if a[i] != b[i] || a[i] != Tanimoto(q, idx.fingerprintAt(i)) {
-					t.Fatalf("nBits %d q%d row %d: asm %v portable %v", nBits, qi, i, a[i], b[i])
-				}
-			}
-			i := 0
-			_ = port.ScanAll(q, func(_ string, sim float64) {
-				if sim != a[i] {
-					t.Fatalf("nBits %d q%d ScanAll row %d: %v vs %v", nBits, qi, i, sim, a[i])
-				}
-				i++
-			})
-			ha, _ := idx.Search(context.Background(), q, 0.05, 20)
-			hb, _ := port.Search(context.Background(), q, 0.05, 20)
-			if fmt.Sprint(ha) != fmt.Sprint(hb) {
-				t.Fatalf("nBits %d q%d Search: %v vs %v", nBits, qi, ha, hb)
-			}
+		for _, k := range kernels() {
+			port := viewWith(idx, k.k)
+			comparePaths(t, r, idx, port, nBits)
 		}
 	}
 }
 
-// viewWith is an index sharing x's buckets that scans with the portable
-// kernel when portable is set (tests only; x must not change meanwhile).
-func viewWith(x *Index, portable bool) *Index {
-	return &Index{nBits: x.nBits, nWords: x.nWords, buckets: x.buckets, n: x.n, portable: portable}
+// comparePaths runs ten queries through idx's default kernel and port's.
+func comparePaths(t *testing.T, r *rand.Rand, idx, port *Index, nBits int) {
+	t.Helper()
+	for qi := 0; qi < 10; qi++ {
+		q := randomFP(r, nBits, 0.01+0.1*r.Float64())
+		if qi == 0 {
+			q = NewFingerprint(nBits)
+		}
+		a, _ := idx.Similarities(q, nil)
+		b, _ := port.Similarities(q, nil)
+		for i := range a {
+			if a[i] != b[i] || a[i] != Tanimoto(q, idx.fingerprintAt(i)) {
+				t.Fatalf("nBits %d q%d row %d: default %v, kernel %d %v", nBits, qi, i, a[i], port.kernel, b[i])
+			}
+		}
+		i := 0
+		_ = port.ScanAll(q, func(_ string, sim float64) {
+			if sim != a[i] {
+				t.Fatalf("nBits %d q%d ScanAll row %d: %v vs %v", nBits, qi, i, sim, a[i])
+			}
+			i++
+		})
+		ha, _ := idx.Search(context.Background(), q, 0.05, 20)
+		hb, _ := port.Search(context.Background(), q, 0.05, 20)
+		if fmt.Sprint(ha) != fmt.Sprint(hb) {
+			t.Fatalf("nBits %d q%d Search: %v vs %v", nBits, qi, ha, hb)
+		}
+	}
+}
+
+// viewWith is an index sharing x's buckets that scans with kernel k (tests
+// only; x must not change meanwhile).
+func viewWith(x *Index, k scanKernel) *Index {
+	return &Index{nBits: x.nBits, nWords: x.nWords, buckets: x.buckets, n: x.n, kernel: k}
 }
 
 // fingerprintAt returns the i-th fingerprint in scan order (tests only).
@@ -157,7 +186,7 @@ func (x *Index) fingerprintAt(i int) Fingerprint {
 }
 
 // FuzzAndCounts feeds arbitrary bytes as a query and rows (8 or 32 words
-// wide) to both kernels and the reference.
+// wide) to every kernel and the reference.
 func FuzzAndCounts(f *testing.F) {
 	f.Add(uint8(0), make([]byte, 64*3))
 	f.Add(uint8(1), make([]byte, 256*2))
@@ -175,11 +204,11 @@ func FuzzAndCounts(f *testing.F) {
 		}
 		q, rows := words[:nw], words[nw:len(words)-(len(words)-nw)%nw]
 		want := naiveAndCounts(q, rows)
-		for _, portable := range []bool{true, false} {
+		for _, k := range kernels() {
 			got := make([]uint32, len(want))
-			andCounts(q, rows, got, portable)
+			andCounts(q, rows, got, k.k)
 			if d := firstDiff(got, want); d >= 0 {
-				t.Fatalf("portable=%v row %d: %d, want %d", portable, d, got[d], want[d])
+				t.Fatalf("%s row %d: %d, want %d", k.name, d, got[d], want[d])
 			}
 		}
 	})
@@ -202,12 +231,11 @@ func streamRead(ws []uint64) uint64 {
 	return a0 ^ a1 ^ a2 ^ a3
 }
 
-// scanRates measures, best of reps, the 1M-fingerprint scan through the
-// dispatched kernel and the portable one (comparisons/s), and a streaming
-// read of the same fingerprint words (bytes/s).
-func scanRates(b *testing.B, reps int) (asm, portable, readBps float64) {
+// scanRates measures, best of reps, the 1M-fingerprint scan through each
+// kernel the CPU runs (comparisons/s, by kernel name) and a streaming read
+// of the same fingerprint words (bytes/s).
+func scanRates(b *testing.B, reps int) (rates map[string]float64, readBps float64) {
 	idx, base := library1M(b)
-	port := viewWith(idx, true)
 	var sims []float64
 	rate := func(f func(q int)) float64 {
 		best := 0.0
@@ -221,8 +249,11 @@ func scanRates(b *testing.B, reps int) (asm, portable, readBps float64) {
 		return best
 	}
 	n := float64(idx.Len())
-	asm = n * rate(func(q int) { sims, _ = idx.Similarities(base[q], sims) })
-	portable = n * rate(func(q int) { sims, _ = port.Similarities(base[q], sims) })
+	rates = map[string]float64{}
+	for _, k := range kernels() {
+		x := viewWith(idx, k.k)
+		rates[k.name] = n * rate(func(q int) { sims, _ = x.Similarities(base[q], sims) })
+	}
 	var sink uint64
 	bytes := 0.0
 	for c := range idx.buckets {
@@ -236,22 +267,16 @@ func scanRates(b *testing.B, reps int) (asm, portable, readBps float64) {
 	if sink == 1 {
 		b.Log("unlikely")
 	}
-	return asm, portable, readBps
+	return rates, readBps
 }
 
 // BenchmarkScanKernels: one query against 1,000,000 2048-bit fingerprints
-// through each kernel, every similarity computed.
+// through each kernel the CPU runs, every similarity computed.
 func BenchmarkScanKernels(b *testing.B) {
 	idx, base := library1M(b)
-	for _, c := range []struct {
-		name     string
-		portable bool
-	}{{"vpopcntdq", false}, {"portable", true}} {
-		if !c.portable && !hasVPOPCNT {
-			continue
-		}
-		x := viewWith(idx, c.portable)
-		b.Run(c.name, func(b *testing.B) {
+	for _, k := range kernels() {
+		x := viewWith(idx, k.k)
+		b.Run(k.name, func(b *testing.B) {
 			var sims []float64
 			for i := 0; i < b.N; i++ {
 				sims, _ = x.Similarities(base[i%len(base)], sims)
@@ -262,19 +287,21 @@ func BenchmarkScanKernels(b *testing.B) {
 }
 
 // BenchmarkScanVsRDKit puts side by side, in one run on one core: RDKit's
-// BulkTanimotoSimilarity (python3-rdkit), the Go scan through the AVX-512
-// and the portable kernel, and the memory-bandwidth bound (a streaming read
-// of the same 256 MB, in fingerprints/s). Run with
+// BulkTanimotoSimilarity (python3-rdkit), the Go scan through each kernel
+// the CPU runs (AVX-512 VPOPCNTDQ, AVX2, portable), and the memory-bandwidth
+// bound (a streaming read of the same 256 MB, in fingerprints/s). Run with
 // go test -run XXX -bench ScanVsRDKit -benchtime 1x -cpu 1 ./molecules/
 func BenchmarkScanVsRDKit(b *testing.B) {
 	peer := rdkitPeer(b, "scan", benchSMILES, "1000000", "3")
-	asm, portable, bps := scanRates(b, 7)
+	rates, bps := scanRates(b, 7)
 	bound := bps / 256
 	rd := peer["scan_cmp_per_s"]
-	b.ReportMetric(asm, "vpopcntdq_cmp/s")
-	b.ReportMetric(portable, "portable_cmp/s")
 	b.ReportMetric(rd, "rdkit_cmp/s")
 	b.ReportMetric(bound, "bandwidth_bound_cmp/s")
-	b.Logf("Tanimoto scan, 1M x 2048 bits, one core: VPOPCNTDQ %.1fM cmp/s (kernel used: %v), portable %.1fM, RDKit BulkTanimotoSimilarity %.1fM; streaming read %.1f GB/s = %.1fM fingerprints/s; VPOPCNTDQ at %.0f%% and portable at %.0f%% of that bound, %.1fx and %.1fx RDKit",
-		asm/1e6, hasVPOPCNT, portable/1e6, rd/1e6, bps/1e9, bound/1e6, 100*asm/bound, 100*portable/bound, asm/rd, portable/rd)
+	b.Logf("1M x 2048-bit Tanimoto scan, one core. RDKit BulkTanimotoSimilarity %.1fM cmp/s; streaming read %.1f GB/s = %.1fM fingerprints/s (the bound)", rd/1e6, bps/1e9, bound/1e6)
+	for _, k := range kernels() {
+		r := rates[k.name]
+		b.ReportMetric(r, k.name+"_cmp/s")
+		b.Logf("%-9s %6.1fM cmp/s = %3.0f%% of the bound, %4.1fx RDKit", k.name, r/1e6, 100*r/bound, r/rd)
+	}
 }

@@ -128,3 +128,69 @@ loopS:
 
 doneS:
 	RET
+
+// Nibble popcounts (0..15) in both 128-bit lanes, and the low-nibble mask.
+DATA ·nibbleCounts+0(SB)/8, $0x0302020102010100
+DATA ·nibbleCounts+8(SB)/8, $0x0403030203020201
+DATA ·nibbleCounts+16(SB)/8, $0x0302020102010100
+DATA ·nibbleCounts+24(SB)/8, $0x0403030203020201
+GLOBL ·nibbleCounts(SB), RODATA|NOPTR, $32
+
+DATA ·lowNibbles+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA ·lowNibbles+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA ·lowNibbles+16(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA ·lowNibbles+24(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL ·lowNibbles(SB), RODATA|NOPTR, $32
+
+// func andCountsAVX2(q *uint64, nw int, rows *uint64, n int, out *uint32)
+//
+// For nw a positive multiple of 4 words: each 32-byte chunk of a row is
+// ANDed with the query's, its bytes counted by two VPSHUFB nibble lookups,
+// the byte counts summed into 64-bit lanes by VPSADBW, and the lanes summed
+// per row (Muła's vpshufb popcount).
+TEXT ·andCountsAVX2(SB), NOSPLIT, $0-40
+	MOVQ q+0(FP), AX
+	MOVQ nw+8(FP), BX
+	MOVQ rows+16(FP), SI
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DI
+	TESTQ CX, CX
+	JZ   doneA
+	SHRQ $2, BX
+	VMOVDQU ·nibbleCounts(SB), Y15
+	VMOVDQU ·lowNibbles(SB), Y14
+	VPXOR   Y13, Y13, Y13
+
+rowA:
+	VPXOR Y0, Y0, Y0
+	MOVQ  AX, R8
+	MOVQ  BX, DX
+
+chunkA:
+	VMOVDQU (R8), Y1
+	VPAND   (SI), Y1, Y1
+	VPSRLW  $4, Y1, Y2
+	VPAND   Y14, Y1, Y1
+	VPAND   Y14, Y2, Y2
+	VPSHUFB Y1, Y15, Y1
+	VPSHUFB Y2, Y15, Y2
+	VPADDB  Y2, Y1, Y1
+	VPSADBW Y13, Y1, Y1
+	VPADDQ  Y1, Y0, Y0
+	ADDQ    $32, R8
+	ADDQ    $32, SI
+	DECQ    DX
+	JNZ     chunkA
+
+	VEXTRACTI128 $1, Y0, X1
+	VPADDQ  X1, X0, X0
+	VPSHUFD $0x4e, X0, X1
+	VPADDQ  X1, X0, X0
+	VMOVD   X0, (DI)
+	ADDQ    $4, DI
+	DECQ    CX
+	JNZ     rowA
+	VZEROUPPER
+
+doneA:
+	RET
