@@ -269,6 +269,7 @@ type index struct {
 	dirtyKeys map[string]bool
 	dirtyPids map[uint32]bool
 	bandCache map[int32][]*roaring.Bitmap
+	groupWin  map[string][]*roaring.Bitmap // lab-group columns → per column, the patients whose latest value of the group is in it (vocabulary.go)
 
 	own  *owned      // nil: everything is private (a fresh index); else what this copy owns
 	lazy *sync.Mutex // guards the lazy views of a published index (Service.lazyMu)
@@ -436,6 +437,7 @@ func (ix *index) remove(p uint32, f *feat) {
 	}
 	ix.dirtyPids[p] = true
 	ix.bandCache = nil
+	ix.groupWin = nil
 }
 
 // setColumns stores a patient's lab values and code dates in the numeric
@@ -469,6 +471,7 @@ func (ix *index) add(p uint32, f *feat) {
 	ix.setColumns(p, f, true)
 	ix.dirtyPids[p] = true
 	ix.bandCache = nil
+	ix.groupWin = nil
 }
 
 func (ix *index) birthSorted() *sview {

@@ -197,10 +197,10 @@ func labGroupCols(l *Lab, has func(string) bool) ([]string, error) {
 
 // lab evaluates a lab rule on the most recent value of its test: with a
 // group (eGFR by MDRD, CKD-EPI 2009 or 2021…), the most recent value under
-// any of the group's codes. Patients with values under one code are
-// answered by that column's sorted view; the few with values under two or
-// more codes are resolved one by one (latest date wins; on a tie the
-// rule's own code, then group order).
+// any of the group's codes (latest date wins; on a tie the rule's own
+// code, then group order). Each column answers through its sorted view,
+// restricted to the patients whose latest group value it holds
+// (groupWinners, cached per index version).
 func (e *evaluator) lab(l *Lab) (*roaring.Bitmap, error) {
 	ix := e.ix
 	_, v, err := labQuery(l)
@@ -211,20 +211,31 @@ func (e *evaluator) lab(l *Lab) (*roaring.Bitmap, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", err, store.ErrInvalid)
 	}
-	lo, ls, hi, hs := opBounds(l.Op, v)
-	var parts, hasAll []*roaring.Bitmap
+	var present []string
 	for _, c := range cols {
-		lc, ok := ix.labs[c]
-		if !ok {
-			continue
+		if _, ok := ix.labs[c]; ok {
+			present = append(present, c)
 		}
+	}
+	lo, ls, hi, hs := opBounds(l.Op, v)
+	var win []*roaring.Bitmap
+	if len(present) > 1 {
+		if win, err = e.groupWinners(present); err != nil {
+			return nil, err
+		}
+	}
+	var parts []*roaring.Bitmap
+	for i, c := range present {
+		lc := ix.labs[c]
 		b := lc.interval(&e.s.lazyMu, false, lo, ls, hi, hs)
 		if l.WithinDays != nil {
 			cut := float64(e.cutoff(*l.WithinDays))
 			b.And(lc.interval(&e.s.lazyMu, true, &cut, false, nil, false))
 		}
+		if win != nil {
+			b.And(win[i])
+		}
 		parts = append(parts, b)
-		hasAll = append(hasAll, lc.has)
 	}
 	switch len(parts) {
 	case 0:
@@ -232,14 +243,34 @@ func (e *evaluator) lab(l *Lab) (*roaring.Bitmap, error) {
 	case 1:
 		return parts[0], nil
 	}
-	out := roaring.FastOr(parts...)
+	return roaring.FastOr(parts...), nil
+}
+
+// groupWinners returns, for each of a lab group's stored columns, the
+// patients whose most recent value of the group is in that column (latest
+// date; on a tie the earlier column). It is computed once per index
+// version and cached (ix.groupWin, under lazyMu): patients with values in
+// one column only are a bitmap difference; those with two or more are
+// resolved one by one, once.
+func (e *evaluator) groupWinners(cols []string) ([]*roaring.Bitmap, error) {
+	ix := e.ix
+	k := strings.Join(cols, "\x00")
+	e.s.lazyMu.Lock()
+	w, ok := ix.groupWin[k]
+	e.s.lazyMu.Unlock()
+	if ok {
+		return w, nil
+	}
 	multi := roaring.New()
-	for i := range hasAll {
-		for j := i + 1; j < len(hasAll); j++ {
-			multi.Or(roaring.And(hasAll[i], hasAll[j]))
+	for i := range cols {
+		for j := i + 1; j < len(cols); j++ {
+			multi.Or(roaring.And(ix.labs[cols[i]].has, ix.labs[cols[j]].has))
 		}
 	}
-	out.AndNot(multi)
+	w = make([]*roaring.Bitmap, len(cols))
+	for i, c := range cols {
+		w[i] = roaring.AndNot(ix.labs[c].has, multi)
+	}
 	it := multi.Iterator()
 	for n := 0; it.HasNext(); n++ {
 		if n%checkEvery == 0 {
@@ -250,24 +281,26 @@ func (e *evaluator) lab(l *Lab) (*roaring.Bitmap, error) {
 		p := it.Next()
 		best, bestDay := -1, int32(0)
 		for i, c := range cols {
-			lc, ok := ix.labs[c]
-			if !ok || !lc.has.Contains(p) {
-				continue
-			}
-			if best < 0 || lc.day[p] > bestDay {
+			lc := ix.labs[c]
+			if lc.has.Contains(p) && (best < 0 || lc.day[p] > bestDay) {
 				best, bestDay = i, lc.day[p]
 			}
 		}
-		lc := ix.labs[cols[best]]
-		ok := inBounds(lc.val[p], lo, ls, hi, hs)
-		if l.WithinDays != nil {
-			ok = ok && lc.day[p] >= e.cutoff(*l.WithinDays)
-		}
-		if ok {
-			out.Add(p)
-		}
+		w[best].Add(p)
 	}
-	return out, nil
+	for _, b := range w {
+		b.RunOptimize()
+	}
+	e.s.lazyMu.Lock()
+	defer e.s.lazyMu.Unlock()
+	if prev, ok := ix.groupWin[k]; ok { // another reader finished first
+		return prev, nil
+	}
+	if ix.groupWin == nil {
+		ix.groupWin = map[string][]*roaring.Bitmap{}
+	}
+	ix.groupWin[k] = w
+	return w, nil
 }
 
 // labStored reports whether any column of a lab rule's group holds a value.
