@@ -240,23 +240,31 @@ func (d *Cohorts) importHandler(r *Registry, op string, run func(ctx context.Con
 				return
 			}
 		}
-		perr := publicError(ctx, a.log, op, err)
-		a.audit(context.WithoutCancel(ctx), info, "error: "+perr.code)
-		status := statusOfCode(perr.code)
-		if s := statusOf(err); s == http.StatusRequestTimeout {
-			status = s // the client sent too slowly
-		}
-		switch status {
-		case http.StatusServiceUnavailable:
-			w.Header().Set("Retry-After", "30")
-			a.metrics.rejected.WithLabelValues("spool-quota").Inc()
-		case http.StatusRequestEntityTooLarge:
-			a.metrics.rejected.WithLabelValues("upload-size").Inc()
-		case http.StatusRequestTimeout:
-			a.metrics.rejected.WithLabelValues("upload-rate").Inc()
-		}
-		writeErrors(w, status, perr)
+		a.importFailed(ctx, w, info, op, err)
 	})
+}
+
+// importFailed answers a streaming import that failed: the error as the
+// client may see it, audited, with the HTTP status of its code (408 for a
+// client that sent too slowly, 503 with Retry-After for the spool quota)
+// and the rejection counted in the metrics.
+func (a *API) importFailed(ctx context.Context, w http.ResponseWriter, info store.AuditInfo, op string, err error) {
+	perr := publicError(ctx, a.log, op, err)
+	a.audit(context.WithoutCancel(ctx), info, "error: "+perr.code)
+	status := statusOfCode(perr.code)
+	if s := statusOf(err); s == http.StatusRequestTimeout {
+		status = s // the client sent too slowly
+	}
+	switch status {
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "30")
+		a.metrics.rejected.WithLabelValues("spool-quota").Inc()
+	case http.StatusRequestEntityTooLarge:
+		a.metrics.rejected.WithLabelValues("upload-size").Inc()
+	case http.StatusRequestTimeout:
+		a.metrics.rejected.WithLabelValues("upload-rate").Inc()
+	}
+	writeErrors(w, status, perr)
 }
 
 func (d *Cohorts) vcfHandler(r *Registry) http.Handler {

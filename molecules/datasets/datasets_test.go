@@ -11,7 +11,7 @@ import (
 	"github.com/rxlab/rxlab/store"
 )
 
-func newStore(t *testing.T, l Limits) (*Store, *store.DB) {
+func newStore(t testing.TB, l Limits) (*Store, *store.DB) {
 	t.Helper()
 	db, err := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
 	if err != nil {

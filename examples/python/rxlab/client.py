@@ -397,6 +397,63 @@ class Client:
         """Add molecules to a library."""
         return self._one(ADD_MOLECULES, "addMolecules", smiles=list(smiles), names=names, library=library)
 
+    def libraries(self):
+        """The molecule libraries with their sizes (``{name, size, owner, default}``)."""
+        return self._one(LIBRARIES, "libraries")
+
+    def upload_dataset(self, name, csv, targets, task="regression", smiles_column="smiles", standardize=False):
+        """Store a CSV (text) as a dataset of yours: ``targets`` names the target columns, ``task``
+        is "regression" or "classification", ``standardize`` strips salts and neutralizes. Bad
+        rows come back in ``errors`` with line and column; ``dataset`` is what was stored (its id
+        trains a model: ``train_response_model({"dataset": id, ...})``). Files over a few MB go
+        through :meth:`upload_dataset_file`."""
+        inp = {"name": name, "csv": csv, "targets": list(targets), "task": task.upper(),
+               "smilesColumn": smiles_column, "standardize": bool(standardize)}
+        return self._one(UPLOAD_DATASET, "uploadDataset", input=inp)
+
+    def upload_dataset_file(self, path, name, targets, task="regression", smiles_column="smiles", standardize=False):
+        """Stream a CSV file (gzip allowed) to POST /import/dataset; same answer as
+        :meth:`upload_dataset`, as a dict. Raises RxlabError when nothing was stored."""
+        params = [("name", name), ("task", task.lower()), ("smilesColumn", smiles_column),
+                  ("standardize", "true" if standardize else "false")] + [("target", t) for t in targets]
+        url = self.endpoint[: -len("/graphql")] + "/import/dataset?" + urllib.parse.urlencode(params)
+        headers = {"Content-Type": "text/csv"}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
+        size = os.path.getsize(path)
+        headers["Content-Length"] = str(size)
+        with open(path, "rb") as f:
+            req = urllib.request.Request(url, data=f, headers=headers, method="POST")
+            status = None
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as res:
+                    status, raw = res.status, res.read()
+            except urllib.error.HTTPError as e:
+                status, raw = e.code, e.read()
+            except (urllib.error.URLError, OSError) as e:
+                raise RxlabError("cannot reach %s: %s" % (url.split("?")[0], e)) from None
+        try:
+            result = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise RxlabError("HTTP %s from /import/dataset" % status, status=status) from None
+        if isinstance(result, dict) and result.get("errors") and "accepted" not in result:
+            raise RxlabError.from_errors(result["errors"], status=status)
+        if status is not None and status >= 400:
+            raise RxlabError("HTTP %s from /import/dataset: nothing was stored" % status, status=status, data=result)
+        return result
+
+    def datasets(self):
+        """Your datasets (all of them for an admin), by name."""
+        return self._one(DATASETS, "datasets")
+
+    def dataset(self, id):
+        """One of your datasets by id."""
+        return self._one(DATASET, "dataset", id=id)
+
+    def delete_dataset(self, id):
+        """Remove one of your datasets; answers what was removed."""
+        return self._one(DELETE_DATASET, "deleteDataset", id=id)
+
     def response_models(self):
         """Trained response models with their metrics."""
         return self._one(RESPONSE_MODELS, "responseModels")
@@ -596,6 +653,13 @@ SIMILAR_MOLECULES = """query SimilarMolecules($smiles: String!, $library: String
       first: $first, radius: $radius, nBits: $nBits) { id name smiles similarity } }"""
 ADD_MOLECULES = """mutation AddMolecules($smiles: [String!]!, $names: [String!], $library: String) {
   addMolecules(smiles: $smiles, names: $names, library: $library) { %s } }""" % _IMPORT_RESULT
+LIBRARIES = "query Libraries { libraries { name size owner default } }"
+_DATASET_FIELDS = "id name owner task smilesColumn targets rows rejected standardized standardizedRows hash bytes createdAt"
+UPLOAD_DATASET = """mutation UploadDataset($input: DatasetInput!) { uploadDataset(input: $input) {
+  accepted rejected committed warnings errors { location message line column } dataset { %s } } }""" % _DATASET_FIELDS
+DATASETS = "query Datasets { datasets { %s } }" % _DATASET_FIELDS
+DATASET = "query Dataset($id: ID!) { dataset(id: $id) { %s } }" % _DATASET_FIELDS
+DELETE_DATASET = "mutation DeleteDataset($id: ID!) { deleteDataset(id: $id) { %s } }" % _DATASET_FIELDS
 RESPONSE_MODELS = """query ResponseModels { responseModels { id dataset target task unit arch split seed ensemble
   metrics baseline validation inDomainThreshold tasks trainedAt trainSeconds datasetHash } }"""
 PREDICT = """query Predict($model: ID!, $smiles: [String!]!) { predict(model: $model, smiles: $smiles) {
@@ -684,5 +748,7 @@ METHODS = {
     "startTraining": "start_training", "trainResponseModel": "train_response_model",
     "startPopulationSimulation": "start_population_simulation",
     "federatedCount": "federated_count",
+    "libraries": "libraries", "datasets": "datasets", "dataset": "dataset",
+    "uploadDataset": "upload_dataset", "deleteDataset": "delete_dataset",
     "individualize": "individualize", "forecast": "forecast", "optimizeDose": "optimize_dose",
 }
