@@ -54,13 +54,16 @@ func (s *Service) SearchConcepts(ctx context.Context, query, system string, firs
 
 func hitOf(c *vocab.Concept) ConceptHit {
 	h := ConceptHit{System: c.System, Code: c.Code, Display: c.Display}
+	// Spelled as the API's CodeInput arrives (descendants defaults to true),
+	// so the criteria's JSON is the same question as cohortCount's.
+	desc := true
 	switch c.System {
 	case vocab.RXNORM:
-		h.Criteria = Criteria{Medication: &Code{System: c.System, Code: c.Code}}
+		h.Criteria = Criteria{Medication: &Code{System: c.System, Code: c.Code, Descendants: &desc}}
 	case vocab.LOINC:
 		h.Criteria = Criteria{Lab: &Lab{Loinc: c.Code, Op: "GE", Value: lowestValue}}
 	default:
-		h.Criteria = Criteria{Condition: &Code{System: c.System, Code: c.Code}}
+		h.Criteria = Criteria{Condition: &Code{System: c.System, Code: c.Code, Descendants: &desc}}
 	}
 	return h
 }

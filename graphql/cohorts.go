@@ -196,6 +196,10 @@ func (d *Cohorts) Register(r *Registry) error {
 	if err := (&Privacy{Guard: g}).Register(r); err != nil {
 		return err
 	}
+	// Concept search releases its records through the same guard (concepts.go).
+	if err := (&Concepts{Service: s, Guard: g}).Register(r); err != nil {
+		return err
+	}
 	r.Handle("/import/vcf", d.vcfHandler(r))
 	r.Handle("/import/maf", d.mafHandler(r))
 	r.Handle("/import/patients", d.patientsHandler(r))

@@ -307,6 +307,12 @@ class Client:
         """One saved cohort version by id, with all its versions."""
         return self._one(COHORT, "cohort", id=id)
 
+    def concepts(self, query, system=None, first=20):
+        """Vocabulary concepts (ICD10CM, SNOMED, RXNORM, LOINC, ONCOTREE) matching a code or
+        words of a name, with their parents and ``records``: stored patients carrying the
+        concept or one below or mapped to it (noisy, at most 20 per call, without patients:read)."""
+        return self._one(CONCEPTS, "concepts", query=query, system=system, first=first)
+
     def explain_match(self, criteria, patient_id):
         """For one patient: every leaf criterion with its result and evidence."""
         return self._one(EXPLAIN_MATCH, "explainMatch", criteria=criteria, patientId=patient_id)
@@ -606,6 +612,8 @@ UPDATE_COHORT = """mutation UpdateCohort($id: ID!, $criteria: CriteriaInput, $de
   updateCohort(id: $id, criteria: $criteria, description: $description) { %s description } }""" % _COHORT_FIELDS
 DELETE_COHORT = "mutation DeleteCohort($id: ID!) { deleteCohort(id: $id) }"
 COHORT = "query Cohort($id: ID!) { cohort(id: $id) { %s description versions { id version createdAt } } }" % _COHORT_FIELDS
+CONCEPTS = """query Concepts($query: String!, $system: String, $first: Int) {
+  concepts(query: $query, system: $system, first: $first) { system code display records parents { system code display } } }"""
 EXPLAIN_MATCH = """query ExplainMatch($criteria: CriteriaInput!, $patientId: ID!) {
   explainMatch(criteria: $criteria, patientId: $patientId) { patientId matched leaves { rule matched evidence } } }"""
 PATIENT = """query Patient($id: ID!) { patient(id: $id) { id sex age birthYear race testedGenes
@@ -730,7 +738,7 @@ VERIFY_AUDIT = "query VerifyAudit { verifyAudit { ok records error } }"
 # METHODS maps each Query and Mutation field of the schema to its method here.
 METHODS = {
     "auditLog": "audit_log", "cohortCount": "cohort_count", "cohortPatients": "cohort_patients",
-    "cohorts": "cohorts", "drugModels": "drug_models", "evaluation": "evaluation",
+    "cohorts": "cohorts", "concepts": "concepts", "drugModels": "drug_models", "evaluation": "evaluation",
     "explainMatch": "explain_match", "health": "health", "job": "job", "jobs": "jobs", "me": "me",
     "molecule": "molecule", "molecules": "molecules", "myPrivacyBudget": "my_privacy_budget",
     "patient": "patient", "patientTrials": "patient_trials", "pgxCall": "pgx_call", "policy": "policy",
