@@ -46,6 +46,9 @@ type config struct {
 	minUploadRate     int64
 	trustForwardedFor bool
 	memoryLimit       int64
+
+	// queue: -nats, -nats-ack-wait, -shards (server/worker.go).
+	queue queueConfig
 }
 
 // limits are the API's limits with the ones set by flags; zero fields take
@@ -123,6 +126,7 @@ func parseServe(args []string) (*config, error) {
 	fs.IntVar(&c.demoPatients, "demo-patients", envInt("RXLAB_DEMO_PATIENTS", 10000), "patients in the demo world (env RXLAB_DEMO_PATIENTS)")
 	fs.DurationVar(&c.timeout, "request-timeout", 30*time.Second, "deadline of one API request")
 	fs.IntVar(&c.concurrency, "jobs", 1, "jobs that may run at once")
+	queueFlags(fs, &c.queue)
 	d := graphql.DefaultLimits()
 	fs.StringVar(&c.spoolDir, "spool-dir", env("RXLAB_SPOOL_DIR", ""), "directory uploads are spooled to while imported; stale spools there are removed at start (default DATA/spool; env RXLAB_SPOOL_DIR)")
 	fs.Int64Var(&c.spoolQuota, "spool-quota", envInt64("RXLAB_SPOOL_QUOTA", d.MaxSpoolBytes), "bytes all uploads being imported may hold on disk at once (env RXLAB_SPOOL_QUOTA)")
@@ -145,6 +149,9 @@ func parseServe(args []string) (*config, error) {
 	}
 	if c.smallCell < 1 || c.smallCell > 1000 {
 		return nil, fmt.Errorf("serve: -small-cell %d out of range 1..1000", c.smallCell)
+	}
+	if err := c.queue.check("serve"); err != nil {
+		return nil, err
 	}
 	if c.demoPatients < 0 || c.demoPatients > 5_000_000 {
 		return nil, fmt.Errorf("serve: -demo-patients %d out of range 0..5000000", c.demoPatients)

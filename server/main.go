@@ -9,6 +9,8 @@
 //	go run ./server token list
 //	go run ./server audit verify
 //	go run ./server federate -sites sites.yaml [-addr 127.0.0.1:8090] [-data ./federation]
+//	go run ./server worker -store postgres://… -nats nats://… [-jobs 1] [-shards 1]
+//	go run ./server -store postgres://… -nats nats://…   (API nodes sharing jobs)
 //
 // Every command takes -data (RXLAB_DATA) and -key-file (RXLAB_KEY_FILE),
 // and -store (RXLAB_STORE): a Badger directory (default: the data
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return auditCmd(ctx, args, stdout)
 	case "federate":
 		return federateCmd(ctx, args, log)
+	case "worker":
+		return workerCmd(ctx, args, log)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, "usage: server [serve|backup|restore|token create|token revoke|token list|audit verify] [flags]")
 		return nil

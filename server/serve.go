@@ -52,10 +52,12 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	} else {
 		log.Info("admin token file", "file", path)
 	}
-	runner, err := jobs.New(jobs.Config{DB: db, Concurrency: c.concurrency, Logger: log})
+	qr, err := newRunner(ctx, db, &c.queue, c.concurrency, "node "+c.addr, log)
 	if err != nil {
 		return err
 	}
+	defer qr.closeQueue()
+	runner := qr.Runner
 	w, err := wire(ctx, c, db, runner, log)
 	if err != nil {
 		return err
@@ -67,6 +69,7 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	if resumed+failed > 0 {
 		log.Info("jobs recovered", "resumed", resumed, "failed", failed)
 	}
+	qr.serveQueue(ctx, jobs.ServeConfig{Jobs: c.concurrency, Shards: c.queue.shards}, log)
 	if c.demo {
 		if err := seedAll(ctx, db, w.seeders, log); err != nil {
 			return err
@@ -107,9 +110,7 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	if err := srv.Shutdown(shutCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
-	if err := runner.Shutdown(shutCtx); err != nil {
-		log.Warn("jobs shutdown", "err", err)
-	}
+	qr.stop(shutCtx, log)
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}

@@ -256,6 +256,9 @@ func (r *Runner) runShardDelivery(ctx context.Context, d Delivery) {
 		d.Ack()
 		return
 	}
+	if d.Attempt() > 1 {
+		r.log.Info("shard redelivered", "job", j.ID, "shard", d.Shard(), "attempt", d.Attempt())
+	}
 	stop := r.beat(d, j.ID)
 	defer stop()
 	sctx, cancel := context.WithCancel(ctx)

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"github.com/rxlab/rxlab/rl"
+	"github.com/rxlab/rxlab/rl/dosing"
+	"github.com/rxlab/rxlab/store"
+	"github.com/rxlab/rxlab/store/jobs"
+	"github.com/rxlab/rxlab/store/pgtest"
+)
+
+// startNATS runs a NATS server with JetStream (in a temp dir) on loopback
+// inside the test process; the subprocesses connect to its URL.
+func startNATS(t testing.TB) string {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{
+		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns.ClientURL()
+}
+
+var workerReadyRe = regexp.MustCompile(`"msg":"rxlab worker ready"`)
+
+// startProc runs the server binary (this test binary) with args as a
+// subprocess and waits for ready in its log; a first submatch is its
+// address. It is killed when tb ends.
+func startProc(t testing.TB, ready *regexp.Regexp, args ...string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "RXLAB_TEST_SERVE=1")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, done: make(chan struct{}), log: &bytes.Buffer{}}
+	ready2 := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			c.log.WriteString(sc.Text() + "\n")
+			if m := ready.FindStringSubmatch(sc.Text()); m != nil {
+				m = append(m, "")
+				ready2 <- m[1]
+			}
+		}
+		cmd.Wait()
+		close(c.done)
+	}()
+	select {
+	case c.addr = <-ready2:
+	case <-c.done:
+		t.Fatalf("%s exited early: %s", args[0], c.log)
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("%s did not start: %s", args[0], c.log)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); <-c.done })
+	return c
+}
+
+// clusterEvalInput is the acceptance evaluation: n virtual warfarin
+// patients, two baselines.
+func clusterEvalInput(n int) rl.EvaluationInput {
+	return rl.EvaluationInput{Model: dosing.WarfarinHamberg, Baselines: []string{dosing.MethodFixed, dosing.MethodAurora},
+		Population: rl.PopulationInput{Size: n, Seed: 11}, Days: 7, Monitoring: string(dosing.MonitoringOutpatient)}
+}
+
+// oneProcess evaluates in on a private Badger store in this process.
+func oneProcess(t testing.TB, in rl.EvaluationInput) rl.EvaluationResult {
+	t.Helper()
+	db, err := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, err := jobs.New(jobs.Config{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	svc, err := rl.New(rl.Config{DB: db, Jobs: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.Evaluate(context.Background(), in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+const evaluateQ = `mutation($in: EvaluationInput!) { evaluatePolicy(input: $in) { id job { id } } }`
+const evaluationQ = `query($id: ID!) { evaluation(id: $id) { arms { name patients timeInRange timeInRangeLow95 timeInRangeHigh95 timeAbove timeBelow meanDailyDose timeSevere visitsPerPatient } } }`
+
+func evalVars(in rl.EvaluationInput) map[string]any {
+	return map[string]any{"in": map[string]any{"model": in.Model, "baselines": in.Baselines, "days": in.Days,
+		"monitoring": in.Monitoring, "population": map[string]any{"size": in.Population.Size, "seed": in.Population.Seed}}}
+}
+
+// sameArms compares the API's arms with one process's, number by number
+// (JSON carries a float64 exactly).
+func sameArms(t *testing.T, got []any, want []rl.EvaluationArm) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d arms, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		g := got[i].(map[string]any)
+		pairs := map[string]float64{"patients": float64(w.Patients), "timeInRange": w.TimeInRange, "timeInRangeLow95": w.TimeInRangeLow95,
+			"timeInRangeHigh95": w.TimeInRangeHigh95, "timeAbove": w.TimeAbove, "timeBelow": w.TimeBelow,
+			"meanDailyDose": w.MeanDailyDose, "timeSevere": w.TimeSevere, "visitsPerPatient": w.VisitsPerPatient}
+		for k, v := range pairs {
+			if g[k] != v {
+				t.Errorf("arm %s %s: cluster %v, one process %v", w.Name, k, g[k], v)
+			}
+		}
+	}
+}
+
+// startCluster starts PostgreSQL (skipping without it), NATS, two API
+// nodes that run jobs but compute no shards, and the workers.
+func startCluster(t testing.TB, workers int) (nodes, ws []*child, token, pgURL string) {
+	pg := pgtest.Start(t, pgtest.Options{Fast: true})
+	pgURL = pg.NewDB(t)
+	natsURL := startNATS(t)
+	common := []string{"-store", pgURL, "-nats", natsURL, "-nats-ack-wait", "2s"}
+	dirA := t.TempDir()
+	for _, dir := range []string{dirA, t.TempDir()} {
+		args := append([]string{"serve", "-data", dir, "-addr", "127.0.0.1:0", "-demo=false", "-jobs", "1", "-shards", "0"}, common...)
+		nodes = append(nodes, startProc(t, listenRe, args...))
+	}
+	tok, err := os.ReadFile(dirA + "/admin.token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token = strings.TrimSpace(string(tok))
+	for range workers {
+		ws = append(ws, startProc(t, workerReadyRe, append([]string{"worker", "-data", t.TempDir(), "-jobs", "0", "-shards", "1"}, common...)...))
+	}
+	return nodes, ws, token, pgURL
+}
+
+// TestClusterEvaluation is the acceptance test of jobs past one machine:
+// two API nodes and two workers (subprocesses) on one PostgreSQL and one
+// NATS. An evaluation of 4,000 virtual patients (RXLAB_CLUSTER_PATIENTS=20000
+// for the acceptance size; about 30 s on 2 cores) started
+// on node A is sharded over the workers; one worker is killed with SIGKILL
+// mid-job, the survivor takes its shard after the ack wait, and the numbers
+// read on node B equal one process's to the bit. Node A is then killed and
+// node B still serves; audit verify passes over the shared store.
+func TestClusterEvaluation(t *testing.T) {
+	n := 4000
+	if v := os.Getenv("RXLAB_CLUSTER_PATIENTS"); v != "" {
+		if _, err := fmt.Sscan(v, &n); err != nil || n < 2000 || n > 200000 {
+			t.Fatalf("RXLAB_CLUSTER_PATIENTS=%q: want 2000..200000", v)
+		}
+	}
+	nodes, ws, token, pgURL := startCluster(t, 2)
+	in := clusterEvalInput(n)
+	ev := must(t, nodes[0].addr, token, evaluateQ, evalVars(in))["evaluatePolicy"].(map[string]any)
+	jobID := ev["job"].(map[string]any)["id"].(string)
+
+	// Kill a worker once some shards are done.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		j := must(t, nodes[1].addr, token, `query($id: ID!) { job(id: $id) { state message progress } }`, map[string]any{"id": jobID})["job"].(map[string]any)
+		if p, _ := j["progress"].(float64); p > 0 && j["state"] == "RUNNING" {
+			break
+		}
+		if j["state"] != "QUEUED" && j["state"] != "RUNNING" || time.Now().After(deadline) {
+			t.Fatalf("job before the kill: %v", j)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ws[0].cmd.Process.Kill()
+	<-ws[0].done
+
+	want := oneProcess(t, in) // meanwhile, the same evaluation in one process
+	j := jobState(t, nodes[1].addr, token, jobID, "SUCCEEDED", "FAILED", "CANCELLED")
+	if j["state"] != "SUCCEEDED" {
+		t.Fatalf("job after the worker's death: %v", j)
+	}
+	got := must(t, nodes[1].addr, token, evaluationQ, map[string]any{"id": ev["id"]})["evaluation"].(map[string]any)
+	sameArms(t, got["arms"].([]any), want.Arms)
+	if !strings.Contains(ws[1].log.String(), `"msg":"shard redelivered"`) {
+		t.Error("the survivor never took over the dead worker's shard")
+	}
+
+	nodes[0].cmd.Process.Kill()
+	<-nodes[0].done
+	if h := must(t, nodes[1].addr, token, `{ health { ok } }`, nil)["health"].(map[string]any); h["ok"] != true {
+		t.Errorf("node B after node A's death: %v", h)
+	}
+	var out strings.Builder
+	if err := run(context.Background(), []string{"audit", "verify", "-store", pgURL, "-data", t.TempDir()}, &out, &out); err != nil {
+		t.Errorf("audit verify: %v (%s)", err, out.String())
+	}
+}
+
+// BenchmarkClusterEvaluation measures evaluation throughput (simulated
+// patients per second, 2 arms × 7 days each) with 1 and 2 workers on one
+// PostgreSQL and one NATS; the goal is ≥ 1.8× with two on a 2-core machine.
+// Set RXLAB_BENCH_PATIENTS to change the population (default 20,000).
+func BenchmarkClusterEvaluation(b *testing.B) {
+	n := 20000
+	if v := os.Getenv("RXLAB_BENCH_PATIENTS"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			nodes, _, token, _ := startCluster(b, workers)
+			in := clusterEvalInput(n)
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				in.Population.Seed = int64(100 + i)
+				out, err := fedPost(nodes[0].addr, token, evaluateQ, evalVars(in))
+				if err != nil {
+					b.Fatal(err)
+				}
+				jobID := out["data"].(map[string]any)["evaluatePolicy"].(map[string]any)["job"].(map[string]any)["id"].(string)
+				for {
+					o, err := fedPost(nodes[0].addr, token, `query($id: ID!) { job(id: $id) { state error } }`, map[string]any{"id": jobID})
+					if err != nil {
+						b.Fatal(err)
+					}
+					jb := o["data"].(map[string]any)["job"].(map[string]any)
+					if jb["state"] == "SUCCEEDED" {
+						break
+					}
+					if jb["state"] == "FAILED" || jb["state"] == "CANCELLED" {
+						b.Fatalf("job: %v", jb)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "patients/s")
+		})
+	}
+}
