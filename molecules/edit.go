@@ -33,7 +33,10 @@ func (m *Mol) SetCharge(i, charge int) error {
 
 // SetExplicitHs sets atom i's explicit hydrogen count and whether it is
 // fixed (noImplicit, as for a bracket atom). An atom whose total hydrogen
-// count changes loses its tetrahedral mark, which was relative to it.
+// count changes loses its tetrahedral mark, which was relative to it. No
+// radical is assigned: a neutral organic atom left below its valence with
+// no hydrogens is written without brackets, so it reads back with implicit
+// hydrogens (RDKit assigns the radical only when it sanitizes again).
 func (m *Mol) SetExplicitHs(i, hs int, noImplicit bool) error {
 	if err := m.checkAtom(i); err != nil {
 		return err

@@ -11,12 +11,22 @@ type Pattern struct {
 }
 
 // CompileSMARTS compiles a SMARTS query; an error says what and where.
-func CompileSMARTS(s string) (*Pattern, error) {
-	p, err := parseSMARTS(s)
+// The matcher's parser was written for built-in patterns; text it cannot
+// read may also make it fail at an index, which is answered as an error.
+func CompileSMARTS(s string) (p *Pattern, err error) {
+	if pos, msg := unbalanced(s); pos >= 0 {
+		return nil, errAt(pos, "SMARTS: %s", msg)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, errAt(0, "SMARTS: malformed pattern")
+		}
+	}()
+	sp, err := parseSMARTS(s)
 	if err != nil {
 		return nil, errAt(0, "SMARTS: %v", err)
 	}
-	return &Pattern{p: p}, nil
+	return &Pattern{p: sp}, nil
 }
 
 // MustCompileSMARTS is CompileSMARTS for built-in patterns; it panics on
@@ -69,4 +79,35 @@ func (m *Mol) HasMatch(p *Pattern) bool {
 	found := false
 	m.Match(p, func([]int32) bool { found = true; return false })
 	return found
+}
+
+// unbalanced finds the first unmatched '(' ')' '[' or ']' (the matcher's
+// parser reads an unclosed branch as closed at the end).
+func unbalanced(s string) (int, string) {
+	var open, brackets []int // '(' and '[' positions; brackets nest in $(…)
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '[':
+			brackets = append(brackets, i)
+		case ']':
+			if len(brackets) == 0 {
+				return i, "unmatched ']'"
+			}
+			brackets = brackets[:len(brackets)-1]
+		case '(':
+			open = append(open, i)
+		case ')':
+			if len(open) == 0 {
+				return i, "unmatched ')'"
+			}
+			open = open[:len(open)-1]
+		}
+	}
+	if len(brackets) > 0 {
+		return brackets[len(brackets)-1], "unclosed '['"
+	}
+	if len(open) > 0 {
+		return open[len(open)-1], "unclosed '('"
+	}
+	return -1, ""
 }
