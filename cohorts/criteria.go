@@ -52,10 +52,13 @@ type Range struct {
 
 // Code selects a condition or medication by coding system and code.
 // System is ICD10CM, SNOMED, RXNORM, ATC, ONCOTREE or TEXT (case-insensitive).
-// Descendants (default true) matches codes below Code: ICD-10-CM and ATC by
-// prefix, ONCOTREE by its tree; SNOMED and RXNORM match exactly. TEXT
-// matches names containing Code, case-insensitively. WithinDays restricts
-// to records dated no earlier than that many days before the index date.
+// Descendants (default true) matches codes below Code — ICD-10-CM and ATC
+// by prefix, ONCOTREE by its tree — and codes the vocabulary relates to it
+// (package vocab: an RxNorm ingredient's products, SNOMED CT is-a
+// descendants, SNOMED CT ↔ ICD-10-CM and ICD-10-CM → OncoTree mappings);
+// false matches Code alone. TEXT matches names containing Code,
+// case-insensitively. WithinDays restricts to records dated no earlier
+// than that many days before the index date.
 type Code struct {
 	System      string `json:"system"`
 	Code        string `json:"code"`

@@ -49,18 +49,26 @@
 //     max M means at most M completed years; a fractional max is exact.
 //     Patients without a birth date never match an age rule.
 //   - condition/medication: ICD10CM and ATC match by prefix when
-//     descendants (default true), ONCOTREE by its tree (oncotree.tsv, with
-//     the meta-types _SOLID_ and _LIQUID_), SNOMED and RXNORM exactly (no
-//     SNOMED hierarchy is loaded). TEXT matches records whose display name
-//     contains the text, case-insensitively. withinDays keeps records dated
-//     on or after index date − N days.
+//     descendants (default true), ONCOTREE by its tree (the full OncoTree
+//     in package vocab, with the meta-types _SOLID_ and _LIQUID_), and
+//     every code also through the vocabulary (package vocab, vocabulary.go):
+//     an RxNorm ingredient matches the products containing it, SNOMED CT
+//     its shipped is-a descendants and the ICD-10-CM codes it maps to,
+//     ICD-10-CM the SNOMED CT concepts and OncoTree nodes mapped under it,
+//     an ICD-10-CM section ("E08-E13") its categories. Each rule is
+//     expanded once per query into index keys; explainMatch names the
+//     mapping behind each match. descendants: false matches the code
+//     alone. TEXT matches records whose display name contains the text,
+//     case-insensitively. withinDays keeps records dated on or after index
+//     date − N days.
 //   - OncoTree codes are also derived at index time from ICD-10-CM and
-//     SNOMED CT diagnoses listed in oncotree.tsv (e.g. SNOMED 254637007 →
-//     NSCLC, ICD-10-CM C18 → COAD). To extend the mapping, add rows (code,
-//     name, parent, ICD-10-CM categories, SNOMED concepts) to oncotree.tsv;
-//     a row's parent must appear above it.
+//     SNOMED CT diagnoses listed in cohorts/vocab/curated/oncotree_map.tsv
+//     (e.g. SNOMED 254637007 → NSCLC, ICD-10-CM C18 → COAD); rebuild the
+//     tables with go run ./cohorts/vocab/gen after editing it.
 //   - lab: the patient's most recent value of the test (latest date; for
-//     equal dates the later record) is compared with value; withinDays
+//     equal dates the later record) is compared with value; a test whose
+//     LOINC code is in a vocabulary group (eGFR: MDRD, CKD-EPI 2009 and
+//     2021 codes) reads the most recent value under any code of the group; withinDays
 //     requires that value to be dated within N days. Records dated after the
 //     index date count as the most recent. Units: the tests listed in
 //     units.go (eGFR, creatinine, bilirubin, ALT, AST, ANC, platelets, INR,
