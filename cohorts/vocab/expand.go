@@ -16,9 +16,9 @@ type Target struct {
 	Via    string
 }
 
-// maxTargets bounds one expansion (a chapter-wide ICD-10-CM range is about
-// 360 categories per letter).
-const maxTargets = 4096
+// maxTargets bounds one expansion: the widest ICD-10-CM range, A00-Z99,
+// is 26 letters × 360 possible categories (9,360), so no real query is cut.
+const maxTargets = 10000
 
 // Expand returns the codes a condition or medication query (system, code)
 // matches. Without descendants it is the code alone. With them it adds:

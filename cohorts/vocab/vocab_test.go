@@ -49,6 +49,7 @@ func TestExpand(t *testing.T) {
 		{"ICD E11.9 does not widen to T2DM", ICD10CM, "E119", true, [][2]string{{ICD10CM, "E119"}}, [][2]string{{SNOMED, "44054006"}}, ""},
 		{"malignant neoplastic disease", SNOMED, "363346000", true, [][2]string{{SNOMED, "363406005"}, {SNOMED, "254837009"}, {ICD10CM, "C34"}, {ICD10CM, "C4A"}}, [][2]string{{ICD10CM, "D07"}}, "is a SNOMED 363346000"},
 		{"ICD C34 → OncoTree LUNG", ICD10CM, "C34", true, [][2]string{{ONCOTREE, "LUNG"}, {SNOMED, "254637007"}}, nil, "ONCOTREE LUNG Lung maps to ICD10CM C34"},
+		{"ICD whole range", ICD10CM, "A00-Z99", true, [][2]string{{ICD10CM, "A00"}, {ICD10CM, "Z99"}, {ICD10CM, "U07"}, {ICD10CM, "C4A"}}, nil, ""},
 		{"ICD section", ICD10CM, "E08-E13", true, [][2]string{{ICD10CM, "E08"}, {ICD10CM, "E11"}, {ICD10CM, "E13"}}, [][2]string{{ICD10CM, "E14"}, {ICD10CM, "E07"}}, ""},
 	}
 	for _, c := range cases {
