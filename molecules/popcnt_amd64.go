@@ -5,9 +5,8 @@ package molecules
 import "golang.org/x/sys/cpu"
 
 // hasVPOPCNT reports whether the AVX-512 VPOPCNTDQ scan kernels can run
-// (AVX-512F for the 512-bit loads and logic, VL for the 256-bit
-// conversions, VPOPCNTDQ for the counts). It
-// is set once from CPUID and only read afterwards.
+// (AVX-512F for the 512-bit loads and logic, VL for the narrower forms,
+// VPOPCNTDQ for the counts); set once from CPUID and only read afterwards.
 var hasVPOPCNT = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VPOPCNTDQ
 
 // hasAVX512Conv reports whether simsFromCountsAVX512 can run (AVX-512F and
