@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"sort"
 	"time"
@@ -225,18 +224,7 @@ func (s *Service) runEvaluation(ctx context.Context, h *jobs.Handle) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(context.WithoutCancel(ctx), func(tx *store.Txn) error {
-		var cur Evaluation
-		if err := tx.Get(evalKey(ev.ID), &cur); err != nil {
-			return err
-		}
-		cur.Arms, cur.Skipped, cur.Subgroups = res.Arms, res.Skipped, res.Subgroups
-		return tx.Put(evalKey(ev.ID), cur)
-	})
-	if err != nil {
-		return err
-	}
-	return h.SetResultID(context.WithoutCancel(ctx), "evaluation", ev.ID, map[string]string{"evaluation": ev.ID})
+	return s.storeEvaluation(ctx, h, ev.ID, res)
 }
 
 // Evaluate runs an evaluation synchronously (the job's work): every arm on
@@ -251,52 +239,12 @@ func (s *Service) Evaluate(ctx context.Context, in EvaluationInput, progress fun
 	if in.Monitoring == "" {
 		in.Monitoring = string(dosing.MonitoringOutpatient)
 	}
-	if err := s.validateEvaluation(ctx, in); err != nil {
-		return EvaluationResult{}, err
-	}
-	m, _ := dosing.Model(in.Model)
-	shared := dosing.Monitoring(in.Monitoring)
-	var arms []evalArm
-	if in.PolicyID != "" {
-		pol, err := s.PolicyFor(ctx, in.PolicyID)
-		if err != nil {
-			return EvaluationResult{}, err
-		}
-		rec, err := s.Policy(ctx, in.PolicyID)
-		if err != nil {
-			return EvaluationResult{}, err
-		}
-		mon := shared
-		if mon == dosing.MonitoringProtocol && rec.Monitoring != string(dosing.MonitoringProtocol) {
-			mon = dosing.MonitoringOutpatient // a policy that does not choose its visits
-		}
-		arms = append(arms, evalArm{"policy " + in.PolicyID, dosing.Regimen{Policy: pol}, pol, mon, false})
-	}
-	for _, b := range in.Baselines {
-		if b == MethodMAPBayes { // a policy of the service, not of the model
-			pol, err := s.mapBayesPolicy(ctx)
-			if err != nil {
-				return EvaluationResult{}, err
-			}
-			arms = append(arms, evalArm{b, dosing.Regimen{Policy: pol}, pol, mapBayesMonitoring(shared), true})
-			continue
-		}
-		pol, err := dosing.Method(m, "input.baselines", b)
-		if err != nil {
-			return EvaluationResult{}, err
-		}
-		arms = append(arms, evalArm{b, dosing.Regimen{Method: b}, pol, shared, true})
-	}
-	pols := make([]dosing.Policy, len(arms))
-	for i, a := range arms {
-		pols[i] = a.pol
-	}
-	pats, skipped, err := s.population(ctx, "input.population", in.Population, eligibility(m, pols))
+	set, err := s.setupEvaluation(ctx, in)
 	if err != nil {
 		return EvaluationResult{}, err
 	}
-	seed := uint64(in.Population.Seed)*0x9e3779b97f4a7c15 + 0xe7a1
-	res := EvaluationResult{Skipped: skipped, Monitoring: in.Monitoring, Arms: make([]EvaluationArm, 0, len(arms))}
+	m, arms, pats, seed := set.m, set.arms, set.pats, set.seed
+	res := EvaluationResult{Skipped: set.skipped, Monitoring: in.Monitoring, Arms: make([]EvaluationArm, 0, len(arms))}
 	outs := make([][]dosing.Outcome, len(arms))
 	for i, a := range arms {
 		arm, o, err := evaluateArm(ctx, m, a, pats, in.Days, seed)
@@ -351,42 +299,11 @@ func subgroupResults(m *dosing.DrugModel, pats []*dosing.Patient, arms []evalArm
 // the severe range, visits and (docetaxel) the endpoints. It also returns
 // the per-patient outcomes for the subgroups.
 func evaluateArm(ctx context.Context, m *dosing.DrugModel, a evalArm, pats []*dosing.Patient, days int, seed uint64) (EvaluationArm, []dosing.Outcome, error) {
-	outs := make([]dosing.Outcome, 0, len(pats))
-	var severe, visits float64
-	var ep epSums
-	hours, vals := make([]float64, 0, days+1), make([]float64, 0, days+1)
-	for k, p := range pats {
-		if err := ctx.Err(); err != nil {
-			return EvaluationArm{}, nil, err
-		}
-		sim, err := dosing.Simulate(ctx, dosing.SimulationInput{Model: m.ID, Patient: *p, Regimen: a.reg, Days: days, Seed: seed + uint64(k), Variability: true, Monitoring: a.mon})
-		if err != nil {
-			return EvaluationArm{}, nil, fmt.Errorf("patient %d: %w", k, err)
-		}
-		outs = append(outs, dosing.Outcome{TimeInRange: sim.TimeInRange, TimeAbove: sim.TimeAbove, TimeBelow: sim.TimeBelow, MeanDailyDose: sim.MeanDailyDose})
-		visits += float64(len(sim.Observations))
-		hours, vals = hours[:0], vals[:0]
-		for _, pt := range sim.Points {
-			hours, vals = append(hours, pt.Hour), append(vals, pt.Observable)
-		}
-		if m.ID == dosing.DocetaxelFriberg {
-			_, _, below := dosing.Rosendaal(hours, vals, 500, math.Inf(1))
-			severe += below
-			ep.add(sim.Endpoints)
-		} else {
-			_, above, _ := dosing.Rosendaal(hours, vals, math.Inf(-1), 4)
-			severe += above
-		}
+	recs, err := simulateArm(ctx, m, a, pats, 0, len(pats), days, seed)
+	if err != nil {
+		return EvaluationArm{}, nil, err
 	}
-	sum := dosing.Summarize(a.name, outs)
-	n := float64(len(pats))
-	arm := EvaluationArm{Name: sum.Name, Patients: sum.Patients, TimeInRange: sum.TimeInRange,
-		TimeInRangeLow95: sum.TimeInRangeLow95, TimeInRangeHigh95: sum.TimeInRangeHigh95,
-		TimeAbove: sum.TimeAbove, TimeBelow: sum.TimeBelow, MeanDailyDose: sum.MeanDailyDose,
-		TimeSevere: severe / n, Monitoring: string(a.mon), VisitsPerPatient: visits / n}
-	if m.ID == dosing.DocetaxelFriberg {
-		ep.fill(&arm, n)
-	}
+	arm, outs := summarizeArm(m, a, recs)
 	return arm, outs, nil
 }
 

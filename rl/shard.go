@@ -237,7 +237,8 @@ type evalSetup struct {
 }
 
 // setupEvaluation validates the input and builds the arms (the policy, then
-// the model's baselines) and the population as Evaluate does.
+// the baselines) and the population: Evaluate, every shard and the job that
+// combines them start here.
 func (s *Service) setupEvaluation(ctx context.Context, in EvaluationInput) (*evalSetup, error) {
 	if err := s.validateEvaluation(ctx, in); err != nil {
 		return nil, err
@@ -261,6 +262,14 @@ func (s *Service) setupEvaluation(ctx context.Context, in EvaluationInput) (*eva
 		arms = append(arms, evalArm{"policy " + in.PolicyID, dosing.Regimen{Policy: pol}, pol, mon, false})
 	}
 	for _, b := range in.Baselines {
+		if b == MethodMAPBayes { // a policy of the service, not of the model
+			pol, err := s.mapBayesPolicy(ctx)
+			if err != nil {
+				return nil, err
+			}
+			arms = append(arms, evalArm{b, dosing.Regimen{Policy: pol}, pol, mapBayesMonitoring(shared), true})
+			continue
+		}
 		pol, err := dosing.Method(m, "input.baselines", b)
 		if err != nil {
 			return nil, err
@@ -297,25 +306,35 @@ func (s *Service) runEvaluationJob(ctx context.Context, h *jobs.Handle) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(context.WithoutCancel(ctx), func(tx *store.Txn) error {
-		var cur Evaluation
-		if err := tx.Get(evalKey(ev.ID), &cur); err != nil {
-			return err
-		}
-		cur.Arms, cur.Skipped, cur.Subgroups = res.Arms, res.Skipped, res.Subgroups
-		return tx.Put(evalKey(ev.ID), cur)
-	})
-	if err != nil {
+	if err := s.storeEvaluation(ctx, h, ev.ID, res); err != nil {
 		return err
 	}
 	if err := h.ClearShards(context.WithoutCancel(ctx)); err != nil {
 		s.log.Warn("evaluation shards left in the store", "evaluation", ev.ID, "err", err)
 	}
-	return h.SetResultID(context.WithoutCancel(ctx), "evaluation", ev.ID, map[string]string{"evaluation": ev.ID})
+	return nil
+}
+
+// storeEvaluation writes a finished evaluation's result and names it as
+// what the job made.
+func (s *Service) storeEvaluation(ctx context.Context, h *jobs.Handle, id string, res EvaluationResult) error {
+	err := s.db.Update(context.WithoutCancel(ctx), func(tx *store.Txn) error {
+		var cur Evaluation
+		if err := tx.Get(evalKey(id), &cur); err != nil {
+			return err
+		}
+		cur.Arms, cur.Skipped, cur.Subgroups = res.Arms, res.Skipped, res.Subgroups
+		return tx.Put(evalKey(id), cur)
+	})
+	if err != nil {
+		return err
+	}
+	return h.SetResultID(context.WithoutCancel(ctx), "evaluation", id, map[string]string{"evaluation": id})
 }
 
 // modelBaselinesOnly reports whether every baseline is one of the model's
-// own dosing methods (the ones setupEvaluation builds); others run unsharded.
+// own dosing methods; map-bayes (which fits each patient as it goes) runs
+// unsharded.
 func (s *Service) modelBaselinesOnly(in EvaluationInput) bool {
 	m, err := dosing.Model(in.Model)
 	if err != nil {
