@@ -32,9 +32,17 @@ func modelView(m response.ModelInfo) map[string]any {
 		"metrics": jsonValue(m.Metrics), "split": m.Split, "trainedAt": m.TrainedAt.Format(time.RFC3339),
 		"baseline": jsonValue(m.Baseline), "validation": jsonValue(m.Validation), "ensemble": m.Ensemble, "arch": archName(m.Arch),
 		"seed": int(m.Seed), "datasetHash": m.DatasetHash, "trainSeconds": m.TrainSeconds,
-		"inDomainThreshold": m.InDomainThreshold, "tasks": m.Tasks, "history": historyView(m.History),
+		"inDomainThreshold": m.InDomainThreshold, "tasks": m.Tasks, "history": historyView(m.History), "crossValidation": crossValidationView(m.CrossValidation),
 		"warnings": m.Warnings(),
 	}
+}
+
+// crossValidationView is ResponseModel.crossValidation (null without folds).
+func crossValidationView(cv *response.CrossValidation) any {
+	if cv == nil {
+		return nil
+	}
+	return jsonValue(cv)
 }
 
 func historyView(h []response.EpochLoss) []any {

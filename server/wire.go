@@ -95,7 +95,7 @@ func wire(ctx context.Context, c *config, db *store.DB, runner *jobs.Runner, log
 
 	// Response models register their job kind now too; the demo seed
 	// starts training jobs for the fast property models.
-	resp, err := response.New(response.Config{DB: db, Jobs: runner, Logger: log})
+	resp, err := response.New(response.Config{DB: db, Jobs: runner, Logger: log, Datasets: dss})
 	if err != nil {
 		return nil, err
 	}
