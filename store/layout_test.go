@@ -70,7 +70,7 @@ func TestLeavesDoNotLinkTheStore(t *testing.T) {
 	leaves := []string{
 		"store/errs", "molecules", "molecules/response/mpnn", "molecules/internal/lru",
 		"genomics", "genomics/hgvs", "genomics/ingest", "genomics/maf", "genomics/pgx", "genomics/vcf",
-		"rl/pkpd", "rl/nn", "rl/env", "rl/ppo", "rl/dosing",
+		"rl/pkpd", "rl/nn", "rl/env", "rl/ppo", "rl/dosing", "rl/mipd",
 	}
 	const mod = "github.com/rxlab/rxlab/"
 	for _, leaf := range leaves {
