@@ -1,5 +1,38 @@
 // Package store is rxlab's persistence layer and the only package that
-// imports Badger.
+// imports Badger (and pgx).
+//
+// # Two backends
+//
+// DB, Txn and Stage have one API over two backends, chosen by Config: the
+// embedded Badger directory (Config.Dir, the default) or a shared
+// PostgreSQL-wire database (Config.URL, postgres://…), so that several
+// rxlab processes serve one store. Everything below about keys, records,
+// audit and stages holds for both; what differs:
+//
+//   - SQL (sql.go): records live in rx_kv(key bytea primary key, val
+//     bytea). Update is one SERIALIZABLE transaction re-run on
+//     serialization failures (SQLSTATE 40001/40P01, jittered backoff up to
+//     100 ms, ctx honoured, up to 200 attempts, then ErrConflict); View is
+//     one REPEATABLE READ READ ONLY snapshot; Scan reads pages by key inside
+//     it. Nothing beyond what CockroachDB and YugabyteDB also have is used
+//     (no advisory locks; LISTEN only when pg_notify exists). Tested on
+//     PostgreSQL 15 from Debian.
+//   - Encryption (crypt.go): on SQL every value is sealed client-side with
+//     AES-256-GCM under the key file (the key as additional data); keys stay
+//     in the clear so they sort. A missing or wrong key is refused at Open on
+//     both backends.
+//   - Stages on SQL (sql_stage.go) write batches into rx_stage and commit
+//     by copying them into rx_kv in the one transaction that holds the
+//     caller's final writes, the audit record and the change-feed row: no
+//     overlay, no roll-forward; rows a crash leaves are dropped after an hour
+//     by any node.
+//   - The change feed (feed.go, SQL only): each write bumps rx_feed and adds
+//     a row to rx_changes (commit-ordered dense sequence, origin, prefixes,
+//     keys up to 65,536); DB.Changes, WaitChanges, Txn.FeedSeq and
+//     Stage.Guard let a node's in-memory state follow the others'.
+//   - Backups: Export writes the store's own format (export.go) from either
+//     backend and Restore loads it into either, whole or not at all; Badger's
+//     Backup stays Badger's stream format.
 //
 // It owns the database lifecycle (open with SyncWrites on, optional AES-256
 // encryption at rest, value-log GC on a timer, backup and restore), the record
