@@ -49,6 +49,9 @@ type Job struct {
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 	// Attempts counts how often the job was started (resumes included).
 	Attempts int `json:"attempts"`
+	// LeaseUntil is when the runner that holds the job (on a Queue) stops
+	// being presumed alive unless its heartbeat renews it.
+	LeaseUntil *time.Time `json:"leaseUntil,omitempty"`
 }
 
 // Handle is what a running job sees of itself.

@@ -230,6 +230,15 @@ func TestQueue(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitState(t, node, w.ID, Running)
+			// A second submit of a running job (a node's Recover) is
+			// dropped by the lease: it does not start again elsewhere.
+			if err := node.q.Submit(ctx, w.ID); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			if j, _ := node.Get(ctx, w.ID); j.Attempts != 1 || j.State != Running || j.LeaseUntil == nil {
+				t.Errorf("after a second submit: %s, %d attempts, lease %v", j.State, j.Attempts, j.LeaseUntil)
+			}
 			if _, err := node.Cancel(ctx, w.ID); err != nil {
 				t.Fatal(err)
 			}

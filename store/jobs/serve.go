@@ -108,8 +108,7 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 
 // runJobDelivery runs a delivered job here, unless it is already over.
 func (r *Runner) runJobDelivery(d Delivery) {
-	ctx := context.Background()
-	j, err := r.Get(ctx, d.JobID())
+	j, verdict, err := r.claim(d)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		d.Term()
@@ -118,7 +117,8 @@ func (r *Runner) runJobDelivery(d Delivery) {
 		r.log.Warn("job delivery", "job", d.JobID(), "err", err)
 		d.Nak()
 		return
-	case j.State.Final():
+	case verdict != "":
+		r.log.Info("job delivery dropped", "job", j.ID, "why", verdict)
 		d.Ack()
 		return
 	}
@@ -149,6 +149,54 @@ func (r *Runner) runJobDelivery(d Delivery) {
 	if !launched {
 		stop()
 		d.Nak()
+	}
+}
+
+// MaxDeliveries bounds how often one job or shard is delivered: one that
+// killed its runner that often fails instead of killing the next.
+const MaxDeliveries = 10
+
+// claim takes the delivered job in one transaction: it leases it for
+// AckWait (the heartbeat renews the lease) unless it is over, given up, or
+// RUNNING under a live lease — a second submit of a job another runner
+// holds — in which case verdict says why the delivery is dropped.
+func (r *Runner) claim(d Delivery) (j Job, verdict string, err error) {
+	now := time.Now().UTC()
+	err = r.db.Update(context.Background(), func(tx *store.Txn) error {
+		verdict = ""
+		if err := tx.Get(jobKey(d.JobID()), &j); err != nil {
+			return err
+		}
+		switch {
+		case j.State.Final():
+			verdict = "finished"
+			return nil
+		case j.State == Running && j.LeaseUntil != nil && now.Before(*j.LeaseUntil) && d.Attempt() == 1:
+			verdict = "held by another runner"
+			return nil
+		case d.Attempt() > MaxDeliveries:
+			verdict = "given up"
+			j.State, j.FinishedAt = Failed, &now
+			j.Error = fmt.Sprintf("given up: delivered %d times, its runner stopped each time (limit %d)", d.Attempt()-1, MaxDeliveries)
+			return tx.Put(jobKey(j.ID), j)
+		}
+		lease := now.Add(r.q.AckWait())
+		j.LeaseUntil = &lease
+		return tx.Put(jobKey(j.ID), j)
+	})
+	return j, verdict, err
+}
+
+// renewLease extends a running job's lease by AckWait.
+func (r *Runner) renewLease(id string) {
+	lease := time.Now().UTC().Add(r.q.AckWait())
+	err := r.update(context.Background(), id, func(cur *Job) {
+		if !cur.State.Final() {
+			cur.LeaseUntil = &lease
+		}
+	})
+	if err != nil && !errors.Is(err, errAbandoned) {
+		r.log.Warn("job lease", "job", id, "err", err)
 	}
 }
 
@@ -195,6 +243,9 @@ func (r *Runner) beat(d Delivery, jobID string) (stop func()) {
 			}
 			if err := d.InProgress(); err != nil {
 				r.log.Warn("job heartbeat", "job", jobID, "err", err)
+			}
+			if d.Shard() < 0 {
+				r.renewLease(jobID)
 			}
 			if j, err := r.Get(context.Background(), jobID); err == nil && j.State.Final() {
 				r.mu.Lock()

@@ -256,6 +256,15 @@ func (r *Runner) runShardDelivery(ctx context.Context, d Delivery) {
 		d.Ack()
 		return
 	}
+	if d.Attempt() > MaxDeliveries {
+		msg := fmt.Sprintf("given up: delivered %d times, its runner stopped each time (limit %d)", d.Attempt()-1, MaxDeliveries)
+		if err := r.db.Update(ctx, func(tx *store.Txn) error { return tx.PutRaw(shardErrKey(j.ID, d.Shard()), []byte(msg)) }); err != nil {
+			d.Nak()
+			return
+		}
+		d.Term()
+		return
+	}
 	if d.Attempt() > 1 {
 		r.log.Info("shard redelivered", "job", j.ID, "shard", d.Shard(), "attempt", d.Attempt())
 	}
