@@ -115,6 +115,10 @@ type modelRecord struct {
 	// the global mean (√(a² + b²)), since the molecule's own mean is not
 	// known. Absent (older records): the disagreement alone.
 	ResidSD float64 `json:"residSD,omitempty"`
+	// Monitor is the training distribution that monitoring compares
+	// served predictions and inputs with (monitor.go); nil for GDSC
+	// models and records from before it.
+	Monitor *monitorRef `json:"monitor,omitempty"`
 	// CellSensWeights (unseen-drug GDSC models) are ridge weights over the
 	// cell-feature columns CellSensCols (tissue, mutations, copy number):
 	// a cell's general sensitivity, its standardised residual from the
@@ -250,6 +254,8 @@ type PredictOptions struct {
 	// NoAttributions skips atomContributions (they cost one forward pass
 	// per fingerprint bit).
 	NoAttributions bool
+	// mon, when set, counts the predictions for monitoring.
+	mon *monBatch
 }
 
 // Predict parses and predicts every SMILES; bad SMILES get an Error and
@@ -322,6 +328,11 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 	}
 	mean, sd := m.ensemble(eng, feats)
 	T := len(m.rec.Tasks)
+	var mon *monitorDay
+	if opt.mon != nil {
+		mon = opt.mon.local()
+		defer opt.mon.merge(mon)
+	}
 	// The answers' scalars, one allocation for the batch.
 	vals := make([]struct {
 		mu, lo, hi, sim float64
@@ -349,6 +360,9 @@ func (m *Model) predictRange(smiles []string, out []Prediction, s, e int, opt Pr
 		v.sim, eng.sims = m.index.max(feats[k].fp, eng.sims)
 		v.in = v.sim >= m.rec.InDomainThreshold
 		p.NearestTrainingSimilarity, p.InDomain = &v.sim, &v.in
+		if opt.mon != nil {
+			opt.mon.observe(mon, feats[k].desc, mu, v.in)
+		}
 		if !opt.NoAttributions {
 			p.AtomContributions = m.attribute(eng, &feats[k], nil)
 		}

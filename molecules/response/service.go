@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"time"
 
 	"github.com/rxlab/rxlab/molecules"
 	uploads "github.com/rxlab/rxlab/molecules/datasets"
@@ -27,6 +28,8 @@ type Config struct {
 	// Datasets, when set, lets models train on uploaded datasets
 	// (TrainInput.Dataset an uploaded dataset's id).
 	Datasets *uploads.Store
+	// Now is the clock monitoring dates predictions by; nil means time.Now.
+	Now func() time.Time
 	// ModelCacheBytes bounds the memory of the loaded models kept for
 	// prediction (estimated as twice their stored bytes); 0 means
 	// DefaultModelCacheBytes. A model larger than the budget is loaded for
@@ -43,6 +46,8 @@ type Service struct {
 	jobs     *jobs.Runner
 	log      *slog.Logger
 	datasets *uploads.Store
+	now      func() time.Time
+	mon      monitor
 
 	models *lru.Cache[string, *Model]
 }
@@ -60,6 +65,9 @@ func New(cfg Config) (*Service, error) {
 		cfg.ModelCacheBytes = DefaultModelCacheBytes
 	}
 	s := &Service{db: cfg.DB, jobs: cfg.Jobs, log: cfg.Logger, datasets: cfg.Datasets, models: lru.New[string, *Model](cfg.ModelCacheBytes)}
+	if s.now = cfg.Now; s.now == nil {
+		s.now = time.Now
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -167,7 +175,17 @@ func (s *Service) PredictWith(ctx context.Context, modelID string, smiles []stri
 	if err != nil {
 		return nil, err
 	}
-	return m.Predict(ctx, smiles, opt)
+	if m.rec.Dataset == GDSCName {
+		return m.Predict(ctx, smiles, opt)
+	}
+	opt.mon = newMonBatch(m.rec.Monitor)
+	preds, err := m.Predict(ctx, smiles, opt)
+	if s.mon.record(modelID, s.now(), opt.mon) {
+		if ferr := s.flushMonitor(context.WithoutCancel(ctx)); ferr != nil {
+			s.log.Warn("response: monitoring counts not stored yet; kept for the next flush", "err", ferr)
+		}
+	}
+	return preds, err
 }
 
 // MaxPredictBatch bounds the SMILES of one Predict call.

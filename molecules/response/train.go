@@ -101,6 +101,17 @@ func trainProperty(ctx context.Context, in TrainInput, opt options, d DatasetInf
 		return nil, err
 	}
 	model.rec.CrossValidation = cv
+	rows := model.rec.Rows.Train
+	if model.rec.Refit {
+		rows = append(slices.Clone(rows), model.rec.Rows.Val...)
+	}
+	descs := make([][]float64, len(rows))
+	for k, i := range rows {
+		descs[k] = pr.feats[i].desc
+	}
+	if model.rec.Monitor, err = monitorRefOf(ctx, model, descs); err != nil {
+		return nil, err
+	}
 	model.rec.TrainedAt = time.Now().UTC()
 	model.rec.TrainSeconds = time.Since(start).Seconds()
 	model.rec.Metrics["dropped"] = float64(pr.dropped)
