@@ -14,11 +14,10 @@ import (
 // canonical SMILES has one dot-separated part per fragment, each the
 // fragment's own canonical SMILES.
 func (s *Standardizer) largestFragment(ctx context.Context, m *molecules.Mol) (*molecules.Mol, []Step, error) {
-	full := m.CanonicalSMILES()
-	parts := strings.Split(full, ".")
-	if len(parts) < 2 {
+	if fragments(m) < 2 {
 		return m, nil, nil
 	}
+	parts := strings.Split(m.CanonicalSMILES(), ".")
 	var best *molecules.Mol
 	bestN, bestW, bestS := 0, 0.0, ""
 	for _, p := range parts {

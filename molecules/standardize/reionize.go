@@ -121,6 +121,9 @@ func formalCharge(m *molecules.Mol) int {
 
 // reionize is Reionizer::reionize.
 func (s *Standardizer) reionize(ctx context.Context, m *molecules.Mol) (*molecules.Mol, []Step, error) {
+	if !charged(m) && !hasFreeIon(m) {
+		return m, nil, nil // no ionized base to move a proton to, nothing to correct
+	}
 	var steps []Step
 	w := m.Clone()
 	start := formalCharge(w)
@@ -205,4 +208,19 @@ func (s *Standardizer) moveProton(w *molecules.Mol, p, i int) {
 	if noImp || pArom || !found {
 		_ = w.SetExplicitHs(i, int(ia.ExplicitHs)+1, noImp)
 	}
+}
+
+// hasFreeIon reports an unbonded neutral Li, Na, K, Mg, Ca or Cl without
+// hydrogens, the atoms the charge corrections match.
+func hasFreeIon(m *molecules.Mol) bool {
+	for i := range m.Atoms {
+		a := &m.Atoms[i]
+		switch a.Z {
+		case 3, 11, 19, 12, 20, 17:
+			if a.Degree() == 0 && a.TotalHs() == 0 && a.Charge == 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -129,7 +129,10 @@ func (s *Standardizer) StandardizeMol(ctx context.Context, m *molecules.Mol, opt
 		cur = next
 		res.Steps = append(res.Steps, steps...)
 	}
-	res.SMILES, res.Mol = cur.CanonicalSMILES(), cur
+	res.SMILES, res.Mol = res.Input, cur
+	if cur != m {
+		res.SMILES = cur.CanonicalSMILES()
+	}
 	return res, nil
 }
 
@@ -142,4 +145,40 @@ func (s *Standardizer) reparse(m *molecules.Mol) (*molecules.Mol, string, error)
 		return nil, "", err
 	}
 	return out, out.CanonicalSMILES(), nil
+}
+
+// charged reports whether any atom carries a formal charge.
+func charged(m *molecules.Mol) bool {
+	for i := range m.Atoms {
+		if m.Atoms[i].Charge != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// fragments counts the connected components of m.
+func fragments(m *molecules.Mol) int {
+	seen := make([]bool, len(m.Atoms))
+	n := 0
+	var stack []int
+	for i := range m.Atoms {
+		if seen[i] {
+			continue
+		}
+		n++
+		seen[i] = true
+		stack = append(stack[:0], i)
+		for len(stack) > 0 {
+			a := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, b := range m.AtomBonds(a) {
+				if o := int(m.Bonds[b].Other(int32(a))); !seen[o] {
+					seen[o] = true
+					stack = append(stack, o)
+				}
+			}
+		}
+	}
+	return n
 }

@@ -64,6 +64,9 @@ func neutralizeNegIfPossible(w *molecules.Mol, i int) bool {
 
 // neutralize is Uncharger::uncharge with canonical ordering.
 func (s *Standardizer) neutralize(ctx context.Context, m *molecules.Mol) (*molecules.Mol, []Step, error) {
+	if !charged(m) {
+		return m, nil, nil // every query below needs a charge
+	}
 	w := m.Clone()
 	p := s.uncharge
 	pAtoms := atomsMatching(w, p.posH)
