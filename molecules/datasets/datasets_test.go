@@ -291,3 +291,27 @@ func TestCancelledUploadStoresNothing(t *testing.T) {
 		t.Fatalf("%d datasets stored", len(l))
 	}
 }
+
+// TestLimitAfterStagedChunksLeavesNothing: an upload refused after some
+// chunks of rows were staged leaves no dataset record and no row chunk.
+func TestLimitAfterStagedChunksLeavesNothing(t *testing.T) {
+	s, db := newStore(t, Limits{MaxRows: 3 * chunkRows})
+	ctx := as("T1", "chemist")
+	var b strings.Builder
+	b.WriteString("smiles,y\n")
+	for i := 0; i <= 3*chunkRows; i++ {
+		b.WriteString("CCO,1\n")
+	}
+	_, err := s.Upload(ctx, Input{Name: "big", SMILESColumn: "smiles", Targets: []string{"y"}, Task: Regression}, strings.NewReader(b.String()))
+	var le *LimitError
+	if !errors.As(err, &le) || le.Limit != "MaxRows" {
+		t.Fatalf("err %v, want MaxRows", err)
+	}
+	keys := 0
+	err = db.View(context.Background(), func(tx *store.Txn) error {
+		return tx.ScanKeys([]byte("ds/"), func([]byte) error { keys++; return nil })
+	})
+	if err != nil || keys != 0 {
+		t.Fatalf("%d keys under ds/ after a refused upload (%v)", keys, err)
+	}
+}
