@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +50,16 @@ func TestChangeSet(t *testing.T) {
 	}
 	if _, err := decodeKeys([]byte{0x05, 'a'}); err == nil {
 		t.Errorf("decodeKeys of a truncated list succeeded")
+	}
+}
+
+// TestSQLTxnBudget: an Update over the budget is refused with ErrInvalid
+// and writes nothing, on the SQL backend as on Badger.
+func TestSQLTxnBudget(t *testing.T) {
+	q := &sqlTxn{chg: newChangeSet()}
+	q.n = sqlTxnBudget - 10
+	err := q.set([]byte("k"), make([]byte, 64))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "Stage") {
+		t.Fatalf("set over the budget = %v, want ErrInvalid naming Stage", err)
 	}
 }

@@ -16,7 +16,13 @@ type sqlTxn struct {
 	tx  pgx.Tx
 	s   *sqlStore
 	chg *changeSet // keys written, for the change feed
+	n   int        // bytes of keys and values written
 }
+
+// sqlTxnBudget bounds the bytes one Update (or a stage's final writes)
+// sets on SQL, as Badger's transaction budget does there: a write that
+// large belongs in a Stage, which has no bound.
+const sqlTxnBudget = 32 << 20
 
 func (q *sqlTxn) get(key []byte) ([]byte, bool, error) {
 	var v []byte
@@ -36,6 +42,9 @@ func (q *sqlTxn) get(key []byte) ([]byte, bool, error) {
 
 func (q *sqlTxn) set(key, val []byte) error {
 	q.chg.add(key)
+	if q.n += len(key) + len(val); q.n > sqlTxnBudget {
+		return fmt.Errorf("store: %w: the write sets more than %d MB in one transaction; write it through a Stage", ErrInvalid, sqlTxnBudget>>20)
+	}
 	_, err := q.tx.Exec(q.ctx, `INSERT INTO rx_kv (key, val) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET val = excluded.val`,
 		key, q.s.seal.seal(key, val))
 	if err != nil {
