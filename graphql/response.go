@@ -37,6 +37,24 @@ func modelView(m response.ModelInfo) map[string]any {
 	}
 }
 
+// monitoringView is ResponseModel.monitoring.
+func monitoringView(mo response.Monitoring) map[string]any {
+	days := make([]any, len(mo.Days))
+	for i, d := range mo.Days {
+		var f any
+		if d.Predictions > 0 {
+			f = float64(d.InDomain) / float64(d.Predictions)
+		}
+		days[i] = map[string]any{"date": d.Date, "predictions": float64(d.Predictions), "inDomain": float64(d.InDomain), "inDomainFraction": f}
+	}
+	drift := make([]any, len(mo.Descriptors))
+	for i, d := range mo.Descriptors {
+		drift[i] = map[string]any{"name": d.Name, "psi": d.PSI}
+	}
+	return map[string]any{"days": days, "predictions": float64(mo.Predictions), "inDomainFraction": mo.InDomainFraction,
+		"predictionPsi": mo.PredictionPSI, "descriptors": drift, "warnings": mo.Warnings}
+}
+
 // crossValidationView is ResponseModel.crossValidation (null without folds).
 func crossValidationView(cv *response.CrossValidation) any {
 	if cv == nil {
@@ -97,6 +115,15 @@ func (d *Response) Register(r *Registry) error {
 		}}},
 		{"Query", "predictPatientResponse", Resolver{Perm: auth.ModelsRead, PatientRead: true, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			return d.predictPatientResponse(ctx, p, g)
+		}}},
+		{"ResponseModel", "monitoring", Resolver{Perm: auth.ModelsRead, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
+			src, _ := p.Source.(map[string]any)
+			id, _ := src["id"].(string)
+			mo, err := s.Monitoring(ctx, id, argInt(p, "days", 30))
+			if err != nil {
+				return nil, err
+			}
+			return monitoringView(mo), nil
 		}}},
 		{"Mutation", "trainResponseModel", Resolver{Perm: auth.ModelsTrain, Fn: func(ctx context.Context, p gql.ResolveParams) (any, error) {
 			var in response.TrainInput

@@ -149,3 +149,55 @@ func TestPatientRankingFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestMonitoringThroughAPI: predictions served through the API are counted
+// by day, and ResponseModel.monitoring reports them with the drift of the
+// window against the training set; a window outside 1–366 days is refused.
+func TestMonitoringThroughAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small model")
+	}
+	ts, _ := newTrainServer(t)
+	r := ts.query(ts.admin, `mutation { trainResponseModel(input: {dataset: "esol", split: "random", ensemble: 1, epochs: 10, arch: "mlp"}) { id } }`, nil)
+	if r.code() != "" {
+		t.Fatalf("train: %+v", r.Errors)
+	}
+	j := waitJobAPI(t, ts, r.Data["trainResponseModel"].(map[string]any)["id"].(string), 2*time.Minute)
+	id, _ := j["result"].(string)
+	tb, err := response.LoadDataset("esol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	smiles := append(tb.SMILES[:150:150], "C1CC")
+	if r := ts.query(ts.admin, `query($m: ID!, $s: [String!]!) { predict(model: $m, smiles: $s) { value } }`, map[string]any{"m": id, "s": smiles}); r.code() != "" {
+		t.Fatalf("predict: %+v", r.Errors)
+	}
+	q := `query($d: Int) { responseModels { id monitoring(days: $d) { predictions inDomainFraction predictionPsi warnings days { date predictions inDomain } descriptors { name psi } } } }`
+	for _, c := range []struct {
+		name string
+		days int
+		code string
+	}{
+		{"a week", 7, ""},
+		{"no days", 0, CodeBadInput},
+		{"over a year", 400, CodeBadInput},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := ts.query(ts.admin, q, map[string]any{"d": c.days})
+			if r.code() != c.code {
+				t.Fatalf("code %q, want %q (%+v)", r.code(), c.code, r.Errors)
+			}
+			if c.code != "" {
+				return
+			}
+			mo := r.Data["responseModels"].([]any)[0].(map[string]any)["monitoring"].(map[string]any)
+			days := mo["days"].([]any)
+			if mo["predictions"] != 150.0 || len(days) != 1 || days[0].(map[string]any)["date"] != time.Now().UTC().Format(time.DateOnly) {
+				t.Fatalf("monitoring %v", mo)
+			}
+			if f, _ := mo["inDomainFraction"].(float64); f < 0.8 || mo["predictionPsi"] == nil || len(mo["descriptors"].([]any)) != 6 {
+				t.Errorf("monitoring %v", mo)
+			}
+		})
+	}
+}
