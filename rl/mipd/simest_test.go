@@ -116,6 +116,8 @@ func (v virtualPatient) upTo(day int) Input {
 type simestStats struct {
 	rmse, bias, cover90, cover95 []float64 // per η, bias and RMSE in units of ω
 	meanBias                     []float64 // bias of the posterior mean (SIR) in units of ω
+	sirCover95                   []float64 // coverage of the SIR 95 % intervals (NaN without SIR)
+	ess                          float64   // mean SIR effective sample size
 	shrink                       map[string]float64
 	n, notConverged              int
 }
@@ -123,7 +125,7 @@ type simestStats struct {
 func simest(t *testing.T, e *Estimator, pats []virtualPatient, day int) simestStats {
 	t.Helper()
 	k := len(warfarinOmega)
-	st := simestStats{rmse: make([]float64, k), bias: make([]float64, k), cover90: make([]float64, k), cover95: make([]float64, k), meanBias: make([]float64, k)}
+	st := simestStats{rmse: make([]float64, k), bias: make([]float64, k), cover90: make([]float64, k), cover95: make([]float64, k), meanBias: make([]float64, k), sirCover95: make([]float64, k)}
 	var results []*Result
 	for _, p := range pats {
 		in := p.upTo(day)
@@ -135,6 +137,9 @@ func simest(t *testing.T, e *Estimator, pats []virtualPatient, day int) simestSt
 			t.Fatal(err)
 		}
 		results = append(results, res)
+		if res.SIR != nil {
+			st.ess += res.SIR.ESS
+		}
 		if !res.Converged {
 			st.notConverged++
 		}
@@ -150,12 +155,16 @@ func simest(t *testing.T, e *Estimator, pats []virtualPatient, day int) simestSt
 			if math.Abs(res.eta[j]-p.eta[j]) <= z975*sd {
 				st.cover95[j]++
 			}
+			if iv := res.Intervals[j]; iv.SIRLow <= p.eta[j] && p.eta[j] <= iv.SIRHigh {
+				st.sirCover95[j]++
+			}
 		}
 	}
 	st.n = len(results)
 	for j := range k {
 		st.bias[j] /= float64(st.n)
 		st.meanBias[j] /= float64(st.n)
+		st.sirCover95[j] /= float64(st.n)
 		st.rmse[j] = math.Sqrt(st.rmse[j] / float64(st.n))
 		st.cover90[j] /= float64(st.n)
 		st.cover95[j] /= float64(st.n)
@@ -223,6 +232,9 @@ func TestSimulationEstimation(t *testing.T) {
 		}
 		c90, c95 := mean(st.cover90), mean(st.cover95)
 		t.Logf("Laplace coverage over all η: 90 %% nominal → %.3f, 95 %% nominal → %.3f", c90, c95)
+		if *simest500 {
+			t.Logf("SIR 95 %% intervals cover %.3f (per η %.2f); mean ESS %.0f of %d proposals", mean(st.sirCover95), st.sirCover95, st.ess/float64(st.n), e.Config().SIRSamples)
+		}
 		if c90 < 0.75 || c90 > 0.99 || c95 < 0.8 || c95 > 1 {
 			t.Errorf("Laplace coverage %.3f / %.3f outside the sane band", c90, c95)
 		}
