@@ -2,6 +2,7 @@ package rl
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -139,4 +140,28 @@ func TestShardCodec(t *testing.T) {
 			t.Errorf("%s: decoded", bad.label)
 		}
 	}
+}
+
+// FuzzDecodeShard: any bytes and shape decode or give an error wrapping
+// ErrInvalid, never a panic; what decodes encodes back to the same bytes.
+func FuzzDecodeShard(f *testing.F) {
+	f.Add(encodeShard([][]armPatient{{{visits: 2, ep: &dosing.Endpoints{Grade3: true}}}}), 1, 1)
+	f.Add([]byte{}, 0, 0)
+	f.Add(make([]byte, 96*3), 3, 1)
+	f.Fuzz(func(t *testing.T, b []byte, arms, n int) {
+		if arms < 0 || n < 0 || arms > 64 || n > 4096 {
+			return
+		}
+		recs, err := decodeShard(b, arms, n)
+		if err != nil {
+			if !errors.Is(err, store.ErrInvalid) {
+				t.Fatal(err)
+			}
+			return
+		}
+		if len(recs) != arms {
+			t.Fatalf("%d arms, want %d", len(recs), arms)
+		}
+		_ = encodeShard(recs)
+	})
 }

@@ -173,26 +173,38 @@ type natsDelivery struct {
 }
 
 func parseDelivery(m jetstream.Msg) (Delivery, error) {
-	d := &natsDelivery{m: m, shard: -1, attempt: 1}
+	d := &natsDelivery{m: m, attempt: 1}
 	if md, err := m.Metadata(); err == nil {
 		d.attempt = int(md.NumDelivered)
 	}
-	body := string(m.Data())
-	if strings.HasSuffix(m.Subject(), ".shard") {
-		i := strings.LastIndexByte(body, '/')
-		n, err := strconv.Atoi(body[i+1:])
-		if i <= 0 || err != nil || n < 0 {
-			m.Term()
-			return nil, fmt.Errorf("jobs: %w: malformed shard message", store.ErrInvalid)
-		}
-		body, d.shard = body[:i], n
-	}
-	if body == "" || len(body) > 64 {
+	var err error
+	d.id, d.shard, err = parseBody(strings.HasSuffix(m.Subject(), ".shard"), string(m.Data()))
+	if err != nil {
 		m.Term()
-		return nil, fmt.Errorf("jobs: %w: malformed job message", store.ErrInvalid)
+		return nil, err
 	}
-	d.id = body
 	return d, nil
+}
+
+// parseBody reads a queue message: a job id ("J12"), or for a shard the job
+// id, a slash and the shard index ("J12/3"); shard is -1 for a job.
+func parseBody(isShard bool, body string) (id string, shard int, err error) {
+	shard = -1
+	if isShard {
+		i := strings.LastIndexByte(body, '/')
+		if i <= 0 {
+			return "", 0, fmt.Errorf("jobs: %w: malformed shard message", store.ErrInvalid)
+		}
+		n, err := strconv.Atoi(body[i+1:])
+		if err != nil || n < 0 || n >= MaxShards {
+			return "", 0, fmt.Errorf("jobs: %w: malformed shard message", store.ErrInvalid)
+		}
+		body, shard = body[:i], n
+	}
+	if body == "" || len(body) > 64 || strings.ContainsAny(body, "/\x00") {
+		return "", 0, fmt.Errorf("jobs: %w: malformed job message", store.ErrInvalid)
+	}
+	return body, shard, nil
 }
 
 func (d *natsDelivery) JobID() string     { return d.id }

@@ -385,3 +385,56 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+func TestParseBody(t *testing.T) {
+	cases := []struct {
+		shard bool
+		body  string
+		id    string
+		index int
+		ok    bool
+	}{
+		{false, "J12", "J12", -1, true},
+		{true, "J12/3", "J12", 3, true},
+		{true, "J12", "", 0, false},
+		{true, "/3", "", 0, false},
+		{true, "J1/-1", "", 0, false},
+		{true, "J1/99999999999999999999", "", 0, false},
+		{false, "", "", 0, false},
+		{false, "J1/2", "", 0, false},
+		{false, string(make([]byte, 65)), "", 0, false},
+	}
+	for _, tc := range cases {
+		id, i, err := parseBody(tc.shard, tc.body)
+		if (err == nil) != tc.ok || (tc.ok && (id != tc.id || i != tc.index)) {
+			t.Errorf("parseBody(%v, %q) = %q, %d, %v", tc.shard, tc.body, id, i, err)
+		}
+		if err != nil && !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("%q: error without ErrInvalid: %v", tc.body, err)
+		}
+	}
+}
+
+// FuzzParseBody: any message body gives an id and index or an error
+// wrapping ErrInvalid, never a panic; what parses round-trips.
+func FuzzParseBody(f *testing.F) {
+	f.Add(true, "J12/3")
+	f.Add(false, "J1")
+	f.Add(true, "a/b/c/9")
+	f.Fuzz(func(t *testing.T, shard bool, body string) {
+		id, i, err := parseBody(shard, body)
+		if err != nil {
+			if !errors.Is(err, store.ErrInvalid) {
+				t.Fatal(err)
+			}
+			return
+		}
+		again := id
+		if shard {
+			again = id + "/" + strconv.Itoa(i)
+		}
+		if id2, i2, err := parseBody(shard, again); err != nil || id2 != id || i2 != i {
+			t.Fatalf("%q does not round-trip: %q %d %v", body, id2, i2, err)
+		}
+	})
+}
