@@ -165,6 +165,67 @@ func (l *lossLog) end() {
 // epochs early stopping chose before. progress is called after every epoch
 // with the fraction of the epoch budget done.
 func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, seed uint64, stopAt float64, progress func(frac float64)) (*nn.MLP, memberFit, error) {
+	t, err := newMemberTrainer(tr, val, cfg, task, seed, stopAt)
+	if err != nil {
+		return nil, memberFit{}, err
+	}
+	epochs := cfg.Epochs
+	if t.refit {
+		epochs = (t.stopStep + t.steps - 1) / t.steps
+	}
+	for ep := 0; ep < epochs; ep++ {
+		stop, err := t.epoch(ctx)
+		if err != nil {
+			return nil, memberFit{}, err
+		}
+		if stop {
+			return t.best, t.fit(), nil
+		}
+		if progress != nil {
+			progress(float64(ep+1) / float64(epochs))
+		}
+		if t.refit {
+			t.losses.end()
+			continue
+		}
+		if stop, err = t.check(); err != nil {
+			return nil, memberFit{}, err
+		}
+		if stop {
+			break
+		}
+		t.losses.end()
+	}
+	if t.refit {
+		return t.m, memberFit{loss: math.NaN(), epochs: float64(t.done) / float64(t.steps), history: t.losses.hist}, nil
+	}
+	return t.best, t.fit(), nil
+}
+
+// memberTrainer is one member's training state.
+type memberTrainer struct {
+	m, best  *nn.MLP
+	trn      *nn.Trainer
+	tr, val  rows
+	cfg      netConfig
+	task     string
+	rng      *rand.Rand
+	perm     []int
+	x, aux   []float32
+	bs       int
+	steps    int // per epoch
+	refit    bool
+	stopStep int // a refit's last step: stopAt epochs of tr, at least one
+	evalAt   int // steps between validation checks within an epoch
+	shrink   float32
+	done     int // steps taken
+	bestLoss float64
+	bestStep int
+	since    int // checks since the best
+	losses   *lossLog
+}
+
+func newMemberTrainer(tr, val rows, cfg netConfig, task string, seed uint64, stopAt float64) (*memberTrainer, error) {
 	sizes := append([]int{tr.width}, cfg.Hidden...)
 	sizes = append(sizes, tr.out)
 	acts := make([]nn.Activation, len(sizes)-1)
@@ -174,132 +235,118 @@ func trainMember(ctx context.Context, tr, val rows, cfg netConfig, task string, 
 	acts[len(acts)-1] = nn.Identity
 	m, err := nn.New(nn.Config{Sizes: sizes, Activations: acts, Seed: seed, Adam: nn.AdamConfig{LR: cfg.LR}})
 	if err != nil {
-		return nil, memberFit{}, err
+		return nil, err
 	}
 	trn, err := nn.NewTrainer(m, lossFor(task))
 	if err != nil {
-		return nil, memberFit{}, err
+		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	perm := make([]int, tr.n)
-	for i := range perm {
-		perm[i] = i
+	t := &memberTrainer{m: m, trn: trn, tr: tr, val: val, cfg: cfg, task: task, rng: rand.New(rand.NewPCG(seed, 0x5eed)),
+		perm: make([]int, tr.n), bs: min(cfg.Batch, tr.n), refit: stopAt > 0, bestLoss: math.Inf(1), losses: newLossLog(),
+		shrink: float32(1 - cfg.LR*cfg.WeightDecay)}
+	for i := range t.perm {
+		t.perm[i] = i
 	}
-	bs := min(cfg.Batch, tr.n)
-	x := make([]float32, bs*tr.width)
-	aux := make([]float32, bs*2*tr.out)
+	t.x, t.aux = make([]float32, t.bs*tr.width), make([]float32, t.bs*2*tr.out)
 	if cfg.ZeroOutput {
 		w, b, _ := m.Weights(m.Layers() - 1)
 		clear(w)
 		clear(b)
 	}
-	steps := tr.n / bs
-	refit := stopAt > 0
-	// stopStep ends a refit: stopAt epochs of tr, at least one step.
-	stopStep := max(1, int(math.Round(stopAt*float64(steps))))
-	var best *nn.MLP
-	bestLoss, bestStep, since, done := math.Inf(1), 0, 0, 0
-	if !refit {
-		best = m.Clone()
+	t.steps = tr.n / t.bs
+	t.stopStep = max(1, int(math.Round(stopAt*float64(t.steps))))
+	if !t.refit {
+		t.best = m.Clone()
 	}
-	if cfg.ZeroOutput && !refit {
-		if bestLoss, err = evalLoss(m, val, task); err != nil {
-			return nil, memberFit{}, err
+	if cfg.ZeroOutput && !t.refit {
+		if t.bestLoss, err = evalLoss(m, val, task); err != nil {
+			return nil, err
 		}
 	}
-	losses := newLossLog()
-	fit := func() memberFit {
-		losses.end()
-		return memberFit{loss: bestLoss, epochs: float64(bestStep) / float64(steps), history: losses.hist}
-	}
-	evalAt := steps + 1
+	t.evalAt = t.steps + 1
 	if cfg.EvalsPerEpoch > 1 {
-		evalAt = max(1, steps/cfg.EvalsPerEpoch)
+		t.evalAt = max(1, t.steps/cfg.EvalsPerEpoch)
 	}
-	// check evaluates the validation loss, keeps the best weights and says
-	// whether patience ran out.
-	check := func() (bool, error) {
-		vl, err := evalLoss(m, val, task)
-		if err != nil {
-			return false, err
-		}
-		losses.val(vl)
-		if vl < bestLoss {
-			bestLoss, bestStep, since = vl, done, 0
-			return false, best.CopyFrom(m)
-		}
-		since++
-		return since >= cfg.Patience*max(1, cfg.EvalsPerEpoch), nil
+	return t, nil
+}
+
+// fit is what early stopping found.
+func (t *memberTrainer) fit() memberFit {
+	t.losses.end()
+	return memberFit{loss: t.bestLoss, epochs: float64(t.bestStep) / float64(t.steps), history: t.losses.hist}
+}
+
+// check evaluates the validation loss, keeps the best weights and says
+// whether patience ran out.
+func (t *memberTrainer) check() (bool, error) {
+	vl, err := evalLoss(t.m, t.val, t.task)
+	if err != nil {
+		return false, err
 	}
-	shrink := float32(1 - cfg.LR*cfg.WeightDecay)
-	epochs := cfg.Epochs
-	if refit {
-		epochs = (stopStep + steps - 1) / steps
+	t.losses.val(vl)
+	if vl < t.bestLoss {
+		t.bestLoss, t.bestStep, t.since = vl, t.done, 0
+		return false, t.best.CopyFrom(t.m)
 	}
-	for ep := 0; ep < epochs; ep++ {
-		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		// Drop the ragged tail so every step uses one graph (it is reshuffled next epoch).
-		for st, s := 0, 0; s+bs <= tr.n; st, s = st+1, s+bs {
-			if refit && done == stopStep {
-				break
-			}
-			if !refit && st > 0 && st%evalAt == 0 && st+evalAt <= steps {
-				stop, err := check()
-				if err != nil {
-					return nil, memberFit{}, err
-				}
-				if stop {
-					return best, fit(), nil
-				}
-			}
-			if err := ctx.Err(); err != nil {
-				return nil, memberFit{}, err
-			}
-			tr.batch(perm[s:s+bs], x, aux)
-			if cfg.InputDropout > 0 {
-				dropCounts(x, bs, tr.width, 0, tr.counts, cfg.InputDropout, rng)
-			}
-			if cfg.LRFinal > 0 {
-				total := float64(cfg.Epochs * steps)
-				if err := m.SetLR(cfg.LR * math.Pow(cfg.LRFinal, float64(done)/total)); err != nil {
-					return nil, memberFit{}, err
-				}
-			}
-			loss, err := trn.Step(x, aux)
-			if err != nil {
-				return nil, memberFit{}, err
-			}
-			losses.step(loss)
-			if shrink < 1 {
-				for l := 0; l < m.Layers(); l++ {
-					w, _, _ := m.Weights(l)
-					for i := range w {
-						w[i] *= shrink
-					}
-				}
-			}
-			done++
-		}
-		if progress != nil {
-			progress(float64(ep+1) / float64(epochs))
-		}
-		if refit {
-			losses.end()
-			continue
-		}
-		stop, err := check()
-		if err != nil {
-			return nil, memberFit{}, err
-		}
-		if stop {
+	t.since++
+	return t.since >= t.cfg.Patience*max(1, t.cfg.EvalsPerEpoch), nil
+}
+
+// epoch runs one shuffled pass over the training rows (dropping the ragged
+// tail, reshuffled next epoch), checking validation within it when asked;
+// it says whether patience ran out inside the epoch.
+func (t *memberTrainer) epoch(ctx context.Context) (bool, error) {
+	t.rng.Shuffle(len(t.perm), func(i, j int) { t.perm[i], t.perm[j] = t.perm[j], t.perm[i] })
+	for st, s := 0, 0; s+t.bs <= t.tr.n; st, s = st+1, s+t.bs {
+		if t.refit && t.done == t.stopStep {
 			break
 		}
-		losses.end()
+		if !t.refit && st > 0 && st%t.evalAt == 0 && st+t.evalAt <= t.steps {
+			stop, err := t.check()
+			if err != nil || stop {
+				return stop, err
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		if err := t.step(t.perm[s : s+t.bs]); err != nil {
+			return false, err
+		}
 	}
-	if refit {
-		return m, memberFit{loss: math.NaN(), epochs: float64(done) / float64(steps), history: losses.hist}, nil
+	return false, nil
+}
+
+// step takes one optimiser step on the rows idx: inverted dropout of the
+// fingerprint counts, the decayed learning rate, Adam, then the decoupled
+// weight decay.
+func (t *memberTrainer) step(idx []int) error {
+	cfg := t.cfg
+	t.tr.batch(idx, t.x, t.aux)
+	if cfg.InputDropout > 0 {
+		dropCounts(t.x, t.bs, t.tr.width, 0, t.tr.counts, cfg.InputDropout, t.rng)
 	}
-	return best, fit(), nil
+	if cfg.LRFinal > 0 {
+		total := float64(cfg.Epochs * t.steps)
+		if err := t.m.SetLR(cfg.LR * math.Pow(cfg.LRFinal, float64(t.done)/total)); err != nil {
+			return err
+		}
+	}
+	loss, err := t.trn.Step(t.x, t.aux)
+	if err != nil {
+		return err
+	}
+	t.losses.step(loss)
+	if t.shrink < 1 {
+		for l := 0; l < t.m.Layers(); l++ {
+			w, _, _ := t.m.Weights(l)
+			for i := range w {
+				w[i] *= t.shrink
+			}
+		}
+	}
+	t.done++
+	return nil
 }
 
 // dropCounts applies inverted dropout with probability p to columns
