@@ -54,21 +54,47 @@ func LoadGDSC() (*GDSC, error) {
 		if err != nil {
 			return nil, fmt.Errorf("response: %s: %v: %w", f, err, store.ErrInvalid)
 		}
+		if len(recs) == 0 {
+			return nil, fmt.Errorf("response: %s is empty: %w", f, store.ErrInvalid)
+		}
 		return recs, nil
 	}
 	smi, err := read("gdsc_drug_smiles.tsv.gz")
 	if err != nil {
 		return nil, err
 	}
+	list, err := read("gdsc_drug_list.csv.gz")
+	if err != nil {
+		return nil, err
+	}
+	feat, err := read("gdsc_genomic_features_v17.csv.gz")
+	if err != nil {
+		return nil, err
+	}
+	g := &GDSC{}
+	cellIdx, err := g.readCellFeatures(feat)
+	if err != nil {
+		return nil, err
+	}
+	ic, err := read("gdsc_ic50_v17.csv.gz")
+	if err != nil {
+		return nil, err
+	}
+	if err := g.readPairs(ic, gdscDrugSMILES(smi, list), cellIdx); err != nil {
+		return nil, err
+	}
+	g.Hash = hex.EncodeToString(h.Sum(nil))
+	return g, nil
+}
+
+// gdscDrugSMILES maps GDSC drug ids to SMILES through the drug list's
+// PubChem ids.
+func gdscDrugSMILES(smi, list [][]string) map[int]string {
 	cidSMILES := map[string]string{}
 	for _, r := range smi {
 		if len(r) >= 2 {
 			cidSMILES[strings.TrimSpace(r[0])] = strings.TrimSpace(r[1])
 		}
-	}
-	list, err := read("gdsc_drug_list.csv.gz")
-	if err != nil {
-		return nil, err
 	}
 	drugSMILES := map[int]string{}
 	for i, r := range list {
@@ -83,14 +109,16 @@ func LoadGDSC() (*GDSC, error) {
 			drugSMILES[id] = s
 		}
 	}
-	feat, err := read("gdsc_genomic_features_v17.csv.gz")
-	if err != nil {
-		return nil, err
-	}
+	return drugSMILES
+}
+
+// readCellFeatures reads the cell lines' binary features (mutations, MSI,
+// copy-number segments with named genes) and one-hot tissues; it returns
+// each cell line's index by name.
+func (g *GDSC) readCellFeatures(feat [][]string) (map[string]int, error) {
 	if len(feat) < 2 {
 		return nil, fmt.Errorf("response: genomic features are empty: %w", store.ErrInvalid)
 	}
-	g := &GDSC{}
 	var cols []int
 	for j, name := range feat[0] {
 		switch {
@@ -136,11 +164,17 @@ func LoadGDSC() (*GDSC, error) {
 		g.CellIDs = append(g.CellIDs, r[0])
 		g.CellFeatures = append(g.CellFeatures, v)
 	}
-	ic, err := read("gdsc_ic50_v17.csv.gz")
+	return cellIdx, nil
+}
+
+// readPairs reads the IC50 table: its Drug_<id>_IC50 columns whose drug
+// has a parsable SMILES become the drugs, and every filled cell of a known
+// cell line a pair.
+func (g *GDSC) readPairs(ic [][]string, drugSMILES map[int]string, cellIdx map[string]int) error {
+	p, err := molecules.NewParser(molecules.ParserConfig{})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p, _ := molecules.NewParser(molecules.ParserConfig{})
 	drugCol := map[int]int{} // ic50 column → drug index
 	for j, name := range ic[0] {
 		if !strings.HasPrefix(name, "Drug_") || !strings.HasSuffix(name, "_IC50") {
@@ -173,15 +207,14 @@ func LoadGDSC() (*GDSC, error) {
 			}
 			y, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil || math.IsNaN(y) || math.IsInf(y, 0) {
-				return nil, fmt.Errorf("response: IC50 line %d column %d: not a number: %w", li+2, j+1, store.ErrInvalid)
+				return fmt.Errorf("response: IC50 line %d column %d: not a number: %w", li+2, j+1, store.ErrInvalid)
 			}
 			g.PairDrug = append(g.PairDrug, d)
 			g.PairCell = append(g.PairCell, c)
 			g.LnIC50 = append(g.LnIC50, y)
 		}
 	}
-	g.Hash = hex.EncodeToString(h.Sum(nil))
-	return g, nil
+	return nil
 }
 
 // cnaGenes returns the genes a GDSC copy-number feature name lists in
@@ -415,7 +448,6 @@ func (m *Model) gdscPredict(g *GDSC, feats []molFeat, idx []int, drugExtra [][2]
 	}
 	return m.pairPredict(eng, drugs, extra, cells, toff, noise)
 }
-
 
 // perDrugBaseline predicts rows with their drug id's training mean (the
 // global training mean for drugs without training pairs, i.e. every drug of
