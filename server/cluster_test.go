@@ -5,15 +5,19 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 
+	"github.com/rxlab/rxlab/graphql"
+	"github.com/rxlab/rxlab/graphql/auth"
 	"github.com/rxlab/rxlab/rl"
 	"github.com/rxlab/rxlab/rl/dosing"
 	"github.com/rxlab/rxlab/store"
@@ -257,4 +261,109 @@ func BenchmarkClusterEvaluation(b *testing.B) {
 			b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "patients/s")
 		})
 	}
+}
+
+// TestClusterEvaluationBadger is the same scenario where PostgreSQL is
+// absent: an API node and two workers in this process share one Badger
+// handle and one NATS (each its own connection, as processes would). One
+// worker is abandoned mid-shard (nothing more written or acknowledged, its
+// connection closed, as a crash); the evaluation still finishes and equals
+// one process to the bit.
+func TestClusterEvaluationBadger(t *testing.T) {
+	ctx := context.Background()
+	natsURL := startNATS(t)
+	dir := t.TempDir()
+	db, err := store.Open(store.Config{Dir: dir, GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	log := slog.New(slog.DiscardHandler)
+	c := &config{data: dir, smallCell: 11, concurrency: 1, timeout: time.Minute}
+
+	// The API node: runs jobs, computes no shards.
+	node, err := newRunner(ctx, db, &queueConfig{nats: natsURL, ackWait: time.Second}, 1, "node", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.stop(ctx, log)
+	w, err := wire(ctx, c, db, node.Runner, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node.serveQueue(ctx, jobs.ServeConfig{Jobs: 1}, log)
+	toks, err := auth.NewTokens(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, _, err := toks.Create(ctx, auth.Admin, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := graphql.New(graphql.Config{DB: db, Jobs: node.Runner, Tokens: toks, Logger: log, Domains: w.domains, RequestTimeout: c.timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newHTTPServer(api, c.timeout, log)
+	defer srv.Close()
+	addr := serveOn(t, srv)
+
+	// Two workers: shards only.
+	wc := *c
+	wc.concurrency = 0
+	var workers []*queuedRunner
+	logs := []*lockedBuffer{{}, {}}
+	for i := range 2 {
+		wlog := slog.New(slog.NewTextHandler(logs[i], nil))
+		w, err := startWorker(ctx, &wc, &queueConfig{nats: natsURL, ackWait: time.Second, shards: 1}, db, wlog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.stop(ctx, log)
+		workers = append(workers, w)
+	}
+
+	in := clusterEvalInput(3000)
+	ev := must(t, addr, admin, evaluateQ, evalVars(in))["evaluatePolicy"].(map[string]any)
+	jobID := ev["job"].(map[string]any)["id"].(string)
+	for {
+		j, err := node.Get(ctx, jobID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Progress > 0 || j.State.Final() {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	workers[0].Abandon()
+	workers[0].closeQueue()
+	want := oneProcess(t, in)
+	j := jobState(t, addr, admin, jobID, "SUCCEEDED", "FAILED", "CANCELLED")
+	if j["state"] != "SUCCEEDED" {
+		t.Fatalf("job after the worker's death: %v", j)
+	}
+	got := must(t, addr, admin, evaluationQ, map[string]any{"id": ev["id"]})["evaluation"].(map[string]any)
+	sameArms(t, got["arms"].([]any), want.Arms)
+	if !strings.Contains(logs[1].String(), "shard redelivered") {
+		t.Error("the survivor never took over the abandoned worker's shard")
+	}
+}
+
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
