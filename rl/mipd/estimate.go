@@ -16,8 +16,9 @@ import (
 // patient's random effects, posterior approximation, forecasts and dose
 // search. It holds only its configuration and is safe for concurrent use.
 type Estimator struct {
-	cfg  Config
-	cold bool // start BFGS at the population values (tests compare)
+	cfg     Config
+	cold    bool    // start BFGS at the population values (tests compare)
+	sirInfl float64 // SIR proposal inflation (0: sirInflation; tests)
 }
 
 // New returns an Estimator; zero Config fields take the defaults. An

@@ -19,7 +19,11 @@ const sirResampleFraction = 5
 // resampling), seeded and deterministic. The samples become res.Draws and
 // the SIR intervals; the weighted proposals give res.EtaMean.
 func (e *Estimator) sir(pb *problem, z []float64, res *Result, nProp int, seed uint64) error {
-	l, err := choleskyOf(res.cz, sirInflation)
+	infl := sirInflation
+	if e.sirInfl > 0 {
+		infl = e.sirInfl
+	}
+	l, err := choleskyOf(res.cz, infl)
 	if err != nil {
 		return err
 	}
@@ -94,15 +98,33 @@ func (e *Estimator) sir(pb *problem, z []float64, res *Result, nProp int, seed u
 		res.EtaMean[name] = s
 	}
 	res.SIR = &SIRSummary{Proposals: nProp, Samples: m, ESS: sw * sw / sw2}
-	col := make([]float64, m)
+	// Intervals are weighted quantiles over all proposals: the resample
+	// repeats the heavy proposals and under-spreads when ESS < m.
+	idx := make([]int, nProp)
 	for i := range res.Intervals {
-		for k := range m {
-			col[k] = res.Draws[k][i]
+		for d := range idx {
+			idx[d] = d
 		}
-		sort.Float64s(col)
-		res.Intervals[i].SIRLow, res.Intervals[i].SIRHigh = quantile(col, 0.025), quantile(col, 0.975)
+		sort.Slice(idx, func(a, b int) bool { return props[idx[a]][i] < props[idx[b]][i] })
+		om := pb.rec.m.omega[i]
+		res.Intervals[i].SIRLow = weightedQuantile(idx, w, func(d int) float64 { return props[d][i] * om }, 0.025)
+		res.Intervals[i].SIRHigh = weightedQuantile(idx, w, func(d int) float64 { return props[d][i] * om }, 0.975)
 	}
 	return nil
+}
+
+// weightedQuantile returns the q-quantile of the values at the sorted
+// indices idx with normalized weights w (the first value whose cumulative
+// weight reaches q).
+func weightedQuantile(idx []int, w []float64, val func(int) float64, q float64) float64 {
+	cum := 0.0
+	for _, d := range idx {
+		cum += w[d]
+		if cum >= q {
+			return val(d)
+		}
+	}
+	return val(idx[len(idx)-1])
 }
 
 // quantile returns the q-quantile of sorted xs (linear interpolation).
