@@ -15,14 +15,24 @@
 //
 //	OFV = Σ ((ln y − ln f)/σ)² − 2 Σ_censored ln Φ((ln LOQ − ln f)/σ) + ηᵀΩ⁻¹η,
 //
-// minimized by gonum's BFGS with a More–Thuente line search over z = η/ω,
-// bounded to |η| ≤ 5ω by z = 5·tanh(u/5). Gradients are central finite
-// differences (step 1e-4 in z) whose convergence is checked at the mode
-// against a step four times larger (Result.Gradient). The Laplace
-// posterior covariance is 2·H⁻¹ from a finite-difference Hessian at the
-// mode; sampling-importance-resampling (proposals from the Laplace normal
-// with doubled covariance, a fifth resampled without replacement, seeded)
-// gives draws and intervals that follow a skewed posterior.
+// minimized over z = η/ω, bounded to |η| ≤ 5ω by z = 5·tanh(x/5): a few
+// Levenberg–Marquardt steps on the least-squares form of the OFV (forward-
+// difference Jacobian) bring the search near the mode, gonum's BFGS with a
+// More–Thuente line search finishes it (forward-difference gradients while
+// the gradient is large, central ones near the mode, step 1e-4 in z), and
+// up to three Newton steps with the Laplace Hessian polish it. From the
+// population values alone BFGS stopped in a worse local mode for a few
+// virtual patients: the posterior can be multimodal. Convergence is
+// checked, not assumed: the gradient at the mode with steps h and 4h, read
+// through the Hessian, must leave a Newton step and a step-size shift
+// below 1e-3 in z (Result.Gradient, Result.Converged, a warning
+// otherwise). The Laplace posterior covariance is 2·H⁻¹ from a
+// finite-difference Hessian at the mode. Sampling-importance-resampling
+// (proposals from the Laplace normal with doubled covariance, seeded)
+// weighs the proposals by posterior over proposal density: the weighted
+// proposals give the posterior mean (Result.EtaMean) and the SIR
+// intervals (weighted quantiles), and a systematic resample with
+// replacement gives Result.Draws for forecasts.
 //
 // Observations below the ANC assay's limit of quantification (ANCLowerLOQ,
 // 100 cells/µL, or flagged BelowLOQ) enter with Beal's M3 likelihood; INR
