@@ -6,10 +6,11 @@ import "math"
 // gets the weight w (modelRecord.MLPWeight) and the message-passing
 // members' mean 1 − w. Within a half every member counts equally, so each
 // MLP member has weight w/nMLP and each graph member (1 − w)/nGraph in the
-// mean, the spread and the attributions. Regression hybrids fit w on the
-// validation split (least squares, clipped to [0, 1]); records from before
-// the weight, classification hybrids and single-kind models weight every
-// member equally (w = nMLP/(nMLP + nGraph), 0.5 for a hybrid).
+// mean, the spread and the attributions. Training stores no weight: a
+// weight fitted on the validation split (least squares) tied the even
+// blend on ESOL and was removed (RESULTS.md, "ESOL, second round"), so
+// every member counts equally (w = nMLP/(nMLP + nGraph), 0.5 for a hybrid);
+// a stored weight is still honoured.
 
 // halfSums holds, per row and task, the sums of the MLP members'
 // predictions (target units) and of their squares, and the same for the
@@ -90,7 +91,7 @@ func (h halfSums) halfMeans() (mlp, graph []float64) {
 }
 
 // graphExtras is how many leading standardised descriptors the
-// message-passing members read (TrainInput.graphDesc can give them a
+// message-passing members read (the recipe's graphDesc can give them a
 // smaller descriptor set than the MLP members'); all of them in records
 // that do not say.
 func (m *Model) graphExtras() int {

@@ -132,12 +132,13 @@ type modelRecord struct {
 	// Graph configures the message-passing members (ArchMPNN, ArchHybrid).
 	Graph *mpnn.Config `json:"graph,omitempty"`
 	// MLPWeight is a hybrid's weight of the MLP half (the message-passing
-	// half gets 1 − MLPWeight), fitted on the validation split; nil
-	// (records from before it, classification) weights every member alike.
+	// half gets 1 − MLPWeight); nil (every model trained now) weights
+	// every member alike (blend.go).
 	MLPWeight *float64 `json:"mlpWeight,omitempty"`
 	// Refit says the members were retrained on the training and
 	// validation rows after the early-stopped ensemble calibrated the
-	// record on the validation rows (TrainInput.refit); TrainSMILES then
+	// record on the validation rows (the recipe's refit, split "full");
+	// TrainSMILES then
 	// lists both parts.
 	Refit bool `json:"refit,omitempty"`
 }
