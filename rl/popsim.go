@@ -79,13 +79,10 @@ func runPopulationSim(ctx context.Context, in PopulationSimInput, progress func(
 	if err != nil {
 		return nil, err
 	}
-	seed := uint64(in.Population.Seed)*0x9e3779b97f4a7c15 + 0x9051
+	seed := popSimSeed(in)
 	out := make([]dosing.PopulationArmResult, 0, len(in.Arms))
 	for i, a := range in.Arms {
-		a.Monitoring = mon
-		if mon == dosing.MonitoringProtocol && a.Regimen.Policy != nil {
-			a.Monitoring = dosing.MonitoringOutpatient
-		}
+		a = popSimArm(a, mon)
 		res, err := dosing.SimulatePopulation(ctx, dosing.PopulationSimInput{Model: m.ID, Patients: pats, Arms: []dosing.PopulationArm{a}, Days: in.Days, Seed: seed, Variability: in.Variability})
 		if err != nil {
 			if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "arms[0]: ") {
@@ -99,4 +96,20 @@ func runPopulationSim(ctx context.Context, in PopulationSimInput, progress func(
 		}
 	}
 	return out, nil
+}
+
+// popSimSeed is the base seed of a population simulation (patient k draws
+// from it plus k).
+func popSimSeed(in PopulationSimInput) uint64 {
+	return uint64(in.Population.Seed)*0x9e3779b97f4a7c15 + 0x9051
+}
+
+// popSimArm gives an arm the simulation's schedule: a shared one, or under
+// PROTOCOL each method its own and learned policies OUTPATIENT.
+func popSimArm(a dosing.PopulationArm, mon dosing.Monitoring) dosing.PopulationArm {
+	a.Monitoring = mon
+	if mon == dosing.MonitoringProtocol && a.Regimen.Policy != nil {
+		a.Monitoring = dosing.MonitoringOutpatient
+	}
+	return a
 }

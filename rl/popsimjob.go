@@ -132,9 +132,7 @@ func (s *Service) runPopulationSimJob(ctx context.Context, h *jobs.Handle) error
 	if err != nil {
 		return err
 	}
-	res, err := runPopulationSim(ctx, in, func(done, total int, arm string) {
-		h.Progress(ctx, float64(done)/float64(total), "arm "+arm)
-	})
+	res, err := s.populationSimResult(ctx, h, in)
 	if err != nil {
 		return err
 	}

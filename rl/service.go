@@ -85,7 +85,7 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.Jobs.Register(jobs.Kind{Name: KindEvaluation, Run: s.runEvaluationJob, Shard: s.evaluationShard}); err != nil {
 		return nil, err
 	}
-	if err := cfg.Jobs.Register(jobs.Kind{Name: KindPopulationSim, Run: s.runPopulationSimJob}); err != nil {
+	if err := cfg.Jobs.Register(jobs.Kind{Name: KindPopulationSim, Run: s.runPopulationSimJob, Shard: s.popSimShard}); err != nil {
 		return nil, err
 	}
 	return s, nil

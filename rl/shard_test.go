@@ -165,3 +165,61 @@ func FuzzDecodeShard(f *testing.F) {
 		_ = encodeShard(recs)
 	})
 }
+
+// TestShardedPopulationSimMatchesOneProcess runs population simulations of
+// 10,500–11,000 patients (three shards, the last short) as jobs split into
+// shards on an in-process queue served by two runners over one store, and
+// compares every band and distribution with the one-piece simulation.
+func TestShardedPopulationSimMatchesOneProcess(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		req  PopulationSimRequest
+	}{
+		{"warfarin, outpatient", PopulationSimRequest{Model: dosing.WarfarinHamberg, Population: PopulationInput{Size: 11000, Seed: 3}, Days: 5,
+			Arms: []PopulationSimArm{{Name: "fixed", Method: dosing.MethodFixed}, {Name: "aurora", Method: dosing.MethodAurora}}, Monitoring: "OUTPATIENT", Variability: true}},
+		{"docetaxel, protocol", PopulationSimRequest{Model: dosing.DocetaxelFriberg, Population: PopulationInput{Size: 10500, Seed: 4}, Days: 2,
+			Arms: []PopulationSimArm{{Name: "grade4", Method: dosing.MethodReduceGrade4}}, Variability: true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if testing.Short() && tc.req.Model == dosing.DocetaxelFriberg {
+				t.Skip("docetaxel steps hourly: about 15 s on 2 busy cores; runs without -short")
+			}
+			db, err := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			q := jobs.NewMemQueue()
+			node := newShardNode(t, db, jobs.Config{Queue: q}, jobs.ServeConfig{Jobs: 1})
+			newShardNode(t, db, jobs.Config{Queue: q}, jobs.ServeConfig{Shards: 1})
+			newShardNode(t, db, jobs.Config{Queue: q}, jobs.ServeConfig{Shards: 1})
+			in, err := node.svc.resolvePopulationSim(ctx, tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !popSimShardable(in) {
+				t.Fatal("the case does not split into shards")
+			}
+			want, err := runPopulationSim(ctx, in, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps, err := node.svc.StartPopulationSimulation(ctx, "tester", tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j := waitJob(t, node.runner, ps.Job); j.State != jobs.Succeeded {
+				t.Fatalf("job %s %s", j.State, j.Error)
+			}
+			got, err := node.svc.PopulationSimulation(ctx, ps.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Arms, want) {
+				t.Errorf("arms differ from one process:\n got %+v\nwant %+v", got.Arms, want)
+			}
+		})
+	}
+}

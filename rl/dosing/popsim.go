@@ -100,32 +100,64 @@ func SimulatePopulation(ctx context.Context, in PopulationSimInput) ([]Populatio
 	}
 	out := make([]PopulationArmResult, 0, len(in.Arms))
 	for a, arm := range in.Arms {
-		res, err := simulateArm(ctx, m, in, arm)
+		sims, mon, err := simulateArm(ctx, m, in, arm)
 		if err != nil {
 			return nil, fmt.Errorf("arms[%d]: %w", a, err)
 		}
-		out = append(out, res)
+		out = append(out, SummarizePopulation(arm.Name, mon, sims, in.Days))
 	}
 	return out, nil
 }
 
-func simulateArm(ctx context.Context, m *DrugModel, in PopulationSimInput, arm PopulationArm) (PopulationArmResult, error) {
+// SimulatePopulationArm simulates every patient of in under in.Arms[arm]
+// as SimulatePopulation does (patient k with in.Seed+k) and returns the
+// trajectories unsummarized, with the schedule the arm followed. A slice
+// of the patients simulated with in.Seed plus its offset gives those
+// patients' trajectories exactly, so a population may be simulated in
+// parts and summarized whole (SummarizePopulation).
+func SimulatePopulationArm(ctx context.Context, in PopulationSimInput, arm int) ([]*Simulation, Monitoring, error) {
+	if err := CheckPopulationSim(len(in.Patients), len(in.Arms), in.Days); err != nil {
+		return nil, "", err
+	}
+	if arm < 0 || arm >= len(in.Arms) {
+		return nil, "", fmt.Errorf("arm %d of %d: %w", arm, len(in.Arms), errs.Invalid)
+	}
+	m, err := Model(in.Model)
+	if err != nil {
+		return nil, "", fmt.Errorf("model: %w", err)
+	}
+	sims, mon, err := simulateArm(ctx, m, in, in.Arms[arm])
+	if err != nil {
+		return nil, "", fmt.Errorf("arms[%d]: %w", arm, err)
+	}
+	return sims, mon, nil
+}
+
+// SummarizePopulation is an arm's result from its patients' trajectories
+// in patient order: the daily percentile bands and the endpoint
+// distributions (only Points' Hour and Observable, the outcomes,
+// len(Observations) and Endpoints are read).
+func SummarizePopulation(name string, mon Monitoring, sims []*Simulation, days int) PopulationArmResult {
+	return PopulationArmResult{Name: name, Monitoring: mon, Patients: len(sims), Bands: bands(sims, days), Endpoints: distributions(sims)}
+}
+
+func simulateArm(ctx context.Context, m *DrugModel, in PopulationSimInput, arm PopulationArm) ([]*Simulation, Monitoring, error) {
 	n := len(in.Patients)
 	w, d, err := newBatch(m, n)
 	if err != nil {
-		return PopulationArmResult{}, err
+		return nil, "", err
 	}
 	runs := make([]*simRun, n)
 	for k, p := range in.Patients {
 		if k%256 == 0 {
 			if err := ctx.Err(); err != nil {
-				return PopulationArmResult{}, err
+				return nil, "", err
 			}
 		}
 		r, err := newSimRun(SimulationInput{Model: m.ID, Patient: *p, Regimen: arm.Regimen, Days: in.Days, Seed: in.Seed + uint64(k),
 			Variability: in.Variability, Monitoring: arm.Monitoring}, &simulator{w: w, d: d, i: k, noisy: in.Variability})
 		if err != nil {
-			return PopulationArmResult{}, fmt.Errorf("patients[%d]: %w", k, err)
+			return nil, "", fmt.Errorf("patients[%d]: %w", k, err)
 		}
 		runs[k] = r
 	}
@@ -147,17 +179,16 @@ func simulateArm(ctx context.Context, m *DrugModel, in PopulationSimInput, arm P
 	wg.Wait()
 	for _, e := range errs {
 		if e != nil {
-			return PopulationArmResult{}, e
+			return nil, "", e
 		}
 	}
 	sims := make([]*Simulation, n)
 	for k, r := range runs {
 		if sims[k], err = r.finish(in.Days); err != nil {
-			return PopulationArmResult{}, fmt.Errorf("patients[%d]: %w", k, err)
+			return nil, "", fmt.Errorf("patients[%d]: %w", k, err)
 		}
 	}
-	return PopulationArmResult{Name: arm.Name, Monitoring: runs[0].sched.Kind(), Patients: n,
-		Bands: bands(sims, in.Days), Endpoints: distributions(sims)}, nil
+	return sims, runs[0].sched.Kind(), nil
 }
 
 // runRange steps patients [lo, hi) of a shared batch through days:
