@@ -223,3 +223,28 @@ func TestShardedPopulationSimMatchesOneProcess(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDecodePopSimShard: any bytes and shape decode or give an error
+// wrapping ErrInvalid, never a panic.
+func FuzzDecodePopSimShard(f *testing.F) {
+	sims := [][]*dosing.Simulation{{{Points: []dosing.SimPoint{{Hour: 0, Observable: 1}, {Hour: 24, Observable: 2}}, TimeInRange: 0.5,
+		Observations: make([]dosing.Observation, 2), Endpoints: &dosing.Endpoints{Grade4: true}}}}
+	b, err := encodePopSimShard(sims, []dosing.Monitoring{dosing.MonitoringDaily}, 1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	got, mons, err := decodePopSimShard(b, 1, 1, 1)
+	if err != nil || mons[0] != dosing.MonitoringDaily || got[0][0].TimeInRange != 0.5 || len(got[0][0].Observations) != 2 || !got[0][0].Endpoints.Grade4 {
+		f.Fatalf("round trip: %v %v %+v", err, mons, got)
+	}
+	f.Add(b, 1, 1, 1)
+	f.Add([]byte{3, 'a', 'b'}, 2, 1, 0)
+	f.Fuzz(func(t *testing.T, b []byte, arms, n, days int) {
+		if arms < 0 || n < 0 || days < 0 || arms > 8 || n > 64 || days > 64 {
+			return
+		}
+		if _, _, err := decodePopSimShard(b, arms, n, days); err != nil && !errors.Is(err, store.ErrInvalid) {
+			t.Fatal(err)
+		}
+	})
+}
