@@ -15,6 +15,7 @@ var (
 	mipdPatients = flag.Int("mipd.patients", 1000, "held-out patients of the -mipd.goal evaluation")
 	mipdIters    = flag.Int("mipd.iters", 40, "training iterations of the -mipd.goal policy (0: evaluate map-bayes and the protocols only)")
 	mipdEnvs     = flag.Int("mipd.envs", 64, "parallel patients per training iteration of the -mipd.goal policy")
+	mipdLR       = flag.Float64("mipd.lr", 0, "learning rate of the -mipd.goal policy (0: PPO's default)")
 )
 
 // TestMIPDGoal is issue 26's goal, measured: warfarin under equal
@@ -38,6 +39,9 @@ func TestMIPDGoal(t *testing.T) {
 		tin := TrainingInput{Model: m.ID, Population: PopulationInput{Size: 10000, Seed: 1}, Iterations: *mipdIters, Seed: 1,
 			Monitoring: string(dosing.MonitoringOutpatient), Posterior: true,
 			Hyperparameters: map[string]any{"envs": float64(*mipdEnvs), "checkpointEvery": 10.0}}
+		if *mipdLR > 0 {
+			tin.Hyperparameters["learningRate"] = *mipdLR
+		}
 		start := time.Now()
 		run, err := h.svc.StartTraining(ctx, "goal", tin)
 		if err != nil {
