@@ -3,6 +3,7 @@ package rl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -247,4 +248,55 @@ func FuzzDecodePopSimShard(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// BenchmarkShardedEvaluation measures an evaluation job of 10,000 virtual
+// patients (warfarin, 2 arms, 7 days) with its shards computed by 1 and 2
+// goroutines of one runner (no queue): the scaling the split allows before
+// any network or store is involved.
+func BenchmarkShardedEvaluation(b *testing.B) {
+	for _, conc := range []int{1, 2} {
+		b.Run(fmt.Sprintf("shards=%d", conc), func(b *testing.B) {
+			ctx := context.Background()
+			db, err := store.Open(store.Config{Dir: b.TempDir(), GCInterval: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			r, err := jobs.New(jobs.Config{DB: db, ShardConcurrency: conc})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Shutdown(ctx)
+			svc, err := New(Config{DB: db, Jobs: r})
+			if err != nil {
+				b.Fatal(err)
+			}
+			in := EvaluationInput{Model: dosing.WarfarinHamberg, Baselines: []string{dosing.MethodFixed, dosing.MethodAurora},
+				Population: PopulationInput{Size: 10000}, Days: 7}
+			b.ResetTimer()
+			start := time.Now()
+			for i := range b.N {
+				in.Population.Seed = int64(i + 1)
+				ev, err := svc.EvaluatePolicy(ctx, "bench", in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					j, err := r.Get(ctx, ev.Job)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if j.State.Final() {
+						if j.State != jobs.Succeeded {
+							b.Fatalf("%s %s", j.State, j.Error)
+						}
+						break
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			b.ReportMetric(float64(in.Population.Size*b.N)/time.Since(start).Seconds(), "patients/s")
+		})
+	}
 }
