@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -437,4 +438,38 @@ func FuzzParseBody(f *testing.F) {
 			t.Fatalf("%q does not round-trip: %q %d %v", body, id2, i2, err)
 		}
 	})
+}
+
+// TestResubmitQueued: a job persisted QUEUED whose submit never reached the
+// queue (Enqueue without Launch, as when NATS was down) is submitted again
+// by a serving runner and runs once.
+func TestResubmitQueued(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, err := New(Config{DB: db, Queue: NewMemQueue()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(ctx)
+	var runs atomic.Int32
+	r.Register(Kind{Name: "once", Run: func(ctx context.Context, h *Handle) error { runs.Add(1); return nil }})
+	var j Job
+	if err := db.Update(ctx, func(tx *store.Txn) error { j, err = r.Enqueue(tx, "once", "u", nil); return err }); err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); r.Serve(sctx, ServeConfig{Jobs: 1, Resubmit: 100 * time.Millisecond}) }()
+	defer func() { cancel(); <-done }()
+	if got := waitFinal(t, r, j.ID, 5*time.Second); got.State != Succeeded {
+		t.Fatalf("resubmitted job: %s %s", got.State, got.Error)
+	}
+	time.Sleep(300 * time.Millisecond) // further resubmits would run it again
+	if n := runs.Load(); n != 1 {
+		t.Errorf("ran %d times", n)
+	}
 }

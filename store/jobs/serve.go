@@ -20,6 +20,10 @@ type ServeConfig struct {
 	Jobs int
 	// Shards is how many shards it computes at once; 0 takes none.
 	Shards int
+	// Resubmit is how often QUEUED jobs that no runner ever claimed (their
+	// submit failed, e.g. NATS was down) are submitted again; default one
+	// minute, negative never.
+	Resubmit time.Duration
 }
 
 // Serve takes jobs and shards from the Queue until ctx ends or Shutdown,
@@ -44,8 +48,45 @@ func (r *Runner) Serve(ctx context.Context, sc ServeConfig) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); r.takeLoop(ctx, sc.Shards, true) }()
 	}
+	if sc.Resubmit == 0 {
+		sc.Resubmit = time.Minute
+	}
+	if sc.Jobs > 0 && sc.Resubmit > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.resubmitLoop(ctx, sc.Resubmit) }()
+	}
 	wg.Wait()
 	return nil
+}
+
+// resubmitLoop submits again, every period, the QUEUED jobs older than a
+// period that no runner ever claimed; a second submit of a queued job is a
+// no-op or dropped by the claim.
+func (r *Runner) resubmitLoop(ctx context.Context, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if r.stopped() {
+			return
+		}
+		queued, err := r.List(ctx, Queued, "", 1000)
+		if err != nil {
+			r.log.Warn("job resubmit", "err", err)
+			continue
+		}
+		for _, j := range queued {
+			if j.LeaseUntil == nil && time.Since(j.CreatedAt) > period {
+				if err := r.q.Submit(ctx, j.ID); err != nil {
+					r.log.Warn("job resubmit", "job", j.ID, "err", err)
+				}
+			}
+		}
+	}
 }
 
 // stopped reports whether the runner no longer takes work.
@@ -171,7 +212,9 @@ func (r *Runner) claim(d Delivery) (j Job, verdict string, err error) {
 		case j.State.Final():
 			verdict = "finished"
 			return nil
-		case j.State == Running && j.LeaseUntil != nil && now.Before(*j.LeaseUntil) && d.Attempt() == 1:
+		case j.LeaseUntil != nil && now.Before(*j.LeaseUntil) && d.Attempt() == 1:
+			// A first delivery of a job under a live lease is a second
+			// submit of a job another runner claimed (QUEUED or RUNNING).
 			verdict = "held by another runner"
 			return nil
 		case d.Attempt() > MaxDeliveries:
