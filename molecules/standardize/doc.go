@@ -47,6 +47,10 @@
 //
 // Work is bounded: each application looks at most MaxMatches matches of a
 // transform, a transform is applied at most 20 times in a row and the
-// normalizer restarts at most 200 times, as in RDKit; ctx is checked
-// between applications.
+// normalizer restarts at most 200 times, as in RDKit; every candidate
+// product is a rewrite (written and parsed again), RDKit's exact choice
+// among the matches holds while rewrites × atoms stay under
+// ExactRewriteAtoms, after which every non-overlapping site of a rule is
+// rewritten at once, and a molecule needing more than MaxRewrites is
+// refused. ctx is checked between applications.
 package standardize

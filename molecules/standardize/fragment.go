@@ -26,7 +26,9 @@ func (s *Standardizer) largestFragment(ctx context.Context, m *molecules.Mol) (*
 		}
 		f, err := s.parser.Parse(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("standardize: a fragment does not parse alone: %w", err)
+			// The canonical SMILES of some molecules does not read back
+			// (RDKit writes c1cc$c1 as C1$CC=C1): no place in the input.
+			return nil, nil, &molecules.SMILESError{Position: -1, Msg: "a fragment of the molecule does not parse on its own, so no largest fragment can be chosen"}
 		}
 		n := 0
 		for i := range f.Atoms {

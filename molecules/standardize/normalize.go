@@ -88,10 +88,34 @@ func compileTransforms() ([]transform, error) {
 	return out, nil
 }
 
+// Work bounds of the normalizer. Every candidate product is written and
+// parsed again (a rewrite, about linear in the atoms). While the rewrites
+// times the atoms stay under ExactRewriteAtoms a molecule gets RDKit's
+// rule exactly: of all matches, the product whose canonical SMILES sorts
+// first. Past it a transform is applied at every site that shares no atom
+// with another in one rewrite (the same result unless two sites of one
+// rule overlap; if that product does not sanitize, the first site alone),
+// and past MaxRewrites the molecule is refused, so a molecule with hundreds
+// of sites costs milliseconds to a second, never minutes.
+const (
+	ExactRewriteAtoms = 20_000
+	MaxRewrites       = 4096
+)
+
+// errTooComplex refuses a molecule over MaxRewrites.
+var errTooComplex = &molecules.SMILESError{Position: -1, Msg: fmt.Sprintf("standardization needs more than %d rewrites (limit MaxRewrites)", MaxRewrites)}
+
+// normalizer is one normalize call and its rewrite count.
+type normalizer struct {
+	s        *Standardizer
+	rewrites int
+}
+
 // normalize is Normalizer::normalize: transforms in order, each applied
 // until it no longer matches; after a change the list starts again. A
 // product seen before ends the rule (RDKit's guard against cycles).
 func (s *Standardizer) normalize(ctx context.Context, m *molecules.Mol) (*molecules.Mol, []Step, error) {
+	n := &normalizer{s: s}
 	seen := map[string]bool{}
 	var steps []Step
 	for restart := 0; restart < 200; restart++ {
@@ -100,7 +124,10 @@ func (s *Standardizer) normalize(ctx context.Context, m *molecules.Mol) (*molecu
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
 			}
-			out, smi, ok := s.applyTransform(ctx, m, &s.transforms[i])
+			out, smi, ok := n.applyTransform(ctx, m, &s.transforms[i])
+			if n.rewrites > MaxRewrites {
+				return nil, nil, errTooComplex
+			}
 			if ok && !seen[smi] {
 				seen[smi] = true
 				m = out
@@ -119,10 +146,10 @@ func (s *Standardizer) normalize(ctx context.Context, m *molecules.Mol) (*molecu
 // applyTransform is Normalizer::applyTransform: the transform applied up
 // to 20 times in a row, each time taking the product whose canonical
 // SMILES sorts first among the matches whose product sanitizes.
-func (s *Standardizer) applyTransform(ctx context.Context, m *molecules.Mol, t *transform) (*molecules.Mol, string, bool) {
+func (n *normalizer) applyTransform(ctx context.Context, m *molecules.Mol, t *transform) (*molecules.Mol, string, bool) {
 	cur, smi, changed := m, "", false
-	for i := 0; i < 20 && ctx.Err() == nil; i++ {
-		next, nsmi, ok := s.applyOnce(cur, t)
+	for i := 0; i < 20 && ctx.Err() == nil && n.rewrites <= MaxRewrites; i++ {
+		next, nsmi, ok := n.applyOnce(cur, t)
 		if !ok {
 			break
 		}
@@ -131,12 +158,20 @@ func (s *Standardizer) applyTransform(ctx context.Context, m *molecules.Mol, t *
 	return cur, smi, changed
 }
 
-func (s *Standardizer) applyOnce(m *molecules.Mol, t *transform) (*molecules.Mol, string, bool) {
+func (n *normalizer) applyOnce(m *molecules.Mol, t *transform) (*molecules.Mol, string, bool) {
 	var maps [][]int32
 	m.Match(t.pat, func(mp []int32) bool {
 		maps = append(maps, append([]int32(nil), mp...))
 		return len(maps) < MaxMatches
 	})
+	if len(maps) == 0 {
+		return nil, "", false
+	}
+	if n.rewrites*len(m.Atoms) > ExactRewriteAtoms {
+		if out, smi, ok := n.applyAll(m, t, maps); ok {
+			return out, smi, true
+		}
+	}
 	var best *molecules.Mol
 	bestSMI := ""
 	for _, mp := range maps {
@@ -144,15 +179,52 @@ func (s *Standardizer) applyOnce(m *molecules.Mol, t *transform) (*molecules.Mol
 		if !t.edit(c, mp) {
 			continue
 		}
-		out, smi, err := s.reparse(c)
+		n.rewrites++
+		out, smi, err := n.s.reparse(c)
 		if err != nil {
 			continue
 		}
 		if best == nil || smi < bestSMI {
 			best, bestSMI = out, smi
 		}
+		if n.rewrites*len(m.Atoms) > ExactRewriteAtoms {
+			break // the first product that sanitizes
+		}
 	}
 	return best, bestSMI, best != nil
+}
+
+// applyAll applies t at every match that shares no atom with an earlier
+// one, in one rewrite.
+func (n *normalizer) applyAll(m *molecules.Mol, t *transform, maps [][]int32) (*molecules.Mol, string, bool) {
+	c := m.Clone()
+	used := make([]bool, len(m.Atoms))
+	edited := 0
+	for _, mp := range maps {
+		free := true
+		for _, a := range mp {
+			free = free && !used[a]
+		}
+		if !free {
+			continue
+		}
+		if !t.edit(c, mp) {
+			return nil, "", false
+		}
+		for _, a := range mp {
+			used[a] = true
+		}
+		edited++
+	}
+	if edited < 2 {
+		return nil, "", false
+	}
+	n.rewrites++
+	out, smi, err := n.s.reparse(c)
+	if err != nil {
+		return nil, "", false
+	}
+	return out, smi, true
 }
 
 // edit applies the transform's product to the matched atoms of c.

@@ -180,7 +180,7 @@ def main():
     seen, byKind = set(), {}
     for smi in pool:
         smi = smi.strip()
-        if not smi or smi in seen or len(smi) > 200:
+        if not smi or smi in seen or len(smi) > 200:  # pool only; the hand list has longer ones
             continue
         seen.add(smi)
         k = kinds(smi)
@@ -191,6 +191,10 @@ def main():
     rng = random.Random(25)
     caps = {"salt": 300, "charged": 250, "sulfoxide": 60, "plain": 150}
     chosen = [s.strip() for s in HAND.strip().splitlines() if s.strip()]
+    # Molecules with many sites of one rule, past the exact-rule budget of
+    # package standardize (it then rewrites every free site at once).
+    for n in (50, 150):
+        chosen += ["C" + "S(=O)C" * n, "C" + "C(N)=[N+](C)C" * (n // 2), "[O-]C=CC=[N+](C)C." * (n // 5) + "C"]
     have = set(chosen)
     for kind in ("salt", "charged", "sulfoxide", "plain"):
         lst = byKind.get(kind, [])
