@@ -88,8 +88,8 @@ type Store struct {
 	parser *molecules.Parser
 	std    *standardize.Standardizer
 	now    func() time.Time
-	// mu serializes uploads and deletes, so that the per-owner name check
-	// and the write it guards are one step.
+	// mu serializes deletes. Uploads run in parallel: each checks its
+	// name again in the transaction that commits it.
 	mu sync.Mutex
 }
 

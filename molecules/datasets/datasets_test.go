@@ -315,3 +315,36 @@ func TestLimitAfterStagedChunksLeavesNothing(t *testing.T) {
 		t.Fatalf("%d keys under ds/ after a refused upload (%v)", keys, err)
 	}
 }
+
+// TestConcurrentSameName: two uploads of one name by one owner at once
+// store one dataset; the other answers a conflict and stores nothing.
+func TestConcurrentSameName(t *testing.T) {
+	s, _ := newStore(t, Limits{})
+	ctx := as("T1", "chemist")
+	var b strings.Builder
+	b.WriteString("smiles,y\n")
+	for i := 0; i < 3000; i++ {
+		b.WriteString("CCO,1\n")
+	}
+	errc := make(chan error, 2)
+	for k := 0; k < 2; k++ {
+		go func() {
+			_, err := s.Upload(ctx, Input{Name: "same", SMILESColumn: "smiles", Targets: []string{"y"}, Task: Regression}, strings.NewReader(b.String()))
+			errc <- err
+		}()
+	}
+	e1, e2 := <-errc, <-errc
+	conflicts := 0
+	for _, err := range []error{e1, e2} {
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			conflicts++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	l, err := s.List(ctx)
+	if err != nil || len(l) != 1 || conflicts != 1 {
+		t.Fatalf("%d datasets, %d conflicts (%v %v)", len(l), conflicts, e1, e2)
+	}
+}

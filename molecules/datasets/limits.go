@@ -48,6 +48,7 @@ type boundedReader struct {
 	lineLen  int   // bytes of the current line so far
 }
 
+// Read reads from the file and refuses it once a limit is passed.
 func (b *boundedReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	b.n += int64(n)

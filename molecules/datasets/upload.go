@@ -69,8 +69,6 @@ func (s *Store) Upload(ctx context.Context, in Input, r io.Reader) (Result, erro
 	if err := s.checkInput(in); err != nil {
 		return Result{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	owner, _ := caller(ctx)
 	if err := s.checkName(ctx, owner, in.Name); err != nil {
 		return Result{}, err
@@ -104,7 +102,15 @@ func (s *Store) Upload(ctx context.Context, in Input, r io.Reader) (Result, erro
 		Changed: u.res.Standardized, Hash: hex.EncodeToString(u.sum.Sum(nil)), Bytes: br.n, Chunks: u.chunks,
 		CreatedAt: s.now().UTC().Format(time.RFC3339)}
 	st.Touch("dataset:" + id)
-	if err := st.Commit(ctx, func(tx *store.Txn) error { return tx.Put(metaKey(id), d) }); err != nil {
+	// The name is checked again in the commit's own transaction: an
+	// upload of the same name that committed meanwhile wins.
+	err = st.Commit(ctx, func(tx *store.Txn) error {
+		if err := nameFree(tx, owner, in.Name); err != nil {
+			return err
+		}
+		return tx.Put(metaKey(id), d)
+	})
+	if err != nil {
 		return Result{}, err
 	}
 	u.res.Dataset, u.res.Committed = d, true
@@ -140,19 +146,22 @@ func (s *Store) checkInput(in Input) error {
 	return nil
 }
 
-// checkName refuses a name the owner already uses.
+// checkName refuses a name the owner already uses, before any row is read.
 func (s *Store) checkName(ctx context.Context, owner, name string) error {
-	return s.db.View(ctx, func(tx *store.Txn) error {
-		return tx.Scan([]byte("ds/m/"), nil, func(r store.Record) error {
-			var d Dataset
-			if err := r.Decode(&d); err != nil {
-				return err
-			}
-			if d.Owner == owner && d.Name == name {
-				return fmt.Errorf("input.name: %w: a dataset of this name exists (id %s); delete it or choose another name", store.ErrConflict, d.ID)
-			}
-			return nil
-		})
+	return s.db.View(ctx, func(tx *store.Txn) error { return nameFree(tx, owner, name) })
+}
+
+// nameFree is the check of checkName inside tx.
+func nameFree(tx *store.Txn, owner, name string) error {
+	return tx.Scan([]byte("ds/m/"), nil, func(r store.Record) error {
+		var d Dataset
+		if err := r.Decode(&d); err != nil {
+			return err
+		}
+		if d.Owner == owner && d.Name == name {
+			return fmt.Errorf("input.name: %w: a dataset of this name exists (id %s); delete it or choose another name", store.ErrConflict, d.ID)
+		}
+		return nil
 	})
 }
 
