@@ -59,8 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "worker":
 		return workerCmd(ctx, args, log)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: server [serve|backup|restore|token create|token revoke|token list|audit verify] [flags]")
+		fmt.Fprintln(stdout, "usage: server [serve|backup|restore|token create|token revoke|token list|audit verify|worker|federate] [flags]")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q; try: serve, backup, restore, token, audit", cmd)
+	return fmt.Errorf("unknown command %q; try: serve, backup, restore, token, audit, worker, federate", cmd)
 }
