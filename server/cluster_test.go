@@ -367,3 +367,58 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestClusterTrainingResumes: a training job runs on a worker (the API
+// node takes no jobs) over PostgreSQL and NATS; the worker is killed with
+// SIGKILL after a checkpoint, and a worker started later gets the job by
+// redelivery and resumes from the checkpoint: the first iterations keep
+// the dead worker's wall times (not recomputed) and the run completes.
+func TestClusterTrainingResumes(t *testing.T) {
+	pg := pgtest.Start(t, pgtest.Options{Fast: true})
+	pgURL := pg.NewDB(t)
+	natsURL := startNATS(t)
+	common := []string{"-store", pgURL, "-nats", natsURL, "-nats-ack-wait", "2s"}
+	dir := t.TempDir()
+	node := startProc(t, listenRe, append([]string{"serve", "-data", dir, "-addr", "127.0.0.1:0", "-demo=false", "-jobs", "0", "-shards", "0"}, common...)...)
+	tok, err := os.ReadFile(dir + "/admin.token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(string(tok))
+	worker := func() *child {
+		return startProc(t, workerReadyRe, append([]string{"worker", "-data", t.TempDir(), "-jobs", "1", "-shards", "0"}, common...)...)
+	}
+	first := worker()
+	in := trainingInput(60, nil)
+	in["in"].(map[string]any)["hyperparameters"].(map[string]any)["checkpointEvery"] = 2
+	run := must(t, node.addr, token, startTrainingQ, in)["startTraining"].(map[string]any)
+	const runQ = `query($id: ID!) { trainingRun(id: $id) { iteration metrics { seconds } job { id state } } }`
+	var seconds0 any
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		r := must(t, node.addr, token, runQ, map[string]any{"id": run["id"]})["trainingRun"].(map[string]any)
+		if it := r["iteration"].(float64); it >= 4 && it < 50 {
+			seconds0 = r["metrics"].([]any)[0].(map[string]any)["seconds"]
+			break
+		}
+		if time.Now().After(deadline) || r["job"].(map[string]any)["state"] == "SUCCEEDED" {
+			t.Fatalf("no kill point: %v", r["iteration"])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	first.cmd.Process.Kill()
+	<-first.done
+	worker()
+	j := jobState(t, node.addr, token, run["job"].(map[string]any)["id"].(string), "SUCCEEDED", "FAILED", "CANCELLED")
+	if j["state"] != "SUCCEEDED" {
+		t.Fatalf("training after the worker's death: %v", j)
+	}
+	r := must(t, node.addr, token, runQ, map[string]any{"id": run["id"]})["trainingRun"].(map[string]any)
+	ms := r["metrics"].([]any)
+	if r["iteration"].(float64) != 60 || len(ms) != 60 {
+		t.Fatalf("resumed run: iteration %v, %d metrics", r["iteration"], len(ms))
+	}
+	if got := ms[0].(map[string]any)["seconds"]; got != seconds0 {
+		t.Errorf("iteration 1 took %v, the dead worker measured %v: training restarted instead of resuming", got, seconds0)
+	}
+}
