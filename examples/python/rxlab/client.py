@@ -583,7 +583,7 @@ class Client:
 
 # ---------------------------------------------------------------------- documents
 
-_JOB_FIELDS = "id kind state progress message error createdAt finishedAt"
+_JOB_FIELDS = "id kind state progress message error result createdAt finishedAt"
 _DISCLOSURE = "disclosure { exact noiseSigma threshold countsSpent repeated valueBounds }"
 _COUNT_FIELDS = """count display suppressed %s
     attrition { rule remaining alone display }
