@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,5 +128,56 @@ func TestSQLServerCrash(t *testing.T) {
 	}
 	if got, err := fresh.VerifyAudit(context.Background()); err != nil || got != n+1 {
 		t.Fatalf("VerifyAudit after the crash = %d, %v", got, err)
+	}
+}
+
+// TestSQLStageCleanup: a committed stage leaves no rows once its cleanup
+// ran (Close waits for it), and a stage abandoned by a crash is dropped by
+// the next Open once its head is an hour old, head and rows.
+func TestSQLStageCleanup(t *testing.T) {
+	srv := sharedPG.Get(t)
+	ctx := context.Background()
+	url := srv.NewDB(t)
+	name := dbName(url)
+	count := func() string {
+		out, err := srv.PsqlDB(name, "SELECT (SELECT count(*) FROM rx_stage) || '/' || (SELECT count(*) FROM rx_stage_head)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out)
+	}
+	db, err := store.Open(store.Config{URL: url, GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, commit := range []bool{true, false} {
+		st, err := db.BeginStage(ctx, "cleanup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 31000; i++ { // one batch flushed
+			st.Put([]byte("s/"+store.Hex16(uint64(i))), i)
+		}
+		if commit {
+			if err := st.Commit(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	db.Close() // the uncommitted stage is left as a crash would leave it
+	if got := count(); got != "30000/1" {
+		t.Fatalf("stage rows/heads after close = %s, want 30000/1 (the abandoned stage only)", got)
+	}
+	again := mustOpen(t, store.Config{URL: url, GCInterval: -1})
+	if got := count(); got != "30000/1" {
+		t.Fatalf("a fresh stage's rows were dropped at Open: %s", got)
+	}
+	again.Close()
+	if _, err := srv.PsqlDB(name, "UPDATE rx_stage_head SET touched = now() - interval '2 hours'"); err != nil {
+		t.Fatal(err)
+	}
+	mustOpen(t, store.Config{URL: url, GCInterval: -1})
+	if got := count(); got != "0/0" {
+		t.Fatalf("stage rows/heads after Open dropped the abandoned stage = %s, want 0/0", got)
 	}
 }

@@ -15,8 +15,8 @@ import (
 // SERIALIZABLE transaction that also runs the caller's final writes, the
 // audit record and the change-feed row. No reader ever sees a stage in
 // part, so there is no overlay and no roll-forward; a crash leaves rows
-// that no commit references, dropped by the next maintenance pass of any
-// node (staleStage).
+// that no commit references, dropped with their head by the maintenance
+// pass of any node once the head is staleStage old.
 
 const (
 	opSQLDelete = 0
@@ -102,17 +102,39 @@ func keyHash(k []byte) uint64 {
 // dropStageBatch is how many staged rows one delete removes.
 const dropStageBatch = 10000
 
-// dropStage deletes a stage's rows in batches, then its head.
+// dropStage deletes a stage's rows in batches walking its primary key
+// (keys read in order after the last batch, then deleted by value: no
+// rescans over dead rows, and no transaction so large that a distributed
+// database would refuse it), then its head. The head goes last, so rows
+// never outlive it: a crash here leaves a head that dropStale finds.
 func (s *sqlStore) dropStage(id string) error {
 	ctx := context.Background()
+	after := []byte{}
 	for {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM rx_stage WHERE id = $1 AND key IN (SELECT key FROM rx_stage WHERE id = $1 LIMIT $2)`, id, dropStageBatch)
+		rows, err := s.pool.Query(ctx, `SELECT key FROM rx_stage WHERE id = $1 AND key > $2 ORDER BY key LIMIT $3`, id, after, dropStageBatch)
 		if err != nil {
 			return fmt.Errorf("store: drop stage: %w", err)
 		}
-		if tag.RowsAffected() == 0 {
+		var keys [][]byte
+		for rows.Next() {
+			var k []byte
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: drop stage: %w", err)
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: drop stage: %w", err)
+		}
+		if len(keys) == 0 {
 			break
 		}
+		if _, err := s.pool.Exec(ctx, `DELETE FROM rx_stage WHERE id = $1 AND key = ANY($2)`, id, keys); err != nil {
+			return fmt.Errorf("store: drop stage: %w", err)
+		}
+		after = keys[len(keys)-1]
 	}
 	if _, err := s.pool.Exec(ctx, `DELETE FROM rx_stage_head WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("store: drop stage: %w", err)
@@ -120,29 +142,26 @@ func (s *sqlStore) dropStage(id string) error {
 	return nil
 }
 
-// dropStale drops stages abandoned by a crashed process and the rows of
-// committed or aborted stages whose cleanup did not finish.
+// dropStale drops the stages whose head has not moved for staleStage:
+// abandoned by a crashed process, or committed and aborted ones whose
+// cleanup did not finish. A live stage's head moves at every batch and at
+// its commit.
 func (s *sqlStore) dropStale(ctx context.Context) error {
 	var ids []string
-	collect := func(sql string, args ...any) error {
-		rows, err := s.pool.Query(ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rows.Err()
-	}
-	if err := collect(`SELECT id FROM rx_stage_head WHERE touched < $1`, time.Now().Add(-staleStage)); err != nil {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM rx_stage_head WHERE touched < $1`, time.Now().Add(-staleStage))
+	if err != nil {
 		return fmt.Errorf("store: find abandoned stages: %w", err)
 	}
-	if err := collect(`SELECT DISTINCT id FROM rx_stage WHERE id NOT IN (SELECT id FROM rx_stage_head)`); err != nil {
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: find abandoned stages: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: find abandoned stages: %w", err)
 	}
 	for _, id := range ids {
@@ -176,7 +195,9 @@ func (s *Stage) commitSQL(ctx context.Context, final func(tx *Txn) error) error 
 		for _, stmt := range []string{
 			`DELETE FROM rx_kv WHERE key IN (SELECT key FROM rx_stage WHERE id = $1 AND op = 0)`,
 			`INSERT INTO rx_kv (key, val) SELECT key, val FROM rx_stage WHERE id = $1 AND op = 1 ON CONFLICT (key) DO UPDATE SET val = excluded.val`,
-			`DELETE FROM rx_stage_head WHERE id = $1`,
+			// The head stays until the rows are gone (dropStage); its
+			// commit time keeps it from looking abandoned meanwhile.
+			`UPDATE rx_stage_head SET touched = now() WHERE id = $1`,
 		} {
 			if _, err := q.tx.Exec(q.ctx, stmt, s.id); err != nil {
 				return fmt.Errorf("store: stage %s: commit: %w", s.label, err)
