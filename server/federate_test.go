@@ -330,8 +330,16 @@ func fedPost(addr, token, query string, vars map[string]any) (map[string]any, er
 // BenchmarkFederatedCount measures a federated count over three loopback
 // sites (400/600/800 patients, clinician tokens) through the coordinator's
 // HTTP API; p50 and p99 are reported. Goal: p50 ≤ 50 ms.
+//
+// RXLAB_BENCH_SITE_PATIENTS=N seeds each site with N, 1.5 N and 2 N patients.
 func BenchmarkFederatedCount(b *testing.B) {
-	sites := []*testSite{startSite(b, "north", 400), startSite(b, "south", 600), startSite(b, "east", 800)}
+	n := 400
+	if v := os.Getenv("RXLAB_BENCH_SITE_PATIENTS"); v != "" {
+		if _, err := fmt.Sscan(v, &n); err != nil || n < 1 || n > 1_000_000 {
+			b.Fatalf("RXLAB_BENCH_SITE_PATIENTS=%q", v)
+		}
+	}
+	sites := []*testSite{startSite(b, "north", n), startSite(b, "south", n*3/2), startSite(b, "east", 2*n)}
 	toks := make([]string, 3)
 	for i, s := range sites {
 		toks[i] = s.token(b, auth.Clinician)
