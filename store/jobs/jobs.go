@@ -296,12 +296,15 @@ func (r *Runner) Enqueue(tx *store.Txn, kind, owner string, params any) (Job, er
 // Launch runs a job that Enqueue persisted, when a slot frees up. During
 // shutdown it does nothing: the job stays QUEUED for the next start.
 //
-// With a Queue the job is submitted there and runs on whichever runner takes
-// it; a failed submit leaves it QUEUED for Recover.
+// With a Queue the job is submitted there (waiting at most 5 s) and runs on
+// whichever runner takes it; a failed submit leaves it QUEUED, and serving
+// runners submit it again (Serve) as does Recover.
 func (r *Runner) Launch(j Job) {
 	if r.q != nil {
-		if err := r.q.Submit(context.Background(), j.ID); err != nil {
-			r.log.Error("job submit", "job", j.ID, "err", err)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := r.q.Submit(ctx, j.ID); err != nil {
+			r.log.Error("job submit failed; it stays QUEUED and is submitted again", "job", j.ID, "err", err)
 		}
 		return
 	}
