@@ -3,6 +3,7 @@ package cohorts
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/rxlab/rxlab/store"
@@ -39,7 +40,34 @@ func (s *Service) prepare(ctx context.Context, c *Criteria, pending *SavedCohort
 	if err := cost(c, s.limits, resolve, pending); err != nil {
 		return nil, err
 	}
+	e.expandAll(c)
 	return e, nil
+}
+
+// expandAll expands every coded condition and medication rule of c into
+// index keys through the vocabulary before evaluation starts (once per
+// query; the evaluator's memo then serves every use, attrition steps and
+// warnings included). Saved cohorts' rules are expanded on first use.
+func (e *evaluator) expandAll(c *Criteria) {
+	switch {
+	case c.All != nil || c.Any != nil:
+		for i := range c.All {
+			e.expandAll(&c.All[i])
+		}
+		for i := range c.Any {
+			e.expandAll(&c.Any[i])
+		}
+	case c.AtLeast != nil:
+		for i := range c.AtLeast.Of {
+			e.expandAll(&c.AtLeast.Of[i])
+		}
+	case c.Not != nil:
+		e.expandAll(c.Not)
+	case c.Condition != nil && !strings.EqualFold(c.Condition.System, SysText):
+		e.expandCode("c", c.Condition)
+	case c.Medication != nil && !strings.EqualFold(c.Medication.System, SysText):
+		e.expandCode("m", c.Medication)
+	}
 }
 
 // lookupCohort finds a saved cohort by id, or by name (its latest
