@@ -60,6 +60,7 @@ func TestTrainUploaded(t *testing.T) {
 	}{
 		{"default recipe", TrainInput{Dataset: id, Split: SplitRandom, Seed: 1, Ensemble: 2}, ArchMLP},
 		{"full split, refit", TrainInput{Dataset: id, Split: SplitFull, Seed: 2, Ensemble: 1, Epochs: 3}, ArchMLP},
+		{"message passing, scaffold split", TrainInput{Dataset: id, Split: SplitScaffold, Seed: 3, Ensemble: 1, Epochs: 2, MaxRows: 120, Arch: ArchMPNN}, ArchMPNN},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			j, err := s.Train(ctx, "u", c.in)
@@ -75,7 +76,7 @@ func TestTrainUploaded(t *testing.T) {
 				t.Fatal(err)
 			}
 			info := m.Info()
-			if info.Dataset != id || info.DatasetHash != res.Dataset.Hash || info.Task != Classification || info.Arch != c.arch || m.rec.DescSet != DescPhyschem {
+			if info.Dataset != id || info.DatasetHash != res.Dataset.Hash || info.Task != Classification || info.Arch != c.arch || m.rec.DescSet != DescPhyschem || (c.arch == ArchMPNN) != (len(m.graphs) == 1) {
 				t.Errorf("model %s: dataset %s hash %s task %s arch %s desc %d", info.ID, info.Dataset, info.DatasetHash, info.Task, info.Arch, m.rec.DescSet)
 			}
 			p, err := m.Predict(ctx, []string{"CCO"}, PredictOptions{NoAttributions: true})
