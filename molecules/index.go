@@ -17,7 +17,9 @@ import (
 // the threshold. Scans count popcount(query AND row) a chunk of rows at a
 // time with AVX-512 VPOPCNTDQ where the CPU has it (2048-bit rows: the
 // query held in four registers), else AVX2 (VPSHUFB nibble counts), else
-// unrolled math/bits counts; all give the same float64 similarities. It is safe for concurrent use.
+// unrolled math/bits counts; all give the same float64 similarities. The
+// large buckets' words are advised as huge-page memory (appendWords), since
+// a scan is a streaming read bound by memory bandwidth. It is safe for concurrent use.
 type Index struct {
 	mu      sync.RWMutex
 	nBits   int
@@ -69,7 +71,7 @@ func (x *Index) Add(id string, fp Fingerprint) error {
 	}
 	x.mu.Lock()
 	b := &x.buckets[c]
-	b.words = append(b.words, fp.Words...)
+	b.words = appendWords(b.words, fp.Words)
 	b.ids = append(b.ids, id)
 	b.seq = append(b.seq, int64(x.n))
 	x.n++
