@@ -282,7 +282,7 @@ func TestClusterEvaluationBadger(t *testing.T) {
 	c := &config{data: dir, smallCell: 11, concurrency: 1, timeout: time.Minute}
 
 	// The API node: runs jobs, computes no shards.
-	node, err := newRunner(ctx, db, &queueConfig{nats: natsURL, ackWait: time.Second}, 1, "node", log)
+	node, err := newRunner(ctx, db, &queueConfig{nats: natsURL, ackWait: time.Second}, 1, "node", "", log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,14 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 	} else {
 		log.Info("admin token file", "file", path)
 	}
-	qr, err := newRunner(ctx, db, &c.queue, c.concurrency, "node "+c.addr, log)
+	node := ""
+	if sc.URL != "" {
+		// Several nodes share an SQL store: each recovers only its own jobs.
+		if node, err = nodeID(c.data); err != nil {
+			return err
+		}
+	}
+	qr, err := newRunner(ctx, db, &c.queue, c.concurrency, "node "+c.addr, node, log)
 	if err != nil {
 		return err
 	}

@@ -48,8 +48,8 @@ type queuedRunner struct {
 
 // newRunner builds the job runner: on a NATS queue when q.nats is set,
 // else in this process.
-func newRunner(ctx context.Context, db *store.DB, q *queueConfig, conc int, name string, log *slog.Logger) (*queuedRunner, error) {
-	cfg := jobs.Config{DB: db, Concurrency: conc, Logger: log, ShardConcurrency: max(q.shards, 1)}
+func newRunner(ctx context.Context, db *store.DB, q *queueConfig, conc int, name, node string, log *slog.Logger) (*queuedRunner, error) {
+	cfg := jobs.Config{DB: db, Concurrency: conc, Logger: log, ShardConcurrency: max(q.shards, 1), Node: node}
 	qr := &queuedRunner{}
 	if q.nats != "" {
 		nq, err := jobs.NewNATSQueue(ctx, jobs.NATSConfig{URL: q.nats, AckWait: q.ackWait, Name: name})
@@ -161,7 +161,7 @@ func workerCmd(ctx context.Context, args []string, log *slog.Logger) error {
 // startWorker registers every job kind (the same wiring as an API node,
 // without the API) and starts taking work from the queue.
 func startWorker(ctx context.Context, c *config, q *queueConfig, db *store.DB, log *slog.Logger) (*queuedRunner, error) {
-	qr, err := newRunner(ctx, db, q, max(c.concurrency, 1), "worker", log)
+	qr, err := newRunner(ctx, db, q, max(c.concurrency, 1), "worker", "", log)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,9 @@ type Job struct {
 	// LeaseUntil is when the runner that holds the job (on a Queue) stops
 	// being presumed alive unless its heartbeat renews it.
 	LeaseUntil *time.Time `json:"leaseUntil,omitempty"`
+	// Node is the runner node that enqueued the job (Config.Node); empty
+	// on a store only one process uses.
+	Node string `json:"node,omitempty"`
 }
 
 // Handle is what a running job sees of itself.
@@ -158,6 +161,12 @@ type Config struct {
 	// ShardConcurrency bounds the shards this runner computes at once for
 	// its own jobs when there is no Queue; default 1.
 	ShardConcurrency int
+	// Node names this runner's node when several processes share the store
+	// (SQL) without a durable Queue. Its jobs carry it, and Recover then
+	// takes over only this node's jobs: another node's RUNNING job belongs
+	// to that node, which recovers it when it starts again. Empty (one
+	// process per store) recovers every job, as before.
+	Node string
 }
 
 // Runner executes jobs with bounded concurrency, first come first served.
@@ -165,6 +174,7 @@ type Runner struct {
 	db   *store.DB
 	log  *slog.Logger
 	conc int
+	node string
 
 	mu    sync.Mutex
 	kinds map[string]Kind
@@ -225,6 +235,7 @@ func New(cfg Config) (*Runner, error) {
 		db:      cfg.DB,
 		log:     log,
 		conc:    cfg.Concurrency,
+		node:    cfg.Node,
 		kinds:   map[string]Kind{},
 		running: map[string]context.CancelCauseFunc{},
 
@@ -288,7 +299,7 @@ func (r *Runner) Enqueue(tx *store.Txn, kind, owner string, params any) (Job, er
 	if err != nil {
 		return Job{}, err
 	}
-	j := Job{ID: fmt.Sprintf("J%d", n), Kind: kind, State: Queued, Owner: owner, Params: p, CreatedAt: time.Now().UTC()}
+	j := Job{ID: fmt.Sprintf("J%d", n), Kind: kind, State: Queued, Owner: owner, Params: p, CreatedAt: time.Now().UTC(), Node: r.node}
 	tx.Touch("job:" + j.ID)
 	return j, tx.Put(jobKey(j.ID), j)
 }
@@ -570,7 +581,9 @@ func (r *Runner) Cancel(ctx context.Context, id string) (Job, error) {
 // and continue from their own checkpoints; running jobs of other kinds are
 // marked FAILED with a message saying to start them again. Jobs of a kind no
 // longer registered fail too. Call it once at start-up after registering the
-// kinds; resumed counts the jobs launched again.
+// kinds; resumed counts the jobs launched again. On a store several nodes
+// share without a durable Queue (Config.Node set), only this node's jobs
+// are recovered.
 func (r *Runner) Recover(ctx context.Context) (resumed, failed int, err error) {
 	stale, err := r.List(ctx, "", "", 1<<30)
 	if err != nil {
@@ -593,6 +606,10 @@ func (r *Runner) Recover(ctx context.Context) (resumed, failed int, err error) {
 				}
 				resumed++
 			}
+			continue
+		}
+		if r.node != "" && j.Node != "" && j.Node != r.node {
+			// Another node's job on a shared store: it recovers its own.
 			continue
 		}
 		r.mu.Lock()

@@ -306,3 +306,51 @@ func TestResultID(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoverOnlyOwnNode: on a store several nodes share without a durable
+// queue, a node's Recover leaves another node's RUNNING and QUEUED jobs to
+// that node, and the node that enqueued a job recovers it when it restarts.
+func TestRecoverOnlyOwnNode(t *testing.T) {
+	ctx := context.Background()
+	db, _ := store.Open(store.Config{Dir: t.TempDir(), GCInterval: -1})
+	defer db.Close()
+	db.Update(ctx, func(tx *store.Txn) error {
+		tx.Put(jobKey("J1"), Job{ID: "J1", Kind: "resumable", State: Running, Node: "a", CreatedAt: time.Now()})
+		tx.Put(jobKey("J2"), Job{ID: "J2", Kind: "resumable", State: Queued, Node: "a", CreatedAt: time.Now()})
+		return tx.Put(jobKey("J3"), Job{ID: "J3", Kind: "resumable", State: Running, Node: "b", CreatedAt: time.Now()})
+	})
+	ran := make(chan string, 3)
+	newNode := func(node string) *Runner {
+		r, err := New(Config{DB: db, Node: node})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Register(Kind{Name: "resumable", Resumable: true, Run: func(ctx context.Context, h *Handle) error {
+			ran <- h.Job().ID
+			return nil
+		}})
+		return r
+	}
+	b := newNode("b")
+	if resumed, failed, err := b.Recover(ctx); err != nil || resumed != 1 || failed != 0 {
+		t.Fatalf("node b Recover = %d resumed, %d failed, %v; want only its own J3", resumed, failed, err)
+	}
+	waitState(t, b, "J3", Succeeded)
+	for _, id := range []string{"J1", "J2"} {
+		if j, _ := b.Get(ctx, id); j.State.Final() {
+			t.Errorf("node b finished node a's %s", id)
+		}
+	}
+	a := newNode("a")
+	if resumed, _, err := a.Recover(ctx); err != nil || resumed != 2 {
+		t.Fatalf("node a Recover = %d resumed, %v; want J1 and J2", resumed, err)
+	}
+	waitState(t, a, "J1", Succeeded)
+	waitState(t, a, "J2", Succeeded)
+	j, err := a.Start(ctx, "resumable", "u", nil)
+	if err != nil || j.Node != "a" {
+		t.Fatalf("Start on node a = %+v, %v; want the job to carry its node", j, err)
+	}
+	a.Shutdown(ctx)
+	b.Shutdown(ctx)
+}
