@@ -13,9 +13,9 @@ import (
 var (
 	mipdGoal     = flag.Bool("mipd.goal", false, "run issue 26's in-virtual-trials goal: train the posterior-aware policy, then evaluate it, map-bayes and every protocol on held-out patients")
 	mipdPatients = flag.Int("mipd.patients", 1000, "held-out patients of the -mipd.goal evaluation")
-	mipdIters    = flag.Int("mipd.iters", 40, "training iterations of the -mipd.goal policy (0: evaluate map-bayes and the protocols only)")
+	mipdIters    = flag.Int("mipd.iters", 60, "training iterations of the -mipd.goal policy (0: evaluate map-bayes and the protocols only)")
 	mipdEnvs     = flag.Int("mipd.envs", 64, "parallel patients per training iteration of the -mipd.goal policy")
-	mipdLR       = flag.Float64("mipd.lr", 0, "learning rate of the -mipd.goal policy (0: PPO's default)")
+	mipdLR       = flag.Float64("mipd.lr", 0.001, "learning rate of the -mipd.goal policy (0: PPO's default)")
 )
 
 // TestMIPDGoal is issue 26's goal, measured: warfarin under equal
@@ -23,6 +23,10 @@ var (
 // virtual patients (seed 1001; training used seed 1), 90 days. The
 // map-bayes arm should beat the best protocol by ≥ 10 points of time in
 // range, and the posterior-aware learned policy should beat both.
+// Measured (idle 2 cores): map-bayes 77.8 % vs iwpc-pgx 58.0 % on 1,000
+// patients (+19.8 points, met); the policy of 60 iterations × 64 envs
+// (13 min of training) 69.5 % on 200 patients: +10.6 over the best
+// protocol, −8.2 under map-bayes (missed).
 //
 //	go test ./rl -run TestMIPDGoal -mipd.goal -timeout 3h -v
 func TestMIPDGoal(t *testing.T) {
