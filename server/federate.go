@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/rxlab/rxlab/graphql"
@@ -128,23 +124,8 @@ func federateCmd(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	srv := newHTTPServer(co.api, c.timeout, log)
-	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("rxlab listening", "addr", ln.Addr().String(), "role", "federation coordinator", "sites", co.sites, "version", versionString())
-	select {
-	case err := <-serveErr:
-		if !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-	case <-sigCtx.Done():
-		log.Info("shutting down")
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		log.Warn("http shutdown", "err", err)
-	}
-	return nil
+	_, cancel, err := serveUntilSignal(ctx, srv, ln, log,
+		"addr", ln.Addr().String(), "role", "federation coordinator", "sites", co.sites, "version", versionString())
+	cancel()
+	return err
 }

@@ -98,24 +98,11 @@ func serve(ctx context.Context, args []string, log *slog.Logger) error {
 		return err
 	}
 	srv := newHTTPServer(api, c.timeout, log)
-	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("rxlab listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/", "version", versionString())
-
-	select {
-	case err := <-serveErr:
-		if !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-	case <-sigCtx.Done():
-		log.Info("shutting down")
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	shutCtx, cancel, err := serveUntilSignal(ctx, srv, ln, log,
+		"addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/", "version", versionString())
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		log.Warn("http shutdown", "err", err)
+	if err != nil {
+		return err
 	}
 	qr.stop(shutCtx, log)
 	if err := db.Close(); err != nil {
@@ -177,4 +164,30 @@ func newHTTPServer(h http.Handler, requestTimeout time.Duration, log *slog.Logge
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+// serveUntilSignal serves srv on ln until SIGINT or SIGTERM (or ctx ends),
+// logging "rxlab listening" with attrs, then shuts the HTTP server down:
+// requests in flight finish within 30 s. It returns the context that bounds
+// the rest of the shutdown, and its cancel; a serving error other than a
+// closed server is returned as is.
+func serveUntilSignal(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger, attrs ...any) (context.Context, context.CancelFunc, error) {
+	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("rxlab listening", attrs...)
+	select {
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return context.Background(), func() {}, err
+		}
+	case <-sigCtx.Done():
+		log.Info("shutting down")
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	return shutCtx, cancel, nil
 }

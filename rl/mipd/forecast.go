@@ -68,15 +68,9 @@ func (e *Estimator) Forecast(ctx context.Context, in ForecastInput) (*Forecast, 
 // ForecastFrom forecasts the regimen from an existing individualization
 // of the same in.Input (res from Individualize), without re-estimating.
 func (e *Estimator) ForecastFrom(ctx context.Context, in ForecastInput, res *Result) (*Forecast, error) {
-	if res == nil || res.cz == nil {
-		return nil, fmt.Errorf("result: an individualization from Individualize is required: %w", errs.Invalid)
-	}
-	rec, err := e.prepare(&in.Input)
+	rec, err := e.prepareFrom(&in.Input, res)
 	if err != nil {
 		return nil, err
-	}
-	if res.Model != rec.m.desc.ID {
-		return nil, fmt.Errorf("result: individualized for another model: %w", errs.Invalid)
 	}
 	if err := e.checkForecast(&in); err != nil {
 		return nil, err
@@ -201,3 +195,19 @@ func (e *Estimator) forecast(ctx context.Context, in ForecastInput, rec *record,
 }
 
 func fut0Warnings(rec *record) []string { return append([]string(nil), rec.warn...) }
+
+// prepareFrom prepares in for a forecast or dose choice that reuses res, an
+// individualization of the same input from Individualize.
+func (e *Estimator) prepareFrom(in *Input, res *Result) (*record, error) {
+	if res == nil || res.cz == nil {
+		return nil, fmt.Errorf("result: an individualization from Individualize is required: %w", errs.Invalid)
+	}
+	rec, err := e.prepare(in)
+	if err != nil {
+		return nil, err
+	}
+	if res.Model != rec.m.desc.ID {
+		return nil, fmt.Errorf("result: individualized for another model: %w", errs.Invalid)
+	}
+	return rec, nil
+}

@@ -102,15 +102,9 @@ func (e *Estimator) OptimizeDose(ctx context.Context, in OptimizeInput) (*DoseCh
 // OptimizeDoseFrom is OptimizeDose from an existing individualization of
 // the same in.Input.
 func (e *Estimator) OptimizeDoseFrom(ctx context.Context, in OptimizeInput, res *Result) (*DoseChoice, error) {
-	if res == nil || res.cz == nil {
-		return nil, fmt.Errorf("result: an individualization from Individualize is required: %w", errs.Invalid)
-	}
-	rec, err := e.prepare(&in.Input)
+	rec, err := e.prepareFrom(&in.Input, res)
 	if err != nil {
 		return nil, err
-	}
-	if res.Model != rec.m.desc.ID {
-		return nil, fmt.Errorf("result: individualized for another model: %w", errs.Invalid)
 	}
 	if err := e.checkOptimize(&in, rec); err != nil {
 		return nil, err
