@@ -7,8 +7,7 @@
 // losses nn.MaskedMSE/MaskedBCE, and nn.Program, the allocation-free
 // executor), its symbolic backward pass from gorgonia.Grad, training with Adam and early
 // stopping (or, to refit on more rows, a stop at a chosen epoch of the
-// same learning-rate schedule: Config.Stop), fine-tuning from another
-// model's encoder (TrainFrom, for pretraining), optional per-atom features
+// same learning-rate schedule: Config.Stop), optional per-atom features
 // after the built-in ones (Config.AtomExtras, WithAtomFeatures), batched
 // prediction, per-atom occlusion attributions and a binary model format.
 //

@@ -253,32 +253,6 @@ func checkData(gs []Graph, ys [][]float64, extras, atomExtras, tasks int, what s
 // fraction done after each epoch. The same config, data and seed give a
 // bit-identical model.
 func Train(ctx context.Context, cfg Config, train, val []Graph, yTrain, yVal [][]float64, progress func(frac float64)) (*Model, error) {
-	return trainFrom(ctx, nil, cfg, train, val, yTrain, yVal, progress)
-}
-
-// TrainFrom is Train with the message-passing encoder (W_i, W_h, W_o,
-// b_o) starting from base's weights instead of random ones: fine-tuning a
-// model pretrained on another task. The feed-forward layers after the
-// readout start random, so base may have other Extras and Tasks, but it
-// must have cfg's Hidden, Depth and AtomExtras. The same base, config,
-// data and seed give a bit-identical model.
-func TrainFrom(ctx context.Context, base *Model, cfg Config, train, val []Graph, yTrain, yVal [][]float64, progress func(frac float64)) (*Model, error) {
-	if base == nil {
-		return nil, fmt.Errorf("mpnn: no base model to fine-tune: %w", errs.Invalid)
-	}
-	return trainFrom(ctx, base, cfg, train, val, yTrain, yVal, progress)
-}
-
-// encoderParams is the number of leading parameter tensors that make up
-// the message-passing encoder of cfg (W_i, W_h when Depth > 1, W_o, b_o).
-func encoderParams(cfg Config) int {
-	if cfg.Depth > 1 {
-		return 4
-	}
-	return 3
-}
-
-func trainFrom(ctx context.Context, base *Model, cfg Config, train, val []Graph, yTrain, yVal [][]float64, progress func(frac float64)) (*Model, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -293,15 +267,6 @@ func trainFrom(ctx context.Context, base *Model, cfg Config, train, val []Graph,
 		return nil, err
 	}
 	m := newModel(cfg)
-	if base != nil {
-		if bc := base.cfg; bc.Hidden != cfg.Hidden || bc.Depth != cfg.Depth || bc.AtomExtras != cfg.AtomExtras {
-			return nil, fmt.Errorf("mpnn: base model has hidden %d, depth %d, %d atom extras; fine-tuning needs hidden %d, depth %d, %d atom extras: %w",
-				bc.Hidden, bc.Depth, bc.AtomExtras, cfg.Hidden, cfg.Depth, cfg.AtomExtras, errs.Invalid)
-		}
-		for i := 0; i < encoderParams(cfg); i++ {
-			copy(m.params[i], base.params[i])
-		}
-	}
 	if !cfg.Classification {
 		for t := 0; t < cfg.Tasks; t++ {
 			var s, s2 float64
