@@ -166,14 +166,17 @@ func startCluster(t testing.TB, workers int) (nodes, ws []*child, token, pgURL s
 
 // TestClusterEvaluation is the acceptance test of jobs past one machine:
 // two API nodes and two workers (subprocesses) on one PostgreSQL and one
-// NATS. An evaluation of 4,000 virtual patients (RXLAB_CLUSTER_PATIENTS=20000
-// for the acceptance size; about 30 s on 2 cores) started
+// NATS. An evaluation of 20,000 virtual patients, the size (4,000
+// with -short; RXLAB_CLUSTER_PATIENTS sets another), started
 // on node A is sharded over the workers; one worker is killed with SIGKILL
 // mid-job, the survivor takes its shard after the ack wait, and the numbers
 // read on node B equal one process's to the bit. Node A is then killed and
 // node B still serves; audit verify passes over the shared store.
 func TestClusterEvaluation(t *testing.T) {
-	n := 4000
+	n := 20000
+	if testing.Short() {
+		n = 4000
+	}
 	if v := os.Getenv("RXLAB_CLUSTER_PATIENTS"); v != "" {
 		if _, err := fmt.Sscan(v, &n); err != nil || n < 2000 || n > 200000 {
 			t.Fatalf("RXLAB_CLUSTER_PATIENTS=%q: want 2000..200000", v)
