@@ -171,7 +171,9 @@ func startCluster(t testing.TB, workers int) (nodes, ws []*child, token, pgURL s
 // on node A is sharded over the workers; one worker is killed with SIGKILL
 // mid-job, the survivor takes its shard after the ack wait, and the numbers
 // read on node B equal one process's to the bit. Node A is then killed and
-// node B still serves; audit verify passes over the shared store.
+// node B still serves; audit verify passes over the shared store. Before
+// the evaluation, a patient imported on node A must be counted on node B
+// within a second.
 func TestClusterEvaluation(t *testing.T) {
 	n := 20000
 	if testing.Short() {
@@ -183,6 +185,7 @@ func TestClusterEvaluation(t *testing.T) {
 		}
 	}
 	nodes, ws, token, pgURL := startCluster(t, 2)
+	importCountedOnOtherNode(t, nodes[0].addr, nodes[1].addr, token)
 	in := clusterEvalInput(n)
 	ev := must(t, nodes[0].addr, token, evaluateQ, evalVars(in))["evaluatePolicy"].(map[string]any)
 	jobID := ev["job"].(map[string]any)["id"].(string)
@@ -424,4 +427,32 @@ func TestClusterTrainingResumes(t *testing.T) {
 	if got := ms[0].(map[string]any)["seconds"]; got != seconds0 {
 		t.Errorf("iteration 1 took %v, the dead worker measured %v: training restarted instead of resuming", got, seconds0)
 	}
+}
+
+// importCountedOnOtherNode imports two patients through node a's API and
+// waits at most a second for node b's cohortCount to count them.
+func importCountedOnOtherNode(t *testing.T, a, b, token string) {
+	t.Helper()
+	const countQ = `query($c: CriteriaInput!) { cohortCount(criteria: $c) { count } }`
+	crit := map[string]any{"c": map[string]any{"age": map[string]any{"min": 0}}}
+	count := func(addr string) float64 {
+		return must(t, addr, token, countQ, crit)["cohortCount"].(map[string]any)["count"].(float64)
+	}
+	before := count(b)
+	patient := func(id string) map[string]any {
+		return map[string]any{"resource": map[string]any{"resourceType": "Patient", "id": id, "gender": "female", "birthDate": "1960-02-01"}}
+	}
+	bundle := map[string]any{"resourceType": "Bundle", "type": "collection", "entry": []any{patient("CL1"), patient("CL2")}}
+	imp := must(t, a, token, `mutation($b: JSON!) { importFHIR(bundle: $b) { accepted committed } }`, map[string]any{"b": bundle})["importFHIR"].(map[string]any)
+	if imp["accepted"].(float64) != 2 || imp["committed"] != true {
+		t.Fatalf("import on node A: %v", imp)
+	}
+	start := time.Now()
+	for count(b) != before+2 {
+		if time.Since(start) > time.Second {
+			t.Fatalf("node B still counts %v a second after node A imported 2 patients (before: %v)", count(b), before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("node B counted node A's import after %s", time.Since(start).Round(time.Millisecond))
 }
