@@ -228,18 +228,24 @@ func TestClusterEvaluation(t *testing.T) {
 }
 
 // BenchmarkClusterEvaluation measures evaluation throughput (simulated
-// patients per second, 2 arms × 7 days each) with 1 and 2 workers on one
+// patients per second, 2 arms each) with 1 and 2 workers on one
 // PostgreSQL and one NATS; the goal is ≥ 1.8× with two on a 2-core machine.
-// Set RXLAB_BENCH_PATIENTS to change the population (default 20,000).
+// Set RXLAB_BENCH_PATIENTS to change the population (default 20,000) and
+// RXLAB_BENCH_DAYS the days each patient is followed (default 7; a
+// warfarin initiation is judged over 28 or more).
 func BenchmarkClusterEvaluation(b *testing.B) {
-	n := 20000
+	n, days := 20000, 7
 	if v := os.Getenv("RXLAB_BENCH_PATIENTS"); v != "" {
 		fmt.Sscan(v, &n)
+	}
+	if v := os.Getenv("RXLAB_BENCH_DAYS"); v != "" {
+		fmt.Sscan(v, &days)
 	}
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			nodes, _, token, _ := startCluster(b, workers)
 			in := clusterEvalInput(n)
+			in.Days = days
 			b.ResetTimer()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
