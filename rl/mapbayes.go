@@ -7,6 +7,7 @@ import (
 
 	"github.com/rxlab/rxlab/rl/dosing"
 	"github.com/rxlab/rxlab/rl/env"
+	"github.com/rxlab/rxlab/rl/mipd"
 	"github.com/rxlab/rxlab/rl/pkpd"
 	"github.com/rxlab/rxlab/store"
 )
@@ -222,14 +223,7 @@ func (c *mapBayesController) optimize(day int, eta, sd []float64, capMg float64)
 // params are the individual parameters at η (log-normal effects in
 // warfarinEffects order).
 func (c *mapBayesController) params(eta []float64) pkpd.WarfarinParams {
-	p := c.typ
-	p.CL *= math.Exp(eta[0])
-	p.V1 *= math.Exp(eta[1])
-	p.V2 *= math.Exp(eta[2])
-	p.MTT1 *= math.Exp(eta[3])
-	p.MTT2 *= math.Exp(eta[4])
-	p.EC50 *= math.Exp(eta[5])
-	return p
+	return mipd.WarfarinIndividual(c.typ, eta)
 }
 
 // inrLoss is the squared log distance from the range's middle (2.5) plus

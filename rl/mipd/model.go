@@ -111,7 +111,14 @@ func (m *model) params(eta []float64) map[string]float64 {
 }
 
 func (m *model) warfParams(eta []float64) pkpd.WarfarinParams {
-	p := *m.warf
+	return WarfarinIndividual(*m.warf, eta)
+}
+
+// WarfarinIndividual is the Hamberg model's individual parameters for the
+// random effects eta (log-normal, in the order CL, V1, V2, MTT1, MTT2,
+// EC50) around the typical values typ.
+func WarfarinIndividual(typ pkpd.WarfarinParams, eta []float64) pkpd.WarfarinParams {
+	p := typ
 	p.CL *= math.Exp(eta[0])
 	p.V1 *= math.Exp(eta[1])
 	p.V2 *= math.Exp(eta[2])
