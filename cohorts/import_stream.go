@@ -32,6 +32,10 @@ type StreamOptions struct {
 	// conditions, medications or observations); empty means it is told by
 	// the header line.
 	Table string
+	// CreatePatients lets a matchminer-genomic stream create patients for
+	// sample ids no stored patient has; by default their records are held
+	// as unlinked samples, as ImportOptions.CreatePatients says.
+	CreatePatients bool
 }
 
 // A streaming import reads its input one record at a time, so its memory
@@ -77,6 +81,19 @@ func (s *Service) CheckPatients(ctx context.Context, format string, r io.Reader,
 // reported with their lines, as in ImportPatients; callers that want no
 // rejections run CheckPatients on the same input first.
 func (s *Service) ImportPatientStream(ctx context.Context, format string, r io.Reader, opt StreamOptions) (ImportResult, error) {
+	res, err := s.importStream(ctx, format, r, opt)
+	if err == nil && res.Committed && format != FormatMatchMinerGenomic {
+		if lerr := s.linkHeld(ctx, &res); lerr != nil {
+			// The import itself is stored; say so, not an error.
+			res.warn("held genomic samples were not linked by this import (they stay held; the next import retries)")
+		}
+	}
+	return res, err
+}
+
+// importStream is ImportPatientStream under the import lock, before held
+// samples are linked.
+func (s *Service) importStream(ctx context.Context, format string, r io.Reader, opt StreamOptions) (ImportResult, error) {
 	res := ImportResult{Errors: []ImportError{}}
 	s.imu.Lock()
 	defer s.imu.Unlock()
@@ -90,15 +107,25 @@ func (s *Service) ImportPatientStream(ctx context.Context, format string, r io.R
 		batch = batch[:0]
 		return err
 	}
-	err = streamPatients(ctx, format, r, opt, &res, func(m mutation) error {
+	emit := func(m mutation) error {
 		batch = append(batch, m)
 		if len(batch) >= streamBatch {
 			return flush()
 		}
 		return nil
-	})
+	}
+	var h *holder
+	if format == FormatMatchMinerGenomic && !opt.CreatePatients {
+		h = s.newHolder(w)
+		linked := emit
+		emit = func(m mutation) error { return h.route(m, &res, linked) }
+	}
+	err = streamPatients(ctx, format, r, opt, &res, emit)
 	if err == nil {
 		err = flush()
+	}
+	if err == nil && h != nil {
+		h.report(&res)
 	}
 	if err != nil {
 		w.abort()
@@ -421,4 +448,68 @@ func mmGenomicRow(row map[string]string, loc string, res *ImportResult, emit fun
 		p.Biomarkers = dedupMarkers(appendOrReplace(p.Biomarkers, g.markers, first))
 		return nil
 	}})
+}
+
+// holder routes a genomic stream's records: those of stored patients go on
+// to the import, those of unknown sample ids are merged into unlinked
+// samples in the import's stage (the first record of a sample in this
+// import replaces what an earlier import held, later ones append).
+type holder struct {
+	w       *writer
+	known   *index
+	now     string
+	held    map[string]bool // sample ids held by this import
+	linked  map[string]bool // stored patients whose held copy was dropped
+	records int
+}
+
+func (s *Service) newHolder(w *writer) *holder {
+	return &holder{w: w, known: s.snapshot(), now: s.now().UTC().Format("2006-01-02T15:04:05Z"),
+		held: map[string]bool{}, linked: map[string]bool{}}
+}
+
+// route passes m on when its patient is stored, else holds it.
+func (h *holder) route(m mutation, res *ImportResult, pass func(mutation) error) error {
+	if _, ok := h.known.pid(m.id, false); ok {
+		if !h.linked[m.id] { // a copy held by an earlier import is superseded
+			h.linked[m.id] = true
+			if err := h.w.st.Delete(unlinkedKey(m.id)); err != nil {
+				return err
+			}
+		}
+		return pass(m)
+	}
+	if err := validID(m.id); err != nil {
+		res.reject(m.loc, "%v", err)
+		return nil
+	}
+	first := !h.held[m.id]
+	var u UnlinkedSample
+	if !first {
+		if err := h.w.st.Get(unlinkedKey(m.id), &u); err != nil {
+			return err
+		}
+	}
+	if err := m.run(&u.Genomic, first); err != nil {
+		res.reject(m.loc, "%v", err)
+		return nil
+	}
+	u.ID, u.HeldAt = m.id, h.now
+	u.Records += m.records
+	if err := h.w.st.Put(unlinkedKey(m.id), u); err != nil {
+		return err
+	}
+	h.held[m.id] = true
+	h.records += m.records
+	return nil
+}
+
+// report says in res what was held.
+func (h *holder) report(res *ImportResult) {
+	if len(h.held) == 0 {
+		return
+	}
+	res.UnlinkedSamples = len(h.held)
+	res.skip("genomic records of unlinked samples", h.records)
+	res.warn("%d genomic records of %d samples name no stored patient: held as unlinked samples, not counted as patients (import the clinical records first, or pass createPatients=true)", h.records, len(h.held))
 }

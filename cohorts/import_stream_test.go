@@ -20,6 +20,7 @@ func TestStreamFormats(t *testing.T) {
 		name, format, table, data string
 		accepted, rejected        int
 		badLoc                    string
+		create                    bool // StreamOptions.CreatePatients
 		check                     func(t *testing.T, s *Service)
 	}{
 		{name: "fhir ndjson", format: FormatFHIRNDJSON, data: `{"resourceType":"Patient","id":"F1","gender":"female","birthDate":"1970-02-03"}
@@ -51,7 +52,7 @@ func TestStreamFormats(t *testing.T) {
 		{name: "matchminer genomic objects", format: FormatMatchMinerGenomic, data: `{"SAMPLE_ID":"G1","TRUE_HUGO_SYMBOL":"EGFR","VARIANT_CATEGORY":"MUTATION","TRUE_PROTEIN_CHANGE":"p.L858R"}
 {"SAMPLE_ID":"G1","TRUE_HUGO_SYMBOL":"KRAS","VARIANT_CATEGORY":"CNV","CNV_CALL":"High level amplification"}
 {"SAMPLE_ID":"G1","VARIANT_CATEGORY":"ALIEN"}`,
-			accepted: 2, rejected: 1, badLoc: "record 2 VARIANT_CATEGORY",
+			accepted: 2, rejected: 1, badLoc: "record 2 VARIANT_CATEGORY", create: true,
 			check: func(t *testing.T, s *Service) {
 				p, _ := s.Patient(bg, "G1")
 				if p == nil || len(p.Variants) != 1 || len(p.CNVs) != 1 {
@@ -62,7 +63,7 @@ func TestStreamFormats(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s, _, _ := newService(t, "2026-01-15")
-			opt := StreamOptions{Table: c.table}
+			opt := StreamOptions{Table: c.table, CreatePatients: c.create}
 			chk, err := s.CheckPatients(bg, c.format, strings.NewReader(c.data), opt)
 			if err != nil {
 				t.Fatal(err)
@@ -221,4 +222,57 @@ func FuzzStreamPatients(f *testing.F) {
 			t.Fatalf("import %+v after check %+v", res, chk)
 		}
 	})
+}
+
+// TestStreamHoldsUnlinkedSamples: a genomic stream keeps the records of
+// stored patients and holds those of unknown sample ids as unlinked
+// samples (merged per sample, reported, never counted as patients) unless
+// CreatePatients; a later clinical stream links them.
+func TestStreamHoldsUnlinkedSamples(t *testing.T) {
+	s, _, _ := newService(t, "2026-01-15")
+	if _, err := s.ImportPatientStream(bg, FormatMatchMinerClinical, strings.NewReader(`{"SAMPLE_ID":"K1","BIRTH_DATE":"1950-01-01","GENDER":"Male"}`), StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	gen := `{"SAMPLE_ID":"K1","TRUE_HUGO_SYMBOL":"EGFR","VARIANT_CATEGORY":"MUTATION","TRUE_PROTEIN_CHANGE":"p.L858R"}
+{"SAMPLE_ID":"U1","TRUE_HUGO_SYMBOL":"KRAS","VARIANT_CATEGORY":"MUTATION","TRUE_PROTEIN_CHANGE":"p.G12C"}
+{"SAMPLE_ID":"U1","TRUE_HUGO_SYMBOL":"BRAF","VARIANT_CATEGORY":"MUTATION","TRUE_PROTEIN_CHANGE":"p.V600E"}`
+	res, err := s.ImportPatientStream(bg, FormatMatchMinerGenomic, strings.NewReader(gen), StreamOptions{})
+	if err != nil || !res.Committed {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if res.Accepted != 1 || res.UnlinkedSamples != 1 || s.PatientCount() != 1 || len(res.Warnings) != 1 {
+		t.Fatalf("genomic stream: %+v, %d patients; want K1's record accepted and U1 held", res, s.PatientCount())
+	}
+	var held []UnlinkedSample
+	err = s.db.View(bg, func(tx *store.Txn) error {
+		return tx.Scan([]byte("pat/unlinked/"), nil, func(r store.Record) error {
+			var u UnlinkedSample
+			if err := r.Decode(&u); err != nil {
+				return err
+			}
+			held = append(held, u)
+			return nil
+		})
+	})
+	if err != nil || len(held) != 1 || held[0].ID != "U1" || held[0].Records != 2 || len(held[0].Genomic.Variants) != 2 {
+		t.Fatalf("held = %+v, %v; want U1 with both variants", held, err)
+	}
+	if cc, _ := s.Count(bg, Criteria{Variant: &VariantCrit{Gene: "KRAS"}}, true); *cc.Count != 0 {
+		t.Errorf("a held sample is counted")
+	}
+	cres, err := s.ImportPatientStream(bg, FormatMatchMinerClinical, strings.NewReader(`{"SAMPLE_ID":"U1","BIRTH_DATE":"1960-01-01","GENDER":"Female"}`), StreamOptions{})
+	if err != nil || !cres.Committed {
+		t.Fatalf("%+v %v", cres, err)
+	}
+	if n, _ := s.UnlinkedSamples(bg); n != 0 {
+		t.Fatalf("%d samples still held after their patient arrived (warnings %q)", n, cres.Warnings)
+	}
+	if cc, _ := s.Count(bg, Criteria{Variant: &VariantCrit{Gene: "KRAS"}}, true); *cc.Count != 1 {
+		t.Errorf("the linked sample's variants are not counted")
+	}
+	s2, _, _ := newService(t, "2026-01-15")
+	res, err = s2.ImportPatientStream(bg, FormatMatchMinerGenomic, strings.NewReader(gen), StreamOptions{CreatePatients: true})
+	if err != nil || res.UnlinkedSamples != 0 || s2.PatientCount() != 2 {
+		t.Fatalf("createPatients: %+v %v, %d patients", res, err, s2.PatientCount())
+	}
 }

@@ -46,7 +46,7 @@ func (d *Cohorts) patientsHandler(r *Registry) http.Handler {
 			return
 		}
 		q := req.URL.Query()
-		format, opt := q.Get("format"), cohorts.StreamOptions{Table: q.Get("table")}
+		format, opt := q.Get("format"), cohorts.StreamOptions{Table: q.Get("table"), CreatePatients: q.Get("createPatients") == "true"}
 		if !slices.Contains(streamFormats(), format) {
 			a.audit(ctx, info, "error: "+CodeBadInput)
 			writeErrors(w, http.StatusBadRequest, &apiError{msg: fmt.Sprintf("query parameter format: %q, want one of %v; POST /import/patients?format=F", format, streamFormats()), code: CodeBadInput})

@@ -55,6 +55,18 @@ func TestImportPatientsEndpoint(t *testing.T) {
 		t.Fatalf("matchminer csv: %d %s", resp.status, resp.body)
 	}
 
+	// Genomic records of unknown samples are held, not made patients,
+	// unless createPatients=true.
+	gen := "SAMPLE_ID,TRUE_HUGO_SYMBOL,VARIANT_CATEGORY,TRUE_PROTEIN_CHANGE\nMM1,EGFR,MUTATION,p.L858R\nUX1,KRAS,MUTATION,p.G12C\n"
+	resp = postFile(t, ts, clin, "/import/patients?format=matchminer-genomic", strings.NewReader(gen))
+	if resp.status != 200 || !strings.Contains(resp.body, `"unlinkedSamples":1`) || svc.PatientCount() != 302 {
+		t.Fatalf("genomic with an unknown sample: %d %s, %d patients", resp.status, resp.body, svc.PatientCount())
+	}
+	resp = postFile(t, ts, clin, "/import/patients?format=matchminer-genomic&createPatients=true", strings.NewReader(strings.ReplaceAll(gen, "UX1", "UX2")))
+	if resp.status != 200 || !strings.Contains(resp.body, `"unlinkedSamples":0`) || svc.PatientCount() != 303 {
+		t.Fatalf("genomic with createPatients: %d %s, %d patients", resp.status, resp.body, svc.PatientCount())
+	}
+
 	refused := []struct {
 		name, token, path string
 		status            int
@@ -69,7 +81,7 @@ func TestImportPatientsEndpoint(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d", c.name, r.status, r.body, c.status)
 		}
 	}
-	if svc.PatientCount() != 302 {
+	if svc.PatientCount() != 303 {
 		t.Fatalf("refused requests stored patients: %d", svc.PatientCount())
 	}
 
@@ -86,8 +98,8 @@ func TestImportPatientsEndpoint(t *testing.T) {
 			failed++
 		}
 	}
-	if ok != 2 || failed != 4 { // the tokenless request is refused before the handler
-		t.Errorf("audit has %d ok and %d failed patient imports, want 2 and 4", ok, failed)
+	if ok != 4 || failed != 4 { // the tokenless request is refused before the handler
+		t.Errorf("audit has %d ok and %d failed patient imports, want 4 and 4", ok, failed)
 	}
 	if _, err := ts.db.VerifyAudit(t.Context()); err != nil {
 		t.Fatal(err)
