@@ -335,18 +335,20 @@ func TestClusterEvaluationBadger(t *testing.T) {
 		workers = append(workers, w)
 	}
 
-	in := clusterEvalInput(3000)
+	in := clusterEvalInput(6000)
 	ev := must(t, addr, admin, evaluateQ, evalVars(in))["evaluatePolicy"].(map[string]any)
 	jobID := ev["job"].(map[string]any)["id"].(string)
-	for {
+	// Abandon the first worker while it computes a shard, so that shard
+	// must be redelivered to the survivor.
+	for workers[0].ShardsRunning() == 0 {
 		j, err := node.Get(ctx, jobID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j.Progress > 0 || j.State.Final() {
-			break
+		if j.State.Final() {
+			t.Fatalf("the job ended (%s) before the first worker took a shard", j.State)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 	workers[0].Abandon()
 	workers[0].closeQueue()

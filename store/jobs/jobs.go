@@ -195,6 +195,8 @@ type Runner struct {
 	beats map[string]func()
 	// dead is set by Abandon: nothing more is written or acknowledged.
 	dead atomic.Bool
+	// inShard counts the shards this runner is computing right now.
+	inShard atomic.Int32
 	// life ends at Shutdown or Abandon: shards computed here stop.
 	life    context.Context
 	endLife context.CancelCauseFunc

@@ -69,6 +69,8 @@ func (r *Runner) resubmitLoop(ctx context.Context, period time.Duration) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-r.life.Done(): // Shutdown or Abandon: do not hold up the stop for a tick
+			return
 		case <-t.C:
 		}
 		if r.stopped() {

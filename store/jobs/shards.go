@@ -273,7 +273,9 @@ func (r *Runner) runShardDelivery(ctx context.Context, d Delivery) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(r.life, cancel)() // Shutdown and Abandon stop it
+	r.inShard.Add(1)
 	res, err := callShard(sctx, k.Shard, j, d.Shard())
+	r.inShard.Add(-1)
 	if r.dead.Load() {
 		return
 	}
@@ -291,3 +293,6 @@ func (r *Runner) runShardDelivery(ctx context.Context, d Delivery) {
 	}
 	d.Ack()
 }
+
+// ShardsRunning is how many shards this runner is computing right now.
+func (r *Runner) ShardsRunning() int { return int(r.inShard.Load()) }
