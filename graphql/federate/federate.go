@@ -29,6 +29,10 @@ const (
 	maxAnswerBytes = 64 << 10
 	// maxSiteMessage bounds a site's error message passed on.
 	maxSiteMessage = 300
+	// MaxSiteCount bounds one site's count (and its noise sigma): the sum
+	// over MaxSites sites stays a GraphQL Int, so one hostile or broken
+	// site cannot turn the whole answer into an error.
+	MaxSiteCount = math.MaxInt32 / MaxSites
 )
 
 // The statuses of one site's answer.
@@ -263,6 +267,9 @@ func (f *Federation) ask(ctx context.Context, s Site, body []byte) SiteAnswer {
 	a := SiteAnswer{Site: s.Name, Display: clip(c.Display, 40), Millis: int(d / time.Millisecond)}
 	if c.Disclosure != nil {
 		a.Exact, a.NoiseSigma = c.Disclosure.Exact, c.Disclosure.NoiseSigma
+		if ns := a.NoiseSigma; ns != nil && !(*ns >= 0 && *ns <= MaxSiteCount) {
+			return failed(s.Name, Unreachable, "", fmt.Sprintf("noise sigma out of range 0..%d", MaxSiteCount), d)
+		}
 	} else {
 		a.Exact = true
 	}
@@ -271,6 +278,8 @@ func (f *Federation) ask(ctx context.Context, s Site, body []byte) SiteAnswer {
 		a.Status = Suppressed
 	case *c.Count < 0:
 		return failed(s.Name, Unreachable, "", "negative count", d)
+	case *c.Count > MaxSiteCount:
+		return failed(s.Name, Unreachable, "", fmt.Sprintf("count above %d", MaxSiteCount), d)
 	default:
 		a.Status, a.Count = Released, c.Count
 	}
