@@ -459,7 +459,10 @@ func (g *stageGuard) check(q *sqlTxn) error {
 			continue
 		}
 		c.Prefixes = strings.Split(prefixes, "\n")
-		c.Keys, _ = decodeKeys(keys)
+		var err error
+		if c.Keys, err = decodeKeys(keys); err != nil {
+			c.Truncated = true // an unreadable key list may touch anything under its prefixes
+		}
 		for _, p := range g.prefixes {
 			if c.Touches(p) {
 				return fmt.Errorf("store: %w: another node changed %s since this node last caught up; run the write again", ErrConflict, p)

@@ -181,3 +181,33 @@ func TestSQLStageCleanup(t *testing.T) {
 		t.Fatalf("stage rows/heads after Open dropped the abandoned stage = %s, want 0/0", got)
 	}
 }
+
+// TestStageGuardBadKeys: a change whose key list cannot be read counts as
+// touching everything under its prefixes, so the guard refuses the stage
+// rather than let it pass unchecked.
+func TestStageGuardBadKeys(t *testing.T) {
+	srv := sharedPG.Get(t)
+	ctx := context.Background()
+	url := srv.NewDB(t)
+	a := mustOpen(t, store.Config{URL: url, GCInterval: -1})
+	b := mustOpen(t, store.Config{URL: url, GCInterval: -1})
+	var since uint64
+	if err := b.View(ctx, func(tx *store.Txn) (err error) { since, err = tx.FeedSeq(); return }); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Update(ctx, func(tx *store.Txn) error { return tx.Put([]byte("idx/r/x"), 1) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.PsqlDB(dbName(url), `UPDATE rx_changes SET keys = '\xff'::bytea`); err != nil {
+		t.Fatal(err)
+	}
+	st, err := b.BeginStage(ctx, "guarded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Put([]byte("idx/r/y"), 2)
+	st.Guard(since, "idx/r/x")
+	if err := st.Commit(ctx, nil); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("guarded commit over an unreadable change = %v, want ErrConflict", err)
+	}
+}
