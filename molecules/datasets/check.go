@@ -144,9 +144,6 @@ func (u *upload) target(cell string) (float64, string) {
 	return v, ""
 }
 
-// formatFloat writes a target for the content hash.
-func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
 type standardizeResult struct {
 	smiles  string
 	changed bool

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -174,6 +175,7 @@ type upload struct {
 	sum    hash.Hash
 	res    Result
 	buf    []byte // the chunk being filled
+	hbuf   []byte // hashRow's line, reused
 	nbuf   int    // rows in buf
 	chunks int
 }
@@ -319,7 +321,7 @@ func rowOf(cr *csv.Reader, rec []string, pe *csv.ParseError, smi int, tgt []int,
 	return row
 }
 
-// putChunk encodes one row into the chunk being filled and stages the
+// putRow encodes one row into the chunk being filled and stages the
 // chunk when it is full.
 func (u *upload) putRow(smiles string, targets []float64) error {
 	u.buf = binary.AppendUvarint(u.buf, uint64(len(smiles)))
@@ -336,16 +338,16 @@ func (u *upload) putRow(smiles string, targets []float64) error {
 }
 
 func (u *upload) hashRow(smiles string, targets []float64) {
-	var b []byte
-	b = append(b, smiles...)
+	b := append(u.hbuf[:0], smiles...)
 	for _, v := range targets {
 		b = append(b, '\t')
 		if !math.IsNaN(v) {
-			b = fmt.Appendf(b, "%s", formatFloat(v))
+			b = strconv.AppendFloat(b, v, 'g', -1, 64) // shortest exact form
 		}
 	}
 	b = append(b, '\n')
 	u.sum.Write(b)
+	u.hbuf = b
 }
 
 func (u *upload) flush() error {
