@@ -234,12 +234,20 @@ func obsScale(m *model, unit string) (float64, bool) {
 	return 0, false
 }
 
+// maxHour is the latest hour a dose, observation or schedule may have on
+// the caller's clock (about 114,000 years): later hours would overflow the
+// integration grid's step index and slip past the history budget.
+const maxHour = 1e9
+
 func checkHour(field string, h float64) error {
 	if math.IsNaN(h) || math.IsInf(h, 0) {
 		return fmt.Errorf("%s: must be a finite number of hours: %w", field, errs.Invalid)
 	}
 	if h < 0 {
 		return fmt.Errorf("%s: must not be negative: %w", field, errs.Invalid)
+	}
+	if h > maxHour {
+		return fmt.Errorf("%s: must be at most %g hours: %w", field, float64(maxHour), errs.Invalid)
 	}
 	return nil
 }

@@ -80,6 +80,14 @@ func TestInputErrors(t *testing.T) {
 		}},
 		{"too many SIR samples", "sirSamples", true, func(in *Input) { in.SIRSamples = 1 << 20 }},
 		{"history too long", "doses/observations", true, func(in *Input) { in.Observations[0].Hour = 24 * 800 }},
+		// Hours past the grid's int range once slipped past the history
+		// budget (the step index overflowed to a negative number).
+		{"dose hour overflows the grid", "doses[21].hour: must be at most", false, func(in *Input) {
+			in.Doses = append(in.Doses, Dose{Hour: 1e300, Amount: 5})
+		}},
+		{"observation hour overflows the grid", "observations[6].hour: must be at most", false, func(in *Input) {
+			in.Observations = append(in.Observations, Observation{Hour: 1e19, Value: 2})
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,5 +261,31 @@ func BenchmarkIndividualize(b *testing.B) {
 				b.ReportMetric(quantile(lat, 0.99), "p99-ms")
 			})
 		}
+	}
+}
+
+// TestHostileFutureHours: a schedule start past the grid's int range is
+// refused by name (it once panicked with an empty record series), and a
+// regimen dose far past the horizon is not simulated up to (it once held
+// the call for as long as the gap).
+func TestHostileFutureHours(t *testing.T) {
+	e, _ := New(Config{})
+	in := warfarinInput()
+	in.SkipSIR = true
+	start := 1e300
+	oi := OptimizeInput{Input: in, HorizonDays: 10, Draws: 5}
+	oi.Schedule.StartHour = &start
+	if _, err := e.OptimizeDose(context.Background(), oi); err == nil || !strings.Contains(err.Error(), "schedule.startHour: must be at most") || !errors.Is(err, errs.Invalid) {
+		t.Errorf("startHour 1e300: err = %v, want schedule.startHour out of range", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	fi := ForecastInput{Input: in, HorizonDays: 10, Regimen: []Dose{{Hour: 9e8, Amount: 5}}, Draws: 5}
+	t0 := time.Now()
+	if _, err := e.Forecast(ctx, fi); err != nil {
+		t.Fatalf("regimen dose past the horizon: %v", err)
+	}
+	if d := time.Since(t0); d > 10*time.Second {
+		t.Errorf("regimen dose past the horizon took %v", d)
 	}
 }

@@ -3,6 +3,7 @@ package mipd
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/rxlab/rxlab/rl/pkpd"
@@ -31,11 +32,16 @@ type plan struct {
 // at steps[k]).
 func newPlan(doses []gridDose, steps []int) *plan {
 	ev := make([]event, 0, len(doses)+len(steps))
+	last := math.MinInt
 	for k, s := range steps {
 		ev = append(ev, event{step: s, idx: k})
+		last = max(last, s)
 	}
+	// A dose after the last record changes no record: simulating up to it
+	// would only spend time (a regimen dose far past the horizon would
+	// hold the call for as long as the gap).
 	for _, d := range doses {
-		if d.mg > 0 {
+		if d.mg > 0 && d.step <= last {
 			ev = append(ev, event{step: d.step, dose: true, mg: d.mg})
 		}
 	}
