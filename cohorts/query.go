@@ -40,34 +40,51 @@ func (s *Service) prepare(ctx context.Context, c *Criteria, pending *SavedCohort
 	if err := cost(c, s.limits, resolve, pending); err != nil {
 		return nil, err
 	}
-	e.expandAll(c)
+	if err := e.expandAll(c); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
 // expandAll expands every coded condition and medication rule of c into
 // index keys through the vocabulary before evaluation starts (once per
 // query; the evaluator's memo then serves every use, attrition steps and
-// warnings included). Saved cohorts' rules are expanded on first use.
-func (e *evaluator) expandAll(c *Criteria) {
+// warnings included). Saved cohorts' rules are expanded on first use. It
+// checks the context before each rule: one expansion takes up to a few
+// milliseconds (an ICD-10-CM range) and a query may hold MaxLeaves rules.
+func (e *evaluator) expandAll(c *Criteria) error {
 	switch {
 	case c.All != nil || c.Any != nil:
 		for i := range c.All {
-			e.expandAll(&c.All[i])
+			if err := e.expandAll(&c.All[i]); err != nil {
+				return err
+			}
 		}
 		for i := range c.Any {
-			e.expandAll(&c.Any[i])
+			if err := e.expandAll(&c.Any[i]); err != nil {
+				return err
+			}
 		}
 	case c.AtLeast != nil:
 		for i := range c.AtLeast.Of {
-			e.expandAll(&c.AtLeast.Of[i])
+			if err := e.expandAll(&c.AtLeast.Of[i]); err != nil {
+				return err
+			}
 		}
 	case c.Not != nil:
-		e.expandAll(c.Not)
+		return e.expandAll(c.Not)
 	case c.Condition != nil && !strings.EqualFold(c.Condition.System, SysText):
+		if err := e.stopped(); err != nil {
+			return err
+		}
 		e.expandCode("c", c.Condition)
 	case c.Medication != nil && !strings.EqualFold(c.Medication.System, SysText):
+		if err := e.stopped(); err != nil {
+			return err
+		}
 		e.expandCode("m", c.Medication)
 	}
+	return nil
 }
 
 // lookupCohort finds a saved cohort by id, or by name (its latest

@@ -1,8 +1,10 @@
 package cohorts
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // importSyntheaDir imports the Synthea CSV tables found in dir.
@@ -187,5 +190,29 @@ func TestVocabularySynthea(t *testing.T) {
 	}
 	if ev := strings.Join(ex.Leaves[0].Evidence, " | "); !strings.Contains(ev, "RXNORM 855332 Warfarin Sodium 5 MG Oral Tablet contains ingredient RXNORM 11289") {
 		t.Errorf("evidence %q does not name the ingredient mapping", ev)
+	}
+}
+
+// TestVocabularyExpansionStops: a query of many distinct ICD-10-CM ranges
+// (each expanding to thousands of categories, a few milliseconds apiece)
+// stops at its deadline while the rules are expanded, not after all of
+// them (about 18 s here for 19,000 rules before the check).
+func TestVocabularyExpansionStops(t *testing.T) {
+	s, _, _ := newService(t, "2025-01-01")
+	const second = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	var rules []Criteria
+	for i := 0; i < 19000; i++ {
+		r := fmt.Sprintf("A%c%c-%c99", second[i/36%10], second[i%36], 'Z'-byte(i/360)%20)
+		rules = append(rules, Criteria{Condition: &Code{System: "ICD10CM", Code: r}})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	_, err := s.Count(ctx, Criteria{Any: rules}, false)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the deadline", err)
+	}
+	if d := time.Since(t0); d > 5*time.Second {
+		t.Fatalf("stopped after %v, want soon after the 200 ms deadline", d)
 	}
 }
