@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -64,11 +65,11 @@ func (c *sealer) open(key, val []byte) ([]byte, error) {
 	}
 	ns := c.aead.NonceSize()
 	if len(val) < 1+ns+c.aead.Overhead() || val[0] != sealVersion {
-		return nil, fmt.Errorf("store: record %q: %w: not a sealed value", key, ErrInvalid)
+		return nil, fmt.Errorf("store: record under %q: %w: not a sealed value", keyKind(key), ErrInvalid)
 	}
 	p, err := c.aead.Open(nil, val[1:1+ns], val[1+ns:], key)
 	if err != nil {
-		return nil, fmt.Errorf("store: record %q: %w: the value does not open with this key (changed, moved or written with another key)", key, ErrPermission)
+		return nil, fmt.Errorf("store: record under %q: %w: the value does not open with this key (changed, moved or written with another key)", keyKind(key), ErrPermission)
 	}
 	return p, nil
 }
@@ -119,4 +120,13 @@ func cutPrefix(s, p string) (string, bool) {
 		return s, false
 	}
 	return s[len(p):], true
+}
+
+// keyKind is a key's first segment ("pat/" of "pat/r/P1"): errors name
+// where a record is without the id in its key, which may be a patient's.
+func keyKind(key []byte) string {
+	if i := bytes.IndexByte(key, '/'); i >= 0 && i < 32 {
+		return string(key[:i+1])
+	}
+	return "?"
 }

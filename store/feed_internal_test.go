@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -61,5 +62,19 @@ func TestSQLTxnBudget(t *testing.T) {
 	err := q.set([]byte("k"), make([]byte, 64))
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "Stage") {
 		t.Fatalf("set over the budget = %v, want ErrInvalid naming Stage", err)
+	}
+}
+
+// TestSealErrorsNoID: a value that does not open is reported by its key's
+// first segment, never by the key's id.
+func TestSealErrorsNoID(t *testing.T) {
+	a, _ := newSealer(bytes.Repeat([]byte{1}, 32))
+	b, _ := newSealer(bytes.Repeat([]byte{2}, 32))
+	key := []byte("pat/r/P12345")
+	for _, val := range [][]byte{a.seal(key, []byte("v")), []byte("short")} {
+		_, err := b.open(key, val)
+		if err == nil || strings.Contains(err.Error(), "P12345") || !strings.Contains(err.Error(), `"pat/"`) {
+			t.Errorf("open error %v: want an error naming \"pat/\" without the id", err)
+		}
 	}
 }
