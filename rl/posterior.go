@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/rxlab/rxlab/rl/dosing"
 	"github.com/rxlab/rxlab/rl/env"
@@ -23,11 +24,19 @@ type mipdPosterior struct {
 	omega []float64
 }
 
-// posterior builds the warfarin estimator the map-bayes arm and
-// posterior-aware policies fit with. Its effects and prior SDs are read
-// from a fit of a reference record (one dose, one INR), so they are
+// posterior returns the warfarin estimator the map-bayes arm and
+// posterior-aware policies fit with. It is built once per process: it
+// depends on no Service state, is safe for concurrent use, and building
+// it costs a reference fit, which PolicyFor (every served recommendation
+// of a posterior-aware policy) would otherwise repeat.
+func (s *Service) posterior() (env.Posterior, error) { return sharedPosterior() }
+
+var sharedPosterior = sync.OnceValues(newMIPDPosterior)
+
+// newMIPDPosterior builds the estimator. Its effects and prior SDs are
+// read from a fit of a reference record (one dose, one INR), so they are
 // rl/mipd's by construction.
-func (s *Service) posterior() (env.Posterior, error) {
+func newMIPDPosterior() (env.Posterior, error) {
 	est, err := mipd.New(mipd.Config{})
 	if err != nil {
 		return nil, err
