@@ -86,13 +86,14 @@ func rank(c *Concept, q Query) int {
 			return 3
 		}
 	}
-	text := strings.ToLower(c.Display + " " + strings.Join(c.Synonyms, " "))
 	for _, t := range q.Terms {
-		if !strings.Contains(text, t) {
+		if !strings.Contains(c.text, t) {
 			return 0
 		}
 	}
-	if strings.HasPrefix(strings.ToLower(c.Display), q.Terms[0]) {
+	// c.text starts with the display and a term holds no space: a prefix
+	// of c.text is a prefix of the display.
+	if strings.HasPrefix(c.text, q.Terms[0]) {
 		return 2
 	}
 	return 1

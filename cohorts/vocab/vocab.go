@@ -34,6 +34,8 @@ type Concept struct {
 	Parents []string
 	// Synonyms are other names search matches (brand names, spellings).
 	Synonyms []string
+
+	text string // lower-case display and synonyms, what search matches (set once by link)
 }
 
 // Config configures a Vocab.
@@ -205,6 +207,7 @@ func (v *Vocab) link() error {
 			}
 			v.children[key(c.System, p)] = append(v.children[key(c.System, p)], c.Code)
 		}
+		c.text = strings.ToLower(c.Display + " " + strings.Join(c.Synonyms, " "))
 		v.sorted = append(v.sorted, c)
 	}
 	for _, l := range v.children {
