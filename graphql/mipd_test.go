@@ -2,7 +2,6 @@ package graphql
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 
@@ -104,6 +103,9 @@ func TestMIPDErrors(t *testing.T) {
 		{"unknown unit", "BAD_USER_INPUT", "input.observations[0].unit", func(m map[string]any) {
 			m["observations"].([]any)[0] = map[string]any{"hour": 72.0, "value": 1.3, "unit": "mg/dL"}
 		}},
+		{"hour past the clock", "BAD_USER_INPUT", "input.doses[13].hour", func(m map[string]any) {
+			m["doses"].([]any)[13] = map[string]any{"hour": 1e300, "amount": "5"}
+		}},
 		{"too many observations", "LIMIT_EXCEEDED", "observations", func(m map[string]any) {
 			var obs []any
 			for i := range 201 {
@@ -133,5 +135,4 @@ func TestMIPDErrors(t *testing.T) {
 	if r.code() != "FORBIDDEN" {
 		t.Errorf("chemist: %+v", r.Errors)
 	}
-	_ = math.Abs
 }
