@@ -348,3 +348,29 @@ func TestConcurrentSameName(t *testing.T) {
 		t.Fatalf("%d datasets, %d conflicts (%v %v)", len(l), conflicts, e1, e2)
 	}
 }
+
+// A quoted SMILES cell's error column counts the opening quote.
+func TestUploadQuotedSMILESColumn(t *testing.T) {
+	s, _ := newStore(t, Limits{})
+	ctx := as("T1", "chemist")
+	for i, c := range []struct {
+		csv string
+		col int
+	}{
+		{"smiles,y\n\"C1CC\",1\n", 3},
+		{"smiles,y\nC1CC,1\n", 2},
+		{"y,smiles\n1,\"C1CC\"\n", 5},
+		{"y,smiles\r\n1,\"C1CC\"\r\n", 5},
+		{"y,smiles\r\n1,C1CC\r\n", 4},
+		{"y,smiles\n1,C1CC", 4},
+		{"y,smiles\n1,\"C1C\"\"C\"\n", 7}, // the error is at the doubled quote
+	} {
+		res, err := s.Upload(ctx, Input{Name: fmt.Sprintf("q%d", i), SMILESColumn: "smiles", Targets: []string{"y"}, Task: Regression}, strings.NewReader(c.csv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Errors) != 1 || res.Errors[0].Line != 2 || res.Errors[0].Column != c.col {
+			t.Errorf("%q: errors %+v, want line 2 column %d", c.csv, res.Errors, c.col)
+		}
+	}
+}

@@ -265,6 +265,7 @@ func (u *upload) read(ctx context.Context, r io.Reader) error {
 	batch := make([]rawRow, 0, batchRows)
 	rows := 0
 	for {
+		start := cr.InputOffset()
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
@@ -276,7 +277,7 @@ func (u *upload) read(ctx context.Context, r io.Reader) error {
 		if rows++; rows > u.s.limits.MaxRows {
 			return &LimitError{Limit: "MaxRows", Max: int64(u.s.limits.MaxRows), Unit: "data rows"}
 		}
-		batch = append(batch, rowOf(cr, rec, pe, smi, tgt, len(header)))
+		batch = append(batch, rowOf(cr, rec, pe, smi, tgt, len(header), start))
 		if len(batch) == batchRows {
 			if err := u.check(ctx, batch); err != nil {
 				return err
@@ -298,7 +299,8 @@ func positioned(err error) error {
 }
 
 // rowOf copies what the checks need out of the reader's reused record.
-func rowOf(cr *csv.Reader, rec []string, pe *csv.ParseError, smi int, tgt []int, ncol int) rawRow {
+// start is the reader's input offset before the row.
+func rowOf(cr *csv.Reader, rec []string, pe *csv.ParseError, smi int, tgt []int, ncol int, start int64) rawRow {
 	if pe != nil {
 		return rawRow{line: pe.Line, err: &ItemError{Line: pe.Line, Column: pe.Column, Message: "CSV syntax: " + pe.Err.Error()}}
 	}
@@ -314,11 +316,34 @@ func rowOf(cr *csv.Reader, rec []string, pe *csv.ParseError, smi int, tgt []int,
 	}
 	row := rawRow{line: line, smiles: strings.Clone(rec[smi]), targets: make([]string, len(tgt)), targetCols: make([]int, len(tgt))}
 	_, row.smiCol = cr.FieldPos(smi)
+	if quoted(cr, rec, smi, start) {
+		row.smiCol++ // FieldPos points at the opening quote
+	}
 	for k, t := range tgt {
 		row.targets[k] = strings.Clone(rec[t])
 		_, row.targetCols[k] = cr.FieldPos(t)
 	}
 	return row
+}
+
+// quoted says whether field i of the record just read (from input offset
+// start) was quoted: its raw bytes, up to the next field or the record's
+// end, are longer than its value. A last field that starts on a later line
+// than the record counts as unquoted, and so does a quoted last field on
+// the file's last line without a line end (indistinguishable from an
+// unquoted one ending in CRLF).
+func quoted(cr *csv.Reader, rec []string, i int, start int64) bool {
+	l, c := cr.FieldPos(i)
+	if i+1 < len(rec) {
+		l2, c2 := cr.FieldPos(i + 1)
+		return l2 != l || c2-c-1 != len(rec[i])
+	}
+	if first, _ := cr.FieldPos(0); l != first {
+		return false
+	}
+	// The raw bytes from the field to the record's end: the value, then
+	// at most "\r\n" when unquoted.
+	return cr.InputOffset()-start-int64(c-1)-int64(len(rec[i])) > 2
 }
 
 // putRow encodes one row into the chunk being filled and stages the
