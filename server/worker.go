@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -149,7 +151,7 @@ func workerCmd(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	log.Info("rxlab worker ready", "nats", c.queue.nats, "jobs", c.concurrency, "shards", c.queue.shards, "version", versionString())
+	log.Info("rxlab worker ready", "nats", redactNATS(c.queue.nats), "jobs", c.concurrency, "shards", c.queue.shards, "version", versionString())
 	<-sigCtx.Done()
 	log.Info("worker stopping")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -171,4 +173,21 @@ func startWorker(ctx context.Context, c *config, q *queueConfig, db *store.DB, l
 	}
 	qr.serveQueue(ctx, jobs.ServeConfig{Jobs: c.concurrency, Shards: q.shards}, log)
 	return qr, nil
+}
+
+// redactNATS drops the user, password or token of each server of a NATS
+// URL list for logs.
+func redactNATS(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		switch {
+		case err != nil:
+			parts[i] = "(unreadable URL)"
+		case u.User != nil:
+			u.User = nil
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
 }

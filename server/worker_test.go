@@ -36,3 +36,16 @@ func TestWorkerFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestRedactNATS(t *testing.T) {
+	for in, want := range map[string]string{
+		"nats://127.0.0.1:4222":                      "nats://127.0.0.1:4222",
+		"nats://u:secret@a:4222,nats://tok3n@b:4222": "nats://a:4222,nats://b:4222",
+		"nats://a:4222, nats://u:secret@b:4222":      "nats://a:4222,nats://b:4222",
+		"nats://u:se%zzcret@a:4222":                  "(unreadable URL)",
+	} {
+		if got := redactNATS(in); got != want {
+			t.Errorf("redactNATS(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
