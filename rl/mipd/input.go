@@ -36,7 +36,8 @@ type Config struct {
 	// MaxDoses, MaxObservations, MaxHistoryDays and MaxHorizonDays bound an
 	// input; MaxSamples bounds SIR proposals and forecast draws; MaxWork
 	// bounds draws × candidates × simulated hours of a forecast or a dose
-	// search. Inputs above a bound answer a LimitError.
+	// search, and SIR proposals × history hours of an individualization.
+	// Inputs above a bound answer a LimitError.
 	MaxDoses, MaxObservations, MaxHistoryDays, MaxHorizonDays, MaxSamples int
 	MaxWork                                                               int64
 	// SIRSamples is the default number of SIR proposals (1000).
@@ -291,6 +292,16 @@ func (e *Estimator) prepare(in *Input) (*record, error) {
 	}
 	if span := float64(last) * m.grid; span > float64(e.cfg.MaxHistoryDays)*24 {
 		return nil, &LimitError{Field: "doses/observations", Limit: int64(e.cfg.MaxHistoryDays), Unit: "days of history"}
+	}
+	if !in.SkipSIR {
+		n := in.SIRSamples
+		if n == 0 {
+			n = e.cfg.SIRSamples
+		}
+		// Every SIR proposal simulates the whole history.
+		if work := int64(n) * int64(math.Ceil(float64(last)*m.grid)); work > e.cfg.MaxWork {
+			return nil, &LimitError{Field: "sirSamples × history", Limit: e.cfg.MaxWork, Unit: "simulated patient-hours"}
+		}
 	}
 	r.lastDay = int(math.Ceil(float64(last) * m.grid / 24))
 	if len(r.obs) == 1 {

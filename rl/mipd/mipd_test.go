@@ -80,6 +80,12 @@ func TestInputErrors(t *testing.T) {
 		}},
 		{"too many SIR samples", "sirSamples", true, func(in *Input) { in.SIRSamples = 1 << 20 }},
 		{"history too long", "doses/observations", true, func(in *Input) { in.Observations[0].Hour = 24 * 800 }},
+		// 5000 proposals × 700 days is 84 M simulated patient-hours, over
+		// MaxWork: SIR was bounded by sample count only.
+		{"SIR work", "sirSamples × history", true, func(in *Input) {
+			in.SIRSamples = 5000
+			in.Observations[5].Hour = 24 * 700
+		}},
 		// Hours past the grid's int range once slipped past the history
 		// budget (the step index overflowed to a negative number).
 		{"dose hour overflows the grid", "doses[21].hour: must be at most", false, func(in *Input) {
