@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -139,7 +141,9 @@ func (s *Service) catchUpLocked(ctx context.Context) error {
 				}
 			}
 		}
-		if err := s.applyKeys(ctx, keys); err != nil {
+		if err := s.applyKeys(ctx, keys); errors.Is(err, errRowGap) {
+			return s.reloadLocked(ctx)
+		} else if err != nil {
 			return err
 		}
 		s.follow.seq.Store(chs[len(chs)-1].Seq)
@@ -147,6 +151,10 @@ func (s *Service) catchUpLocked(ctx context.Context) error {
 }
 
 // reloadLocked loads the whole index and catalog from one snapshot.
+// errRowGap: a followed row lies beyond the index by more than the batch
+// of keys being applied; the index is reloaded instead.
+var errRowGap = errors.New("cohorts: a followed row lies beyond the index")
+
 func (s *Service) reloadLocked(ctx context.Context) error {
 	ix := newIndex()
 	var seq uint64
@@ -211,15 +219,18 @@ func (s *Service) applyKeys(ctx context.Context, keys map[string]bool) error {
 	}
 	ix := s.begin()
 	catalog := false
+	// In key order: new rows (idx/r/%08x) come in ascending number, so
+	// each lands at the index's end and none waits as a placeholder
+	// without its patient id.
 	err := s.db.View(ctx, func(tx *store.Txn) error {
-		for k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(keys)) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			var err error
 			switch {
 			case strings.HasPrefix(k, "idx/r/"):
-				err = applyRow(tx, ix, k)
+				err = applyRow(tx, ix, k, len(keys))
 			case strings.HasPrefix(k, "idx/b/"):
 				err = applyBitmap(tx, ix, k)
 			case strings.HasPrefix(k, "idx/coh/"), strings.HasPrefix(k, "idx/trial/"):
@@ -242,12 +253,18 @@ func (s *Service) applyKeys(ctx context.Context, keys map[string]bool) error {
 }
 
 // applyRow sets one patient's columns from its stored row.
-func applyRow(tx *store.Txn, ix *index, key string) error {
+func applyRow(tx *store.Txn, ix *index, key string, batch int) error {
 	p64, err := strconv.ParseUint(key[len("idx/r/"):], 16, 32)
 	if err != nil {
 		return fmt.Errorf("cohorts: bad row key")
 	}
 	p := uint32(p64)
+	// Rows are numbered densely: the rows between the index's end and p
+	// are in this batch, so a larger gap means the feed and the index
+	// disagree; reload rather than hold placeholders up to p.
+	if n := uint32(len(ix.ids)); p > n && uint64(p-n) > uint64(batch) {
+		return errRowGap
+	}
 	raw, err := tx.GetRaw([]byte(key))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // a row is never deleted but by a rebuild, which reloads

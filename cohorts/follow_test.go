@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,4 +177,38 @@ func dbNameOf(url string) string {
 		}
 	}
 	return url
+}
+
+// TestFollowRowsInOrder: a node following another's import holds every
+// patient under their id (no placeholder rows), and a row key far beyond
+// its index is refused (errRowGap, which makes the follower reload)
+// instead of filling the gap with placeholders.
+func TestFollowRowsInOrder(t *testing.T) {
+	srv := pgtest.Start(t, pgtest.Options{Fast: true})
+	url := srv.NewDB(t)
+	a, b := sqlNode(t, url), sqlNode(t, url)
+	if err := a.Seed(bg, 300, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CatchUp(bg); err != nil {
+		t.Fatal(err)
+	}
+	ix := b.snapshot()
+	if len(ix.ids) != 300 {
+		t.Fatalf("B holds %d rows, want 300", len(ix.ids))
+	}
+	for p, id := range ix.ids {
+		if q, ok := ix.byID[id]; !ok || q != uint32(p) || strings.HasPrefix(id, "\x00missing-") {
+			t.Fatalf("row %d holds a placeholder or an id not mapped back to it", p)
+		}
+	}
+	err := b.db.View(bg, func(tx *store.Txn) error {
+		return applyRow(tx, b.begin(), string(rowKey(1<<30)), 1)
+	})
+	if !errors.Is(err, errRowGap) {
+		t.Fatalf("applyRow far beyond the index = %v, want errRowGap", err)
+	}
+	if n := len(b.snapshot().ids); n != 300 {
+		t.Errorf("B holds %d rows after the refused row, want 300", n)
+	}
 }
