@@ -120,7 +120,15 @@ func (s *Service) importStream(ctx context.Context, format string, r io.Reader, 
 		linked := emit
 		emit = func(m mutation) error { return h.route(m, &res, linked) }
 	}
+	var run *sampleRun
+	if format == FormatMatchMinerGenomic {
+		run = &sampleRun{emit: emit}
+		emit = run.add
+	}
 	err = streamPatients(ctx, format, r, opt, &res, emit)
+	if err == nil && run != nil {
+		err = run.flush()
+	}
 	if err == nil {
 		err = flush()
 	}
@@ -512,4 +520,52 @@ func (h *holder) report(res *ImportResult) {
 	res.UnlinkedSamples = len(h.held)
 	res.skip("genomic records of unlinked samples", h.records)
 	res.warn("%d genomic records of %d samples name no stored patient: held as unlinked samples, not counted as patients (import the clinical records first, or pass createPatients=true)", h.records, len(h.held))
+}
+
+// maxSampleRun bounds how many consecutive records of one sample a
+// genomic stream merges into one mutation.
+const maxSampleRun = 50_000
+
+// sampleRun merges a genomic stream's consecutive records of one sample
+// into one mutation, so a sample of n records is read, re-indexed and
+// written once rather than n times (which made a 5,000-record sample take
+// minutes). Genomic records are checked before they are emitted and their
+// mutations cannot fail, so merging them changes no outcome.
+type sampleRun struct {
+	emit func(mutation) error
+	cur  *mutation
+	fns  []func(p *Patient, first bool) error
+}
+
+func (r *sampleRun) add(m mutation) error {
+	if r.cur != nil && (r.cur.id != m.id || r.cur.kind != m.kind || len(r.fns) >= maxSampleRun) {
+		if err := r.flush(); err != nil {
+			return err
+		}
+	}
+	if r.cur == nil {
+		c := m
+		r.cur, r.fns = &c, r.fns[:0]
+	} else {
+		r.cur.records += m.records
+	}
+	r.fns = append(r.fns, m.fnFirst)
+	return nil
+}
+
+func (r *sampleRun) flush() error {
+	if r.cur == nil {
+		return nil
+	}
+	m, fns := *r.cur, append([]func(*Patient, bool) error(nil), r.fns...)
+	r.cur = nil
+	m.fnFirst = func(p *Patient, first bool) error {
+		for i, fn := range fns {
+			if err := fn(p, first && i == 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return r.emit(m)
 }

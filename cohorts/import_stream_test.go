@@ -276,3 +276,42 @@ func TestStreamHoldsUnlinkedSamples(t *testing.T) {
 		t.Fatalf("createPatients: %+v %v, %d patients", res, err, s2.PatientCount())
 	}
 }
+
+// TestStreamMergesSampleRuns: a genomic stream's consecutive records of one
+// sample land as one write, with every record kept and counted, whether
+// the sample is a stored patient, held, or created; a sample that comes
+// back after another keeps its earlier records.
+func TestStreamMergesSampleRuns(t *testing.T) {
+	var b strings.Builder
+	row := func(id string, i int) {
+		fmt.Fprintf(&b, `{"SAMPLE_ID":%q,"TRUE_HUGO_SYMBOL":"G%d","VARIANT_CATEGORY":"MUTATION","TRUE_PROTEIN_CHANGE":"p.A%dV"}`+"\n", id, i, i+1)
+	}
+	for i := range 5000 {
+		row("K1", i)
+	}
+	for i := range 3 {
+		row("U1", i)
+	}
+	row("K1", 5000)
+	gen := b.String()
+
+	s, _, _ := newService(t, "2026-01-15")
+	if _, err := s.ImportPatientStream(bg, FormatMatchMinerClinical, strings.NewReader(`{"SAMPLE_ID":"K1","BIRTH_DATE":"1950-01-01","GENDER":"Male"}`), StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.ImportPatientStream(bg, FormatMatchMinerGenomic, strings.NewReader(gen), StreamOptions{})
+	if err != nil || !res.Committed || res.Accepted != 5001 || res.UnlinkedSamples != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if p, _ := s.Patient(bg, "K1"); p == nil || len(p.Variants) != 5001 {
+		t.Fatalf("K1 has %d variants, want 5,001", len(p.Variants))
+	}
+	s2, _, _ := newService(t, "2026-01-15")
+	res, err = s2.ImportPatientStream(bg, FormatMatchMinerGenomic, strings.NewReader(gen), StreamOptions{CreatePatients: true})
+	if err != nil || res.Accepted != 5004 || s2.PatientCount() != 2 {
+		t.Fatalf("createPatients: %+v %v, %d patients", res, err, s2.PatientCount())
+	}
+	if p, _ := s2.Patient(bg, "U1"); p == nil || len(p.Variants) != 3 {
+		t.Fatalf("U1 = %+v, want 3 variants", p)
+	}
+}
