@@ -66,6 +66,7 @@ func TestConcepts(t *testing.T) {
 	}{
 		{auth.Clinician, map[string]any{"q": ""}, "empty"},
 		{auth.Clinician, map[string]any{"q": strings.Repeat("x", 201)}, "longer than 200"},
+		{auth.Clinician, map[string]any{"q": "a b c d e f g h i"}, "more than 8 words"},
 		{auth.Clinician, map[string]any{"q": "a", "f": 201}, "between 0 and 200"},
 		{auth.Clinician, map[string]any{"q": "a", "s": "MEDDRA"}, "unknown coding system"},
 		{auth.Designer, map[string]any{"q": "a", "f": 21}, "at most 20 concepts with records"},
@@ -75,6 +76,20 @@ func TestConcepts(t *testing.T) {
 		if r.code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, b.want) {
 			t.Errorf("%v: %s %v, want %q", b.vars, r.code(), r.Errors, b.want)
 		}
+	}
+	// Below the threshold a designer gets no number: osimertinib (about 2 of
+	// 2,000 demo patients) is exact for a clinician and null for a designer.
+	osi := map[string]any{"q": "osimertinib", "s": "RXNORM", "f": 1}
+	exact := ts.query(ts.token(auth.Clinician), q, osi)
+	if exact.code() != "" || len(exact.Data["concepts"].([]any)) != 1 {
+		t.Fatalf("clinician osimertinib: %v", exact.Errors)
+	}
+	if n := exact.Data["concepts"].([]any)[0].(map[string]any)["records"].(float64); n >= 11 {
+		t.Fatalf("osimertinib has %v records; the check needs a concept under the threshold", n)
+	}
+	hidden := ts.query(ts.token(auth.Designer), q, osi)
+	if hidden.code() != "" || hidden.Data["concepts"].([]any)[0].(map[string]any)["records"] != nil {
+		t.Errorf("designer osimertinib records = %v, want null below the threshold", hidden.Data)
 	}
 	// Without records a designer may list up to 200.
 	r = ts.query(ts.token(auth.Designer), `{ concepts(query: "carcinoma", system: "ONCOTREE", first: 200) { code } }`, nil)
